@@ -1,0 +1,75 @@
+package org.stasis.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the real {@code bin/stasis} with a private runtime directory, so tests never
+ * meet the user's coordinators and clean up only what they started.
+ */
+final class StasisCli {
+    /** What a command did. */
+    record Result(int status, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + status + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    private final Path runtimeDirectory;
+    private final Path stasis;
+
+    StasisCli(Path runtimeDirectory) {
+        this.runtimeDirectory = runtimeDirectory;
+        this.stasis = Path.of(System.getProperty("stasis.dist", "../dist"), "bin", "stasis").toAbsolutePath();
+    }
+
+    Result run(String... args) {
+        return runWithInput(null, args);
+    }
+
+    Result runWithInput(String input, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(stasis.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> env = builder.environment();
+        env.put("STASIS_RUNTIME_DIR", runtimeDirectory.toString());
+        try {
+            Path out = Files.createTempFile("stasis-out", ".txt");
+            Path err = Files.createTempFile("stasis-err", ".txt");
+            try {
+                builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+                if (input == null) {
+                    builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                }
+                Process process = builder.start();
+                if (input != null) {
+                    try (var stdin = process.getOutputStream()) {
+                        stdin.write(input.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+                if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException("stasis " + String.join(" ", args) + " did not finish in 120 s");
+                }
+                return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package org.stasis.framework.control;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The user's private directory of control sockets (doc/control-protocol.md):
+ * {@code $STASIS_RUNTIME_DIR}, else {@code $XDG_RUNTIME_DIR/stasis}, else
+ * {@code /tmp/stasis-<uid>}; mode 0700 and owned by the user, or refused.
+ *
+ * @param path the directory
+ */
+public record RuntimeDirectory(Path path) {
+    /**
+     * @param environment the process environment
+     * @param uid the user's numeric id
+     * @return where this user's coordinators listen
+     */
+    public static RuntimeDirectory resolve(Map<String, String> environment, long uid) {
+        String explicit = environment.get("STASIS_RUNTIME_DIR");
+        if (explicit != null && !explicit.isEmpty()) {
+            return new RuntimeDirectory(Path.of(explicit));
+        }
+        String xdg = environment.get("XDG_RUNTIME_DIR");
+        if (xdg != null && !xdg.isEmpty()) {
+            return new RuntimeDirectory(Path.of(xdg, "stasis"));
+        }
+        return new RuntimeDirectory(Path.of("/tmp", "stasis-" + uid));
+    }
+
+    /**
+     * Creates the directory if needed and checks that it is private to the user.
+     *
+     * @return this
+     * @throws IOException if it cannot be created or is not private, with a message that says what to do
+     */
+    public RuntimeDirectory ensurePrivate() throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        PosixFileAttributes attributes = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> permissions = attributes.permissions();
+        boolean shared = permissions.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"));
+        if (!attributes.isDirectory() || shared
+                || !attributes.owner().getName().equals(System.getProperty("user.name"))) {
+            throw new IOException("runtime directory " + path + " is not a directory private to "
+                    + System.getProperty("user.name") + " (mode 0700); remove it or set STASIS_RUNTIME_DIR");
+        }
+        return this;
+    }
+
+    /**
+     * @param name a coordinator's name
+     * @return its control socket
+     */
+    public Path socket(String name) {
+        return path.resolve(name + ".sock");
+    }
+
+    /**
+     * @param name a coordinator's name
+     * @return the log file of a coordinator running in the background
+     */
+    public Path logFile(String name) {
+        return path.resolve(name + ".log");
+    }
+}

@@ -1,0 +1,85 @@
+package org.stasis.framework.launch;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What {@code stasis coordinator} was asked to do.
+ *
+ * @param home the distribution directory (bundles/, plugins/, bin/)
+ * @param name the coordinator's name
+ * @param checkpointDirectory where checkpoints go
+ * @param pluginsDirectory the folder watched for plugin bundles
+ * @param console whether to run the interactive console on this terminal
+ * @param help whether only the help text was asked for
+ */
+record LaunchOptions(Path home, String name, Path checkpointDirectory, Path pluginsDirectory, boolean console,
+        boolean help) {
+
+    static final String USAGE = """
+            Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--daemon]
+
+            Runs a Stasis coordinator: the OSGi runtime that checkpoints and restarts the
+            programs launched under it. In the foreground it opens an interactive Gogo
+            console (type 'help'; 'exit' or Ctrl-D stops the coordinator).
+
+              --name N        the coordinator's name (default: default); several can run at once
+              --ckpt-dir D    where checkpoints are written (default: ~/.local/share/stasis/checkpoints)
+              --plugins DIR   folder watched for plugin bundles (default: <stasis home>/plugins);
+                              a jar copied there joins within seconds, removing it removes the plugin
+              --daemon        run in the background; return once the coordinator is ready
+              -h, --help      show this help
+            """;
+
+    /**
+     * @param args the command-line arguments after the launcher's own {@code --home DIR}
+     *        and {@code --console}
+     * @return the options
+     * @throws UsageException if the arguments are wrong
+     */
+    static LaunchOptions parse(List<String> args) throws UsageException {
+        Path home = null;
+        String name = "default";
+        Path checkpoints = Path.of(System.getProperty("user.home"), ".local/share/stasis/checkpoints");
+        Path plugins = null;
+        boolean console = false;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            switch (arg) {
+                case "-h", "--help" -> {
+                    return new LaunchOptions(null, name, checkpoints, plugins, false, true);
+                }
+                case "--home" -> home = Path.of(value(args, ++i, arg));
+                case "--name" -> name = validName(value(args, ++i, arg));
+                case "--ckpt-dir" -> checkpoints = Path.of(value(args, ++i, arg));
+                case "--plugins" -> plugins = Path.of(value(args, ++i, arg));
+                case "--console" -> console = true;
+                default -> throw new UsageException("unknown option '" + arg + "'; see: stasis coordinator --help");
+            }
+        }
+        if (home == null) {
+            throw new UsageException("--home is missing; run the coordinator through bin/stasis");
+        }
+        home = home.toAbsolutePath().normalize();
+        if (plugins == null) {
+            plugins = home.resolve("plugins");
+        }
+        return new LaunchOptions(home, name, checkpoints.toAbsolutePath().normalize(),
+                plugins.toAbsolutePath().normalize(), console, false);
+    }
+
+    private static String value(List<String> args, int index, String option) throws UsageException {
+        if (index >= args.size() || args.get(index).startsWith("--")) {
+            throw new UsageException(option + " needs a value; see: stasis coordinator --help");
+        }
+        return args.get(index);
+    }
+
+    static String validName(String name) throws UsageException {
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new UsageException("bad coordinator name '" + name
+                    + "'; use letters, digits, '.', '_' and '-' (at most 64)");
+        }
+        return name;
+    }
+}

@@ -1,0 +1,85 @@
+package org.stasis.framework.launch;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.stasis.framework.control.RuntimeDirectory;
+
+/**
+ * Entry point of {@code stasis coordinator}: checks that the name is free, boots the
+ * OSGi runtime and keeps it running until it is shut down.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    /**
+     * @param args {@code --home DIR [--console]} from bin/stasis, then the user's options
+     */
+    public static void main(String[] args) {
+        LaunchOptions options;
+        try {
+            options = LaunchOptions.parse(Arrays.asList(args));
+        } catch (UsageException e) {
+            System.err.println("stasis: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.print(LaunchOptions.USAGE);
+            return;
+        }
+        System.exit(run(options));
+    }
+
+    private static int run(LaunchOptions options) {
+        FelixRuntime runtime;
+        try {
+            RuntimeDirectory directory = RuntimeDirectory.resolve(System.getenv(), uid()).ensurePrivate();
+            Path socket = directory.socket(options.name());
+            if (answers(socket)) {
+                System.err.println("stasis: coordinator '" + options.name() + "' is already running; stop it with: "
+                        + "stasis exec" + nameOption(options) + " stasis:shutdown");
+                return 1;
+            }
+            runtime = new FelixRuntime(options, directory.path().resolve(options.name() + ".cache"));
+            Runtime.getRuntime().addShutdownHook(new Thread(runtime::stop, "stasis-stop"));
+            runtime.start();
+            System.err.println("stasis: coordinator '" + options.name() + "' ready; control socket " + socket
+                    + "; plugins from " + options.pluginsDirectory());
+        } catch (Exception e) {
+            System.err.println("stasis: cannot start coordinator '" + options.name() + "': " + e.getMessage());
+            return 1;
+        }
+        try {
+            runtime.awaitStop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static boolean answers(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            return channel.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String nameOption(LaunchOptions options) {
+        return options.name().equals("default") ? "" : " --name " + options.name();
+    }
+
+    private static long uid() throws IOException {
+        return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+    }
+}

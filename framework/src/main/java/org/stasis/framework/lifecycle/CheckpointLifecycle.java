@@ -1,0 +1,203 @@
+package org.stasis.framework.lifecycle;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.stasis.api.Computation;
+import org.stasis.api.LifecycleEvent;
+import org.stasis.api.ResumeContext.Outcome;
+import org.stasis.framework.dispatch.EventDispatcher;
+import org.stasis.framework.dispatch.EventLog;
+import org.stasis.framework.dispatch.EventLogEntry;
+import org.stasis.framework.dispatch.PluginFailedException;
+import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.store.CheckpointStore;
+import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.Staging;
+
+/**
+ * The order of a checkpoint and of a restart (DESIGN.md, Lifecycle): plugin events
+ * around the core's own steps, each a barrier, with abort on the first failure.
+ * Whatever happens after the first event, plugins get {@code resume} and the threads
+ * run again; a failed checkpoint leaves nothing in the store.
+ */
+public final class CheckpointLifecycle {
+    private final EventDispatcher dispatcher;
+    private final EventLog log;
+    private final CheckpointStore store;
+    private final CoreSteps core;
+
+    /**
+     * @param dispatcher runs plugin events
+     * @param log where core steps are recorded
+     * @param store where checkpoints are published
+     * @param core the core's own steps
+     */
+    public CheckpointLifecycle(EventDispatcher dispatcher, EventLog log, CheckpointStore store, CoreSteps core) {
+        this.dispatcher = dispatcher;
+        this.log = log;
+        this.store = store;
+        this.core = core;
+    }
+
+    /**
+     * Takes and publishes one checkpoint.
+     *
+     * @param computation what to checkpoint
+     * @return the published checkpoint
+     * @throws OperationFailedException if a plugin or a core step failed; nothing was published
+     */
+    public CheckpointResult checkpoint(Computation computation) throws OperationFailedException {
+        long start = System.nanoTime();
+        Staging staging;
+        try {
+            staging = store.begin(computation.name());
+        } catch (Exception e) {
+            throw new OperationFailedException("cannot create a checkpoint in " + store.root() + ": " + e.getMessage(), e);
+        }
+        Contexts.Operation operation = new Contexts.Operation(staging.id(), staging.id(), staging.generation(), computation,
+                staging.directory(), log);
+        Map<String, Records> records = new ConcurrentHashMap<>();
+        boolean suspended = false;
+        Outcome outcome = Outcome.ABORTED;
+        try {
+            checkpointEvent(LifecycleEvent.PRE_CHECKPOINT, operation, records);
+            coreStep(staging.id(), "suspend", () -> core.suspend(staging.id()));
+            suspended = true;
+            checkpointEvent(LifecycleEvent.DRAIN, operation, records);
+            writeInParallel(staging, operation, records);
+            Manifest manifest = manifest(staging, computation, records);
+            Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
+            outcome = Outcome.RESUMED;
+            return new CheckpointResult(staging.id(), staging.generation(), published,
+                    Duration.ofNanos(System.nanoTime() - start));
+        } catch (PluginFailedException e) {
+            throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
+        } finally {
+            if (outcome == Outcome.ABORTED) {
+                store.discard(staging);
+            }
+            resume(operation, outcome, suspended);
+        }
+    }
+
+    /**
+     * Restarts a checkpoint: validates it, lets plugins build the plan (in reverse
+     * order), has the core recreate the processes, then resumes them.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param computation the computation the restored processes join
+     * @return the manifest of the restarted checkpoint
+     * @throws CheckpointInvalidException if the checkpoint cannot be used; nothing was changed
+     * @throws OperationFailedException if a plugin or the core failed
+     */
+    public Manifest restart(Path checkpoint, Computation computation)
+            throws CheckpointInvalidException, OperationFailedException {
+        Path directory = store.resolve(checkpoint);
+        Manifest manifest = store.read(directory);
+        String id = manifest.id() + "-restart";
+        Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
+                directory, log);
+        Plan plan = new Plan(manifest.processes());
+        try {
+            dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
+                    callback.pluginId(), Records.readOnly(manifest.plugins().getOrDefault(callback.pluginId(), Map.of())),
+                    plan));
+            coreStep(id, "restore", () -> core.restore(manifest, directory, plan));
+        } catch (PluginFailedException e) {
+            throw new OperationFailedException("restart of " + manifest.id() + " failed: " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new OperationFailedException("restart of " + manifest.id() + " failed: " + e.getMessage(), e);
+        }
+        resume(operation, Outcome.RESTARTED, true);
+        return manifest;
+    }
+
+    private void checkpointEvent(LifecycleEvent event, Contexts.Operation operation, Map<String, Records> records)
+            throws PluginFailedException {
+        dispatcher.dispatch(event, operation.label(), callback -> new Contexts.Checkpoint(operation, event,
+                callback.pluginId(), records.computeIfAbsent(callback.pluginId(), id -> Records.writable())));
+    }
+
+    // The core writes memory while plugins write their records: both are I/O bound.
+    private void writeInParallel(Staging staging, Contexts.Operation operation, Map<String, Records> records)
+            throws Exception {
+        CompletableFuture<Void> images = CompletableFuture.runAsync(() -> {
+            try {
+                coreStep(staging.id(), "write", () -> core.writeImages(staging.directory()));
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        try {
+            checkpointEvent(LifecycleEvent.WRITE, operation, records);
+        } finally {
+            try {
+                images.join();
+            } catch (CompletionException e) {
+                throw (Exception) e.getCause();
+            }
+        }
+    }
+
+    private void resume(Contexts.Operation operation, Outcome outcome, boolean suspended) {
+        dispatcher.dispatchToAll(LifecycleEvent.RESUME, operation.label(),
+                callback -> new Contexts.Resume(operation, callback.pluginId(), outcome));
+        if (suspended) {
+            long start = System.nanoTime();
+            core.release(outcome);
+            logCore(operation.label(), "release", start, "ok", outcome.name().toLowerCase());
+        }
+    }
+
+    private static Manifest manifest(Staging staging, Computation computation, Map<String, Records> records) {
+        Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
+        records.forEach((id, r) -> plugins.put(id, r.asMap()));
+        return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
+                Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
+                List.copyOf(computation.processes()), plugins);
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    @FunctionalInterface
+    private interface ValueStep<T> {
+        T run() throws Exception;
+    }
+
+    private void coreStep(String operation, String name, Step step) throws Exception {
+        coreStepReturning(operation, name, () -> {
+            step.run();
+            return null;
+        });
+    }
+
+    private <T> T coreStepReturning(String operation, String name, ValueStep<T> step) throws Exception {
+        long start = System.nanoTime();
+        try {
+            T value = step.run();
+            logCore(operation, name, start, "ok", "");
+            return value;
+        } catch (Exception e) {
+            logCore(operation, name, start, "failed", String.valueOf(e.getMessage()));
+            throw e;
+        }
+    }
+
+    private void logCore(String operation, String name, long startNanos, String status, String message) {
+        log.add(new EventLogEntry(Instant.now(), operation, "core:" + name, "core",
+                (System.nanoTime() - startNanos) / 1_000_000, status, message));
+    }
+}

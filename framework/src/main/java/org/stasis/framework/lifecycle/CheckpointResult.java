@@ -1,0 +1,15 @@
+package org.stasis.framework.lifecycle;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A published checkpoint.
+ *
+ * @param id its id
+ * @param generation its generation
+ * @param directory where it was published
+ * @param duration how long it took from the first event to publication
+ */
+public record CheckpointResult(String id, long generation, Path directory, Duration duration) {
+}

@@ -1,0 +1,135 @@
+package org.stasis.framework.lifecycle;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+import org.stasis.api.CheckpointContext;
+import org.stasis.api.Computation;
+import org.stasis.api.EventContext;
+import org.stasis.api.LifecycleEvent;
+import org.stasis.api.PluginRecords;
+import org.stasis.api.RestartContext;
+import org.stasis.api.RestartPlan;
+import org.stasis.api.ResumeContext;
+import org.stasis.framework.dispatch.EventLog;
+import org.stasis.framework.dispatch.EventLogEntry;
+
+/** The context objects plugins receive, one per plugin and event. */
+final class Contexts {
+    private Contexts() {
+    }
+
+    /** What all contexts of one operation share. */
+    /**
+     * @param label what the event log calls the operation (the checkpoint id, or
+     *        {@code <id>-restart} for a restart)
+     */
+    record Operation(String label, String checkpointId, long generation, Computation computation,
+            Path checkpointDirectory, EventLog log) {
+    }
+
+    private abstract static class Base implements EventContext {
+        private final Operation operation;
+        private final LifecycleEvent event;
+        private final String pluginId;
+        private final boolean createDirectory;
+
+        Base(Operation operation, LifecycleEvent event, String pluginId, boolean createDirectory) {
+            this.operation = operation;
+            this.event = event;
+            this.pluginId = pluginId;
+            this.createDirectory = createDirectory;
+        }
+
+        @Override
+        public LifecycleEvent event() {
+            return event;
+        }
+
+        @Override
+        public Computation computation() {
+            return operation.computation();
+        }
+
+        @Override
+        public String checkpointId() {
+            return operation.checkpointId();
+        }
+
+        @Override
+        public long generation() {
+            return operation.generation();
+        }
+
+        @Override
+        public Path pluginDirectory() {
+            Path directory = operation.checkpointDirectory().resolve("plugins").resolve(pluginId);
+            if (createDirectory) {
+                try {
+                    Files.createDirectories(directory);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot create " + directory, e);
+                }
+            }
+            return directory;
+        }
+
+        @Override
+        public void log(String message) {
+            operation.log().add(new EventLogEntry(Instant.now(), operation.label(), event.displayName(),
+                    pluginId, 0, "info", message));
+        }
+    }
+
+    static final class Checkpoint extends Base implements CheckpointContext {
+        private final PluginRecords records;
+
+        Checkpoint(Operation operation, LifecycleEvent event, String pluginId, PluginRecords records) {
+            super(operation, event, pluginId, true);
+            this.records = records;
+        }
+
+        @Override
+        public PluginRecords records() {
+            return records;
+        }
+    }
+
+    static final class Restart extends Base implements RestartContext {
+        private final PluginRecords records;
+        private final RestartPlan plan;
+
+        Restart(Operation operation, String pluginId, PluginRecords records, RestartPlan plan) {
+            super(operation, LifecycleEvent.RESTART, pluginId, false);
+            this.records = records;
+            this.plan = plan;
+        }
+
+        @Override
+        public PluginRecords records() {
+            return records;
+        }
+
+        @Override
+        public RestartPlan plan() {
+            return plan;
+        }
+    }
+
+    static final class Resume extends Base implements ResumeContext {
+        private final Outcome outcome;
+
+        Resume(Operation operation, String pluginId, Outcome outcome) {
+            super(operation, LifecycleEvent.RESUME, pluginId, false);
+            this.outcome = outcome;
+        }
+
+        @Override
+        public Outcome outcome() {
+            return outcome;
+        }
+    }
+}

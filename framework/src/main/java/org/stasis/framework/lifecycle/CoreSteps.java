@@ -1,0 +1,45 @@
+package org.stasis.framework.lifecycle;
+
+import java.nio.file.Path;
+
+import org.stasis.api.ResumeContext;
+import org.stasis.framework.store.Manifest;
+
+/**
+ * The parts of a checkpoint and restart the core does itself, between the plugin
+ * events: stopping and releasing threads, writing memory, recreating processes.
+ */
+public interface CoreSteps {
+    /**
+     * Stops every user thread of the computation; returns when all are stopped.
+     *
+     * @param checkpointId the checkpoint being taken
+     * @throws Exception if a process cannot be stopped; the checkpoint is aborted
+     */
+    void suspend(String checkpointId) throws Exception;
+
+    /**
+     * Writes every process's memory image into the staging directory.
+     *
+     * @param directory where the images go
+     * @throws Exception if an image cannot be written; the checkpoint is aborted
+     */
+    void writeImages(Path directory) throws Exception;
+
+    /**
+     * Lets the computation's threads run again.
+     *
+     * @param outcome why they run again
+     */
+    void release(ResumeContext.Outcome outcome);
+
+    /**
+     * Recreates the computation from a checkpoint according to the plan.
+     *
+     * @param manifest the checkpoint's manifest
+     * @param directory the checkpoint directory
+     * @param plan what the plugins prepared
+     * @throws Exception if the processes cannot be recreated
+     */
+    void restore(Manifest manifest, Path directory, Plan plan) throws Exception;
+}

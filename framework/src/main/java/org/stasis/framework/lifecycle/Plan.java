@@ -1,0 +1,109 @@
+package org.stasis.framework.lifecycle;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import org.stasis.api.FdSource;
+import org.stasis.api.ProcessInfo;
+import org.stasis.api.ProcessPlan;
+import org.stasis.api.RestartPlan;
+
+/** The restart plan plugins fill in and the core carries out. */
+public final class Plan implements RestartPlan {
+    private final Map<Integer, Process> processes = new LinkedHashMap<>();
+    private final Map<String, String> rewrites = new LinkedHashMap<>();
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private PidStrategy pidStrategy = PidStrategy.KEEP_PIDS;
+
+    /** @param processes the checkpoint's processes */
+    public Plan(List<ProcessInfo> processes) {
+        processes.forEach(p -> this.processes.put(p.pid(), new Process(p.pid())));
+    }
+
+    @Override
+    public synchronized ProcessPlan process(int pid) {
+        Process process = processes.get(pid);
+        if (process == null) {
+            throw new IllegalArgumentException("the checkpoint has no process " + pid);
+        }
+        return process;
+    }
+
+    /** @return every process's plan, in checkpoint order */
+    public synchronized List<ProcessPlan> processes() {
+        return List.copyOf(processes.values());
+    }
+
+    @Override
+    public synchronized void rewritePath(String from, String to) {
+        rewrites.put(from, to);
+    }
+
+    @Override
+    public synchronized Map<String, String> pathRewrites() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(rewrites));
+    }
+
+    @Override
+    public synchronized void setEnvironment(String name, String value) {
+        environment.put(name, value);
+    }
+
+    @Override
+    public synchronized Map<String, String> environment() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+    }
+
+    @Override
+    public synchronized PidStrategy pidStrategy() {
+        return pidStrategy;
+    }
+
+    @Override
+    public synchronized void pidStrategy(PidStrategy strategy) {
+        this.pidStrategy = strategy;
+    }
+
+    private static final class Process implements ProcessPlan {
+        private final int pid;
+        private final Map<Integer, FdSource> fds = new TreeMap<>();
+        private Path workingDirectory;
+
+        Process(int pid) {
+            this.pid = pid;
+        }
+
+        @Override
+        public int pid() {
+            return pid;
+        }
+
+        @Override
+        public synchronized void installFd(int fd, FdSource source) {
+            if (fd < 0) {
+                throw new IllegalArgumentException("negative fd " + fd);
+            }
+            fds.put(fd, source);
+        }
+
+        @Override
+        public synchronized Map<Integer, FdSource> fds() {
+            return Collections.unmodifiableMap(new TreeMap<>(fds));
+        }
+
+        @Override
+        public synchronized void workingDirectory(Path directory) {
+            this.workingDirectory = directory;
+        }
+
+        @Override
+        public synchronized Optional<Path> workingDirectory() {
+            return Optional.ofNullable(workingDirectory);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package org.stasis.framework.store;
+
+/**
+ * A checkpoint that cannot be used: missing, incomplete, corrupt or foreign. The
+ * message is one line that says which and what to do.
+ */
+public final class CheckpointInvalidException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    CheckpointInvalidException(String message) {
+        super(message);
+    }
+
+    CheckpointInvalidException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,225 @@
+package org.stasis.framework.store;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.stasis.framework.util.Trees;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+/**
+ * The checkpoint directory: {@code <root>/<name>-<generation>/} with a
+ * {@code manifest.json}, written under a temporary name and renamed into place, and
+ * {@code <root>/latest} pointing at the newest. Checkpoints contain program memory,
+ * so everything is created for the owner alone (directories 0700, files 0600).
+ */
+public final class CheckpointStore {
+    /** The manifest's file name inside a checkpoint. */
+    public static final String MANIFEST = "manifest.json";
+    /** The name of the link to the newest checkpoint. */
+    public static final String LATEST = "latest";
+
+    private static final String STAGING_PREFIX = ".staging-";
+    private static final Pattern CHECKPOINT_NAME = Pattern.compile("(.+)-(\\d+)");
+
+    private final Path root;
+    private final ObjectMapper json = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    /** @param root the checkpoint directory; created on first use */
+    public CheckpointStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    /** @return the checkpoint directory */
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Starts a new checkpoint of a computation: reserves the next generation and
+     * creates its private staging directory.
+     *
+     * @param computation the computation's name
+     * @return the staging area to write into
+     * @throws IOException if the directory cannot be created
+     */
+    public synchronized Staging begin(String computation) throws IOException {
+        createPrivateDirectories(root);
+        long generation = nextGeneration(computation);
+        String id = computation + "-" + generation;
+        Path directory = root.resolve(STAGING_PREFIX + id);
+        Trees.delete(directory);
+        Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        return new Staging(id, generation, directory);
+    }
+
+    /**
+     * Publishes a staged checkpoint: writes its manifest, makes every file durable,
+     * renames it to its final name and then moves {@code latest} to it.
+     *
+     * @param staging what was written
+     * @param manifest its table of contents
+     * @return the published checkpoint's directory
+     * @throws IOException if any step fails; the staging area is left for {@link #discard}
+     */
+    public Path publish(Staging staging, Manifest manifest) throws IOException {
+        Path manifestFile = staging.directory().resolve(MANIFEST);
+        Files.write(manifestFile, json.writeValueAsBytes(manifest));
+        Files.setPosixFilePermissions(manifestFile, PosixFilePermissions.fromString("rw-------"));
+        FileSync.tree(staging.directory());
+        Path target = root.resolve(staging.id());
+        try {
+            Files.move(staging.directory(), target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+            throw new IOException("cannot publish " + staging.id() + ": " + e.getMessage(), e);
+        }
+        FileSync.one(root);
+        pointLatestAt(target);
+        return target;
+    }
+
+    /**
+     * Removes a staging area after a failed checkpoint.
+     *
+     * @param staging the staging area
+     */
+    public void discard(Staging staging) {
+        try {
+            Trees.delete(staging.directory());
+        } catch (IOException e) {
+            // Leftover staging directories are ignored by readers and replaced by the next begin.
+        }
+    }
+
+    /**
+     * Reads and validates a checkpoint's manifest.
+     *
+     * @param checkpoint a checkpoint directory, or the store's {@code latest} link
+     * @return the manifest
+     * @throws CheckpointInvalidException with a one-line reason if it is not usable
+     */
+    public Manifest read(Path checkpoint) throws CheckpointInvalidException {
+        Path directory = resolve(checkpoint);
+        Path file = directory.resolve(MANIFEST);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointInvalidException(directory + " is not a complete checkpoint (no " + MANIFEST
+                    + "); pick another with: stasis list");
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Manifest manifest;
+        try {
+            manifest = json.readValue(bytes, Manifest.class);
+        } catch (JsonProcessingException e) {
+            throw new CheckpointInvalidException(file + " is corrupt (" + e.getOriginalMessage()
+                    + "); the checkpoint cannot be restarted", e);
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        validate(manifest, file);
+        return manifest;
+    }
+
+    /**
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @return the real checkpoint directory it names
+     * @throws CheckpointInvalidException if it does not exist
+     */
+    public Path resolve(Path checkpoint) throws CheckpointInvalidException {
+        try {
+            return checkpoint.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new CheckpointInvalidException("no checkpoint at " + checkpoint + "; list them with: stasis list");
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot open " + checkpoint + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @return the published checkpoints in the store, oldest first
+     * @throws IOException if the directory cannot be listed
+     */
+    public List<Path> list() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(root)) {
+            return entries.filter(p -> generationOf(p).isPresent() && Files.isRegularFile(p.resolve(MANIFEST)))
+                    .sorted(Comparator.comparingLong(p -> generationOf(p).orElse(0L)))
+                    .collect(Collectors.toList());
+        }
+    }
+
+    private static void validate(Manifest manifest, Path file) throws CheckpointInvalidException {
+        if (manifest.formatVersion() != Manifest.FORMAT_VERSION) {
+            throw new CheckpointInvalidException(file + " has format version " + manifest.formatVersion()
+                    + " but this Stasis reads version " + Manifest.FORMAT_VERSION + "; use the Stasis that wrote it");
+        }
+        if (manifest.id() == null || manifest.computation() == null || manifest.processes() == null
+                || manifest.plugins() == null) {
+            throw new CheckpointInvalidException(file + " is incomplete (missing fields); the checkpoint cannot be restarted");
+        }
+        String arch = System.getProperty("os.arch");
+        if (!arch.equals(manifest.arch())) {
+            throw new CheckpointInvalidException("checkpoint " + manifest.id() + " was taken on " + manifest.arch()
+                    + " and cannot be restarted on " + arch);
+        }
+    }
+
+    private long nextGeneration(String computation) throws IOException {
+        try (Stream<Path> entries = Files.list(root)) {
+            return entries.map(p -> p.getFileName().toString())
+                    .map(n -> n.startsWith(STAGING_PREFIX) ? n.substring(STAGING_PREFIX.length()) : n)
+                    .map(CHECKPOINT_NAME::matcher)
+                    .filter(m -> m.matches() && m.group(1).equals(computation))
+                    .mapToLong(m -> Long.parseLong(m.group(2)))
+                    .max().orElse(0) + 1;
+        }
+    }
+
+    private static Optional<Long> generationOf(Path path) {
+        Matcher m = CHECKPOINT_NAME.matcher(path.getFileName().toString());
+        return m.matches() && !path.getFileName().toString().startsWith(".") ? Optional.of(Long.parseLong(m.group(2)))
+                : Optional.empty();
+    }
+
+    // A symlink created beside the old one and renamed over it: readers never see no latest.
+    private void pointLatestAt(Path target) throws IOException {
+        Path link = root.resolve(LATEST);
+        Path temporary = root.resolve(STAGING_PREFIX + LATEST);
+        Files.deleteIfExists(temporary);
+        Files.createSymbolicLink(temporary, target.getFileName());
+        Files.move(temporary, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        FileSync.one(root);
+    }
+
+    private static void createPrivateDirectories(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            Files.createDirectories(directory,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+    }
+}

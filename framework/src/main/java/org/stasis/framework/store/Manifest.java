@@ -1,0 +1,27 @@
+package org.stasis.framework.store;
+
+import java.util.List;
+import java.util.Map;
+
+import org.stasis.api.ProcessInfo;
+
+/**
+ * The table of contents of a checkpoint, stored as {@code manifest.json}. Written
+ * last, so a directory without a valid manifest is never a checkpoint.
+ *
+ * @param formatVersion the manifest format; a restart refuses versions it does not know
+ * @param id the checkpoint id, {@code <computation>-<generation>}
+ * @param computation the coordinator's name
+ * @param generation the generation, counting from 1
+ * @param created when the checkpoint was published (ISO-8601, UTC)
+ * @param arch the machine architecture ({@code os.arch})
+ * @param kernel the kernel release it was taken on
+ * @param processes the processes of the computation
+ * @param plugins each plugin's records, by plugin id
+ */
+public record Manifest(int formatVersion, String id, String computation, long generation, String created,
+        String arch, String kernel, List<ProcessInfo> processes, Map<String, Map<String, String>> plugins) {
+
+    /** The manifest format this build writes and reads. */
+    public static final int FORMAT_VERSION = 1;
+}

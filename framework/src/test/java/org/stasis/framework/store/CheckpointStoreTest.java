@@ -1,0 +1,110 @@
+package org.stasis.framework.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointStoreTest {
+    @TempDir
+    Path root;
+
+    private CheckpointStore store() {
+        return new CheckpointStore(root.resolve("ckpt"));
+    }
+
+    private static Manifest manifest(Staging staging) {
+        return new Manifest(Manifest.FORMAT_VERSION, staging.id(), "app", staging.generation(), "2026-11-25T00:00:00Z",
+                System.getProperty("os.arch"), "6.18", List.of(), Map.of());
+    }
+
+    private Path publishOne() throws Exception {
+        CheckpointStore store = store();
+        Staging staging = store.begin("app");
+        return store.publish(staging, manifest(staging));
+    }
+
+    @Test
+    void checkpointsArePrivateToTheUser() throws Exception {
+        Path published = publishOne();
+
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("ckpt"))));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(published)));
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(published.resolve(CheckpointStore.MANIFEST))));
+    }
+
+    @Test
+    void aDiscardedStagingLeavesNothingBehind() throws Exception {
+        CheckpointStore store = store();
+        Staging staging = store.begin("app");
+        Files.writeString(staging.directory().resolve("image"), "partial");
+
+        store.discard(staging);
+
+        try (var entries = Files.list(root.resolve("ckpt"))) {
+            assertEquals(0, entries.count());
+        }
+    }
+
+    @Test
+    void aDirectoryWithoutManifestIsRefusedClearly() throws Exception {
+        Path notCheckpoint = Files.createDirectories(root.resolve("ckpt/app-9"));
+
+        CheckpointInvalidException e = assertThrows(CheckpointInvalidException.class, () -> store().read(notCheckpoint));
+
+        assertTrue(e.getMessage().contains("is not a complete checkpoint"), e.getMessage());
+    }
+
+    @Test
+    void aCorruptManifestIsRefusedClearly() throws Exception {
+        Path published = publishOne();
+        Files.writeString(published.resolve(CheckpointStore.MANIFEST), "{\"formatVersion\": 1, \"id\": ");
+
+        CheckpointInvalidException e = assertThrows(CheckpointInvalidException.class, () -> store().read(published));
+
+        assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void anUnknownFormatVersionIsRefused() throws Exception {
+        Path published = publishOne();
+        String json = Files.readString(published.resolve(CheckpointStore.MANIFEST));
+        Files.writeString(published.resolve(CheckpointStore.MANIFEST),
+                json.replace("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
+
+        CheckpointInvalidException e = assertThrows(CheckpointInvalidException.class, () -> store().read(published));
+
+        assertTrue(e.getMessage().contains("format version 99"), e.getMessage());
+    }
+
+    @Test
+    void aCheckpointFromAnotherArchitectureIsRefused() throws Exception {
+        Path published = publishOne();
+        String json = Files.readString(published.resolve(CheckpointStore.MANIFEST));
+        Files.writeString(published.resolve(CheckpointStore.MANIFEST),
+                json.replace("\"arch\" : \"" + System.getProperty("os.arch") + "\"", "\"arch\" : \"riscv64\""));
+
+        CheckpointInvalidException e = assertThrows(CheckpointInvalidException.class, () -> store().read(published));
+
+        assertTrue(e.getMessage().contains("taken on riscv64"), e.getMessage());
+    }
+
+    @Test
+    void aMissingPathSaysHowToFindCheckpoints() {
+        CheckpointInvalidException e = assertThrows(CheckpointInvalidException.class,
+                () -> store().read(root.resolve("nowhere")));
+
+        assertTrue(e.getMessage().contains("stasis list"), e.getMessage());
+    }
+}

@@ -1,0 +1,38 @@
+package org.stasis.api;
+
+import java.nio.file.Path;
+
+/**
+ * Where a restored file descriptor comes from.
+ */
+public sealed interface FdSource {
+    /**
+     * Reopen a file by path.
+     *
+     * @param path the file (after path rewrites)
+     * @param flags the open(2) flags the program had, e.g. O_WRONLY|O_APPEND
+     * @param offset the file offset to seek to
+     */
+    record OpenFile(Path path, int flags, long offset) implements FdSource {
+    }
+
+    /**
+     * Open a saved copy of a file the program had deleted while it was open, then
+     * unlink the copy so the program again holds a deleted file.
+     *
+     * @param copy the saved copy
+     * @param flags the open(2) flags
+     * @param offset the file offset
+     */
+    record UnlinkedCopy(Path copy, int flags, long offset) implements FdSource {
+    }
+
+    /**
+     * Use a descriptor of the {@code stasis restart} command itself, e.g. its
+     * terminal or the pipe it writes to.
+     *
+     * @param callerFd the descriptor number in the caller
+     */
+    record Inherited(int callerFd) implements FdSource {
+    }
+}

@@ -1,0 +1,34 @@
+package org.stasis.api;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * One process's part of a {@link RestartPlan}.
+ */
+@ProviderType
+public interface ProcessPlan {
+    /** @return the process id inside the computation */
+    int pid();
+
+    /**
+     * Makes {@code fd} refer to {@code source} in the restored process, replacing any
+     * earlier entry for the same number.
+     *
+     * @param fd the descriptor number the program uses
+     * @param source where the descriptor comes from
+     */
+    void installFd(int fd, FdSource source);
+
+    /** @return the fd table so far, by descriptor number */
+    Map<Integer, FdSource> fds();
+
+    /** @param directory the working directory to restore */
+    void workingDirectory(Path directory);
+
+    /** @return the working directory to restore, if a plugin set one */
+    Optional<Path> workingDirectory();
+}
