@@ -1,5 +1,8 @@
 package org.stasis.api;
 
+import java.util.List;
+import java.util.Optional;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -15,4 +18,24 @@ public interface CheckpointContext extends EventContext {
      * @return the plugin's writable records
      */
     PluginRecords records();
+
+    /**
+     * The open file descriptors of a process of the computation, as its agent reported
+     * them once the threads were stopped. Empty during {@code preCheckpoint}.
+     *
+     * @param pid a process id inside the computation ({@link ProcessInfo#pid()})
+     * @return the descriptors, by ascending number
+     */
+    List<OpenFd> openFds(int pid);
+
+    /**
+     * Reads the settings of a terminal a process has open (the kernel's
+     * {@code struct termios} as returned by the TCGETS ioctl), to hand back to
+     * {@link ProcessPlan#terminalSettings(int, byte[])} at restart.
+     *
+     * @param pid a process id inside the computation
+     * @param fd a descriptor of that process that refers to a terminal
+     * @return the raw settings, or empty if the descriptor is not a terminal
+     */
+    Optional<byte[]> terminalSettings(int pid, int fd);
 }

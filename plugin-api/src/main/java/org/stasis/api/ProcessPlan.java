@@ -26,6 +26,19 @@ public interface ProcessPlan {
     /** @return the fd table so far, by descriptor number */
     Map<Integer, FdSource> fds();
 
+    /**
+     * Applies terminal settings (a kernel {@code struct termios}, as from
+     * {@link CheckpointContext#terminalSettings(int, int)}) to descriptor {@code fd}
+     * once the fd table is installed.
+     *
+     * @param fd a descriptor that will refer to a terminal
+     * @param termios the settings
+     */
+    void terminalSettings(int fd, byte[] termios);
+
+    /** @return the terminal settings to apply, by descriptor number */
+    Map<Integer, byte[]> terminalSettings();
+
     /** @param directory the working directory to restore */
     void workingDirectory(Path directory);
 

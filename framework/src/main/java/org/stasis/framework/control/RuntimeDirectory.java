@@ -66,6 +66,14 @@ public record RuntimeDirectory(Path path) {
 
     /**
      * @param name a coordinator's name
+     * @return the socket its processes' agents connect to
+     */
+    public Path agentSocket(String name) {
+        return path.resolve(name + ".agent.sock");
+    }
+
+    /**
+     * @param name a coordinator's name
      * @return the log file of a coordinator running in the background
      */
     public Path logFile(String name) {

@@ -1,8 +1,16 @@
 package org.stasis.framework.core;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -24,10 +32,18 @@ import org.stasis.api.RestartCallback;
 import org.stasis.api.ResumeCallback;
 import org.stasis.api.StasisPlugin;
 import org.stasis.api.WriteCallback;
+import org.stasis.framework.agent.Agent;
+import org.stasis.framework.agent.AgentCore;
+import org.stasis.framework.agent.AgentRegistry;
+import org.stasis.framework.control.RuntimeDirectory;
 import org.stasis.framework.dispatch.EventDispatcher;
 import org.stasis.framework.dispatch.EventLog;
 import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
+import org.stasis.framework.lifecycle.CheckpointLifecycle;
+import org.stasis.framework.lifecycle.CheckpointResult;
+import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.store.CheckpointStore;
 
 /**
  * The running coordinator: its name, the plugins that joined it, the event log, and
@@ -44,26 +60,119 @@ public class Coordinator {
 
     private final PluginRegistry registry = new PluginRegistry();
     private final String name;
-    private final Path checkpointDirectory;
     private final EventLog log;
     private final EventDispatcher dispatcher;
+    private final AgentRegistry agents;
+    private final AgentCore core;
+    private final Path agentSocket;
+    private final ReentrantLock operations = new ReentrantLock();
+    private volatile Path checkpointDirectory;
+    private volatile CheckpointResult lastCheckpoint;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
      * @param config the configuration
+     * @throws IOException if the agent socket cannot be opened
      */
     @Activate
-    public Coordinator(BundleContext context, CoordinatorConfig config) {
+    public Coordinator(BundleContext context, CoordinatorConfig config) throws IOException {
         this.name = property(context, NAME_PROPERTY, "default");
         this.checkpointDirectory = Path.of(property(context, CKPT_DIR_PROPERTY,
                 System.getProperty("user.home") + "/.local/share/stasis/checkpoints"));
         this.log = new EventLog(config.event_log_size());
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));
+        int uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+        RuntimeDirectory runtime = RuntimeDirectory.resolve(System.getenv(), uid).ensurePrivate();
+        this.agentSocket = runtime.agentSocket(name);
+        this.agents = new AgentRegistry(agentSocket, uid);
+        this.core = new AgentCore(agents, agentSocket, runtime.path());
     }
 
     @Deactivate
     void deactivate() {
+        agents.close();
         dispatcher.close();
+    }
+
+    /** @return where agents of this computation connect */
+    public Path agentSocket() {
+        return agentSocket;
+    }
+
+    /** @param directory where the next checkpoints go */
+    public void checkpointDirectory(Path directory) {
+        this.checkpointDirectory = directory.toAbsolutePath().normalize();
+    }
+
+    /** @return the most recent checkpoint published by this coordinator, if any */
+    public Optional<CheckpointResult> lastCheckpoint() {
+        return Optional.ofNullable(lastCheckpoint);
+    }
+
+    /** @return the processes of the computation with their agents */
+    public List<Agent> agents() {
+        return agents.agents();
+    }
+
+    /**
+     * Takes a checkpoint of the computation; one operation at a time.
+     *
+     * @return the published checkpoint
+     * @throws OperationFailedException if it failed; nothing was published
+     */
+    public CheckpointResult checkpoint() throws OperationFailedException {
+        operations.lock();
+        try {
+            CheckpointResult result = lifecycle(checkpointDirectory).checkpoint(computation());
+            lastCheckpoint = result;
+            return result;
+        } finally {
+            operations.unlock();
+        }
+    }
+
+    /**
+     * Prepares a restart: validates the checkpoint and lets the plugins build the
+     * plan; the restart completes in the background once the restorer started by the
+     * caller has brought the process back and it has connected.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @return the plan file to hand to {@code stasis-restore}
+     * @throws Exception if the checkpoint cannot be restarted; nothing was started
+     */
+    public Path prepareRestart(Path checkpoint) throws Exception {
+        if (!operations.tryLock(5, TimeUnit.MINUTES)) {
+            throw new IOException("coordinator '" + name + "' is busy with another checkpoint or restart");
+        }
+        CompletableFuture<Path> plan = core.expectPlan();
+        Thread restart = new Thread(() -> {
+            try {
+                Path root = checkpoint.toAbsolutePath().getParent();
+                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation());
+            } catch (Exception e) {
+                core.planFailed(e);
+                System.err.println("stasis: " + e.getMessage());
+            } finally {
+                operations.unlock();
+            }
+        }, "stasis-restart");
+        // The lock is handed to the restart thread: it unlocks when the restart ends.
+        restart.setDaemon(true);
+        try {
+            restart.start();
+        } catch (RuntimeException e) {
+            operations.unlock();
+            throw e;
+        }
+        try {
+            return plan.get(5, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    private CheckpointLifecycle lifecycle(Path root) {
+        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root), core);
     }
 
     /** @return the coordinator's name */
@@ -101,7 +210,7 @@ public class Coordinator {
 
             @Override
             public List<ProcessInfo> processes() {
-                return List.of();
+                return agents.agents().stream().map(Agent::info).collect(Collectors.toList());
             }
         };
     }

@@ -20,6 +20,7 @@ import org.stasis.framework.dispatch.PluginFailedException;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
 import org.stasis.framework.store.Staging;
 
 /**
@@ -63,7 +64,7 @@ public final class CheckpointLifecycle {
             throw new OperationFailedException("cannot create a checkpoint in " + store.root() + ": " + e.getMessage(), e);
         }
         Contexts.Operation operation = new Contexts.Operation(staging.id(), staging.id(), staging.generation(), computation,
-                staging.directory(), log);
+                staging.directory(), log, core);
         Map<String, Records> records = new ConcurrentHashMap<>();
         boolean suspended = false;
         Outcome outcome = Outcome.ABORTED;
@@ -72,8 +73,8 @@ public final class CheckpointLifecycle {
             coreStep(staging.id(), "suspend", () -> core.suspend(staging.id()));
             suspended = true;
             checkpointEvent(LifecycleEvent.DRAIN, operation, records);
-            writeInParallel(staging, operation, records);
-            Manifest manifest = manifest(staging, computation, records);
+            List<ProcessImage> images = writeInParallel(staging, operation, records);
+            Manifest manifest = manifest(staging, computation, images, records);
             Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
             outcome = Outcome.RESUMED;
             return new CheckpointResult(staging.id(), staging.generation(), published,
@@ -106,7 +107,7 @@ public final class CheckpointLifecycle {
         Manifest manifest = store.read(directory);
         String id = manifest.id() + "-restart";
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
-                directory, log);
+                directory, log, core);
         Plan plan = new Plan(manifest.processes());
         try {
             dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
@@ -129,11 +130,11 @@ public final class CheckpointLifecycle {
     }
 
     // The core writes memory while plugins write their records: both are I/O bound.
-    private void writeInParallel(Staging staging, Contexts.Operation operation, Map<String, Records> records)
-            throws Exception {
-        CompletableFuture<Void> images = CompletableFuture.runAsync(() -> {
+    private List<ProcessImage> writeInParallel(Staging staging, Contexts.Operation operation,
+            Map<String, Records> records) throws Exception {
+        CompletableFuture<List<ProcessImage>> images = CompletableFuture.supplyAsync(() -> {
             try {
-                coreStep(staging.id(), "write", () -> core.writeImages(staging.directory()));
+                return coreStepReturning(staging.id(), "write", () -> core.writeImages(staging.directory()));
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
@@ -147,6 +148,7 @@ public final class CheckpointLifecycle {
                 throw (Exception) e.getCause();
             }
         }
+        return images.join();
     }
 
     private void resume(Contexts.Operation operation, Outcome outcome, boolean suspended) {
@@ -159,12 +161,13 @@ public final class CheckpointLifecycle {
         }
     }
 
-    private static Manifest manifest(Staging staging, Computation computation, Map<String, Records> records) {
+    private static Manifest manifest(Staging staging, Computation computation, List<ProcessImage> images,
+            Map<String, Records> records) {
         Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
-                List.copyOf(computation.processes()), plugins);
+                List.copyOf(computation.processes()), List.copyOf(images), plugins);
     }
 
     @FunctionalInterface

@@ -5,11 +5,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 
 import org.stasis.api.CheckpointContext;
 import org.stasis.api.Computation;
 import org.stasis.api.EventContext;
 import org.stasis.api.LifecycleEvent;
+import org.stasis.api.OpenFd;
 import org.stasis.api.PluginRecords;
 import org.stasis.api.RestartContext;
 import org.stasis.api.RestartPlan;
@@ -28,7 +31,7 @@ final class Contexts {
      *        {@code <id>-restart} for a restart)
      */
     record Operation(String label, String checkpointId, long generation, Computation computation,
-            Path checkpointDirectory, EventLog log) {
+            Path checkpointDirectory, EventLog log, CoreSteps core) {
     }
 
     private abstract static class Base implements EventContext {
@@ -42,6 +45,10 @@ final class Contexts {
             this.event = event;
             this.pluginId = pluginId;
             this.createDirectory = createDirectory;
+        }
+
+        Operation operation() {
+            return operation;
         }
 
         @Override
@@ -95,6 +102,16 @@ final class Contexts {
         @Override
         public PluginRecords records() {
             return records;
+        }
+
+        @Override
+        public List<OpenFd> openFds(int pid) {
+            return operation().core().openFds(pid);
+        }
+
+        @Override
+        public Optional<byte[]> terminalSettings(int pid, int fd) {
+            return operation().core().terminalSettings(pid, fd);
         }
     }
 

@@ -1,9 +1,13 @@
 package org.stasis.framework.lifecycle;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
+import org.stasis.api.OpenFd;
 import org.stasis.api.ResumeContext;
 import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
 
 /**
  * The parts of a checkpoint and restart the core does itself, between the plugin
@@ -22,9 +26,23 @@ public interface CoreSteps {
      * Writes every process's memory image into the staging directory.
      *
      * @param directory where the images go
+     * @return what was written, one entry per process
      * @throws Exception if an image cannot be written; the checkpoint is aborted
      */
-    void writeImages(Path directory) throws Exception;
+    List<ProcessImage> writeImages(Path directory) throws Exception;
+
+    /**
+     * @param pid a process id inside the computation
+     * @return its open descriptors as reported at suspend time; empty before
+     */
+    List<OpenFd> openFds(int pid);
+
+    /**
+     * @param pid a process id inside the computation
+     * @param fd one of its descriptors
+     * @return the terminal's settings, or empty if it is not a terminal
+     */
+    Optional<byte[]> terminalSettings(int pid, int fd);
 
     /**
      * Lets the computation's threads run again.

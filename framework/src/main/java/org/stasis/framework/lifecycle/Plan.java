@@ -72,6 +72,7 @@ public final class Plan implements RestartPlan {
     private static final class Process implements ProcessPlan {
         private final int pid;
         private final Map<Integer, FdSource> fds = new TreeMap<>();
+        private final Map<Integer, byte[]> terminals = new TreeMap<>();
         private Path workingDirectory;
 
         Process(int pid) {
@@ -94,6 +95,16 @@ public final class Plan implements RestartPlan {
         @Override
         public synchronized Map<Integer, FdSource> fds() {
             return Collections.unmodifiableMap(new TreeMap<>(fds));
+        }
+
+        @Override
+        public synchronized void terminalSettings(int fd, byte[] termios) {
+            terminals.put(fd, termios.clone());
+        }
+
+        @Override
+        public synchronized Map<Integer, byte[]> terminalSettings() {
+            return Collections.unmodifiableMap(new TreeMap<>(terminals));
         }
 
         @Override

@@ -1,9 +1,13 @@
 package org.stasis.framework.lifecycle;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
+import org.stasis.api.OpenFd;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
 
 /**
  * The core's steps for a rehearsal: the full sequence of plugin events with no
@@ -17,8 +21,18 @@ public final class RehearsalCore implements CoreSteps {
     }
 
     @Override
-    public void writeImages(Path directory) {
-        // A rehearsal has no memory to write.
+    public List<ProcessImage> writeImages(Path directory) {
+        return List.of();
+    }
+
+    @Override
+    public List<OpenFd> openFds(int pid) {
+        return List.of();
+    }
+
+    @Override
+    public Optional<byte[]> terminalSettings(int pid, int fd) {
+        return Optional.empty();
     }
 
     @Override

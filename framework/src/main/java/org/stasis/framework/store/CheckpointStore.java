@@ -179,7 +179,7 @@ public final class CheckpointStore {
                     + " but this Stasis reads version " + Manifest.FORMAT_VERSION + "; use the Stasis that wrote it");
         }
         if (manifest.id() == null || manifest.computation() == null || manifest.processes() == null
-                || manifest.plugins() == null) {
+                || manifest.images() == null || manifest.plugins() == null) {
             throw new CheckpointInvalidException(file + " is incomplete (missing fields); the checkpoint cannot be restarted");
         }
         String arch = System.getProperty("os.arch");

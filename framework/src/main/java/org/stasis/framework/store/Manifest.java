@@ -17,10 +17,12 @@ import org.stasis.api.ProcessInfo;
  * @param arch the machine architecture ({@code os.arch})
  * @param kernel the kernel release it was taken on
  * @param processes the processes of the computation
+ * @param images each process's memory image, in the order of {@code processes}
  * @param plugins each plugin's records, by plugin id
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
-        String arch, String kernel, List<ProcessInfo> processes, Map<String, Map<String, String>> plugins) {
+        String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
+        Map<String, Map<String, String>> plugins) {
 
     /** The manifest format this build writes and reads. */
     public static final int FORMAT_VERSION = 1;

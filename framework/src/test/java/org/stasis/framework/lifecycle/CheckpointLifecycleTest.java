@@ -12,12 +12,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stasis.api.Computation;
 import org.stasis.api.LifecycleEvent;
+import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessInfo;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.dispatch.EventDispatcher;
@@ -26,6 +28,7 @@ import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
 
 class CheckpointLifecycleTest {
     @TempDir
@@ -53,8 +56,19 @@ class CheckpointLifecycleTest {
         }
 
         @Override
-        public void writeImages(Path directory) {
+        public List<ProcessImage> writeImages(Path directory) {
             journal.add("core:write");
+            return List.of(new ProcessImage(2, "2.img", 4096, 1, List.of()));
+        }
+
+        @Override
+        public List<OpenFd> openFds(int pid) {
+            return List.of();
+        }
+
+        @Override
+        public Optional<byte[]> terminalSettings(int pid, int fd) {
+            return Optional.empty();
         }
 
         @Override
@@ -109,6 +123,7 @@ class CheckpointLifecycleTest {
         Manifest manifest = new CheckpointStore(root).read(root.resolve("latest"));
         assertEquals(Map.of("written-by", "first"), manifest.plugins().get("first"));
         assertEquals(4242, manifest.processes().get(0).hostPid());
+        assertEquals("2.img", manifest.images().get(0).image());
     }
 
     @Test

@@ -1,0 +1,149 @@
+package org.stasis.framework.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.stasis.api.OpenFd;
+import org.stasis.api.ProcessInfo;
+
+/**
+ * The coordinator's end of one process's agent (doc/agent-protocol.md): one request
+ * at a time, each answered by one line (or an FD list ending in END).
+ */
+public final class Agent {
+    private final UnixConnection connection;
+    private final Map<String, String> hello;
+    private volatile String command;
+
+    private Agent(UnixConnection connection, Map<String, String> hello, String command) {
+        this.connection = connection;
+        this.hello = hello;
+        this.command = command;
+    }
+
+    /**
+     * Reads the agent's HELLO.
+     *
+     * @param connection a freshly accepted connection
+     * @return the agent
+     * @throws IOException if the peer is not a Stasis agent
+     */
+    static Agent handshake(UnixConnection connection) throws IOException {
+        String line = connection.readLine(Duration.ofSeconds(10));
+        if (!line.startsWith("HELLO ")) {
+            throw new IOException("not an agent: " + line);
+        }
+        Map<String, String> fields = new HashMap<>();
+        int exe = line.indexOf(" exe=");
+        String head = exe < 0 ? line : line.substring(0, exe);
+        for (String field : head.substring(6).split(" ")) {
+            int eq = field.indexOf('=');
+            if (eq > 0) {
+                fields.put(field.substring(0, eq), field.substring(eq + 1));
+            }
+        }
+        fields.put("exe", exe < 0 ? "" : line.substring(exe + 5));
+        if (!fields.containsKey("pid")) {
+            throw new IOException("agent HELLO without pid: " + line);
+        }
+        return new Agent(connection, fields, commandLine(connection.peerPid(), fields.get("exe")));
+    }
+
+    /** @return the pid inside the computation */
+    public int pid() {
+        return Integer.parseInt(hello.get("pid"));
+    }
+
+    /** @return the pid as the coordinator sees it */
+    public int hostPid() {
+        return connection.peerPid();
+    }
+
+    /** @return whether this process was restarted from a checkpoint */
+    public boolean restored() {
+        return !"0".equals(hello.getOrDefault("restored", "0"));
+    }
+
+    /** @return the process as plugins see it */
+    public ProcessInfo info() {
+        return new ProcessInfo(pid(), hostPid(), Integer.parseInt(hello.getOrDefault("ppid", "0")), command);
+    }
+
+    /**
+     * A restored process's /proc shows the restorer's command line; the checkpoint
+     * knows the real one.
+     *
+     * @param original the command line recorded at checkpoint time
+     */
+    void describeAs(String original) {
+        this.command = original;
+    }
+
+    /** @return whether the process still exists */
+    public boolean alive() {
+        return Files.isDirectory(Path.of("/proc", Integer.toString(hostPid())));
+    }
+
+    /**
+     * Sends a request and returns the agent's one-line answer.
+     *
+     * @param request the request line
+     * @param timeout how long the agent may take
+     * @return the answer
+     * @throws IOException if the agent is gone, too slow, or answers ERROR
+     */
+    public synchronized String request(String request, Duration timeout) throws IOException {
+        connection.writeLine(request);
+        return answer(connection.readLine(timeout), request);
+    }
+
+    /**
+     * @return the process's open descriptors
+     * @throws IOException if the agent cannot report them
+     */
+    public synchronized List<OpenFd> fds() throws IOException {
+        connection.writeLine("FDS");
+        List<OpenFd> fds = new ArrayList<>();
+        while (true) {
+            String line = answer(connection.readLine(Duration.ofSeconds(30)), "FDS");
+            if (line.equals("END")) {
+                return fds;
+            }
+            String[] parts = line.split(" ", 5);
+            if (parts.length < 5 || !parts[0].equals("FD")) {
+                throw new IOException("process " + pid() + ": bad FD line from agent: " + line);
+            }
+            fds.add(new OpenFd(Integer.parseInt(parts[1]), parts[4], Integer.parseInt(parts[2], 8),
+                    Long.parseLong(parts[3])));
+        }
+    }
+
+    private String answer(String line, String request) throws IOException {
+        if (line.startsWith("ERROR")) {
+            throw new IOException("process " + pid() + " could not " + request.split(" ")[0].toLowerCase() + ": "
+                    + line.substring(Math.min(line.length(), 6)));
+        }
+        return line;
+    }
+
+    /** Closes the connection; the agent lets its process run on unmanaged. */
+    void close() {
+        connection.close();
+    }
+
+    private static String commandLine(int hostPid, String exe) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Integer.toString(hostPid), "cmdline"));
+            String text = new String(raw, java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ').strip();
+            return text.isEmpty() ? exe : text;
+        } catch (IOException e) {
+            return exe;
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package org.stasis.framework.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+import org.stasis.api.OpenFd;
+import org.stasis.api.ProcessPlan;
+import org.stasis.api.RestartPlan;
+import org.stasis.api.ResumeContext.Outcome;
+import org.stasis.framework.lifecycle.CoreSteps;
+import org.stasis.framework.lifecycle.Plan;
+import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
+
+/**
+ * The core's own steps carried out by the agents inside the processes: suspend,
+ * write images, release; and at restart, the plan handed to the restorer.
+ */
+public final class AgentCore implements CoreSteps {
+    private static final Duration SUSPEND_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration WRITE_TIMEOUT = Duration.ofMinutes(30);
+    private static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(120);
+
+    private final AgentRegistry registry;
+    private final Path agentSocket;
+    private final Path planDirectory;
+    private final Map<Integer, List<OpenFd>> fds = new ConcurrentHashMap<>();
+    private final Map<Integer, Integer> hostPids = new ConcurrentHashMap<>();
+    private volatile List<Agent> stopped = List.of();
+    private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
+
+    /**
+     * @param registry the computation's agents
+     * @param agentSocket where restored agents reconnect
+     * @param planDirectory a private directory for restart plans
+     */
+    public AgentCore(AgentRegistry registry, Path agentSocket, Path planDirectory) {
+        this.registry = registry;
+        this.agentSocket = agentSocket;
+        this.planDirectory = planDirectory;
+    }
+
+    @Override
+    public void suspend(String checkpointId) throws Exception {
+        List<Agent> agents = registry.agents();
+        if (agents.isEmpty()) {
+            throw new IOException("there is no process to checkpoint; start one with: stasis launch -- PROGRAM");
+        }
+        fds.clear();
+        hostPids.clear();
+        List<Agent> done = new ArrayList<>();
+        try {
+            forEach(agents, agent -> {
+                String answer = agent.request("SUSPEND", SUSPEND_TIMEOUT);
+                if (!answer.startsWith("SUSPENDED")) {
+                    throw new IOException("process " + agent.pid() + " did not suspend: " + answer);
+                }
+                synchronized (done) {
+                    done.add(agent);
+                }
+                fds.put(agent.pid(), agent.fds());
+                hostPids.put(agent.pid(), agent.hostPid());
+            });
+        } catch (Exception e) {
+            // Never leave a process frozen because another one failed.
+            resume(done, Outcome.ABORTED);
+            throw e;
+        }
+        stopped = agents;
+    }
+
+    @Override
+    public List<ProcessImage> writeImages(Path directory) throws Exception {
+        Map<Integer, ProcessImage> images = new ConcurrentHashMap<>();
+        forEach(stopped, agent -> {
+            String answer = agent.request("WRITE " + directory.toAbsolutePath(), WRITE_TIMEOUT);
+            String[] parts = answer.split(" ", 4);
+            if (parts.length != 4 || !parts[0].equals("WRITTEN")) {
+                throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
+            }
+            images.put(agent.pid(), new ProcessImage(agent.pid(), Path.of(parts[3]).getFileName().toString(),
+                    Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of())));
+        });
+        List<ProcessImage> ordered = new ArrayList<>();
+        stopped.forEach(a -> ordered.add(images.get(a.pid())));
+        return ordered;
+    }
+
+    @Override
+    public void release(Outcome outcome) {
+        resume(stopped, outcome);
+        stopped = List.of();
+    }
+
+    @Override
+    public List<OpenFd> openFds(int pid) {
+        return fds.getOrDefault(pid, List.of());
+    }
+
+    @Override
+    public Optional<byte[]> terminalSettings(int pid, int fd) {
+        Integer hostPid = hostPids.get(pid);
+        return hostPid == null ? Optional.empty() : Terminals.settings(hostPid, fd);
+    }
+
+    /**
+     * Starts waiting for the plan of the next restart.
+     *
+     * @return completes with the plan file once the plugins have built it, or
+     *         exceptionally if the restart fails before
+     */
+    public CompletableFuture<Path> expectPlan() {
+        planReady = new CompletableFuture<>();
+        return planReady;
+    }
+
+    /**
+     * Fails the restart that is waiting for a plan.
+     *
+     * @param failure why
+     */
+    public void planFailed(Throwable failure) {
+        planReady.completeExceptionally(failure);
+    }
+
+    @Override
+    public void restore(Manifest manifest, Path directory, Plan plan) throws Exception {
+        if (manifest.images().size() != 1) {
+            throw new IOException("checkpoint " + manifest.id() + " holds " + manifest.images().size()
+                    + " processes; this version restarts single-process computations only");
+        }
+        ProcessImage image = manifest.images().get(0);
+        Path imageFile = directory.resolve(image.image());
+        if (!Files.isRegularFile(imageFile)) {
+            throw new IOException("checkpoint " + manifest.id() + " is incomplete: " + imageFile + " is missing");
+        }
+        ProcessPlan process = plan.process(image.pid());
+        Path planFile = planDirectory.resolve(manifest.id() + "-" + ProcessHandle.current().pid() + "-"
+                + System.nanoTime() + ".plan");
+        RestartPlanFile.write(plan, process, imageFile, agentSocket, planFile);
+        List<Agent> before = registry.agents();
+        planReady.complete(planFile);
+        try {
+            boolean samePid = plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS;
+            Agent restored = registry.await(a -> a.restored() && !before.contains(a)
+                    && (!samePid || a.pid() == image.pid()), RESTORE_TIMEOUT);
+            manifest.processes().stream().filter(p -> p.pid() == image.pid()).findFirst()
+                    .ifPresent(p -> restored.describeAs(p.command()));
+            stopped = List.of(restored);
+        } finally {
+            Files.deleteIfExists(planFile);
+        }
+    }
+
+    private static void resume(List<Agent> agents, Outcome outcome) {
+        String request = outcome == Outcome.RESTARTED ? "RESUME 1" : "RESUME 0";
+        for (Agent agent : agents) {
+            try {
+                agent.request(request, SUSPEND_TIMEOUT);
+            } catch (IOException e) {
+                System.err.println("stasis: process " + agent.pid() + " did not resume: " + e.getMessage());
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface AgentTask {
+        void run(Agent agent) throws Exception;
+    }
+
+    // One thread per process: a barrier over all of them, first failure wins.
+    private static void forEach(List<Agent> agents, AgentTask task) throws Exception {
+        List<CompletableFuture<Void>> tasks = new ArrayList<>();
+        for (Agent agent : agents) {
+            tasks.add(CompletableFuture.runAsync(() -> {
+                try {
+                    task.run(agent);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, r -> {
+                Thread thread = new Thread(r, "stasis-agent-" + agent.pid());
+                thread.setDaemon(true);
+                thread.start();
+            }));
+        }
+        try {
+            CompletableFuture.allOf(tasks.toArray(CompletableFuture[]::new)).get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c ? c.getCause() : e.getCause();
+            throw cause instanceof Exception ex ? ex : new IOException(cause);
+        }
+    }
+}

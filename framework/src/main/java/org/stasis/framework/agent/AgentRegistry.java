@@ -1,0 +1,123 @@
+package org.stasis.framework.agent;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/**
+ * The processes of the computation: every agent that connected to the coordinator's
+ * agent socket and whose process still lives. Only the coordinator's own user may
+ * join (the socket is 0600 in a 0700 directory, and each peer's uid is checked).
+ */
+public final class AgentRegistry implements AutoCloseable {
+    private final UnixServer server;
+    private final int uid;
+    private final List<Agent> agents = new ArrayList<>();
+
+    /**
+     * @param socket where agents connect
+     * @param uid the only user allowed in
+     * @throws IOException if the socket cannot be opened
+     */
+    public AgentRegistry(Path socket, int uid) throws IOException {
+        this.server = new UnixServer(socket);
+        this.uid = uid;
+        Thread acceptor = new Thread(this::acceptLoop, "stasis-agent-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            UnixConnection connection;
+            try {
+                connection = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            if (connection.peerUid() != uid) {
+                System.err.println("stasis: refused an agent of uid " + connection.peerUid());
+                connection.close();
+                continue;
+            }
+            Thread handshake = new Thread(() -> register(connection), "stasis-agent-hello");
+            handshake.setDaemon(true);
+            handshake.start();
+        }
+    }
+
+    private void register(UnixConnection connection) {
+        try {
+            Agent agent = Agent.handshake(connection);
+            synchronized (this) {
+                agents.add(agent);
+                notifyAll();
+            }
+        } catch (IOException e) {
+            connection.close();
+        }
+    }
+
+    /** @return the live agents, parents before children (by pid) */
+    public synchronized List<Agent> agents() {
+        agents.removeIf(a -> {
+            if (!a.alive()) {
+                a.close();
+                return true;
+            }
+            return false;
+        });
+        return agents.stream().sorted(Comparator.comparingInt(Agent::pid)).collect(Collectors.toList());
+    }
+
+    /**
+     * Waits for an agent to connect.
+     *
+     * @param wanted which agent
+     * @param timeout how long to wait
+     * @return the agent
+     * @throws IOException if none came in time
+     */
+    public synchronized Agent await(Predicate<Agent> wanted, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (Agent agent : agents) {
+                if (wanted.test(agent)) {
+                    return agent;
+                }
+            }
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new IOException("no restored process connected within " + timeout.toSeconds() + " s");
+            }
+            try {
+                wait(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for a restored process", e);
+            }
+        }
+    }
+
+    /**
+     * Forgets an agent (its process is being killed or left unmanaged).
+     *
+     * @param agent the agent
+     */
+    public synchronized void forget(Agent agent) {
+        agents.remove(agent);
+        agent.close();
+    }
+
+    @Override
+    public synchronized void close() {
+        server.close();
+        agents.forEach(Agent::close);
+        agents.clear();
+    }
+}

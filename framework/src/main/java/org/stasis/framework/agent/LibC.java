@@ -1,0 +1,52 @@
+package org.stasis.framework.agent;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+
+/**
+ * The few libc calls the JDK lacks: Unix sockets whose peer's pid we can learn
+ * (SO_PEERCRED, translated by the kernel into our pid namespace).
+ */
+interface LibC extends Library {
+    LibC INSTANCE = Native.load("c", LibC.class);
+
+    int AF_UNIX = 1;
+    int SOCK_STREAM = 1;
+    int SOCK_CLOEXEC = 02000000;
+    int SOL_SOCKET = 1;
+    int SO_PEERCRED = 17;
+    int POLLIN = 1;
+
+    int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    int bind(int fd, byte[] address, int length) throws LastErrorException;
+
+    int listen(int fd, int backlog) throws LastErrorException;
+
+    int accept4(int fd, Pointer address, Pointer length, int flags) throws LastErrorException;
+
+    int getsockopt(int fd, int level, int name, int[] value, IntByReference length) throws LastErrorException;
+
+    long read(int fd, byte[] buffer, long count) throws LastErrorException;
+
+    long write(int fd, byte[] buffer, long count) throws LastErrorException;
+
+    int poll(int[] fds, int count, int timeoutMillis) throws LastErrorException;
+
+    int shutdown(int fd, int how) throws LastErrorException;
+
+    int close(int fd) throws LastErrorException;
+
+    int O_RDWR = 2;
+    int O_NOCTTY = 0400;
+    int O_NONBLOCK = 04000;
+    int O_CLOEXEC = 02000000;
+    long TCGETS = 0x5401;
+
+    int open(String path, int flags) throws LastErrorException;
+
+    int ioctl(int fd, long request, byte[] argument) throws LastErrorException;
+}

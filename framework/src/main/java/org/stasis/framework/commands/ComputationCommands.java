@@ -1,0 +1,153 @@
+package org.stasis.framework.commands;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.stasis.framework.agent.Agent;
+import org.stasis.framework.core.Coordinator;
+import org.stasis.framework.lifecycle.CheckpointResult;
+import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.store.CheckpointInvalidException;
+
+/**
+ * Shell commands that act on the computation: checkpoint, status, kill, and the
+ * restart preparation that {@code stasis restart} uses.
+ */
+@Component(service = ComputationCommands.class, property = {
+        "osgi.command.scope=stasis",
+        "osgi.command.function=checkpoint",
+        "osgi.command.function=status",
+        "osgi.command.function=kill",
+        "osgi.command.function=ckptdir",
+        "osgi.command.function=restartplan" })
+public class ComputationCommands {
+    private final Coordinator coordinator;
+    private final Json json = new Json();
+
+    /** @param coordinator the coordinator the commands act on */
+    @Activate
+    public ComputationCommands(@Reference Coordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    /**
+     * @param asJson print JSON
+     * @return a summary, and the checkpoint directory on the last line
+     */
+    @Descriptor("checkpoint the computation now; blocks until it is published and prints its directory last")
+    public String checkpoint(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean asJson) {
+        CheckpointResult result;
+        try {
+            result = coordinator.checkpoint();
+        } catch (OperationFailedException e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        }
+        if (asJson) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("id", result.id());
+            out.put("generation", result.generation());
+            out.put("directory", result.directory().toString());
+            out.put("seconds", result.duration().toMillis() / 1000.0);
+            return json.write(out);
+        }
+        return String.format("checkpoint %s written in %.3f s%n%s", result.id(), result.duration().toMillis() / 1000.0,
+                result.directory());
+    }
+
+    /**
+     * @param asJson print JSON
+     * @return the computation's processes and its last checkpoint
+     */
+    @Descriptor("show the computation: its processes and the last checkpoint")
+    public String status(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean asJson) {
+        List<Agent> agents = coordinator.agents();
+        if (asJson) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("coordinator", coordinator.name());
+            out.put("checkpointDirectory", coordinator.checkpointDirectory().toString());
+            List<Map<String, Object>> processes = new ArrayList<>();
+            for (Agent agent : agents) {
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("pid", agent.pid());
+                p.put("hostPid", agent.hostPid());
+                p.put("restored", agent.restored());
+                p.put("command", agent.info().command());
+                processes.add(p);
+            }
+            out.put("processes", processes);
+            coordinator.lastCheckpoint().ifPresent(c -> out.put("lastCheckpoint", Map.of("id", c.id(), "directory",
+                    c.directory().toString(), "seconds", c.duration().toMillis() / 1000.0)));
+            return json.write(out);
+        }
+        StringBuilder text = new StringBuilder();
+        text.append("coordinator  ").append(coordinator.name()).append('\n');
+        text.append("checkpoints  ").append(coordinator.checkpointDirectory()).append('\n');
+        text.append("last         ").append(coordinator.lastCheckpoint()
+                .map(c -> c.id() + String.format(" (%.3f s) ", c.duration().toMillis() / 1000.0) + c.directory())
+                .orElse("none yet")).append('\n');
+        if (agents.isEmpty()) {
+            return text.append("processes    none (start one with: stasis launch -- PROGRAM)").toString();
+        }
+        Table table = new Table("PID", "HOST-PID", "ORIGIN", "COMMAND");
+        for (Agent agent : agents) {
+            table.row(agent.pid(), agent.hostPid(), agent.restored() ? "restarted" : "launched", agent.info().command());
+        }
+        return text.append(table).toString();
+    }
+
+    /** @return what was killed */
+    @Descriptor("kill every process of the computation")
+    public String kill() {
+        List<Agent> agents = coordinator.agents();
+        if (agents.isEmpty()) {
+            return "no process to kill";
+        }
+        for (Agent agent : agents) {
+            ProcessHandle.of(agent.hostPid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        return "killed " + agents.size() + " process" + (agents.size() == 1 ? "" : "es");
+    }
+
+    /**
+     * @param directory the new checkpoint directory, or none to show it
+     * @return the checkpoint directory
+     */
+    @Descriptor("show or set where checkpoints are written")
+    public String ckptdir(@Descriptor("new directory") String... directory) {
+        if (directory.length > 1) {
+            throw new IllegalArgumentException("ckptdir takes at most one directory");
+        }
+        if (directory.length == 1) {
+            coordinator.checkpointDirectory(Path.of(directory[0]));
+        }
+        return coordinator.checkpointDirectory().toString();
+    }
+
+    /**
+     * Used by {@code stasis restart}: validates a checkpoint, runs the plugins'
+     * restart events and writes the plan that {@code stasis-restore} carries out.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @return the plan file
+     */
+    @Descriptor("validate a checkpoint and prepare its restart plan (used by 'stasis restart')")
+    public String restartplan(@Descriptor("checkpoint directory") String checkpoint) {
+        try {
+            return coordinator.prepareRestart(Path.of(checkpoint)).toString();
+        } catch (CheckpointInvalidException e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        } catch (Exception e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        }
+    }
+}

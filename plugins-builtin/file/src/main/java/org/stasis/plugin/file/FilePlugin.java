@@ -1,0 +1,124 @@
+package org.stasis.plugin.file;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+import org.osgi.service.component.annotations.Component;
+import org.stasis.api.CheckpointContext;
+import org.stasis.api.FdSource;
+import org.stasis.api.OpenFd;
+import org.stasis.api.ProcessInfo;
+import org.stasis.api.RestartCallback;
+import org.stasis.api.RestartContext;
+import org.stasis.api.StasisPlugin;
+import org.stasis.api.WriteCallback;
+
+/**
+ * Regular files, directories and devices such as /dev/null that a program has open:
+ * reopened at restart by path, at the same fd number with the same flags and offset
+ * (an appending log keeps appending). Files the program had deleted while open are
+ * copied into the checkpoint and come back deleted. A file that is gone at restart
+ * stops the restart with a message that names it; one that changed is reported in
+ * the event log and reopened anyway, as the program would see it after a crash.
+ */
+@Component(property = "service.ranking:Integer=200")
+@StasisPlugin("file")
+public class FilePlugin implements WriteCallback, RestartCallback {
+    private static final String OPEN = "open.";
+    private static final String DELETED = "deleted.";
+
+    @Override
+    public void write(CheckpointContext context) throws IOException {
+        for (ProcessInfo process : context.computation().processes()) {
+            for (OpenFd fd : context.openFds(process.pid())) {
+                String key = process.pid() + "." + fd.fd();
+                switch (fd.kind()) {
+                    case PATH, DEVICE -> context.records().put(OPEN + key, OpenRecord.of(fd, Path.of(fd.path())).encode());
+                    case DELETED_FILE -> context.records().put(DELETED + key, saveDeleted(context, process, fd));
+                    default -> {
+                        // Terminals, pipes, sockets and event fds belong to other plugins.
+                    }
+                }
+            }
+        }
+    }
+
+    // The kernel still has the data: read it through the descriptor's /proc link.
+    private static String saveDeleted(CheckpointContext context, ProcessInfo process, OpenFd fd) throws IOException {
+        String blob = process.pid() + "-" + fd.fd() + ".data";
+        Path source = Path.of("/proc", Integer.toString(process.hostPid()), "fd", Integer.toString(fd.fd()));
+        Path copy = context.pluginDirectory().resolve(blob);
+        Files.copy(source, copy, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+        return fd.flags() + " " + fd.offset() + " " + blob + " " + fd.path();
+    }
+
+    @Override
+    public void restart(RestartContext context) throws IOException {
+        for (Map.Entry<String, String> record : context.records().asMap().entrySet()) {
+            String key = record.getKey();
+            if (key.startsWith(OPEN)) {
+                reopen(context, key.substring(OPEN.length()), OpenRecord.decode(record.getValue()));
+            } else if (key.startsWith(DELETED)) {
+                restoreDeleted(context, key.substring(DELETED.length()), record.getValue());
+            }
+        }
+    }
+
+    private static void reopen(RestartContext context, String key, OpenRecord saved) throws IOException {
+        int pid = pidOf(key);
+        int fd = fdOf(key);
+        Path path = Path.of(rewrite(saved.path(), context.plan().pathRewrites()));
+        BasicFileAttributes now;
+        try {
+            now = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new IOException("file " + path + " (fd " + fd + " of process " + pid
+                    + ") no longer exists; put it back, or restart from a place where it exists");
+        }
+        String change = saved.describeChange(now);
+        if (!change.isEmpty()) {
+            context.log("file " + path + " (fd " + fd + " of process " + pid + ") changed since the checkpoint: " + change);
+        }
+        context.plan().process(pid).installFd(fd, new FdSource.OpenFile(path, saved.flags(), saved.offset()));
+    }
+
+    private static void restoreDeleted(RestartContext context, String key, String value) throws IOException {
+        String[] parts = value.split(" ", 4);
+        int pid = pidOf(key);
+        int fd = fdOf(key);
+        Path blob = context.pluginDirectory().resolve(parts[2]);
+        if (!Files.isRegularFile(blob)) {
+            throw new IOException("the checkpoint lost the saved copy of deleted file " + parts[3] + " (" + blob + ")");
+        }
+        // The restorer opens and then unlinks this copy; the checkpoint keeps its own.
+        Path copy = Files.createTempFile("stasis-deleted-", ".data",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.copy(blob, copy, StandardCopyOption.REPLACE_EXISTING);
+        context.plan().process(pid).installFd(fd,
+                new FdSource.UnlinkedCopy(copy, Integer.parseInt(parts[0]), Long.parseLong(parts[1])));
+    }
+
+    static String rewrite(String path, Map<String, String> rewrites) {
+        for (Map.Entry<String, String> rule : rewrites.entrySet()) {
+            if (path.equals(rule.getKey()) || path.startsWith(rule.getKey() + "/")) {
+                return rule.getValue() + path.substring(rule.getKey().length());
+            }
+        }
+        return path;
+    }
+
+    private static int pidOf(String key) {
+        return Integer.parseInt(key.substring(0, key.indexOf('.')));
+    }
+
+    private static int fdOf(String key) {
+        return Integer.parseInt(key.substring(key.indexOf('.') + 1));
+    }
+}
