@@ -73,6 +73,10 @@ public class RuntimeInFelixIT {
     private static final List<String> CORE_BUNDLES = List.of(
             "org.stasis.api",
             "org.stasis.framework",
+            "org.stasis.plugin.pid",
+            "org.stasis.plugin.file",
+            "org.stasis.plugin.pty",
+            "com.sun.jna",
             "org.apache.felix.scr",
             "org.apache.felix.configadmin",
             "org.apache.felix.fileinstall",
@@ -85,6 +89,8 @@ public class RuntimeInFelixIT {
             "org.osgi.service.component",
             "org.osgi.util.promise",
             "org.osgi.util.function");
+    /** The built-in plugins in checkpoint order (descending ranking). */
+    private static final List<String> BUILT_IN_PLUGINS = List.of("pid", "file", "pty");
     private static final List<String> EVENTS = List.of("preCheckpoint", "drain", "write", "restart", "resume");
 
     /** Created by {@link #configure()} outside the framework; removed when the JVM exits. */
@@ -174,7 +180,7 @@ public class RuntimeInFelixIT {
         assertTrue(version, version.matches("(?s).*coordinator\\s+felix-it(\\R.*|$)"));
         assertTrue(version, version.matches("(?s).*framework\\s+org\\.apache\\.felix\\.framework \\d.*"));
         assertTrue(version, version.matches("(?s).*pluginApi\\s+\\d+\\.\\d+\\.\\d+.*"));
-        assertEquals("no plugins", execute("stasis:plugins").trim());
+        assertEquals(BUILT_IN_PLUGINS, pluginIds(execute("stasis:plugins")));
 
         // Both components are active; the commands one is delayed (Gogo releases it after
         // each command), so hold it while looking.
@@ -205,7 +211,7 @@ public class RuntimeInFelixIT {
         Path plugins = Path.of(context.getProperty("felix.fileinstall.dir"));
         Path sample = Path.of(context.getProperty(SAMPLE_PROPERTY));
         Path dropped = plugins.resolve(sample.getFileName());
-        assertEquals("no plugins", execute("stasis:plugins").trim());
+        assertEquals(BUILT_IN_PLUGINS, pluginIds(execute("stasis:plugins")));
         assertFalse("hello bundle installed before the drop-in", findBundle(HELLO_BUNDLE) != null);
 
         try {
@@ -215,7 +221,7 @@ public class RuntimeInFelixIT {
             Files.move(partial, dropped, StandardCopyOption.ATOMIC_MOVE);
 
             String listed = await("stasis:plugins", out -> out.contains("hello"));
-            String row = listed.lines().filter(l -> l.matches("\\s*1\\s+hello\\s.*")).findFirst()
+            String row = listed.lines().filter(l -> l.matches("\\s*\\d+\\s+hello\\s.*")).findFirst()
                     .orElseThrow(() -> new AssertionError("no row for plugin hello in:\n" + listed));
             assertTrue(row, row.contains(String.join(",", EVENTS)));
             assertTrue(row, row.matches(".*\\shello\\s+10\\s.*"));
@@ -252,7 +258,7 @@ public class RuntimeInFelixIT {
             Files.deleteIfExists(dropped);
         }
 
-        await("stasis:plugins", out -> out.trim().equals("no plugins"));
+        await("stasis:plugins", out -> pluginIds(out).equals(BUILT_IN_PLUGINS));
         long deadline = System.currentTimeMillis() + POLL_TIMEOUT_MS;
         while (findBundle(HELLO_BUNDLE) != null && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
@@ -316,5 +322,11 @@ public class RuntimeInFelixIT {
             case Bundle.STOPPING: return "STOPPING";
             default: return "UNINSTALLED";
         }
+    }
+
+    /** The PLUGIN column of stasis:plugins, in order. */
+    private static List<String> pluginIds(String table) {
+        return table.lines().filter(l -> l.matches("\\s*\\d+\\s+\\S+\\s+-?\\d+\\s.*"))
+                .map(l -> l.trim().split("\\s+")[1]).collect(Collectors.toList());
     }
 }

@@ -132,7 +132,13 @@ public class ControlServer {
         PrintStream err = new PrintStream(new FrameOutputStream(connection, 'E'), false, StandardCharsets.UTF_8);
         int status;
         try (CommandSession session = processor.createSession(InputStream.nullInputStream(), out, err)) {
-            status = CommandRunner.run(session, script, out, err);
+            status = 0;
+            for (String statement : ScriptStatements.split(script)) {
+                status = CommandRunner.run(session, statement, out, err);
+                if (status != 0) {
+                    break;
+                }
+            }
         }
         out.flush();
         err.flush();
