@@ -55,6 +55,14 @@ public final class AgentRegistry implements AutoCloseable {
         try {
             Agent agent = Agent.handshake(connection);
             synchronized (this) {
+                // After an exec the same process connects again; its old connection is dead.
+                agents.removeIf(old -> {
+                    if (old.hostPid() == agent.hostPid()) {
+                        old.close();
+                        return true;
+                    }
+                    return false;
+                });
                 agents.add(agent);
                 notifyAll();
             }

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
 import org.osgi.framework.BundleContext;
@@ -65,7 +65,8 @@ public class Coordinator {
     private final AgentRegistry agents;
     private final AgentCore core;
     private final Path agentSocket;
-    private final ReentrantLock operations = new ReentrantLock();
+    // A semaphore, not a lock: a restart takes it in the command's thread and gives it back in its own.
+    private final Semaphore operations = new Semaphore(1);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
 
@@ -121,13 +122,13 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint() throws OperationFailedException {
-        operations.lock();
+        operations.acquireUninterruptibly();
         try {
             CheckpointResult result = lifecycle(checkpointDirectory).checkpoint(computation());
             lastCheckpoint = result;
             return result;
         } finally {
-            operations.unlock();
+            operations.release();
         }
     }
 
@@ -141,7 +142,7 @@ public class Coordinator {
      * @throws Exception if the checkpoint cannot be restarted; nothing was started
      */
     public Path prepareRestart(Path checkpoint) throws Exception {
-        if (!operations.tryLock(5, TimeUnit.MINUTES)) {
+        if (!operations.tryAcquire(5, TimeUnit.MINUTES)) {
             throw new IOException("coordinator '" + name + "' is busy with another checkpoint or restart");
         }
         CompletableFuture<Path> plan = core.expectPlan();
@@ -153,15 +154,15 @@ public class Coordinator {
                 core.planFailed(e);
                 System.err.println("stasis: " + e.getMessage());
             } finally {
-                operations.unlock();
+                operations.release();
             }
         }, "stasis-restart");
-        // The lock is handed to the restart thread: it unlocks when the restart ends.
+        // The permit is handed to the restart thread: it gives it back when the restart ends.
         restart.setDaemon(true);
         try {
             restart.start();
         } catch (RuntimeException e) {
-            operations.unlock();
+            operations.release();
             throw e;
         }
         try {
