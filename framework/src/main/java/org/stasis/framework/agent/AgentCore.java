@@ -18,6 +18,8 @@ import org.stasis.api.RestartPlan;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.lifecycle.CoreSteps;
 import org.stasis.framework.lifecycle.Plan;
+import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.store.ImageFile;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
 
@@ -133,6 +135,18 @@ public final class AgentCore implements CoreSteps {
     }
 
     @Override
+    public void validate(Manifest manifest, Path directory) throws CheckpointInvalidException {
+        for (ProcessImage image : manifest.images()) {
+            Path file = directory.resolve(image.image());
+            if (!Files.isRegularFile(file)) {
+                throw new CheckpointInvalidException("checkpoint " + manifest.id() + " is incomplete: " + file
+                        + " is missing");
+            }
+            ImageFile.check(file, false);
+        }
+    }
+
+    @Override
     public void restore(Manifest manifest, Path directory, Plan plan) throws Exception {
         if (manifest.images().size() != 1) {
             throw new IOException("checkpoint " + manifest.id() + " holds " + manifest.images().size()
@@ -143,6 +157,7 @@ public final class AgentCore implements CoreSteps {
         if (!Files.isRegularFile(imageFile)) {
             throw new IOException("checkpoint " + manifest.id() + " is incomplete: " + imageFile + " is missing");
         }
+
         ProcessPlan process = plan.process(image.pid());
         Path planFile = planDirectory.resolve(manifest.id() + "-" + ProcessHandle.current().pid() + "-"
                 + System.nanoTime() + ".plan");

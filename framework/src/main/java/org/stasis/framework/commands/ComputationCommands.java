@@ -16,6 +16,10 @@ import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.store.CheckpointStore;
+import org.stasis.framework.store.ImageFile;
+import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
 
 /**
  * Shell commands that act on the computation: checkpoint, status, kill, and the
@@ -27,7 +31,8 @@ import org.stasis.framework.store.CheckpointInvalidException;
         "osgi.command.function=status",
         "osgi.command.function=kill",
         "osgi.command.function=ckptdir",
-        "osgi.command.function=restartplan" })
+        "osgi.command.function=restartplan",
+        "osgi.command.function=verify" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Json json = new Json();
@@ -131,6 +136,40 @@ public class ComputationCommands {
             coordinator.checkpointDirectory(Path.of(directory[0]));
         }
         return coordinator.checkpointDirectory().toString();
+    }
+
+    /**
+     * Checks a checkpoint completely: manifest, and every stored page of every image
+     * against its checksum.
+     *
+     * @param asJson print JSON
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @return what was checked
+     */
+    @Descriptor("check a checkpoint completely: its manifest and every page of every memory image")
+    public String verify(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean asJson, @Descriptor("checkpoint directory") String checkpoint) {
+        try {
+            CheckpointStore store = new CheckpointStore(coordinator.checkpointDirectory());
+            Path directory = store.resolve(Path.of(checkpoint));
+            Manifest manifest = store.read(directory);
+            List<Map<String, Object>> images = new ArrayList<>();
+            long bytes = 0;
+            for (ProcessImage image : manifest.images()) {
+                ImageFile.Summary summary = ImageFile.check(directory.resolve(image.image()), true);
+                bytes += summary.dataBytes();
+                images.add(Map.of("pid", summary.pid(), "areas", summary.areas(), "threads", summary.threads(),
+                        "bytes", summary.dataBytes(), "kernel", summary.kernel()));
+            }
+            if (asJson) {
+                return json.write(Map.of("checkpoint", manifest.id(), "directory", directory.toString(), "ok", true,
+                        "images", images));
+            }
+            return String.format("checkpoint %s is intact: %d process%s, %.1f MiB of memory checked", manifest.id(),
+                    images.size(), images.size() == 1 ? "" : "es", bytes / 1048576.0);
+        } catch (CheckpointInvalidException e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        }
     }
 
     /**

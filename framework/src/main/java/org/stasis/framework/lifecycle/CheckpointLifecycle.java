@@ -105,6 +105,7 @@ public final class CheckpointLifecycle {
             throws CheckpointInvalidException, OperationFailedException {
         Path directory = store.resolve(checkpoint);
         Manifest manifest = store.read(directory);
+        core.validate(manifest, directory);
         String id = manifest.id() + "-restart";
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
                 directory, log, core);

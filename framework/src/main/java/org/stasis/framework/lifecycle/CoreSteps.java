@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import org.stasis.api.OpenFd;
 import org.stasis.api.ResumeContext;
+import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
 
@@ -50,6 +51,16 @@ public interface CoreSteps {
      * @param outcome why they run again
      */
     void release(ResumeContext.Outcome outcome);
+
+    /**
+     * Checks that the checkpoint's memory images can be restarted here, before any
+     * plugin or process is touched.
+     *
+     * @param manifest the checkpoint's manifest
+     * @param directory the checkpoint directory
+     * @throws CheckpointInvalidException with one line that says what is wrong
+     */
+    void validate(Manifest manifest, Path directory) throws CheckpointInvalidException;
 
     /**
      * Recreates the computation from a checkpoint according to the plan.

@@ -41,6 +41,11 @@ public final class RehearsalCore implements CoreSteps {
     }
 
     @Override
+    public void validate(Manifest manifest, Path directory) {
+        // A rehearsal has no images.
+    }
+
+    @Override
     public void restore(Manifest manifest, Path directory, Plan plan) {
         // The plan is built by the plugins and then dropped: no process is created.
     }

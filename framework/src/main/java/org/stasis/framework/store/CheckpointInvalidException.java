@@ -7,7 +7,8 @@ package org.stasis.framework.store;
 public final class CheckpointInvalidException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    CheckpointInvalidException(String message) {
+    /** @param message one line: what is wrong and what to do */
+    public CheckpointInvalidException(String message) {
         super(message);
     }
 

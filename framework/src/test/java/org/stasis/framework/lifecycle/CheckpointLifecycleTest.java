@@ -77,6 +77,11 @@ class CheckpointLifecycleTest {
         }
 
         @Override
+        public void validate(Manifest manifest, Path directory) {
+            journal.add("core:validate");
+        }
+
+        @Override
         public void restore(Manifest manifest, Path directory, Plan plan) {
             journal.add("core:restore:" + plan.environment());
         }
@@ -181,7 +186,7 @@ class CheckpointLifecycleTest {
         Manifest manifest = lifecycle().restart(root.resolve("latest"), computation);
 
         assertEquals("app-1", manifest.id());
-        assertEquals(List.of("second:restart", "first:restart",
+        assertEquals(List.of("core:validate", "second:restart", "first:restart",
                 "core:restore:{SEEN_second=second, SEEN_first=first}", "first:resume", "second:resume",
                 "core:release:RESTARTED"), journal);
     }
@@ -195,6 +200,6 @@ class CheckpointLifecycleTest {
 
         assertThrows(OperationFailedException.class, () -> lifecycle().restart(root.resolve("latest"), computation));
 
-        assertEquals(List.of("picky:restart"), journal);
+        assertEquals(List.of("core:validate", "picky:restart"), journal);
     }
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Checkpoint and restart figures for a Python process holding N MiB of random bytes
+with two threads (DESIGN.md, "Where the bar is"). Prints, per size, the median of
+RUNS: checkpoint wall time (the whole `stasis checkpoint` command), the image size on
+disk against resident memory, and the time from `stasis restart` to the program's
+first output line after the restart. Figures, not assertions.
+
+usage: bench/checkpoint_restart.py [MiB ...]        (default: 100 1024; RUNS=3)"""
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STASIS = os.path.join(REPO, "bin", "stasis")
+RUNS = int(os.environ.get("RUNS", "3"))
+
+PROGRAM = r"""
+import os, sys, threading, time
+data = bytearray(os.urandom(int(sys.argv[1]) << 20))
+counts = [0, 0]
+def count(i):
+    while True:
+        counts[i] += 1; time.sleep(0.01)
+for i in (0, 1):
+    threading.Thread(target=count, args=(i,), daemon=True).start()
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    print("tick", n, flush=True)
+    time.sleep(0.005)
+"""
+
+
+def stasis(env, *args):
+    out = subprocess.run([STASIS, *args], env=env, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        sys.exit("bench: stasis %s failed: %s" % (" ".join(args), out.stderr.strip()))
+    return out.stdout
+
+
+def lines(path):
+    with open(path, "rb") as f:
+        return f.read().count(b"\n")
+
+
+def wait_for(pred, timeout=300):
+    deadline = time.time() + timeout
+    while not pred():
+        if time.time() > deadline:
+            sys.exit("bench: timed out")
+        time.sleep(0.001)
+
+
+def rss_bytes(env):
+    status = stasis(env, "status", "--json")
+    pid = int(re.search(r'"hostPid" : (\d+)', status).group(1))
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024
+
+
+def measure(mib, work):
+    env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
+    os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
+    program = os.path.join(work, "hold.py")
+    with open(program, "w") as f:
+        f.write(PROGRAM)
+    out = os.path.join(work, "out.txt")
+    stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
+    procs = []
+    try:
+        with open(out, "ab") as sink:
+            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib)],
+                                          env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
+        wait_for(lambda: lines(out) > 2)
+        rss = rss_bytes(env)
+        ckpt_times, sizes, restart_times = [], [], []
+        checkpoint = None
+        for _ in range(RUNS):
+            t0 = time.perf_counter()
+            checkpoint = stasis(env, "checkpoint", "--name", "bench").strip().splitlines()[-1]
+            ckpt_times.append(time.perf_counter() - t0)
+            sizes.append(sum(os.path.getsize(os.path.join(checkpoint, f)) for f in os.listdir(checkpoint)
+                             if f.endswith(".img")))
+        for _ in range(RUNS):
+            stasis(env, "kill", "--name", "bench")
+            procs[-1].wait(timeout=60)
+            before = lines(out)
+            t0 = time.perf_counter()
+            with open(out, "ab") as sink:
+                procs.append(subprocess.Popen([STASIS, "restart", "--name", "bench", checkpoint], env=env,
+                                              stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
+            wait_for(lambda: lines(out) > before)
+            restart_times.append(time.perf_counter() - t0)
+        print("%5d MiB: checkpoint %.3f s (%.2f GB/s of resident %.0f MiB), image %.0f MiB (%.2f x resident), "
+              "restart to first output %.3f s   [median of %d]" % (
+                  mib, statistics.median(ckpt_times), rss / statistics.median(ckpt_times) / 1e9, rss / 2**20,
+                  statistics.median(sizes) / 2**20, statistics.median(sizes) / rss,
+                  statistics.median(restart_times), RUNS), flush=True)
+    finally:
+        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
+        time.sleep(1)
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [100, 1024]
+    for mib in sizes:
+        work = tempfile.mkdtemp(prefix="stasis-bench-")
+        try:
+            measure(mib, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
