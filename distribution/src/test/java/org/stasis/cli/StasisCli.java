@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
  * Runs the real {@code bin/stasis} with a private runtime directory, so tests never
  * meet the user's coordinators and clean up only what they started.
  */
-final class StasisCli {
+public final class StasisCli {
     /** What a command did. */
-    record Result(int status, String out, String err) {
+    public record Result(int status, String out, String err) {
         @Override
         public String toString() {
             return "exit " + status + "\n--- stdout\n" + out + "--- stderr\n" + err;
@@ -26,16 +26,31 @@ final class StasisCli {
     private final Path runtimeDirectory;
     private final Path stasis;
 
-    StasisCli(Path runtimeDirectory) {
+    public StasisCli(Path runtimeDirectory) {
         this.runtimeDirectory = runtimeDirectory;
         this.stasis = Path.of(System.getProperty("stasis.dist", "../dist"), "bin", "stasis").toAbsolutePath();
     }
 
-    Result run(String... args) {
+    /**
+     * Starts a command without waiting, its output appended to a file (the way a
+     * shell's >> would), its input /dev/null.
+     */
+    public Process start(Path output, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(stasis.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("STASIS_RUNTIME_DIR", runtimeDirectory.toString());
+        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return builder.start();
+    }
+
+    public Result run(String... args) {
         return runWithInput(null, args);
     }
 
-    Result runWithInput(String input, String... args) {
+    public Result runWithInput(String input, String... args) {
         List<String> command = new ArrayList<>();
         command.add(stasis.toString());
         command.addAll(List.of(args));

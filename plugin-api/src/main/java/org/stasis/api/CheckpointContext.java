@@ -29,8 +29,8 @@ public interface CheckpointContext extends EventContext {
     List<OpenFd> openFds(int pid);
 
     /**
-     * Reads the settings of a terminal a process has open (the kernel's
-     * {@code struct termios} as returned by the TCGETS ioctl), to hand back to
+     * Reads the settings of a terminal a process has open (the C library's
+     * {@code struct termios} as {@code tcgetattr(3)} fills it), to hand back to
      * {@link ProcessPlan#terminalSettings(int, byte[])} at restart.
      *
      * @param pid a process id inside the computation

@@ -27,7 +27,7 @@ public interface ProcessPlan {
     Map<Integer, FdSource> fds();
 
     /**
-     * Applies terminal settings (a kernel {@code struct termios}, as from
+     * Applies terminal settings (a C library {@code struct termios}, as from
      * {@link CheckpointContext#terminalSettings(int, int)}) to descriptor {@code fd}
      * once the fd table is installed.
      *

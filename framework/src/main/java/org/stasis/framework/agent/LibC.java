@@ -44,9 +44,8 @@ interface LibC extends Library {
     int O_NOCTTY = 0400;
     int O_NONBLOCK = 04000;
     int O_CLOEXEC = 02000000;
-    long TCGETS = 0x5401;
 
     int open(String path, int flags) throws LastErrorException;
 
-    int ioctl(int fd, long request, byte[] argument) throws LastErrorException;
+    int tcgetattr(int fd, byte[] termios) throws LastErrorException;
 }

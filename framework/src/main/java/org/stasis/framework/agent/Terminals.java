@@ -6,8 +6,8 @@ import com.sun.jna.LastErrorException;
 
 /** Reads a process's terminal settings through /proc/PID/fd/N. */
 final class Terminals {
-    /** sizeof(struct termios) as the kernel's TCGETS fills it on x86-64. */
-    static final int TERMIOS_SIZE = 36;
+    /** sizeof(struct termios) of the C library on x86-64, the layout the restorer applies. */
+    static final int TERMIOS_SIZE = 60;
 
     private Terminals() {
     }
@@ -22,7 +22,7 @@ final class Terminals {
         }
         try {
             byte[] termios = new byte[TERMIOS_SIZE];
-            LibC.INSTANCE.ioctl(terminal, LibC.TCGETS, termios);
+            LibC.INSTANCE.tcgetattr(terminal, termios);
             return Optional.of(termios);
         } catch (LastErrorException e) {
             return Optional.empty();

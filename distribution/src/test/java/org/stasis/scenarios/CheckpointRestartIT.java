@@ -1,0 +1,133 @@
+package org.stasis.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real programs checkpointed, killed and restarted through the command line, three
+ * generations deep, and once restarted while the original still runs. Each program
+ * checks its own memory and kernel state and exits 0 only if nothing was lost.
+ */
+@Timeout(300)
+class CheckpointRestartIT {
+    private static final Duration PROGRESS = Duration.ofSeconds(60);
+
+    @TempDir
+    Path temp;
+
+    /** Launch, then twice: checkpoint, kill, restart, see it go on; it must then finish on its own. */
+    private void threeGenerations(String okPrefix, Pattern progress, String... command) throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "scenario")) {
+            Process running = computation.launch(output, command);
+            awaitProgress(output, 0, progress, 3);
+            for (int generation = 1; generation <= 2; generation++) {
+                Path checkpoint = computation.checkpoint();
+                computation.kill(running);
+                int before = Computation.lineCount(output);
+                running = computation.restart(checkpoint, output);
+                computation.awaitRestored();
+                int resumedAt = awaitProgress(output, before, progress, 0);
+                awaitProgress(output, before, progress, resumedAt + 3);
+            }
+            Computation.assertFinished(running, output, okPrefix);
+        }
+    }
+
+    // Waits for a progress line after the first `skip` lines numbered at least `atLeast`; returns its number.
+    private static int awaitProgress(Path output, int skip, Pattern progress, int atLeast) throws Exception {
+        String line = Computation.awaitLine(output, skip, l -> {
+            Matcher m = progress.matcher(l);
+            return m.matches() && Integer.parseInt(m.group(1)) >= atLeast;
+        }, PROGRESS);
+        Matcher m = progress.matcher(line);
+        m.matches();
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void singleThreadedCounterSurvivesThreeGenerations() throws Exception {
+        threeGenerations("OK counter 150 pid ", Pattern.compile("count (\\d+)"),
+                Computation.SCENARIOS.resolve("counter").toString(), "150", "40");
+        assertTrue(Files.readString(temp.resolve("output.txt")).contains("OK counter 150 pid 2"),
+                "the restarted counter did not keep its pid");
+    }
+
+    @Test
+    void eightThreadsKeepTheirCountersAndInvariants() throws Exception {
+        threeGenerations("OK threads 8 x ", Pattern.compile("progress (\\d+)"),
+                Computation.SCENARIOS.resolve("threads").toString(), "400", "10000");
+    }
+
+    @Test
+    void pythonKeeps200MibAndTwoCountingThreads() throws Exception {
+        threeGenerations("OK python 200 MiB", Pattern.compile("progress (\\d+) \\d+ \\d+"),
+                "python3", Computation.SCENARIOS.resolve("python_memory.py").toString(), "200", "40", "0.1");
+    }
+
+    @Test
+    void filesAreReopenedAtTheirOffsets() throws Exception {
+        Path input = temp.resolve("input.txt");
+        Files.writeString(input, IntStream.range(0, 200).mapToObj(i -> String.format("line %06d%n", i))
+                .collect(Collectors.joining()));
+        Path appended = temp.resolve("appended.txt");
+        Path output = temp.resolve("output.txt");
+        Pattern progress = Pattern.compile("wrote (\\d+)");
+        try (Computation computation = new Computation(temp, "files")) {
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("files").toString(), "120",
+                    appended.toString(), input.toString(), "40");
+            awaitProgress(output, 0, progress, 3);
+            for (int generation = 1; generation <= 2; generation++) {
+                Path checkpoint = computation.checkpoint();
+                computation.kill(running);
+                // Files are not part of a checkpoint: put the output back as it was then.
+                truncateToCheckpoint(appended, checkpoint);
+                int before = Computation.lineCount(output);
+                running = computation.restart(checkpoint, output);
+                computation.awaitRestored();
+                int resumedAt = awaitProgress(output, before, progress, 0);
+                awaitProgress(output, before, progress, resumedAt + 3);
+            }
+            Computation.assertFinished(running, output, "OK files 120");
+        }
+    }
+
+    // The file plugin recorded each open file as "<flags> <offset> <size> <mtime> <path>".
+    private static void truncateToCheckpoint(Path file, Path checkpoint) throws Exception {
+        String manifest = Files.readString(checkpoint.resolve("manifest.json"));
+        Matcher m = Pattern.compile("\"open\\.\\d+\\.\\d+\" : \"\\d+ \\d+ (\\d+) -?\\d+ " + Pattern.quote(file.toString())
+                + "\"").matcher(manifest);
+        assertTrue(m.find(), "the file plugin did not record " + file + ":\n" + manifest);
+        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(Long.parseLong(m.group(1)));
+        }
+    }
+
+    @Test
+    void aRestartWhileTheOriginalRunsClashesWithNothing() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "twins")) {
+            Process original = computation.launch(output, Computation.SCENARIOS.resolve("counter").toString(), "100",
+                    "40");
+            awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
+            Path checkpoint = computation.checkpoint();
+            Process twin = computation.restart(checkpoint, output);
+            Computation.assertFinished(original, output, "OK counter 100 pid 2");
+            Computation.assertFinished(twin, output, "OK counter 100 pid 2");
+            assertEquals(2, Files.readAllLines(output).stream().filter(l -> l.equals("OK counter 100 pid 2")).count(),
+                    Files.readString(output));
+        }
+    }
+}

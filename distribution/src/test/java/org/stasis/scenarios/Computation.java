@@ -1,0 +1,145 @@
+package org.stasis.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.stasis.cli.StasisCli;
+
+/**
+ * A coordinator of its own and the programs a scenario runs under it, all through
+ * the real command line. Closing kills what is left (by pid) and stops the
+ * coordinator.
+ */
+final class Computation implements AutoCloseable {
+    static final Path SCENARIOS = Path.of(System.getProperty("stasis.repo", ".."), "native", "target", "scenarios")
+            .toAbsolutePath().normalize();
+
+    private final StasisCli cli;
+    private final String name;
+    private final Path checkpoints;
+    private final List<Process> started = new ArrayList<>();
+
+    Computation(Path temp, String name) throws IOException {
+        Path runtime = Files.createDirectory(temp.resolve("run"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        this.cli = new StasisCli(runtime);
+        this.name = name;
+        this.checkpoints = temp.resolve("checkpoints");
+        StasisCli.Result coordinator = cli.run("coordinator", "--daemon", "--name", name, "--ckpt-dir",
+                checkpoints.toString());
+        assertEquals(0, coordinator.status(), coordinator.toString());
+    }
+
+    /** Runs a program under checkpoint control, its output appended to {@code output}. */
+    Process launch(Path output, String... command) throws IOException {
+        List<String> args = new ArrayList<>(List.of("launch", "--name", name, "--"));
+        args.addAll(List.of(command));
+        Process process = cli.start(output, args.toArray(String[]::new));
+        started.add(process);
+        return process;
+    }
+
+    /** Restarts a checkpoint in the foreground of a new process. */
+    Process restart(Path checkpoint, Path output) throws IOException {
+        Process process = cli.start(output, "restart", "--name", name, checkpoint.toString());
+        started.add(process);
+        return process;
+    }
+
+    /** @return the published checkpoint's directory (the command's last line) */
+    Path checkpoint() {
+        StasisCli.Result result = cli.run("checkpoint", "--name", name);
+        assertEquals(0, result.status(), result.toString());
+        List<String> lines = result.out().strip().lines().toList();
+        Path directory = Path.of(lines.get(lines.size() - 1));
+        assertTrue(Files.isRegularFile(directory.resolve("manifest.json")), result.toString());
+        return directory;
+    }
+
+    /** Kills the computation and waits until the program that ran it has ended. */
+    void kill(Process foreground) throws InterruptedException {
+        StasisCli.Result result = cli.run("kill", "--name", name);
+        assertEquals(0, result.status(), result.toString());
+        assertTrue(foreground.waitFor(30, TimeUnit.SECONDS), "the killed computation did not end");
+        assertTrue(foreground.exitValue() != 0, "a killed program exited 0");
+    }
+
+    StasisCli.Result status() {
+        return cli.run("status", "--name", name, "--json");
+    }
+
+    /** Waits until the coordinator lists a restarted process. */
+    void awaitRestored() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!status().out().contains("\"restored\" : true")) {
+            if (System.nanoTime() > deadline) {
+                fail("no restarted process joined the coordinator: " + status());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** @return how many lines {@code file} has now */
+    static int lineCount(Path file) throws IOException {
+        return Files.exists(file) ? Files.readAllLines(file).size() : 0;
+    }
+
+    /** Waits until {@code file} has a line that matches. */
+    static String awaitLine(Path file, Predicate<String> wanted, Duration limit) throws Exception {
+        return awaitLine(file, 0, wanted, limit);
+    }
+
+    /** Waits until {@code file} has a line after the first {@code skip} lines that matches. */
+    static String awaitLine(Path file, int skip, Predicate<String> wanted, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file)) {
+                for (String line : Files.readAllLines(file).stream().skip(skip).toList()) {
+                    if (line.startsWith("FAIL")) {
+                        fail("the program reported " + line + "\n" + Files.readString(file));
+                    }
+                    if (wanted.test(line)) {
+                        return line;
+                    }
+                }
+            }
+            Thread.sleep(50);
+        }
+        fail("no expected line in " + file + " within " + limit.toSeconds() + " s:\n"
+                + (Files.exists(file) ? Files.readString(file) : "(no file)"));
+        return null;
+    }
+
+    /** The program ran to its end and verified its own state. */
+    static void assertFinished(Process process, Path output, String okPrefix) throws Exception {
+        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the program did not finish:\n" + Files.readString(output));
+        assertEquals(0, process.exitValue(), "exit status; output:\n" + Files.readString(output));
+        awaitLine(output, l -> l.startsWith(okPrefix), Duration.ofSeconds(5));
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Process process : started) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        cli.run("kill", "--name", name);
+        cli.run("shutdown", "--name", name);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (cli.run("ping", "-q", "--name", name).status() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+}

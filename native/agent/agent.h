@@ -1,0 +1,98 @@
+/* Internal declarations of the in-process agent (libstasis-agent.so). */
+#ifndef STASIS_AGENT_H
+#define STASIS_AGENT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "stasis/image.h"
+#include "stasis/restart.h"
+
+#define STASIS_AGENT_VERSION "0.1"
+#define STASIS_SUSPEND_SIG   62          /* SIGRTMAX-2: the agent's suspend signal */
+
+/* callee-saved context (see ctx.S) */
+struct stasis_ctx { uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip; };
+
+enum { TS_FREE = 0, TS_SIGNALLED, TS_PARKED, TS_GONE };
+
+struct stasis_thread {
+    int tid;
+    int state;             /* TS_* */
+    int is_ckpt;           /* the checkpoint thread itself */
+    int saved_fd;          /* checkpoint thread: the agent fd number to reconnect at */
+    uint64_t fsbase;
+    uint64_t robust_head, robust_len;
+    uint64_t tid_addr;     /* clear_child_tid (set_tid_address) */
+    char name[16];
+    struct stasis_ctx ctx;
+};
+
+/* ctx.S */
+int  stasis_ctx_save(struct stasis_ctx *c) __attribute__((returns_twice));
+void stasis_ctx_restore(const struct stasis_ctx *c, int val) __attribute__((noreturn));
+long stasis_clone3_thread(void *clone_args, size_t size, struct stasis_thread *t);
+
+/* state shared between files (agent.c) */
+extern int g_sock;                 /* coordinator connection, high fd, -1 = off */
+extern int g_tid_off;              /* offset of the cached tid in glibc's struct pthread, -1 unknown */
+extern int g_restored;             /* restored generation count (0 = original) */
+extern struct stasis_restart_args g_restart_args;
+
+/* suspend.c */
+extern struct stasis_thread g_threads[STASIS_IMG_MAX_THREADS];
+extern int g_nthreads;
+int  stasis_install_handler(void);
+int  stasis_suspend_all(const char **err);
+void stasis_resume_all(void);
+void stasis_fill_self_slot(struct stasis_thread *t);
+
+/* image.c (stasis_find_self: at startup, locate the agent's own data) */
+void stasis_find_self(void);
+int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas,
+                       char *path_out, size_t path_cap, const char **err);
+/* procstate.c (g_hdr lives in image.c; g_exe = /proc/self/exe at checkpoint) */
+extern struct stasis_img_header g_hdr;
+extern char g_exe[4096];
+int stasis_save_proc(struct stasis_img_header *h, const char **err);
+/* restart.c */
+void stasis_restart_entry(const struct stasis_restart_args *a) __attribute__((noreturn));
+extern char stasis_restart_stack[];
+extern const size_t stasis_restart_stack_size;
+void stasis_thread_child(struct stasis_thread *t) __attribute__((noreturn));
+/* request.c */
+extern char g_sock_path[108];
+extern volatile int g_resume_count, g_last_restarted;
+/* conn.c */
+int  stasis_connect(const char *path, int want_fd);
+int  stasis_read_line(char *line, size_t cap);
+void stasis_conn_reset(void);
+void stasis_send(const char *s);
+void stasis_send_error(const char *msg);
+/* serve.c */
+void stasis_send_hello(void);
+void *stasis_ckpt_thread(void *arg);
+/* tidoff.c */
+void stasis_find_tid_offset(void);
+/* wrap.c */
+void stasis_wrap_init(void);
+/* fds.c */
+int stasis_report_fds(int out);
+
+/* crc32c.c */
+uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* rawio.c: async-signal-safe helpers, no libc locks */
+size_t r_strlen(const char *s);
+char  *r_stpcpy(char *d, const char *s);
+char  *r_utoa(char *d, uint64_t v);
+char  *r_itoa(char *d, int64_t v);
+char  *r_xtoa(char *d, uint64_t v);
+int    r_write_all(int fd, const void *buf, size_t len);
+int    r_read_file(const char *path, char *buf, size_t cap, size_t *len);
+uint64_t r_parse_hex(const char **p);
+uint64_t r_parse_dec(const char **p);
+int    r_streq(const char *a, const char *b);
+int    r_startswith(const char *s, const char *prefix);
+void   r_memset(void *d, int c, size_t n);
+void   r_memcpy(void *d, const void *s, size_t n);
+long   r_gettid(void);
+#endif

@@ -1,0 +1,67 @@
+/* FDS request: report the open fds (agent's own excluded) as
+ *   FD <n> <flags-octal> <pos> <path>   ...   END */
+#include "agent.h"
+#include "stasis/rawsys.h"
+#include <fcntl.h>
+
+static char g_buf[8192];
+static char g_line[4400];
+static char g_info[1024];
+
+static void append_fd(int out, int fd)
+{
+    char p[64], *e;
+    e = r_stpcpy(p, "/proc/self/fd/");
+    r_utoa(e, (uint64_t)fd);
+    static char target[4096];
+    long n = rsys3(SYS_readlink, p, target, sizeof target - 1);
+    target[n > 0 ? n : 0] = 0;
+    uint64_t pos = 0, flags = 0;
+    e = r_stpcpy(p, "/proc/self/fdinfo/");
+    r_utoa(e, (uint64_t)fd);
+    if (r_read_file(p, g_info, sizeof g_info, NULL) == 0) {
+        for (const char *q = g_info; *q;) {
+            if (r_startswith(q, "pos:")) { q += 4; while (*q == ' ' || *q == '\t') q++; pos = r_parse_dec(&q); }
+            else if (r_startswith(q, "flags:")) {
+                q += 6; while (*q == ' ' || *q == '\t') q++;
+                while (*q >= '0' && *q <= '7') flags = flags * 8 + (uint64_t)(*q++ - '0');
+            }
+            while (*q && *q != '\n') q++;
+            if (*q) q++;
+        }
+    }
+    e = r_stpcpy(g_line, "FD ");
+    e = r_utoa(e, (uint64_t)fd);
+    e = r_stpcpy(e, " ");
+    char oct[24]; int k = 0;
+    do { oct[k++] = (char)('0' + (flags & 7)); flags >>= 3; } while (flags);
+    while (k) *e++ = oct[--k];
+    e = r_stpcpy(e, " ");
+    e = r_utoa(e, pos);
+    e = r_stpcpy(e, " ");
+    e = r_stpcpy(e, target);
+    r_stpcpy(e, "\n");
+    r_write_all(out, g_line, r_strlen(g_line));
+}
+
+int stasis_report_fds(int out)
+{
+    long dfd = rsys3(SYS_open, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dfd < 0) { r_write_all(out, "ERROR cannot open /proc/self/fd\n", 32); return -1; }
+    for (;;) {
+        long n = rsys3(SYS_getdents64, dfd, g_buf, sizeof g_buf);
+        if (n <= 0) break;
+        for (long off = 0; off < n;) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
+                (void *)(g_buf + off);
+            off += d->reclen;
+            if (d->name[0] < '0' || d->name[0] > '9') continue;
+            const char *q = d->name;
+            int fd = (int)r_parse_dec(&q);
+            if (fd == g_sock || fd == dfd) continue;
+            append_fd(out, fd);
+        }
+    }
+    rsys1(SYS_close, dfd);
+    return r_write_all(out, "END\n", 4);
+}

@@ -1,0 +1,355 @@
+/* Writing the memory image (doc/image-format.md). Runs in the checkpoint thread while
+ * every other thread is parked: static buffers and raw syscalls only. */
+#include "agent.h"
+#include "stasis/rawsys.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <link.h>
+
+#define MAX_AREAS 8192
+#define MAX_RUNS  (1 << 17)
+#define NAMES_CAP (1 << 19)
+#define PM_CHUNK  4096            /* pagemap entries per read (16 MiB of address space) */
+#define IOV_MAX_BATCH 1024
+#define PAGE 4096ull
+
+static char g_maps[1 << 20];
+static struct stasis_img_area g_areas[MAX_AREAS];
+static struct stasis_img_run g_runs[MAX_RUNS];
+static char g_names[NAMES_CAP];
+static uint64_t g_pm[PM_CHUNK];
+struct stasis_img_header g_hdr;   /* also read at restart (proc.mm) */
+static struct iovec g_iov[IOV_MAX_BATCH];
+static int g_niov;
+static uint32_t g_nareas, g_nruns, g_names_len;
+
+struct writer { int fd; long pmfd; uint64_t off; const char *err; };
+
+static int flush_iov(struct writer *w)
+{
+    int i = 0;
+    while (i < g_niov) {
+        int cnt = g_niov - i;
+        long n = rsys3(SYS_writev, w->fd, &g_iov[i], cnt);
+        if (n == -EINTR) continue;
+        if (n <= 0) { w->err = "write to image failed (disk full?)"; return -1; }
+        while (i < g_niov && (size_t)n >= g_iov[i].iov_len) { n -= (long)g_iov[i].iov_len; i++; }
+        if (i < g_niov && n) {
+            g_iov[i].iov_base = (char *)g_iov[i].iov_base + n;
+            g_iov[i].iov_len -= (size_t)n;
+        }
+    }
+    g_niov = 0;
+    return 0;
+}
+
+static int is_zero_page(const void *p)
+{
+    const uint64_t *q = p;
+    uint64_t acc = q[0] | q[1] | q[2] | q[3] | q[4] | q[5] | q[6] | q[7];
+    if (acc) return 0;
+    for (size_t i = 8; i < PAGE / 8; i += 8)
+        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7]) return 0;
+    return 1;
+}
+
+/* Pages of "volatile" areas (the checkpoint thread's own stack and the agent's
+ * writable data) change while the image is written: they go through a bounce page so
+ * that the stored bytes and their CRC are the same snapshot. */
+static char *g_bounce;   /* one page, mmap'd per WRITE (not part of the image) */
+
+static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
+{
+    if (vol) {
+        if (flush_iov(w) < 0) return -1;
+        __builtin_memcpy(g_bounce, (const void *)(uintptr_t)addr, len);
+        a->crc32c = stasis_crc32c(a->crc32c, g_bounce, len);
+        if (r_write_all(w->fd, g_bounce, len) < 0) { w->err = "write to image failed (disk full?)"; return -1; }
+        return 0;
+    }
+    if (g_niov && (uint64_t)(uintptr_t)g_iov[g_niov - 1].iov_base + g_iov[g_niov - 1].iov_len == addr) {
+        g_iov[g_niov - 1].iov_len += len;
+    } else {
+        if (g_niov == IOV_MAX_BATCH && flush_iov(w) < 0) return -1;
+        g_iov[g_niov].iov_base = (void *)(uintptr_t)addr;
+        g_iov[g_niov].iov_len = len;
+        g_niov++;
+    }
+    a->crc32c = stasis_crc32c(a->crc32c, (const void *)(uintptr_t)addr, len);
+    return 0;
+}
+
+static int add_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
+{
+    struct stasis_img_run *last = g_nruns ? &g_runs[g_nruns - 1] : 0;
+    if (a->run_count && last->addr + last->len == addr && last->file_offset + last->len == w->off) {
+        last->len += len;                           /* extend the previous run */
+    } else {
+        if (g_nruns >= MAX_RUNS) { w->err = "too many page runs"; return -1; }
+        struct stasis_img_run *r = &g_runs[g_nruns++];
+        r->addr = addr; r->len = len; r->file_offset = w->off;
+        a->run_count++;
+    }
+    if (put_page_data(w, a, addr, len, vol) < 0) return -1;
+    a->data_bytes += len;
+    w->off += len;
+    return 0;
+}
+
+static uint64_t g_self_start, g_self_end;   /* the agent's writable segment(s) */
+
+static int is_volatile(const struct stasis_img_area *a)
+{
+    uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+    if (sp >= a->start && sp < a->end) return 1;
+    return a->start < g_self_end && g_self_start < a->end;
+}
+
+/* which pages are candidates: 1 = stored if not zero */
+static int page_candidate(const struct stasis_img_area *a, uint64_t pm, uint64_t fpos, uint64_t fsize)
+{
+    int present = (pm >> 63) & 1, swapped = (pm >> 62) & 1;
+    if (present || swapped) return 1;
+    /* private file pages hold file data even when not present (also after a
+     * restart, where saved areas are lazily mapped from the previous image) */
+    if (a->kind == STASIS_AREA_FILE_PRIVATE) return fpos < fsize;
+    if (a->kind == STASIS_AREA_SHARED_ANON) return (a->prot & PROT_READ) != 0;
+    return 0;
+}
+
+static int dump_area(struct writer *w, struct stasis_img_area *a)
+{
+    uint64_t fsize = 0;
+    if (a->kind == STASIS_AREA_FILE_PRIVATE && a->name_len) {
+        struct stat st;
+        if (rsys4(SYS_newfstatat, AT_FDCWD, g_names + a->name_off, &st, 0) == 0 && S_ISREG(st.st_mode))
+            fsize = (uint64_t)st.st_size;
+    }
+    a->run_first = g_nruns;
+    int made_readable = 0, vol = is_volatile(a);
+    for (uint64_t base = a->start; base < a->end; base += PM_CHUNK * PAGE) {
+        uint64_t n = (a->end - base) / PAGE;
+        if (n > PM_CHUNK) n = PM_CHUNK;
+        long got = rsys4(SYS_pread64, w->pmfd, g_pm, n * 8, (base / PAGE) * 8);
+        if (got != (long)(n * 8)) { w->err = "cannot read /proc/self/pagemap"; return -1; }
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t addr = base + i * PAGE;
+            if (!page_candidate(a, g_pm[i], a->pgoff + (addr - a->start), fsize)) continue;
+            if (!(a->prot & PROT_READ) && !made_readable) {
+                if (rsys3(SYS_mprotect, a->start, a->end - a->start, a->prot | PROT_READ) < 0) {
+                    w->err = "mprotect(PROT_READ) failed on a protected area"; return -1;
+                }
+                made_readable = 1;
+            }
+            if (is_zero_page((const void *)(uintptr_t)addr)) continue;
+            if (add_run(w, a, addr, PAGE, vol) < 0) return -1;
+        }
+    }
+    if (made_readable) {
+        if (flush_iov(w) < 0) return -1;
+        rsys3(SYS_mprotect, a->start, a->end - a->start, a->prot);
+    }
+    return 0;
+}
+
+static void add_special(uint64_t s, uint64_t e, const char *name)
+{
+    struct stasis_img_proc *p = &g_hdr.proc;
+    if (p->n_special >= STASIS_IMG_NSPECIAL) return;
+    struct stasis_img_special *sp = &p->special[p->n_special++];
+    sp->start = s; sp->end = e;
+    for (int i = 0; i < 15 && name[i]; i++) sp->name[i] = name[i];
+}
+
+/* parse one /proc/self/maps line into g_areas; 0 ok, 1 skipped, -1 error */
+static int parse_maps_line(char *line, const char **err)
+{
+    const char *p = line;
+    uint64_t s = r_parse_hex(&p); p++;
+    uint64_t e = r_parse_hex(&p); p++;
+    char perms[4] = { p[0], p[1], p[2], p[3] };
+    p += 5;
+    uint64_t off = r_parse_hex(&p); p++;
+    while (*p && *p != ' ') p++;                /* dev */
+    while (*p == ' ') p++;
+    uint64_t inode = r_parse_dec(&p);
+    while (*p == ' ') p++;
+    const char *name = p;
+    if (r_streq(name, "[vsyscall]")) return 1;
+    if (r_startswith(name, "[vvar")) { add_special(s, e, name); return 1; }
+    if (g_nareas >= MAX_AREAS) { *err = "too many memory areas"; return -1; }
+    struct stasis_img_area *a = &g_areas[g_nareas];
+    r_memset(a, 0, sizeof *a);
+    a->start = s; a->end = e; a->pgoff = off;
+    a->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+              (perms[2] == 'x' ? PROT_EXEC : 0);
+    int shared = perms[3] == 's';
+    int deleted = 0;
+    size_t nl = r_strlen(name);
+    if (nl > 10 && r_streq(name + nl - 10, " (deleted)")) deleted = 1;
+    if (r_streq(name, "[vdso]")) { a->kind = STASIS_AREA_VDSO; add_special(s, e, name); }
+    else if (shared) {
+        a->flags |= STASIS_AF_SHARED;
+        a->kind = (inode && !deleted && name[0] == '/' && !r_startswith(name, "/memfd:") &&
+                   !r_startswith(name, "/SYSV")) ? STASIS_AREA_FILE_SHARED : STASIS_AREA_SHARED_ANON;
+    } else
+        a->kind = (inode && name[0] == '/') ? STASIS_AREA_FILE_PRIVATE : STASIS_AREA_ANON;
+    if (r_streq(name, "[stack]")) a->flags |= STASIS_AF_STACK;
+    if (r_streq(name, "[heap]")) a->flags |= STASIS_AF_HEAP;
+    if (nl) {
+        if (g_names_len + nl + 1 > NAMES_CAP) { *err = "name pool full"; return -1; }
+        a->name_off = g_names_len;
+        a->name_len = (uint32_t)nl;
+        r_memcpy(g_names + g_names_len, name, nl + 1);
+        g_names_len += (uint32_t)nl + 1;
+    }
+    g_nareas++;
+    return 0;
+}
+
+static int read_maps(const char **err)
+{
+    size_t len;
+    g_nareas = 0; g_nruns = 0; g_names_len = 0; g_niov = 0;
+    if (r_read_file("/proc/self/maps", g_maps, sizeof g_maps, &len) < 0) {
+        *err = "cannot read /proc/self/maps"; return -1;
+    }
+    char *line = g_maps;
+    while (*line) {
+        char *nl = line;
+        while (*nl && *nl != '\n') nl++;
+        int last = !*nl;
+        *nl = 0;
+        if (*line && parse_maps_line(line, err) < 0) return -1;
+        if (last) break;
+        line = nl + 1;
+    }
+    return 0;
+}
+
+static void fill_header_ident(void)
+{
+    struct { char s[6][65]; } uts;
+    r_memcpy(g_hdr.magic, STASIS_IMG_MAGIC, 8);
+    g_hdr.version = STASIS_IMG_VERSION;
+    g_hdr.header_size = sizeof g_hdr;
+    r_stpcpy(g_hdr.arch, "x86_64");
+    if (rsys1(SYS_uname, &uts) == 0) {
+        for (int i = 0; i < 64 && uts.s[2][i]; i++) g_hdr.kernel[i] = uts.s[2][i];
+    }
+    g_hdr.page_size = PAGE;
+    g_hdr.pid = (int32_t)rsys0(SYS_getpid);
+    g_hdr.ppid = (int32_t)rsys0(SYS_getppid);
+    g_hdr.n_threads = (uint32_t)g_nthreads;
+    for (int i = 0; i < g_nthreads; i++) g_hdr.tids[i] = g_threads[i].tid;
+}
+
+static int write_table(struct writer *w)
+{
+    g_hdr.table_offset = w->off;
+    g_iov[0].iov_base = g_areas; g_iov[0].iov_len = sizeof(g_areas[0]) * g_nareas;
+    g_iov[1].iov_base = g_runs;  g_iov[1].iov_len = sizeof(g_runs[0]) * g_nruns;
+    g_iov[2].iov_base = g_names; g_iov[2].iov_len = g_names_len;
+    g_niov = 3;
+    uint32_t crc = 0;
+    for (int i = 0; i < 3; i++) crc = stasis_crc32c(crc, g_iov[i].iov_base, g_iov[i].iov_len);
+    g_hdr.table_size = g_iov[0].iov_len + g_iov[1].iov_len + g_iov[2].iov_len;
+    g_hdr.table_crc32c = crc;
+    if (flush_iov(w) < 0) return -1;
+    w->off += g_hdr.table_size;
+    return 0;
+}
+
+static long open_image(const char *dir, char *path, size_t cap)
+{
+    size_t dl = r_strlen(dir);
+    if (dl + 40 > cap) return -ENAMETOOLONG;
+    rsys2(SYS_mkdir, dir, 0700);
+    char *e = r_stpcpy(path, dir);
+    e = r_stpcpy(e, "/image-");
+    e = r_utoa(e, (uint64_t)rsys0(SYS_getpid));
+    r_stpcpy(e, ".img");
+    /* never truncate an existing image in place: a restored process may have it
+     * mapped (lazy restart), possibly this very process */
+    rsys1(SYS_unlink, path);
+    return rsys3(SYS_open, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+/* the agent's own writable segments (.data/.bss), found once at startup */
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size; (void)arg;
+    uint64_t me = (uint64_t)(uintptr_t)&g_sock;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t s = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && me >= s && me < s + ph->p_memsz) mine = 1;
+    }
+    if (!mine) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W)) continue;
+        uint64_t s = (info->dlpi_addr + ph->p_vaddr) & ~(PAGE - 1);
+        uint64_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + PAGE - 1) & ~(PAGE - 1);
+        if (!g_self_start || s < g_self_start) g_self_start = s;
+        if (e > g_self_end) g_self_end = e;
+    }
+    return 1;
+}
+
+void stasis_find_self(void)
+{
+    dl_iterate_phdr(phdr_cb, NULL);
+}
+
+int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas,
+                       char *path, size_t cap, const char **err)
+{
+    struct writer w = { .fd = -1, .pmfd = -1, .off = 0, .err = 0 };
+    r_memset(&g_hdr, 0, sizeof g_hdr);
+    long fd = open_image(dir, path, cap);
+    if (fd < 0) { *err = "cannot create image file"; return -1; }
+    w.fd = (int)fd;
+    w.pmfd = rsys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    int rc = -1;
+    if (w.pmfd < 0) { w.err = "cannot open /proc/self/pagemap"; goto out; }
+    if (read_maps(&w.err) < 0) goto out;
+    long b = rsys6(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b < 0) { w.err = "cannot map a bounce page"; goto out; }
+    g_bounce = (char *)b;
+    fill_header_ident();
+    if (stasis_save_proc(&g_hdr, &w.err) < 0) goto out;
+    w.off = (sizeof g_hdr + PAGE - 1) & ~(PAGE - 1);
+    g_hdr.data_offset = w.off;
+    if (rsys3(SYS_lseek, w.fd, (long)w.off, 0) < 0) { w.err = "lseek failed"; goto out; }
+    for (uint32_t i = 0; i < g_nareas; i++) {
+        struct stasis_img_area *a = &g_areas[i];
+        a->run_first = g_nruns;
+        if (a->kind == STASIS_AREA_VDSO || a->kind == STASIS_AREA_FILE_SHARED) continue;
+        if (dump_area(&w, a) < 0) goto out;
+    }
+    if (flush_iov(&w) < 0) goto out;
+    g_hdr.data_bytes = w.off - g_hdr.data_offset;
+    g_hdr.n_areas = g_nareas;
+    g_hdr.n_runs = g_nruns;
+    if (write_table(&w) < 0) goto out;
+    g_hdr.file_size = w.off;
+    g_hdr.header_crc32c = 0;
+    g_hdr.header_crc32c = stasis_crc32c(0, &g_hdr, sizeof g_hdr);
+    if (rsys4(SYS_pwrite64, w.fd, &g_hdr, sizeof g_hdr, 0) != (long)sizeof g_hdr) {
+        w.err = "cannot write image header"; goto out;
+    }
+    *bytes = w.off;
+    *areas = g_nareas;
+    rc = 0;
+out:
+    if (g_bounce) { rsys2(SYS_munmap, g_bounce, PAGE); g_bounce = 0; }
+    if (w.pmfd >= 0) rsys1(SYS_close, w.pmfd);
+    rsys1(SYS_close, w.fd);
+    if (rc < 0) { *err = w.err ? w.err : "image write failed"; rsys1(SYS_unlink, path); }
+    return rc;
+}

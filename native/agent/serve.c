@@ -1,0 +1,128 @@
+/* The checkpoint thread: serves the requests of doc/agent-protocol.md. */
+#include "agent.h"
+#include "stasis/rawsys.h"
+
+static int g_suspended;
+static int g_restored_at_suspend;
+static char g_line[8192];
+static char g_out[8192];
+
+void stasis_send_hello(void)
+{
+    static char exe[4096];
+    long n = rsys3(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    char *e = r_stpcpy(g_out, "HELLO version=1 agent=" STASIS_AGENT_VERSION " pid=");
+    e = r_itoa(e, rsys0(SYS_getpid));
+    e = r_stpcpy(e, " ppid=");
+    e = r_itoa(e, rsys0(SYS_getppid));
+    e = r_stpcpy(e, " restored=");
+    e = r_itoa(e, g_restored);
+    e = r_stpcpy(e, " state=");
+    e = r_stpcpy(e, g_suspended ? "suspended" : "running");
+    e = r_stpcpy(e, " agent-fd=");
+    e = r_itoa(e, g_sock);
+    e = r_stpcpy(e, " exe=");
+    e = r_stpcpy(e, exe);
+    r_stpcpy(e, "\n");
+    stasis_send(g_out);
+}
+
+static void do_suspend(void)
+{
+    const char *err = 0;
+    if (g_suspended) { stasis_send("SUSPENDED already\n"); return; }
+    if (stasis_suspend_all(&err) < 0) { stasis_send_error(err); return; }
+    g_suspended = 1;
+    g_restored_at_suspend = g_restored;
+    char *e = r_stpcpy(g_out, "SUSPENDED threads=");
+    e = r_itoa(e, g_nthreads);
+    r_stpcpy(e, "\n");
+    stasis_send(g_out);
+}
+
+/* wake a thread waiting in stasis_checkpoint() (request.c) */
+static void note_resume(void)
+{
+    g_last_restarted = g_restored != g_restored_at_suspend;
+    __atomic_add_fetch(&g_resume_count, 1, __ATOMIC_SEQ_CST);
+    rsys3(SYS_futex, &g_resume_count, 1 /* FUTEX_WAKE */ | 128 /* PRIVATE */, 0x7fffffff);
+}
+
+/* after a restart the checkpoint thread comes back here: reconnect, say HELLO */
+static void after_restart(void)
+{
+    g_sock = -1;
+    stasis_conn_reset();
+    if (g_restart_args.agent_socket[0]) {
+        r_stpcpy(g_sock_path, g_restart_args.agent_socket);
+        int want = g_threads[g_nthreads - 1].saved_fd;
+        g_sock = stasis_connect(g_restart_args.agent_socket, want > 2 ? want : -1);
+    }
+    if (g_sock < 0) {             /* nobody to talk to: run on */
+        g_suspended = 0;
+        note_resume();
+        stasis_resume_all();
+        return;
+    }
+    stasis_send_hello();
+}
+
+static void do_write(const char *dir)
+{
+    static char path[4096];
+    uint64_t bytes = 0;
+    uint32_t areas = 0;
+    const char *err = 0;
+    if (!g_suspended) { stasis_send_error("not suspended"); return; }
+    struct stasis_thread *me = &g_threads[g_nthreads - 1];
+    me->saved_fd = g_sock;
+    if (stasis_ctx_save(&me->ctx) != 0) { after_restart(); return; }
+    if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) { stasis_send_error(err); return; }
+    char *e = r_stpcpy(g_out, "WRITTEN ");
+    e = r_utoa(e, bytes);
+    e = r_stpcpy(e, " ");
+    e = r_utoa(e, areas);
+    e = r_stpcpy(e, " ");
+    e = r_stpcpy(e, path);
+    r_stpcpy(e, "\n");
+    stasis_send(g_out);
+}
+
+static void do_resume(void)
+{
+    if (!g_suspended) { stasis_send("RESUMED\n"); return; }
+    g_suspended = 0;
+    note_resume();
+    stasis_resume_all();
+    stasis_send("RESUMED\n");
+}
+
+static void serve(void)
+{
+    while (g_sock >= 0) {
+        if (stasis_read_line(g_line, sizeof g_line) < 0) {
+            /* coordinator gone: never leave the program frozen */
+            if (g_suspended) { g_suspended = 0; note_resume(); stasis_resume_all(); }
+            rsys1(SYS_close, g_sock);
+            g_sock = -1;
+            return;
+        }
+        if (r_streq(g_line, "PING")) stasis_send("PONG\n");
+        else if (r_streq(g_line, "HELLO")) stasis_send_hello();
+        else if (r_streq(g_line, "SUSPEND")) do_suspend();
+        else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
+        else if (r_startswith(g_line, "RESUME")) do_resume();
+        else if (r_streq(g_line, "FDS")) stasis_report_fds(g_sock);
+        else stasis_send_error("unknown request");
+    }
+}
+
+void *stasis_ckpt_thread(void *arg)
+{
+    (void)arg;
+    rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-ckpt");
+    serve();
+    return NULL;
+}
+

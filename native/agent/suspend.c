@@ -1,0 +1,196 @@
+/* Quiescing user threads: the suspend signal handler parks each thread after saving
+ * its callee-saved context; the checkpoint thread waits until all are parked.
+ * At restart the thread is recreated and jumps back into the handler (ctx restore
+ * returns 1), waits for the release, and rt_sigreturn restores the full interrupted
+ * register state, signal mask and sigaltstack from the signal frame on its stack. */
+#include "agent.h"
+#include "stasis/rawsys.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <asm/prctl.h>
+#include <time.h>
+
+struct stasis_thread g_threads[STASIS_IMG_MAX_THREADS];
+int g_nthreads;
+static volatile int g_gen;         /* suspend generation */
+static volatile int g_resume_gen;  /* generation released */
+static volatile int g_parked;
+
+static void futex_wait(volatile int *addr, int val, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
+}
+static void futex_wake(volatile int *addr)
+{
+    rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+}
+
+/* per-thread kernel state readable from inside the thread (async-signal-safe) */
+void stasis_fill_self_slot(struct stasis_thread *t)
+{
+    uint64_t fs = 0, head = 0, len = 0, tidaddr = 0;
+    rsys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
+    rsys3(SYS_get_robust_list, 0, &head, &len);
+    if (rsys2(SYS_prctl, PR_GET_TID_ADDRESS, &tidaddr) < 0)
+        tidaddr = (g_tid_off >= 0) ? fs + (uint64_t)g_tid_off : 0;
+    t->fsbase = fs;
+    t->robust_head = head;
+    t->robust_len = len;
+    t->tid_addr = tidaddr;
+    r_memset(t->name, 0, sizeof t->name);
+    rsys2(SYS_prctl, PR_GET_NAME, t->name);
+}
+
+static struct stasis_thread *find_slot(int tid)
+{
+    for (int i = 0; i < g_nthreads; i++)
+        if (g_threads[i].tid == tid) return &g_threads[i];
+    return NULL;
+}
+
+static void suspend_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig; (void)uc;
+    if (si->si_code != SI_TKILL || si->si_pid != (int)rsys0(SYS_getpid)) return;
+    int saved_errno = errno;
+    struct stasis_thread *t = find_slot((int)r_gettid());
+    if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }
+    int my_gen = g_gen;
+    stasis_fill_self_slot(t);
+    if (stasis_ctx_save(&t->ctx) == 0) {
+        t->state = TS_PARKED;
+        __atomic_add_fetch(&g_parked, 1, __ATOMIC_SEQ_CST);
+        futex_wake(&g_parked);
+    }
+    /* original: parked here; restarted: ctx restore lands here too */
+    for (;;) {
+        int r = __atomic_load_n(&g_resume_gen, __ATOMIC_SEQ_CST);
+        if (r >= my_gen) break;
+        futex_wait(&g_resume_gen, r, -1);
+    }
+    errno = saved_errno;
+}
+
+int stasis_install_handler(void)
+{
+    int (*real_sigaction)(int, const struct sigaction *, struct sigaction *) =
+        (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
+    if (!real_sigaction) return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = suspend_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    return real_sigaction(STASIS_SUSPEND_SIG, &sa, NULL);
+}
+
+/* list /proc/self/task, add unknown tids as slots and signal them; returns number signalled */
+static int signal_new_threads(int self, const char **err)
+{
+    static char buf[8192];
+    int pid = (int)rsys0(SYS_getpid), sent = 0;
+    long fd = rsys3(SYS_open, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) { *err = "cannot open /proc/self/task"; return -1; }
+    for (;;) {
+        long n = rsys3(SYS_getdents64, fd, buf, sizeof buf);
+        if (n <= 0) break;
+        for (long off = 0; off < n;) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
+                (void *)(buf + off);
+            off += d->reclen;
+            if (d->name[0] < '0' || d->name[0] > '9') continue;
+            const char *p = d->name;
+            int tid = (int)r_parse_dec(&p);
+            if (tid == self || find_slot(tid)) continue;
+            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "too many threads"; rsys1(SYS_close, fd); return -1; }
+            struct stasis_thread *t = &g_threads[g_nthreads++];
+            r_memset(t, 0, sizeof *t);
+            t->tid = tid;
+            t->state = TS_SIGNALLED;
+            if (rsys3(SYS_tgkill, pid, tid, STASIS_SUSPEND_SIG) < 0) t->state = TS_GONE;
+            else sent++;
+        }
+    }
+    rsys1(SYS_close, fd);
+    return sent;
+}
+
+static int count_signalled(void)
+{
+    int n = 0;
+    for (int i = 0; i < g_nthreads; i++) if (g_threads[i].state == TS_SIGNALLED) n++;
+    return n;
+}
+
+/* drop threads that exited before parking (their tid vanished) */
+static void reap_gone(void)
+{
+    int pid = (int)rsys0(SYS_getpid);
+    for (int i = 0; i < g_nthreads; i++)
+        if (g_threads[i].state == TS_SIGNALLED && rsys3(SYS_tgkill, pid, g_threads[i].tid, 0) == -ESRCH)
+            g_threads[i].state = TS_GONE;
+}
+
+/* compact: main thread first, then the other parked threads, checkpoint thread last */
+static void compact_slots(int self)
+{
+    static struct stasis_thread tmp[STASIS_IMG_MAX_THREADS];
+    int pid = (int)rsys0(SYS_getpid), n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < g_nthreads; i++) {
+            struct stasis_thread *t = &g_threads[i];
+            if (t->state != TS_PARKED) continue;
+            if ((pass == 0) != (t->tid == pid)) continue;
+            tmp[n++] = *t;
+        }
+    struct stasis_thread *me = &tmp[n++];
+    r_memset(me, 0, sizeof *me);
+    me->tid = self;
+    me->state = TS_PARKED;
+    me->is_ckpt = 1;
+    stasis_fill_self_slot(me);
+    r_memcpy(g_threads, tmp, sizeof(tmp[0]) * (size_t)n);
+    g_nthreads = n;
+}
+
+int stasis_suspend_all(const char **err)
+{
+    int self = (int)r_gettid();
+    g_nthreads = 0;
+    g_parked = 0;
+    __atomic_add_fetch(&g_gen, 1, __ATOMIC_SEQ_CST);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
+        while (count_signalled() > 0) {
+            int p = g_parked;
+            futex_wait(&g_parked, p, 50);
+            reap_gone();
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - t0.tv_sec > 10) {
+                *err = "timeout: a thread did not reach the suspend handler (signal blocked?)";
+                stasis_resume_all();
+                return -1;
+            }
+        }
+        /* threads created meanwhile? one more scan that finds nothing new ends it */
+        int before = g_nthreads;
+        if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
+        if (g_nthreads == before) break;
+    }
+    compact_slots(self);
+    return 0;
+}
+
+void stasis_resume_all(void)
+{
+    __atomic_store_n(&g_resume_gen, g_gen, __ATOMIC_SEQ_CST);
+    futex_wake(&g_resume_gen);
+}

@@ -1,0 +1,81 @@
+/* fd table: inherited fds are first parked above every planned number, files are
+ * opened, everything lands at its planned number, all other fds are closed. */
+#include "fdtable.h"
+#include "plan.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int g_tmp[PLAN_MAX_FDS];
+
+static int fail(const struct plan_fd *f, const char *what)
+{
+    fprintf(stderr, "stasis-restore: fd %d: %s%s%s: %s\n", f->fd, what, f->path[0] ? " " : "", f->path, strerror(errno));
+    return -1;
+}
+
+static int open_planned(const struct plan_fd *f)
+{
+    int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+    int fd = open(f->path, flags | O_CLOEXEC);
+    if (fd < 0) return fail(f, "cannot open");
+    if (f->kind == FD_UNLINKED && unlink(f->path) < 0) { close(fd); return fail(f, "cannot unlink"); }
+    if (f->offset && lseek(fd, f->offset, SEEK_SET) < 0 && errno != ESPIPE) { close(fd); return fail(f, "cannot seek"); }
+    return fd;
+}
+
+static int set_termios(void)
+{
+    for (int i = 0; i < g_plan.ntermios; i++) {
+        struct plan_termios *t = &g_plan.termios[i];
+        struct termios tio;
+        if (t->len != (int)sizeof tio) { fprintf(stderr, "stasis-restore: termios %d: size %d, want %zu\n", t->fd, t->len, sizeof tio); return -1; }
+        memcpy(&tio, t->bytes, sizeof tio);
+        if (tcsetattr(t->fd, TCSANOW, &tio) < 0) { fprintf(stderr, "stasis-restore: termios %d: %s\n", t->fd, strerror(errno)); return -1; }
+    }
+    return 0;
+}
+
+int fdtable_install(int keep_fd)
+{
+    int high = 100;
+    for (int i = 0; i < g_plan.nfds; i++) {
+        if (g_plan.fds[i].fd >= high) high = g_plan.fds[i].fd + 1;
+        if (g_plan.fds[i].kind == FD_INHERIT && g_plan.fds[i].src >= high) high = g_plan.fds[i].src + 1;
+    }
+    if (keep_fd >= 0) {
+        int k = fcntl(keep_fd, F_DUPFD_CLOEXEC, high);
+        if (k < 0) { perror("stasis-restore: dup image fd"); return -1; }
+        close(keep_fd);
+        keep_fd = k;
+        high = k + 1;
+    }
+    for (int i = 0; i < g_plan.nfds; i++) {
+        const struct plan_fd *f = &g_plan.fds[i];
+        int t = f->kind == FD_INHERIT ? fcntl(f->src, F_DUPFD_CLOEXEC, high) : open_planned(f);
+        if (t < 0) return f->kind == FD_INHERIT ? fail(f, "inherited fd not open") : -1;
+        if (t < high) {
+            int u = fcntl(t, F_DUPFD_CLOEXEC, high);
+            close(t);
+            if (u < 0) return fail(f, "dup");
+            t = u;
+        }
+        g_tmp[i] = t;
+        high = t + 1;
+    }
+    /* close everything below the parked fds, then place them */
+    int lowest_parked = keep_fd >= 0 ? keep_fd : high;
+    for (int i = 0; i < g_plan.nfds; i++) if (g_tmp[i] < lowest_parked) lowest_parked = g_tmp[i];
+    if (lowest_parked > 0) close_range(0, (unsigned)lowest_parked - 1, 0);
+    for (int i = 0; i < g_plan.nfds; i++) {
+        const struct plan_fd *f = &g_plan.fds[i];
+        int cloexec = f->kind != FD_INHERIT && (f->flags & O_CLOEXEC);
+        if (dup3(g_tmp[i], f->fd, cloexec ? O_CLOEXEC : 0) < 0) return fail(f, "dup3");
+    }
+    for (int i = 0; i < g_plan.nfds; i++) close(g_tmp[i]);
+    if (keep_fd >= 0) close_range((unsigned)keep_fd + 1, ~0u, 0);
+    return set_termios() < 0 ? -1 : keep_fd;
+}

@@ -1,0 +1,48 @@
+/* stasis-launch [--no-namespaces] AGENT_SO SOCKET -- PROGRAM ARGS...
+ * Runs PROGRAM as pid 2 under an init in new user+pid+mount namespaces, with the
+ * agent preloaded. Without namespaces (unavailable or --no-namespaces) it execs
+ * PROGRAM directly. */
+#include "nsinit.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: stasis-launch [--no-namespaces] AGENT_SO SOCKET -- PROGRAM [ARGS...]\n");
+    return 2;
+}
+
+static int set_env(const char *agent, const char *sock)
+{
+    const char *old = getenv("LD_PRELOAD");
+    static char buf[8192];
+    if (old && *old) snprintf(buf, sizeof buf, "%s:%s", agent, old);
+    else snprintf(buf, sizeof buf, "%s", agent);
+    if (setenv("LD_PRELOAD", buf, 1) < 0 || setenv("STASIS_AGENT_SOCKET", sock, 1) < 0) return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1, use_ns = 1;
+    if (i < argc && !strcmp(argv[i], "--no-namespaces")) { use_ns = 0; i++; }
+    if (argc - i < 4 || strcmp(argv[i + 2], "--")) return usage();
+    const char *agent = argv[i], *sock = argv[i + 1];
+    char **prog = &argv[i + 3];
+    if (access(agent, R_OK) < 0) {
+        fprintf(stderr, "stasis-launch: %s: %s\n", agent, strerror(errno));
+        return 1;
+    }
+    if (use_ns && ns_enter() < 0) {
+        fprintf(stderr, "stasis-launch: warning: namespaces unavailable (%s); running without\n", strerror(errno));
+        use_ns = 0;
+    }
+    if (use_ns) ns_spawn(0, "stasis-launch");
+    if (set_env(agent, sock) < 0) { perror("stasis-launch: setenv"); return 1; }
+    execvp(prog[0], prog);
+    fprintf(stderr, "stasis-launch: %s: %s\n", prog[0], strerror(errno));
+    return 127;
+}

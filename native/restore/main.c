@@ -1,0 +1,100 @@
+/* stasis-restore PLAN_FILE: recreate one checkpointed process (doc/restart-plan.md). */
+#include "fdtable.h"
+#include "imgcheck.h"
+#include "memory.h"
+#include "nsinit.h"
+#include "plan.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void restore_rlimits(const struct stasis_img_proc *p)
+{
+    for (int r = 0; r < STASIS_IMG_NRLIMIT && r < RLIM_NLIMITS; r++) {
+        struct rlimit cur, want = { p->rlim[r].cur, p->rlim[r].max };
+        if (getrlimit(r, &cur) < 0) continue;
+        if (cur.rlim_cur == want.rlim_cur && cur.rlim_max == want.rlim_max) continue;
+        if (setrlimit(r, &want) < 0) {           /* cannot raise a hard limit: keep ours */
+            if (want.rlim_cur > cur.rlim_max) want.rlim_cur = cur.rlim_max;
+            want.rlim_max = cur.rlim_max;
+            setrlimit(r, &want);
+        }
+    }
+}
+
+static int restore_process_state(void)
+{
+    const struct stasis_img_proc *p = &g_img.hdr->proc;
+    const char *cwd = g_plan.cwd[0] ? g_plan.cwd : p->cwd;
+    if (cwd[0] && chdir(cwd) < 0) {
+        fprintf(stderr, "stasis-restore: cannot change to directory %s: %s\n", cwd, strerror(errno));
+        return -1;
+    }
+    umask((mode_t)p->umask);
+    restore_rlimits(p);
+    for (int w = 0; w < 3; w++) {
+        struct itimerval it = { { p->itimer[w].interval_sec, p->itimer[w].interval_usec },
+                                { p->itimer[w].value_sec, p->itimer[w].value_usec } };
+        if ((it.it_value.tv_sec || it.it_value.tv_usec) && setitimer(w, &it, NULL) < 0)
+            fprintf(stderr, "stasis-restore: warning: cannot restore interval timer %d\n", w);
+    }
+    if (personality(p->personality) < 0)
+        fprintf(stderr, "stasis-restore: warning: cannot restore personality %#x\n", p->personality);
+    return 0;
+}
+
+/* glibc registered an rseq area in our TLS (brk heap), which phase 2 unmaps: the
+ * kernel would then kill us with SIGSEGV on the next preemption. Unregister it. */
+extern const ptrdiff_t __rseq_offset;
+extern const unsigned int __rseq_size;
+static void unregister_rseq(void)
+{
+    if (__rseq_size)
+        syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, 32, 1 /* UNREGISTER */, 0x53053053);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: stasis-restore PLAN_FILE\n");
+        return 2;
+    }
+    if (plan_load(argv[1]) < 0) return 1;
+    if (image_load(g_plan.image) < 0) return 1;
+    struct stasis_restart_args args;
+    memset(&args, 0, sizeof args);
+    args.version = 1;
+    args.restorer_start = restorer_image_start();
+    args.restorer_end = restorer_image_end();
+    args.scratch_start = STASIS_RESTORER_SCRATCH;
+    args.scratch_end = STASIS_RESTORER_SCRATCH_END;
+    strcpy(args.agent_socket, g_plan.agent_socket);
+    int pid = g_img.hdr->pid;
+    if (g_plan.namespaces) {
+        if (ns_enter() < 0) {
+            fprintf(stderr, "stasis-restore: cannot create namespaces (%s); use 'namespaces off'\n", strerror(errno));
+            return 1;
+        }
+        if (ns_time_not_before(g_img.hdr->proc.monotonic, g_img.hdr->proc.boottime) < 0)
+            fprintf(stderr, "stasis-restore: warning: no time namespace (%s): CLOCK_MONOTONIC goes back\n", strerror(errno));
+        ns_spawn(pid, "stasis-restore");     /* returns in the process with the saved pid */
+        args.use_set_tid = 1;
+    }
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    int fd = fdtable_install(g_img.fd);
+    if (fd < 0) _exit(1);
+    if (restore_process_state() < 0) _exit(1);
+    if (memory_open_shared_files(fd + 1) < 0) _exit(1);
+    unregister_rseq();
+    memory_restore_and_jump(fd, &args, g_plan.memory_copy);
+}

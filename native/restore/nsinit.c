@@ -1,0 +1,156 @@
+#include "nsinit.h"
+#include "stasis/rawsys.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile pid_t g_child;
+static const int g_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static int write_file(const char *path, const char *s)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = write(fd, s, strlen(s));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+int ns_enter(void)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS) < 0) return -1;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%u %u 1\n", uid, uid);
+    if (write_file("/proc/self/uid_map", buf) < 0) return -1;
+    if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT) return -1;
+    snprintf(buf, sizeof buf, "%u %u 1\n", gid, gid);
+    if (write_file("/proc/self/gid_map", buf) < 0) return -1;
+    return 0;
+}
+
+/* offset (sec, nsec) that lifts clock `id` to at least `want`; 0 if it is ahead */
+static void lift(clockid_t id, const int64_t want[2], int64_t *sec, int64_t *nsec)
+{
+    struct timespec now;
+    clock_gettime(id, &now);
+    int64_t d = (want[0] - now.tv_sec) * 1000000000LL + (want[1] - now.tv_nsec);
+    if (d < 0) d = 0;
+    *sec = d / 1000000000LL;
+    *nsec = d % 1000000000LL;
+}
+
+int ns_time_not_before(const int64_t monotonic[2], const int64_t boottime[2])
+{
+    int64_t ms, mn, bs, bn;
+    lift(CLOCK_MONOTONIC, monotonic, &ms, &mn);
+    lift(CLOCK_BOOTTIME, boottime, &bs, &bn);
+    if (!ms && !mn && !bs && !bn) return 0;          /* same boot: nothing to do */
+    if (unshare(CLONE_NEWTIME) < 0) return -1;
+    char buf[128];
+    snprintf(buf, sizeof buf, "monotonic %lld %lld\nboottime %lld %lld\n",
+             (long long)ms, (long long)mn, (long long)bs, (long long)bn);
+    return write_file("/proc/self/timens_offsets", buf);
+}
+
+static void forward(int sig)
+{
+    if (g_child > 0) kill(g_child, sig);
+}
+
+static void set_forwarding(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < sizeof g_fwd / sizeof g_fwd[0]; i++) sigaction(g_fwd[i], &sa, NULL);
+}
+
+static void default_signals(void)
+{
+    for (size_t i = 0; i < sizeof g_fwd / sizeof g_fwd[0]; i++) signal(g_fwd[i], SIG_DFL);
+}
+
+static int status_code(int st)
+{
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+    return 1;
+}
+
+/* wait for child pid (reaping everything else too); returns its exit code */
+static __attribute__((noreturn)) void wait_and_exit(pid_t child)
+{
+    for (;;) {
+        int st;
+        pid_t p = waitpid(-1, &st, __WALL);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            _exit(1);
+        }
+        if (p == child) _exit(status_code(st));
+    }
+}
+
+static pid_t clone_with_pid(pid_t want)
+{
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.exit_signal = SIGCHLD;
+    if (want > 0) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
+    long r = rsys2(SYS_clone3, &ca, sizeof ca);
+    if (r < 0) { errno = (int)-r; return -1; }
+    return (pid_t)r;
+}
+
+int ns_spawn(pid_t want_pid, const char *who)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    pid_t init = fork();
+    if (init < 0) { fprintf(stderr, "%s: fork: %s\n", who, strerror(errno)); _exit(1); }
+    if (init > 0) {
+        g_child = init;
+        set_forwarding();
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        wait_and_exit(init);
+    }
+    /* init, pid 1 */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        fprintf(stderr, "%s: cannot mount /proc in the new namespace: %s\n", who, strerror(errno));
+        _exit(1);
+    }
+    pid_t c = clone_with_pid(want_pid);
+    if (c < 0) {
+        fprintf(stderr, "%s: cannot create process with pid %d: %s\n", who, (int)want_pid, strerror(errno));
+        _exit(1);
+    }
+    if (c == 0) {
+
+        default_signals();
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return 0;
+    }
+    g_child = c;
+    set_forwarding();
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    wait_and_exit(c);
+}

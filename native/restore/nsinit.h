@@ -1,0 +1,23 @@
+/* User+pid+mount namespaces with a minimal init (pid 1), shared by stasis-launch
+ * and stasis-restore. */
+#ifndef STASIS_NSINIT_H
+#define STASIS_NSINIT_H
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Enter new user+pid+mount namespaces (own uid/gid mapped to itself).
+ * Returns 0, or -1 with errno set (namespaces unavailable). */
+int ns_enter(void);
+
+/* After ns_enter: processes forked from now on live in a new time namespace where
+ * CLOCK_MONOTONIC/BOOTTIME never read less than the given values (a restart after a
+ * reboot must not move them backwards). Returns 0, or -1 (no time namespaces). */
+int ns_time_not_before(const int64_t monotonic[2], const int64_t boottime[2]);
+
+/* After ns_enter: fork the init (pid 1), which mounts a fresh /proc and creates
+ * the program process with pid want_pid (clone3 set_tid; 0 = next free pid).
+ * Returns only in that program process (returns 0). The caller and init never
+ * return: they forward SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 down, reap,
+ * and exit with the program's status (128+signal if it was killed). */
+int ns_spawn(pid_t want_pid, const char *who);
+#endif

@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""Native checkpoint/restart tests (run by `make check`): run_tests.py OUT_DIR [NAME...]
+Each test launches a scenario under stasis-launch, checkpoints it with the reference
+coordinator (minicoord.py), kills it, restarts it with stasis-restore, several times."""
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from minicoord import Coordinator  # noqa: E402
+import imagefmt  # noqa: E402
+
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target")
+AGENT = os.path.join(OUT, "lib/libstasis-agent.so")
+LAUNCH = os.path.join(OUT, "bin/stasis-launch")
+RESTORE = os.path.join(OUT, "bin/stasis-restore")
+SCEN = os.path.join(OUT, "scenarios")
+
+
+class Env:
+    def __init__(self, name):
+        self.dir = tempfile.mkdtemp(prefix="stasis-test-%s-" % name)
+        os.chmod(self.dir, 0o700)
+        self.coord = Coordinator(os.path.join(self.dir, "agent.sock"))
+        self.procs = []
+        self.nlog = 0
+
+    def log(self):
+        self.nlog += 1
+        path = os.path.join(self.dir, "out%d.log" % self.nlog)
+        return path, open(path, "w")
+
+    def launch(self, argv, namespaces=True):
+        path, f = self.log()
+        cmd = [LAUNCH] + ([] if namespaces else ["--no-namespaces"]) + [AGENT, self.coord.sock_path, "--"] + argv
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+        self.procs.append(p)
+        return p, self.coord.wait_agent(lambda a: a.restored == 0), path
+
+    def restart(self, ckdir, namespaces=True, memory="lazy"):
+        path, f = self.log()
+        p, agent, secs = self.coord.restart(RESTORE, ckdir, f, namespaces=namespaces, memory=memory)
+        self.procs.append(p)
+        return p, agent, path, secs
+
+    def cleanup(self, keep=False):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.coord.close()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def lines(path):
+    with open(path, errors="replace") as f:
+        return f.read().splitlines()
+
+
+def wait_lines(path, n, proc, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if len(lines(path)) >= n:
+            return
+        if proc.poll() is not None:
+            raise AssertionError("process exited early (rc %s): %s" % (proc.returncode, lines(path)[-3:]))
+        time.sleep(0.02)
+    raise AssertionError("no progress in %s: %s" % (path, lines(path)[-3:]))
+
+
+def kill_agent_process(agent, proc):
+    os.kill(agent.host_pid, signal.SIGKILL)
+    rc = proc.wait(timeout=10)
+    assert rc in (128 + signal.SIGKILL, -signal.SIGKILL), "killed process exited %s" % rc
+    agent.close()
+
+
+def check_no_caps(host_pid):
+    """a non-root program has no capabilities after its execve: nor after a restart"""
+    time.sleep(0.05)  # let the recreated threads drop theirs
+    tdir = "/proc/%d/task" % host_pid
+    for tid in os.listdir(tdir):
+        with open("%s/%s/status" % (tdir, tid)) as f:
+            eff = [l.split()[1] for l in f if l.startswith("CapEff:")][0]
+        assert int(eff, 16) == 0, "thread %s has capabilities %s" % (tid, eff)
+
+
+def finish(proc, path, timeout=60):
+    rc = proc.wait(timeout=timeout)
+    out = lines(path)
+    assert rc == 0, "exit status %s; last output %s" % (rc, out[-3:])
+    assert out and out[-1].startswith("OK"), "no OK line: %s" % out[-3:]
+    return out
+
+
+def generations(env, argv, progress=5, gens=3, namespaces=True, timings=None, memory="lazy"):
+    """launch; gens x (progress, checkpoint, kill, restart); run to the end"""
+    proc, agent, path = env.launch(argv, namespaces)
+    for g in range(1, gens + 1):
+        wait_lines(path, len(lines(path)) + progress, proc)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        # kill while still suspended: files the program writes are not rolled back
+        # at restart, so they must not change after the checkpoint (the file plugin
+        # will own that later)
+        t = env.coord.checkpoint(agent, ck, resume=False)
+        kill_agent_process(agent, proc)
+        proc, agent, path, secs = env.restart(ck, namespaces, memory)
+        if namespaces:
+            assert agent.hello["exe"] == t["exe"], "exe link %r != %r" % (agent.hello["exe"], t["exe"])
+            if os.getuid() != 0:
+                check_no_caps(agent.host_pid)
+        if timings is not None:
+            timings.append((t, secs))
+        wait_lines(path, 1, proc)
+    out = finish(proc, path)
+    assert any(line.startswith("restarted") for line in out) or "python" in argv[0], "no restart noticed"
+    return out
+
+
+# ---------------- tests ----------------
+def test_counter(env):
+    generations(env, [SCEN + "/counter", "150", "10"])
+
+
+def test_counter_no_namespaces(env):
+    generations(env, [SCEN + "/counter", "120", "10"], gens=2, namespaces=False)
+
+
+def test_threads_no_namespaces(env):
+    """tids change: the agent patches glibc's cached tids"""
+    generations(env, [SCEN + "/threads", "300", "1000"], progress=3, gens=2, namespaces=False)
+
+
+def test_counter_memory_copy(env):
+    generations(env, [SCEN + "/counter", "100", "10"], gens=2, memory="copy")
+
+
+def test_counter_parallel(env):
+    """restart while the original still runs: separate namespaces, same pid"""
+    proc, agent, path = env.launch([SCEN + "/counter", "120", "10"])
+    wait_lines(path, 10, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck)
+    p2, a2, path2, _ = env.restart(ck)
+    assert a2.pid == agent.pid
+    finish(proc, path)
+    finish(p2, path2)
+
+
+def test_threads(env):
+    generations(env, [SCEN + "/threads", "400", "1000"], progress=3)
+
+
+def test_files(env):
+    inp = os.path.join(env.dir, "input.txt")
+    with open(inp, "w") as f:
+        for i in range(2000):
+            f.write("line %06d\n" % i)
+    generations(env, [SCEN + "/files", "150", os.path.join(env.dir, "output.txt"), inp, "10"])
+
+
+def test_files_moved(env):
+    """restart from another path: the files (fds and a MAP_SHARED mapping) moved"""
+    old, new = os.path.join(env.dir, "old"), os.path.join(env.dir, "new")
+    os.mkdir(old)
+    inp = os.path.join(old, "input.txt")
+    with open(inp, "w") as f:
+        for i in range(2000):
+            f.write("line %06d\n" % i)
+    proc, agent, path = env.launch([SCEN + "/files", "100", os.path.join(old, "output.txt"), inp, "10",
+                                    os.path.join(old, "shared.dat")])
+    wait_lines(path, 10, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    os.rename(old, new)
+    logp, f = env.log()
+    p2, a2, _ = env.coord.restart(RESTORE, ck, f, rewrite={old: new})
+    env.procs.append(p2)
+    out = finish(p2, logp)
+    assert any(line.startswith("restarted") for line in out)
+    with open(os.path.join(new, "shared.dat"), "rb") as f:
+        assert struct.unpack("<q", f.read(8))[0] == 100, "the moved shared file was not mapped"
+    lines_out = lines(os.path.join(new, "output.txt"))
+    assert lines_out == ["out %06d" % i for i in range(1, 101)], lines_out[-3:]
+
+
+def test_python(env):
+    generations(env, [sys.executable, SCEN + "/python_memory.py", "64", "40", "0.05"], progress=3)
+
+
+def test_checkpoint_from_inside(env):
+    """stasis_checkpoint() in the program: 'resumed' in the original, 'restarted' after a restart"""
+    proc, agent, path = env.launch([SCEN + "/selfckpt", "40", "10", "10"])
+    host_pid, line = env.coord.wait_request()
+    assert host_pid == agent.host_pid and line == "REQUEST checkpoint pid=%d" % agent.pid, line
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    assert agent.request("RESUME 0") == "RESUMED"
+    out = finish(proc, path)
+    assert "checkpoint resumed" in out and out[-1].startswith("OK selfckpt 40 resumed"), out[-2:]
+    p2, a2, path2, _ = env.restart(ck)
+    out2 = finish(p2, path2)
+    assert out2[0] == "checkpoint restarted" and out2[-1].startswith("OK selfckpt 40 restarted"), out2[:2]
+
+
+def test_signal_forwarding(env):
+    """SIGTERM to stasis-launch / stasis-restore reaches the program; status 128+15"""
+    proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
+    wait_lines(path, 3, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 128 + signal.SIGTERM, "launch rc %s" % proc.returncode
+    p2, a2, path2, _ = env.restart(ck)
+    wait_lines(path2, 3, p2)
+    p2.send_signal(signal.SIGTERM)
+    assert p2.wait(timeout=10) == 128 + signal.SIGTERM, "restore rc %s" % p2.returncode
+
+
+def test_fd_kinds(env):
+    """plan fd kinds: open (flags/offset), unlinked (deleted-while-open copy), inherit + termios"""
+    import ctypes
+    import pty
+    import termios
+    proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
+    wait_lines(path, 2, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan, inherit=(1, 2))
+    copy = os.path.join(env.dir, "copy.bin")
+    appendf = os.path.join(env.dir, "append.txt")
+    for name in (copy, appendf):
+        with open(name, "w") as f:
+            f.write("0123456789")
+    master, slave = pty.openpty()
+    libc = ctypes.CDLL(None)
+    raw = ctypes.create_string_buffer(60)
+    assert libc.tcgetattr(slave, raw) == 0
+    attrs = termios.tcgetattr(slave)
+    assert attrs[3] & termios.ECHO
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    assert libc.tcgetattr(slave, raw) == 0
+    attrs[3] |= termios.ECHO                       # restore: the restorer must clear it
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    with open(plan, "a") as f:
+        f.write("fd 0 inherit 0\nfd 7 unlinked 2 3 %s\nfd 8 open %o 0 %s\ntermios 0 %s\n"
+                % (copy, os.O_WRONLY | os.O_APPEND, appendf, raw.raw.hex()))
+    logp, logf = env.log()
+    p2 = subprocess.Popen([RESTORE, plan], stdin=slave, stdout=logf, stderr=logf)
+    env.procs.append(p2)
+    a2 = env.coord.wait_agent(lambda a: a.restored > 0)
+    try:
+        fdd = "/proc/%d/fd" % a2.host_pid
+        assert os.readlink(fdd + "/7").endswith(" (deleted)") and not os.path.exists(copy)
+        with open("/proc/%d/fdinfo/7" % a2.host_pid) as f:
+            assert "pos:\t3" in f.read()
+        assert os.readlink(fdd + "/8") == appendf
+        with open("/proc/%d/fdinfo/8" % a2.host_pid) as f:
+            flags = int([l.split()[1] for l in f if l.startswith("flags:")][0], 8)
+        assert flags & os.O_APPEND
+        assert not termios.tcgetattr(slave)[3] & termios.ECHO, "termios not applied"
+        assert sorted(int(x) for x in os.listdir(fdd) if int(x) < 100) == [0, 1, 2, 7, 8]
+    finally:
+        os.close(master)
+        os.close(slave)
+        a2.request("RESUME 1")
+        p2.kill()
+
+
+def test_clock_after_reboot(env):
+    """a restart after a (simulated) reboot: CLOCK_MONOTONIC/BOOTTIME must not go back"""
+    proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
+    wait_lines(path, 2, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    image = os.path.join(ck, "image-%d.img" % agent.pid)
+    with open(image, "rb") as f:
+        data = f.read()
+    mono_off = imagefmt.PROC_OFF + 3200
+    mono = struct.unpack_from("<qq", data, mono_off)
+    ahead = mono[0] + 100000                       # "before the reboot" the clock was far ahead
+    h = bytearray(data[:imagefmt.HEADER_SIZE])
+    struct.pack_into("<qqqq", h, mono_off, ahead, 0, ahead, 0)
+    h[8876:8880] = b"\0\0\0\0"
+    h[8876:8880] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
+    tmp = image + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(bytes(h) + data[imagefmt.HEADER_SIZE:])
+    os.rename(tmp, image)
+    p2, a2, path2, _ = env.restart(ck)
+    with open("/proc/%d/timens_offsets" % a2.host_pid) as f:
+        offs = dict((l.split()[0], int(l.split()[1])) for l in f)
+    assert offs["monotonic"] >= 100000 - 5 and offs["boottime"] >= 100000 - 5, offs
+    wait_lines(path2, 2, p2)                        # and it runs on
+    p2.kill()
+
+
+def test_bad_images(env):
+    proc, agent, path = env.launch([SCEN + "/counter", "100", "10"])
+    wait_lines(path, 3, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck)
+    proc.kill()
+    proc.wait()
+    meta = env.coord.write_plan(ck, os.path.join(ck, "restart.plan"))
+    image = meta["image"]
+    # the documented format, read independently (doc/image-format.md), all checksums
+    img = imagefmt.read_image(image, all_crcs=True)
+    assert img["pid"] == meta["pid"] and img["arch"] == "x86_64"
+    assert any(a["kind"] == "vdso" for a in img["areas"]) and any(a["flags"] & 2 for a in img["areas"])
+    data = open(image, "rb").read()
+    def patched(off, value):
+        h = bytearray(data[:imagefmt.HEADER_SIZE])
+        h[off:off + len(value)] = value
+        h[8876:8880] = b"\0\0\0\0"
+        h[8876:8880] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
+        return bytes(h) + data[imagefmt.HEADER_SIZE:]
+
+    proc_off = imagefmt.PROC_OFF
+    cases = {
+        "cpu-isa": patched(proc_off + 3176, b"\xff" * 20),
+        "cpu-xsave": patched(proc_off + 3168, b"\xff" * 8),
+        "garbage": b"hello world" * 100,
+        "magic": b"XXXXXXXX" + data[8:],
+        "header": data[:200] + bytes([data[200] ^ 0xff]) + data[201:],
+        "truncated": data[: len(data) // 2],
+        "empty": b"",
+    }
+    for name, content in cases.items():
+        bad = os.path.join(env.dir, "bad-%s.img" % name)
+        with open(bad, "wb") as f:
+            f.write(content)
+        plan = os.path.join(env.dir, "bad-%s.plan" % name)
+        with open(plan, "w") as f:
+            f.write("version 1\nprocess %d %s\nfd 1 inherit 1\n" % (meta["pid"], bad))
+        r = subprocess.run([RESTORE, plan], capture_output=True, text=True, timeout=10)
+        err = r.stderr.strip().splitlines()
+        assert r.returncode == 1, "%s: restorer rc %s, stderr %s" % (name, r.returncode, err)
+        assert len(err) == 1 and err[0].startswith("stasis-restore: "), "%s: stderr %r" % (name, err)
+        if name.startswith("cpu"):
+            assert "CPU" in err[0], err[0]
+
+
+TESTS = [test_counter, test_counter_no_namespaces, test_counter_memory_copy, test_counter_parallel,
+         test_threads, test_threads_no_namespaces,
+         test_files, test_files_moved, test_python, test_checkpoint_from_inside, test_signal_forwarding, test_fd_kinds, test_clock_after_reboot,
+         test_bad_images]
+
+
+def main():
+    want = sys.argv[2:]
+    failed = 0
+    for t in TESTS:
+        name = t.__name__[5:]
+        if want and name not in want:
+            continue
+        env = Env(name)
+        t0 = time.time()
+        ok = False
+        try:
+            t(env)
+            ok = True
+            print("PASS %-24s %.1fs" % (name, time.time() - t0), flush=True)
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            print("FAIL %-24s %s: %s" % (name, type(e).__name__, e), flush=True)
+        finally:
+            env.cleanup(keep=os.environ.get("STASIS_KEEP") == "all" or (not ok and os.environ.get("STASIS_KEEP") == "1"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
