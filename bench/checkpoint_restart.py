@@ -58,7 +58,7 @@ def wait_for(pred, timeout=300):
 
 
 def rss_bytes(env):
-    status = stasis(env, "status", "--json")
+    status = stasis(env, "status", "--name", "bench", "--json")
     pid = int(re.search(r'"hostPid" : (\d+)', status).group(1))
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024

@@ -130,4 +130,26 @@ class CheckpointRestartIT {
                     Files.readString(output));
         }
     }
+
+    @Test
+    void theShellLaunchesAndRestartsInTheBackground() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "headless")) {
+            var launched = computation.exec("stasis:launch --out " + output + " "
+                    + Computation.SCENARIOS.resolve("counter") + " 80 40");
+            assertEquals(0, launched.status(), launched.toString());
+            assertTrue(launched.out().contains("as pid 2"), launched.toString());
+            awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
+            Path checkpoint = computation.checkpoint();
+            assertEquals(0, computation.exec("stasis:kill").status());
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!computation.status().out().contains("\"processes\" : [ ]") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            int before = Computation.lineCount(output);
+            var restarted = computation.exec("stasis:restart --out " + output + " " + checkpoint);
+            assertEquals(0, restarted.status(), restarted.toString());
+            Computation.awaitLine(output, before, l -> l.equals("OK counter 80 pid 2"), Duration.ofSeconds(60));
+        }
+    }
 }

@@ -75,6 +75,11 @@ final class Computation implements AutoCloseable {
         assertTrue(foreground.exitValue() != 0, "a killed program exited 0");
     }
 
+    /** Runs a Gogo command line in the coordinator. */
+    StasisCli.Result exec(String line) {
+        return cli.run("exec", "--name", name, line);
+    }
+
     StasisCli.Result status() {
         return cli.run("status", "--name", name, "--json");
     }

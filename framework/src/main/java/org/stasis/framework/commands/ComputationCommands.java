@@ -62,10 +62,17 @@ public class ComputationCommands {
             out.put("generation", result.generation());
             out.put("directory", result.directory().toString());
             out.put("seconds", result.duration().toMillis() / 1000.0);
+            out.put("processes", result.images().stream().map(i -> Map.of("pid", i.pid(), "bytes", i.bytes(),
+                    "areas", i.areas(), "image", i.image())).toList());
             return json.write(out);
         }
-        return String.format("checkpoint %s written in %.3f s%n%s", result.id(), result.duration().toMillis() / 1000.0,
-                result.directory());
+        StringBuilder text = new StringBuilder(String.format("checkpoint %s written in %.3f s%n", result.id(),
+                result.duration().toMillis() / 1000.0));
+        for (ProcessImage image : result.images()) {
+            text.append(String.format("  process %d: %.1f MiB in %d memory areas%n", image.pid(),
+                    image.bytes() / 1048576.0, image.areas()));
+        }
+        return text.append(result.directory()).toString();
     }
 
     /**

@@ -78,7 +78,7 @@ public final class CheckpointLifecycle {
             Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
             outcome = Outcome.RESUMED;
             return new CheckpointResult(staging.id(), staging.generation(), published,
-                    Duration.ofNanos(System.nanoTime() - start));
+                    Duration.ofNanos(System.nanoTime() - start), images);
         } catch (PluginFailedException e) {
             throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
         } catch (Exception e) {
