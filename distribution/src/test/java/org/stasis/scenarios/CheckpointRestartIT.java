@@ -152,4 +152,19 @@ class CheckpointRestartIT {
             Computation.awaitLine(output, before, l -> l.equals("OK counter 80 pid 2"), Duration.ofSeconds(60));
         }
     }
+
+    @Test
+    void aProgramCheckpointsItselfAndLearnsHowItContinues() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "self")) {
+            Process original = computation.launch(output, Computation.SCENARIOS.resolve("selfckpt").toString(), "40",
+                    "10", "20");
+            Computation.assertFinished(original, output, "OK selfckpt 40 resumed pid 2");
+            Path checkpoint = Path.of(computation.status().out().replaceAll("(?s).*\"directory\" : \"([^\"]+)\".*", "$1"));
+            int before = Computation.lineCount(output);
+            Process restarted = computation.restart(checkpoint, output);
+            Computation.assertFinished(restarted, output, "OK selfckpt 40 restarted pid 2");
+            assertEquals("checkpoint restarted", Files.readAllLines(output).get(before));
+        }
+    }
 }

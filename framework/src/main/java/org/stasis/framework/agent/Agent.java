@@ -31,11 +31,11 @@ public final class Agent {
      * Reads the agent's HELLO.
      *
      * @param connection a freshly accepted connection
+     * @param line its first line
      * @return the agent
      * @throws IOException if the peer is not a Stasis agent
      */
-    static Agent handshake(UnixConnection connection) throws IOException {
-        String line = connection.readLine(Duration.ofSeconds(10));
+    static Agent handshake(UnixConnection connection, String line) throws IOException {
         if (!line.startsWith("HELLO ")) {
             throw new IOException("not an agent: " + line);
         }

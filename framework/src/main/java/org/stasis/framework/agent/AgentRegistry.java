@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -18,6 +19,7 @@ public final class AgentRegistry implements AutoCloseable {
     private final UnixServer server;
     private final int uid;
     private final List<Agent> agents = new ArrayList<>();
+    private volatile Consumer<Integer> checkpointRequests;
 
     /**
      * @param socket where agents connect
@@ -53,7 +55,12 @@ public final class AgentRegistry implements AutoCloseable {
 
     private void register(UnixConnection connection) {
         try {
-            Agent agent = Agent.handshake(connection);
+            String first = connection.readLine(Duration.ofSeconds(10));
+            if (first.startsWith("REQUEST checkpoint")) {
+                requested(connection);
+                return;
+            }
+            Agent agent = Agent.handshake(connection, first);
             synchronized (this) {
                 // After an exec the same process connects again; its old connection is dead.
                 agents.removeIf(old -> {
@@ -69,6 +76,28 @@ public final class AgentRegistry implements AutoCloseable {
         } catch (IOException e) {
             connection.close();
         }
+    }
+
+    // A program asked for a checkpoint of its computation (stasis.checkpoint() and friends).
+    private void requested(UnixConnection connection) throws IOException {
+        Consumer<Integer> listener = checkpointRequests;
+        try (connection) {
+            if (listener == null) {
+                connection.writeLine("ERROR this coordinator does not take checkpoint requests");
+                return;
+            }
+            connection.writeLine("ACCEPTED");
+        }
+        listener.accept(connection.peerPid());
+    }
+
+    /**
+     * @param listener called with the requesting process's host pid whenever a
+     *        program asks for a checkpoint; it must eventually checkpoint (or at least
+     *        resume) the computation, because the requesting thread waits for that
+     */
+    public void onCheckpointRequest(Consumer<Integer> listener) {
+        this.checkpointRequests = listener;
     }
 
     /** @return the live agents, parents before children (by pid) */

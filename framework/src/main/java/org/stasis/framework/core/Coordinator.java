@@ -87,6 +87,21 @@ public class Coordinator {
         this.agentSocket = runtime.agentSocket(name);
         this.agents = new AgentRegistry(agentSocket, uid);
         this.core = new AgentCore(agents, agentSocket, runtime.path());
+        agents.onCheckpointRequest(this::checkpointRequested);
+    }
+
+    // Runs on its own thread: the request's connection is already answered and closed.
+    private void checkpointRequested(int hostPid) {
+        Thread thread = new Thread(() -> {
+            try {
+                CheckpointResult result = checkpoint();
+                System.err.println("stasis: checkpoint " + result.id() + " requested by process " + hostPid);
+            } catch (OperationFailedException e) {
+                System.err.println("stasis: checkpoint requested by process " + hostPid + " failed: " + e.getMessage());
+            }
+        }, "stasis-requested-checkpoint");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     @Deactivate
