@@ -2,6 +2,7 @@ package org.stasis.framework.commands;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +20,9 @@ import org.osgi.framework.BundleException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.stasis.api.Computation;
 import org.stasis.api.LifecycleEvent;
+import org.stasis.api.ProcessInfo;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.dispatch.PluginDescriptor;
@@ -163,10 +166,23 @@ public class StasisCommands {
         try {
             CheckpointLifecycle lifecycle = new CheckpointLifecycle(coordinator.dispatcher(), coordinator.log(),
                     new CheckpointStore(directory), new RehearsalCore());
-            CheckpointResult result = lifecycle.checkpoint(coordinator.computation());
-            lifecycle.restart(result.directory(), coordinator.computation());
+            // Its own name, so the rehearsal's log entries never mix with real checkpoints'.
+            Computation rehearsal = new Computation() {
+                @Override
+                public String name() {
+                    return coordinator.name() + "-dryrun";
+                }
+
+                @Override
+                public List<ProcessInfo> processes() {
+                    return List.of();
+                }
+            };
+            Instant start = Instant.now();
+            CheckpointResult result = lifecycle.checkpoint(rehearsal);
+            lifecycle.restart(result.directory(), rehearsal);
             List<EventLogEntry> steps = coordinator.log().recent(Integer.MAX_VALUE).stream()
-                    .filter(e -> e.operation().startsWith(result.id()))
+                    .filter(e -> !e.time().isBefore(start) && e.operation().startsWith(result.id()))
                     .collect(Collectors.toList());
             return asJson ? json.write(steps) : format(steps);
         } catch (OperationFailedException | CheckpointInvalidException e) {
