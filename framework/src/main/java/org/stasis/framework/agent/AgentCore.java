@@ -38,6 +38,7 @@ public final class AgentCore implements CoreSteps {
     private final Map<Integer, List<OpenFd>> fds = new ConcurrentHashMap<>();
     private final Map<Integer, Integer> hostPids = new ConcurrentHashMap<>();
     private volatile List<Agent> stopped = List.of();
+    private volatile String operationId = "";
     private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
 
     /**
@@ -53,6 +54,7 @@ public final class AgentCore implements CoreSteps {
 
     @Override
     public void suspend(String checkpointId) throws Exception {
+        operationId = checkpointId;
         List<Agent> agents = registry.agents();
         if (agents.isEmpty()) {
             throw new IOException("there is no process to checkpoint; start one with: stasis launch -- PROGRAM");
@@ -74,7 +76,7 @@ public final class AgentCore implements CoreSteps {
             });
         } catch (Exception e) {
             // Never leave a process frozen because another one failed.
-            resume(done, Outcome.ABORTED);
+            resume(done, Outcome.ABORTED, operationId);
             throw e;
         }
         stopped = agents;
@@ -99,7 +101,7 @@ public final class AgentCore implements CoreSteps {
 
     @Override
     public void release(Outcome outcome) {
-        resume(stopped, outcome);
+        resume(stopped, outcome, operationId);
         stopped = List.of();
     }
 
@@ -153,6 +155,7 @@ public final class AgentCore implements CoreSteps {
                     + " processes; this version restarts single-process computations only");
         }
         ProcessImage image = manifest.images().get(0);
+        operationId = manifest.id();
         Path imageFile = directory.resolve(image.image());
         if (!Files.isRegularFile(imageFile)) {
             throw new IOException("checkpoint " + manifest.id() + " is incomplete: " + imageFile + " is missing");
@@ -176,8 +179,11 @@ public final class AgentCore implements CoreSteps {
         }
     }
 
-    private static void resume(List<Agent> agents, Outcome outcome) {
-        String request = outcome == Outcome.RESTARTED ? "RESUME 1" : "RESUME 0";
+    // The id tells the program which checkpoint it resumed after or was restarted from;
+    // after an aborted checkpoint there is none.
+    private static void resume(List<Agent> agents, Outcome outcome, String checkpointId) {
+        String request = (outcome == Outcome.RESTARTED ? "RESUME 1" : "RESUME 0")
+                + (outcome == Outcome.ABORTED ? "" : " " + checkpointId);
         for (Agent agent : agents) {
             try {
                 agent.request(request, SUSPEND_TIMEOUT);

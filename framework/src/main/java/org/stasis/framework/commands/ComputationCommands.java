@@ -32,7 +32,10 @@ import org.stasis.framework.store.ProcessImage;
         "osgi.command.function=kill",
         "osgi.command.function=ckptdir",
         "osgi.command.function=restartplan",
-        "osgi.command.function=verify" })
+        "osgi.command.function=verify",
+        "osgi.command.function=interval",
+        "osgi.command.function=keep",
+        "osgi.command.function=list" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Json json = new Json();
@@ -94,9 +97,15 @@ public class ComputationCommands {
                 p.put("hostPid", agent.hostPid());
                 p.put("restored", agent.restored());
                 p.put("command", agent.info().command());
+                ProcFacts facts = ProcFacts.of(agent.hostPid());
+                p.put("threads", facts.threads());
+                p.put("residentBytes", facts.residentBytes());
                 processes.add(p);
             }
             out.put("processes", processes);
+            out.put("intervalSeconds", coordinator.interval().toSeconds());
+            coordinator.nextIntervalCheckpoint().ifPresent(t -> out.put("nextCheckpoint", t.toString()));
+            out.put("keep", coordinator.keep());
             coordinator.lastCheckpoint().ifPresent(c -> out.put("lastCheckpoint", Map.of("id", c.id(), "directory",
                     c.directory().toString(), "seconds", c.duration().toMillis() / 1000.0)));
             return json.write(out);
@@ -107,12 +116,18 @@ public class ComputationCommands {
         text.append("last         ").append(coordinator.lastCheckpoint()
                 .map(c -> c.id() + String.format(" (%.3f s) ", c.duration().toMillis() / 1000.0) + c.directory())
                 .orElse("none yet")).append('\n');
+        text.append("interval     ").append(coordinator.interval().isZero() ? "off"
+                : "every " + coordinator.interval().toSeconds() + " s, next at "
+                        + coordinator.nextIntervalCheckpoint().map(Object::toString).orElse("?")).append('\n');
+        text.append("keep         ").append(coordinator.keep() == 0 ? "all" : "newest " + coordinator.keep()).append('\n');
         if (agents.isEmpty()) {
             return text.append("processes    none (start one with: stasis launch -- PROGRAM)").toString();
         }
-        Table table = new Table("PID", "HOST-PID", "ORIGIN", "COMMAND");
+        Table table = new Table("PID", "HOST-PID", "ORIGIN", "THREADS", "RESIDENT", "COMMAND");
         for (Agent agent : agents) {
-            table.row(agent.pid(), agent.hostPid(), agent.restored() ? "restarted" : "launched", agent.info().command());
+            ProcFacts facts = ProcFacts.of(agent.hostPid());
+            table.row(agent.pid(), agent.hostPid(), agent.restored() ? "restarted" : "launched", facts.threads(),
+                    String.format("%.1f MiB", facts.residentBytes() / 1048576.0), agent.info().command());
         }
         return text.append(table).toString();
     }
@@ -143,6 +158,62 @@ public class ComputationCommands {
             coordinator.checkpointDirectory(Path.of(directory[0]));
         }
         return coordinator.checkpointDirectory().toString();
+    }
+
+    /**
+     * @param seconds the new interval; 0 turns interval checkpoints off
+     * @return the interval now in force
+     */
+    @Descriptor("checkpoint every S seconds while there are processes; 0 turns it off")
+    public String interval(@Descriptor("seconds") long seconds) {
+        if (seconds < 0) {
+            throw new IllegalArgumentException("interval takes seconds >= 0, not " + seconds);
+        }
+        coordinator.interval(java.time.Duration.ofSeconds(seconds));
+        return seconds == 0 ? "interval checkpoints off" : "checkpoint every " + seconds + " s";
+    }
+
+    /**
+     * @param count how many checkpoints to keep; 0 keeps all
+     * @return the retention now in force
+     */
+    @Descriptor("keep the newest K checkpoints (older ones are deleted after each new one); 0 keeps all")
+    public String keep(@Descriptor("count") int count) {
+        coordinator.keep(count);
+        return count == 0 ? "keeping all checkpoints" : "keeping the newest " + count + " checkpoints";
+    }
+
+    /**
+     * @param asJson print JSON
+     * @param directory the checkpoint directory to list (default: the coordinator's)
+     * @return the checkpoints with their generation, time, processes, size and health
+     */
+    @Descriptor("list the checkpoints in a directory: generation, time, processes, size, and whether each verifies")
+    public String list(
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
+            @Descriptor("checkpoint directory") @Parameter(names = "--ckpt-dir", absentValue = "") String directory) {
+        CheckpointStore store = new CheckpointStore(directory.isEmpty() ? coordinator.checkpointDirectory()
+                : Path.of(directory));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try {
+            for (Path checkpoint : store.list()) {
+                rows.add(CheckpointHealth.describe(store, checkpoint));
+            }
+        } catch (java.io.IOException e) {
+            throw new CommandFailedException("cannot list " + store.root() + ": " + e.getMessage(), e);
+        }
+        if (asJson) {
+            return json.write(rows);
+        }
+        if (rows.isEmpty()) {
+            return "no checkpoints in " + store.root();
+        }
+        Table table = new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE");
+        for (Map<String, Object> row : rows) {
+            table.row(row.get("id"), row.get("generation"), row.get("created"), row.get("processes"),
+                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0), row.get("state"));
+        }
+        return table + "\n(" + store.root() + ")";
     }
 
     /**

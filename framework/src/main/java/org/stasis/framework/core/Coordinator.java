@@ -55,6 +55,10 @@ import org.stasis.framework.store.CheckpointStore;
 public class Coordinator {
     /** Framework property with the coordinator's name. */
     public static final String NAME_PROPERTY = "stasis.name";
+    /** Framework property with the interval in seconds (0: off). */
+    public static final String INTERVAL_PROPERTY = "stasis.interval";
+    /** Framework property with the number of checkpoints to keep (0: all). */
+    public static final String KEEP_PROPERTY = "stasis.keep";
     /** Framework property with the default checkpoint directory. */
     public static final String CKPT_DIR_PROPERTY = "stasis.ckpt.dir";
 
@@ -67,8 +71,10 @@ public class Coordinator {
     private final Path agentSocket;
     // A semaphore, not a lock: a restart takes it in the command's thread and gives it back in its own.
     private final Semaphore operations = new Semaphore(1);
+    private final IntervalCheckpoints intervals = new IntervalCheckpoints(this::intervalCheckpoint);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
+    private volatile int keep;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -88,6 +94,47 @@ public class Coordinator {
         this.agents = new AgentRegistry(agentSocket, uid);
         this.core = new AgentCore(agents, agentSocket, runtime.path());
         agents.onCheckpointRequest(this::checkpointRequested);
+        this.keep = Integer.parseInt(property(context, KEEP_PROPERTY, "0"));
+        intervals.set(Duration.ofSeconds(Long.parseLong(property(context, INTERVAL_PROPERTY, "0"))));
+    }
+
+    private void intervalCheckpoint() {
+        if (agents.agents().isEmpty()) {
+            return;
+        }
+        try {
+            checkpoint();
+        } catch (OperationFailedException e) {
+            System.err.println("stasis: interval checkpoint failed: " + e.getMessage());
+        }
+    }
+
+    /** @param every how often to checkpoint; zero turns interval checkpoints off */
+    public void interval(Duration every) {
+        intervals.set(every);
+    }
+
+    /** @return the interval, zero when off */
+    public Duration interval() {
+        return intervals.interval();
+    }
+
+    /** @return when the next interval checkpoint is due, if any */
+    public Optional<java.time.Instant> nextIntervalCheckpoint() {
+        return intervals.due();
+    }
+
+    /** @param count how many checkpoints to keep; 0 keeps all */
+    public void keep(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("keep takes a count of 0 (all) or more, not " + count);
+        }
+        this.keep = count;
+    }
+
+    /** @return how many checkpoints are kept; 0 means all */
+    public int keep() {
+        return keep;
     }
 
     // Runs on its own thread: the request's connection is already answered and closed.
@@ -106,6 +153,7 @@ public class Coordinator {
 
     @Deactivate
     void deactivate() {
+        intervals.close();
         agents.close();
         dispatcher.close();
     }
@@ -139,8 +187,10 @@ public class Coordinator {
     public CheckpointResult checkpoint() throws OperationFailedException {
         operations.acquireUninterruptibly();
         try {
-            CheckpointResult result = lifecycle(checkpointDirectory).checkpoint(computation());
+            Path root = checkpointDirectory;
+            CheckpointResult result = lifecycle(root).checkpoint(computation());
             lastCheckpoint = result;
+            pruneOld(root);
             return result;
         } finally {
             operations.release();
@@ -184,6 +234,17 @@ public class Coordinator {
             return plan.get(5, TimeUnit.MINUTES);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    // Only after a newer checkpoint is published: a failure never leaves fewer good ones.
+    private void pruneOld(Path root) {
+        if (keep > 0) {
+            try {
+                new CheckpointStore(root).prune(name, keep);
+            } catch (IOException e) {
+                System.err.println("stasis: cannot delete old checkpoints: " + e.getMessage());
+            }
         }
     }
 

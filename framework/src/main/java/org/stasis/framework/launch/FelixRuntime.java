@@ -131,6 +131,8 @@ final class FelixRuntime {
         config.put("stasis.ckpt.dir", options.checkpointDirectory().toString());
         config.put("stasis.home", options.home().toString());
         config.put("stasis.console", Boolean.toString(options.console()));
+        config.put("stasis.interval", Long.toString(options.interval()));
+        config.put("stasis.keep", Integer.toString(options.keep()));
         return config;
     }
 

@@ -12,12 +12,14 @@ import java.util.List;
  * @param pluginsDirectory the folder watched for plugin bundles
  * @param console whether to run the interactive console on this terminal
  * @param help whether only the help text was asked for
+ * @param interval seconds between interval checkpoints, 0 for none
+ * @param keep how many checkpoints to keep, 0 for all
  */
 record LaunchOptions(Path home, String name, Path checkpointDirectory, Path pluginsDirectory, boolean console,
-        boolean help) {
+        boolean help, long interval, int keep) {
 
     static final String USAGE = """
-            Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--daemon]
+            Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--interval S] [--keep K] [--daemon]
 
             Runs a Stasis coordinator: the OSGi runtime that checkpoints and restarts the
             programs launched under it. In the foreground it opens an interactive Gogo
@@ -27,6 +29,9 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
               --ckpt-dir D    where checkpoints are written (default: ~/.local/share/stasis/checkpoints)
               --plugins DIR   folder watched for plugin bundles (default: <stasis home>/plugins);
                               a jar copied there joins within seconds, removing it removes the plugin
+              --interval S    checkpoint every S seconds while there are processes (default: 0, off)
+              --keep K        keep the newest K checkpoints, delete older ones after a newer one is
+                              published (default: 0, keep all)
               --daemon        run in the background; return once the coordinator is ready
               -h, --help      show this help
             """;
@@ -43,17 +48,21 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
         Path checkpoints = Path.of(System.getProperty("user.home"), ".local/share/stasis/checkpoints");
         Path plugins = null;
         boolean console = false;
+        long interval = 0;
+        int keep = 0;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
                 case "-h", "--help" -> {
-                    return new LaunchOptions(null, name, checkpoints, plugins, false, true);
+                    return new LaunchOptions(null, name, checkpoints, plugins, false, true, 0, 0);
                 }
                 case "--home" -> home = Path.of(value(args, ++i, arg));
                 case "--name" -> name = validName(value(args, ++i, arg));
                 case "--ckpt-dir" -> checkpoints = Path.of(value(args, ++i, arg));
                 case "--plugins" -> plugins = Path.of(value(args, ++i, arg));
                 case "--console" -> console = true;
+                case "--interval" -> interval = number(value(args, ++i, arg), arg);
+                case "--keep" -> keep = (int) number(value(args, ++i, arg), arg);
                 default -> throw new UsageException("unknown option '" + arg + "'; see: stasis coordinator --help");
             }
         }
@@ -65,7 +74,7 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
             plugins = home.resolve("plugins");
         }
         return new LaunchOptions(home, name, checkpoints.toAbsolutePath().normalize(),
-                plugins.toAbsolutePath().normalize(), console, false);
+                plugins.toAbsolutePath().normalize(), console, false, interval, keep);
     }
 
     private static String value(List<String> args, int index, String option) throws UsageException {
@@ -73,6 +82,18 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
             throw new UsageException(option + " needs a value; see: stasis coordinator --help");
         }
         return args.get(index);
+    }
+
+    private static long number(String text, String option) throws UsageException {
+        try {
+            long value = Long.parseLong(text);
+            if (value >= 0 && value <= Integer.MAX_VALUE) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(option + " takes a whole number of 0 or more, not '" + text + "'");
     }
 
     static String validName(String name) throws UsageException {

@@ -173,6 +173,42 @@ public final class CheckpointStore {
         }
     }
 
+    /**
+     * Deletes the oldest published checkpoints of a computation beyond the newest
+     * {@code keep}; never the one {@code latest} points at.
+     *
+     * @param computation the computation's name
+     * @param keep how many to keep (at least 1)
+     * @return the checkpoints deleted
+     * @throws IOException if one cannot be deleted
+     */
+    public synchronized List<Path> prune(String computation, int keep) throws IOException {
+        if (keep < 1) {
+            throw new IllegalArgumentException("keep at least one checkpoint, not " + keep);
+        }
+        Path latest = Files.exists(root.resolve(LATEST)) ? root.resolve(LATEST).toRealPath() : null;
+        List<Path> mine = list().stream()
+                .filter(p -> p.getFileName().toString().startsWith(computation + "-")
+                        && CHECKPOINT_NAME.matcher(p.getFileName().toString()).matches()
+                        && computation.equals(nameOf(p)))
+                .collect(Collectors.toList());
+        List<Path> deleted = new java.util.ArrayList<>();
+        for (int i = 0; i < mine.size() - keep; i++) {
+            Path old = mine.get(i);
+            if (latest != null && old.toRealPath().equals(latest)) {
+                continue;
+            }
+            Trees.delete(old);
+            deleted.add(old);
+        }
+        return deleted;
+    }
+
+    private static String nameOf(Path checkpoint) {
+        Matcher m = CHECKPOINT_NAME.matcher(checkpoint.getFileName().toString());
+        return m.matches() ? m.group(1) : "";
+    }
+
     private static void validate(Manifest manifest, Path file) throws CheckpointInvalidException {
         if (manifest.formatVersion() != Manifest.FORMAT_VERSION) {
             throw new CheckpointInvalidException(file + " has format version " + manifest.formatVersion()

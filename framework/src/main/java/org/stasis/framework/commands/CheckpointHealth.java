@@ -1,0 +1,58 @@
+package org.stasis.framework.commands;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.store.CheckpointStore;
+import org.stasis.framework.store.ImageFile;
+import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.ProcessImage;
+
+/** One line of {@code stasis:list}: a checkpoint and whether it can be restarted. */
+final class CheckpointHealth {
+    private CheckpointHealth() {
+    }
+
+    // The quick check (manifest, image headers and tables); `verify` reads every page.
+    static Map<String, Object> describe(CheckpointStore store, Path checkpoint) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("id", checkpoint.getFileName().toString());
+        row.put("directory", checkpoint.toString());
+        row.put("bytes", size(checkpoint));
+        try {
+            Manifest manifest = store.read(checkpoint);
+            row.put("generation", manifest.generation());
+            row.put("created", manifest.created());
+            row.put("processes", manifest.processes().size());
+            for (ProcessImage image : manifest.images()) {
+                ImageFile.check(checkpoint.resolve(image.image()), false);
+            }
+            row.put("state", "ok");
+        } catch (CheckpointInvalidException e) {
+            row.putIfAbsent("generation", "?");
+            row.putIfAbsent("created", "?");
+            row.putIfAbsent("processes", "?");
+            row.put("state", "damaged: " + e.getMessage());
+        }
+        return row;
+    }
+
+    private static long size(Path directory) {
+        try (Stream<Path> files = Files.walk(directory)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}
