@@ -1,0 +1,104 @@
+package org.stasis.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.stasis.cli.StasisCli;
+
+/** Unattended operation: interval checkpoints, retention, listing and verifying the store. */
+@Timeout(300)
+class HeadlessIT {
+    @TempDir
+    Path temp;
+
+    private static List<Long> generations(String listJson) {
+        Matcher m = Pattern.compile("\"generation\" : (\\d+)").matcher(listJson);
+        List<Long> found = new java.util.ArrayList<>();
+        while (m.find()) {
+            found.add(Long.parseLong(m.group(1)));
+        }
+        return found;
+    }
+
+    @Test
+    void intervalCheckpointsKeepOnlyTheNewestAndEachOneRestarts() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "interval")) {
+            assertEquals(0, computation.exec("stasis:keep 2").status());
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("counter").toString(), "2000",
+                    "20");
+            Computation.awaitLine(output, l -> l.equals("count 5"), Duration.ofSeconds(30));
+            StasisCli.Result on = computation.exec("stasis:interval 1");
+            assertEquals("checkpoint every 1 s", on.out().strip(), on.toString());
+            assertTrue(computation.status().out().contains("\"intervalSeconds\" : 1"), computation.status().toString());
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<Long> kept = List.of();
+            while (System.nanoTime() < deadline) {
+                kept = generations(computation.exec("stasis:list --json").out());
+                if (!kept.isEmpty() && kept.get(kept.size() - 1) >= 4) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            assertTrue(kept.get(kept.size() - 1) >= 4, "fewer than 4 interval checkpoints: " + kept);
+            assertEquals(0, computation.exec("stasis:interval 0").status());
+            // Retention settles once the last checkpoint is published.
+            Thread.sleep(1500);
+            String listing = computation.exec("stasis:list --json").out();
+            kept = generations(listing);
+            assertEquals(2, kept.size(), listing);
+            assertEquals(kept.get(0) + 1, kept.get(1), listing);
+            assertTrue(!listing.contains("damaged"), listing);
+            String text = computation.exec("stasis:list").out();
+            assertTrue(text.contains("interval-" + kept.get(1)) && text.contains(" ok"), text);
+
+            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+interval-" + kept.get(1)
+                    + ")\".*", "$1"));
+            StasisCli.Result verified = computation.exec("stasis:verify " + newest);
+            assertTrue(verified.out().contains("is intact"), verified.toString());
+            computation.kill(running);
+            int before = Computation.lineCount(output);
+            Process restarted = computation.restart(newest, output);
+            Computation.awaitLine(output, before, l -> l.startsWith("count "), Duration.ofSeconds(30));
+            restarted.destroy();
+        }
+    }
+
+    @Test
+    void listShowsADamagedCheckpointAsSuch() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "damage")) {
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("counter").toString(), "2000",
+                    "20");
+            Computation.awaitLine(output, l -> l.equals("count 3"), Duration.ofSeconds(30));
+            Path good = computation.checkpoint();
+            Path bad = computation.checkpoint();
+            computation.kill(running);
+            Path image = Files.list(bad).filter(p -> p.toString().endsWith(".img")).findFirst().orElseThrow();
+            try (var channel = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.truncate(Files.size(image) / 2);
+            }
+            String listing = computation.exec("stasis:list").out();
+            List<String> lines = listing.lines().collect(Collectors.toList());
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(good.getFileName() + " ") && l.endsWith(" ok")), listing);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(bad.getFileName() + " ") && l.contains("damaged")
+                    && l.contains("truncated")), listing);
+
+            StasisCli.Result refused = computation.exec("stasis:verify " + bad);
+            assertEquals(1, refused.status(), refused.toString());
+            assertTrue(refused.err().contains("truncated"), refused.toString());
+        }
+    }
+}
