@@ -29,6 +29,7 @@ final class Computation implements AutoCloseable {
     private final String name;
     private final Path checkpoints;
     private final List<Process> started = new ArrayList<>();
+    private final long coordinatorPid;
 
     Computation(Path temp, String name) throws IOException {
         Path runtime = Files.createDirectory(temp.resolve("run"),
@@ -39,6 +40,25 @@ final class Computation implements AutoCloseable {
         StasisCli.Result coordinator = cli.run("coordinator", "--daemon", "--name", name, "--ckpt-dir",
                 checkpoints.toString());
         assertEquals(0, coordinator.status(), coordinator.toString());
+        this.coordinatorPid = Long.parseLong(coordinator.out().replaceAll("(?s).*\\(pid (\\d+),.*", "$1"));
+    }
+
+    /** @return the coordinator JVM's pid */
+    long coordinatorPid() {
+        return coordinatorPid;
+    }
+
+    /** @return where this computation's checkpoints go */
+    Path checkpoints() {
+        return checkpoints;
+    }
+
+    /** Runs a command of the command line against this coordinator. */
+    StasisCli.Result run(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--name");
+        all.add(name);
+        return cli.run(all.toArray(String[]::new));
     }
 
     /** Runs a program under checkpoint control, its output appended to {@code output}. */
@@ -142,6 +162,7 @@ final class Computation implements AutoCloseable {
         }
         cli.run("kill", "--name", name);
         cli.run("shutdown", "--name", name);
+        ProcessHandle.of(coordinatorPid).ifPresent(ProcessHandle::destroyForcibly);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (cli.run("ping", "-q", "--name", name).status() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(100);

@@ -38,6 +38,8 @@ import jdk.net.UnixDomainPrincipal;
 public class ControlServer {
     /** Property of the service the launcher registers once every bundle has started. */
     public static final String READY_PROPERTY = "stasis.ready";
+    /** Framework property with the {@code HOST:PORT} to accept TCP control connections on, if any. */
+    public static final String LISTEN_PROPERTY = "stasis.listen";
 
     private static final int MAX_REQUEST_LINE = 64;
     private static final int MAX_SCRIPT = 1 << 20;
@@ -47,6 +49,7 @@ public class ControlServer {
     private final Path socket;
     private final UserPrincipal owner;
     private final ServerSocketChannel server;
+    private final TcpControlListener tcp;
     private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
         Thread thread = new Thread(r, "stasis-control-connection");
         thread.setDaemon(true);
@@ -70,6 +73,7 @@ public class ControlServer {
         RuntimeDirectory directory = RuntimeDirectory.resolve(System.getenv(), uid()).ensurePrivate();
         this.socket = directory.socket(coordinator.name());
         this.owner = Files.getOwner(directory.path());
+        this.tcp = listenTcp(context, directory);
         // The launcher has checked that no live coordinator owns this name: a file left here is stale.
         Files.deleteIfExists(socket);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -81,6 +85,9 @@ public class ControlServer {
 
     @Deactivate
     void deactivate() throws IOException {
+        if (tcp != null) {
+            tcp.close();
+        }
         server.close();
         connections.shutdownNow();
         Files.deleteIfExists(socket);
@@ -106,11 +113,37 @@ public class ControlServer {
                 System.err.println("stasis: refused a control connection from user " + peer.user().getName());
                 return;
             }
-            InputStream in = Channels.newInputStream(channel);
-            OutputStream out = Channels.newOutputStream(channel);
-            handle(readRequestLine(in), in, out);
+            serve(Channels.newInputStream(channel), Channels.newOutputStream(channel));
         } catch (IOException e) {
             // The client went away; nothing to tell anyone.
+        }
+    }
+
+    /** One request of the control protocol, from either the Unix socket or an admitted TCP connection. */
+    private void serve(InputStream in, OutputStream out) throws IOException {
+        handle(readRequestLine(in), in, out);
+    }
+
+    // --listen: fails the start (and stops the framework, so the launcher sees it exit) if it cannot bind.
+    private TcpControlListener listenTcp(BundleContext context, RuntimeDirectory directory) throws IOException {
+        String listen = context.getProperty(LISTEN_PROPERTY);
+        if (listen == null || listen.isBlank()) {
+            return null;
+        }
+        try {
+            TokenFile token = TokenFile.loadOrCreate(directory.path().resolve(coordinator.name() + ".token"), owner);
+            return TcpControlListener.start(ListenAddress.parse(listen), token, this::serve);
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("stasis: cannot listen on TCP " + listen + ": " + e.getMessage() + "; stopping");
+            Thread stop = new Thread(() -> {
+                try {
+                    context.getBundle(0).stop();
+                } catch (Exception ignored) {
+                    // already stopping
+                }
+            }, "stasis-stop-after-listen-failure");
+            stop.start();
+            throw new IOException("cannot listen on TCP " + listen, e);
         }
     }
 

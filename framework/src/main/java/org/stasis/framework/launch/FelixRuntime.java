@@ -133,6 +133,9 @@ final class FelixRuntime {
         config.put("stasis.console", Boolean.toString(options.console()));
         config.put("stasis.interval", Long.toString(options.interval()));
         config.put("stasis.keep", Integer.toString(options.keep()));
+        if (options.listen() != null) {
+            config.put("stasis.listen", options.listen());
+        }
         return config;
     }
 

@@ -3,6 +3,8 @@ package org.stasis.framework.launch;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.stasis.framework.control.ListenAddress;
+
 /**
  * What {@code stasis coordinator} was asked to do.
  *
@@ -14,12 +16,14 @@ import java.util.List;
  * @param help whether only the help text was asked for
  * @param interval seconds between interval checkpoints, 0 for none
  * @param keep how many checkpoints to keep, 0 for all
+ * @param listen {@code HOST:PORT} to also accept control connections on over TCP, or null
  */
 record LaunchOptions(Path home, String name, Path checkpointDirectory, Path pluginsDirectory, boolean console,
-        boolean help, long interval, int keep) {
+        boolean help, long interval, int keep, String listen) {
 
     static final String USAGE = """
-            Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--interval S] [--keep K] [--daemon]
+            Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--interval S] [--keep K]
+                                      [--listen HOST:PORT] [--daemon]
 
             Runs a Stasis coordinator: the OSGi runtime that checkpoints and restarts the
             programs launched under it. In the foreground it opens an interactive Gogo
@@ -32,6 +36,10 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
               --interval S    checkpoint every S seconds while there are processes (default: 0, off)
               --keep K        keep the newest K checkpoints, delete older ones after a newer one is
                               published (default: 0, keep all)
+              --listen HOST:PORT
+                              also accept control connections over TCP (port 0: any free port);
+                              each must present the secret token kept in <runtime dir>/<name>.token
+                              (stasis-client --connect HOST:PORT --token-file F)
               --daemon        run in the background; return once the coordinator is ready
               -h, --help      show this help
             """;
@@ -50,11 +58,12 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
         boolean console = false;
         long interval = 0;
         int keep = 0;
+        String listen = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
                 case "-h", "--help" -> {
-                    return new LaunchOptions(null, name, checkpoints, plugins, false, true, 0, 0);
+                    return new LaunchOptions(null, name, checkpoints, plugins, false, true, 0, 0, null);
                 }
                 case "--home" -> home = Path.of(value(args, ++i, arg));
                 case "--name" -> name = validName(value(args, ++i, arg));
@@ -63,6 +72,7 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
                 case "--console" -> console = true;
                 case "--interval" -> interval = number(value(args, ++i, arg), arg);
                 case "--keep" -> keep = (int) number(value(args, ++i, arg), arg);
+                case "--listen" -> listen = listenAddress(value(args, ++i, arg));
                 default -> throw new UsageException("unknown option '" + arg + "'; see: stasis coordinator --help");
             }
         }
@@ -74,7 +84,7 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
             plugins = home.resolve("plugins");
         }
         return new LaunchOptions(home, name, checkpoints.toAbsolutePath().normalize(),
-                plugins.toAbsolutePath().normalize(), console, false, interval, keep);
+                plugins.toAbsolutePath().normalize(), console, false, interval, keep, listen);
     }
 
     private static String value(List<String> args, int index, String option) throws UsageException {
@@ -94,6 +104,15 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
             // reported below
         }
         throw new UsageException(option + " takes a whole number of 0 or more, not '" + text + "'");
+    }
+
+    private static String listenAddress(String text) throws UsageException {
+        try {
+            ListenAddress.parse(text);
+            return text;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     static String validName(String name) throws UsageException {

@@ -65,6 +65,7 @@ public final class CheckpointStore {
      */
     public synchronized Staging begin(String computation) throws IOException {
         createPrivateDirectories(root);
+        removeAbandonedStagings(computation);
         long generation = nextGeneration(computation);
         String id = computation + "-" + generation;
         Path directory = root.resolve(STAGING_PREFIX + id);
@@ -222,6 +223,25 @@ public final class CheckpointStore {
         if (!arch.equals(manifest.arch())) {
             throw new CheckpointInvalidException("checkpoint " + manifest.id() + " was taken on " + manifest.arch()
                     + " and cannot be restarted on " + arch);
+        }
+    }
+
+    // A coordinator killed in the middle of a checkpoint leaves its staging directory;
+    // the next checkpoint of the same computation removes it (one writer per computation).
+    private void removeAbandonedStagings(String computation) throws IOException {
+        List<Path> abandoned;
+        try (Stream<Path> entries = Files.list(root)) {
+            abandoned = entries.filter(p -> {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(STAGING_PREFIX)) {
+                    return false;
+                }
+                Matcher m = CHECKPOINT_NAME.matcher(name.substring(STAGING_PREFIX.length()));
+                return m.matches() && m.group(1).equals(computation);
+            }).collect(Collectors.toList());
+        }
+        for (Path staging : abandoned) {
+            Trees.delete(staging);
         }
     }
 

@@ -107,4 +107,18 @@ class CheckpointStoreTest {
 
         assertTrue(e.getMessage().contains("stasis list"), e.getMessage());
     }
+
+    @Test
+    void aStagingAbandonedByAKilledCoordinatorIsRemovedByTheNextCheckpoint() throws Exception {
+        CheckpointStore store = store();
+        Staging abandoned = store.begin("app");
+        Files.writeString(abandoned.directory().resolve("image-2.img"), "half an image");
+        Staging other = new CheckpointStore(root.resolve("ckpt")).begin("other");
+
+        Staging next = store().begin("app");
+
+        assertFalse(Files.exists(abandoned.directory().resolve("image-2.img")), "the abandoned image is still there");
+        assertTrue(Files.exists(other.directory()), "another computation's staging was removed");
+        assertEquals(abandoned.generation(), next.generation());
+    }
 }
