@@ -14,6 +14,7 @@
 #define NAMES_CAP (1 << 19)
 #define PM_CHUNK  4096            /* pagemap entries per read (16 MiB of address space) */
 #define IOV_MAX_BATCH 1024
+#define WRITE_CHUNK (64ull << 20)    /* bytes per write call: the image grows visibly (progress) */
 #define PAGE 4096ull
 
 static char g_maps[1 << 20];
@@ -37,7 +38,10 @@ static int flush_iov(struct writer *w)
 {
     int i = 0;
     while (i < g_niov) {
-        int cnt = g_niov - i;
+        int cnt = 0;
+        uint64_t batch = 0;
+        while (i + cnt < g_niov && (cnt == 0 || batch + g_iov[i + cnt].iov_len <= WRITE_CHUNK))
+            batch += g_iov[i + cnt++].iov_len;
         long n = rsys5(SYS_pwritev, w->fd, &g_iov[i], cnt, (long)w->wpos, 0);
         if (n == -EINTR) continue;
         if (n == -EINVAL && w->fd != w->bfd) { w->fd = w->bfd; continue; }  /* no direct I/O here */
@@ -79,7 +83,8 @@ static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t a
         g_niov = 1;
         return flush_iov(w);
     }
-    if (g_niov && (uint64_t)(uintptr_t)g_iov[g_niov - 1].iov_base + g_iov[g_niov - 1].iov_len == addr) {
+    if (g_niov && (uint64_t)(uintptr_t)g_iov[g_niov - 1].iov_base + g_iov[g_niov - 1].iov_len == addr
+        && g_iov[g_niov - 1].iov_len + len <= WRITE_CHUNK) {
         g_iov[g_niov - 1].iov_len += len;
     } else {
         if (g_niov == IOV_MAX_BATCH && flush_iov(w) < 0) return -1;

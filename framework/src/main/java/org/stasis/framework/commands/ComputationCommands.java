@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Activate;
@@ -15,6 +16,7 @@ import org.stasis.framework.agent.Agent;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.lifecycle.Progress;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.ImageFile;
@@ -47,15 +49,21 @@ public class ComputationCommands {
     }
 
     /**
+     * @param session the shell session, whose console shows progress
      * @param asJson print JSON
+     * @param progress show progress while it runs
      * @return a summary, and the checkpoint directory on the last line
+     * @throws InterruptedException if interrupted while finishing the progress line
      */
     @Descriptor("checkpoint the computation now; blocks until it is published and prints its directory last")
-    public String checkpoint(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
-            absentValue = "false") boolean asJson) {
+    public String checkpoint(CommandSession session,
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
+            @Descriptor("show the phase and bytes written while it runs (the command line adds this on a terminal)")
+            @Parameter(names = "--progress", presentValue = "true", absentValue = "false") boolean progress)
+            throws InterruptedException {
         CheckpointResult result;
-        try {
-            result = coordinator.checkpoint();
+        try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
+            result = coordinator.checkpoint(line == null ? Progress.NONE : line);
         } catch (OperationFailedException e) {
             throw new CommandFailedException(e.getMessage(), e);
         }

@@ -43,6 +43,7 @@ import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.lifecycle.Progress;
 import org.stasis.framework.store.CheckpointStore;
 
 /**
@@ -185,10 +186,21 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint() throws OperationFailedException {
+        return checkpoint(Progress.NONE);
+    }
+
+    /**
+     * Takes a checkpoint of the computation; one operation at a time.
+     *
+     * @param progress hears the phases
+     * @return the published checkpoint
+     * @throws OperationFailedException if it failed; nothing was published
+     */
+    public CheckpointResult checkpoint(Progress progress) throws OperationFailedException {
         operations.acquireUninterruptibly();
         try {
             Path root = checkpointDirectory;
-            CheckpointResult result = lifecycle(root).checkpoint(computation());
+            CheckpointResult result = lifecycle(root).checkpoint(computation(), progress);
             lastCheckpoint = result;
             pruneOld(root);
             return result;

@@ -56,6 +56,18 @@ public final class CheckpointLifecycle {
      * @throws OperationFailedException if a plugin or a core step failed; nothing was published
      */
     public CheckpointResult checkpoint(Computation computation) throws OperationFailedException {
+        return checkpoint(computation, Progress.NONE);
+    }
+
+    /**
+     * Takes and publishes one checkpoint, telling {@code progress} where it is.
+     *
+     * @param computation what to checkpoint
+     * @param progress hears the phases
+     * @return the published checkpoint
+     * @throws OperationFailedException if a plugin or a core step failed; nothing was published
+     */
+    public CheckpointResult checkpoint(Computation computation, Progress progress) throws OperationFailedException {
         long start = System.nanoTime();
         Staging staging;
         try {
@@ -63,18 +75,24 @@ public final class CheckpointLifecycle {
         } catch (Exception e) {
             throw new OperationFailedException("cannot create a checkpoint in " + store.root() + ": " + e.getMessage(), e);
         }
+        progress.staging(staging.directory());
         Contexts.Operation operation = new Contexts.Operation(staging.id(), staging.id(), staging.generation(), computation,
                 staging.directory(), log, core);
         Map<String, Records> records = new ConcurrentHashMap<>();
         boolean suspended = false;
         Outcome outcome = Outcome.ABORTED;
         try {
+            progress.phase("preCheckpoint");
             checkpointEvent(LifecycleEvent.PRE_CHECKPOINT, operation, records);
+            progress.phase("suspend");
             coreStep(staging.id(), "suspend", () -> core.suspend(staging.id()));
             suspended = true;
+            progress.phase("drain");
             checkpointEvent(LifecycleEvent.DRAIN, operation, records);
+            progress.phase("write");
             List<ProcessImage> images = writeInParallel(staging, operation, records);
             Manifest manifest = manifest(staging, computation, images, records);
+            progress.phase("publish");
             Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
             outcome = Outcome.RESUMED;
             return new CheckpointResult(staging.id(), staging.generation(), published,
