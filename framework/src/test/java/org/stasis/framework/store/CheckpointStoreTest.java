@@ -121,4 +121,32 @@ class CheckpointStoreTest {
         assertTrue(Files.exists(other.directory()), "another computation's staging was removed");
         assertEquals(abandoned.generation(), next.generation());
     }
+
+    /** Random damage to a manifest is always a clear refusal, never another exception. */
+    @Test
+    void fuzzedManifestsAreRefusedCleanly() throws Exception {
+        Path published = publishOne();
+        Path file = published.resolve(CheckpointStore.MANIFEST);
+        byte[] good = Files.readAllBytes(file);
+        java.util.Random random = new java.util.Random(11);
+        int refused = 0;
+        for (int i = 0; i < 300; i++) {
+            byte[] bad = good.clone();
+            for (int flips = 1 + random.nextInt(4); flips > 0; flips--) {
+                bad[random.nextInt(bad.length)] = (byte) random.nextInt(256);
+            }
+            if (random.nextInt(3) == 0) {
+                bad = java.util.Arrays.copyOf(bad, random.nextInt(bad.length));
+            }
+            Files.write(file, bad);
+            try {
+                store().read(published);
+            } catch (CheckpointInvalidException e) {
+                refused++;
+                assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            }
+        }
+        // Some damage is harmless (inside a string, say); most must be caught.
+        assertTrue(refused > 200, "only " + refused + " of 300 damaged manifests were refused");
+    }
 }
