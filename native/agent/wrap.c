@@ -5,7 +5,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/signalfd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -55,12 +59,26 @@ EXPORT void closefrom(int lowfd)
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*sigmask_fn)(int, const sigset_t *, sigset_t *);
 typedef int (*sigsuspend_fn)(const sigset_t *);
+typedef int (*sigwait_fn)(const sigset_t *, int *);
+typedef int (*sigwaitinfo_fn)(const sigset_t *, siginfo_t *);
+typedef int (*sigtimedwait_fn)(const sigset_t *, siginfo_t *, const struct timespec *);
+typedef int (*signalfd_fn)(int, const sigset_t *, int);
+typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+typedef int (*pselect_fn)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+typedef int (*epoll_pwait_fn)(int, struct epoll_event *, int, int, const sigset_t *);
 
 static void *next_sym(const char *name) { return dlsym(RTLD_NEXT, name); }
 
 static sigaction_fn real_sigaction;
 static sigmask_fn real_sigprocmask, real_pthread_sigmask;
 static sigsuspend_fn real_sigsuspend;
+static sigwait_fn real_sigwait;
+static sigwaitinfo_fn real_sigwaitinfo;
+static sigtimedwait_fn real_sigtimedwait;
+static signalfd_fn real_signalfd;
+static ppoll_fn real_ppoll;
+static pselect_fn real_pselect;
+static epoll_pwait_fn real_epoll_pwait;
 
 /* resolve the real functions early (dlsym is not async-signal-safe; a first call
  * from a signal handler must not resolve lazily) */
@@ -70,6 +88,13 @@ void stasis_wrap_init(void)
     real_sigprocmask = (sigmask_fn)next_sym("sigprocmask");
     real_pthread_sigmask = (sigmask_fn)next_sym("pthread_sigmask");
     real_sigsuspend = (sigsuspend_fn)next_sym("sigsuspend");
+    real_sigwait = (sigwait_fn)next_sym("sigwait");
+    real_sigwaitinfo = (sigwaitinfo_fn)next_sym("sigwaitinfo");
+    real_sigtimedwait = (sigtimedwait_fn)next_sym("sigtimedwait");
+    real_signalfd = (signalfd_fn)next_sym("signalfd");
+    real_ppoll = (ppoll_fn)next_sym("ppoll");
+    real_pselect = (pselect_fn)next_sym("pselect");
+    real_epoll_pwait = (epoll_pwait_fn)next_sym("epoll_pwait");
 }
 
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
@@ -128,4 +153,54 @@ EXPORT int sigsuspend(const sigset_t *mask)
     sigsuspend_fn real = real_sigsuspend;
     sigset_t copy;
     return real(filter_set(mask, &copy));
+}
+
+/* waiting for signals must not consume the agent's; temporary masks must not block it */
+EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+    if (!real_sigwait) stasis_wrap_init();
+    sigset_t copy;
+    return real_sigwait(filter_set(set, &copy), sig);
+}
+
+EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+    if (!real_sigwaitinfo) stasis_wrap_init();
+    sigset_t copy;
+    return real_sigwaitinfo(filter_set(set, &copy), info);
+}
+
+EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *t)
+{
+    if (!real_sigtimedwait) stasis_wrap_init();
+    sigset_t copy;
+    return real_sigtimedwait(filter_set(set, &copy), info, t);
+}
+
+EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+    if (!real_signalfd) stasis_wrap_init();
+    sigset_t copy;
+    return real_signalfd(fd, filter_set(mask, &copy), flags);
+}
+
+EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask)
+{
+    if (!real_ppoll) stasis_wrap_init();
+    sigset_t copy;
+    return real_ppoll(fds, n, t, filter_set(mask, &copy));
+}
+
+EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t, const sigset_t *mask)
+{
+    if (!real_pselect) stasis_wrap_init();
+    sigset_t copy;
+    return real_pselect(n, r, w, e, t, filter_set(mask, &copy));
+}
+
+EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
+{
+    if (!real_epoll_pwait) stasis_wrap_init();
+    sigset_t copy;
+    return real_epoll_pwait(epfd, ev, max, timeout, filter_set(mask, &copy));
 }

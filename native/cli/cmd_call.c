@@ -5,13 +5,15 @@
 #include "gogo.h"
 #include "msg.h"
 #include "opts.h"
+#include "remote.h"
 
 static const char HELP[] =
     "usage: stasis call [--name N] COMMAND [ARGS...] [-- ARGS...]\n"
     "\n"
     "Run the Gogo command stasis:COMMAND in coordinator N (default 'default') with\n"
     "ARGS passed verbatim, each as one string. --name N (or --name=N) may appear\n"
-    "anywhere before a literal '--'; everything after '--' is passed as it is.\n";
+    "anywhere before a literal '--'; everything after '--' is passed as it is.\n"
+    "So may --connect HOST:PORT and --token-file F (TCP, see: stasis exec --help).\n";
 
 typedef struct call_opts {
     const char *name;
@@ -34,7 +36,9 @@ static int parse(int argc, char **argv, call_opts *o)
                 after_dd = 1;
                 continue;
             }
-            if ((t = opt_take(cmd, "--name", argc, argv, &i, &o->name)) == OPT_BAD)
+            if ((t = opt_take(cmd, "--name", argc, argv, &i, &o->name)) == OPT_NO)
+                t = remote_take_option(cmd, argc, argv, &i);
+            if (t == OPT_BAD)
                 return EXIT_USAGE;
             if (t == OPT_TAKEN)
                 continue;

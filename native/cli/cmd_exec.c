@@ -10,12 +10,15 @@
 #include "io.h"
 #include "msg.h"
 #include "opts.h"
+#include "remote.h"
 
 static const char HELP[] =
-    "usage: stasis exec [--name N] 'COMMAND LINE'\n"
-    "       stasis exec [--name N] -f FILE      (FILE '-' reads standard input)\n"
+    "usage: stasis exec [--name N] [--connect HOST:PORT [--token-file F]] 'COMMAND LINE'\n"
+    "       stasis exec [--name N] [--connect ...] -f FILE  (FILE '-' reads standard input)\n"
     "\n"
     "Run a Gogo command line or script in coordinator N (default 'default').\n"
+    "--connect reaches a coordinator started with --listen HOST:PORT over TCP, with the\n"
+    "token from F (default: <runtime dir>/N.token).\n"
     "Its output goes to stdout/stderr as it arrives; the exit status is the command's.\n";
 
 typedef struct exec_opts {
@@ -64,6 +67,8 @@ int exec_text(const char *name, const char *text, size_t len)
     close(fd);
     if (st >= 0)
         return st;
+    if (st == FRAMES_LOST && r.received == 0 && remote_explain_silent_close(name))
+        return EXIT_FAIL;
     report_reply_error(name, st, "the command");
     return EXIT_FAIL;
 }
@@ -83,7 +88,8 @@ static int parse(int argc, char **argv, exec_opts *o)
             if (opt_is_help(a))
                 return msg_help(HELP) ? EXIT_FAIL : PARSE_HELP;
             if ((t = opt_take(cmd, "--name", argc, argv, &i, &o->name)) == OPT_NO
-                && (t = opt_take(cmd, "--file", argc, argv, &i, &o->file)) == OPT_NO)
+                && (t = opt_take(cmd, "--file", argc, argv, &i, &o->file)) == OPT_NO
+                && (t = remote_take_option(cmd, argc, argv, &i)) == OPT_NO)
                 t = opt_take(cmd, "-f", argc, argv, &i, &o->file);
             if (t == OPT_BAD)
                 return EXIT_USAGE;

@@ -6,6 +6,7 @@
 #include "io.h"
 #include "msg.h"
 #include "opts.h"
+#include "remote.h"
 #include "timeutil.h"
 
 #define PING_TIMEOUT_DEFAULT 5.0
@@ -53,6 +54,8 @@ static int parse(int argc, char **argv, ping_ctx *c)
             continue;
         }
         t = opt_take(cmd, "--name", argc, argv, &i, &c->name);
+        if (t == OPT_NO)
+            t = remote_take_option(cmd, argc, argv, &i);
         if (t == OPT_NO) {
             t = opt_take(cmd, "--timeout", argc, argv, &i, &v);
             if (t == OPT_TAKEN && opt_parse_seconds(cmd, "--timeout", v, &c->timeout))
@@ -98,7 +101,10 @@ int cmd_ping(int argc, char **argv)
     close(fd);
     if (st == 0)
         return EXIT_OK;
-    if (!c.quiet)
-        report(&c, st);
+    if (c.quiet)
+        return EXIT_FAIL;
+    if (st == FRAMES_LOST && r.received == 0 && remote_explain_silent_close(c.name))
+        return EXIT_FAIL;
+    report(&c, st);
     return EXIT_FAIL;
 }

@@ -10,6 +10,7 @@
 #include "io.h"
 #include "msg.h"
 #include "opts.h"
+#include "remote.h"
 
 #define RELAY_BUF 65536
 
@@ -29,6 +30,7 @@ typedef struct relay {
     char pending[RELAY_BUF];
     size_t off, len;
     int lost;        /* 1: connection failed; 2: our stdout failed (already reported) */
+    size_t received; /* bytes the coordinator sent */
 } relay;
 
 static void close_input(relay *r)
@@ -80,6 +82,7 @@ static int read_sock(relay *r)
         r->lost = 1;
         return 1;
     }
+    r->received += (size_t)n;
     if (io_write_all(1, buf, (size_t)n) < 0) {
         msg_err("cannot write the shell's output: %s", strerror(errno));
         r->lost = 2;
@@ -114,6 +117,8 @@ static int parse(int argc, char **argv, const char **name)
         if (opt_is_help(argv[i]))
             return msg_help(HELP) ? EXIT_FAIL : PARSE_HELP;
         int t = opt_take(cmd, "--name", argc, argv, &i, name);
+        if (t == OPT_NO)
+            t = remote_take_option(cmd, argc, argv, &i);
         if (t == OPT_BAD)
             return EXIT_USAGE;
         if (t == OPT_NO)
@@ -140,6 +145,8 @@ int cmd_shell(int argc, char **argv)
     while (!relay_step(&r)) {
     }
     close(r.sock);
+    if (r.received == 0 && r.lost != 2 && remote_explain_silent_close(r.name))
+        return EXIT_FAIL;
     if (r.lost == 1)
         msg_err("lost connection to the shell of coordinator '%s'; "
                 "check whether it is still running (stasis ping)", r.name);

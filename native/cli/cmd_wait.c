@@ -5,6 +5,7 @@
 #include "conn.h"
 #include "msg.h"
 #include "opts.h"
+#include "remote.h"
 #include "proc.h"
 #include "timeutil.h"
 
@@ -53,6 +54,8 @@ static int parse(int argc, char **argv, wait_ctx *c)
         if (opt_is_help(a))
             return msg_help(HELP) ? EXIT_FAIL : PARSE_HELP;
         int t = opt_take(cmd, "--name", argc, argv, &i, &c->name);
+        if (t == OPT_NO)
+            t = remote_take_option(cmd, argc, argv, &i);
         if (t == OPT_NO && (t = opt_take(cmd, "--timeout", argc, argv, &i, &v)) == OPT_TAKEN
             && opt_parse_seconds(cmd, "--timeout", v, &c->timeout))
             return EXIT_USAGE;

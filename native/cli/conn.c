@@ -9,6 +9,7 @@
 
 #include "io.h"
 #include "msg.h"
+#include "remote.h"
 #include "rundir.h"
 
 /* A connect(2) interrupted by a signal completes in the background: wait for it. */
@@ -50,6 +51,10 @@ static int connect_path(const char *path)
 int conn_open(const char *name, int quiet)
 {
     char path[4096];
+    if (remote_check_usage() < 0)
+        return CONN_ERROR;
+    if (remote_enabled())
+        return remote_open(name, quiet);
     if (rundir_socket_path(name, path, sizeof path) < 0)
         return CONN_ERROR;
     int fd = connect_path(path);

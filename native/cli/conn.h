@@ -7,7 +7,8 @@
 #define CONN_ABSENT (-1) /* no socket file, or nobody listening */
 #define CONN_ERROR  (-2) /* anything else; a one-line error was printed */
 
-/* Connect to coordinator `name`. Returns a socket fd, CONN_ABSENT (the
+/* Connect to coordinator `name`: its Unix socket, or over TCP with its token after
+ * --connect (remote.h). Returns a socket fd, CONN_ABSENT (the
  * "no coordinator" line is printed unless quiet) or CONN_ERROR. */
 int conn_open(const char *name, int quiet);
 

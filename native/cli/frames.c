@@ -48,6 +48,7 @@ static int fill(frame_reader *r)
         return FRAMES_LOST;
     r->pos = 0;
     r->len = (size_t)n;
+    r->received += (size_t)n;
     return 0;
 }
 

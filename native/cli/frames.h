@@ -19,6 +19,7 @@ typedef struct frame_reader {
     int (*idle)(void *ctx);
     void *idle_ctx;
     int idle_ms;
+    size_t received; /* bytes read from fd so far */
     size_t pos, len;
     char buf[65536];
 } frame_reader;

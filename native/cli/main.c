@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "msg.h"
 #include "opts.h"
+#include "remote.h"
 
 static const char HELP[] =
     "usage: stasis-client COMMAND [OPTIONS]\n"
@@ -19,6 +20,10 @@ static const char HELP[] =
     "  shell [--name N]                         interactive Gogo shell\n"
     "\n"
     "N defaults to 'default'. 'stasis-client COMMAND --help' describes a command.\n"
+    "\n"
+    "--connect HOST:PORT [--token-file F], before COMMAND or among its options:\n"
+    "talk to a coordinator started with --listen HOST:PORT over TCP, presenting the\n"
+    "token in F (default: <runtime dir>/N.token; must be mode 0600).\n"
     "Exit status: 0 ok, 1 failed, 2 usage error (exec/call: the command's status).\n";
 
 typedef struct command {
@@ -38,13 +43,22 @@ int main(int argc, char **argv)
 {
     /* A vanished coordinator or a closed stdout shows up as EPIPE, not a signal. */
     signal(SIGPIPE, SIG_IGN);
-    if (argc < 2)
+    int first = 1; /* global options before the command */
+    while (first < argc) {
+        int t = remote_take_option(NULL, argc, argv, &first);
+        if (t == OPT_BAD)
+            return EXIT_USAGE;
+        if (t == OPT_NO)
+            break;
+        first++;
+    }
+    if (first >= argc)
         return msg_usage(NULL, "missing command");
-    if (opt_is_help(argv[1]) || strcmp(argv[1], "help") == 0)
+    if (opt_is_help(argv[first]) || strcmp(argv[first], "help") == 0)
         return msg_help(HELP);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
-        if (strcmp(argv[1], COMMANDS[i].name) == 0)
-            return COMMANDS[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[first], COMMANDS[i].name) == 0)
+            return COMMANDS[i].run(argc - first, argv + first);
     }
-    return msg_usage(NULL, "unknown command '%s'", argv[1]);
+    return msg_usage(NULL, "unknown command '%s'", argv[first]);
 }

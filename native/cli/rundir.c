@@ -62,6 +62,19 @@ static int check_dir(const char *dir)
     return 0;
 }
 
+int rundir_file_path(const char *name, const char *suffix, char *out, size_t size)
+{
+    char dir[4096];
+    if (resolve_dir(dir, sizeof dir) < 0 || check_dir(dir) < 0)
+        return -1;
+    int n = snprintf(out, size, "%s/%s%s", dir, name, suffix);
+    if (n < 0 || (size_t)n >= size) {
+        msg_err("path %s/%s%s is too long; set STASIS_RUNTIME_DIR to a shorter directory", dir, name, suffix);
+        return -1;
+    }
+    return 0;
+}
+
 int rundir_socket_path(const char *name, char *out, size_t size)
 {
     char dir[4096];

@@ -10,4 +10,8 @@
  * error here: connecting then fails with ENOENT, which means "no coordinator". */
 int rundir_socket_path(const char *name, char *out, size_t size);
 
+/* Fill out with "<rundir>/<name><suffix>" (e.g. ".token"), after the same checks.
+ * Returns 0, or -1 after printing a one-line error. */
+int rundir_file_path(const char *name, const char *suffix, char *out, size_t size);
+
 #endif

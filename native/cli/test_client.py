@@ -107,6 +107,55 @@ class FakeCoordinator:
             os.unlink(self.path)
 
 
+class FakeTcpCoordinator(FakeCoordinator):
+    """Listens on 127.0.0.1:<free port>; a connection must first send "TOKEN <token>\n",
+    else it is recorded in .refused and closed, as the real coordinator does."""
+
+    def __init__(self, token, handler):
+        self.name = "tcp"
+        self.path = None
+        self.token = token
+        self.handler = handler
+        self.requests = []
+        self.refused = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.workers = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _serve(self, conn):
+        line = b""
+        try:
+            while not line.endswith(b"\n") and len(line) < 300:
+                c = conn.recv(1)
+                if not c:
+                    break
+                line += c
+            if line != b"TOKEN " + self.token.encode() + b"\n":
+                with self.lock:
+                    self.refused.append(line)
+                return
+            self.handler(conn, self)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+        for t in self.workers:
+            t.join(5)
+
+
 def echo_exec(conn, server):
     """Reply to EXEC with its text as an O frame (prefixed by the server name), X 0."""
     line, body = read_request(conn)
@@ -494,6 +543,92 @@ class ClientTest(unittest.TestCase):
         out = p.stdout.read()
         self.assertEqual((p.wait(10), out), (0, b"bye\n"))
         p.stdin.close()
+
+    # --- TCP: --connect HOST:PORT [--token-file F] --------------------------------
+
+    TOKEN = "0123456789abcdef" * 4
+
+    def token_file(self, name, text, mode=0o600):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def serve_tcp(self, handler=echo_exec):
+        s = FakeTcpCoordinator(self.TOKEN, handler)
+        self.servers.append(s)
+        return s
+
+    def test_tcp_exec_with_the_default_token_file(self):
+        s = self.serve_tcp()
+        self.token_file("run/default.token", self.TOKEN + "\n")
+        for args in (["--connect", s.address, "exec", "x"], ["exec", "--connect=" + s.address, "x"]):
+            r = self.run_client(*args)
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"tcp:x", b""), args)
+        self.assertEqual(s.refused, [])
+        self.assertEqual(s.requests, [(b"EXEC 1", b"x")] * 2)
+
+    def test_tcp_every_command_takes_connect(self):
+        s = self.serve_tcp()
+        tok = self.token_file("tok", self.TOKEN)
+        r = self.run_client("call", "version", "--connect", s.address, "--token-file", tok, "--", "a")
+        self.assertEqual((r.returncode, r.stdout), (0, b"tcp:stasis:version 'a'"), r)
+        for cmd in (["ping"], ["wait-ready", "--timeout", "5"]):
+            r = self.run_client(*cmd, "--connect", s.address, "--token-file=" + tok)
+            self.assertEqual((r.returncode, r.stderr), (0, b""), (cmd, r))
+        p = subprocess.run([CLIENT, "shell", "--connect", s.address, "--token-file", tok],
+                           input=b"", capture_output=True, env=self.env(), timeout=10)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertEqual(s.refused, [])
+
+    def test_tcp_wrong_token_is_refused_clearly(self):
+        s = self.serve_tcp()
+        bad = self.token_file("bad", "ff" * 32)
+        for args in (["exec", "x"], ["ping"], ["shell"], ["call", "version"]):
+            r = self.run_client("--connect", s.address, "--token-file", bad, *args)
+            self.assertEqual(r.returncode, 1, (args, r))
+            self.assert_one_line(r.stderr)
+            self.assertIn(b"refused the token", r.stderr)
+        self.assertEqual(s.requests, [])
+        self.assertEqual(len(s.refused), 4)
+        self.assertEqual(s.refused[0], b"TOKEN " + b"ff" * 32 + b"\n")
+
+    def test_tcp_token_file_problems_fail_before_connecting(self):
+        s = self.serve_tcp()
+        cases = [
+            (None, b"cannot read the token file"),                       # missing
+            (self.token_file("open", self.TOKEN, 0o644), b"chmod 600"),  # readable by others
+            (self.token_file("short", "abcd"), b"does not hold a token"),
+            (self.token_file("nothex", "z" * 40), b"does not hold a token"),
+        ]
+        for path, what in cases:
+            args = ["exec", "--connect", s.address] + (["--token-file", path] if path else []) + ["x"]
+            r = self.run_client(*args)
+            self.assertEqual(r.returncode, 1, (path, r))
+            self.assert_one_line(r.stderr)
+            self.assertIn(what, r.stderr)
+        self.assertEqual((s.requests, s.refused), ([], []))
+
+    def test_tcp_usage_and_nobody_listening(self):
+        tok = self.token_file("tok", self.TOKEN)
+        for bad in ("nohost", ":80", "host:", "host:0", "host:70000", "::1:80", "[::1:80"):
+            r = self.run_client("exec", "--connect", bad, "x")
+            self.assertEqual(r.returncode, 2, (bad, r))
+            self.assert_one_line(r.stderr)
+        r = self.run_client("exec", "--token-file", tok, "x")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(b"--connect", r.stderr)
+        free = socket.socket()
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+        free.close()
+        r = self.run_client("ping", "--connect", "127.0.0.1:%d" % port, "--token-file", tok)
+        self.assertEqual(r.returncode, 1, r)
+        self.assert_one_line(r.stderr)
+        self.assertIn(b"nothing listens at 127.0.0.1:%d" % port, r.stderr)
+        r = self.run_client("ping", "-q", "--connect", "127.0.0.1:%d" % port, "--token-file", tok)
+        self.assertEqual((r.returncode, r.stderr), (1, b""), r)
 
     def test_latency(self):
         self.serve(echo_exec)

@@ -14,6 +14,8 @@ extern struct loaded_image g_img;
 /* the restorer's own ELF image, page aligned (from linker symbols) */
 uint64_t restorer_image_start(void);
 uint64_t restorer_image_end(void);
+/* after image_load: check every area's CRC32C (reads all page data); -1 + message */
+int image_verify_data(const char *path);
 /* open + validate; on error prints one line and returns -1 */
 int image_load(const char *path);
 #endif

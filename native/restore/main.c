@@ -69,6 +69,7 @@ int main(int argc, char **argv)
     }
     if (plan_load(argv[1]) < 0) return 1;
     if (image_load(g_plan.image) < 0) return 1;
+    if (g_plan.verify && image_verify_data(g_plan.image) < 0) return 1;
     struct stasis_restart_args args;
     memset(&args, 0, sizeof args);
     args.version = 1;

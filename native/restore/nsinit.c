@@ -67,8 +67,13 @@ int ns_time_not_before(const int64_t monotonic[2], const int64_t boottime[2])
     return write_file("/proc/self/timens_offsets", buf);
 }
 
-static void forward(int sig)
+/* Forward signals sent to us explicitly (kill: SI_USER/SI_QUEUE). Terminal signals
+ * (Ctrl-C: SI_KERNEL) go to the whole foreground process group, which the program
+ * is part of: forwarding those would deliver them twice. */
+static void forward(int sig, siginfo_t *si, void *uc)
 {
+    (void)uc;
+    if (si && si->si_code == SI_KERNEL) return;
     if (g_child > 0) kill(g_child, sig);
 }
 
@@ -76,8 +81,8 @@ static void set_forwarding(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward;
-    sa.sa_flags = SA_RESTART;
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_RESTART | SA_SIGINFO;
     for (size_t i = 0; i < sizeof g_fwd / sizeof g_fwd[0]; i++) sigaction(g_fwd[i], &sa, NULL);
 }
 

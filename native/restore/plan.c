@@ -107,6 +107,12 @@ static int parse_line(char *line, const char *file, int ln)
         else return fail(file, ln, "memory lazy|copy");
         return 0;
     }
+    if (!strcmp(key, "verify")) {
+        if (!strcmp(rest, "on")) g_plan.verify = 1;
+        else if (!strcmp(rest, "off")) g_plan.verify = 0;
+        else return fail(file, ln, "verify on|off");
+        return 0;
+    }
     if (!strcmp(key, "process")) {
         int m = 0;
         if (sscanf(rest, "%d %n", &g_plan.pid, &m) < 1 || g_plan.pid <= 0) return fail(file, ln, "bad process line");

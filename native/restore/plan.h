@@ -19,6 +19,7 @@ struct plan_termios { int fd; unsigned char bytes[128]; int len; };
 struct plan {
     int namespaces;            /* 1 = on (default) */
     int memory_copy;           /* 1 = 'memory copy', 0 = 'memory lazy' (default) */
+    int verify;                /* 1 = check every area's CRC32C before restoring */
     int pid;                   /* original pid (used with namespaces) */
     char image[PLAN_PATH];
     char cwd[PLAN_PATH];       /* "" = the image's cwd */

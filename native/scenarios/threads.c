@@ -3,6 +3,7 @@
  * counters; the main thread checks invariants continuously; exit 0 with "OK". */
 #include "common.h"
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -55,11 +56,28 @@ static void *spinner(void *arg)
     (void)arg;
     uint64_t x = 1, n = 0;
     while (!g_stop_spin) {
-        for (int i = 0; i < 100000; i++) x = x * 6364136223846793005ull + 1442695040888963407ull;
+        for (int i = 0; i < 200000; i++) x = x * 6364136223846793005ull + 1442695040888963407ull;
         n++;
         g_spins = n;
+        if (n % 2 == 0) usleep(500);           /* spin about half of the time only */
     }
     return (void *)(uintptr_t)(x | 1);
+}
+
+/* a thread in sigwait() on SIGUSR2 and every real-time signal for the whole run
+ * (the agent's suspend signal must still reach its handler) until main sends it
+ * SIGUSR2 */
+static void *sigwaiter(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigemptyset(&all);
+    sigaddset(&all, SIGUSR2);
+    for (int s = SIGRTMIN; s <= SIGRTMAX; s++) sigaddset(&all, s);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    int sig = 0;
+    if (sigwait(&all, &sig) != 0) return NULL;
+    return (void *)(intptr_t)sig;
 }
 
 /* thread churn: short-lived threads created and joined all the time */
@@ -95,7 +113,8 @@ int main(int argc, char **argv)
 {
     g_n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000;
     g_step_us = argc > 2 ? atol(argv[2]) : 1000;
-    pthread_t th[NT], tw, ts, tc;
+    pthread_t th[NT], tw, ts, tc, tsw;
+    if (pthread_create(&tsw, NULL, sigwaiter, NULL)) sc_fail("pthread_create");
     if (pthread_create(&tw, NULL, waiter, NULL) || pthread_create(&ts, NULL, spinner, NULL) ||
         pthread_create(&tc, NULL, churner, NULL)) sc_fail("pthread_create");
     for (int t = 0; t < NT; t++)
@@ -130,6 +149,8 @@ int main(int argc, char **argv)
     pthread_join(ts, NULL);
     pthread_join(tc, NULL);
     if (!g_churned) sc_fail("churn");
+    pthread_kill(tsw, SIGUSR2);
+    if (pthread_join(tsw, &r) || r != (void *)(intptr_t)SIGUSR2) sc_fail("sigwait thread");
     printf("OK threads %d x %llu\n", NT, (unsigned long long)g_n);
     return 0;
 }

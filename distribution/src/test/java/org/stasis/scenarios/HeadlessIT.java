@@ -101,4 +101,37 @@ class HeadlessIT {
             assertTrue(refused.err().contains("truncated"), refused.toString());
         }
     }
+
+    /** The issue's soak: an interval checkpointer left running for a minute on a Python program. */
+    @Test
+    void anIntervalCheckpointerRunsForAMinute() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "soak")) {
+            assertEquals(0, computation.exec("stasis:keep 3").status());
+            Process running = computation.launch(output, "python3",
+                    Computation.SCENARIOS.resolve("python_memory.py").toString(), "50", "100000", "0.05");
+            Computation.awaitLine(output, l -> l.startsWith("progress 3 "), Duration.ofSeconds(60));
+            assertEquals(0, computation.exec("stasis:interval 2").status());
+            Thread.sleep(60_000);
+            assertEquals(0, computation.exec("stasis:interval 0").status());
+            Thread.sleep(1500);
+
+            String listing = computation.exec("stasis:list --json").out();
+            List<Long> kept = generations(listing);
+            assertEquals(3, kept.size(), listing);
+            assertTrue(kept.get(2) >= 20, "only " + kept.get(2) + " interval checkpoints in a minute");
+            assertTrue(!listing.contains("damaged"), listing);
+            String events = computation.exec("stasis:events -n 2000").out();
+            assertTrue(!events.contains("failed") && !events.contains("timeout"), events);
+            assertTrue(running.isAlive(), "the program died under interval checkpoints:\n" + Files.readString(output));
+
+            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+soak-" + kept.get(2) + ")\".*", "$1"));
+            assertTrue(computation.exec("stasis:verify " + newest).out().contains("is intact"));
+            computation.kill(running);
+            int before = Computation.lineCount(output);
+            Process restarted = computation.restart(newest, output);
+            Computation.awaitLine(output, before, l -> l.startsWith("progress "), Duration.ofSeconds(30));
+            restarted.destroy();
+        }
+    }
 }

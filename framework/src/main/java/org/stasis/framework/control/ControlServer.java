@@ -73,7 +73,12 @@ public class ControlServer {
         RuntimeDirectory directory = RuntimeDirectory.resolve(System.getenv(), uid()).ensurePrivate();
         this.socket = directory.socket(coordinator.name());
         this.owner = Files.getOwner(directory.path());
-        this.tcp = listenTcp(context, directory);
+        String listen = context.getProperty(LISTEN_PROPERTY);
+        this.tcp = listen == null || listen.isBlank() ? null : listenTcp(context, directory, listen);
+        if (listen != null && !listen.isBlank() && tcp == null) {
+            this.server = null; // --listen failed and the framework is stopping: open no door at all
+            return;
+        }
         // The launcher has checked that no live coordinator owns this name: a file left here is stale.
         Files.deleteIfExists(socket);
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -87,6 +92,9 @@ public class ControlServer {
     void deactivate() throws IOException {
         if (tcp != null) {
             tcp.close();
+        }
+        if (server == null) {
+            return;
         }
         server.close();
         connections.shutdownNow();
@@ -124,12 +132,8 @@ public class ControlServer {
         handle(readRequestLine(in), in, out);
     }
 
-    // --listen: fails the start (and stops the framework, so the launcher sees it exit) if it cannot bind.
-    private TcpControlListener listenTcp(BundleContext context, RuntimeDirectory directory) throws IOException {
-        String listen = context.getProperty(LISTEN_PROPERTY);
-        if (listen == null || listen.isBlank()) {
-            return null;
-        }
+    // --listen: if it cannot bind, the coordinator stops (the launcher sees it exit) and null is returned.
+    private TcpControlListener listenTcp(BundleContext context, RuntimeDirectory directory, String listen) {
         try {
             TokenFile token = TokenFile.loadOrCreate(directory.path().resolve(coordinator.name() + ".token"), owner);
             return TcpControlListener.start(ListenAddress.parse(listen), token, this::serve);
@@ -143,7 +147,7 @@ public class ControlServer {
                 }
             }, "stasis-stop-after-listen-failure");
             stop.start();
-            throw new IOException("cannot listen on TCP " + listen, e);
+            return null;
         }
     }
 
