@@ -61,6 +61,11 @@ void stasis_thread_child(struct stasis_thread *t) __attribute__((noreturn));
 /* request.c */
 extern char g_sock_path[108];
 extern volatile int g_resume_count, g_last_restarted;
+/* hooks.c */
+void stasis_hooks_set_id(const char *resume_line);
+void stasis_hooks_before(void);
+int  stasis_hooks_after(int restarted);
+void stasis_hooks_wait_after(void);
 /* conn.c */
 int  stasis_connect(const char *path, int want_fd);
 int  stasis_read_line(char *line, size_t cap);

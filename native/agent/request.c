@@ -60,5 +60,6 @@ __attribute__((visibility("default"))) int stasis_checkpoint(void)
         if (now != gen) break;
         rsys4(SYS_futex, &g_resume_count, FUTEX_WAIT_PRIVATE, now, NULL);
     }
+    stasis_hooks_wait_after();     /* the after hooks run before the caller goes on */
     return g_last_restarted ? 2 : 1;
 }

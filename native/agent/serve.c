@@ -32,6 +32,7 @@ static void do_suspend(void)
 {
     const char *err = 0;
     if (g_suspended) { stasis_send("SUSPENDED already\n"); return; }
+    stasis_hooks_before();        /* program hooks, while its threads still run */
     if (stasis_suspend_all(&err) < 0) { stasis_send_error(err); return; }
     g_suspended = 1;
     g_restored_at_suspend = g_restored;
@@ -61,6 +62,8 @@ static void after_restart(void)
     }
     if (g_sock < 0) {             /* nobody to talk to: run on */
         g_suspended = 0;
+        stasis_hooks_set_id("RESUME 1");
+        stasis_hooks_after(1);
         note_resume();
         stasis_resume_all();
         return;
@@ -89,10 +92,12 @@ static void do_write(const char *dir)
     stasis_send(g_out);
 }
 
-static void do_resume(void)
+static void do_resume(const char *line)
 {
     if (!g_suspended) { stasis_send("RESUMED\n"); return; }
     g_suspended = 0;
+    stasis_hooks_set_id(line);
+    stasis_hooks_after(g_restored != g_restored_at_suspend);  /* runs once released */
     note_resume();
     stasis_resume_all();
     stasis_send("RESUMED\n");
@@ -103,7 +108,13 @@ static void serve(void)
     while (g_sock >= 0) {
         if (stasis_read_line(g_line, sizeof g_line) < 0) {
             /* coordinator gone: never leave the program frozen */
-            if (g_suspended) { g_suspended = 0; note_resume(); stasis_resume_all(); }
+            if (g_suspended) {
+                g_suspended = 0;
+                stasis_hooks_set_id("RESUME 0");           /* aborted: no id */
+                stasis_hooks_after(g_restored != g_restored_at_suspend);
+                note_resume();
+                stasis_resume_all();
+            }
             rsys1(SYS_close, g_sock);
             g_sock = -1;
             return;
@@ -112,7 +123,7 @@ static void serve(void)
         else if (r_streq(g_line, "HELLO")) stasis_send_hello();
         else if (r_streq(g_line, "SUSPEND")) do_suspend();
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
-        else if (r_startswith(g_line, "RESUME")) do_resume();
+        else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "FDS")) stasis_report_fds(g_sock);
         else stasis_send_error("unknown request");
     }

@@ -1,0 +1,366 @@
+"""Checkpoint and restart a Python program from inside, under Stasis.
+
+A program started with ``stasis launch -- python3 prog.py`` can ``import stasis``
+without any setup (``stasis launch`` puts this package on ``PYTHONPATH``)::
+
+    import stasis
+
+    @stasis.on_checkpoint
+    def flush():
+        log.flush()
+
+    ckpt = stasis.checkpoint()        # blocks until the checkpoint is published
+    if stasis.is_restart():
+        print("restarted from", ckpt)  # a copy brought back with `stasis restart`
+    else:
+        print("checkpoint", ckpt, "written; going on")
+
+Outside Stasis (plain ``python3``, or installed with ``pip install``) the module
+imports fine and every call is a harmless no-op that says so once on stderr:
+:func:`enabled` is False, :func:`checkpoint` returns None, :func:`sessions` returns
+an empty list.
+
+The module talks to the in-process agent (``libstasis-agent.so``) through ctypes,
+and to the coordinator through its control socket (for :func:`sessions`).
+See doc/python.md for the details.
+"""
+
+import atexit
+import datetime as _datetime
+import os
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+
+from . import _agent, _control
+
+__all__ = [
+    "enabled", "checkpoint", "is_resume", "is_restart", "isResume", "isRestart",
+    "restart_count", "last_checkpoint_id", "on_checkpoint", "on_resume", "on_restart",
+    "remove_hook", "sessions", "restore", "Session", "StasisError", "CheckpointError",
+]
+
+__version__ = "0.1"
+
+
+class StasisError(RuntimeError):
+    """Stasis could not do what was asked (coordinator unreachable, unknown id...)."""
+
+
+class CheckpointError(StasisError):
+    """The coordinator refused or aborted a checkpoint requested by the program."""
+
+
+_AGENT = _agent.AGENT
+_lock = threading.RLock()
+_noticed = set()
+_state = None                 # None, "resume" or "restart": what the last checkpoint was
+_hooks = {"checkpoint": [], "resume": [], "restart": []}
+_in_hook = threading.local()
+
+
+def _notice(what):
+    """Says once per function that it does nothing outside Stasis."""
+    if what in _noticed:
+        return
+    _noticed.add(what)
+    try:
+        sys.stderr.write("stasis: not running under Stasis; %s does nothing\n" % what)
+        sys.stderr.flush()
+    except Exception:  # stderr closed: stay a no-op
+        pass
+
+
+def enabled():
+    """True if this process runs under Stasis with a live agent.
+
+    False outside Stasis, in a child made by ``fork()`` (children are not
+    checkpointed yet), and if the coordinator went away.
+    """
+    return _AGENT is not None and bool(_AGENT.active())
+
+
+def restart_count():
+    """How many times this process has been restarted from a checkpoint (0 = never)."""
+    return _AGENT.restart_count() if _AGENT is not None else 0
+
+
+def last_checkpoint_id():
+    """The id of the last checkpoint this process took part in (``"default-3"``):
+    the one just taken, or the one it was restarted from; None if none yet, the last
+    one was aborted, or outside Stasis."""
+    return _AGENT.checkpoint_id() if _AGENT is not None else None
+
+
+def checkpoint():
+    """Checkpoints the whole computation now and returns the checkpoint's id.
+
+    Blocks until the coordinator has published the checkpoint (every process of the
+    computation is stopped meanwhile, this thread included). It then returns twice,
+    in a manner of speaking: in the original process that goes on
+    (:func:`is_resume` is True), and, later, in every process restarted from this
+    checkpoint (:func:`is_restart` is True). Both get the same id.
+
+    The hooks registered with :func:`on_checkpoint` run before the checkpoint, those
+    of :func:`on_resume` / :func:`on_restart` before this call returns.
+
+    Outside Stasis: does nothing, says so once on stderr, returns None.
+
+    :raises CheckpointError: the coordinator refused the request or aborted the
+        checkpoint (nothing was published; the program simply goes on)
+    :raises RuntimeError: called from inside a hook
+    """
+    global _state
+    if not enabled():
+        _notice("checkpoint()")
+        return None
+    if getattr(_in_hook, "active", False):
+        raise RuntimeError("stasis.checkpoint() cannot be called from a checkpoint hook")
+    # ctypes releases the GIL for the call: the hook thread can run Python hooks
+    # while this thread waits, and the other threads run until the agent stops them.
+    result = _AGENT.checkpoint()
+    if result < 0:
+        raise CheckpointError("the coordinator refused the checkpoint request")
+    ckpt_id = _AGENT.checkpoint_id()
+    with _lock:
+        _state = "restart" if result == 2 else "resume"
+    if ckpt_id is None:
+        raise CheckpointError("the checkpoint was aborted (see: stasis events)")
+    return ckpt_id
+
+
+def is_resume():
+    """True if the last checkpoint left this process running on (the original process
+    continued after it), whoever requested that checkpoint. False before any
+    checkpoint, after a restart and outside Stasis."""
+    return _state == "resume"
+
+
+def is_restart():
+    """True if this process was restarted from the last checkpoint it took part in
+    (it continues from that checkpoint in a new incarnation), whoever requested that
+    checkpoint. False before any checkpoint, in the original process and outside
+    Stasis."""
+    return _state == "restart"
+
+
+# Names of DMTCP's Python module, for code written against it.
+isResume = is_resume
+isRestart = is_restart
+
+
+# ---------------------------------------------------------------- hooks
+
+def _run_hooks(kind):
+    _in_hook.active = True
+    try:
+        for fn in list(_hooks[kind]):
+            try:
+                fn()
+            except Exception:
+                sys.stderr.write("stasis: %s hook %r failed:\n" % (kind, fn))
+                traceback.print_exc()
+    finally:
+        _in_hook.active = False
+
+
+def _before():
+    _run_hooks("checkpoint")
+
+
+def _after(restarted):
+    global _state
+    with _lock:
+        _state = "restart" if restarted else "resume"
+    _run_hooks("restart" if restarted else "resume")
+
+
+_c_before = _agent.BEFORE_HOOK(_before)      # the trampolines handed to the agent;
+_c_after = _agent.AFTER_HOOK(_after)         # kept alive here for the process's life
+_c_installed = None                          # (before installed?) or None
+
+
+def _sync_hooks():
+    """Tells the agent which callbacks to run; it runs them on its ``stasis-hooks``
+    thread around every checkpoint, whoever requested it. The after-callback is
+    always installed (it keeps is_resume()/is_restart() right for checkpoints the
+    program did not request); the before-callback only while on_checkpoint hooks
+    exist, so that a program without them never delays a checkpoint."""
+    global _c_installed
+    if _AGENT is None or _AGENT.set_hooks is None or not enabled():
+        return
+    want_before = bool(_hooks["checkpoint"])
+    if _c_installed == want_before:
+        return
+    if _AGENT.set_hooks(_c_before if want_before else _agent.BEFORE_HOOK(), _c_after) == 0:
+        if _c_installed is None:
+            atexit.register(_uninstall_hooks)
+        _c_installed = want_before
+
+
+def _uninstall_hooks():
+    # at exit: no calls into an interpreter that is shutting down
+    global _c_installed
+    if _c_installed is not None and _AGENT is not None:
+        _AGENT.set_hooks(_agent.BEFORE_HOOK(), _agent.AFTER_HOOK())
+        _c_installed = None
+
+
+def _register(kind, fn):
+    if not callable(fn):
+        raise TypeError("a hook must be callable")
+    if not enabled():
+        _notice("on_%s()" % kind)
+        return fn
+    with _lock:
+        _hooks[kind].append(fn)
+        _sync_hooks()
+    return fn
+
+
+def on_checkpoint(fn):
+    """Registers ``fn()`` to run just before every checkpoint, whoever requested it
+    (``stasis checkpoint``, an interval, or :func:`checkpoint`). The program's other
+    threads still run meanwhile; they are stopped right after the hooks. Usable as
+    a decorator; returns ``fn``.
+
+    Hooks run on an agent thread (not the main thread); the checkpoint waits for
+    them at most 10 seconds and then proceeds (see doc/python.md)."""
+    return _register("checkpoint", fn)
+
+
+def on_resume(fn):
+    """Registers ``fn()`` to run after every checkpoint in the process that goes on.
+    Usable as a decorator; returns ``fn``."""
+    return _register("resume", fn)
+
+
+def on_restart(fn):
+    """Registers ``fn()`` to run in a process restarted from a checkpoint, once its
+    threads run again (e.g. to reopen connections to the outside world). Usable as a
+    decorator; returns ``fn``."""
+    return _register("restart", fn)
+
+
+def remove_hook(fn):
+    """Unregisters ``fn`` from every hook list it is in."""
+    with _lock:
+        for hooks in _hooks.values():
+            while fn in hooks:
+                hooks.remove(fn)
+        _sync_hooks()
+
+
+_sync_hooks()
+
+
+# ---------------------------------------------------------------- sessions
+
+@dataclass(frozen=True)
+class Session:
+    """A checkpoint of this computation, as listed by :func:`sessions`."""
+    id: str                        #: e.g. ``"default-3"``
+    generation: int                #: counts the coordinator's checkpoints, from 1
+    created: _datetime.datetime    #: when it was taken (timezone-aware, UTC)
+    directory: str                 #: where it is stored
+    processes: int                 #: how many processes it holds
+    bytes: int                     #: its size on disk
+    state: str                     #: ``"ok"`` if it verifies, else what is wrong
+
+
+def _parse_time(text):
+    """ISO-8601 with up to nanoseconds and ``Z`` (what the coordinator writes)."""
+    text = text.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    main, tz = text, ""
+    for sign in ("+", "-"):
+        cut = text.rfind(sign)
+        if cut > 10:                       # after the date's own '-'
+            main, tz = text[:cut], text[cut:]
+            break
+    if "." in main:
+        head, frac = main.split(".", 1)
+        main = head + "." + (frac + "000000")[:6]
+    return _datetime.datetime.fromisoformat(main + tz)
+
+
+def sessions():
+    """The checkpoints of this computation, oldest first, as :class:`Session` objects
+    (id, generation, created, directory, processes, bytes, state).
+
+    Asks the coordinator (``stasis list --json``). Outside Stasis: an empty list.
+
+    :raises StasisError: the coordinator cannot be reached
+    """
+    import json
+    if not enabled():
+        _notice("sessions()")
+        return []
+    try:
+        status, out, err = _control.execute("stasis:list --json")
+    except _control.ControlError as e:
+        raise StasisError(str(e)) from None
+    if status != 0:
+        raise StasisError("stasis list failed: " + (err.strip() or out.strip()))
+    rows = json.loads(out)
+    result = []
+    for row in rows:
+        result.append(Session(
+            id=str(row.get("id")),
+            generation=int(row.get("generation", 0)),
+            created=_parse_time(str(row.get("created"))) if row.get("created") else None,
+            directory=str(row.get("directory", "")),
+            processes=int(row.get("processes", 0)),
+            bytes=int(row.get("bytes", 0)),
+            state=str(row.get("state", "")),
+        ))
+    result.sort(key=lambda s: (s.generation, s.id))
+    return result
+
+
+def restore(session):
+    """Replaces the running computation by the checkpoint ``session`` (an id such as
+    ``"default-2"``, or a :class:`Session`). Does not return: this process becomes
+    ``stasis restart`` of that checkpoint in the same place (same stdout, same
+    terminal, and the exit status of the restored program becomes this process's).
+    The restored program continues from its own :func:`checkpoint` call (or wherever
+    it was when the checkpoint was taken), with :func:`is_restart` True.
+
+    Outside Stasis: does nothing, says so once on stderr, returns None.
+
+    :raises StasisError: unknown id, or the checkpoint is not usable
+    """
+    if not enabled():
+        _notice("restore()")
+        return None
+    if getattr(_in_hook, "active", False):
+        raise RuntimeError("stasis.restore() cannot be called from a checkpoint hook")
+    wanted = session.id if isinstance(session, Session) else str(session)
+    found = [s for s in sessions() if s.id == wanted]
+    if not found:
+        raise StasisError("no checkpoint %r in this computation (see stasis.sessions())" % wanted)
+    chosen = found[0]
+    if chosen.state != "ok":
+        raise StasisError("checkpoint %s is not usable: %s" % (wanted, chosen.state))
+    home = os.environ.get("STASIS_HOME")
+    if not home:
+        raise StasisError("STASIS_HOME is not set: cannot find the stasis command")
+    command = os.path.join(home, "bin", "stasis")
+    name = _control.coordinator_name() or "default"
+    env = dict(os.environ)
+    # The helper commands must not join the computation as processes of their own.
+    env.pop("STASIS_AGENT_SOCKET", None)
+    preload = [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split()
+               if "libstasis-agent" not in p]
+    if preload:
+        env["LD_PRELOAD"] = " ".join(preload)
+    else:
+        env.pop("LD_PRELOAD", None)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os.execve(command, ["stasis", "restart", "--name", name, chosen.directory], env)
