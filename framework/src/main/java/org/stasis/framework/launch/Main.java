@@ -50,6 +50,12 @@ public final class Main {
             runtime = new FelixRuntime(options, directory.path().resolve(options.name() + ".cache"));
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::stop, "stasis-stop"));
             runtime.start();
+            if (!awaitAnswer(socket)) {
+                runtime.stop();
+                System.err.println("stasis: cannot start coordinator '" + options.name()
+                        + "': its control socket did not open (see the errors above)");
+                return 1;
+            }
             System.err.println("stasis: coordinator '" + options.name() + "' ready; control socket " + socket
                     + "; plugins from " + options.pluginsDirectory());
         } catch (Exception e) {
@@ -62,6 +68,19 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    // The control server opens its socket while the framework starts; a failure there
+    // (a --listen address in use, say) stops the framework instead.
+    private static boolean awaitAnswer(Path socket) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (answers(socket)) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
     }
 
     private static boolean answers(Path socket) {

@@ -86,7 +86,7 @@ public final class CheckpointStore {
     public Path publish(Staging staging, Manifest manifest) throws IOException {
         Path manifestFile = staging.directory().resolve(MANIFEST);
         Files.write(manifestFile, json.writeValueAsBytes(manifest));
-        Files.setPosixFilePermissions(manifestFile, PosixFilePermissions.fromString("rw-------"));
+        FileSync.makePrivate(staging.directory());
         FileSync.tree(staging.directory());
         Path target = root.resolve(staging.id());
         try {

@@ -44,6 +44,23 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void pluginBlobsArePrivateWhateverModeThePluginUsed() throws Exception {
+        CheckpointStore store = store();
+        Staging staging = store.begin("app");
+        Path blobs = Files.createDirectories(staging.directory().resolve("plugins/loose"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.createFile(blobs.resolve("data"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-r--r--")));
+
+        Path published = store.publish(staging, manifest(staging));
+
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                published.resolve("plugins/loose"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                published.resolve("plugins/loose/data"))));
+    }
+
+    @Test
     void aDiscardedStagingLeavesNothingBehind() throws Exception {
         CheckpointStore store = store();
         Staging staging = store.begin("app");
