@@ -78,6 +78,14 @@ class CheckpointRestartIT {
     }
 
     @Test
+    void aFileDeletedWhileOpenComesBackDeletedWithItsContent() throws Exception {
+        threeGenerations("OK deleted file 120", Pattern.compile("step (\\d+)"), "python3",
+                Computation.SCENARIOS.resolve("deleted_file.py").toString(), "120",
+                temp.resolve("scratch.dat").toString(), "0.05");
+        assertTrue(!Files.exists(temp.resolve("scratch.dat")), "the deleted file came back by name");
+    }
+
+    @Test
     void filesAreReopenedAtTheirOffsets() throws Exception {
         Path input = temp.resolve("input.txt");
         Files.writeString(input, IntStream.range(0, 200).mapToObj(i -> String.format("line %06d%n", i))

@@ -19,6 +19,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -150,6 +151,13 @@ public class Coordinator {
         }, "stasis-requested-checkpoint");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    // A configuration change must not re-create the component: that would drop every
+    // agent connection and leave the computation unmanaged.
+    @Modified
+    void modified(CoordinatorConfig config) {
+        dispatcher.timeout(Duration.ofSeconds(config.plugin_timeout_seconds()));
     }
 
     @Deactivate

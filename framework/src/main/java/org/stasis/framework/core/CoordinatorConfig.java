@@ -10,7 +10,7 @@ public @interface CoordinatorConfig {
     @AttributeDefinition(name = "Plugin timeout (s)", min = "1")
     int plugin_timeout_seconds() default 60;
 
-    /** @return how many event log entries to keep */
+    /** @return how many event log entries to keep (read when the coordinator starts) */
     @AttributeDefinition(name = "Event log size", min = "10")
     int event_log_size() default 2000;
 }

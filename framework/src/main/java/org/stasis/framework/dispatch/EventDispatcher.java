@@ -42,7 +42,7 @@ public final class EventDispatcher implements AutoCloseable {
 
     private final PluginRegistry registry;
     private final EventLog log;
-    private final Duration timeout;
+    private volatile Duration timeout;
     private final ExecutorService executor = Executors.newCachedThreadPool(new PluginThreads());
 
     /**
@@ -53,6 +53,11 @@ public final class EventDispatcher implements AutoCloseable {
     public EventDispatcher(PluginRegistry registry, EventLog log, Duration timeout) {
         this.registry = registry;
         this.log = log;
+        this.timeout = timeout;
+    }
+
+    /** @param timeout the new time limit for one plugin and one event */
+    public void timeout(Duration timeout) {
         this.timeout = timeout;
     }
 
