@@ -39,6 +39,23 @@ public interface RestartPlan {
     Map<String, String> pathRewrites();
 
     /**
+     * Where a path recorded at checkpoint time is now, after the path rewrites: the
+     * first rule whose prefix matches whole path components applies. The core applies
+     * this itself when it reopens a path; plugins use it to check a file's presence.
+     *
+     * @param path an absolute path as it was at checkpoint time
+     * @return the path to use at restart
+     */
+    default String rewrite(String path) {
+        for (Map.Entry<String, String> rule : pathRewrites().entrySet()) {
+            if (path.equals(rule.getKey()) || path.startsWith(rule.getKey() + "/")) {
+                return rule.getValue() + path.substring(rule.getKey().length());
+            }
+        }
+        return path;
+    }
+
+    /**
      * Sets an environment variable in every restored process.
      *
      * @param name the variable

@@ -37,7 +37,7 @@ final class RestartPlanFile {
         text.append("process ").append(process.pid()).append(' ').append(safe(image.toString())).append('\n');
         text.append("agent-socket ").append(safe(agentSocket.toString())).append('\n');
         for (Map.Entry<Integer, FdSource> entry : process.fds().entrySet()) {
-            text.append(fdLine(entry.getKey(), entry.getValue(), plan.pathRewrites())).append('\n');
+            text.append(fdLine(entry.getKey(), entry.getValue(), plan)).append('\n');
         }
         for (Map.Entry<Integer, byte[]> entry : process.terminalSettings().entrySet()) {
             text.append("termios ").append(entry.getKey()).append(' ')
@@ -48,10 +48,10 @@ final class RestartPlanFile {
         Files.writeString(target, text, StandardCharsets.UTF_8);
     }
 
-    private static String fdLine(int fd, FdSource source, Map<String, String> rewrites) {
+    private static String fdLine(int fd, FdSource source, RestartPlan plan) {
         if (source instanceof FdSource.OpenFile open) {
             return "fd " + fd + " open " + Integer.toOctalString(open.flags()) + " " + open.offset() + " "
-                    + safe(rewrite(open.path().toString(), rewrites));
+                    + safe(plan.rewrite(open.path().toString()));
         }
         if (source instanceof FdSource.UnlinkedCopy copy) {
             return "fd " + fd + " unlinked " + Integer.toOctalString(copy.flags()) + " " + copy.offset() + " "
@@ -59,15 +59,6 @@ final class RestartPlanFile {
         }
         FdSource.Inherited inherited = (FdSource.Inherited) source;
         return "fd " + fd + " inherit " + inherited.callerFd();
-    }
-
-    static String rewrite(String path, Map<String, String> rewrites) {
-        for (Map.Entry<String, String> rule : rewrites.entrySet()) {
-            if (path.equals(rule.getKey()) || path.startsWith(rule.getKey() + "/")) {
-                return rule.getValue() + path.substring(rule.getKey().length());
-            }
-        }
-        return path;
     }
 
     // Paths run to the end of the line in the plan format, so a newline cannot be expressed.

@@ -74,7 +74,8 @@ public class FilePlugin implements WriteCallback, RestartCallback {
     private static void reopen(RestartContext context, String key, OpenRecord saved) throws IOException {
         int pid = pidOf(key);
         int fd = fdOf(key);
-        Path path = Path.of(rewrite(saved.path(), context.plan().pathRewrites()));
+        // Checked where the file is now; installed by its recorded path, which the core rewrites.
+        Path path = Path.of(context.plan().rewrite(saved.path()));
         BasicFileAttributes now;
         try {
             now = Files.readAttributes(path, BasicFileAttributes.class);
@@ -86,7 +87,8 @@ public class FilePlugin implements WriteCallback, RestartCallback {
         if (!change.isEmpty()) {
             context.log("file " + path + " (fd " + fd + " of process " + pid + ") changed since the checkpoint: " + change);
         }
-        context.plan().process(pid).installFd(fd, new FdSource.OpenFile(path, saved.flags(), saved.offset()));
+        context.plan().process(pid).installFd(fd,
+                new FdSource.OpenFile(Path.of(saved.path()), saved.flags(), saved.offset()));
     }
 
     private static void restoreDeleted(RestartContext context, String key, String value) throws IOException {
@@ -103,15 +105,6 @@ public class FilePlugin implements WriteCallback, RestartCallback {
         Files.copy(blob, copy, StandardCopyOption.REPLACE_EXISTING);
         context.plan().process(pid).installFd(fd,
                 new FdSource.UnlinkedCopy(copy, Integer.parseInt(parts[0]), Long.parseLong(parts[1])));
-    }
-
-    static String rewrite(String path, Map<String, String> rewrites) {
-        for (Map.Entry<String, String> rule : rewrites.entrySet()) {
-            if (path.equals(rule.getKey()) || path.startsWith(rule.getKey() + "/")) {
-                return rule.getValue() + path.substring(rule.getKey().length());
-            }
-        }
-        return path;
     }
 
     private static int pidOf(String key) {
