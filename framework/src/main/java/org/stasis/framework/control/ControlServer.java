@@ -70,7 +70,7 @@ public class ControlServer {
             throws IOException {
         this.processor = processor;
         this.coordinator = coordinator;
-        RuntimeDirectory directory = RuntimeDirectory.resolve(System.getenv(), uid()).ensurePrivate();
+        RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
         this.socket = directory.socket(coordinator.name());
         this.owner = Files.getOwner(directory.path());
         String listen = context.getProperty(LISTEN_PROPERTY);
@@ -213,7 +213,4 @@ public class ControlServer {
         return new String(in.readNBytes(size), StandardCharsets.UTF_8);
     }
 
-    private static long uid() throws IOException {
-        return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    }
 }

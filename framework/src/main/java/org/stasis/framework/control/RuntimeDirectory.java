@@ -36,6 +36,22 @@ public record RuntimeDirectory(Path path) {
     }
 
     /**
+     * @return the runtime directory of the user running this JVM
+     * @throws IOException if the user cannot be determined
+     */
+    public static RuntimeDirectory forCurrentUser() throws IOException {
+        return resolve(System.getenv(), currentUid());
+    }
+
+    /**
+     * @return the numeric uid of this process
+     * @throws IOException if /proc cannot be read
+     */
+    public static int currentUid() throws IOException {
+        return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+    }
+
+    /**
      * Creates the directory if needed and checks that it is private to the user.
      *
      * @return this

@@ -90,7 +90,7 @@ public class Coordinator {
                 System.getProperty("user.home") + "/.local/share/stasis/checkpoints"));
         this.log = new EventLog(config.event_log_size());
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));
-        int uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+        int uid = RuntimeDirectory.currentUid();
         RuntimeDirectory runtime = RuntimeDirectory.resolve(System.getenv(), uid).ensurePrivate();
         this.agentSocket = runtime.agentSocket(name);
         this.agents = new AgentRegistry(agentSocket, uid);

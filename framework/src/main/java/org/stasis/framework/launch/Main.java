@@ -40,7 +40,7 @@ public final class Main {
     private static int run(LaunchOptions options) {
         FelixRuntime runtime;
         try {
-            RuntimeDirectory directory = RuntimeDirectory.resolve(System.getenv(), uid()).ensurePrivate();
+            RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
             Path socket = directory.socket(options.name());
             if (answers(socket)) {
                 System.err.println("stasis: coordinator '" + options.name() + "' is already running; stop it with: "
@@ -98,7 +98,4 @@ public final class Main {
         return options.name().equals("default") ? "" : " --name " + options.name();
     }
 
-    private static long uid() throws IOException {
-        return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    }
 }
