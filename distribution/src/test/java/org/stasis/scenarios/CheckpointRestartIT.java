@@ -175,4 +175,22 @@ class CheckpointRestartIT {
             assertEquals("checkpoint restarted", Files.readAllLines(output).get(before));
         }
     }
+
+    @Test
+    void aCheckpointMovedToAnotherPlaceStillRestarts() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "moved")) {
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("counter").toString(), "100",
+                    "30");
+            awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
+            Path checkpoint = computation.checkpoint();
+            computation.kill(running);
+            Path elsewhere = Files.createDirectories(temp.resolve("archive/2026")).resolve("kept");
+            Files.move(checkpoint, elsewhere);
+            int before = Computation.lineCount(output);
+            Process restarted = computation.restart(elsewhere, output);
+            Computation.assertFinished(restarted, output, "OK counter 100 pid 2");
+            assertTrue(Computation.lineCount(output) > before);
+        }
+    }
 }
