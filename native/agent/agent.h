@@ -75,6 +75,20 @@ void stasis_send_error(const char *msg);
 /* serve.c */
 void stasis_send_hello(void);
 void *stasis_ckpt_thread(void *arg);
+/* forkjoin.c (main.c: stasis_start_ckpt_thread) */
+extern int g_join_fork;
+void stasis_forkjoin_init(void);
+int  stasis_fork_gate_close(void);
+void stasis_fork_gate_open(void);
+int  stasis_start_ckpt_thread(void);
+void stasis_hooks_after_fork(void);
+/* pipes.c */
+void stasis_do_drain(const char *args);
+void stasis_do_fill(const char *args);
+/* execwarn.c */
+void stasis_execwarn_init(void);
+/* zombies.c */
+void stasis_report_zombies(void);
 /* tidoff.c */
 void stasis_find_tid_offset(void);
 /* wrap.c */

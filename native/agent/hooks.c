@@ -169,3 +169,12 @@ void stasis_hooks_wait_after(void)
     if (!tid || tid == (int)r_gettid()) return;  /* requested from inside a hook */
     hook_wait_reach(&g_after_done, __atomic_load_n(&g_after_req, __ATOMIC_SEQ_CST), STASIS_HOOK_WAIT_MS);
 }
+
+/* fork child: the hook thread stayed in the parent; start one again if the program
+ * had registered hooks (and the child has an agent) */
+void stasis_hooks_after_fork(void)
+{
+    int had = __atomic_exchange_n(&g_hook_started, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_hook_tid, 0, __ATOMIC_SEQ_CST);
+    if (had && g_sock >= 0 && (g_before || g_after)) stasis_set_hooks(g_before, g_after);
+}

@@ -14,16 +14,27 @@ int g_restored;
 __attribute__((visibility("default"))) int stasis_restart_count(void) { return g_restored; }
 __attribute__((visibility("default"))) int stasis_agent_active(void) { return g_sock >= 0; }
 
-static void child_after_fork(void)
+/* the checkpoint thread, created with every signal blocked (it never takes the
+ * program's signals nor the suspend signal); 0 = started */
+int stasis_start_ckpt_thread(void)
 {
-    /* the child does not share the parent's connection; it runs without agent */
-    if (g_sock >= 0) rsys1(SYS_close, g_sock);
-    g_sock = -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &at, stasis_ckpt_thread, NULL);
+    pthread_attr_destroy(&at);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    return rc == 0 ? 0 : -1;
 }
 
 __attribute__((constructor)) static void stasis_agent_init(void)
 {
     stasis_wrap_init();
+    stasis_execwarn_init();
     const char *path = getenv("STASIS_AGENT_SOCKET");
     if (!path || !*path) return;
     stasis_find_tid_offset();
@@ -32,16 +43,7 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     g_sock = stasis_connect(path, -1);
     if (g_sock < 0) return;
     if (r_strlen(path) < sizeof g_sock_path) r_stpcpy(g_sock_path, path);
-    pthread_atfork(NULL, NULL, child_after_fork);
+    stasis_forkjoin_init();
     stasis_send_hello();
-    sigset_t all, old;
-    sigfillset(&all);
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &at, stasis_ckpt_thread, NULL) != 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
-    pthread_attr_destroy(&at);
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    if (stasis_start_ckpt_thread() < 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
 }

@@ -16,6 +16,11 @@ void stasis_send_hello(void)
     e = r_itoa(e, rsys0(SYS_getpid));
     e = r_stpcpy(e, " ppid=");
     e = r_itoa(e, rsys0(SYS_getppid));
+    e = r_stpcpy(e, " pgid=");
+    e = r_itoa(e, rsys1(SYS_getpgid, 0));
+    e = r_stpcpy(e, " sid=");
+    e = r_itoa(e, rsys1(SYS_getsid, 0));
+    if (g_join_fork) e = r_stpcpy(e, " join=fork");
     e = r_stpcpy(e, " restored=");
     e = r_itoa(e, g_restored);
     e = r_stpcpy(e, " state=");
@@ -33,7 +38,8 @@ static void do_suspend(void)
     const char *err = 0;
     if (g_suspended) { stasis_send("SUSPENDED already\n"); return; }
     stasis_hooks_before();        /* program hooks, while its threads still run */
-    if (stasis_suspend_all(&err) < 0) { stasis_send_error(err); return; }
+    if (stasis_fork_gate_close() < 0) { stasis_send_error("timeout: a fork() did not finish"); return; }
+    if (stasis_suspend_all(&err) < 0) { stasis_fork_gate_open(); stasis_send_error(err); return; }
     g_suspended = 1;
     g_restored_at_suspend = g_restored;
     char *e = r_stpcpy(g_out, "SUSPENDED threads=");
@@ -66,6 +72,7 @@ static void after_restart(void)
         stasis_hooks_after(1);
         note_resume();
         stasis_resume_all();
+        stasis_fork_gate_open();
         return;
     }
     stasis_send_hello();
@@ -100,6 +107,7 @@ static void do_resume(const char *line)
     stasis_hooks_after(g_restored != g_restored_at_suspend);  /* runs once released */
     note_resume();
     stasis_resume_all();
+    stasis_fork_gate_open();
     stasis_send("RESUMED\n");
 }
 
@@ -114,6 +122,7 @@ static void serve(void)
                 stasis_hooks_after(g_restored != g_restored_at_suspend);
                 note_resume();
                 stasis_resume_all();
+                stasis_fork_gate_open();
             }
             rsys1(SYS_close, g_sock);
             g_sock = -1;
@@ -125,6 +134,9 @@ static void serve(void)
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "FDS")) stasis_report_fds(g_sock);
+        else if (r_startswith(g_line, "DRAIN ")) stasis_do_drain(g_line + 6);
+        else if (r_streq(g_line, "ZOMBIES")) stasis_report_zombies();
+        else if (r_startswith(g_line, "FILL ")) stasis_do_fill(g_line + 5);
         else stasis_send_error("unknown request");
     }
 }

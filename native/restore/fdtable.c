@@ -44,7 +44,8 @@ int fdtable_install(int keep_fd)
     int high = 100;
     for (int i = 0; i < g_plan.nfds; i++) {
         if (g_plan.fds[i].fd >= high) high = g_plan.fds[i].fd + 1;
-        if (g_plan.fds[i].kind == FD_INHERIT && g_plan.fds[i].src >= high) high = g_plan.fds[i].src + 1;
+        if ((g_plan.fds[i].kind == FD_INHERIT || g_plan.fds[i].kind == FD_PIPE) && g_plan.fds[i].src >= high)
+            high = g_plan.fds[i].src + 1;
     }
     if (keep_fd >= 0) {
         int k = fcntl(keep_fd, F_DUPFD_CLOEXEC, high);
@@ -55,8 +56,9 @@ int fdtable_install(int keep_fd)
     }
     for (int i = 0; i < g_plan.nfds; i++) {
         const struct plan_fd *f = &g_plan.fds[i];
-        int t = f->kind == FD_INHERIT ? fcntl(f->src, F_DUPFD_CLOEXEC, high) : open_planned(f);
-        if (t < 0) return f->kind == FD_INHERIT ? fail(f, "inherited fd not open") : -1;
+        int passed = f->kind == FD_INHERIT || f->kind == FD_PIPE;
+        int t = passed ? fcntl(f->src, F_DUPFD_CLOEXEC, high) : open_planned(f);
+        if (t < 0) return passed ? fail(f, "inherited fd not open") : -1;
         if (t < high) {
             int u = fcntl(t, F_DUPFD_CLOEXEC, high);
             close(t);

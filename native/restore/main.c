@@ -4,6 +4,8 @@
 #include "memory.h"
 #include "nsinit.h"
 #include "plan.h"
+#include "tree.h"
+#include "pipes.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,8 +70,22 @@ int main(int argc, char **argv)
         return 2;
     }
     if (plan_load(argv[1]) < 0) return 1;
-    if (image_load(g_plan.image) < 0) return 1;
-    if (g_plan.verify && image_verify_data(g_plan.image) < 0) return 1;
+    if (pipes_create() < 0) return 1;
+    plan_select(0);                           /* pipe ends are known now */
+    int tree = g_nprocs > 1 || tree_has_zombies();
+    int64_t mono[2], boot[2];
+    if (tree) {
+        if (!g_plan.namespaces) {
+            fprintf(stderr, "stasis-restore: %s: a plan with several processes (or zombies) needs 'namespaces on'\n", argv[1]);
+            return 1;
+        }
+        if (tree_check_images(mono, boot) < 0) return 1;
+    } else {
+        if (image_load(g_plan.image) < 0) return 1;
+        if (g_plan.verify && image_verify_data(g_plan.image) < 0) return 1;
+        memcpy(mono, g_img.hdr->proc.monotonic, sizeof mono);
+        memcpy(boot, g_img.hdr->proc.boottime, sizeof boot);
+    }
     struct stasis_restart_args args;
     memset(&args, 0, sizeof args);
     args.version = 1;
@@ -78,15 +94,19 @@ int main(int argc, char **argv)
     args.scratch_start = STASIS_RESTORER_SCRATCH;
     args.scratch_end = STASIS_RESTORER_SCRATCH_END;
     strcpy(args.agent_socket, g_plan.agent_socket);
-    int pid = g_img.hdr->pid;
     if (g_plan.namespaces) {
         if (ns_enter() < 0) {
             fprintf(stderr, "stasis-restore: cannot create namespaces (%s); use 'namespaces off'\n", strerror(errno));
             return 1;
         }
-        if (ns_time_not_before(g_img.hdr->proc.monotonic, g_img.hdr->proc.boottime) < 0)
+        if (ns_time_not_before(mono, boot) < 0)
             fprintf(stderr, "stasis-restore: warning: no time namespace (%s): CLOCK_MONOTONIC goes back\n", strerror(errno));
-        ns_spawn(pid, "stasis-restore");     /* returns in the process with the saved pid */
+        if (tree) {
+            plan_select(ns_spawn_tree(tree_build, "stasis-restore"));  /* in each restored process */
+            if (image_load(g_plan.image) < 0) _exit(1);
+        } else {
+            ns_spawn(g_img.hdr->pid, "stasis-restore");   /* returns in the process with the saved pid */
+        }
         args.use_set_tid = 1;
     }
     sigset_t all;

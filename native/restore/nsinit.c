@@ -112,7 +112,7 @@ static __attribute__((noreturn)) void wait_and_exit(pid_t child)
     }
 }
 
-static pid_t clone_with_pid(pid_t want)
+pid_t ns_clone_pid(pid_t want)
 {
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
@@ -123,7 +123,31 @@ static pid_t clone_with_pid(pid_t want)
     return (pid_t)r;
 }
 
+static pid_t g_want_pid;
+static const char *g_who;
+
+/* the single-process case: one child with the wanted pid */
+static int build_one(pid_t *main_child)
+{
+    pid_t c = ns_clone_pid(g_want_pid);
+    if (c < 0) {
+        fprintf(stderr, "%s: cannot create process with pid %d: %s\n", g_who, (int)g_want_pid, strerror(errno));
+        _exit(1);
+    }
+    if (c == 0) return 0;
+    *main_child = c;
+    return -1;
+}
+
 int ns_spawn(pid_t want_pid, const char *who)
+{
+    g_want_pid = want_pid;
+    g_who = who;
+    ns_spawn_tree(build_one, who);
+    return 0;
+}
+
+int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
 {
     sigset_t all, old;
     sigfillset(&all);
@@ -131,6 +155,7 @@ int ns_spawn(pid_t want_pid, const char *who)
     pid_t init = fork();
     if (init < 0) { fprintf(stderr, "%s: fork: %s\n", who, strerror(errno)); _exit(1); }
     if (init > 0) {
+        close_range(3, ~0u, 0);          /* e.g. pipe ends meant for the program only */
         g_child = init;
         set_forwarding();
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -143,17 +168,15 @@ int ns_spawn(pid_t want_pid, const char *who)
         fprintf(stderr, "%s: cannot mount /proc in the new namespace: %s\n", who, strerror(errno));
         _exit(1);
     }
-    pid_t c = clone_with_pid(want_pid);
-    if (c < 0) {
-        fprintf(stderr, "%s: cannot create process with pid %d: %s\n", who, (int)want_pid, strerror(errno));
-        _exit(1);
-    }
-    if (c == 0) {
-
+    pid_t c = 0;
+    int r = build(&c);
+    if (r >= 0) {
         default_signals();
         sigprocmask(SIG_SETMASK, &old, NULL);
-        return 0;
+        return r;
     }
+    if (c <= 0) _exit(1);
+    close_range(3, ~0u, 0);              /* readers must see EOF when the writers close */
     g_child = c;
     set_forwarding();
     sigprocmask(SIG_SETMASK, &old, NULL);

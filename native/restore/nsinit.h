@@ -20,4 +20,12 @@ int ns_time_not_before(const int64_t monotonic[2], const int64_t boottime[2]);
  * return: they forward SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 down, reap,
  * and exit with the program's status (128+signal if it was killed). */
 int ns_spawn(pid_t want_pid, const char *who);
+/* Like ns_spawn for several processes: init calls build(&main_child), which creates
+ * the processes (ns_clone_pid) and returns their index in each of them (>= 0), or
+ * -1 in init with *main_child set to the process whose exit status init reports.
+ * Returns that index in each created process. */
+int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who);
+/* clone3 with set_tid = want (0: next free pid), SIGCHLD on exit; fork semantics.
+ * Returns 0 in the child, its pid in the parent, -1 with errno on failure. */
+pid_t ns_clone_pid(pid_t want);
 #endif

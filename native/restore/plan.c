@@ -6,6 +6,13 @@
 #include <string.h>
 
 struct plan g_plan;
+struct plan_proc g_procs[PLAN_MAX_PROCS];
+int g_nprocs;
+struct plan_pipe_data g_pipe_data[PLAN_MAX_PIPES];
+int g_npipe_data;
+
+/* the process section the current line belongs to */
+static struct plan_proc *cur(void) { return &g_procs[g_nprocs ? g_nprocs - 1 : 0]; }
 
 static int fail(const char *file, int line, const char *msg)
 {
@@ -23,8 +30,11 @@ static int copy_path(char *dst, size_t cap, const char *src)
 
 static int parse_fd(char *rest, const char *file, int ln)
 {
-    if (g_plan.nfds >= PLAN_MAX_FDS) return fail(file, ln, "too many fd lines");
-    struct plan_fd *f = &g_plan.fds[g_plan.nfds];
+    static struct plan_fd tmp;
+    struct plan_proc *pp = cur();
+    if (pp->nfds >= PLAN_MAX_FDS) return fail(file, ln, "too many fd lines");
+    struct plan_fd *f = &tmp;
+    memset(f, 0, sizeof *f);
     char kind[16];
     int n = 0;
     if (sscanf(rest, "%d %15s %n", &f->fd, kind, &n) < 2 || f->fd < 0) return fail(file, ln, "bad fd line");
@@ -37,15 +47,30 @@ static int parse_fd(char *rest, const char *file, int ln)
         int m = 0;
         if (sscanf(p, "%o %lld %n", (unsigned *)&f->flags, &f->offset, &m) < 2) return fail(file, ln, "bad flags/offset");
         if (copy_path(f->path, sizeof f->path, p + m) < 0) return fail(file, ln, "missing path");
-    } else return fail(file, ln, "unknown fd kind (open|inherit|unlinked)");
-    g_plan.nfds++;
+    } else if (!strcmp(kind, "pipe")) {
+        char end[4];
+        f->kind = FD_PIPE;
+        if (sscanf(p, "%lld %3s %o", &f->pipe_id, end, (unsigned *)&f->flags) != 3 || f->pipe_id < 0 ||
+            (strcmp(end, "r") && strcmp(end, "w")))
+            return fail(file, ln, "fd <n> pipe <id> r|w <flags-octal>");
+        f->pipe_write = end[0] == 'w';
+    } else return fail(file, ln, "unknown fd kind (open|inherit|unlinked|pipe)");
+    if (pp->nfds == pp->capfds) {
+        int cap = pp->capfds ? pp->capfds * 2 : 8;
+        struct plan_fd *grown = realloc(pp->fds, (size_t)cap * sizeof *grown);
+        if (!grown) return fail(file, ln, "out of memory");
+        pp->fds = grown;
+        pp->capfds = cap;
+    }
+    pp->fds[pp->nfds++] = *f;
     return 0;
 }
 
 static int parse_termios(char *rest, const char *file, int ln)
 {
-    if (g_plan.ntermios >= 8) return fail(file, ln, "too many termios lines");
-    struct plan_termios *t = &g_plan.termios[g_plan.ntermios];
+    struct plan_proc *pp = cur();
+    if (pp->ntermios >= 8) return fail(file, ln, "too many termios lines");
+    struct plan_termios *t = &pp->termios[pp->ntermios];
     char hex[300];
     if (sscanf(rest, "%d %299s", &t->fd, hex) != 2) return fail(file, ln, "bad termios line");
     size_t hl = strlen(hex);
@@ -56,7 +81,7 @@ static int parse_termios(char *rest, const char *file, int ln)
         t->bytes[i] = (unsigned char)v;
     }
     t->len = (int)(hl / 2);
-    g_plan.ntermios++;
+    pp->ntermios++;
     return 0;
 }
 
@@ -114,12 +139,54 @@ static int parse_line(char *line, const char *file, int ln)
         return 0;
     }
     if (!strcmp(key, "process")) {
+        int m = 0, pid = 0;
+        static char image[PLAN_PATH];
+        if (sscanf(rest, "%d %n", &pid, &m) < 1 || pid <= 0) return fail(file, ln, "bad process line");
+        if (copy_path(image, sizeof image, rest + m) < 0) return fail(file, ln, "missing image path");
+        if (plan_index(pid) >= 0) return fail(file, ln, "process listed twice");
+        if (g_nprocs == 0 && !g_procs[0].image) g_nprocs = 1;     /* lines before it belong to it */
+        else if (g_nprocs >= PLAN_MAX_PROCS) return fail(file, ln, "too many process lines");
+        else g_nprocs++;
+        struct plan_proc *pp = cur();
+        pp->pid = pid;
+        pp->image = strdup(image);
+        return pp->image ? 0 : fail(file, ln, "out of memory");
+    }
+    if (!strcmp(key, "pipe")) {
+        long long id;
         int m = 0;
-        if (sscanf(rest, "%d %n", &g_plan.pid, &m) < 1 || g_plan.pid <= 0) return fail(file, ln, "bad process line");
-        if (copy_path(g_plan.image, sizeof g_plan.image, rest + m) < 0) return fail(file, ln, "missing image path");
+        static char data[PLAN_PATH];
+        if (g_npipe_data >= PLAN_MAX_PIPES) return fail(file, ln, "too many pipe lines");
+        if (sscanf(rest, "%lld %n", &id, &m) < 1 || id < 0 || copy_path(data, sizeof data, rest + m) < 0)
+            return fail(file, ln, "pipe <id> <data-path>");
+        g_pipe_data[g_npipe_data].id = id;
+        g_pipe_data[g_npipe_data].path = strdup(data);
+        g_npipe_data++;
         return 0;
     }
-    if (!strcmp(key, "cwd")) return copy_path(g_plan.cwd, sizeof g_plan.cwd, rest) < 0 ? fail(file, ln, "bad cwd") : 0;
+    if (!strcmp(key, "zombie")) {
+        struct plan_proc *pp = cur();
+        if (pp->nzombies >= PLAN_MAX_ZOMBIES) return fail(file, ln, "too many zombie lines");
+        int zp, st;
+        if (sscanf(rest, "%d %d", &zp, &st) != 2 || zp <= 1 || st < 0) return fail(file, ln, "zombie <pid> <wait-status>");
+        pp->zombie_pid[pp->nzombies] = zp;
+        pp->zombie_status[pp->nzombies++] = st;
+        return 0;
+    }
+    if (!strcmp(key, "tree")) {
+        struct plan_proc *pp = cur();
+        if (sscanf(rest, "%d %d %d", &pp->ppid, &pp->pgid, &pp->sid) != 3 || pp->ppid < 0 || pp->pgid < 0 || pp->sid < 0)
+            return fail(file, ln, "tree <ppid> <pgid> <sid>");
+        pp->has_tree = 1;
+        return 0;
+    }
+    if (!strcmp(key, "cwd")) {
+        static char cwd[PLAN_PATH];
+        if (copy_path(cwd, sizeof cwd, rest) < 0) return fail(file, ln, "bad cwd");
+        free(cur()->cwd);
+        cur()->cwd = strdup(cwd);
+        return cur()->cwd ? 0 : fail(file, ln, "out of memory");
+    }
     if (!strcmp(key, "agent-socket"))
         return copy_path(g_plan.agent_socket, sizeof g_plan.agent_socket, rest) < 0 ? fail(file, ln, "bad agent-socket (max 107 bytes)") : 0;
     if (!strcmp(key, "fd")) return parse_fd(rest, file, ln);
@@ -133,6 +200,8 @@ int plan_load(const char *path)
     FILE *f = fopen(path, "re");
     if (!f) { fprintf(stderr, "stasis-restore: %s: %s\n", path, strerror(errno)); return -1; }
     memset(&g_plan, 0, sizeof g_plan);
+    g_nprocs = 0;
+    g_npipe_data = 0;
     g_plan.namespaces = 1;
     char *line = NULL;
     size_t cap = 0;
@@ -145,6 +214,25 @@ int plan_load(const char *path)
     }
     free(line);
     fclose(f);
-    if (rc == 0 && !g_plan.image[0]) { fprintf(stderr, "stasis-restore: %s: no process line\n", path); rc = -1; }
+    if (rc == 0 && (!g_nprocs || !g_procs[0].image)) { fprintf(stderr, "stasis-restore: %s: no process line\n", path); rc = -1; }
+    if (rc == 0) plan_select(0);
     return rc;
+}
+
+int plan_index(int pid)
+{
+    for (int i = 0; i < g_nprocs; i++) if (g_procs[i].pid == pid) return i;
+    return -1;
+}
+
+void plan_select(int i)
+{
+    struct plan_proc *pp = &g_procs[i];
+    g_plan.pid = pp->pid;
+    strcpy(g_plan.image, pp->image);
+    strcpy(g_plan.cwd, pp->cwd ? pp->cwd : "");
+    g_plan.nfds = pp->nfds;
+    if (pp->nfds) memcpy(g_plan.fds, pp->fds, (size_t)pp->nfds * sizeof pp->fds[0]);
+    g_plan.ntermios = pp->ntermios;
+    memcpy(g_plan.termios, pp->termios, sizeof g_plan.termios);
 }

@@ -6,10 +6,11 @@
 #define PLAN_MAX_FDS 256
 #define PLAN_PATH 4096
 
-enum plan_fd_kind { FD_OPEN = 1, FD_INHERIT, FD_UNLINKED };
+enum plan_fd_kind { FD_OPEN = 1, FD_INHERIT, FD_UNLINKED, FD_PIPE };
 
 struct plan_fd {
     int fd, kind, src, flags;
+    long long pipe_id; int pipe_write;   /* FD_PIPE: which pipe, which end; src = the end once created */
     long long offset;
     char path[PLAN_PATH];
 };
@@ -32,6 +33,33 @@ struct plan {
     struct { char from[PLAN_PATH], to[PLAN_PATH]; } pathmap[16];
 };
 
+/* pipe <id> <data-path>: bytes to put into pipe <id> before the processes run */
+#define PLAN_MAX_PIPES 256
+struct plan_pipe_data { long long id; char *path; };
+extern struct plan_pipe_data g_pipe_data[PLAN_MAX_PIPES];
+extern int g_npipe_data;
+/* One process of the plan. fd/termios/cwd/tree lines belong to the process line
+ * before them (to the first process if they come before any process line). */
+#define PLAN_MAX_PROCS 64
+#define PLAN_MAX_ZOMBIES 32
+struct plan_proc {
+    int pid;
+    int has_tree, ppid, pgid, sid;   /* tree <ppid> <pgid> <sid> */
+    char *image;
+    char *cwd;                       /* NULL = the image's cwd */
+    int nfds, capfds;
+    struct plan_fd *fds;
+    int ntermios;
+    struct plan_termios termios[8];
+    int nzombies;                    /* zombie <pid> <wait-status>: exited, unreaped children */
+    int zombie_pid[PLAN_MAX_ZOMBIES], zombie_status[PLAN_MAX_ZOMBIES];
+};
+extern struct plan_proc g_procs[PLAN_MAX_PROCS];
+extern int g_nprocs;
+/* make process i the one g_plan describes (pid, image, cwd, fds, termios) */
+void plan_select(int i);
+/* index of the process with this pid, -1 if none */
+int plan_index(int pid);
 /* path with the first matching path-map prefix replaced (static buffer) */
 const char *plan_map_path(const char *path);
 

@@ -62,6 +62,24 @@ def parse_hello(line):
     return fields
 
 
+def pipe_ino(path):
+    """'pipe:[123]' -> '123', else None"""
+    return path[6:-1] if path.startswith("pipe:[") and path.endswith("]") else None
+
+
+def internal_pipes(fdmap):
+    """{pid: [fd entries]} -> {ino: [(pid, entry)]} for pipes of which the computation
+    holds a read end and a write end (otherwise the pipe leads outside: not ours)"""
+    ends = {}
+    for pid, fds in fdmap.items():
+        for e in fds:
+            ino = pipe_ino(e["path"])
+            if ino:
+                ends.setdefault(ino, []).append((pid, e))
+    return {ino: v for ino, v in ends.items()
+            if any(e["flags"] & 3 for _, e in v) and not all(e["flags"] & 3 for _, e in v)}
+
+
 class Coordinator:
     def __init__(self, sock_path):
         self.sock_path = sock_path
@@ -109,6 +127,15 @@ class Coordinator:
             conn.close()
             return
         with self.cond:
+            # a child made by fork() waits for PING once it is registered (its
+            # parent's fork() returns only then); register and confirm under the lock
+            if hello.get("join") == "fork":
+                try:
+                    if agent.request("PING", timeout=10) != "PONG":
+                        raise ConnectionError("no PONG")
+                except (OSError, ConnectionError):
+                    agent.close()
+                    return
             self.agents.append(agent)
             self.cond.notify_all()
 
@@ -221,6 +248,148 @@ class Coordinator:
             if r != "RESUMED":
                 raise RuntimeError("RESUME 1: " + r)
         return proc, agent, time.time() - t0
+
+    # ---- process trees ----
+    def suspend_tree(self, known, timeout=60):
+        """SUSPEND every agent in known and every agent that registers meanwhile (children
+        made by fork() while the checkpoint starts); -> the suspended agents, pid order.
+        Agents whose process ended meanwhile are dropped."""
+        suspended, pending = [], list(known)
+        while pending:
+            for ag in pending:
+                try:
+                    r = ag.request("SUSPEND", timeout=timeout)
+                except (OSError, ConnectionError):
+                    ag.close()
+                    continue
+                if not r.startswith("SUSPENDED"):
+                    raise RuntimeError("SUSPEND pid %d: %s" % (ag.pid, r))
+                suspended.append(ag)
+            with self.cond:
+                pending = self.agents[:]
+                self.agents.clear()
+        return sorted(suspended, key=lambda a: a.pid)
+
+    def checkpoint_tree(self, known, ckdir, resume=True):
+        """checkpoint a whole computation into ckdir (meta.json lists every process with
+        its ppid/pgid/sid at suspend time); -> the agents checkpointed"""
+        os.makedirs(ckdir, mode=0o700, exist_ok=True)
+        agents = self.suspend_tree(known)
+        fdmap = {ag.pid: ag.fds() for ag in agents}
+        pipes = internal_pipes(fdmap)
+        drained = {}                                    # ino -> (reader agent, fd, bytes)
+        for ino, ends in pipes.items():
+            readers = [(pid, e) for pid, e in ends if e["flags"] & 3 == os.O_RDONLY]
+            if not readers:
+                continue
+            pid, e = readers[0]
+            ag = next(a for a in agents if a.pid == pid)
+            data = b""
+            while True:
+                r = ag.request("DRAIN %d 3072" % e["fd"])
+                if not r.startswith("DRAINED"):
+                    raise RuntimeError("DRAIN pid %d: %s" % (pid, r))
+                chunk = bytes.fromhex(r[8:])
+                if not chunk:
+                    break
+                data += chunk
+            drained[ino] = (ag, e["fd"], data)
+            if data:
+                with open(os.path.join(ckdir, "pipe-%s.data" % ino), "wb") as f:
+                    f.write(data)
+        procs = []
+        for ag in agents:
+            now = parse_hello(ag.request("HELLO"))       # ppid/pgid/sid as they are now
+            fds = fdmap[ag.pid]
+            r = ag.request("WRITE " + ckdir)
+            if not r.startswith("WRITTEN "):
+                raise RuntimeError("WRITE pid %d: %s" % (ag.pid, r))
+            zombies = []
+            ag.conn.sendall(b"ZOMBIES\n")
+            while True:
+                line = ag.readline()
+                if line == "END":
+                    break
+                if not line.startswith("ZOMBIE "):
+                    raise RuntimeError("ZOMBIES pid %d: %s" % (ag.pid, line))
+                zombies.append([int(x) for x in line.split()[1:]])
+            procs.append({"pid": ag.pid, "image": r.split(" ", 3)[3], "fds": fds, "hello": ag.hello,
+                          "ppid": int(now["ppid"]), "pgid": int(now["pgid"]), "sid": int(now["sid"]),
+                          "zombies": zombies})
+        tmp = os.path.join(ckdir, "meta.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump({"processes": procs}, f)
+        os.rename(tmp, os.path.join(ckdir, "meta.json"))
+        if resume:
+            for ag, fd, data in drained.values():      # refill, in order, before anyone runs
+                for i in range(0, len(data), 3072):
+                    r = ag.request("FILL %d %s" % (fd, data[i:i + 3072].hex()))
+                    if not r.startswith("FILLED"):
+                        raise RuntimeError("FILL pid %d: %s" % (ag.pid, r))
+            for ag in agents:
+                if ag.request("RESUME 0") != "RESUMED":
+                    raise RuntimeError("RESUME pid %d" % ag.pid)
+        return agents
+
+    def write_tree_plan(self, ckdir, plan_path, inherit=(0, 1, 2), extra=None):
+        """plan for a whole tree: process + tree + fd lines per process.
+        extra: {pid: [plan lines]} added to that process's section"""
+        with open(os.path.join(ckdir, "meta.json")) as f:
+            meta = json.load(f)
+        lines = ["version 1", "namespaces on", "agent-socket " + self.sock_path]
+        pipes = internal_pipes({p["pid"]: p["fds"] for p in meta["processes"]})
+        for ino in pipes:
+            data = os.path.join(ckdir, "pipe-%s.data" % ino)
+            if os.path.exists(data):
+                lines.append("pipe %s %s" % (ino, data))
+        for p in meta["processes"]:
+            lines.append("process %d %s" % (p["pid"], p["image"]))
+            lines.append("tree %d %d %d" % (p["ppid"], p["pgid"], p["sid"]))
+            lines += ["zombie %d %d" % (zp, st) for zp, st in p.get("zombies", [])]
+            piped = set()
+            for e in p["fds"]:
+                ino = pipe_ino(e["path"])
+                if ino in pipes:
+                    piped.add(e["fd"])
+                    lines.append("fd %d pipe %s %s %o" % (e["fd"], ino, "w" if e["flags"] & 3 else "r", e["flags"]))
+            for fd in inherit:
+                if fd not in piped:
+                    lines.append("fd %d inherit %d" % (fd, fd))
+            for e in p["fds"]:
+                if e["fd"] in inherit or not e["path"].startswith("/") or e["path"].endswith(" (deleted)"):
+                    continue
+                if e["path"].startswith("/dev/") or e["path"].startswith("/proc/"):
+                    continue
+                lines.append("fd %d open %o %d %s" % (e["fd"], e["flags"], e["pos"], e["path"]))
+            lines += (extra or {}).get(p["pid"], [])
+        with open(plan_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return meta
+
+    def restart_tree(self, restorer, ckdir, stdout, timeout=30, resume=True, pass_fds=(), extra=None):
+        """start one restorer for the whole tree; wait for every restored agent; release
+        them together. -> (Popen, {pid: Agent})"""
+        plan = os.path.join(ckdir, "restart.plan")
+        meta = self.write_tree_plan(ckdir, plan, extra=extra)
+        want = {p["pid"] for p in meta["processes"]}
+        proc = subprocess.Popen([restorer, plan], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stdout,
+                                pass_fds=pass_fds)
+        agents = {}
+        try:
+            while len(agents) < len(want):
+                ag = self.wait_agent(lambda a: a.restored > 0 and a.pid in want and a.pid not in agents,
+                                     timeout=timeout)
+                agents[ag.pid] = ag
+        except TimeoutError:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError("restored processes missing: %s (restorer rc %s)"
+                               % (sorted(want - set(agents)), proc.returncode))
+        if resume:
+            for pid in sorted(agents):
+                if agents[pid].request("RESUME 1") != "RESUMED":
+                    raise RuntimeError("RESUME 1 pid %d" % pid)
+        return proc, agents
 
 
 def main():

@@ -12,7 +12,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from minicoord import Coordinator  # noqa: E402
+from minicoord import Coordinator, parse_hello  # noqa: E402
 import imagefmt  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target")
@@ -398,9 +398,151 @@ def test_fuzzed_images(env):
         assert len(err) == 1 and err[0].startswith("stasis-restore: "), "mutation %d: stderr %r" % (i, err)
 
 
+def descendants(host_pid):
+    """-> {pid: state} of every process below host_pid (from /proc)"""
+    kids = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kids.setdefault(int(rest[1]), []).append((int(name), rest[0]))
+    out, todo = {}, [host_pid]
+    while todo:
+        for pid, state in kids.get(todo.pop(), []):
+            out[pid] = state
+            todo.append(pid)
+    return out
+
+
+def suspend_tree(env, known):
+    """SUSPEND every agent, including those that join while the checkpoint runs;
+    -> the suspended agents (agents whose process ended meanwhile are dropped)"""
+    suspended, pending = [], list(known)
+    while pending:
+        for ag in pending:
+            try:
+                r = ag.request("SUSPEND", timeout=30)
+            except (OSError, ConnectionError):
+                ag.close()
+                continue
+            assert r.startswith("SUSPENDED"), "pid %d: %s" % (ag.pid, r)
+            suspended.append(ag)
+        with env.coord.cond:
+            pending = env.coord.agents[:]
+            env.coord.agents.clear()
+    return suspended
+
+
+def test_fork_join(env):
+    """children made by fork() register (ppid, pgid, sid); a checkpoint includes every
+    live process of the tree, also while the root forks continuously"""
+    proc, first, path = env.launch([os.path.join(SCEN, "forktree"), "join", "4"])
+    wait_lines(path, 1, proc)
+    _, rpid, apid, bpid = lines(path)[0].split()
+    with env.coord.cond:                 # the registrations may come in any order
+        env.coord.agents.append(first)
+    root = env.coord.wait_agent(lambda x: x.pid == int(rpid))
+    a = env.coord.wait_agent(lambda x: x.pid == int(apid))
+    b = env.coord.wait_agent(lambda x: x.pid == int(bpid))
+    assert a.hello.get("join") == "fork" and b.hello.get("join") == "fork"
+    assert int(a.hello["ppid"]) == root.pid and int(b.hello["ppid"]) == a.pid
+    known = [root, a, b]
+    for rnd in range(5):
+        time.sleep(0.2)
+        agents = suspend_tree(env, known)
+        live = {ag.host_pid for ag in agents}
+        tree = descendants(root.host_pid)
+        missing = [p for p, st in tree.items() if st not in "ZX" and p not in live]
+        assert not missing, "round %d: processes outside the checkpoint: %s" % (rnd, missing)
+        assert any(st == "Z" for st in tree.values()), "no zombie in the tree"
+        time.sleep(0.1)
+        with env.coord.cond:
+            assert not env.coord.agents, "a process joined while all were suspended"
+        # pgid/sid as they are now (A called setpgid after it registered)
+        ha, hb = (parse_hello(x.request("HELLO")) for x in (a, b))
+        assert int(ha["pgid"]) == a.pid and int(hb["pgid"]) == a.pid, (ha, hb)
+        assert ha["sid"] == root.hello["sid"] == hb["sid"] and "join" not in ha
+        ck = os.path.join(env.dir, "ck%d" % rnd)
+        for ag in (root, a, b):
+            r = ag.request("WRITE " + ck)
+            assert r.startswith("WRITTEN "), r
+        for ag in agents:
+            assert ag.request("RESUME 0") == "RESUMED"
+        known = [root, a, b]
+        for ag in agents:
+            if ag not in known:
+                ag.close()
+    out = finish(proc, path)
+    assert int(out[-1].split()[1]) > 50, out[-1]
+
+
+def test_tree_restart(env):
+    """a three-level tree (own process group, a zombie) passing numbered records through
+    two pipes is checkpointed (once resumed: pipes drained and refilled; once killed and
+    restarted as one: pipes recreated and refilled), three times: same pids, parents,
+    groups, the zombie; every record exactly once in order; signals and waitpid work"""
+    proc, first, path = env.launch([os.path.join(SCEN, "forktree"), "tree", "150"])
+    wait_lines(path, 1, proc)
+    with env.coord.cond:
+        env.coord.agents.append(first)
+    _, rpid, apid = lines(path)[0].split()
+    root = env.coord.wait_agent(lambda x: x.pid == int(rpid))
+    known = [root, env.coord.wait_agent(lambda x: x.pid == int(apid))]   # B and Z: found while suspending
+    inflight = 0
+    for g in range(1, 4):
+        wait_lines(path, len(lines(path)) + 10, proc)
+        # one checkpoint that lets the tree go on (pipes drained and refilled) ...
+        known = env.coord.checkpoint_tree(known, os.path.join(env.dir, "ck%d-resumed" % g))
+        wait_lines(path, len(lines(path)) + 5, proc)
+        # ... and one it is killed after and restarted from
+        ck = os.path.join(env.dir, "ck%d" % g)
+        agents = env.coord.checkpoint_tree(known, ck, resume=False)
+        assert len(agents) == 3, [a.pid for a in agents]
+        inflight += sum(os.path.getsize(os.path.join(ck, n)) for n in os.listdir(ck) if n.startswith("pipe-"))
+        kill_agent_process(root, proc)
+        for a in agents:
+            a.close()
+        path, f = env.log()
+        proc, restored = env.coord.restart_tree(RESTORE, ck, f)
+        env.procs.append(proc)
+        assert sorted(restored) == sorted(a.pid for a in agents)
+        known = list(restored.values())
+        root = restored[min(restored)]
+        wait_lines(path, 3, proc)
+    out = finish(proc, path)
+    assert "A reaped B" in out, out[-5:]
+    sent = int(out[-1].split()[2])
+    assert "B got %d" % sent in out, ("records lost or repeated", sent, [l for l in out if l.startswith("B got")])
+    assert inflight > 0, "no data was in flight in the pipes at any checkpoint"
+    for who in ("root", "A", "B"):
+        assert "restarted %s 3" % who in out, (who, out[:8])
+
+
+def test_exec_outside(env):
+    """a child exec'd with LD_PRELOAD cleared: clear warning, it leaves the computation,
+    checkpoints of the rest go on"""
+    proc, root, path = env.launch([os.path.join(SCEN, "forktree"), "outside"])
+    wait_lines(path, 3, proc)
+    deadline = time.time() + 10
+    while not any("is started without the Stasis agent (LD_PRELOAD cleared)" in l for l in lines(path)):
+        assert time.time() < deadline, "no warning: %s" % lines(path)[:5]
+        time.sleep(0.05)
+    known = [root]
+    for g in range(3):
+        known = env.coord.checkpoint_tree(known, os.path.join(env.dir, "ck%d" % g))
+        assert [a.pid for a in known] == [root.pid], [a.pid for a in known]
+        time.sleep(0.1)
+    finish(proc, path)
+
+
 TESTS = [test_counter, test_counter_no_namespaces, test_counter_memory_copy, test_counter_parallel,
          test_threads, test_threads_no_namespaces,
          test_files, test_files_moved, test_python, test_checkpoint_from_inside, test_signal_forwarding, test_fd_kinds, test_clock_after_reboot,
+         test_fork_join, test_tree_restart, test_exec_outside,
          test_bad_images, test_fuzzed_images]
 
 

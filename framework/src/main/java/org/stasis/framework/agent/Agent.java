@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.stasis.framework.store.ProcessTree;
+
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessInfo;
 
@@ -39,7 +41,7 @@ public final class Agent {
         if (!line.startsWith("HELLO ")) {
             throw new IOException("not an agent: " + line);
         }
-        Map<String, String> fields = new HashMap<>();
+        Map<String, String> fields = new java.util.concurrent.ConcurrentHashMap<>();
         int exe = line.indexOf(" exe=");
         String head = exe < 0 ? line : line.substring(0, exe);
         for (String field : head.substring(6).split(" ")) {
@@ -53,6 +55,65 @@ public final class Agent {
             throw new IOException("agent HELLO without pid: " + line);
         }
         return new Agent(connection, fields, commandLine(connection.peerPid(), fields.get("exe")));
+    }
+
+    /** @return whether the process registered from a fork() (it waits for a PING) */
+    boolean joinedByFork() {
+        return "fork".equals(hello.get("join"));
+    }
+
+    /**
+     * @return the process's parent, process group and session as last reported (pids
+     *         inside the computation; 0 = outside its pid namespace)
+     */
+    public ProcessTree tree() {
+        return new ProcessTree(pid(), field("ppid"), field("pgid"), field("sid"));
+    }
+
+    private int field(String key) {
+        try {
+            return Integer.parseInt(hello.getOrDefault(key, "0"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Asks the agent for its registration line again: parent, process group and
+     * session may have changed since it registered (setpgid, setsid, reparenting).
+     *
+     * @throws IOException if the agent does not answer
+     */
+    synchronized void refresh() throws IOException {
+        connection.writeLine("HELLO");
+        String line = answer(connection.readLine(Duration.ofSeconds(30)), "HELLO");
+        Agent fresh = handshake(connection, line);
+        for (String key : new String[] {"ppid", "pgid", "sid"}) {
+            String value = fresh.hello.get(key);
+            if (value != null) {
+                hello.put(key, value);
+            }
+        }
+    }
+
+    /**
+     * @return the process's exited, unreaped children (agent request ZOMBIES)
+     * @throws IOException if the agent cannot report them
+     */
+    public synchronized List<ProcessTree.ExitedChild> exitedChildren() throws IOException {
+        connection.writeLine("ZOMBIES");
+        List<ProcessTree.ExitedChild> children = new ArrayList<>();
+        while (true) {
+            String line = answer(connection.readLine(Duration.ofSeconds(30)), "ZOMBIES");
+            if (line.equals("END")) {
+                return children;
+            }
+            String[] parts = line.split(" ");
+            if (parts.length != 3 || !parts[0].equals("ZOMBIE")) {
+                throw new IOException("process " + pid() + ": bad ZOMBIE line from agent: " + line);
+            }
+            children.add(new ProcessTree.ExitedChild(Integer.parseInt(parts[1]), Integer.parseInt(parts[2])));
+        }
     }
 
     /** @return the pid inside the computation */
@@ -87,7 +148,15 @@ public final class Agent {
 
     /** @return whether the process still exists */
     public boolean alive() {
-        return Files.isDirectory(Path.of("/proc", Integer.toString(hostPid())));
+        // an exited child that was not reaped yet (zombie) keeps its /proc entry
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(hostPid()), "stat"));
+            int close = stat.lastIndexOf(')');
+            char state = close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**

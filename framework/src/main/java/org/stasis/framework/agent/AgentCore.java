@@ -22,6 +22,7 @@ import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.ImageFile;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
+import org.stasis.framework.store.ProcessTree;
 
 /**
  * The core's own steps carried out by the agents inside the processes: suspend,
@@ -37,7 +38,9 @@ public final class AgentCore implements CoreSteps {
     private final Path planDirectory;
     private final Map<Integer, List<OpenFd>> fds = new ConcurrentHashMap<>();
     private final Map<Integer, Integer> hostPids = new ConcurrentHashMap<>();
+    private final Map<Integer, ProcessTree> trees = new ConcurrentHashMap<>();
     private volatile List<Agent> stopped = List.of();
+    private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
     private volatile String operationId = "";
     private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
 
@@ -61,25 +64,65 @@ public final class AgentCore implements CoreSteps {
         }
         fds.clear();
         hostPids.clear();
+        trees.clear();
         List<Agent> done = new ArrayList<>();
         try {
-            forEach(agents, agent -> {
-                String answer = agent.request("SUSPEND", SUSPEND_TIMEOUT);
-                if (!answer.startsWith("SUSPENDED")) {
-                    throw new IOException("process " + agent.pid() + " did not suspend: " + answer);
-                }
+            // Processes that fork while the checkpoint starts are registered before their
+            // parent answers SUSPENDED (the agent holds fork() back meanwhile): suspend
+            // them too, round after round, until no new process appeared.
+            while (!agents.isEmpty()) {
+                forEach(agents, agent -> {
+                    String answer;
+                    try {
+                        answer = agent.request("SUSPEND", SUSPEND_TIMEOUT);
+                    } catch (IOException e) {
+                        if (!agent.alive()) {
+                            registry.forget(agent);   // it exited meanwhile: not part of this checkpoint
+                            return;
+                        }
+                        if (!(e instanceof java.io.InterruptedIOException)) {
+                            // The process lives on but its agent is gone: it exec'd a program
+                            // without the agent (LD_PRELOAD cleared, static or setuid program).
+                            System.err.println("stasis: warning: process " + agent.pid() + " (" + agent.info().command()
+                                    + ") left the computation: it runs without the Stasis agent and is not"
+                                    + " checkpointed");
+                            registry.forget(agent);
+                            return;
+                        }
+                        throw e;
+                    }
+                    if (!answer.startsWith("SUSPENDED")) {
+                        throw new IOException("process " + agent.pid() + " did not suspend: " + answer);
+                    }
+                    synchronized (done) {
+                        done.add(agent);
+                    }
+                    agent.refresh();
+                    ProcessTree place = agent.tree();
+                    trees.put(agent.pid(), new ProcessTree(place.pid(), place.parentPid(), place.processGroup(),
+                            place.session(), agent.exitedChildren()));
+                    fds.put(agent.pid(), agent.fds());
+                    hostPids.put(agent.pid(), agent.hostPid());
+                });
+                List<Agent> known;
                 synchronized (done) {
-                    done.add(agent);
+                    known = List.copyOf(done);
                 }
-                fds.put(agent.pid(), agent.fds());
-                hostPids.put(agent.pid(), agent.hostPid());
-            });
+                agents = registry.agents().stream().filter(a -> !known.contains(a)).toList();
+            }
+            // Data in flight between the processes: out of the pipes while all are stopped.
+            synchronized (drained) {
+                drained.clear();
+                Pipes.drain(done, fds, drained);
+            }
         } catch (Exception e) {
             // Never leave a process frozen because another one failed.
+            refillPipes();
             resume(done, Outcome.ABORTED, operationId);
             throw e;
         }
-        stopped = agents;
+        done.sort(java.util.Comparator.comparingInt(Agent::pid));
+        stopped = List.copyOf(done);
     }
 
     @Override
@@ -92,8 +135,18 @@ public final class AgentCore implements CoreSteps {
                 throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
             }
             images.put(agent.pid(), new ProcessImage(agent.pid(), Path.of(parts[3]).getFileName().toString(),
-                    Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of())));
+                    Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of()),
+                    trees.getOrDefault(agent.pid(), agent.tree())));
         });
+        synchronized (drained) {
+            for (Map.Entry<String, Pipes.Drained> pipe : drained.entrySet()) {
+                Path file = directory.resolve(Pipes.dataFile(pipe.getKey()));
+                Files.deleteIfExists(file);
+                Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                Files.write(file, pipe.getValue().data());
+            }
+        }
         List<ProcessImage> ordered = new ArrayList<>();
         stopped.forEach(a -> ordered.add(images.get(a.pid())));
         return ordered;
@@ -101,6 +154,9 @@ public final class AgentCore implements CoreSteps {
 
     @Override
     public void release(Outcome outcome) {
+        if (outcome != Outcome.RESTARTED) {
+            refillPipes();                    // a restart refilled them in the restorer
+        }
         resume(stopped, outcome, operationId);
         stopped = List.of();
     }
@@ -150,32 +206,67 @@ public final class AgentCore implements CoreSteps {
 
     @Override
     public void restore(Manifest manifest, Path directory, Plan plan) throws Exception {
-        if (manifest.images().size() != 1) {
-            throw new IOException("checkpoint " + manifest.id() + " holds " + manifest.images().size()
-                    + " processes; this version restarts single-process computations only");
+        List<ProcessImage> images = manifest.images();
+        boolean samePid = plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS;
+        if (images.size() > 1 && !samePid) {
+            throw new IOException("checkpoint " + manifest.id() + " holds " + images.size()
+                    + " processes; a process tree restarts only with its original pids (pid namespaces)");
         }
-        ProcessImage image = manifest.images().get(0);
+        boolean zombies = images.stream().anyMatch(i -> i.tree() != null && !i.tree().exitedChildren().isEmpty());
+        if (zombies && !samePid) {
+            // the exited children cannot be recreated: the waitpid for them will fail
+            System.err.println("stasis: restarting without pid namespaces: exited, unreaped children are not recreated");
+        }
         operationId = manifest.id();
-        Path imageFile = directory.resolve(image.image());
-        if (!Files.isRegularFile(imageFile)) {
-            throw new IOException("checkpoint " + manifest.id() + " is incomplete: " + imageFile + " is missing");
+        Map<Integer, List<OpenFd>> savedFds = new java.util.TreeMap<>();
+        images.forEach(image -> savedFds.put(image.pid(), image.fds() == null ? List.of() : image.fds()));
+        Map<String, List<Pipes.End>> pipes = Pipes.internal(savedFds);
+        List<String> pipeData = new ArrayList<>();
+        for (String ino : pipes.keySet()) {
+            Path data = directory.resolve(Pipes.dataFile(ino));
+            if (Files.isRegularFile(data)) {
+                pipeData.add("pipe " + ino + " " + data.toAbsolutePath());
+            }
+        }
+        List<RestartPlanFile.Member> members = new ArrayList<>();
+        for (ProcessImage image : images) {
+            Path imageFile = directory.resolve(image.image());
+            if (!Files.isRegularFile(imageFile)) {
+                throw new IOException("checkpoint " + manifest.id() + " is incomplete: " + imageFile + " is missing");
+            }
+            Map<Integer, String> pipeFds = new java.util.TreeMap<>();
+            pipes.forEach((ino, ends) -> ends.stream().filter(e -> e.pid() == image.pid()).forEach(e ->
+                    pipeFds.put(e.fd().fd(), "fd " + e.fd().fd() + " pipe " + ino + " " + (e.writes() ? "w" : "r")
+                            + " " + Integer.toOctalString(e.fd().flags()))));
+            members.add(new RestartPlanFile.Member(plan.process(image.pid()), imageFile, image.tree(), pipeFds));
         }
 
-        ProcessPlan process = plan.process(image.pid());
         Path planFile = planDirectory.resolve(manifest.id() + "-" + ProcessHandle.current().pid() + "-"
                 + System.nanoTime() + ".plan");
-        RestartPlanFile.write(plan, process, imageFile, agentSocket, planFile);
+        RestartPlanFile.write(plan, members, pipeData, agentSocket, planFile);
         List<Agent> before = registry.agents();
         planReady.complete(planFile);
         try {
-            boolean samePid = plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS;
-            Agent restored = registry.await(a -> a.restored() && !before.contains(a)
-                    && (!samePid || a.pid() == image.pid()), RESTORE_TIMEOUT);
-            manifest.processes().stream().filter(p -> p.pid() == image.pid()).findFirst()
-                    .ifPresent(p -> restored.describeAs(p.command()));
-            stopped = List.of(restored);
+            // Every process of the tree must be back before any runs again: they are
+            // released together by the resume step.
+            List<Agent> restored = new ArrayList<>();
+            for (ProcessImage image : images) {
+                Agent agent = registry.await(a -> a.restored() && !before.contains(a) && !restored.contains(a)
+                        && (!samePid || a.pid() == image.pid()), RESTORE_TIMEOUT);
+                manifest.processes().stream().filter(p -> p.pid() == image.pid()).findFirst()
+                        .ifPresent(p -> agent.describeAs(p.command()));
+                restored.add(agent);
+            }
+            stopped = List.copyOf(restored);
         } finally {
             Files.deleteIfExists(planFile);
+        }
+    }
+
+    private void refillPipes() {
+        synchronized (drained) {
+            Pipes.refill(drained);
+            drained.clear();
         }
     }
 

@@ -16,6 +16,8 @@ import java.util.stream.Collectors;
  * join (the socket is 0600 in a 0700 directory, and each peer's uid is checked).
  */
 public final class AgentRegistry implements AutoCloseable {
+    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
+
     private final UnixServer server;
     private final int uid;
     private final List<Agent> agents = new ArrayList<>();
@@ -62,6 +64,12 @@ public final class AgentRegistry implements AutoCloseable {
             }
             Agent agent = Agent.handshake(connection, first);
             synchronized (this) {
+                // A child made by fork() waits for this PING: its parent's fork() returns
+                // only once the child is registered, so a checkpoint that suspends the
+                // parent afterwards also finds the child (doc/agent-protocol.md).
+                if (agent.joinedByFork() && !"PONG".equals(agent.request("PING", JOIN_TIMEOUT))) {
+                    throw new IOException("a forked process did not confirm its registration");
+                }
                 // After an exec the same process connects again; its old connection is dead.
                 agents.removeIf(old -> {
                     if (old.hostPid() == agent.hostPid()) {

@@ -6,12 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 import org.stasis.api.FdSource;
 import org.stasis.api.ProcessPlan;
 import org.stasis.api.RestartPlan;
-import org.stasis.framework.store.ProcessImage;
+import org.stasis.framework.store.ProcessTree;
 
 /**
  * Writes a restart plan in the restorer's format (doc/restart-plan.md): the policy was
@@ -22,30 +23,71 @@ final class RestartPlanFile {
     }
 
     /**
-     * @param plan what the plugins decided
-     * @param process the one process to restore
+     * One process of a plan.
+     *
+     * @param process what the plugins decided for it
      * @param image its image file
-     * @param agentSocket where the restored agent reconnects
+     * @param tree its parent, process group and session (null: unknown, restored
+     *        as a child of the restorer's init)
+     * @param pipeFds fd lines of the computation's own pipes (they replace what a plugin
+     *        planned for the same fd)
+     */
+    record Member(ProcessPlan process, Path image, ProcessTree tree, Map<Integer, String> pipeFds) {
+    }
+
+    /**
+     * Writes the plan. One process: as always (namespaces as the pid strategy says).
+     * Several, or one with exited children to recreate (with namespaces only): a tree
+     * (doc/restart-plan.md, "Process trees"): one section per process, in checkpoint
+     * order, each with its {@code tree} and {@code zombie} lines; always with namespaces.
+     *
+     * @param plan what the plugins decided
+     * @param members the processes, in checkpoint order
+     * @param pipeData {@code pipe} lines (data in flight to refill)
+     * @param agentSocket where the restored agents reconnect
      * @param target where to write the plan (0600)
      * @throws IOException if it cannot be written
      */
-    static void write(RestartPlan plan, ProcessPlan process, Path image, Path agentSocket, Path target)
+    static void write(RestartPlan plan, List<Member> members, List<String> pipeData, Path agentSocket, Path target)
             throws IOException {
+        boolean tree = members.size() > 1 || (plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS
+                && members.stream().anyMatch(m -> m.tree() != null && !m.tree().exitedChildren().isEmpty()));
         StringBuilder text = new StringBuilder("version 1\n");
-        text.append("namespaces ").append(plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS ? "on" : "off")
-                .append('\n');
-        text.append("process ").append(process.pid()).append(' ').append(safe(image.toString())).append('\n');
+        text.append("namespaces ")
+                .append(tree || plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS ? "on" : "off").append('\n');
         text.append("agent-socket ").append(safe(agentSocket.toString())).append('\n');
-        for (Map.Entry<Integer, FdSource> entry : process.fds().entrySet()) {
-            text.append(fdLine(entry.getKey(), entry.getValue(), plan)).append('\n');
+        for (String line : pipeData) {
+            text.append(safe(line)).append('\n');
         }
-        for (Map.Entry<Integer, byte[]> entry : process.terminalSettings().entrySet()) {
-            text.append("termios ").append(entry.getKey()).append(' ')
-                    .append(HexFormat.of().formatHex(entry.getValue())).append('\n');
+        for (Member member : members) {
+            ProcessPlan process = member.process();
+            text.append("process ").append(process.pid()).append(' ').append(safe(member.image().toString()))
+                    .append('\n');
+            if (tree && member.tree() != null) {
+                text.append("tree ").append(member.tree().parentPid()).append(' ')
+                        .append(member.tree().processGroup()).append(' ').append(member.tree().session()).append('\n');
+                member.tree().exitedChildren().forEach(child -> text.append("zombie ").append(child.pid()).append(' ')
+                        .append(child.waitStatus()).append('\n'));
+            }
+            appendFds(text, plan, process, member.pipeFds());
         }
         Files.deleteIfExists(target);
         Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(target, text, StandardCharsets.UTF_8);
+    }
+
+    private static void appendFds(StringBuilder text, RestartPlan plan, ProcessPlan process,
+            Map<Integer, String> pipeFds) {
+        for (Map.Entry<Integer, FdSource> entry : process.fds().entrySet()) {
+            if (!pipeFds.containsKey(entry.getKey())) {
+                text.append(fdLine(entry.getKey(), entry.getValue(), plan)).append('\n');
+            }
+        }
+        pipeFds.values().forEach(line -> text.append(line).append('\n'));
+        for (Map.Entry<Integer, byte[]> entry : process.terminalSettings().entrySet()) {
+            text.append("termios ").append(entry.getKey()).append(' ')
+                    .append(HexFormat.of().formatHex(entry.getValue())).append('\n');
+        }
     }
 
     private static String fdLine(int fd, FdSource source, RestartPlan plan) {

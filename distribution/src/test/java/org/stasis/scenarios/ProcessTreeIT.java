@@ -1,0 +1,77 @@
+package org.stasis.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Process trees through the command line: a program forks a child (its own process
+ * group) that forks a grandchild, and leaves a zombie; numbered records flow
+ * continuously root → child → grandchild through two pipes (data is in flight at every
+ * checkpoint). The tree is checkpointed, killed and restarted as one computation three
+ * times. Every process checks that its pid, parent and process group are the saved
+ * ones; the grandchild checks every record arrives exactly once and in order; after
+ * the last restart the root signals the child, which ends the stream, reaps the
+ * grandchild and exits; the root reaps the child.
+ */
+@Timeout(300)
+class ProcessTreeIT {
+    private static final Duration PROGRESS = Duration.ofSeconds(60);
+    private static final Pattern TICK = Pattern.compile("tick (\\d+)");
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void threeLevelTreeSurvivesThreeGenerations() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "tree")) {
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("forktree").toString(),
+                    "tree", "400");
+            int at = awaitTick(output, 0, 10);
+            long inFlight = 0;
+            for (int generation = 1; generation <= 3; generation++) {
+                Path checkpoint = computation.checkpoint();
+                try (var files = Files.list(checkpoint)) {
+                    inFlight += files.filter(f -> f.getFileName().toString().startsWith("pipe-"))
+                            .mapToLong(f -> f.toFile().length()).sum();
+                }
+                computation.kill(running);
+                int before = Computation.lineCount(output);
+                running = computation.restart(checkpoint, output);
+                computation.awaitRestored();
+                at = awaitTick(output, before, at + 1);
+                at = awaitTick(output, before, at + 10);
+            }
+            Computation.assertFinished(running, output, "OK tree");
+            assertTrue(inFlight > 0, "no checkpoint found data in flight in the pipes");
+            String text = Files.readString(output);
+            for (String who : new String[] {"root", "A", "B"}) {
+                assertTrue(text.contains("restarted " + who + " 3"), who + " did not notice the third restart:\n" + text);
+            }
+            assertTrue(text.contains("A reaped B"), text);
+            String ok = text.lines().filter(l -> l.startsWith("OK tree ")).findFirst().orElseThrow();
+            String sent = ok.substring("OK tree ".length()).strip();
+            assertTrue(text.contains("B got " + sent + "\n"),
+                    "records through the pipes were lost or repeated (sent " + sent + "):\n" + text);
+        }
+    }
+
+    private static int awaitTick(Path output, int skip, int atLeast) throws Exception {
+        String line = Computation.awaitLine(output, skip, l -> {
+            Matcher m = TICK.matcher(l);
+            return m.matches() && Integer.parseInt(m.group(1)) >= atLeast;
+        }, PROGRESS);
+        Matcher m = TICK.matcher(line);
+        m.matches();
+        return Integer.parseInt(m.group(1));
+    }
+}

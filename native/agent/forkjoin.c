@@ -1,0 +1,143 @@
+/* Children made by fork() join the computation (doc/agent-protocol.md, "Processes
+ * made by fork").
+ *
+ * prepare (forking thread): wait while a checkpoint is in progress (SUSPEND..RESUME),
+ *     then count the fork in g_forking; the checkpoint thread waits for that count
+ *     to drop to 0 before it suspends, so a fork is never half inside a checkpoint.
+ *     A pipe (close-on-exec) tells the parent when the child has registered.
+ * child: close the inherited copy of the parent's connection, connect anew at the
+ *     same fd number, HELLO with join=fork, wait for the coordinator's PING (sent
+ *     once the process is registered), answer PONG, start the checkpoint thread,
+ *     then tell the parent.
+ * parent: wait (bounded) for the child's word, then uncount the fork.
+ * vfork/posix_spawn children run no fork handlers; they join when they exec. */
+#include "agent.h"
+#include "stasis/rawsys.h"
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#define JOIN_WAIT_MS 10000
+
+static volatile int g_ckpt_busy;     /* 1 from SUSPEND until the threads are released */
+static volatile int g_forking;       /* forks between prepare and parent handlers */
+static __thread int t_pipe[2];       /* this thread's fork in progress: [read, write] */
+static __thread int t_active;
+int g_join_fork;                     /* next HELLO says join=fork */
+
+static void fwait(volatile int *addr, int val, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
+}
+
+static void fwake(volatile int *addr) { rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
+
+static void uncount(void)
+{
+    if (__atomic_sub_fetch(&g_forking, 1, __ATOMIC_SEQ_CST) == 0) fwake(&g_forking);
+}
+
+static void fork_prepare(void)
+{
+    if (g_sock < 0) return;
+    for (;;) {
+        while (__atomic_load_n(&g_ckpt_busy, __ATOMIC_SEQ_CST)) fwait(&g_ckpt_busy, 1, -1);
+        __atomic_add_fetch(&g_forking, 1, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&g_ckpt_busy, __ATOMIC_SEQ_CST)) break;
+        uncount();                       /* a checkpoint started meanwhile: let it run */
+    }
+    if (rsys2(SYS_pipe2, t_pipe, O_CLOEXEC) < 0) t_pipe[0] = t_pipe[1] = -1;
+    t_active = 1;
+}
+
+static void fork_parent(void)
+{
+    if (!t_active) return;
+    t_active = 0;
+    if (t_pipe[1] >= 0) rsys1(SYS_close, t_pipe[1]);
+    if (t_pipe[0] >= 0) {
+        struct pollfd p = { .fd = t_pipe[0], .events = POLLIN };
+        struct timespec t0, now;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct timespec slice = { 0, 100000000L };
+        for (;;) {
+            long r = rsys5(SYS_ppoll, &p, 1, &slice, NULL, 8);
+            if (r > 0) { char c; rsys3(SYS_read, t_pipe[0], &c, 1); break; }   /* word or EOF */
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > JOIN_WAIT_MS) break;
+        }
+        rsys1(SYS_close, t_pipe[0]);
+    }
+    uncount();
+}
+
+/* the coordinator's PING that confirms the registration; 0 = got it */
+static int await_ping(void)
+{
+    static char line[64];
+    struct pollfd p = { .fd = g_sock, .events = POLLIN };
+    struct timespec ts = { JOIN_WAIT_MS / 1000, 0 };
+    if (rsys5(SYS_ppoll, &p, 1, &ts, NULL, 8) <= 0) return -1;
+    if (stasis_read_line(line, sizeof line) < 0 || !r_streq(line, "PING")) return -1;
+    stasis_send("PONG\n");
+    return 0;
+}
+
+static void fork_child(void)
+{
+    if (!t_active) return;                      /* the parent had no agent */
+    t_active = 0;
+    if (t_pipe[0] >= 0) rsys1(SYS_close, t_pipe[0]);
+    g_forking = 0;
+    g_ckpt_busy = 0;
+    int old = g_sock;
+    rsys1(SYS_close, old);
+    g_sock = -1;
+    stasis_conn_reset();
+    g_nthreads = 0;
+    if (g_sock_path[0]) g_sock = stasis_connect(g_sock_path, old);
+    if (g_sock >= 0) {
+        g_join_fork = 1;
+        stasis_send_hello();
+        g_join_fork = 0;
+        if (await_ping() < 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
+    }
+    if (g_sock >= 0 && stasis_start_ckpt_thread() < 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
+    stasis_hooks_after_fork();                  /* the hook thread did not survive fork */
+    if (t_pipe[1] >= 0) {
+        rsys3(SYS_write, t_pipe[1], "j", 1);
+        rsys1(SYS_close, t_pipe[1]);
+    }
+}
+
+void stasis_forkjoin_init(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+/* checkpoint thread, on SUSPEND: no new fork starts; wait for those under way.
+ * 0 = no fork in progress, -1 = one did not finish in time (the gate is reopened) */
+int stasis_fork_gate_close(void)
+{
+    __atomic_store_n(&g_ckpt_busy, 1, __ATOMIC_SEQ_CST);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int n = __atomic_load_n(&g_forking, __ATOMIC_SEQ_CST);
+        if (n == 0) return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > 2 * JOIN_WAIT_MS) {
+            stasis_fork_gate_open();
+            return -1;
+        }
+        fwait(&g_forking, n, 100);
+    }
+}
+
+/* the threads are released (or the checkpoint ended otherwise): forks may go on */
+void stasis_fork_gate_open(void)
+{
+    __atomic_store_n(&g_ckpt_busy, 0, __ATOMIC_SEQ_CST);
+    fwake(&g_ckpt_busy);
+}

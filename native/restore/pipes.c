@@ -1,0 +1,85 @@
+/* Pipes between the processes of a plan (fd <n> pipe <id> r|w <flags>): each pipe is
+ * created once, before any process is created, so that every process of the tree
+ * inherits both ends and installs its own at the saved numbers (fdtable.c); the
+ * bytes that were in flight at checkpoint time (pipe <id> <data-path>) are written
+ * into it first, in order. Ends not used by a process are closed by its fd table. */
+#include "pipes.h"
+#include "plan.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FIRST_FD 200             /* above the fds a plan usually names: parked, close-on-exec */
+
+struct made { long long id; int end[2]; };
+static struct made g_made[PLAN_MAX_PIPES];
+static int g_nmade;
+
+static struct made *find(long long id)
+{
+    for (int i = 0; i < g_nmade; i++) if (g_made[i].id == id) return &g_made[i];
+    return NULL;
+}
+
+static int refill(struct made *m, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { fprintf(stderr, "stasis-restore: pipe data %s: %s\n", path, strerror(errno)); return -1; }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_size > fcntl(m->end[1], F_GETPIPE_SZ) &&
+        fcntl(m->end[1], F_SETPIPE_SZ, (int)st.st_size) < 0) {
+        fprintf(stderr, "stasis-restore: pipe data %s: %lld bytes do not fit into a pipe\n", path, (long long)st.st_size);
+        close(fd);
+        return -1;
+    }
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { fprintf(stderr, "stasis-restore: pipe data %s: %s\n", path, strerror(errno)); close(fd); return -1; }
+        if (n == 0) break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(m->end[1], buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) { fprintf(stderr, "stasis-restore: pipe data %s: cannot refill\n", path); close(fd); return -1; }
+            done += w;
+        }
+    }
+    close(fd);
+    return 0;
+}
+
+int pipes_create(void)
+{
+    for (int p = 0; p < g_nprocs; p++) {
+        for (int i = 0; i < g_procs[p].nfds; i++) {
+            struct plan_fd *f = &g_procs[p].fds[i];
+            if (f->kind != FD_PIPE) continue;
+            struct made *m = find(f->pipe_id);
+            if (!m) {
+                if (g_nmade >= PLAN_MAX_PIPES) { fprintf(stderr, "stasis-restore: too many pipes\n"); return -1; }
+                int e[2];
+                if (pipe2(e, O_CLOEXEC) < 0) { perror("stasis-restore: pipe"); return -1; }
+                m = &g_made[g_nmade++];
+                m->id = f->pipe_id;
+                for (int k = 0; k < 2; k++) {
+                    m->end[k] = fcntl(e[k], F_DUPFD_CLOEXEC, FIRST_FD);
+                    close(e[k]);
+                    if (m->end[k] < 0) { perror("stasis-restore: pipe fd"); return -1; }
+                }
+            }
+            int end = m->end[f->pipe_write ? 1 : 0];
+            if (f->flags & O_NONBLOCK) fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK);
+            f->src = end;
+        }
+    }
+    for (int d = 0; d < g_npipe_data; d++) {
+        struct made *m = find(g_pipe_data[d].id);
+        if (!m) continue;                       /* nobody holds that pipe any more */
+        if (refill(m, g_pipe_data[d].path) < 0) return -1;
+    }
+    return 0;
+}
