@@ -1,6 +1,6 @@
 # scenario programs for the checkpoint/restart tests
 SCEN_C    := counter threads files selfckpt forktree
-SCEN_PY   := python_memory.py deleted_file.py
+SCEN_PY   := python_memory.py deleted_file.py py_subprocess.py
 SCEN_BINS := $(addprefix $(OUT)/scenarios/,$(SCEN_C) $(SCEN_PY))
 
 BINS += $(SCEN_BINS)

@@ -86,6 +86,12 @@ class CheckpointRestartIT {
     }
 
     @Test
+    void aPythonParentAndItsSubprocessKeepTheirPipeStream() throws Exception {
+        threeGenerations("OK subprocess 400", Pattern.compile("step (\\d+)"), "python3",
+                Computation.SCENARIOS.resolve("py_subprocess.py").toString(), "400", "0.02");
+    }
+
+    @Test
     void filesAreReopenedAtTheirOffsets() throws Exception {
         Path input = temp.resolve("input.txt");
         Files.writeString(input, IntStream.range(0, 200).mapToObj(i -> String.format("line %06d%n", i))
