@@ -75,8 +75,9 @@ def _notice(what):
 def enabled():
     """True if this process runs under Stasis with a live agent.
 
-    False outside Stasis, in a child made by ``fork()`` (children are not
-    checkpointed yet), and if the coordinator went away.
+    False outside Stasis, in a child started without the agent (LD_PRELOAD
+    cleared), and if the coordinator went away. Forked children have their own
+    agent and are part of the computation.
     """
     return _AGENT is not None and bool(_AGENT.active())
 
