@@ -22,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(300)
 class CheckpointRestartIT {
-    private static final Duration PROGRESS = Duration.ofSeconds(60);
 
     @TempDir
     Path temp;
@@ -32,29 +31,18 @@ class CheckpointRestartIT {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "scenario")) {
             Process running = computation.launch(output, command);
-            awaitProgress(output, 0, progress, 3);
+            Computation.awaitProgress(output, 0, progress, 3);
             for (int generation = 1; generation <= 2; generation++) {
                 Path checkpoint = computation.checkpoint();
                 computation.kill(running);
                 int before = Computation.lineCount(output);
                 running = computation.restart(checkpoint, output);
                 computation.awaitRestored();
-                int resumedAt = awaitProgress(output, before, progress, 0);
-                awaitProgress(output, before, progress, resumedAt + 3);
+                int resumedAt = Computation.awaitProgress(output, before, progress, 0);
+                Computation.awaitProgress(output, before, progress, resumedAt + 3);
             }
             Computation.assertFinished(running, output, okPrefix);
         }
-    }
-
-    // Waits for a progress line after the first `skip` lines numbered at least `atLeast`; returns its number.
-    private static int awaitProgress(Path output, int skip, Pattern progress, int atLeast) throws Exception {
-        String line = Computation.awaitLine(output, skip, l -> {
-            Matcher m = progress.matcher(l);
-            return m.matches() && Integer.parseInt(m.group(1)) >= atLeast;
-        }, PROGRESS);
-        Matcher m = progress.matcher(line);
-        m.matches();
-        return Integer.parseInt(m.group(1));
     }
 
     @Test
@@ -102,7 +90,7 @@ class CheckpointRestartIT {
         try (Computation computation = new Computation(temp, "files")) {
             Process running = computation.launch(output, Computation.SCENARIOS.resolve("files").toString(), "120",
                     appended.toString(), input.toString(), "40");
-            awaitProgress(output, 0, progress, 3);
+            Computation.awaitProgress(output, 0, progress, 3);
             for (int generation = 1; generation <= 2; generation++) {
                 Path checkpoint = computation.checkpoint();
                 computation.kill(running);
@@ -111,8 +99,8 @@ class CheckpointRestartIT {
                 int before = Computation.lineCount(output);
                 running = computation.restart(checkpoint, output);
                 computation.awaitRestored();
-                int resumedAt = awaitProgress(output, before, progress, 0);
-                awaitProgress(output, before, progress, resumedAt + 3);
+                int resumedAt = Computation.awaitProgress(output, before, progress, 0);
+                Computation.awaitProgress(output, before, progress, resumedAt + 3);
             }
             Computation.assertFinished(running, output, "OK files 120");
         }
@@ -135,7 +123,7 @@ class CheckpointRestartIT {
         try (Computation computation = new Computation(temp, "twins")) {
             Process original = computation.launch(output, Computation.SCENARIOS.resolve("counter").toString(), "100",
                     "40");
-            awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
+            Computation.awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
             Path checkpoint = computation.checkpoint();
             Process twin = computation.restart(checkpoint, output);
             Computation.assertFinished(original, output, "OK counter 100 pid 2");
@@ -153,7 +141,7 @@ class CheckpointRestartIT {
                     + Computation.SCENARIOS.resolve("counter") + " 80 40");
             assertEquals(0, launched.status(), launched.toString());
             assertTrue(launched.out().contains("as pid 2"), launched.toString());
-            awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
+            Computation.awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
             Path checkpoint = computation.checkpoint();
             assertEquals(0, computation.exec("stasis:kill").status());
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -188,7 +176,7 @@ class CheckpointRestartIT {
         try (Computation computation = new Computation(temp, "moved")) {
             Process running = computation.launch(output, Computation.SCENARIOS.resolve("counter").toString(), "100",
                     "30");
-            awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
+            Computation.awaitProgress(output, 0, Pattern.compile("count (\\d+)"), 5);
             Path checkpoint = computation.checkpoint();
             computation.kill(running);
             Path elsewhere = Files.createDirectories(temp.resolve("archive/2026")).resolve("kept");

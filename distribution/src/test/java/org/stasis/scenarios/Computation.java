@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.stasis.cli.StasisCli;
 
@@ -144,6 +146,22 @@ final class Computation implements AutoCloseable {
         fail("no expected line in " + file + " within " + limit.toSeconds() + " s:\n"
                 + (Files.exists(file) ? Files.readString(file) : "(no file)"));
         return null;
+    }
+
+    /**
+     * Waits for a numbered progress line (group 1 of {@code progress}) after the first
+     * {@code skip} lines of {@code file}, numbered at least {@code atLeast}.
+     *
+     * @return the number on that line
+     */
+    static int awaitProgress(Path file, int skip, Pattern progress, int atLeast) throws Exception {
+        String line = awaitLine(file, skip, l -> {
+            Matcher m = progress.matcher(l);
+            return m.matches() && Integer.parseInt(m.group(1)) >= atLeast;
+        }, Duration.ofSeconds(60));
+        Matcher m = progress.matcher(line);
+        m.matches();
+        return Integer.parseInt(m.group(1));
     }
 
     /** The program ran to its end and verified its own state. */

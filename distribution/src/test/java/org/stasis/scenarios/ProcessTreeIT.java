@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(300)
 class ProcessTreeIT {
-    private static final Duration PROGRESS = Duration.ofSeconds(60);
     private static final Pattern TICK = Pattern.compile("tick (\\d+)");
 
     @TempDir
@@ -36,7 +35,7 @@ class ProcessTreeIT {
         try (Computation computation = new Computation(temp, "tree")) {
             Process running = computation.launch(output, Computation.SCENARIOS.resolve("forktree").toString(),
                     "tree", "400");
-            int at = awaitTick(output, 0, 10);
+            int at = Computation.awaitProgress(output, 0, TICK, 10);
             long inFlight = 0;
             for (int generation = 1; generation <= 3; generation++) {
                 Path checkpoint = computation.checkpoint();
@@ -48,8 +47,8 @@ class ProcessTreeIT {
                 int before = Computation.lineCount(output);
                 running = computation.restart(checkpoint, output);
                 computation.awaitRestored();
-                at = awaitTick(output, before, at + 1);
-                at = awaitTick(output, before, at + 10);
+                at = Computation.awaitProgress(output, before, TICK, at + 1);
+                at = Computation.awaitProgress(output, before, TICK, at + 10);
             }
             Computation.assertFinished(running, output, "OK tree");
             assertTrue(inFlight > 0, "no checkpoint found data in flight in the pipes");
@@ -63,15 +62,5 @@ class ProcessTreeIT {
             assertTrue(text.contains("B got " + sent + "\n"),
                     "records through the pipes were lost or repeated (sent " + sent + "):\n" + text);
         }
-    }
-
-    private static int awaitTick(Path output, int skip, int atLeast) throws Exception {
-        String line = Computation.awaitLine(output, skip, l -> {
-            Matcher m = TICK.matcher(l);
-            return m.matches() && Integer.parseInt(m.group(1)) >= atLeast;
-        }, PROGRESS);
-        Matcher m = TICK.matcher(line);
-        m.matches();
-        return Integer.parseInt(m.group(1));
     }
 }
