@@ -1,5 +1,6 @@
 package org.stasis.scenarios;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -61,6 +62,40 @@ class ProcessTreeIT {
             String sent = ok.substring("OK tree ".length()).strip();
             assertTrue(text.contains("B got " + sent + "\n"),
                     "records through the pipes were lost or repeated (sent " + sent + "):\n" + text);
+        }
+    }
+
+    /** The resume path: the running tree checkpointed 50 times in a row loses and repeats nothing. */
+    @Test
+    void aRunningTreeCheckpointedFiftyTimesInARowLosesNothing() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "fifty")) {
+            assertEquals(0, computation.exec("stasis:keep 2").status());
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("forktree").toString(),
+                    "tree", "600");
+            int at = Computation.awaitProgress(output, 0, TICK, 10);
+            for (int round = 1; round <= 50; round++) {
+                computation.checkpoint();
+            }
+            // Still streaming after fifty suspensions, then it finishes and checks every record.
+            Computation.awaitProgress(output, 0, TICK, at + 5);
+            Computation.assertFinished(running, output, "OK tree");
+        }
+    }
+
+    /** A Python parent and its subprocess child, checkpointed 50 times in a row while streaming. */
+    @Test
+    void aPythonPipelineCheckpointedFiftyTimesInARowLosesNothing() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "pyfifty")) {
+            assertEquals(0, computation.exec("stasis:keep 2").status());
+            Process running = computation.launch(output, "python3",
+                    Computation.SCENARIOS.resolve("py_subprocess.py").toString(), "1500", "0.005");
+            Computation.awaitProgress(output, 0, Pattern.compile("step (\\d+)"), 10);
+            for (int round = 1; round <= 50; round++) {
+                computation.checkpoint();
+            }
+            Computation.assertFinished(running, output, "OK subprocess 1500");
         }
     }
 }
