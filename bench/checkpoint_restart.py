@@ -8,7 +8,9 @@ tables (microseconds) and maps the pages lazily; checking every page against its
 CRC32C is what `stasis verify` does, and its time is printed too (that is what full
 verification would add to a restart). Figures, not assertions.
 
-usage: bench/checkpoint_restart.py [MiB ...]        (default: 100 1024; RUNS=3)"""
+usage: bench/checkpoint_restart.py [MiB ...]        (default: 100 1024; RUNS=3)
+       bench/checkpoint_restart.py --tree             16 processes x 64 MiB against 1 x 1024 MiB:
+                                                      the difference is the cost of coordination"""
 import os
 import re
 import shutil
@@ -21,6 +23,21 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STASIS = os.path.join(REPO, "bin", "stasis")
 RUNS = int(os.environ.get("RUNS", "3"))
+
+TREE_PROGRAM = r"""
+import os, sys, time
+mib, processes = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(processes - 1):
+    if os.fork() == 0:
+        break
+data = bytearray(os.urandom(mib << 20))
+print("ready", os.getpid(), flush=True)
+n = 0
+while True:
+    n += 1
+    print("tick", os.getpid(), n, flush=True)
+    time.sleep(0.005)
+"""
 
 PROGRAM = r"""
 import os, sys, threading, time
@@ -60,27 +77,35 @@ def wait_for(pred, timeout=300):
         time.sleep(0.001)
 
 
+def count_ready(path):
+    with open(path, "rb") as f:
+        return f.read().count(b"ready")
+
+
 def rss_bytes(env):
     status = stasis(env, "status", "--name", "bench", "--json")
-    pid = int(re.search(r'"hostPid" : (\d+)', status).group(1))
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024
+    total = 0
+    for pid in re.findall(r'"hostPid" : (\d+)', status):
+        with open("/proc/%s/status" % pid) as f:
+            total += int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024
+    return total
 
 
-def measure(mib, work):
+def measure(mib, work, processes=1):
     env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
     os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
     program = os.path.join(work, "hold.py")
     with open(program, "w") as f:
-        f.write(PROGRAM)
+        f.write(PROGRAM if processes == 1 else TREE_PROGRAM)
     out = os.path.join(work, "out.txt")
     stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
     procs = []
     try:
         with open(out, "ab") as sink:
-            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib)],
+            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib)]
+                                          + ([str(processes)] if processes > 1 else []),
                                           env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
-        wait_for(lambda: lines(out) > 2)
+        wait_for(lambda: count_ready(out) >= processes and lines(out) > processes + 2)
         rss = rss_bytes(env)
         ckpt_times, sizes, restart_times = [], [], []
         checkpoint = None
@@ -105,9 +130,10 @@ def measure(mib, work):
                                               stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
             wait_for(lambda: lines(out) > before)
             restart_times.append(time.perf_counter() - t0)
-        print("%5d MiB: checkpoint %.3f s (%.2f GB/s of resident %.0f MiB), image %.0f MiB (%.2f x resident), "
+        label = "%5d MiB" % mib if processes == 1 else "%2d x %d MiB" % (processes, mib)
+        print("%s: checkpoint %.3f s (%.2f GB/s of resident %.0f MiB), image %.0f MiB (%.2f x resident), "
               "restart to first output %.3f s; full CRC32C verification %.3f s   [median of %d]" % (
-                  mib, statistics.median(ckpt_times), rss / statistics.median(ckpt_times) / 1e9, rss / 2**20,
+                  label, statistics.median(ckpt_times), rss / statistics.median(ckpt_times) / 1e9, rss / 2**20,
                   statistics.median(sizes) / 2**20, statistics.median(sizes) / rss,
                   statistics.median(restart_times), statistics.median(verify_times), RUNS), flush=True)
     finally:
@@ -122,11 +148,14 @@ def measure(mib, work):
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 1024]
-    for mib in sizes:
+    if sys.argv[1:] == ["--tree"]:
+        runs = [(1024, 1), (64, 16)]
+    else:
+        runs = [(int(a), 1) for a in sys.argv[1:]] or [(100, 1), (1024, 1)]
+    for mib, processes in runs:
         work = tempfile.mkdtemp(prefix="stasis-bench-")
         try:
-            measure(mib, work)
+            measure(mib, work, processes)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
