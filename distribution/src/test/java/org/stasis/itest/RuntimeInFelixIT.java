@@ -133,6 +133,8 @@ public class RuntimeInFelixIT {
         options.add(frameworkProperty("felix.fileinstall.tmpdir").value(scratch.resolve("fileinstall").toString()));
         options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
         options.add(frameworkProperty("stasis.name").value("felix-it"));
+        // The coordinator's sockets go to the test's own folder, not the user's runtime directory.
+        options.add(frameworkProperty("stasis.runtime.dir").value(scratch.resolve("run").toString()));
         options.add(frameworkProperty("stasis.ckpt.dir").value(checkpoints.toString()));
         options.add(frameworkProperty("stasis.home").value(dist.toString()));
         options.add(frameworkProperty("stasis.console").value("false"));

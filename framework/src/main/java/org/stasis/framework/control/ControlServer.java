@@ -70,7 +70,7 @@ public class ControlServer {
             throws IOException {
         this.processor = processor;
         this.coordinator = coordinator;
-        RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
+        RuntimeDirectory directory = RuntimeDirectory.of(context).ensurePrivate();
         this.socket = directory.socket(coordinator.name());
         this.owner = Files.getOwner(directory.path());
         String listen = context.getProperty(LISTEN_PROPERTY);

@@ -18,6 +18,9 @@ import java.util.Set;
  * @param path the directory
  */
 public record RuntimeDirectory(Path path) {
+    /** Framework property naming the runtime directory. */
+    public static final String PROPERTY = "stasis.runtime.dir";
+
     /**
      * @param environment the process environment
      * @param uid the user's numeric id
@@ -41,6 +44,20 @@ public record RuntimeDirectory(Path path) {
      */
     public static RuntimeDirectory forCurrentUser() throws IOException {
         return resolve(System.getenv(), currentUid());
+    }
+
+    /**
+     * The runtime directory the launcher chose, passed to the bundles as the framework
+     * property {@value #PROPERTY}; without it (a framework started by other means),
+     * the user's default.
+     *
+     * @param context the bundle context to read the property from
+     * @return the directory
+     * @throws IOException if the user cannot be determined
+     */
+    public static RuntimeDirectory of(org.osgi.framework.BundleContext context) throws IOException {
+        String configured = context.getProperty(PROPERTY);
+        return configured == null || configured.isEmpty() ? forCurrentUser() : new RuntimeDirectory(Path.of(configured));
     }
 
     /**

@@ -91,7 +91,7 @@ public class Coordinator {
         this.log = new EventLog(config.event_log_size());
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));
         int uid = RuntimeDirectory.currentUid();
-        RuntimeDirectory runtime = RuntimeDirectory.resolve(System.getenv(), uid).ensurePrivate();
+        RuntimeDirectory runtime = RuntimeDirectory.of(context).ensurePrivate();
         this.agentSocket = runtime.agentSocket(name);
         this.agents = new AgentRegistry(agentSocket, uid);
         this.core = new AgentCore(agents, agentSocket, runtime.path());

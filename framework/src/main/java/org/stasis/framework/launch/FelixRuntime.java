@@ -21,6 +21,7 @@ import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.framework.startlevel.BundleStartLevel;
+import org.stasis.framework.control.RuntimeDirectory;
 import org.stasis.framework.util.Trees;
 
 /**
@@ -31,11 +32,13 @@ final class FelixRuntime {
     private static final String SHELL_BUNDLE = "org.apache.felix.gogo.shell";
 
     private final LaunchOptions options;
+    private final RuntimeDirectory runtimeDirectory;
     private final Path cache;
     private Framework framework;
 
-    FelixRuntime(LaunchOptions options, Path cache) {
+    FelixRuntime(LaunchOptions options, RuntimeDirectory runtimeDirectory, Path cache) {
         this.options = options;
+        this.runtimeDirectory = runtimeDirectory;
         this.cache = cache;
     }
 
@@ -128,6 +131,7 @@ final class FelixRuntime {
         config.put("felix.fileinstall.tmpdir", cache.resolve("fileinstall").toString());
         config.put("gosh.args", "--nointeractive --noshutdown");
         config.put("stasis.name", options.name());
+        config.put(RuntimeDirectory.PROPERTY, runtimeDirectory.path().toString());
         config.put("stasis.ckpt.dir", options.checkpointDirectory().toString());
         config.put("stasis.home", options.home().toString());
         config.put("stasis.console", Boolean.toString(options.console()));

@@ -47,7 +47,7 @@ public final class Main {
                         + "stasis exec" + nameOption(options) + " stasis:shutdown");
                 return 1;
             }
-            runtime = new FelixRuntime(options, directory.path().resolve(options.name() + ".cache"));
+            runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"));
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::stop, "stasis-stop"));
             runtime.start();
             if (!awaitAnswer(socket)) {
