@@ -103,7 +103,7 @@ class FakeCoordinator:
         self.thread.join(5)
         for t in self.workers:
             t.join(5)
-        if os.path.exists(self.path):
+        if self.path and os.path.exists(self.path):
             os.unlink(self.path)
 
 
@@ -135,25 +135,15 @@ class FakeTcpCoordinator(FakeCoordinator):
                 if not c:
                     break
                 line += c
-            if line != b"TOKEN " + self.token.encode() + b"\n":
-                with self.lock:
-                    self.refused.append(line)
-                return
-            self.handler(conn, self)
         except OSError:
-            pass
-        finally:
             conn.close()
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        self.thread.join(5)
-        for t in self.workers:
-            t.join(5)
+            return
+        if line != b"TOKEN " + self.token.encode() + b"\n":
+            with self.lock:
+                self.refused.append(line)
+            conn.close()
+            return
+        super()._serve(conn)
 
 
 def echo_exec(conn, server):
