@@ -37,7 +37,7 @@ public final class CheckpointStore {
     public static final String LATEST = "latest";
 
     private static final String STAGING_PREFIX = ".staging-";
-    private static final Pattern CHECKPOINT_NAME = Pattern.compile("(.+)-(\\d+)");
+    private static final Pattern CHECKPOINT_NAME = Pattern.compile("(.+)-(\\d{1,18})");
 
     private final Path root;
     private final ObjectMapper json = JsonMapper.builder()
@@ -168,8 +168,9 @@ public final class CheckpointStore {
             return List.of();
         }
         try (Stream<Path> entries = Files.list(root)) {
-            return entries.filter(p -> generationOf(p).isPresent() && Files.isRegularFile(p.resolve(MANIFEST)))
-                    .sorted(Comparator.comparingLong(p -> generationOf(p).orElse(0L)))
+            return entries.filter(p -> Entry.of(p).filter(e -> !e.staging()).isPresent()
+                            && Files.isRegularFile(p.resolve(MANIFEST)))
+                    .sorted(Comparator.comparingLong(p -> Entry.of(p).orElseThrow().generation()))
                     .collect(Collectors.toList());
         }
     }
@@ -189,9 +190,7 @@ public final class CheckpointStore {
         }
         Path latest = Files.exists(root.resolve(LATEST)) ? root.resolve(LATEST).toRealPath() : null;
         List<Path> mine = list().stream()
-                .filter(p -> p.getFileName().toString().startsWith(computation + "-")
-                        && CHECKPOINT_NAME.matcher(p.getFileName().toString()).matches()
-                        && computation.equals(nameOf(p)))
+                .filter(p -> Entry.of(p).orElseThrow().computation().equals(computation))
                 .collect(Collectors.toList());
         List<Path> deleted = new java.util.ArrayList<>();
         for (int i = 0; i < mine.size() - keep; i++) {
@@ -203,11 +202,6 @@ public final class CheckpointStore {
             deleted.add(old);
         }
         return deleted;
-    }
-
-    private static String nameOf(Path checkpoint) {
-        Matcher m = CHECKPOINT_NAME.matcher(checkpoint.getFileName().toString());
-        return m.matches() ? m.group(1) : "";
     }
 
     private static void validate(Manifest manifest, Path file) throws CheckpointInvalidException {
@@ -231,14 +225,9 @@ public final class CheckpointStore {
     private void removeAbandonedStagings(String computation) throws IOException {
         List<Path> abandoned;
         try (Stream<Path> entries = Files.list(root)) {
-            abandoned = entries.filter(p -> {
-                String name = p.getFileName().toString();
-                if (!name.startsWith(STAGING_PREFIX)) {
-                    return false;
-                }
-                Matcher m = CHECKPOINT_NAME.matcher(name.substring(STAGING_PREFIX.length()));
-                return m.matches() && m.group(1).equals(computation);
-            }).collect(Collectors.toList());
+            abandoned = entries.filter(p -> Entry.of(p)
+                    .filter(e -> e.staging() && e.computation().equals(computation)).isPresent())
+                    .collect(Collectors.toList());
         }
         for (Path staging : abandoned) {
             Trees.delete(staging);
@@ -247,19 +236,27 @@ public final class CheckpointStore {
 
     private long nextGeneration(String computation) throws IOException {
         try (Stream<Path> entries = Files.list(root)) {
-            return entries.map(p -> p.getFileName().toString())
-                    .map(n -> n.startsWith(STAGING_PREFIX) ? n.substring(STAGING_PREFIX.length()) : n)
-                    .map(CHECKPOINT_NAME::matcher)
-                    .filter(m -> m.matches() && m.group(1).equals(computation))
-                    .mapToLong(m -> Long.parseLong(m.group(2)))
+            return entries.map(Entry::of).flatMap(Optional::stream)
+                    .filter(e -> e.computation().equals(computation))
+                    .mapToLong(Entry::generation)
                     .max().orElse(0) + 1;
         }
     }
 
-    private static Optional<Long> generationOf(Path path) {
-        Matcher m = CHECKPOINT_NAME.matcher(path.getFileName().toString());
-        return m.matches() && !path.getFileName().toString().startsWith(".") ? Optional.of(Long.parseLong(m.group(2)))
-                : Optional.empty();
+    /** What a name in the store says: {@code <computation>-<generation>}, published or staging. */
+    private record Entry(String computation, long generation, boolean staging) {
+        static Optional<Entry> of(Path path) {
+            String name = path.getFileName().toString();
+            boolean staging = name.startsWith(STAGING_PREFIX);
+            if (staging) {
+                name = name.substring(STAGING_PREFIX.length());
+            } else if (name.startsWith(".")) {
+                return Optional.empty();
+            }
+            Matcher m = CHECKPOINT_NAME.matcher(name);
+            return m.matches() ? Optional.of(new Entry(m.group(1), Long.parseLong(m.group(2)), staging))
+                    : Optional.empty();
+        }
     }
 
     // A symlink created beside the old one and renamed over it: readers never see no latest.
