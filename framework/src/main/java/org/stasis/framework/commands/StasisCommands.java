@@ -22,12 +22,12 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.api.Computation;
 import org.stasis.api.LifecycleEvent;
-import org.stasis.api.ProcessInfo;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.dispatch.PluginDescriptor;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
 import org.stasis.framework.lifecycle.CheckpointResult;
+import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.RehearsalCore;
 import org.stasis.framework.store.CheckpointInvalidException;
@@ -167,17 +167,7 @@ public class StasisCommands {
             CheckpointLifecycle lifecycle = new CheckpointLifecycle(coordinator.dispatcher(), coordinator.log(),
                     new CheckpointStore(directory), new RehearsalCore());
             // Its own name, so the rehearsal's log entries never mix with real checkpoints'.
-            Computation rehearsal = new Computation() {
-                @Override
-                public String name() {
-                    return coordinator.name() + "-dryrun";
-                }
-
-                @Override
-                public List<ProcessInfo> processes() {
-                    return List.of();
-                }
-            };
+            Computation rehearsal = NamedComputation.empty(coordinator.name() + "-dryrun");
             Instant start = Instant.now();
             CheckpointResult result = lifecycle.checkpoint(rehearsal);
             lifecycle.restart(result.directory(), rehearsal);

@@ -28,7 +28,6 @@ import org.stasis.api.Computation;
 import org.stasis.api.DrainCallback;
 import org.stasis.api.LifecycleEvent;
 import org.stasis.api.PreCheckpointCallback;
-import org.stasis.api.ProcessInfo;
 import org.stasis.api.RestartCallback;
 import org.stasis.api.ResumeCallback;
 import org.stasis.api.StasisPlugin;
@@ -43,6 +42,7 @@ import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
 import org.stasis.framework.lifecycle.CheckpointResult;
+import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
 import org.stasis.framework.store.CheckpointStore;
@@ -299,17 +299,7 @@ public class Coordinator {
 
     /** @return the computation this coordinator manages */
     public Computation computation() {
-        return new Computation() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public List<ProcessInfo> processes() {
-                return agents.agents().stream().map(Agent::info).collect(Collectors.toList());
-            }
-        };
+        return new NamedComputation(name, () -> agents.agents().stream().map(Agent::info).collect(Collectors.toList()));
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

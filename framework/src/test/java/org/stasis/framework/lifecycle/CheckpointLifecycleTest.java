@@ -38,17 +38,8 @@ class CheckpointLifecycleTest {
     private final PluginRegistry registry = new PluginRegistry();
     private final EventLog log = new EventLog(200);
     private final EventDispatcher dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(5));
-    private final Computation computation = new Computation() {
-        @Override
-        public String name() {
-            return "app";
-        }
-
-        @Override
-        public List<ProcessInfo> processes() {
-            return List.of(new ProcessInfo(2, 4242, 0, "python3 train.py"));
-        }
-    };
+    private final Computation computation = new NamedComputation("app",
+            () -> List.of(new ProcessInfo(2, 4242, 0, "python3 train.py")));
     private final CoreSteps core = new CoreSteps() {
         @Override
         public void suspend(String checkpointId) {
