@@ -140,11 +140,8 @@ public final class AgentCore implements CoreSteps {
         });
         synchronized (drained) {
             for (Map.Entry<String, Pipes.Drained> pipe : drained.entrySet()) {
-                Path file = directory.resolve(Pipes.dataFile(pipe.getKey()));
-                Files.deleteIfExists(file);
-                Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-                Files.write(file, pipe.getValue().data());
+                // In the 0700 staging directory; publishing makes every file 0600.
+                Files.write(directory.resolve(Pipes.dataFile(pipe.getKey())), pipe.getValue().data());
             }
         }
         List<ProcessImage> ordered = new ArrayList<>();
@@ -230,10 +227,7 @@ public final class AgentCore implements CoreSteps {
         }
         List<RestartPlanFile.Member> members = new ArrayList<>();
         for (ProcessImage image : images) {
-            Path imageFile = directory.resolve(image.image());
-            if (!Files.isRegularFile(imageFile)) {
-                throw new IOException("checkpoint " + manifest.id() + " is incomplete: " + imageFile + " is missing");
-            }
+            Path imageFile = directory.resolve(image.image());   // checked by validate() before any plugin ran
             Map<Integer, String> pipeFds = new java.util.TreeMap<>();
             pipes.forEach((ino, ends) -> ends.stream().filter(e -> e.pid() == image.pid()).forEach(e ->
                     pipeFds.put(e.fd().fd(), "fd " + e.fd().fd() + " pipe " + ino + " " + (e.writes() ? "w" : "r")
