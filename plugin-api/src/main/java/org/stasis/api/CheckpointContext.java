@@ -38,4 +38,10 @@ public interface CheckpointContext extends EventContext {
      * @return the raw settings, or empty if the descriptor is not a terminal
      */
     Optional<byte[]> terminalSettings(int pid, int fd);
+
+    /**
+     * @return access to the suspended processes (empty-handed during
+     *         {@code preCheckpoint}, when they still run: its methods then fail)
+     */
+    ProcessAccess processes();
 }

@@ -35,4 +35,20 @@ public sealed interface FdSource {
      */
     record Inherited(int callerFd) implements FdSource {
     }
+
+    /**
+     * A descriptor that a plugin made in the coordinator's own process (a socket, an
+     * eventfd, ...), handed to the restored process over its agent connection once
+     * the restorer has recreated it, before any plugin's {@code resume}. The core
+     * takes the descriptor over: it closes it once the restart is over, whether it
+     * succeeded or not, so the plugin must not close it. Installing one descriptor in
+     * several processes or at several numbers shares one open file description, as
+     * after fork.
+     *
+     * @param descriptor a descriptor number in the coordinator's process
+     * @param flags the flags the program had (as {@link OpenFd#flags()}): O_CLOEXEC is
+     *        applied to this fd, O_NONBLOCK to the open file description
+     */
+    record Passed(int descriptor, int flags) implements FdSource {
+    }
 }

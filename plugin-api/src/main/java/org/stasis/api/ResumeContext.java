@@ -24,4 +24,10 @@ public interface ResumeContext extends EventContext {
     default boolean isRestart() {
         return outcome() == Outcome.RESTARTED;
     }
+
+    /**
+     * @return access to the processes, still suspended while {@code resume} runs (after
+     *         an aborted checkpoint the processes may be gone: calls may fail)
+     */
+    ProcessAccess processes();
 }

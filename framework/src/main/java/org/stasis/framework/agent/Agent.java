@@ -19,6 +19,8 @@ import org.stasis.api.ProcessInfo;
  * at a time, each answered by one line (or an FD list ending in END).
  */
 public final class Agent {
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
     private final UnixConnection connection;
     private final Map<String, String> hello;
     private volatile String command;
@@ -170,6 +172,58 @@ public final class Agent {
     public synchronized String request(String request, Duration timeout) throws IOException {
         connection.writeLine(request);
         return answer(connection.readLine(timeout), request);
+    }
+
+    /**
+     * Has the agent pass one of its process's descriptors to the coordinator (GIVE).
+     *
+     * @param fd a descriptor of the process
+     * @return a duplicate in the coordinator's process; the caller closes it
+     * @throws IOException if the agent refuses or passes nothing
+     */
+    public synchronized int give(int fd) throws IOException {
+        connection.discardDescriptors();
+        String answer = request("GIVE " + fd, REQUEST_TIMEOUT);
+        int received = connection.nextDescriptor();
+        if (!answer.equals("GIVEN " + fd) || received < 0) {
+            throw new IOException("process " + pid() + " did not pass fd " + fd + ": " + answer);
+        }
+        return received;
+    }
+
+    /**
+     * Installs a descriptor of the coordinator in the process at a given number (TAKE).
+     *
+     * @param fd the number in the process
+     * @param descriptor the coordinator's descriptor (stays open here)
+     * @param flags O_CLOEXEC for the new fd, O_NONBLOCK for its open file description
+     * @throws IOException if the agent refuses
+     */
+    public synchronized void take(int fd, int descriptor, int flags) throws IOException {
+        String request = "TAKE " + fd + " " + Integer.toOctalString(flags);
+        connection.writeLine(request, descriptor);
+        String answer = answer(connection.readLine(REQUEST_TIMEOUT), request);
+        if (!answer.equals("TAKEN " + fd)) {
+            throw new IOException("process " + pid() + " did not install fd " + fd + ": " + answer);
+        }
+    }
+
+    /**
+     * Registers a descriptor with an epoll instance inside the process (EPOLL_ADD).
+     *
+     * @param epfd the epoll descriptor in the process
+     * @param fd the descriptor to watch
+     * @param events the event mask
+     * @param data the user data
+     * @throws IOException if the agent refuses
+     */
+    public synchronized void epollAdd(int epfd, int fd, int events, long data) throws IOException {
+        String answer = request("EPOLL_ADD " + epfd + " " + fd + " " + Integer.toHexString(events) + " "
+                + Long.toHexString(data), REQUEST_TIMEOUT);
+        if (!answer.equals("EPOLL_ADDED")) {
+            throw new IOException("process " + pid() + " did not register fd " + fd + " with epoll fd " + epfd + ": "
+                    + answer);
+        }
     }
 
     /**

@@ -42,6 +42,7 @@ public final class AgentCore implements CoreSteps {
     private volatile List<Agent> stopped = List.of();
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
     private volatile String operationId = "";
+    private volatile ProcessHands hands = new ProcessHands(List.of());
     private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
 
     /**
@@ -113,7 +114,7 @@ public final class AgentCore implements CoreSteps {
             // Data in flight between the processes: out of the pipes while all are stopped.
             synchronized (drained) {
                 drained.clear();
-                Pipes.drain(done, fds, drained);
+                Pipes.drain(done, Pipes.withFifos(fds, hostPids), drained);
             }
         } catch (Exception e) {
             // Never leave a process frozen because another one failed.
@@ -123,6 +124,7 @@ public final class AgentCore implements CoreSteps {
         }
         done.sort(java.util.Comparator.comparingInt(Agent::pid));
         stopped = List.copyOf(done);
+        hands = new ProcessHands(stopped);
     }
 
     @Override
@@ -141,7 +143,7 @@ public final class AgentCore implements CoreSteps {
         synchronized (drained) {
             for (Map.Entry<String, Pipes.Drained> pipe : drained.entrySet()) {
                 // In the 0700 staging directory; publishing makes every file 0600.
-                Files.write(directory.resolve(Pipes.dataFile(pipe.getKey())), pipe.getValue().data());
+                Files.write(directory.resolve(Pipes.dataFile(pipe.getKey(), pipe.getValue())), pipe.getValue().data());
             }
         }
         List<ProcessImage> ordered = new ArrayList<>();
@@ -154,8 +156,19 @@ public final class AgentCore implements CoreSteps {
         if (outcome != Outcome.RESTARTED) {
             refillPipes();                    // a restart refilled them in the restorer
         }
+        hands.close();
         resume(stopped, outcome, operationId);
         stopped = List.of();
+    }
+
+    @Override
+    public org.stasis.api.ProcessAccess processes() {
+        return hands;
+    }
+
+    @Override
+    public void discard(Plan plan) {
+        Descriptors.closeAll(plan.passedDescriptors());
     }
 
     @Override
@@ -251,9 +264,23 @@ public final class AgentCore implements CoreSteps {
                         .ifPresent(p -> agent.describeAs(p.command()));
                 restored.add(agent);
             }
+            installPassed(plan, restored);
+            Pipes.refillFifos(directory, restored);
             stopped = List.copyOf(restored);
+            hands = new ProcessHands(stopped);
         } finally {
             Files.deleteIfExists(planFile);
+        }
+    }
+
+    // Descriptors plugins made in the coordinator go in once the processes exist again.
+    private static void installPassed(Plan plan, List<Agent> restored) throws IOException {
+        for (Agent agent : restored) {
+            for (Map.Entry<Integer, org.stasis.api.FdSource> fd : plan.process(agent.pid()).fds().entrySet()) {
+                if (fd.getValue() instanceof org.stasis.api.FdSource.Passed passed) {
+                    agent.take(fd.getKey(), passed.descriptor(), passed.flags());
+                }
+            }
         }
     }
 

@@ -40,6 +40,14 @@ interface LibC extends Library {
 
     int close(int fd) throws LastErrorException;
 
+    int SOL_SOCKET_RIGHTS = 1;   // SCM_RIGHTS
+    int MSG_CMSG_CLOEXEC = 0x40000000;
+    int MSG_NOSIGNAL = 0x4000;
+
+    long sendmsg(int fd, Pointer message, int flags) throws LastErrorException;
+
+    long recvmsg(int fd, Pointer message, int flags) throws LastErrorException;
+
     int O_RDWR = 2;
     int O_NOCTTY = 0400;
     int O_NONBLOCK = 04000;

@@ -40,10 +40,88 @@ final class Pipes {
     private Pipes() {
     }
 
-    /** @return the pipe's inode if the fd is a pipe end, else null */
+    private static final String FIFO = "fifo:[";
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFIFO = 0010000;
+    private static final java.util.regex.Pattern FIFO_DATA = java.util.regex.Pattern.compile(
+            "fifo-[0-9]+-([0-9]+)-([0-9]+)\\.data");
+
+    /**
+     * @return the pipe's id if the fd is a pipe end ({@code pipe:[ino]}: the inode) or
+     *         a FIFO end as {@link #withFifos} marks it ({@code fifo-<ino>}), else null
+     */
     static String inode(OpenFd fd) {
         String t = fd.target();
+        if (t.startsWith(FIFO) && t.endsWith("]")) {
+            return "fifo-" + t.substring(FIFO.length(), t.length() - 1);
+        }
         return t.startsWith("pipe:[") && t.endsWith("]") ? t.substring(6, t.length() - 1) : null;
+    }
+
+    /**
+     * Marks the ends of named pipes (FIFOs), which the processes opened by path, as
+     * {@code fifo:[ino]} so that their data in flight is drained like a pipe's. The
+     * FIFOs themselves are reopened by path at restart (file plugin); their data is put
+     * back by {@link #refillFifos} once the processes are back.
+     *
+     * @param fds every process's open fds
+     * @param hostPids the processes' pids as the coordinator sees them
+     * @return the same fds, FIFO ends marked
+     */
+    static Map<Integer, List<OpenFd>> withFifos(Map<Integer, List<OpenFd>> fds, Map<Integer, Integer> hostPids) {
+        Map<Integer, List<OpenFd>> marked = new TreeMap<>();
+        fds.forEach((pid, list) -> marked.put(pid, list.stream().map(fd -> {
+            if (fd.kind() != OpenFd.Kind.PATH || !hostPids.containsKey(pid)) {
+                return fd;
+            }
+            try {
+                java.nio.file.Path link = java.nio.file.Path.of("/proc", hostPids.get(pid).toString(), "fd",
+                        Integer.toString(fd.fd()));
+                int mode = (Integer) java.nio.file.Files.getAttribute(link, "unix:mode");
+                return (mode & S_IFMT) == S_IFIFO
+                        ? new OpenFd(fd.fd(), FIFO + java.nio.file.Files.getAttribute(link, "unix:ino") + "]", fd.flags(),
+                                fd.offset())
+                        : fd;
+            } catch (IOException | UnsupportedOperationException e) {
+                return fd;   // closed meanwhile or not a FIFO we can see: a plain file to the plugins
+            }
+        }).toList()));
+        return marked;
+    }
+
+    /**
+     * @return the name of the file that holds a pipe's or FIFO's data in a checkpoint;
+     *         a FIFO's names the process and read end to refill after a restart
+     */
+    static String dataFile(String id, Drained drained) {
+        return id.startsWith("fifo-") ? id + "-" + drained.reader().pid() + "-" + drained.fd() + ".data" : dataFile(id);
+    }
+
+    /**
+     * Puts the data that was in FIFOs at checkpoint time back, through the read ends of
+     * the restored processes (which reopened the FIFOs by path).
+     *
+     * @param directory the checkpoint
+     * @param agents the restored processes
+     * @throws IOException if the checkpoint cannot be read
+     */
+    static void refillFifos(java.nio.file.Path directory, List<Agent> agents) throws IOException {
+        Map<String, Drained> fifos = new TreeMap<>();
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(directory)) {
+            for (java.nio.file.Path file : files.toList()) {
+                java.util.regex.Matcher name = FIFO_DATA.matcher(file.getFileName().toString());
+                if (!name.matches()) {
+                    continue;
+                }
+                int pid = Integer.parseInt(name.group(1));
+                Agent reader = agents.stream().filter(a -> a.pid() == pid).findFirst().orElse(null);
+                if (reader != null) {
+                    fifos.put(file.getFileName().toString(), new Drained(reader, Integer.parseInt(name.group(2)),
+                            java.nio.file.Files.readAllBytes(file)));
+                }
+            }
+        }
+        refill(fifos);
     }
 
     /** @return the name of the file that holds a pipe's data in a checkpoint */

@@ -79,7 +79,8 @@ final class RestartPlanFile {
     private static void appendFds(StringBuilder text, RestartPlan plan, ProcessPlan process,
             Map<Integer, String> pipeFds) {
         for (Map.Entry<Integer, FdSource> entry : process.fds().entrySet()) {
-            if (!pipeFds.containsKey(entry.getKey())) {
+            // Passed descriptors are not the restorer's: the agent installs them afterwards.
+            if (!pipeFds.containsKey(entry.getKey()) && !(entry.getValue() instanceof FdSource.Passed)) {
                 text.append(fdLine(entry.getKey(), entry.getValue(), plan)).append('\n');
             }
         }

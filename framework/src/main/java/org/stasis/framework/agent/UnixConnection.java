@@ -18,6 +18,7 @@ final class UnixConnection implements AutoCloseable {
     private final int peerPid;
     private final int peerUid;
     private final byte[] buffer = new byte[8192];
+    private final java.util.ArrayDeque<Integer> descriptors = new java.util.ArrayDeque<>();
     private int start;
     private int end;
     private volatile boolean closed;
@@ -43,8 +44,26 @@ final class UnixConnection implements AutoCloseable {
      * @throws IOException if the peer is gone
      */
     synchronized void writeLine(String line) throws IOException {
+        writeLine(line, -1);
+    }
+
+    /**
+     * @param line a line to send, without its newline
+     * @param fd a descriptor to pass with the line's first bytes, or -1
+     * @throws IOException if the peer is gone
+     */
+    synchronized void writeLine(String line, int fd) throws IOException {
         byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
         int offset = 0;
+        while (offset == 0 && fd >= 0) {
+            try {
+                offset += (int) ScmRights.send(this.fd, bytes, fd);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw new IOException("agent connection: " + e.getMessage(), e);
+                }
+            }
+        }
         while (offset < bytes.length) {
             byte[] rest = offset == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, offset, bytes.length);
             try {
@@ -103,7 +122,11 @@ final class UnixConnection implements AutoCloseable {
             }
             long n;
             try {
-                n = LibC.INSTANCE.read(fd, buffer, buffer.length);
+                ScmRights.Received received = ScmRights.receive(fd, buffer);
+                synchronized (this) {
+                    descriptors.addAll(received.fds());
+                }
+                n = received.count();
             } catch (LastErrorException e) {
                 if (e.getErrorCode() == EINTR) {
                     continue;
@@ -119,10 +142,32 @@ final class UnixConnection implements AutoCloseable {
         }
     }
 
+    /** @return the oldest descriptor the peer passed and nobody took yet, or -1 */
+    synchronized int nextDescriptor() {
+        Integer next = descriptors.poll();
+        return next == null ? -1 : next;
+    }
+
+    /** Closes the descriptors the peer passed that nobody took (they would leak). */
+    synchronized void discardDescriptors() {
+        for (Integer stale = descriptors.poll(); stale != null; stale = descriptors.poll()) {
+            closeQuietly(stale);
+        }
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            LibC.INSTANCE.close(fd);
+        } catch (LastErrorException e) {
+            // Already closed.
+        }
+    }
+
     @Override
     public void close() {
         if (!closed) {
             closed = true;
+            discardDescriptors();
             try {
                 LibC.INSTANCE.shutdown(fd, 2);
                 LibC.INSTANCE.close(fd);

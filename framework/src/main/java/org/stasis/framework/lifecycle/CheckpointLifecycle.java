@@ -137,6 +137,8 @@ public final class CheckpointLifecycle {
             throw new OperationFailedException("restart of " + manifest.id() + " failed: " + e.getMessage(), e);
         } catch (Exception e) {
             throw new OperationFailedException("restart of " + manifest.id() + " failed: " + e.getMessage(), e);
+        } finally {
+            core.discard(plan);
         }
         resume(operation, Outcome.RESTARTED, true);
         return manifest;

@@ -13,6 +13,7 @@ import org.stasis.api.Computation;
 import org.stasis.api.EventContext;
 import org.stasis.api.LifecycleEvent;
 import org.stasis.api.OpenFd;
+import org.stasis.api.ProcessAccess;
 import org.stasis.api.PluginRecords;
 import org.stasis.api.RestartContext;
 import org.stasis.api.RestartPlan;
@@ -113,6 +114,11 @@ final class Contexts {
         public Optional<byte[]> terminalSettings(int pid, int fd) {
             return operation().core().terminalSettings(pid, fd);
         }
+
+        @Override
+        public ProcessAccess processes() {
+            return operation().core().processes();
+        }
     }
 
     static final class Restart extends Base implements RestartContext {
@@ -147,6 +153,11 @@ final class Contexts {
         @Override
         public Outcome outcome() {
             return outcome;
+        }
+
+        @Override
+        public ProcessAccess processes() {
+            return operation().core().processes();
         }
     }
 }

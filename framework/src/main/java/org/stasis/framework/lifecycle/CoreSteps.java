@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.stasis.api.OpenFd;
+import org.stasis.api.ProcessAccess;
 import org.stasis.api.ResumeContext;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.Manifest;
@@ -46,6 +47,12 @@ public interface CoreSteps {
     Optional<byte[]> terminalSettings(int pid, int fd);
 
     /**
+     * @return what plugins may do inside the suspended processes of the current
+     *         operation (fails for processes that are not suspended)
+     */
+    ProcessAccess processes();
+
+    /**
      * Lets the computation's threads run again.
      *
      * @param outcome why they run again
@@ -71,4 +78,12 @@ public interface CoreSteps {
      * @throws Exception if the processes cannot be recreated
      */
     void restore(Manifest manifest, Path directory, Plan plan) throws Exception;
+
+    /**
+     * Frees what the plan holds in the coordinator (descriptors plugins passed) once a
+     * restart is over, whether it succeeded or not.
+     *
+     * @param plan the restart's plan
+     */
+    void discard(Plan plan);
 }

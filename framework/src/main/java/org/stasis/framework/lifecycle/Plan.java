@@ -18,11 +18,12 @@ public final class Plan implements RestartPlan {
     private final Map<Integer, Process> processes = new LinkedHashMap<>();
     private final Map<String, String> rewrites = new LinkedHashMap<>();
     private final Map<String, String> environment = new LinkedHashMap<>();
+    private final java.util.Set<Integer> passed = new java.util.TreeSet<>();
     private PidStrategy pidStrategy = PidStrategy.KEEP_PIDS;
 
     /** @param processes the checkpoint's processes */
     public Plan(List<ProcessInfo> processes) {
-        processes.forEach(p -> this.processes.put(p.pid(), new Process(p.pid())));
+        processes.forEach(p -> this.processes.put(p.pid(), new Process(p.pid(), passed)));
     }
 
     @Override
@@ -37,6 +38,16 @@ public final class Plan implements RestartPlan {
     /** @return every process's plan, in checkpoint order */
     public synchronized List<ProcessPlan> processes() {
         return List.copyOf(processes.values());
+    }
+
+    /**
+     * @return every descriptor plugins passed with {@link FdSource.Passed}, once each,
+     *         including ones a later entry replaced (the core owns them all)
+     */
+    public java.util.Set<Integer> passedDescriptors() {
+        synchronized (passed) {
+            return new java.util.TreeSet<>(passed);
+        }
     }
 
     @Override
@@ -73,10 +84,12 @@ public final class Plan implements RestartPlan {
         private final int pid;
         private final Map<Integer, FdSource> fds = new TreeMap<>();
         private final Map<Integer, byte[]> terminals = new TreeMap<>();
+        private final java.util.Set<Integer> passed;
         private Path workingDirectory;
 
-        Process(int pid) {
+        Process(int pid, java.util.Set<Integer> passed) {
             this.pid = pid;
+            this.passed = passed;
         }
 
         @Override
@@ -90,6 +103,11 @@ public final class Plan implements RestartPlan {
                 throw new IllegalArgumentException("negative fd " + fd);
             }
             fds.put(fd, source);
+            if (source instanceof FdSource.Passed pass) {
+                synchronized (passed) {
+                    passed.add(pass.descriptor());
+                }
+            }
         }
 
         @Override

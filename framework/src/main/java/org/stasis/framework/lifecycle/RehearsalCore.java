@@ -1,10 +1,13 @@
 package org.stasis.framework.lifecycle;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 import org.stasis.api.OpenFd;
+import org.stasis.api.ProcessAccess;
+import org.stasis.framework.agent.Descriptors;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
@@ -33,6 +36,31 @@ public final class RehearsalCore implements CoreSteps {
     @Override
     public Optional<byte[]> terminalSettings(int pid, int fd) {
         return Optional.empty();
+    }
+
+    @Override
+    public ProcessAccess processes() {
+        return new ProcessAccess() {
+            @Override
+            public int duplicate(int pid, int fd) throws IOException {
+                throw new IOException("a rehearsal has no processes");
+            }
+
+            @Override
+            public List<String> fdInfo(int pid, int fd) throws IOException {
+                throw new IOException("a rehearsal has no processes");
+            }
+
+            @Override
+            public void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException {
+                throw new IOException("a rehearsal has no processes");
+            }
+        };
+    }
+
+    @Override
+    public void discard(Plan plan) {
+        Descriptors.closeAll(plan.passedDescriptors());
     }
 
     @Override

@@ -76,6 +76,16 @@ class CheckpointLifecycleTest {
         public void restore(Manifest manifest, Path directory, Plan plan) {
             journal.add("core:restore:" + plan.environment());
         }
+
+        @Override
+        public org.stasis.api.ProcessAccess processes() {
+            return new RehearsalCore().processes();
+        }
+
+        @Override
+        public void discard(Plan plan) {
+            journal.add("core:discard:" + plan.passedDescriptors());
+        }
     };
     private long serviceId = 1;
 
@@ -178,7 +188,7 @@ class CheckpointLifecycleTest {
 
         assertEquals("app-1", manifest.id());
         assertEquals(List.of("core:validate", "second:restart", "first:restart",
-                "core:restore:{SEEN_second=second, SEEN_first=first}", "first:resume", "second:resume",
+                "core:restore:{SEEN_second=second, SEEN_first=first}", "core:discard:[]", "first:resume", "second:resume",
                 "core:release:RESTARTED"), journal);
     }
 
@@ -191,6 +201,6 @@ class CheckpointLifecycleTest {
 
         assertThrows(OperationFailedException.class, () -> lifecycle().restart(root.resolve("latest"), computation));
 
-        assertEquals(List.of("core:validate", "picky:restart"), journal);
+        assertEquals(List.of("core:validate", "picky:restart", "core:discard:[]"), journal);
     }
 }

@@ -1,0 +1,65 @@
+package org.stasis.api;
+
+import java.io.IOException;
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The core's hands inside the processes of a computation, for plugins that save and
+ * restore kernel objects (sockets, event fds, ...) the way the built-in ones do. Valid
+ * while the processes are suspended: during {@code drain}, {@code write} and
+ * {@code resume} (after a checkpoint and after a restart).
+ *
+ * <p>The usual pattern: at checkpoint, {@link #duplicate} a process's descriptor and
+ * inspect it in the coordinator with ordinary system calls (getsockname, getsockopt,
+ * recv, ...); at restart, create the object in the coordinator and hand it to the
+ * restored process with {@link FdSource.Passed}; after a restart, finish in the
+ * process what cannot be done from outside (e.g. {@link #epollAdd}).
+ */
+@ProviderType
+public interface ProcessAccess {
+    /**
+     * Duplicates a process's descriptor into the coordinator's own process (the agent
+     * sends it over its connection with {@code SCM_RIGHTS}); both refer to the same
+     * open file description, so what the coordinator reads, writes or sets on it, the
+     * process sees. The core closes the duplicate when the operation ends (after
+     * {@code resume}); do not close it yourself. Asking again for the same descriptor
+     * of the same process returns the same number.
+     *
+     * @param pid a process id inside the computation
+     * @param fd a descriptor of that process
+     * @return a descriptor number in the coordinator's process
+     * @throws IOException if the process is gone or has no such descriptor
+     */
+    int duplicate(int pid, int fd) throws IOException;
+
+    /**
+     * The kernel's own description of a descriptor: the lines of
+     * {@code /proc/<pid>/fdinfo/<fd>} ({@code pos:}, {@code flags:}, and per kind e.g.
+     * {@code eventfd-count:}, {@code tfd:} lines of an epoll instance, timer settings
+     * of a timerfd, {@code sigmask:} of a signalfd, {@code inotify wd:} lines).
+     *
+     * @param pid a process id inside the computation
+     * @param fd a descriptor of that process
+     * @return the lines, in the kernel's order
+     * @throws IOException if the process or descriptor is gone
+     */
+    List<String> fdInfo(int pid, int fd) throws IOException;
+
+    /**
+     * Registers a descriptor with an epoll instance inside a process, as the program
+     * would with {@code epoll_ctl(epfd, EPOLL_CTL_ADD, fd, {events, data})}: epoll
+     * registrations are keyed by the process's own descriptor numbers, so they can
+     * only be recreated in the process. Meant for {@code resume} after a restart,
+     * once every plugin's descriptors are installed.
+     *
+     * @param pid a process id inside the computation
+     * @param epfd the epoll descriptor in that process
+     * @param fd the descriptor to watch, in that process
+     * @param events the event mask (EPOLLIN, EPOLLET, ...)
+     * @param data the 64-bit user data the program gets back from epoll_wait
+     * @throws IOException if the process refuses (the error names the reason)
+     */
+    void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException;
+}
