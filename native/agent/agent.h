@@ -69,8 +69,13 @@ void stasis_hooks_wait_after(void);
 /* conn.c */
 int  stasis_connect(const char *path, int want_fd);
 int  stasis_read_line(char *line, size_t cap);
-void stasis_conn_reset(void);
+void stasis_conn_reset(int close_them);
+void stasis_conn_drop_fds(void);
+int  stasis_conn_take_fd(void);
+int  stasis_conn_holds(int fd);
+int  stasis_conn_evict(int fd);
 void stasis_send(const char *s);
+int  stasis_send_fd(const char *s, int fd);
 void stasis_send_error(const char *msg);
 /* serve.c */
 void stasis_send_hello(void);
@@ -85,6 +90,10 @@ void stasis_hooks_after_fork(void);
 /* pipes.c */
 void stasis_do_drain(const char *args);
 void stasis_do_fill(const char *args);
+/* fdpass.c */
+void stasis_do_give(const char *args);
+void stasis_do_take(const char *args);
+void stasis_do_epoll_add(const char *args);
 /* execwarn.c */
 void stasis_execwarn_init(void);
 /* zombies.c */

@@ -1,4 +1,5 @@
-/* The coordinator connection: connect at a chosen high fd, line reads, replies.
+/* The coordinator connection: connect at a chosen high fd, line reads (with the
+ * descriptors that come along), replies (optionally carrying a descriptor).
  * Raw syscalls and static buffers only (used while user threads are suspended). */
 #include "agent.h"
 #include "stasis/rawsys.h"
@@ -6,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 static char g_out[8192];
@@ -47,27 +49,192 @@ int stasis_connect(const char *path, int want)
     return want;
 }
 
-/* read one request line (without '\n') into line; -1 on EOF/error */
+/* ---- request stream ----
+ * Read with recvmsg() so that descriptors the coordinator attaches to a request
+ * (SCM_RIGHTS) are kept, not dropped by the kernel. A stream socket delivers them
+ * with the bytes of the sendmsg() that carried them, and one recvmsg() returns at
+ * most one such sendmsg's descriptors, as the last part of its data. So received
+ * descriptors belong to the request line that holds the last byte of the chunk they
+ * came with (the coordinator sends a line and its descriptors in one sendmsg). They
+ * wait in a small queue (stream offset of that byte) until their line is read, then
+ * belong to that request; stasis_conn_drop_fds() closes what it did not use once it
+ * is answered. Received descriptors are close-on-exec (MSG_CMSG_CLOEXEC). */
+#define FDQ_MAX 8
+
 static char g_rbuf[4096];
 static size_t g_rhave, g_rpos;
+static uint64_t g_rtotal;               /* bytes received on this connection so far */
+static struct { int fd; uint64_t at; } g_fdq[FDQ_MAX];   /* not yet claimed by a line */
+static int g_nfdq;
+static int g_req_fds[FDQ_MAX];          /* descriptors of the request being served */
+static int g_nreq;
 
-void stasis_conn_reset(void) { g_rhave = g_rpos = 0; }
+static void close_fds(int *fds, int n) { for (int i = 0; i < n; i++) if (fds[i] >= 0) rsys1(SYS_close, fds[i]); }
 
+static void close_queue(void)
+{
+    for (int i = 0; i < g_nfdq; i++) rsys1(SYS_close, g_fdq[i].fd);
+    g_nfdq = 0;
+}
+
+/* close_fds = 0 after a restart: the numbers in the queue came from the image and
+ * may now be the program's own fds; 1 in a fork child: they are real copies */
+void stasis_conn_reset(int close_them)
+{
+    if (close_them) { close_queue(); close_fds(g_req_fds, g_nreq); }
+    g_nfdq = g_nreq = 0;
+    g_rhave = g_rpos = 0;
+    g_rtotal = 0;
+}
+
+void stasis_conn_drop_fds(void)
+{
+    close_fds(g_req_fds, g_nreq);
+    g_nreq = 0;
+}
+
+int stasis_conn_take_fd(void)
+{
+    for (int i = 0; i < g_nreq; i++) {
+        if (g_req_fds[i] < 0) continue;
+        int fd = g_req_fds[i];
+        g_req_fds[i] = -1;
+        return fd;
+    }
+    return -1;
+}
+
+int stasis_conn_holds(int fd)
+{
+    for (int i = 0; i < g_nreq; i++) if (g_req_fds[i] == fd) return 1;
+    for (int i = 0; i < g_nfdq; i++) if (g_fdq[i].fd == fd) return 1;
+    return 0;
+}
+
+/* a received descriptor sits at number fd, which a request wants for itself: move it */
+int stasis_conn_evict(int fd)
+{
+    for (int i = 0; i < g_nreq; i++) {
+        if (g_req_fds[i] != fd) continue;
+        long n = rsys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+        if (n < 0) return (int)n;
+        rsys1(SYS_close, fd);
+        g_req_fds[i] = (int)n;
+    }
+    for (int i = 0; i < g_nfdq; i++) {
+        if (g_fdq[i].fd != fd) continue;
+        long n = rsys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+        if (n < 0) return (int)n;
+        rsys1(SYS_close, fd);
+        g_fdq[i].fd = (int)n;
+    }
+    return 0;
+}
+
+static void queue_fd(int fd, uint64_t at)
+{
+    if (g_nfdq >= FDQ_MAX) { rsys1(SYS_close, fd); return; }
+    g_fdq[g_nfdq].fd = fd;
+    g_fdq[g_nfdq].at = at;
+    g_nfdq++;
+}
+
+/* the line [first, last] (stream offsets) was read: its descriptors become the
+ * request's, stray earlier ones are closed, later ones wait */
+static void claim_fds(uint64_t first, uint64_t last)
+{
+    stasis_conn_drop_fds();
+    int keep = 0;
+    for (int i = 0; i < g_nfdq; i++) {
+        if (g_fdq[i].at > last) g_fdq[keep++] = g_fdq[i];
+        else if (g_fdq[i].at >= first && g_nreq < FDQ_MAX) g_req_fds[g_nreq++] = g_fdq[i].fd;
+        else rsys1(SYS_close, g_fdq[i].fd);
+    }
+    g_nfdq = keep;
+}
+
+/* one recvmsg into g_rbuf; n > 0 bytes, 0 EOF, -errno */
+static long receive(void)
+{
+    struct iovec iov = { g_rbuf, sizeof g_rbuf };
+    union { char buf[CMSG_SPACE(FDQ_MAX * sizeof(int))]; struct cmsghdr align; } ctl;
+    struct msghdr mh;
+    r_memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof ctl.buf;
+    long n = rsys3(SYS_recvmsg, g_sock, &mh, MSG_CMSG_CLOEXEC);
+    if (n < 0) return n;
+    uint64_t at = g_rtotal + (uint64_t)(n > 0 ? n - 1 : 0);
+    /* walk the control messages by hand (CMSG_NXTHDR may be a libc call) */
+    size_t off = 0;
+    while (off + sizeof(struct cmsghdr) <= mh.msg_controllen) {
+        struct cmsghdr *c = (struct cmsghdr *)(ctl.buf + off);
+        if (c->cmsg_len < sizeof(struct cmsghdr) || off + c->cmsg_len > mh.msg_controllen) break;
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; i++) {
+                int fd;
+                r_memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (n > 0) queue_fd(fd, at); else rsys1(SYS_close, fd);
+            }
+        }
+        off += CMSG_ALIGN(c->cmsg_len);
+    }
+    g_rtotal += (uint64_t)n;
+    return n;
+}
+
+/* read one request line (without '\n') into line; -1 on EOF/error (received
+ * descriptors not yet served are closed) */
 int stasis_read_line(char *line, size_t cap)
 {
     char *buf = g_rbuf;
     size_t have = g_rhave, pos = g_rpos;
     size_t len = 0;
+    uint64_t first = g_rtotal - (have - pos);
+    stasis_conn_drop_fds();
     for (;;) {
         while (pos < have) {
             char c = buf[pos++];
-            if (c == '\n') { line[len] = 0; g_rhave = have; g_rpos = pos; return 0; }
+            if (c == '\n') {
+                line[len] = 0;
+                g_rhave = have; g_rpos = pos;
+                claim_fds(first, g_rtotal - (have - pos) - 1);
+                return 0;
+            }
             if (len < cap - 1) line[len++] = c;
         }
-        long n = rsys3(SYS_read, g_sock, buf, sizeof buf);
+        long n = receive();
         if (n == -EINTR) continue;
-        if (n <= 0) { g_rhave = g_rpos = 0; return -1; }
+        if (n <= 0) { g_rhave = g_rpos = 0; close_queue(); return -1; }
         have = (size_t)n; pos = 0;
     }
 }
 
+/* send one line with a descriptor attached (SCM_RIGHTS, one sendmsg); 0 or -errno */
+int stasis_send_fd(const char *s, int fd)
+{
+    size_t len = r_strlen(s);
+    struct iovec iov = { (void *)s, len };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+    r_memset(&ctl, 0, sizeof ctl);
+    struct msghdr mh;
+    r_memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = (struct cmsghdr *)ctl.buf;
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    r_memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (g_sock < 0) return -EPIPE;
+    long n;
+    do n = rsys3(SYS_sendmsg, g_sock, &mh, MSG_NOSIGNAL); while (n == -EINTR);
+    if (n < 0) return (int)n;
+    if ((size_t)n < len) return r_write_all(g_sock, s + n, len - (size_t)n);
+    return 0;
+}

@@ -2,11 +2,12 @@
  * STASIS_AGENT_SOCKET from the environment it passes) is warned on stderr: that
  * program runs outside the computation and is not checkpointed. The coordinator
  * drops the process when it finds its agent gone (doc/agent-protocol.md).
- * Interposed: execve, execv, execvp, execvpe (the exec calls a program makes itself;
- * posix_spawn and glibc-internal execs are not seen). */
+ * Interposed: execve, execv, execvp, execvpe, posix_spawn, posix_spawnp (the calls a
+ * program makes itself; glibc-internal execs, e.g. of popen/system, are not seen). */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <dlfcn.h>
+#include <spawn.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,9 +44,13 @@ static void warn_if_outside(const char *path, char *const envp[])
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execv_fn)(const char *, char *const[]);
 
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+
 /* resolved at load time: a vfork child must not run dlsym */
 static execve_fn real_execve, real_execvpe;
 static execv_fn real_execv, real_execvp;
+static spawn_fn real_posix_spawn, real_posix_spawnp;
 
 void stasis_execwarn_init(void)
 {
@@ -53,6 +58,8 @@ void stasis_execwarn_init(void)
     real_execvpe = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
     real_execv = (execv_fn)dlsym(RTLD_NEXT, "execv");
     real_execvp = (execv_fn)dlsym(RTLD_NEXT, "execvp");
+    real_posix_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
+    real_posix_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -85,4 +92,24 @@ EXPORT int execvp(const char *file, char *const argv[])
     execv_fn real = real_execvp;
     warn_if_outside(file, environ);
     return real(file, argv);
+}
+
+/* the warning is given in the parent, before the child exists (it never runs our
+ * code: posix_spawn children run no fork handlers and exec at once) */
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    if (!real_posix_spawn) stasis_execwarn_init();
+    spawn_fn real = real_posix_spawn;
+    warn_if_outside(path, envp);
+    return real(pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    if (!real_posix_spawnp) stasis_execwarn_init();
+    spawn_fn real = real_posix_spawnp;
+    warn_if_outside(file, envp);
+    return real(pid, file, fa, attr, argv, envp);
 }

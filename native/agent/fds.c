@@ -58,7 +58,7 @@ int stasis_report_fds(int out)
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *q = d->name;
             int fd = (int)r_parse_dec(&q);
-            if (fd == g_sock || fd == dfd) continue;
+            if (fd == g_sock || fd == dfd || stasis_conn_holds(fd)) continue;
             append_fd(out, fd);
         }
     }

@@ -97,7 +97,7 @@ static void fork_child(void)
     int old = g_sock;
     rsys1(SYS_close, old);
     g_sock = -1;
-    stasis_conn_reset();
+    stasis_conn_reset(1);                      /* our copies of fds received by the parent */
     g_nthreads = 0;
     if (g_sock_path[0]) g_sock = stasis_connect(g_sock_path, old);
     if (g_sock >= 0) {

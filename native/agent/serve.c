@@ -60,7 +60,7 @@ static void note_resume(void)
 static void after_restart(void)
 {
     g_sock = -1;
-    stasis_conn_reset();
+    stasis_conn_reset(0);         /* queued fd numbers are from before the image */
     if (g_restart_args.agent_socket[0]) {
         r_stpcpy(g_sock_path, g_restart_args.agent_socket);
         int want = g_threads[g_nthreads - 1].saved_fd;
@@ -137,7 +137,11 @@ static void serve(void)
         else if (r_startswith(g_line, "DRAIN ")) stasis_do_drain(g_line + 6);
         else if (r_streq(g_line, "ZOMBIES")) stasis_report_zombies();
         else if (r_startswith(g_line, "FILL ")) stasis_do_fill(g_line + 5);
+        else if (r_startswith(g_line, "GIVE ")) stasis_do_give(g_line + 5);
+        else if (r_startswith(g_line, "TAKE ")) stasis_do_take(g_line + 5);
+        else if (r_startswith(g_line, "EPOLL_ADD ")) stasis_do_epoll_add(g_line + 10);
         else stasis_send_error("unknown request");
+        stasis_conn_drop_fds();    /* answered: descriptors it did not use are closed */
     }
 }
 

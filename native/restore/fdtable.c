@@ -1,11 +1,13 @@
 /* fd table: inherited fds are first parked above every planned number, files are
- * opened, everything lands at its planned number, all other fds are closed. */
+ * opened (FIFOs without blocking), everything lands at its planned number, all
+ * other fds are closed. */
 #include "fdtable.h"
 #include "plan.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -17,10 +19,24 @@ static int fail(const struct plan_fd *f, const char *what)
     return -1;
 }
 
+/* Opening a FIFO read-only blocks until a writer exists (write-only: until a
+ * reader). A keeper opened O_RDWR|O_NONBLOCK is both, for the time of the real
+ * open; the FIFO then behaves as it would for the program (EOF/EPIPE once no
+ * other end is left). -1 = not a FIFO (or it cannot be opened: the real open says
+ * why). */
+static int fifo_keeper(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode)) return -1;
+    return open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+}
+
 static int open_planned(const struct plan_fd *f)
 {
     int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+    int keeper = fifo_keeper(f->path);
     int fd = open(f->path, flags | O_CLOEXEC);
+    if (keeper >= 0) { int e = errno; close(keeper); errno = e; }
     if (fd < 0) return fail(f, "cannot open");
     if (f->kind == FD_UNLINKED && unlink(f->path) < 0) { close(fd); return fail(f, "cannot unlink"); }
     if (f->offset && lseek(fd, f->offset, SEEK_SET) < 0 && errno != ESPIPE) { close(fd); return fail(f, "cannot seek"); }

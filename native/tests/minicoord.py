@@ -14,10 +14,35 @@ import threading
 import time
 
 
-class Agent:
-    def __init__(self, conn, hello, host_pid):
+class LineReader:
+    """Reads reply lines with recvmsg so that descriptors the agent sends along
+    (SCM_RIGHTS, GIVE) are kept; a plain read() would make the kernel drop them."""
+
+    def __init__(self, conn):
         self.conn = conn
-        self.file = conn.makefile("rb")
+        self.buf = b""
+        self.fds = []                     # received, not yet taken by the caller
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            data, fds, _, _ = socket.recv_fds(self.conn, 65536, 16)
+            self.fds += fds
+            if not data:
+                return b""
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+    def close_fds(self):
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+
+
+class Agent:
+    def __init__(self, conn, hello, host_pid, reader=None):
+        self.conn = conn
+        self.file = reader or LineReader(conn)
         self.hello = hello
         self.host_pid = host_pid
         self.pid = int(hello["pid"])
@@ -46,11 +71,38 @@ class Agent:
             _, fd, flags, pos, path = line.split(" ", 4)
             out.append({"fd": int(fd), "flags": int(flags, 8), "pos": int(pos), "path": path})
 
+    # ---- descriptors (GIVE / TAKE / EPOLL_ADD) ----
+    def give(self, fd, timeout=60):
+        """-> (reply, descriptor or None): a dup of the process's fd in this process"""
+        self.file.close_fds()
+        r = self.request("GIVE %d" % fd, timeout)
+        got, self.file.fds = self.file.fds, []
+        if r != "GIVEN %d" % fd or len(got) != 1:
+            for d in got:
+                os.close(d)
+            return r, None
+        return r, got[0]
+
+    def take(self, fd, flags, descriptors, timeout=60, line=None):
+        """install descriptors[0] at fd in the process; the request line and the
+        descriptors go in ONE sendmsg (that is how the agent pairs them)"""
+        self.conn.settimeout(timeout)
+        data = ((line if line is not None else "TAKE %d %o" % (fd, flags)) + "\n").encode()
+        if descriptors:
+            socket.send_fds(self.conn, [data], list(descriptors))
+        else:
+            self.conn.sendall(data)
+        return self.readline()
+
+    def epoll_add(self, epfd, fd, events, data, timeout=60):
+        return self.request("EPOLL_ADD %d %d %x %x" % (epfd, fd, events, data), timeout)
+
     def close(self):
         try:
             self.conn.close()
         except OSError:
             pass
+        self.file.close_fds()
 
 
 def parse_hello(line):
@@ -111,9 +163,8 @@ class Coordinator:
                 conn.close()
                 return
             conn.settimeout(30)
-            f = conn.makefile("rb")
-            first = f.readline().decode().rstrip("\n")
-            f.close()
+            reader = LineReader(conn)
+            first = reader.readline().decode().rstrip("\n")
             if first.startswith("REQUEST "):       # stasis_checkpoint() from inside a program
                 conn.sendall(b"ACCEPTED\n")
                 conn.close()
@@ -122,7 +173,7 @@ class Coordinator:
                     self.cond.notify_all()
                 return
             hello = parse_hello(first)
-            agent = Agent(conn, hello, host_pid)
+            agent = Agent(conn, hello, host_pid, reader)
         except (OSError, ValueError):
             conn.close()
             return

@@ -5,6 +5,7 @@ coordinator (minicoord.py), kills it, restarts it with stasis-restore, several t
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -40,7 +41,8 @@ class Env:
         cmd = [LAUNCH] + ([] if namespaces else ["--no-namespaces"]) + [AGENT, self.coord.sock_path, "--"] + argv
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=f)
         self.procs.append(p)
-        return p, self.coord.wait_agent(lambda a: a.restored == 0), path
+        # the launched program, not a child it forked that registered quickly
+        return p, self.coord.wait_agent(lambda a: a.restored == 0 and "join" not in a.hello), path
 
     def restart(self, ckdir, namespaces=True, memory="lazy"):
         path, f = self.log()
@@ -538,11 +540,264 @@ def test_exec_outside(env):
         time.sleep(0.1)
     finish(proc, path)
 
+# ---------------- descriptors: GIVE / TAKE / EPOLL_ADD, posix_spawn, FIFOs ----------------
+PIPE_WRITER = r"""
+import os, time
+r, w = os.pipe()
+print("pipe", r, w, flush=True)
+i = 0
+while True:
+    os.write(w, b"tick %d\n" % i)
+    i += 1
+    time.sleep(0.02)
+"""
+
+
+def fd_flags(host_pid, fd):
+    with open("/proc/%d/fdinfo/%d" % (host_pid, fd)) as f:
+        return int([l.split()[1] for l in f if l.startswith("flags:")][0], 8)
+
+
+def fd_set(host_pid):
+    return {int(x) for x in os.listdir("/proc/%d/fd" % host_pid)}
+
+
+def read_available(fd, timeout=0.0):
+    """bytes readable from fd without blocking (poll before every read)"""
+    import select
+    out = b""
+    while select.select([fd], [], [], timeout)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        out += chunk
+        timeout = 0.0
+    return out
+
+
+def test_fd_give(env):
+    """GIVE: a dup of a program's pipe end arrives here, running and suspended; the
+    agent's own fd and closed fds are refused; nothing is left behind in the process"""
+    proc, agent, path = env.launch([sys.executable, "-c", PIPE_WRITER])
+    wait_lines(path, 1, proc)
+    _, r, w = lines(path)[0].split()
+    r, w = int(r), int(w)
+    before = fd_set(agent.host_pid)
+    reply, fd = agent.give(r)                       # the program is running
+    assert reply == "GIVEN %d" % r and fd is not None, reply
+    try:
+        assert os.readlink("/proc/%d/fd/%d" % (agent.host_pid, r)) == "pipe:[%d]" % os.fstat(fd).st_ino
+        data = b""
+        deadline = time.time() + 10
+        while data.count(b"\n") < 3:
+            assert time.time() < deadline, "nothing came through the given fd: %r" % data
+            data += read_available(fd, 0.5)
+        assert data.startswith(b"tick "), data[:40]
+    finally:
+        os.close(fd)
+    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    reply, wfd = agent.give(w)
+    reply2, rfd = agent.give(r)
+    assert reply == "GIVEN %d" % w and reply2 == "GIVEN %d" % r and wfd is not None and rfd is not None
+    os.write(wfd, b"from the test\n")
+    got = read_available(rfd)
+    assert got.endswith(b"from the test\n"), got[-40:]
+    os.close(wfd)
+    os.close(rfd)
+    for bad in ("GIVE %s" % agent.hello["agent-fd"], "GIVE 977", "GIVE", "GIVE x"):
+        assert agent.request(bad).startswith("ERROR "), bad
+    assert agent.request("RESUME 0") == "RESUMED"
+    assert fd_set(agent.host_pid) == before, "fds left in the process: %s" % (fd_set(agent.host_pid) ^ before)
+    wait_lines(path, 1, proc)
+    proc.kill()
+
+
+def test_fd_take(env):
+    """TAKE installs a socketpair end at a free number (close-on-exec, O_NONBLOCK as
+    asked) and data flows through it; flags are cleared when asked; received fds a
+    request does not use are closed; errors for no fd / the agent's fd"""
+    proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
+    wait_lines(path, 2, proc)
+    hp = agent.host_pid
+    agent_fd = int(agent.hello["agent-fd"])
+    before = fd_set(hp)
+    assert 3 not in before and 40 not in before, before
+    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    a, b = socket.socketpair()
+    ino = os.fstat(b.fileno()).st_ino
+    r = agent.take(40, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK, [b.fileno()])
+    assert r == "TAKEN 40", r
+    b.close()                                       # the process holds the only other end now
+    assert os.readlink("/proc/%d/fd/40" % hp) == "socket:[%d]" % ino
+    fl = fd_flags(hp, 40)
+    assert fl & os.O_CLOEXEC and fl & os.O_NONBLOCK, oct(fl)
+    a.sendall(b"through the process")
+    reply, g = agent.give(40)
+    assert reply == "GIVEN 40", reply
+    assert read_available(g, 5) == b"through the process"
+    os.write(g, b"and back")
+    a.settimeout(5)
+    assert a.recv(100) == b"and back"
+    os.close(g)
+    # the received fd lands at the lowest free number (3): TAKE 3 must still clear
+    # close-on-exec (received fds are close-on-exec) and O_NONBLOCK
+    pr, pw = os.pipe()
+    os.set_blocking(pr, False)
+    r = agent.take(3, 0, [pr])
+    assert r == "TAKEN 3", r
+    fl = fd_flags(hp, 3)
+    assert not fl & os.O_CLOEXEC and not fl & os.O_NONBLOCK, oct(fl)
+    assert os.get_blocking(pr), "O_NONBLOCK not cleared on the description"
+    assert os.readlink("/proc/%d/fd/3" % hp) == "pipe:[%d]" % os.fstat(pr).st_ino
+    # several fds with one TAKE: the first is installed, the others closed
+    extra = [os.open("/dev/null", os.O_RDONLY) for _ in range(10)]
+    r = agent.take(42, os.O_CLOEXEC, extra)
+    assert r == "TAKEN 42", r
+    assert os.path.samestat(os.stat("/proc/%d/fd/42" % hp), os.fstat(extra[0]))
+    # errors, and fds sent with requests that do not take them
+    assert agent.take(41, 0, []) == "ERROR no descriptor came with TAKE"
+    assert agent.take(agent_fd, 0, [pw]).startswith("ERROR "), "TAKE onto the agent's fd"
+    assert agent.take(0, 0, [pw], line="PING") == "PONG"
+    assert agent.take(0, 0, [pw], line="TAKE x 1").startswith("ERROR ")
+    assert agent.request("PING") == "PONG"
+    assert os.readlink("/proc/%d/fd/%d" % (hp, agent_fd)).startswith("socket:")
+    assert fd_set(hp) == before | {3, 40, 42}, "fds in the process: %s" % sorted(fd_set(hp) - before)
+    fds = {e["fd"] for e in agent.fds()}
+    assert {3, 40, 42} <= fds and agent_fd not in fds
+    assert agent.request("RESUME 0") == "RESUMED"
+    # also while the program runs
+    r = agent.take(43, os.O_WRONLY, [pw])
+    assert r == "TAKEN 43", r
+    os.close(pw)
+    assert fd_set(hp) == before | {3, 40, 42, 43}
+    n = len(lines(path))
+    wait_lines(path, n + 2, proc)
+    for fd in extra + [pr]:
+        os.close(fd)
+    a.close()
+    proc.kill()
+
+
+def test_fd_epoll_add(env):
+    """EPOLL_ADD registers an fd in an epoll set inside the process: an epoll fd and a
+    pipe TAKEn into a suspended process, checked in /proc fdinfo (tfd line) and by the
+    set itself reporting the pipe readable"""
+    import re
+    import select
+    proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
+    wait_lines(path, 2, proc)
+    hp = agent.host_pid
+    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    ep = select.epoll()
+    pr, pw = os.pipe()
+    assert agent.take(44, os.O_CLOEXEC, [ep.fileno()]) == "TAKEN 44"
+    assert agent.take(45, 0, [pr]) == "TAKEN 45"
+    os.close(pr)
+    r = agent.epoll_add(44, 45, select.EPOLLIN | select.EPOLLET, 0x123456789abcdef0)
+    assert r == "EPOLL_ADDED", r
+    with open("/proc/%d/fdinfo/44" % hp) as f:
+        tfd = re.findall(r"tfd:\s+(\d+) events:\s+([0-9a-f]+) data:\s+([0-9a-f]+)", f.read())
+    # the kernel adds EPOLLERR|EPOLLHUP to every interest
+    want = select.EPOLLIN | select.EPOLLET | select.EPOLLERR | select.EPOLLHUP
+    assert tfd == [("45", "%x" % want, "123456789abcdef0")], tfd
+    assert ep.poll(0) == []
+    os.write(pw, b"x")
+    ev = ep.poll(5)
+    assert len(ev) == 1 and ev[0][1] & select.EPOLLIN, ev
+    assert agent.epoll_add(44, 45, 1, 0) == "ERROR epoll_ctl: File exists"
+    assert agent.epoll_add(46, 45, 1, 0) == "ERROR epoll_ctl: Bad file descriptor"
+    assert agent.epoll_add(44, int(agent.hello["agent-fd"]), 1, 0).startswith("ERROR ")
+    assert agent.request("EPOLL_ADD 44 45 zz 0").startswith("ERROR ")
+    assert agent.request("RESUME 0") == "RESUMED"
+    n = len(lines(path))
+    wait_lines(path, n + 2, proc)
+    os.close(pw)
+    ep.close()
+    proc.kill()
+
+
+SPAWNER = r"""
+import os
+def run(fn, prog, argv, env):
+    pid = fn(prog, argv, env)
+    print(argv[-1][5:], "status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+env = dict(os.environ)
+run(os.posix_spawn, "/bin/sh", ["sh", "-c", "echo ran spawn"], {k: v for k, v in env.items() if k != "LD_PRELOAD"})
+run(os.posix_spawnp, "sh", ["sh", "-c", "echo ran spawnp"], dict(env, STASIS_AGENT_SOCKET=""))
+run(os.posix_spawn, "/bin/sh", ["sh", "-c", "echo ran inside"], env)
+print("OK", flush=True)
+"""
+
+
+def test_posix_spawn_warning(env):
+    """posix_spawn/posix_spawnp with the agent removed from the child's environment:
+    the exec warning, once per call; the children run; none for a normal spawn"""
+    proc, agent, path = env.launch([sys.executable, "-c", SPAWNER])
+    out = finish(proc, path)
+    warn = [l for l in out if l.startswith("stasis: warning:")]
+    tail = " is started without the Stasis agent (%s cleared): it runs outside the computation and is not checkpointed"
+    assert warn == ["stasis: warning: /bin/sh" + tail % "LD_PRELOAD", "stasis: warning: sh" + tail % "STASIS_AGENT_SOCKET"], warn
+    for word in ("spawn", "spawnp", "inside"):
+        assert "ran " + word in out, (word, out)
+    assert out.index(warn[0]) < out.index("ran spawn") and out.index(warn[1]) < out.index("ran spawnp")
+    for tag in ("spawn", "spawnp", "inside"):
+        assert "ran %s status 0" % tag in out, out
+
+
+def test_fifo_restore(env):
+    """plan fds on a FIFO (read-only, write-only, non-blocking, unlinked) restore
+    without blocking, with their flags, and work as one pipe; TAKE after a restart"""
+    proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
+    wait_lines(path, 2, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    fifo, gone = os.path.join(env.dir, "fifo"), os.path.join(env.dir, "fifo-unlinked")
+    os.mkfifo(fifo, 0o600)
+    os.mkfifo(gone, 0o600)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan)
+    with open(plan, "a") as f:
+        f.write("fd 5 open %o 0 %s\nfd 6 open %o 0 %s\nfd 7 open %o 0 %s\nfd 8 unlinked %o 0 %s\n"
+                % (os.O_RDONLY, fifo, os.O_WRONLY | os.O_CLOEXEC, fifo, os.O_RDONLY | os.O_NONBLOCK, fifo,
+                   os.O_RDONLY, gone))
+    logp, logf = env.log()
+    p2 = subprocess.Popen([RESTORE, plan], stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+    env.procs.append(p2)
+    try:
+        a2 = env.coord.wait_agent(lambda a: a.restored > 0, timeout=15)
+    except TimeoutError:
+        raise AssertionError("the restorer blocked on the FIFO (rc %s): %s" % (p2.poll(), lines(logp)[-3:]))
+    hp = a2.host_pid
+    for fd in (5, 6, 7):
+        assert os.readlink("/proc/%d/fd/%d" % (hp, fd)) == fifo
+    assert os.readlink("/proc/%d/fd/8" % hp) == gone + " (deleted)" and not os.path.exists(gone)
+    f5, f6, f7 = (fd_flags(hp, fd) for fd in (5, 6, 7))
+    assert f5 & 3 == os.O_RDONLY and not f5 & (os.O_NONBLOCK | os.O_CLOEXEC), oct(f5)
+    assert f6 & 3 == os.O_WRONLY and f6 & os.O_CLOEXEC and not f6 & os.O_NONBLOCK, oct(f6)
+    assert f7 & os.O_NONBLOCK, oct(f7)
+    _, w = a2.give(6)
+    _, rd = a2.give(5)
+    os.write(w, b"through the fifo")
+    assert read_available(rd, 5) == b"through the fifo"
+    os.close(w)
+    os.close(rd)
+    # the restored agent's connection carries descriptors too
+    pr, pw = os.pipe()
+    assert a2.take(9, 0, [pr]) == "TAKEN 9"
+    assert os.readlink("/proc/%d/fd/9" % hp) == "pipe:[%d]" % os.fstat(pr).st_ino
+    os.close(pr)
+    os.close(pw)
+    assert a2.request("RESUME 1") == "RESUMED"
+    wait_lines(logp, 2, p2)
+    p2.kill()
+
 
 TESTS = [test_counter, test_counter_no_namespaces, test_counter_memory_copy, test_counter_parallel,
          test_threads, test_threads_no_namespaces,
          test_files, test_files_moved, test_python, test_checkpoint_from_inside, test_signal_forwarding, test_fd_kinds, test_clock_after_reboot,
          test_fork_join, test_tree_restart, test_exec_outside,
+         test_fd_give, test_fd_take, test_fd_epoll_add, test_posix_spawn_warning, test_fifo_restore,
          test_bad_images, test_fuzzed_images]
 
 
