@@ -98,4 +98,38 @@ class ProcessTreeIT {
             Computation.assertFinished(running, output, "OK subprocess 1500");
         }
     }
+
+    /**
+     * A parent reads numbered records its child writes into a named pipe (FIFO) it keeps
+     * full: resumed ten times, then restarted twice. The FIFO is reopened by path at
+     * restart and its data in flight comes back in order.
+     */
+    @Test
+    void recordsThroughANamedPipeSurviveResumesAndRestarts() throws Exception {
+        Path output = temp.resolve("output.txt");
+        Pattern progress = Pattern.compile("progress (\\d+)");
+        try (Computation computation = new Computation(temp, "fifo")) {
+            Process running = computation.launch(output, "python3",
+                    Computation.SCENARIOS.resolve("py_fifo.py").toString(), temp.toString(), "300000");
+            int at = Computation.awaitProgress(output, 0, progress, 5000);
+            for (int round = 1; round <= 10; round++) {
+                computation.checkpoint();
+            }
+            long inFlight = 0;
+            for (int generation = 1; generation <= 2; generation++) {
+                Path checkpoint = computation.checkpoint();
+                try (var files = Files.list(checkpoint)) {
+                    inFlight += files.filter(f -> f.getFileName().toString().startsWith("fifo-"))
+                            .mapToLong(f -> f.toFile().length()).sum();
+                }
+                computation.kill(running);
+                int before = Computation.lineCount(output);
+                running = computation.restart(checkpoint, output);
+                computation.awaitRestored();
+                at = Computation.awaitProgress(output, before, progress, at + 1000);
+            }
+            Computation.assertFinished(running, output, "OK 300000");
+            assertTrue(inFlight > 0, "no checkpoint found data in flight in the FIFO");
+        }
+    }
 }

@@ -39,6 +39,7 @@ public final class AgentCore implements CoreSteps {
     private final Map<Integer, List<OpenFd>> fds = new ConcurrentHashMap<>();
     private final Map<Integer, Integer> hostPids = new ConcurrentHashMap<>();
     private final Map<Integer, ProcessTree> trees = new ConcurrentHashMap<>();
+    private final Map<Integer, Map<String, String>> sharedMemory = new ConcurrentHashMap<>();
     private volatile List<Agent> stopped = List.of();
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
     private volatile String operationId = "";
@@ -66,6 +67,7 @@ public final class AgentCore implements CoreSteps {
         fds.clear();
         hostPids.clear();
         trees.clear();
+        sharedMemory.clear();
         List<Agent> done = new ArrayList<>();
         try {
             // Processes that fork while the checkpoint starts are registered before their
@@ -104,6 +106,7 @@ public final class AgentCore implements CoreSteps {
                             place.session(), agent.exitedChildren()));
                     fds.put(agent.pid(), agent.fds());
                     hostPids.put(agent.pid(), agent.hostPid());
+                    sharedMemory.put(agent.pid(), SharedMemory.of(agent.hostPid()));
                 });
                 List<Agent> known;
                 synchronized (done) {
@@ -130,6 +133,7 @@ public final class AgentCore implements CoreSteps {
     @Override
     public List<ProcessImage> writeImages(Path directory) throws Exception {
         Map<Integer, ProcessImage> images = new ConcurrentHashMap<>();
+        Map<Integer, Map<String, String>> shared = SharedMemory.sharedBetweenAreas(sharedMemory);
         forEach(stopped, agent -> {
             String answer = agent.request("WRITE " + directory.toAbsolutePath(), WRITE_TIMEOUT);
             String[] parts = answer.split(" ", 4);
@@ -138,7 +142,7 @@ public final class AgentCore implements CoreSteps {
             }
             images.put(agent.pid(), new ProcessImage(agent.pid(), Path.of(parts[3]).getFileName().toString(),
                     Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of()),
-                    trees.getOrDefault(agent.pid(), agent.tree())));
+                    trees.getOrDefault(agent.pid(), agent.tree()), shared.getOrDefault(agent.pid(), Map.of())));
         });
         synchronized (drained) {
             for (Map.Entry<String, Pipes.Drained> pipe : drained.entrySet()) {
@@ -245,7 +249,8 @@ public final class AgentCore implements CoreSteps {
             pipes.forEach((ino, ends) -> ends.stream().filter(e -> e.pid() == image.pid()).forEach(e ->
                     pipeFds.put(e.fd().fd(), "fd " + e.fd().fd() + " pipe " + ino + " " + (e.writes() ? "w" : "r")
                             + " " + Integer.toOctalString(e.fd().flags()))));
-            members.add(new RestartPlanFile.Member(plan.process(image.pid()), imageFile, image.tree(), pipeFds));
+            members.add(new RestartPlanFile.Member(plan.process(image.pid()), imageFile, image.tree(), pipeFds,
+                    image.sharedMemory()));
         }
 
         Path planFile = planDirectory.resolve(manifest.id() + "-" + ProcessHandle.current().pid() + "-"

@@ -44,6 +44,8 @@ interface LibC extends Library {
     int MSG_CMSG_CLOEXEC = 0x40000000;
     int MSG_NOSIGNAL = 0x4000;
 
+    int socketpair(int domain, int type, int protocol, int[] fds) throws LastErrorException;
+
     long sendmsg(int fd, Pointer message, int flags) throws LastErrorException;
 
     long recvmsg(int fd, Pointer message, int flags) throws LastErrorException;

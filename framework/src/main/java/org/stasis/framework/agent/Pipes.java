@@ -24,6 +24,7 @@ import org.stasis.api.OpenFd;
  */
 final class Pipes {
     private static final int CHUNK = 3072;
+    private static final int PAGE = 4096;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** One end of a pipe: an fd of a process. */
@@ -187,6 +188,18 @@ final class Pipes {
     }
 
     /**
+     * A pipe holds 16 pages, not 64 KiB: a write that does not fit in the rest of the
+     * last page takes a new page. Chunks that end on page boundaries (3072 + 1024 ...)
+     * fill every page, so whatever a full pipe held fits again.
+     *
+     * @param at how many bytes were refilled so far
+     * @return how many to send next
+     */
+    static int refillChunk(int at) {
+        return Math.min(CHUNK, PAGE - at % PAGE);
+    }
+
+    /**
      * Puts the drained bytes back, in order (before the processes are released).
      *
      * @param drained what {@link #drain} took
@@ -195,8 +208,8 @@ final class Pipes {
         for (Map.Entry<String, Drained> pipe : drained.entrySet()) {
             Drained d = pipe.getValue();
             try {
-                for (int at = 0; at < d.data().length; at += CHUNK) {
-                    int end = Math.min(d.data().length, at + CHUNK);
+                for (int at = 0, end; at < d.data().length; at = end) {
+                    end = Math.min(d.data().length, at + refillChunk(at));
                     String answer = d.reader().request("FILL " + d.fd() + " "
                             + HexFormat.of().formatHex(d.data(), at, end), TIMEOUT);
                     if (!answer.startsWith("FILLED")) {

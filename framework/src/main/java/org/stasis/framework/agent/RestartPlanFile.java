@@ -31,8 +31,11 @@ final class RestartPlanFile {
      *        as a child of the restorer's init)
      * @param pipeFds fd lines of the computation's own pipes (they replace what a plugin
      *        planned for the same fd)
+     * @param sharedMemory its areas that share memory with other areas: start address
+     *        (hex) to object key ({@code shared} lines)
      */
-    record Member(ProcessPlan process, Path image, ProcessTree tree, Map<Integer, String> pipeFds) {
+    record Member(ProcessPlan process, Path image, ProcessTree tree, Map<Integer, String> pipeFds,
+            Map<String, String> sharedMemory) {
     }
 
     /**
@@ -69,6 +72,8 @@ final class RestartPlanFile {
                 member.tree().exitedChildren().forEach(child -> text.append("zombie ").append(child.pid()).append(' ')
                         .append(child.waitStatus()).append('\n'));
             }
+            member.sharedMemory().forEach((start, key) ->
+                    text.append("shared ").append(start).append(' ').append(key).append('\n'));
             appendFds(text, plan, process, member.pipeFds());
         }
         Files.deleteIfExists(target);

@@ -49,15 +49,15 @@ final class UnixConnection implements AutoCloseable {
 
     /**
      * @param line a line to send, without its newline
-     * @param fd a descriptor to pass with the line's first bytes, or -1
+     * @param passed a descriptor to pass with the line's first bytes, or -1
      * @throws IOException if the peer is gone
      */
-    synchronized void writeLine(String line, int fd) throws IOException {
+    synchronized void writeLine(String line, int passed) throws IOException {
         byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
         int offset = 0;
-        while (offset == 0 && fd >= 0) {
+        while (offset == 0 && passed >= 0) {
             try {
-                offset += (int) ScmRights.send(this.fd, bytes, fd);
+                offset += (int) ScmRights.send(fd, bytes, passed);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != EINTR) {
                     throw new IOException("agent connection: " + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package org.stasis.framework.store;
 
 import java.util.List;
+import java.util.Map;
 
 import org.stasis.api.OpenFd;
 
@@ -15,7 +16,36 @@ import org.stasis.api.OpenFd;
  * @param tree parent, process group and session when it was suspended (null in
  *        checkpoints written before process trees were recorded)
  */
-public record ProcessImage(int pid, String image, long bytes, int areas, List<OpenFd> fds, ProcessTree tree) {
+public record ProcessImage(int pid, String image, long bytes, int areas, List<OpenFd> fds, ProcessTree tree,
+        Map<String, String> sharedMemory) {
+
+    /**
+     * @param pid the process id inside the computation
+     * @param image the image file's name inside the checkpoint directory
+     * @param bytes the bytes of memory stored
+     * @param areas the number of memory areas
+     * @param fds the open descriptors when it was suspended
+     * @param tree parent, process group and session when it was suspended
+     * @param sharedMemory areas that are views of memory shared with other areas
+     *        (start address in hex to object key; empty or null: none)
+     */
+    public ProcessImage {
+        sharedMemory = sharedMemory == null ? Map.of() : Map.copyOf(sharedMemory);
+    }
+
+    /**
+     * An image without shared memory.
+     *
+     * @param pid the process id inside the computation
+     * @param image the image file's name inside the checkpoint directory
+     * @param bytes the bytes of memory stored
+     * @param areas the number of memory areas
+     * @param fds the open descriptors when it was suspended
+     * @param tree parent, process group and session when it was suspended
+     */
+    public ProcessImage(int pid, String image, long bytes, int areas, List<OpenFd> fds, ProcessTree tree) {
+        this(pid, image, bytes, areas, fds, tree, Map.of());
+    }
 
     /**
      * An image without its place in the tree.
@@ -27,6 +57,6 @@ public record ProcessImage(int pid, String image, long bytes, int areas, List<Op
      * @param fds the open descriptors when it was suspended
      */
     public ProcessImage(int pid, String image, long bytes, int areas, List<OpenFd> fds) {
-        this(pid, image, bytes, areas, fds, null);
+        this(pid, image, bytes, areas, fds, null, Map.of());
     }
 }

@@ -41,9 +41,9 @@ class PipesTest {
         RestartPlanFile.write(plan, List.of(
                 new RestartPlanFile.Member(plan.process(2), Path.of("/ck/image-2.img"), new ProcessTree(2, 1, 0, 0,
                         List.of(new ProcessTree.ExitedChild(9, 0x500))),
-                        Map.of(4, "fd 4 pipe 20 w 1")),
+                        Map.of(4, "fd 4 pipe 20 w 1"), Map.of("7f1c2a000000", "00:01-4242")),
                 new RestartPlanFile.Member(plan.process(5), Path.of("/ck/image-5.img"), new ProcessTree(5, 2, 5, 0),
-                        Map.of(3, "fd 3 pipe 20 r 0"))),
+                        Map.of(3, "fd 3 pipe 20 r 0"), Map.of("7f1c2a000000", "00:01-4242"))),
                 List.of("pipe 20 /ck/pipe-20.data"), Path.of("/run/agent.sock"), target);
         assertEquals("""
                 version 1
@@ -53,11 +53,30 @@ class PipesTest {
                 process 2 /ck/image-2.img
                 tree 1 0 0
                 zombie 9 1280
+                shared 7f1c2a000000 00:01-4242
                 fd 1 inherit 1
                 fd 4 pipe 20 w 1
                 process 5 /ck/image-5.img
                 tree 2 5 0
+                shared 7f1c2a000000 00:01-4242
                 fd 3 pipe 20 r 0
                 """, Files.readString(target));
+    }
+
+    // A full pipe (16 pages) must fit again: no refill chunk may straddle a page boundary,
+    // or the kernel gives it a page of its own and the last pages no longer fit.
+    @Test
+    void refillChunksFillWholePagesSoAFullPipeFitsAgain() {
+        int pages = 0;
+        int inPage = 4096;
+        for (int at = 0, chunk; at < 65536; at += chunk) {
+            chunk = Pipes.refillChunk(at);
+            if (inPage + chunk > 4096) {
+                pages++;
+                inPage = 0;
+            }
+            inPage += chunk;
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(16, pages);
     }
 }
