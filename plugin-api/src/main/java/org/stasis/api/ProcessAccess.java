@@ -62,4 +62,19 @@ public interface ProcessAccess {
      * @throws IOException if the process refuses (the error names the reason)
      */
     void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException;
+
+    /**
+     * Whether two descriptors refer to one open file description (one open(2), shared
+     * by dup or fork: one file offset, one set of status flags), as {@code kcmp(2)}
+     * tells. Plugins use it to restore such descriptors as one again, e.g. stdout and
+     * stderr of {@code prog > log 2>&1}.
+     *
+     * @param pidA a process id inside the computation
+     * @param fdA a descriptor of that process
+     * @param pidB a process id inside the computation (may be the same)
+     * @param fdB a descriptor of that process
+     * @return true if both are the same open file description
+     * @throws IOException if a process or descriptor is gone
+     */
+    boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException;
 }

@@ -44,6 +44,11 @@ interface LibC extends Library {
     int MSG_CMSG_CLOEXEC = 0x40000000;
     int MSG_NOSIGNAL = 0x4000;
 
+    long SYS_KCMP = 312;   // x86-64
+    int KCMP_FILE = 0;
+
+    long syscall(long number, int pid1, int pid2, int type, long idx1, long idx2) throws LastErrorException;
+
     int socketpair(int domain, int type, int protocol, int[] fds) throws LastErrorException;
 
     long sendmsg(int fd, Pointer message, int flags) throws LastErrorException;

@@ -56,6 +56,17 @@ final class ProcessHands implements ProcessAccess {
         agent(pid).epollAdd(epfd, fd, events, data);
     }
 
+    @Override
+    public boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException {
+        try {
+            return LibC.INSTANCE.syscall(LibC.SYS_KCMP, agent(pidA).hostPid(), agent(pidB).hostPid(), LibC.KCMP_FILE,
+                    fdA, fdB) == 0;
+        } catch (com.sun.jna.LastErrorException e) {
+            throw new IOException("cannot compare fd " + fdA + " of process " + pidA + " with fd " + fdB + " of process "
+                    + pidB + ": " + e.getMessage(), e);
+        }
+    }
+
     private Agent agent(int pid) throws IOException {
         Agent agent = agents.get(pid);
         if (agent == null) {

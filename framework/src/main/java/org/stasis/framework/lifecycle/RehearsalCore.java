@@ -55,6 +55,11 @@ public final class RehearsalCore implements CoreSteps {
             public void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException {
                 throw new IOException("a rehearsal has no processes");
             }
+
+            @Override
+            public boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException {
+                throw new IOException("a rehearsal has no processes");
+            }
         };
     }
 
