@@ -79,6 +79,18 @@ class CheckpointRestartIT {
                 Computation.SCENARIOS.resolve("py_subprocess.py").toString(), "400", "0.02");
     }
 
+    /**
+     * stdout and stderr of {@code prog > log 2>&1}, shared with a forked child: one open
+     * file description, one offset. Restored as separate opens, the writers would
+     * overwrite each other's lines; the program checks the log line by line.
+     */
+    @Test
+    void descriptorsSharingOneOpenFileKeepOneOffset() throws Exception {
+        threeGenerations("OK shared-log 6000", Pattern.compile("progress (\\d+)"), "python3",
+                Computation.SCENARIOS.resolve("py_shared_log.py").toString(), temp.resolve("shared.log").toString(),
+                "6000");
+    }
+
     @Test
     void filesAreReopenedAtTheirOffsets() throws Exception {
         Path input = temp.resolve("input.txt");

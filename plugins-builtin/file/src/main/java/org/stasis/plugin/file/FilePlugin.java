@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.osgi.service.component.annotations.Component;
 import org.stasis.api.CheckpointContext;
@@ -30,16 +33,22 @@ import org.stasis.api.WriteCallback;
 @Component(property = "service.ranking:Integer=200")
 @StasisPlugin("file")
 public class FilePlugin implements WriteCallback, RestartCallback {
+    private Opener opener;
     private static final String OPEN = "open.";
     private static final String DELETED = "deleted.";
+    private static final String SHARES = "shares.";
 
     @Override
     public void write(CheckpointContext context) throws IOException {
+        List<SharedDescriptions.Holder> opened = new ArrayList<>();
         for (ProcessInfo process : context.computation().processes()) {
             for (OpenFd fd : context.openFds(process.pid())) {
                 String key = process.pid() + "." + fd.fd();
                 switch (fd.kind()) {
-                    case PATH, DEVICE -> context.records().put(OPEN + key, OpenRecord.of(fd, Path.of(fd.path())).encode());
+                    case PATH, DEVICE -> {
+                        context.records().put(OPEN + key, OpenRecord.of(fd, Path.of(fd.path())).encode());
+                        opened.add(new SharedDescriptions.Holder(process.pid(), fd));
+                    }
                     case DELETED_FILE -> context.records().put(DELETED + key, saveDeleted(context, process, fd));
                     default -> {
                         // Terminals, pipes, sockets and event fds belong to other plugins.
@@ -47,6 +56,8 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                 }
             }
         }
+        SharedDescriptions.group(opened, context.processes())
+                .forEach((holder, first) -> context.records().put(SHARES + holder, first));
     }
 
     // The kernel still has the data: read it through the descriptor's /proc link.
@@ -69,6 +80,35 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                 restoreDeleted(context, key.substring(DELETED.length()), record.getValue());
             }
         }
+        reopenShared(context);
+    }
+
+    // Descriptors that shared one open file description get one again: opened here once
+    // and handed to each of them, so they share the offset as before.
+    private void reopenShared(RestartContext context) throws IOException {
+        Map<String, List<String>> groups = new TreeMap<>();
+        context.records().asMap().forEach((key, first) -> {
+            if (key.startsWith(SHARES)) {
+                groups.computeIfAbsent(first, k -> new ArrayList<>(List.of(k))).add(key.substring(SHARES.length()));
+            }
+        });
+        for (Map.Entry<String, List<String>> group : groups.entrySet()) {
+            OpenRecord first = OpenRecord.decode(context.records().get(OPEN + group.getKey()).orElseThrow(
+                    () -> new IOException("the checkpoint's file records are inconsistent: no " + group.getKey())));
+            int descriptor = opener().open(context.plan().rewrite(first.path()), first.flags(), first.offset());
+            for (String holder : group.getValue()) {
+                int flags = context.records().get(OPEN + holder).map(OpenRecord::decode).map(OpenRecord::flags)
+                        .orElse(first.flags());
+                context.plan().process(pidOf(holder)).installFd(fdOf(holder), new FdSource.Passed(descriptor, flags));
+            }
+        }
+    }
+
+    private synchronized Opener opener() {
+        if (opener == null) {
+            opener = new Opener();
+        }
+        return opener;
     }
 
     private static void reopen(RestartContext context, String key, OpenRecord saved) throws IOException {
