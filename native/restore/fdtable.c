@@ -55,7 +55,19 @@ static int set_termios(void)
     return 0;
 }
 
-int fdtable_install(int keep_fd)
+/* close every fd above fd except the ascending keep[] (-1 entries ignored) */
+static void close_above(int fd, const int *keep, int nkeep)
+{
+    unsigned from = (unsigned)fd + 1;
+    for (int i = 0; i < nkeep; i++) {
+        if (keep[i] < 0) continue;
+        if ((unsigned)keep[i] > from) close_range(from, (unsigned)keep[i] - 1, 0);
+        from = (unsigned)keep[i] + 1;
+    }
+    close_range(from, ~0u, 0);
+}
+
+int fdtable_install(int keep_fd, int *more, int nmore)
 {
     int high = 100;
     for (int i = 0; i < g_plan.nfds; i++) {
@@ -68,6 +80,14 @@ int fdtable_install(int keep_fd)
         if (k < 0) { perror("stasis-restore: dup image fd"); return -1; }
         close(keep_fd);
         keep_fd = k;
+        high = k + 1;
+    }
+    for (int i = 0; i < nmore; i++) {          /* ascending, right above keep_fd */
+        if (more[i] < 0) continue;
+        int k = fcntl(more[i], F_DUPFD_CLOEXEC, high);
+        if (k < 0) { perror("stasis-restore: dup restorer fd"); return -1; }
+        close(more[i]);
+        more[i] = k;
         high = k + 1;
     }
     for (int i = 0; i < g_plan.nfds; i++) {
@@ -87,6 +107,7 @@ int fdtable_install(int keep_fd)
     /* close everything below the parked fds, then place them */
     int lowest_parked = keep_fd >= 0 ? keep_fd : high;
     for (int i = 0; i < g_plan.nfds; i++) if (g_tmp[i] < lowest_parked) lowest_parked = g_tmp[i];
+    for (int i = 0; i < nmore; i++) if (more[i] >= 0 && more[i] < lowest_parked) lowest_parked = more[i];
     if (lowest_parked > 0) close_range(0, (unsigned)lowest_parked - 1, 0);
     for (int i = 0; i < g_plan.nfds; i++) {
         const struct plan_fd *f = &g_plan.fds[i];
@@ -94,6 +115,6 @@ int fdtable_install(int keep_fd)
         if (dup3(g_tmp[i], f->fd, cloexec ? O_CLOEXEC : 0) < 0) return fail(f, "dup3");
     }
     for (int i = 0; i < g_plan.nfds; i++) close(g_tmp[i]);
-    if (keep_fd >= 0) close_range((unsigned)keep_fd + 1, ~0u, 0);
+    if (keep_fd >= 0) close_above(keep_fd, more, nmore);
     return set_termios() < 0 ? -1 : keep_fd;
 }

@@ -6,6 +6,7 @@
 #include "plan.h"
 #include "tree.h"
 #include "pipes.h"
+#include "shm.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
     } else {
         if (image_load(g_plan.image) < 0) return 1;
         if (g_plan.verify && image_verify_data(g_plan.image) < 0) return 1;
+        if (shm_take_image(0) < 0) return 1;
         memcpy(mono, g_img.hdr->proc.monotonic, sizeof mono);
         memcpy(boot, g_img.hdr->proc.boottime, sizeof boot);
     }
@@ -112,7 +114,9 @@ int main(int argc, char **argv)
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
-    int fd = fdtable_install(g_img.fd);
+    int nshm;
+    int *shm = shm_fds(&nshm);
+    int fd = fdtable_install(g_img.fd, shm, nshm);
     if (fd < 0) _exit(1);
     if (restore_process_state() < 0) _exit(1);
     if (memory_open_shared_files(fd + 1) < 0) _exit(1);

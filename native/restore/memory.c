@@ -1,6 +1,7 @@
 /* Runs on a stack inside the restorer's bss; raw syscalls only from here on. */
 #include "memory.h"
 #include "plan.h"
+#include "shm.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,14 +107,20 @@ static void map_or_die(uint64_t addr, uint64_t len, int prot, int flags, long fd
     if (r < 0) die("mmap of a saved area failed", r);
 }
 
-static int g_shared_fd[8192];   /* per area: fd of the file it maps shared (phase 1) */
+/* per area: fd of the file it maps shared, or of the shared memory object it is a
+ * view of (-1: none, a private copy); set in phase 1 */
+static int g_shared_fd[8192];
 
 int memory_open_shared_files(int above)
 {
     for (uint32_t i = 0; i < g_img.hdr->n_areas; i++) {
         const struct stasis_img_area *a = &g_img.areas[i];
-        if (a->kind != STASIS_AREA_FILE_SHARED) continue;
+        if (a->kind != STASIS_AREA_FILE_SHARED && a->kind != STASIS_AREA_SHARED_ANON) continue;
         if (i >= sizeof g_shared_fd / sizeof g_shared_fd[0]) { fprintf(stderr, "stasis-restore: too many areas\n"); return -1; }
+        if (a->kind == STASIS_AREA_SHARED_ANON) {
+            g_shared_fd[i] = shm_fd_for(a->start);
+            continue;
+        }
         const char *path = plan_map_path(g_img.names + a->name_off);
         int fd = open(path, ((a->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
         if (fd < 0) {
@@ -135,8 +142,15 @@ static void map_shared_file(const struct stasis_img_area *a)
     rsys1(SYS_close, fd);
 }
 
+/* a view of a shared memory object (its data is already in it: shm.c), or a
+ * private copy of the saved data */
 static void map_shared_anon(const struct stasis_img_area *a)
 {
+    int fd = g_shared_fd[a - g_img.areas];
+    if (fd >= 0) {
+        map_or_die(a->start, a->end - a->start, (int)a->prot, MAP_SHARED, fd, a->pgoff);
+        return;
+    }
     map_or_die(a->start, a->end - a->start, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_img.runs[r];
@@ -238,6 +252,7 @@ static void __attribute__((noreturn)) phase2(void)
     unmap_foreign();
     move_specials();
     map_areas();
+    shm_close_all();
     restore_mm();
     restore_sigactions();
     rsys1(SYS_close, g_fd);

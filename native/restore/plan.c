@@ -1,5 +1,6 @@
 /* Restart plan parser: one directive per line, '#' comments, paths run to end of line. */
 #include "plan.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,9 @@ struct plan_proc g_procs[PLAN_MAX_PROCS];
 int g_nprocs;
 struct plan_pipe_data g_pipe_data[PLAN_MAX_PIPES];
 int g_npipe_data;
+const char *g_plan_file;
+int g_nshm_keys;
+static char **g_shm_keys;
 
 /* the process section the current line belongs to */
 static struct plan_proc *cur(void) { return &g_procs[g_nprocs ? g_nprocs - 1 : 0]; }
@@ -111,6 +115,46 @@ const char *plan_map_path(const char *path)
     return path;
 }
 
+const char *plan_shm_key(int obj) { return g_shm_keys[obj]; }
+
+/* index of key among the shared memory objects, added if new; -1 out of memory,
+ * -2 too many objects */
+static int shm_key_index(const char *key)
+{
+    for (int i = 0; i < g_nshm_keys; i++) if (!strcmp(g_shm_keys[i], key)) return i;
+    if (g_nshm_keys >= PLAN_MAX_SHM) return -2;
+    char **grown = realloc(g_shm_keys, (size_t)(g_nshm_keys + 1) * sizeof *grown);
+    if (!grown) return -1;
+    g_shm_keys = grown;
+    if (!(g_shm_keys[g_nshm_keys] = strdup(key))) return -1;
+    return g_nshm_keys++;
+}
+
+/* shared <start-hex> <key>: the area at start is one view of shared memory object key */
+static int parse_shared(char *rest, const char *file, int ln)
+{
+    struct plan_proc *pp = cur();
+    char *end;
+    errno = 0;
+    unsigned long long start = strtoull(rest, &end, 16);
+    if (errno || !isxdigit((unsigned char)rest[0]) || *end != ' ' || !end[1] || strpbrk(end + 1, " \t") ||
+        strlen(end + 1) > 255)
+        return fail(file, ln, "shared <start-hex> <key> (key: one token, at most 255 bytes)");
+    for (int i = 0; i < pp->nshared; i++)
+        if (pp->shared[i].start == start) return fail(file, ln, "shared: this area is named twice");
+    if (pp->nshared == pp->capshared) {
+        int cap = pp->capshared ? pp->capshared * 2 : 8;
+        struct plan_shared *grown = realloc(pp->shared, (size_t)cap * sizeof *grown);
+        if (!grown) return fail(file, ln, "out of memory");
+        pp->shared = grown;
+        pp->capshared = cap;
+    }
+    int obj = shm_key_index(end + 1);
+    if (obj < 0) return fail(file, ln, obj == -2 ? "too many shared memory objects" : "out of memory");
+    pp->shared[pp->nshared++] = (struct plan_shared){ .start = start, .obj = obj, .line = ln };
+    return 0;
+}
+
 static int parse_line(char *line, const char *file, int ln)
 {
     char key[32];
@@ -192,6 +236,7 @@ static int parse_line(char *line, const char *file, int ln)
     if (!strcmp(key, "fd")) return parse_fd(rest, file, ln);
     if (!strcmp(key, "path-map")) return parse_pathmap(rest, file, ln);
     if (!strcmp(key, "termios")) return parse_termios(rest, file, ln);
+    if (!strcmp(key, "shared")) return parse_shared(rest, file, ln);
     return fail(file, ln, "unknown directive");
 }
 
@@ -200,6 +245,7 @@ int plan_load(const char *path)
     FILE *f = fopen(path, "re");
     if (!f) { fprintf(stderr, "stasis-restore: %s: %s\n", path, strerror(errno)); return -1; }
     memset(&g_plan, 0, sizeof g_plan);
+    g_plan_file = path;
     g_nprocs = 0;
     g_npipe_data = 0;
     g_plan.namespaces = 1;
@@ -235,4 +281,6 @@ void plan_select(int i)
     if (pp->nfds) memcpy(g_plan.fds, pp->fds, (size_t)pp->nfds * sizeof pp->fds[0]);
     g_plan.ntermios = pp->ntermios;
     memcpy(g_plan.termios, pp->termios, sizeof g_plan.termios);
+    g_plan.nshared = pp->nshared;
+    g_plan.shared = pp->shared;
 }

@@ -17,6 +17,10 @@ struct plan_fd {
 
 struct plan_termios { int fd; unsigned char bytes[128]; int len; };
 
+/* shared <start-hex> <key>: the saved area starting at `start` is a view of shared
+ * memory object `obj` (index into the plan's keys, plan_shm_key) */
+struct plan_shared { uint64_t start; int obj; int line; };
+
 struct plan {
     int namespaces;            /* 1 = on (default) */
     int memory_copy;           /* 1 = 'memory copy', 0 = 'memory lazy' (default) */
@@ -31,6 +35,8 @@ struct plan {
     struct plan_termios termios[8];
     int npathmaps;
     struct { char from[PLAN_PATH], to[PLAN_PATH]; } pathmap[16];
+    int nshared;               /* the selected process's shared lines (not copied) */
+    const struct plan_shared *shared;
 };
 
 /* pipe <id> <data-path>: bytes to put into pipe <id> before the processes run */
@@ -53,6 +59,8 @@ struct plan_proc {
     struct plan_termios termios[8];
     int nzombies;                    /* zombie <pid> <wait-status>: exited, unreaped children */
     int zombie_pid[PLAN_MAX_ZOMBIES], zombie_status[PLAN_MAX_ZOMBIES];
+    int nshared, capshared;          /* shared <start-hex> <key> */
+    struct plan_shared *shared;
 };
 extern struct plan_proc g_procs[PLAN_MAX_PROCS];
 extern int g_nprocs;
@@ -62,6 +70,13 @@ void plan_select(int i);
 int plan_index(int pid);
 /* path with the first matching path-map prefix replaced (static buffer) */
 const char *plan_map_path(const char *path);
+
+/* shared memory objects named by shared lines: keys in order of first use */
+#define PLAN_MAX_SHM 4096
+extern int g_nshm_keys;
+const char *plan_shm_key(int obj);
+/* the plan file's name, for messages about a line */
+extern const char *g_plan_file;
 
 extern struct plan g_plan;
 /* parse file; on error prints one line to stderr and returns -1 */

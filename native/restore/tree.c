@@ -12,6 +12,7 @@
 #include "imgcheck.h"
 #include "nsinit.h"
 #include "plan.h"
+#include "shm.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ int tree_check_images(int64_t monotonic[2], int64_t boottime[2])
                     g_procs[i].pid);
             return -1;
         }
+        if (shm_take_image(i) < 0) return -1;
         later(monotonic, g_img.hdr->proc.monotonic);
         later(boottime, g_img.hdr->proc.boottime);
         image_unload();

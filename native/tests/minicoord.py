@@ -132,6 +132,30 @@ def internal_pipes(fdmap):
             if any(e["flags"] & 3 for _, e in v) and not all(e["flags"] & 3 for _, e in v)}
 
 
+def shared_areas(host_pid):
+    """-> [(start-hex, key)]: the views of shared memory objects in a (suspended)
+    process, as the coordinator finds them in /proc/<pid>/maps: shared ('s') mappings
+    of /dev/zero (deleted) (MAP_SHARED|MAP_ANONYMOUS), SysV segments, memfds and deleted
+    files; key = "<dev>-<inode>" of the maps line (the same object in every process)"""
+    out = []
+    with open("/proc/%d/maps" % host_pid) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(None, 5)
+            if len(parts) < 6 or parts[1][3] != "s":
+                continue
+            name = parts[5]
+            if name.endswith(" (deleted)") or name.startswith("/SYSV") or name.startswith("/memfd:"):
+                out.append((parts[0].split("-")[0], "%s-%s" % (parts[3], parts[4])))
+    return out
+
+
+def shared_lines(shared, recorded):
+    """plan lines for shared=None (none), "auto" (the recorded areas) or [(start, key)]"""
+    if shared is None:
+        return []
+    return ["shared %s %s" % (start, key) for start, key in (recorded if shared == "auto" else shared)]
+
+
 class Coordinator:
     def __init__(self, sock_path):
         self.sock_path = sock_path
@@ -238,7 +262,7 @@ class Coordinator:
         _, nbytes, nareas, image = r.split(" ", 3)
         t2 = time.time()
         meta = {"pid": agent.pid, "image": image, "fds": fds, "hello": agent.hello,
-                "bytes": int(nbytes), "areas": int(nareas)}
+                "bytes": int(nbytes), "areas": int(nareas), "shared": shared_areas(agent.host_pid)}
         tmp = os.path.join(ckdir, "meta.json.tmp")
         with open(tmp, "w") as f:
             json.dump(meta, f)
@@ -251,8 +275,11 @@ class Coordinator:
                 "exe": agent.hello["exe"]}
 
     # ---- restart ----
-    def write_plan(self, ckdir, plan_path, namespaces=True, inherit=(0, 1, 2), memory="lazy", rewrite=None):
-        """rewrite: {old_prefix: new_prefix} for fd paths and shared file mappings"""
+    def write_plan(self, ckdir, plan_path, namespaces=True, inherit=(0, 1, 2), memory="lazy", rewrite=None,
+                   shared=None):
+        """rewrite: {old_prefix: new_prefix} for fd paths and shared file mappings;
+        shared: None (no shared lines: private copies), "auto" (the shared memory views
+        found at checkpoint time) or a list of (start-hex, key)"""
         rewrite = rewrite or {}
 
         def rw(path):
@@ -275,15 +302,16 @@ class Coordinator:
             if e["path"].startswith("/dev/") or e["path"].startswith("/proc/"):
                 continue
             lines.append("fd %d open %o %d %s" % (e["fd"], e["flags"], e["pos"], rw(e["path"])))
+        lines += shared_lines(shared, meta.get("shared", []))
         with open(plan_path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return meta
 
     def restart(self, restorer, ckdir, stdout, namespaces=True, resume=True, timeout=30, memory="lazy",
-                rewrite=None):
+                rewrite=None, shared=None):
         """start the restorer; wait for the restored agent; RESUME 1. -> (Popen, Agent, secs)"""
         plan = os.path.join(ckdir, "restart.plan")
-        meta = self.write_plan(ckdir, plan, namespaces, memory=memory, rewrite=rewrite)
+        meta = self.write_plan(ckdir, plan, namespaces, memory=memory, rewrite=rewrite, shared=shared)
         t0 = time.time()
         proc = subprocess.Popen([restorer, plan], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stdout)
         try:
@@ -366,7 +394,7 @@ class Coordinator:
                 zombies.append([int(x) for x in line.split()[1:]])
             procs.append({"pid": ag.pid, "image": r.split(" ", 3)[3], "fds": fds, "hello": ag.hello,
                           "ppid": int(now["ppid"]), "pgid": int(now["pgid"]), "sid": int(now["sid"]),
-                          "zombies": zombies})
+                          "zombies": zombies, "shared": shared_areas(ag.host_pid)})
         tmp = os.path.join(ckdir, "meta.json.tmp")
         with open(tmp, "w") as f:
             json.dump({"processes": procs}, f)
@@ -382,9 +410,10 @@ class Coordinator:
                     raise RuntimeError("RESUME pid %d" % ag.pid)
         return agents
 
-    def write_tree_plan(self, ckdir, plan_path, inherit=(0, 1, 2), extra=None):
+    def write_tree_plan(self, ckdir, plan_path, inherit=(0, 1, 2), extra=None, shared=None):
         """plan for a whole tree: process + tree + fd lines per process.
-        extra: {pid: [plan lines]} added to that process's section"""
+        extra: {pid: [plan lines]} added to that process's section;
+        shared: None, "auto" or {pid: [(start-hex, key)]} (see write_plan)"""
         with open(os.path.join(ckdir, "meta.json")) as f:
             meta = json.load(f)
         lines = ["version 1", "namespaces on", "agent-socket " + self.sock_path]
@@ -412,16 +441,19 @@ class Coordinator:
                 if e["path"].startswith("/dev/") or e["path"].startswith("/proc/"):
                     continue
                 lines.append("fd %d open %o %d %s" % (e["fd"], e["flags"], e["pos"], e["path"]))
+            mine = shared if shared in (None, "auto") else shared.get(p["pid"], [])
+            lines += shared_lines(mine, p.get("shared", []))
             lines += (extra or {}).get(p["pid"], [])
         with open(plan_path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return meta
 
-    def restart_tree(self, restorer, ckdir, stdout, timeout=30, resume=True, pass_fds=(), extra=None):
+    def restart_tree(self, restorer, ckdir, stdout, timeout=30, resume=True, pass_fds=(), extra=None,
+                     shared=None):
         """start one restorer for the whole tree; wait for every restored agent; release
         them together. -> (Popen, {pid: Agent})"""
         plan = os.path.join(ckdir, "restart.plan")
-        meta = self.write_tree_plan(ckdir, plan, extra=extra)
+        meta = self.write_tree_plan(ckdir, plan, extra=extra, shared=shared)
         want = {p["pid"] for p in meta["processes"]}
         proc = subprocess.Popen([restorer, plan], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stdout,
                                 pass_fds=pass_fds)

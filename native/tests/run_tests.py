@@ -2,6 +2,7 @@
 """Native checkpoint/restart tests (run by `make check`): run_tests.py OUT_DIR [NAME...]
 Each test launches a scenario under stasis-launch, checkpoints it with the reference
 coordinator (minicoord.py), kills it, restarts it with stasis-restore, several times."""
+import json
 import os
 import shutil
 import signal
@@ -13,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from minicoord import Coordinator, parse_hello  # noqa: E402
+from minicoord import Coordinator, parse_hello, shared_areas  # noqa: E402
 import imagefmt  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target")
@@ -44,9 +45,9 @@ class Env:
         # the launched program, not a child it forked that registered quickly
         return p, self.coord.wait_agent(lambda a: a.restored == 0 and "join" not in a.hello), path
 
-    def restart(self, ckdir, namespaces=True, memory="lazy"):
+    def restart(self, ckdir, namespaces=True, memory="lazy", shared=None):
         path, f = self.log()
-        p, agent, secs = self.coord.restart(RESTORE, ckdir, f, namespaces=namespaces, memory=memory)
+        p, agent, secs = self.coord.restart(RESTORE, ckdir, f, namespaces=namespaces, memory=memory, shared=shared)
         self.procs.append(p)
         return p, agent, path, secs
 
@@ -793,11 +794,154 @@ def test_fifo_restore(env):
     p2.kill()
 
 
+# ---------------- shared memory between processes ('shared' plan lines) ----------------
+def fd_table(host_pid):
+    """-> {fd: link} of a process"""
+    d = "/proc/%d/fd" % host_pid
+    out = {}
+    for name in os.listdir(d):
+        try:
+            out[int(name)] = os.readlink(os.path.join(d, name))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def check_shared_views(ckdir, meta_procs, count):
+    """every process has count shared memory views, all of them SHARED_ANON areas of
+    its image (the coordinator's rule matches the agent's), the same keys everywhere"""
+    keys = None
+    for p in meta_procs:
+        kinds = {a["start"]: a["kind"] for a in imagefmt.read_image(p["image"])["areas"]}
+        assert len(p["shared"]) == count, (p["pid"], p["shared"])
+        for start, _ in p["shared"]:
+            assert kinds.get(int(start, 16)) == "shared-anon", (start, kinds.get(int(start, 16)))
+        mine = sorted(k for _, k in p["shared"])
+        assert keys is None or mine == keys, (mine, keys)
+        keys = mine
+
+
+def check_restored_fds(before, host_pid):
+    """same fd numbers as at checkpoint time; no restorer memfd left open"""
+    now = fd_table(host_pid)
+    assert sorted(now) == sorted(before), ("fds", sorted(before), now)
+    assert not any("memfd:" in link for link in now.values()), now
+
+
+def wait_count(path, proc, word, n, timeout=20):
+    """wait for n lines starting with word (a stuck ping-pong fails, not hangs)"""
+    deadline = time.time() + timeout
+    while sum(1 for l in lines(path) if l.startswith(word)) < n:
+        if proc.poll() is not None:
+            raise AssertionError("exited early (rc %s): %s" % (proc.returncode, lines(path)[-3:]))
+        if time.time() > deadline:
+            raise AssertionError("no progress (shared memory not shared?): %s" % lines(path)[-4:])
+        time.sleep(0.02)
+
+
+def test_shm_fork(env):
+    """a parent and its child ping-pong a counter through MAP_SHARED|MAP_ANONYMOUS memory
+    and a deleted file's shared page; restarted twice with shared lines keyed as the
+    coordinator keys them (dev-inode from /proc/<pid>/maps): one object again, the
+    ping-pong goes on, no restorer fd is left in the processes"""
+    proc, root, path = env.launch([os.path.join(SCEN, "shm_fork"), "fork", "1500"])
+    wait_lines(path, 1, proc)
+    _, ppid, cpid = lines(path)[0].split()
+    assert int(ppid) == root.pid
+    known = [root, env.coord.wait_agent(lambda x: x.pid == int(cpid))]
+    for g in range(1, 3):
+        wait_count(path, proc, "step", len([l for l in lines(path) if l.startswith("step")]) + 3)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        agents = env.coord.checkpoint_tree(known, ck, resume=False)
+        assert sorted(a.pid for a in agents) == [int(ppid), int(cpid)], [a.pid for a in agents]
+        fds = {a.pid: fd_table(a.host_pid) for a in agents}
+        with open(os.path.join(ck, "meta.json")) as f:
+            check_shared_views(ck, json.load(f)["processes"], 2)
+        kill_agent_process(root, proc)
+        for a in agents:
+            a.close()
+        path, f = env.log()
+        proc, restored = env.coord.restart_tree(RESTORE, ck, f, shared="auto")
+        env.procs.append(proc)
+        for pid, ag in restored.items():
+            check_restored_fds(fds[pid], ag.host_pid)
+        views = [sorted(k for _, k in shared_areas(ag.host_pid)) for ag in restored.values()]
+        assert len(views[0]) == 2 and views[0] == views[1], ("one object per key after restart", views)
+        known = list(restored.values())
+        root = restored[int(ppid)]
+        wait_count(path, proc, "step", 3)
+    out = finish(proc, path)
+    assert out[-1] == "OK 1500 1500", out[-3:]
+    for who in ("parent", "child"):
+        assert "restarted %s 2" % who in out, (who, out[:4])
+
+
+def test_shm_twice(env):
+    """one process maps one memfd twice (whole, and its second page alone): a plan with
+    shared lines for one process restores both views as one object, with and without
+    namespaces; no fd left behind"""
+    proc, agent, path = env.launch([os.path.join(SCEN, "shm_fork"), "twice", "400"])
+    for g, ns in ((1, True), (2, False)):
+        wait_lines(path, len(lines(path)) + 3, proc)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        env.coord.checkpoint(agent, ck, resume=False)
+        fds = fd_table(agent.host_pid)
+        with open(os.path.join(ck, "meta.json")) as f:
+            meta = json.load(f)
+        check_shared_views(ck, [meta], 2)
+        kill_agent_process(agent, proc)
+        proc, agent, path, _ = env.restart(ck, namespaces=ns, shared="auto")
+        check_restored_fds(fds, agent.host_pid)
+        wait_lines(path, 3, proc)
+    out = finish(proc, path)
+    assert out[-1] == "OK 400 800" and "restarted 2" in out, out[-3:]
+
+
+def test_shm_plan_errors(env):
+    """a shared line that names no shared anonymous area of the process's image, a
+    malformed one, or one area twice: one line on stderr, exit 1, nothing started"""
+    proc, agent, path = env.launch([os.path.join(SCEN, "shm_fork"), "twice", "100000"])
+    wait_lines(path, 2, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    with open(os.path.join(ck, "meta.json")) as f:
+        meta = json.load(f)
+    views = meta["shared"]
+    areas = imagefmt.read_image(meta["image"])["areas"]
+    private = "%x" % next(a["start"] for a in areas if a["kind"] == "anon")
+    whole = next(a for a in areas if a["kind"] == "shared-anon" and a["end"] - a["start"] == 8192)
+    view = ("%x" % whole["start"], dict(views)["%x" % whole["start"]])
+    inside = "%x" % (whole["start"] + 4096)
+    plan = os.path.join(ck, "restart.plan")
+    cases = [   # shared lines, the line at fault (0 = first shared line), message
+        ([(private, "k1")], 0, "shared %s: no shared anonymous area starts there in the image of process %d"
+         % (private, meta["pid"])),
+        ([view, (inside, view[1])], 1, "shared %s: no shared anonymous area starts there" % inside),
+        ([("zz", "k")], 0, "shared <start-hex> <key>"),
+        ([("-1000", "k")], 0, "shared <start-hex> <key>"),
+        ([(view[0], "")], 0, "shared <start-hex> <key>"),
+        ([(view[0], "a b")], 0, "shared <start-hex> <key>"),
+        ([view, (view[0], "other")], 1, "shared: this area is named twice"),
+    ]
+    for shared, bad, want in cases:
+        env.coord.write_plan(ck, plan, inherit=(), shared=shared)
+        with open(plan) as f:
+            ln = [i + 1 for i, l in enumerate(f.read().splitlines()) if l.startswith("shared ")][bad]
+        r = subprocess.run([RESTORE, plan], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+        err = r.stderr.splitlines()
+        assert r.returncode == 1 and len(err) == 1, (shared, r.returncode, err)
+        assert err[0].startswith("stasis-restore: %s:%d: %s" % (plan, ln, want)), (want, err)
+        with env.coord.cond:
+            assert not env.coord.agents, "a process was started"
+
+
 TESTS = [test_counter, test_counter_no_namespaces, test_counter_memory_copy, test_counter_parallel,
          test_threads, test_threads_no_namespaces,
          test_files, test_files_moved, test_python, test_checkpoint_from_inside, test_signal_forwarding, test_fd_kinds, test_clock_after_reboot,
          test_fork_join, test_tree_restart, test_exec_outside,
          test_fd_give, test_fd_take, test_fd_epoll_add, test_posix_spawn_warning, test_fifo_restore,
+         test_shm_fork, test_shm_twice, test_shm_plan_errors,
          test_bad_images, test_fuzzed_images]
 
 
