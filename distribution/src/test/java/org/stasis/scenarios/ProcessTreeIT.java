@@ -132,4 +132,29 @@ class ProcessTreeIT {
             assertTrue(inFlight > 0, "no checkpoint found data in flight in the FIFO");
         }
     }
+
+    /**
+     * A parent and its child ping-pong a counter through shared anonymous memory and a
+     * deleted file mapped shared (how Python's multiprocessing locks work): after each
+     * restart they must still share both, or neither moves again.
+     */
+    @Test
+    void memorySharedBetweenProcessesStaysSharedAfterRestarts() throws Exception {
+        Path output = temp.resolve("output.txt");
+        Pattern step = Pattern.compile("step (\\d+) \\(\\d+\\)");
+        try (Computation computation = new Computation(temp, "shm")) {
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("shm_fork").toString(),
+                    "fork", "3000");
+            int at = Computation.awaitProgress(output, 0, step, 100);
+            for (int generation = 1; generation <= 2; generation++) {
+                Path checkpoint = computation.checkpoint();
+                computation.kill(running);
+                int before = Computation.lineCount(output);
+                running = computation.restart(checkpoint, output);
+                computation.awaitRestored();
+                at = Computation.awaitProgress(output, before, step, at + 100);
+            }
+            Computation.assertFinished(running, output, "OK 3000 3000");
+        }
+    }
 }
