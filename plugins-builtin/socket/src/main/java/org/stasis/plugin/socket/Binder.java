@@ -1,0 +1,100 @@
+package org.stasis.plugin.socket;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * Gives recreated sockets their old names: IP addresses (temporarily with
+ * SO_REUSEADDR, as connections of the old processes may linger in TIME_WAIT) and
+ * Unix names (a socket file the old processes left behind is removed, but only if
+ * nothing answers on it).
+ */
+final class Binder {
+    private final Sockets sockets;
+    private final Consumer<String> log;
+    private final UnaryOperator<String> rewrite;
+
+    /**
+     * @param sockets the system calls
+     * @param log where to report an address that had to change
+     * @param rewrite the restart's path rewrites
+     */
+    Binder(Sockets sockets, Consumer<String> log, UnaryOperator<String> rewrite) {
+        this.sockets = sockets;
+        this.log = log;
+        this.rewrite = rewrite;
+    }
+
+    /** @return the name to use now: a path after the restart's path rewrites */
+    Address unixName(Address name) {
+        return name.isPath() ? Address.unixPath(rewrite.apply(name.path())) : name;
+    }
+
+    /** Binds an IP socket to its old address; a busy or vanished address is replaced unless it must be kept. */
+    void bindIp(int fd, SocketDescription socket, Address address, boolean mustKeep) throws IOException {
+        if (address.isUnnamed()) {
+            return;
+        }
+        sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
+        try {
+            sockets.bind(fd, address);
+        } catch (SyscallException e) {
+            if (mustKeep || e.errno() != Net.EADDRINUSE && e.errno() != Net.EADDRNOTAVAIL) {
+                throw new IOException(socket.describe() + ": cannot " + (socket.listening() ? "listen on " : "bind to ")
+                        + address + " again: " + e.getMessage()
+                        + (e.errno() == Net.EADDRINUSE ? "; another program uses it" : ""), e);
+            }
+            Address instead = e.errno() == Net.EADDRINUSE ? address.withPort(0) : Address.loopback(socket.family(), 0);
+            sockets.bind(fd, instead);
+            log.accept(socket.describe() + ": " + address + " is " + (e.errno() == Net.EADDRINUSE ? "in use" : "gone")
+                    + "; bound to " + sockets.localAddress(fd) + " instead");
+        } finally {
+            long[] reuse = socket.options().get(SocketOption.REUSEADDR);
+            sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, reuse == null ? 0 : (int) reuse[0]);
+        }
+    }
+
+    /** Binds a Unix socket to its old name, removing a stale socket file that nothing listens on. */
+    void bindUnix(int fd, SocketDescription socket, Address name) throws IOException {
+        Address target = unixName(name);
+        try {
+            sockets.bind(fd, target);
+        } catch (SyscallException e) {
+            if (e.errno() != Net.EADDRINUSE || !target.isPath() || !stale(target, socket.type())) {
+                throw new IOException(socket.describe() + ": cannot take the name " + target + " again: "
+                        + e.getMessage() + (e.errno() == Net.EADDRINUSE ? "; another program uses it" : ""), e);
+            }
+            Files.delete(Path.of(target.path()));
+            sockets.bind(fd, target);
+        }
+    }
+
+    // A socket file left by the old processes: a socket nobody answers on.
+    private boolean stale(Address path, int type) throws IOException {
+        Optional<BasicFileAttributes> attributes;
+        try {
+            attributes = Optional.of(Files.readAttributes(Path.of(path.path()), BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS));
+        } catch (IOException e) {
+            attributes = Optional.empty();
+        }
+        if (attributes.isEmpty() || !attributes.get().isOther()) {
+            return false;
+        }
+        int probe = sockets.socket(Net.AF_UNIX, type, 0);
+        try {
+            sockets.connect(probe, path);
+            return false;
+        } catch (SyscallException e) {
+            return e.errno() == Net.ECONNREFUSED;
+        } finally {
+            sockets.close(probe);
+        }
+    }
+}

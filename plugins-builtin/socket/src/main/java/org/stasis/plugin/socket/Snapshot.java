@@ -1,0 +1,95 @@
+package org.stasis.plugin.socket;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.stasis.api.PluginRecords;
+
+/**
+ * The sockets of one checkpoint: their descriptions, how they connect, which
+ * descriptors hold them, and what waited in their queues. Kept in memory from
+ * {@code drain} to {@code resume} (to refill), written into the checkpoint by
+ * {@code write}, read back at restart.
+ */
+final class Snapshot {
+    /**
+     * Data the drain took out of the kernel (it is not there any more): it must be
+     * sent again through the sender to resume.
+     *
+     * @param receiver the socket it was waiting for
+     * @param sender the socket it came from (the peer of the receiver)
+     * @param data the bytes, in order
+     */
+    record Taken(long receiver, long sender, byte[] data) {
+    }
+
+    private static final String SOCKET = "socket.";
+    private static final String LINK = "link.";
+    private static final String HOLDERS = "holders.";
+    private static final String QUEUE = "queue.";
+
+    final Map<Long, SocketDescription> sockets = new LinkedHashMap<>();
+    final Map<Long, List<Holder>> holders = new LinkedHashMap<>();
+    final Map<Long, Link> links = new LinkedHashMap<>();
+    final Map<Long, Queued> queues = new LinkedHashMap<>();
+    final List<Taken> taken = new ArrayList<>();
+
+    /**
+     * Writes the records and a blob per non-empty queue.
+     *
+     * @param records the plugin's records
+     * @param directory the plugin's directory in the checkpoint
+     */
+    void write(PluginRecords records, Path directory) throws IOException {
+        for (SocketDescription socket : sockets.values()) {
+            long inode = socket.inode();
+            records.put(SOCKET + inode, socket.encode());
+            records.put(LINK + inode, links.getOrDefault(inode, Link.ALONE).encode());
+            records.put(HOLDERS + inode, Holder.encode(holders.get(inode)));
+            Queued queued = queues.get(inode);
+            if (queued != null && !queued.isEmpty()) {
+                String blob = "queue-" + inode + ".bin";
+                Path file = directory.resolve(blob);
+                Files.write(file, queued.encode());
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                records.put(QUEUE + inode, blob + " " + queued.summary());
+            }
+        }
+    }
+
+    /**
+     * @param records the records {@link #write} stored
+     * @param directory the plugin's directory in the checkpoint
+     * @return the snapshot they describe
+     * @throws IOException if a blob is missing or damaged
+     */
+    static Snapshot read(PluginRecords records, Path directory) throws IOException {
+        Snapshot snapshot = new Snapshot();
+        for (Map.Entry<String, String> record : records.asMap().entrySet()) {
+            String key = record.getKey();
+            if (!key.startsWith(SOCKET)) {
+                continue;
+            }
+            long inode = Long.parseLong(key.substring(SOCKET.length()));
+            snapshot.sockets.put(inode, SocketDescription.decode(inode, record.getValue()));
+            snapshot.links.put(inode, records.get(LINK + inode).map(Link::decode).orElse(Link.ALONE));
+            snapshot.holders.put(inode, Holder.decode(records.get(HOLDERS + inode).orElseThrow(
+                    () -> new IOException("the checkpoint does not say which descriptors held socket " + inode))));
+            String queue = records.get(QUEUE + inode).orElse(null);
+            if (queue != null) {
+                Path blob = directory.resolve(queue.split(" ", 2)[0]);
+                if (!Files.isRegularFile(blob)) {
+                    throw new IOException("the checkpoint lost the saved data of socket " + inode + " (" + blob + ")");
+                }
+                snapshot.queues.put(inode, Queued.decode(Files.readAllBytes(blob)));
+            }
+        }
+        return snapshot;
+    }
+}

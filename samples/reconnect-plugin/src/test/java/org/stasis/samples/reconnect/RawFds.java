@@ -1,0 +1,38 @@
+package org.stasis.samples.reconnect;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+
+/** What the tests do with raw descriptors besides what the plugin does. */
+final class RawFds {
+    interface C extends Library {
+        int socket(int domain, int type, int protocol) throws LastErrorException;
+
+        long write(int fd, byte[] buffer, long count) throws LastErrorException;
+
+        long read(int fd, byte[] buffer, long count) throws LastErrorException;
+
+        int close(int fd) throws LastErrorException;
+    }
+
+    static final C C = com.sun.jna.Native.load("c", C.class);
+
+    private RawFds() {
+    }
+
+    /** @return the inode number of one of this process's sockets */
+    static long inode(int fd) throws IOException {
+        return SavedFd.inodeOf(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString());
+    }
+
+    /** @return how many descriptors this process has open */
+    static long openDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}
