@@ -1,7 +1,7 @@
 # scenario programs for the checkpoint/restart tests
 SCEN_C    := counter threads files selfckpt forktree socktree
 SCEN_C    += shm_fork
-SCEN_PY   := python_memory.py deleted_file.py py_subprocess.py py_pool.py py_tcp_stream.py py_asyncio_echo.py
+SCEN_PY   := $(notdir $(wildcard scenarios/*.py))
 SCEN_BINS := $(addprefix $(OUT)/scenarios/,$(SCEN_C) $(SCEN_PY))
 
 BINS += $(SCEN_BINS)
