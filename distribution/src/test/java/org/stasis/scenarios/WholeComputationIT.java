@@ -148,6 +148,25 @@ class WholeComputationIT {
         assertSocketDataInFlight(checkpoints);
     }
 
+    /** TCP lines both ways beside a SOCK_SEQPACKET socketpair carrying numbered messages. */
+    @Test
+    void tcpLinesAndSeqpacketMessagesSurviveThreeGenerations() throws Exception {
+        String output = threeGenerations("OK tcp+seqpacket 600000", PROGRESS, 20000, new ArrayList<>(),
+                python("tcp_lines.py", "600000"));
+        assertTrue(output.contains("client OK"), output);
+    }
+
+    /**
+     * A Unix stream listener bound by a relative path, Unix datagrams to a named
+     * receiver and UDP over IPv6 (::1), between a parent and its child.
+     */
+    @Test
+    void unixListenerDatagramsAndUdpSurviveThreeGenerations() throws Exception {
+        String output = threeGenerations("OK unix+udp 60000", PROGRESS, 5000, new ArrayList<>(),
+                python("unix_udp.py", "60000"));
+        assertTrue(output.contains("child OK"), output);
+    }
+
     @Test
     void aTcpStreamOverIpv6SurvivesThreeGenerations() throws Exception {
         Assumptions.assumeTrue(ipv6Loopback(), "no IPv6 loopback here");
