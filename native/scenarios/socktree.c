@@ -55,8 +55,8 @@ static void expect_nonblock(const char *who, int fd, int want)
     if (is != want) failf(who, "O_NONBLOCK of fd (fd, is) changed", fd, is);
 }
 
-/* The saved place in the tree. A parent that is gone means the computation is being
- * killed: leave quietly (a parent wrongly lost at restart shows as its failed waitpid). */
+/* The saved place in the tree. A parent that is gone (or died and is not yet reaped,
+ * so we belong to init now) means the computation is being killed: leave quietly (a parent wrongly lost at restart shows as its failed waitpid). */
 struct place {
     const char *who;
     pid_t ppid, pgid;
@@ -66,7 +66,9 @@ struct place {
 static int check_place(struct place *p)
 {
     if (getppid() != p->ppid) {
-        if (kill(p->ppid, 0) < 0 && errno == ESRCH) _exit(0);
+        /* Reparented to init (the parent died and may still be an unreaped zombie,
+         * which kill() still finds) or gone: the computation is being killed. */
+        if (getppid() == 1 || (kill(p->ppid, 0) < 0 && errno == ESRCH)) _exit(0);
         failf(p->who, "parent (is, want)", getppid(), p->ppid);
     }
     if (getpgid(0) != p->pgid) failf(p->who, "group (is, want)", getpgid(0), p->pgid);

@@ -76,6 +76,8 @@ public class RuntimeInFelixIT {
             "org.stasis.plugin.pid",
             "org.stasis.plugin.file",
             "org.stasis.plugin.pty",
+            "org.stasis.plugin.socket",
+            "org.stasis.plugin.event",
             "com.sun.jna",
             "org.apache.felix.scr",
             "org.apache.felix.configadmin",
@@ -90,7 +92,7 @@ public class RuntimeInFelixIT {
             "org.osgi.util.promise",
             "org.osgi.util.function");
     /** The built-in plugins in checkpoint order (descending ranking). */
-    private static final List<String> BUILT_IN_PLUGINS = List.of("pid", "file", "pty");
+    private static final List<String> BUILT_IN_PLUGINS = List.of("pid", "file", "socket", "event", "pty");
     private static final List<String> EVENTS = List.of("preCheckpoint", "drain", "write", "restart", "resume");
 
     /** Created by {@link #configure()} outside the framework; removed when the JVM exits. */
