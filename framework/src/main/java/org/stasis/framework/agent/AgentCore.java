@@ -171,11 +171,6 @@ public final class AgentCore implements CoreSteps {
     }
 
     @Override
-    public void discard(Plan plan) {
-        Descriptors.closeAll(plan.passedDescriptors());
-    }
-
-    @Override
     public List<OpenFd> openFds(int pid) {
         return fds.getOrDefault(pid, List.of());
     }

@@ -1,6 +1,8 @@
 package org.stasis.framework.agent;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -8,6 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.stasis.api.OpenFd;
 
@@ -44,7 +49,7 @@ final class Pipes {
     private static final String FIFO = "fifo:[";
     private static final int S_IFMT = 0170000;
     private static final int S_IFIFO = 0010000;
-    private static final java.util.regex.Pattern FIFO_DATA = java.util.regex.Pattern.compile(
+    private static final Pattern FIFO_DATA = Pattern.compile(
             "fifo-[0-9]+-([0-9]+)-([0-9]+)\\.data");
 
     /**
@@ -76,12 +81,10 @@ final class Pipes {
                 return fd;
             }
             try {
-                java.nio.file.Path link = java.nio.file.Path.of("/proc", hostPids.get(pid).toString(), "fd",
-                        Integer.toString(fd.fd()));
-                int mode = (Integer) java.nio.file.Files.getAttribute(link, "unix:mode");
-                return (mode & S_IFMT) == S_IFIFO
-                        ? new OpenFd(fd.fd(), FIFO + java.nio.file.Files.getAttribute(link, "unix:ino") + "]", fd.flags(),
-                                fd.offset())
+                Map<String, Object> file = Files.readAttributes(Path.of("/proc", hostPids.get(pid).toString(), "fd",
+                        Integer.toString(fd.fd())), "unix:mode,ino");
+                return ((Integer) file.get("mode") & S_IFMT) == S_IFIFO
+                        ? new OpenFd(fd.fd(), FIFO + file.get("ino") + "]", fd.flags(), fd.offset())
                         : fd;
             } catch (IOException | UnsupportedOperationException e) {
                 return fd;   // closed meanwhile or not a FIFO we can see: a plain file to the plugins
@@ -106,11 +109,11 @@ final class Pipes {
      * @param agents the restored processes
      * @throws IOException if the checkpoint cannot be read
      */
-    static void refillFifos(java.nio.file.Path directory, List<Agent> agents) throws IOException {
+    static void refillFifos(Path directory, List<Agent> agents) throws IOException {
         Map<String, Drained> fifos = new TreeMap<>();
-        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(directory)) {
-            for (java.nio.file.Path file : files.toList()) {
-                java.util.regex.Matcher name = FIFO_DATA.matcher(file.getFileName().toString());
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                Matcher name = FIFO_DATA.matcher(file.getFileName().toString());
                 if (!name.matches()) {
                     continue;
                 }
@@ -118,7 +121,7 @@ final class Pipes {
                 Agent reader = agents.stream().filter(a -> a.pid() == pid).findFirst().orElse(null);
                 if (reader != null) {
                     fifos.put(file.getFileName().toString(), new Drained(reader, Integer.parseInt(name.group(2)),
-                            java.nio.file.Files.readAllBytes(file)));
+                            Files.readAllBytes(file)));
                 }
             }
         }

@@ -150,17 +150,8 @@ final class UnixConnection implements AutoCloseable {
 
     /** Closes the descriptors the peer passed that nobody took (they would leak). */
     synchronized void discardDescriptors() {
-        for (Integer stale = descriptors.poll(); stale != null; stale = descriptors.poll()) {
-            closeQuietly(stale);
-        }
-    }
-
-    private static void closeQuietly(int fd) {
-        try {
-            LibC.INSTANCE.close(fd);
-        } catch (LastErrorException e) {
-            // Already closed.
-        }
+        Descriptors.closeAll(descriptors);
+        descriptors.clear();
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessAccess;
+import org.stasis.framework.agent.Descriptors;
 import org.stasis.api.ResumeContext;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.Manifest;
@@ -85,5 +86,7 @@ public interface CoreSteps {
      *
      * @param plan the restart's plan
      */
-    void discard(Plan plan);
+    default void discard(Plan plan) {
+        Descriptors.closeAll(plan.passedDescriptors());
+    }
 }

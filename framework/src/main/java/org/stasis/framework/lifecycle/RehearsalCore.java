@@ -7,7 +7,6 @@ import java.util.Optional;
 
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessAccess;
-import org.stasis.framework.agent.Descriptors;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
@@ -61,11 +60,6 @@ public final class RehearsalCore implements CoreSteps {
                 throw new IOException("a rehearsal has no processes");
             }
         };
-    }
-
-    @Override
-    public void discard(Plan plan) {
-        Descriptors.closeAll(plan.passedDescriptors());
     }
 
     @Override
