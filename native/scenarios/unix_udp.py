@@ -6,6 +6,7 @@ and its child; every message numbered and checked for loss, repetition and order
 At the end the child connects to the listener a second time. Prints "OK unix+udp
 COUNT" at the end and exits 0 only then."""
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def main():
     rc = kid.wait()
     for t in threads:
         t.join()
+    shutil.rmtree(os.getcwd(), ignore_errors=True)   # the socket files' directory
     if errors or rc != 0:
         print("FAIL", errors, rc, flush=True)
         sys.exit(1)
