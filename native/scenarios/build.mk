@@ -1,6 +1,5 @@
 # scenario programs for the checkpoint/restart tests
-SCEN_C    := counter threads files selfckpt forktree socktree
-SCEN_C    += shm_fork
+SCEN_C    := $(basename $(notdir $(wildcard scenarios/*.c)))
 SCEN_PY   := $(notdir $(wildcard scenarios/*.py))
 SCEN_BINS := $(addprefix $(OUT)/scenarios/,$(SCEN_C) $(SCEN_PY))
 

@@ -945,10 +945,22 @@ TESTS = [test_counter, test_counter_no_namespaces, test_counter_memory_copy, tes
          test_bad_images, test_fuzzed_images]
 
 
+def all_tests():
+    """TESTS here, then the TESTS of every tests/t_*.py module (one module per concern,
+    so that concerns add tests without touching this file)."""
+    import importlib
+    tests = list(TESTS)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for f in sorted(os.listdir(here)):
+        if f.startswith("t_") and f.endswith(".py"):
+            tests += importlib.import_module(f[:-3]).TESTS
+    return tests
+
+
 def main():
     want = sys.argv[2:]
     failed = 0
-    for t in TESTS:
+    for t in all_tests():
         name = t.__name__[5:]
         if want and name not in want:
             continue
