@@ -2,6 +2,7 @@ package org.stasis.plugin.file;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -131,20 +132,18 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                 new FdSource.OpenFile(Path.of(saved.path()), saved.flags(), saved.offset()));
     }
 
-    private static void restoreDeleted(RestartContext context, String key, String value) throws IOException {
+    private void restoreDeleted(RestartContext context, String key, String value) throws IOException {
         String[] parts = value.split(" ", 4);
         int pid = pidOf(key);
         int fd = fdOf(key);
         Path blob = context.pluginDirectory().resolve(parts[2]);
-        if (!Files.isRegularFile(blob)) {
+        if (!Files.isRegularFile(blob, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("the checkpoint lost the saved copy of deleted file " + parts[3] + " (" + blob + ")");
         }
-        // The restorer opens and then unlinks this copy; the checkpoint keeps its own.
-        Path copy = Files.createTempFile("stasis-deleted-", ".data",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.copy(blob, copy, StandardCopyOption.REPLACE_EXISTING);
-        context.plan().process(pid).installFd(fd,
-                new FdSource.UnlinkedCopy(copy, Integer.parseInt(parts[0]), Long.parseLong(parts[1])));
+        // An unnamed file made here and passed: no copy is ever left in a shared directory.
+        Path parent = Path.of(context.plan().rewrite(parts[3])).getParent();
+        int descriptor = opener().openUnnamedCopy(blob, parent, Integer.parseInt(parts[0]), Long.parseLong(parts[1]));
+        context.plan().process(pid).installFd(fd, new FdSource.Passed(descriptor, Integer.parseInt(parts[0])));
     }
 
     private static int pidOf(String key) {

@@ -1,6 +1,10 @@
 package org.stasis.plugin.file;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
@@ -17,10 +21,14 @@ final class Opener {
     private static final int O_TRUNC = 01000;
     private static final int O_CLOEXEC = 02000000;
     private static final int ESPIPE = 29;
+    private static final int O_RDWR = 02;
+    private static final int O_TMPFILE = 020200000;
 
     /** The two libc calls the JDK does not offer with a plain descriptor. */
     interface LibC extends Library {
         int open(String path, int flags) throws LastErrorException;
+
+        int open(String path, int flags, int mode) throws LastErrorException;
 
         long lseek(int fd, long offset, int whence) throws LastErrorException;
 
@@ -53,5 +61,49 @@ final class Opener {
             }
         }
         return fd;
+    }
+
+    /**
+     * Recreates a file the program had deleted while it was open, as a file that never
+     * has a name: an O_TMPFILE in {@code directory} (the deleted file's own directory
+     * where it still exists and is writable, else the system's temporary directory)
+     * holding {@code contents}. Nothing is left on disk, whether the restart goes on
+     * or fails: the file lives exactly as long as its descriptors.
+     *
+     * @return a descriptor with the program's flags and offset (close-on-exec here)
+     * @throws IOException if the copy cannot be made
+     */
+    int openUnnamedCopy(Path contents, Path directory, int flags, long offset) throws IOException {
+        int scratch = tmpfile(directory);
+        try {
+            Path self = Path.of("/proc/self/fd/" + scratch);
+            try (OutputStream out = Files.newOutputStream(self, StandardOpenOption.WRITE)) {
+                Files.copy(contents, out);
+            }
+            // A second description with the program's own access mode and offset.
+            return open(self.toString(), flags, offset);
+        } finally {
+            libc.close(scratch);
+        }
+    }
+
+    /** Closes a descriptor this opener made that was not handed over. */
+    void close(int fd) {
+        libc.close(fd);
+    }
+
+    private int tmpfile(Path directory) throws IOException {
+        for (Path dir : new Path[] { directory, Path.of(System.getProperty("java.io.tmpdir", "/tmp")) }) {
+            if (dir == null) {
+                continue;
+            }
+            try {
+                return libc.open(dir.toString(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            } catch (LastErrorException e) {
+                // not writable, gone, or no O_TMPFILE on that file system: try the next
+            }
+        }
+        throw new IOException("cannot create an unnamed file for a deleted file's copy in " + directory
+                + " nor in the temporary directory");
     }
 }
