@@ -79,6 +79,16 @@ final class Computation implements AutoCloseable {
         return process;
     }
 
+    /** Starts any command of the command line against this coordinator, its output appended to {@code output}. */
+    Process startCli(Path output, String... args) throws IOException {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add(1, name);
+        all.add(1, "--name");
+        Process process = cli.start(output, all.toArray(String[]::new));
+        started.add(process);
+        return process;
+    }
+
     /** @return the published checkpoint's directory (the command's last line) */
     Path checkpoint() {
         StasisCli.Result result = cli.run("checkpoint", "--name", name);

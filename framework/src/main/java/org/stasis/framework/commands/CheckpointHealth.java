@@ -34,12 +34,19 @@ final class CheckpointHealth {
             }
             row.put("state", "ok");
         } catch (CheckpointInvalidException e) {
-            row.putIfAbsent("generation", "?");
-            row.putIfAbsent("created", "?");
-            row.putIfAbsent("processes", "?");
-            row.put("state", "damaged: " + e.getMessage());
+            markUnusable(row, e.isForeign() ? e.getMessage() : "damaged: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // one bad entry never breaks the listing of the others
+            markUnusable(row, "damaged: " + e.getMessage());
         }
         return row;
+    }
+
+    private static void markUnusable(Map<String, Object> row, String state) {
+        row.putIfAbsent("generation", "?");
+        row.putIfAbsent("created", "?");
+        row.putIfAbsent("processes", "?");
+        row.put("state", state);
     }
 
     private static long size(Path directory) {

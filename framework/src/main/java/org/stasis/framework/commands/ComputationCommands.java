@@ -234,11 +234,14 @@ public class ComputationCommands {
      */
     @Descriptor("check a checkpoint completely: its manifest and every page of every memory image")
     public String verify(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
-            absentValue = "false") boolean asJson, @Descriptor("checkpoint directory") String checkpoint) {
+            absentValue = "false") boolean asJson,
+            @Descriptor("check it even if it is foreign (not yours, or writable by others)")
+            @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
+            @Descriptor("checkpoint directory") String checkpoint) {
         try {
             CheckpointStore store = new CheckpointStore(coordinator.checkpointDirectory());
             Path directory = store.resolve(Path.of(checkpoint));
-            Manifest manifest = store.read(directory);
+            Manifest manifest = store.read(directory, trusted);
             List<Map<String, Object>> images = new ArrayList<>();
             long bytes = 0;
             for (ProcessImage image : manifest.images()) {
@@ -266,9 +269,12 @@ public class ComputationCommands {
      * @return the plan file
      */
     @Descriptor("validate a checkpoint and prepare its restart plan (used by 'stasis restart')")
-    public String restartplan(@Descriptor("checkpoint directory") String checkpoint) {
+    public String restartplan(
+            @Descriptor("restart it even if it is foreign (not yours, or writable by others): a checkpoint is a program")
+            @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
+            @Descriptor("checkpoint directory") String checkpoint) {
         try {
-            return coordinator.prepareRestart(Path.of(checkpoint)).toString();
+            return coordinator.prepareRestart(Path.of(checkpoint), trusted).toString();
         } catch (CheckpointInvalidException e) {
             throw new CommandFailedException(e.getMessage(), e);
         } catch (Exception e) {

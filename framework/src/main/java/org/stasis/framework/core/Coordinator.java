@@ -227,6 +227,19 @@ public class Coordinator {
      * @throws Exception if the checkpoint cannot be restarted; nothing was started
      */
     public Path prepareRestart(Path checkpoint) throws Exception {
+        return prepareRestart(checkpoint, false);
+    }
+
+    /**
+     * Like {@link #prepareRestart(Path)}, optionally for a checkpoint the ownership
+     * rule refuses (the user's {@code --trust}).
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param trusted restart a foreign checkpoint, with a warning
+     * @return the plan file
+     * @throws Exception as {@link #prepareRestart(Path)}
+     */
+    public Path prepareRestart(Path checkpoint, boolean trusted) throws Exception {
         if (!operations.tryAcquire(5, TimeUnit.MINUTES)) {
             throw new IOException("coordinator '" + name + "' is busy with another checkpoint or restart");
         }
@@ -234,10 +247,11 @@ public class Coordinator {
         Thread restart = new Thread(() -> {
             try {
                 Path root = checkpoint.toAbsolutePath().getParent();
-                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation());
+                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(), trusted);
             } catch (Exception e) {
+                // The waiting command reports it; printing here too reached the client twice
+                // (this thread inherits the command session's System.err).
                 core.planFailed(e);
-                System.err.println("stasis: " + e.getMessage());
             } finally {
                 operations.release();
             }

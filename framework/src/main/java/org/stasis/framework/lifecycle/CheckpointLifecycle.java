@@ -121,8 +121,24 @@ public final class CheckpointLifecycle {
      */
     public Manifest restart(Path checkpoint, Computation computation)
             throws CheckpointInvalidException, OperationFailedException {
+        return restart(checkpoint, computation, false);
+    }
+
+    /**
+     * Restarts a checkpoint, optionally one the ownership rule would refuse.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param computation the computation the restored processes join
+     * @param trusted the user's {@code --trust}: a foreign checkpoint is restarted, and the
+     *        event log says so
+     * @return the manifest of the restarted checkpoint
+     * @throws CheckpointInvalidException if the checkpoint cannot be used; nothing was changed
+     * @throws OperationFailedException if a plugin or the core failed
+     */
+    public Manifest restart(Path checkpoint, Computation computation, boolean trusted)
+            throws CheckpointInvalidException, OperationFailedException {
         Path directory = store.resolve(checkpoint);
-        Manifest manifest = store.read(directory);
+        Manifest manifest = readTrusting(directory, trusted);
         core.validate(manifest, directory);
         String id = manifest.id() + "-restart";
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
@@ -217,6 +233,19 @@ public final class CheckpointLifecycle {
         } catch (Exception e) {
             logCore(operation, name, start, "failed", String.valueOf(e.getMessage()));
             throw e;
+        }
+    }
+
+    private Manifest readTrusting(Path directory, boolean trusted) throws CheckpointInvalidException {
+        try {
+            return store.read(directory);
+        } catch (CheckpointInvalidException e) {
+            if (!trusted || !e.isForeign()) {
+                throw e;
+            }
+            log.add(new EventLogEntry(Instant.now(), directory.getFileName() + "-restart", "core:trust", "core", 0,
+                    "warning", "restarted with --trust although: " + e.getMessage()));
+            return store.read(directory, true);
         }
     }
 

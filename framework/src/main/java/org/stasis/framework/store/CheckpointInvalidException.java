@@ -7,12 +7,26 @@ package org.stasis.framework.store;
 public final class CheckpointInvalidException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    private final boolean foreign;
+
     /** @param message one line: what is wrong and what to do */
     public CheckpointInvalidException(String message) {
         super(message);
+        this.foreign = false;
     }
 
     CheckpointInvalidException(String message, Throwable cause) {
         super(message, cause);
+        this.foreign = false;
+    }
+
+    CheckpointInvalidException(String message, boolean foreign) {
+        super(message);
+        this.foreign = foreign;
+    }
+
+    /** @return whether the checkpoint is refused because someone else could have written it */
+    public boolean isForeign() {
+        return foreign;
     }
 }

@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,7 +43,12 @@ public final class CheckpointStore {
     private static final String STAGING_PREFIX = ".staging-";
     private static final Pattern CHECKPOINT_NAME = Pattern.compile("(.+)-(\\d{1,18})");
 
+    private static final int MAX_MANIFEST_BYTES = 64 << 20;
+    private static final Pattern SHARED_START = Pattern.compile("[0-9a-f]{1,16}");
+    private static final Pattern SHARED_KEY = Pattern.compile("[0-9A-Za-z:._-]{1,255}");
+
     private final Path root;
+    private final CheckpointTrust trust = CheckpointTrust.ofCurrentUser();
     private final ObjectMapper json = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -65,6 +74,13 @@ public final class CheckpointStore {
      */
     public synchronized Staging begin(String computation) throws IOException {
         createPrivateDirectories(root);
+        try {
+            // Another user who can write the root could swap the staging directory.
+            trust.checkRoot(root);
+        } catch (CheckpointInvalidException e) {
+            throw new IOException(e.getMessage().replace("restart only your own, or pass --trust if you trust whoever wrote it",
+                    "write checkpoints into a directory that only you can write (stasis ckptdir DIR)"), e);
+        }
         removeAbandonedStagings(computation);
         long generation = nextGeneration(computation);
         String id = computation + "-" + generation;
@@ -120,17 +136,25 @@ public final class CheckpointStore {
      * @throws CheckpointInvalidException with a one-line reason if it is not usable
      */
     public Manifest read(Path checkpoint) throws CheckpointInvalidException {
+        return read(checkpoint, false);
+    }
+
+    /**
+     * Reads and validates a checkpoint's manifest.
+     *
+     * @param checkpoint a checkpoint directory, or the store's {@code latest} link
+     * @param trusted skip the ownership rule of {@link CheckpointTrust} (the user's
+     *        explicit {@code --trust}); names must still be plain and files regular
+     * @return the manifest
+     * @throws CheckpointInvalidException with a one-line reason if it is not usable
+     */
+    public Manifest read(Path checkpoint, boolean trusted) throws CheckpointInvalidException {
         Path directory = resolve(checkpoint);
         Path file = directory.resolve(MANIFEST);
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointInvalidException(directory + " is not a complete checkpoint (no " + MANIFEST
-                    + "); pick another with: stasis list");
-        } catch (IOException e) {
-            throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
+        if (!trusted) {
+            trust.checkDirectory(directory);
         }
+        byte[] bytes = readManifestBytes(directory, file, trusted);
         Manifest manifest;
         try {
             manifest = json.readValue(bytes, Manifest.class);
@@ -141,7 +165,54 @@ public final class CheckpointStore {
             throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
         }
         validate(manifest, file);
+        if (!trusted) {
+            trust.checkManifestFiles(directory, manifest);
+        } else {
+            checkNames(directory, manifest);
+        }
         return manifest;
+    }
+
+    // Sized before it is read (a sparse manifest of gigabytes must not fill the heap),
+    // opened without following a symlink, and only if it is a regular file (a FIFO would block).
+    private byte[] readManifestBytes(Path directory, Path file, boolean trusted) throws CheckpointInvalidException {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointInvalidException(directory + " is not a complete checkpoint (no " + MANIFEST
+                    + "); pick another with: stasis list");
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (!attributes.isRegularFile()) {
+            throw new CheckpointInvalidException(file + " is not a regular file; the checkpoint cannot be used");
+        }
+        if (attributes.size() > MAX_MANIFEST_BYTES) {
+            throw new CheckpointInvalidException(file + " is " + attributes.size() + " bytes, more than a manifest can be ("
+                    + MAX_MANIFEST_BYTES + "); the checkpoint is corrupt");
+        }
+        if (!trusted) {
+            trust.checkFile(directory, MANIFEST, "manifest");
+        }
+        try (var in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            byte[] bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1);
+            if (bytes.length > MAX_MANIFEST_BYTES) {
+                throw new CheckpointInvalidException(file + " grew past " + MAX_MANIFEST_BYTES + " bytes while read");
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    // Even a trusted checkpoint names only files inside itself.
+    private static void checkNames(Path directory, Manifest manifest) throws CheckpointInvalidException {
+        for (ProcessImage image : manifest.images()) {
+            if (!CheckpointTrust.isPlainName(image.image())) {
+                throw new CheckpointInvalidException(directory + ": its manifest names an image outside the checkpoint");
+            }
+        }
     }
 
     /**
@@ -212,6 +283,18 @@ public final class CheckpointStore {
         if (manifest.id() == null || manifest.computation() == null || manifest.processes() == null
                 || manifest.images() == null || manifest.plugins() == null) {
             throw new CheckpointInvalidException(file + " is incomplete (missing fields); the checkpoint cannot be restarted");
+        }
+        for (ProcessImage image : manifest.images()) {
+            if (image == null) {
+                throw new CheckpointInvalidException(file + " is incomplete (an empty image entry)");
+            }
+            for (Map.Entry<String, String> shared : image.sharedMemory().entrySet()) {
+                if (!SHARED_START.matcher(shared.getKey()).matches() || shared.getValue() == null
+                        || !SHARED_KEY.matcher(shared.getValue()).matches()) {
+                    throw new CheckpointInvalidException(file + " is corrupt (a shared memory entry of process "
+                            + image.pid() + " is not an address and an object key)");
+                }
+            }
         }
         String arch = System.getProperty("os.arch");
         if (!arch.equals(manifest.arch())) {

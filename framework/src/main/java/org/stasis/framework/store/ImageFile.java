@@ -5,8 +5,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32C;
 
 /**
@@ -24,6 +27,8 @@ public final class ImageFile {
     private static final int HEADER_CRC_OFFSET = 8876;
     private static final int TABLE_CRC_OFFSET = 8872;
     private static final int MAX_AREAS = 1 << 20;
+    // The table is read whole: bounded so a forged size cannot exhaust the heap.
+    private static final long MAX_TABLE_BYTES = 256L << 20;
 
     /**
      * What an image holds.
@@ -48,7 +53,8 @@ public final class ImageFile {
      * @throws CheckpointInvalidException with one line that says what is wrong
      */
     public static Summary check(Path image, boolean full) throws CheckpointInvalidException {
-        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ)) {
+        requireRegularFile(image);
+        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer header = read(channel, 0, HEADER_SIZE, image, "header");
             Summary summary = checkHeader(header, channel.size(), image);
             long tableOffset = header.getLong(136);
@@ -63,6 +69,17 @@ public final class ImageFile {
             return summary;
         } catch (CheckpointInvalidException e) {
             throw e;
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read memory image " + image + ": " + e.getMessage(), e);
+        }
+    }
+
+    // Checked before opening: opening a FIFO named as an image would block the reader.
+    private static void requireRegularFile(Path image) throws CheckpointInvalidException {
+        try {
+            if (!Files.readAttributes(image, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
+                throw invalid(image, "it is not a regular file");
+            }
         } catch (IOException e) {
             throw new CheckpointInvalidException("cannot read memory image " + image + ": " + e.getMessage(), e);
         }
@@ -101,7 +118,8 @@ public final class ImageFile {
         int areas = header.getInt(108);
         long tableSize = header.getLong(144);
         long tableOffset = header.getLong(136);
-        if (areas < 0 || areas > MAX_AREAS || header.getInt(112) < 0 || tableSize < 0 || tableSize > Integer.MAX_VALUE
+        if (areas < 0 || areas > MAX_AREAS || header.getInt(112) < 0 || tableSize < 0 || tableSize > MAX_TABLE_BYTES
+                || tableSize > fileSize - HEADER_SIZE
                 || tableOffset < HEADER_SIZE || tableOffset + tableSize > expected
                 || (long) areas * AREA_SIZE + (long) header.getInt(112) * RUN_SIZE > tableSize) {
             throw invalid(image, "its area table is out of bounds");
