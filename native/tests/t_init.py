@@ -1,8 +1,10 @@
 """Native tests of the namespace's init (issue #9 causes 2 and 5): daemons outlive the
 launched program and are checkpointed and restarted with an init that lives as long as
 they do; stopped processes; FIFOs opened by one side only."""
+import ctypes
 import os
 import signal
+import struct
 import subprocess
 import time
 
@@ -153,4 +155,87 @@ def test_sh_background(env):
         kill_all(started)
 
 
-TESTS = [test_daemon_outlives_launch, test_sh_background]
+def state(host_pid):
+    with open("/proc/%d/stat" % host_pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def wait_state(host_pid, want, timeout=10):
+    deadline = time.time() + timeout
+    while state(host_pid) != want:
+        if time.time() > deadline:
+            raise AssertionError("process %d is in state %s, not %s" % (host_pid, state(host_pid), want))
+        time.sleep(0.01)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+SYS_RT_TGSIGQUEUEINFO = 297          # x86-64
+SUSPEND_SIG = 62                     # the agent's suspend signal
+SI_QUEUE = -1
+
+
+def hold_threads(agent):
+    """queue the agent's suspend signal with its hold cookie (HELLO hold=) to every
+    thread of the stopped process but the checkpoint thread: each enters the agent's
+    handler before any program code once continued"""
+    cookie = int(agent.hello["hold"], 16)
+    info = (ctypes.c_ubyte * 128)()
+    struct.pack_into("iii4xiiQ", info, 0, SUSPEND_SIG, 0, SI_QUEUE, os.getpid(), os.getuid(), cookie)
+    tdir = "/proc/%d/task" % agent.host_pid
+    for tid in os.listdir(tdir):
+        with open("%s/%s/comm" % (tdir, tid)) as f:
+            if f.read().strip() == "stasis-ckpt":
+                continue
+        r = _libc.syscall(ctypes.c_long(SYS_RT_TGSIGQUEUEINFO), agent.host_pid, int(tid), SUSPEND_SIG, info)
+        assert r == 0, "rt_tgsigqueueinfo: %s" % os.strerror(ctypes.get_errno())
+
+
+def checkpoint_stopped(env, agent, ck):
+    """what the coordinator does for a stopped process: hold its threads, SUSPEND (it
+    waits in the socket), SIGCONT: the checkpoint thread suspends the held threads;
+    then the usual checkpoint (SUSPEND again answers 'SUSPENDED already')"""
+    t0 = time.time()
+    hold_threads(agent)
+    agent.conn.settimeout(30)
+    agent.conn.sendall(b"SUSPEND\n")
+    os.kill(agent.host_pid, signal.SIGCONT)
+    r = agent.readline()
+    assert r.startswith("SUSPENDED"), r
+    env.coord.checkpoint(agent, ck, resume=False)
+    return time.time() - t0
+
+
+def test_stopped_process(env):
+    """a process that stopped itself (SIGSTOP) is checkpointed in well under a second,
+    and stopped again after the checkpoint (agent STOP before RESUME) without running
+    on; restarted, it is stopped too; SIGCONT continues it and it runs to its end"""
+    proc, agent, path = env.launch([DAEMON, "selfstop", "60"])
+    wait_lines(path, 6, proc)
+    wait_state(agent.host_pid, "T")
+    secs = checkpoint_stopped(env, agent, os.path.join(env.dir, "ck1"))
+    assert secs < 3, "checkpoint of a stopped process took %.1f s" % secs
+    assert agent.request("STOP") == "STOPPING"
+    assert agent.request("RESUME 0") == "RESUMED"
+    wait_state(agent.host_pid, "T")
+    time.sleep(0.3)
+    assert state(agent.host_pid) == "T" and "continued" not in lines(path), lines(path)[-3:]
+    ck = os.path.join(env.dir, "ck2")
+    checkpoint_stopped(env, agent, ck)
+    os.kill(agent.host_pid, signal.SIGKILL)
+    assert proc.wait(timeout=10) == 128 + signal.SIGKILL
+    agent.close()
+    logp, f = env.log()
+    rp, agent, _ = env.coord.restart(RESTORE, ck, f, resume=False)
+    env.procs.append(rp)
+    assert agent.request("STOP") == "STOPPING"
+    assert agent.request("RESUME 1") == "RESUMED"
+    wait_state(agent.host_pid, "T")
+    time.sleep(0.3)
+    assert state(agent.host_pid) == "T" and not lines(logp), ("it ran after the restart", lines(logp))
+    os.kill(agent.host_pid, signal.SIGCONT)
+    assert rp.wait(timeout=30) == 0, lines(logp)[-3:]
+    out = lines(logp)
+    assert out[0] == "continued" and out[-1] == "OK 60" and "restarted 1" in out, out
+
+
+TESTS = [test_daemon_outlives_launch, test_sh_background, test_stopped_process]
