@@ -41,6 +41,9 @@ extern struct stasis_restart_args g_restart_args;
 extern struct stasis_thread g_threads[STASIS_IMG_MAX_THREADS];
 extern int g_nthreads;
 int  stasis_install_handler(void);
+/* the cookie of the coordinator's hold signals for stopped processes (suspend.c) */
+extern uint64_t g_hold_cookie;
+void stasis_hold_init(void);
 int  stasis_suspend_all(const char **err);
 void stasis_resume_all(void);
 void stasis_fill_self_slot(struct stasis_thread *t);

@@ -39,6 +39,7 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     if (!path || !*path) return;
     stasis_find_tid_offset();
     stasis_find_self();
+    stasis_hold_init();
     if (stasis_install_handler() < 0) return;
     g_sock = stasis_connect(path, -1);
     if (g_sock < 0) return;

@@ -1,6 +1,7 @@
 /* The checkpoint thread: serves the requests of doc/agent-protocol.md. */
 #include "agent.h"
 #include "stasis/rawsys.h"
+#include <signal.h>
 
 static int g_suspended;
 static int g_restored_at_suspend;
@@ -27,6 +28,8 @@ void stasis_send_hello(void)
     e = r_stpcpy(e, g_suspended ? "suspended" : "running");
     e = r_stpcpy(e, " agent-fd=");
     e = r_itoa(e, g_sock);
+    e = r_stpcpy(e, " hold=");
+    for (int shift = 60; shift >= 0; shift -= 4) *e++ = "0123456789abcdef"[(g_hold_cookie >> shift) & 15];
     e = r_stpcpy(e, " exe=");
     e = r_stpcpy(e, exe);
     r_stpcpy(e, "\n");
@@ -99,16 +102,35 @@ static void do_write(const char *dir)
     stasis_send(g_out);
 }
 
+/* STOP: the next RESUME leaves the process stopped, as it was at checkpoint time */
+static int g_stop_on_resume;
+
+static void do_stop(void)
+{
+    if (!g_suspended) { stasis_send_error("not suspended"); return; }
+    g_stop_on_resume = 1;
+    stasis_send("STOPPING\n");
+}
+
 static void do_resume(const char *line)
 {
     if (!g_suspended) { stasis_send("RESUMED\n"); return; }
+    int stop = g_stop_on_resume;
+    g_stop_on_resume = 0;
+    if (stop) {
+        /* answer first, then a group stop while every user thread is still held: they
+         * stop before running a single instruction of the program, and this thread
+         * stops on its way out of kill(); all of it runs on at the next SIGCONT */
+        stasis_send("RESUMED\n");
+        rsys2(SYS_kill, rsys0(SYS_getpid), SIGSTOP);
+    }
     g_suspended = 0;
     stasis_hooks_set_id(line);
     stasis_hooks_after(g_restored != g_restored_at_suspend);  /* runs once released */
     note_resume();
     stasis_resume_all();
     stasis_fork_gate_open();
-    stasis_send("RESUMED\n");
+    if (!stop) stasis_send("RESUMED\n");
 }
 
 static void serve(void)
@@ -133,6 +155,7 @@ static void serve(void)
         else if (r_streq(g_line, "SUSPEND")) do_suspend();
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
+        else if (r_streq(g_line, "STOP")) do_stop();
         else if (r_streq(g_line, "FDS")) stasis_report_fds(g_sock);
         else if (r_startswith(g_line, "DRAIN ")) stasis_do_drain(g_line + 6);
         else if (r_streq(g_line, "ZOMBIES")) stasis_report_zombies();

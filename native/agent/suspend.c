@@ -54,10 +54,50 @@ static struct stasis_thread *find_slot(int tid)
     return NULL;
 }
 
+/* Cookie of the coordinator's "hold" signals (HELLO hold=<hex>). A stopped process
+ * cannot run its checkpoint thread: before it continues it with SIGCONT, the
+ * coordinator queues the suspend signal with this cookie (SI_QUEUE) to every thread
+ * of the program, so that each one enters this handler before it runs a single
+ * instruction of the program, and waits here until the checkpoint thread's suspend
+ * signals it (that signal stays pending meanwhile: every signal is blocked in here). */
+uint64_t g_hold_cookie;
+
+void stasis_hold_init(void)
+{
+    uint64_t c = 0;
+    if (rsys3(SYS_getrandom, &c, sizeof c, 0) != (long)sizeof c || !c) c = 0x5eed5eed5eed5eedull ^ (uint64_t)(uintptr_t)&c;
+    g_hold_cookie = c;
+}
+
+/* held thread: until a suspend has signalled it (1), or 10 s without one (0) */
+static int hold_until_signalled(int tid)
+{
+    for (int waited = 0; waited < 2000; waited++) {
+        struct stasis_thread *t = find_slot(tid);
+        if (t && t->state == TS_SIGNALLED) return 1;
+        int g = g_gen;
+        futex_wait(&g_gen, g, 5);
+    }
+    return 0;
+}
+
+static int is_hold(const siginfo_t *si)
+{
+    return si->si_code == SI_QUEUE && g_hold_cookie && (uint64_t)(uintptr_t)si->si_value.sival_ptr == g_hold_cookie;
+}
+
+/* our own tgkill, or a coordinator's hold once the suspend has signalled the thread
+ * (raw syscalls only: errno stays as the program left it) */
+static __attribute__((noinline)) int accepted(const siginfo_t *si)
+{
+    if (is_hold(si)) return hold_until_signalled((int)r_gettid());
+    return si->si_code == SI_TKILL && si->si_pid == (int)rsys0(SYS_getpid);
+}
+
 static void suspend_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)sig; (void)uc;
-    if (si->si_code != SI_TKILL || si->si_pid != (int)rsys0(SYS_getpid)) return;
+    if (!accepted(si)) return;
     int saved_errno = errno;
     struct stasis_thread *t = find_slot((int)r_gettid());
     if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }

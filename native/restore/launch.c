@@ -1,6 +1,8 @@
 /* stasis-launch [--no-namespaces] AGENT_SO SOCKET -- PROGRAM ARGS...
  * Runs PROGRAM as pid 2 under an init in new user+pid+mount namespaces, with the
- * agent preloaded. Without namespaces (unavailable or --no-namespaces) it execs
+ * agent preloaded. Returns PROGRAM's exit status when PROGRAM ends; processes it
+ * left behind (daemons) live on under the init, which ends with the last of them.
+ * Without namespaces (unavailable or --no-namespaces) it execs
  * PROGRAM directly. */
 #include "nsinit.h"
 #include <errno.h>

@@ -98,17 +98,62 @@ static int status_code(int st)
     return 1;
 }
 
-/* wait for child pid (reaping everything else too); returns its exit code */
-static __attribute__((noreturn)) void wait_and_exit(pid_t child)
+/* The launching side (outside the pid namespace): it learns the main process's exit
+ * status from init through a pipe and exits with it at once, while init goes on as
+ * long as any process of the namespace lives (daemons outlive the launched program).
+ * EOF without a status: init ended first (it could not build the processes). */
+static __attribute__((noreturn)) void outer_wait(pid_t init, int status_fd)
 {
+    int st;
+    size_t got = 0;
+    while (got < sizeof st) {
+        ssize_t n = read(status_fd, (char *)&st + got, sizeof st - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    if (got == sizeof st) _exit(status_code(st));
+    for (;;) {
+        pid_t p = waitpid(init, &st, 0);
+        if (p == init) _exit(status_code(st));
+        if (errno != EINTR) _exit(1);
+    }
+}
+
+/* init after the main process ended: it no longer dies with the launching side, and
+ * it lets go of the terminal, so that a reader of the launch's output sees EOF
+ * unless a daemon still holds it */
+static void detach_from_launcher(int status_fd, int st)
+{
+    prctl(PR_SET_PDEATHSIG, 0);
+    ssize_t n;
+    do n = write(status_fd, &st, sizeof st); while (n < 0 && errno == EINTR);
+    close(status_fd);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+        close(null);
+    }
+}
+
+/* init (pid 1): reaps every process of the namespace (orphans are reparented to it);
+ * reports the main process's status when it ends, and exits with it when the last
+ * process has ended. No PR_SET_CHILD_SUBREAPER: pid 1 of a namespace already is. */
+static __attribute__((noreturn)) void init_reap(pid_t main_child, int status_fd)
+{
+    int main_st = 0;
     for (;;) {
         int st;
         pid_t p = waitpid(-1, &st, __WALL);
         if (p < 0) {
             if (errno == EINTR) continue;
-            _exit(1);
+            _exit(errno == ECHILD ? status_code(main_st) : 1);
         }
-        if (p == child) _exit(status_code(st));
+        if (p == main_child) {
+            main_st = st;
+            g_child = 0;                 /* nobody to forward signals to any more */
+            detach_from_launcher(status_fd, st);
+        }
     }
 }
 
@@ -152,16 +197,21 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
+    int sp[2];
+    if (pipe2(sp, O_CLOEXEC) < 0) { fprintf(stderr, "%s: pipe: %s\n", who, strerror(errno)); _exit(1); }
     pid_t init = fork();
     if (init < 0) { fprintf(stderr, "%s: fork: %s\n", who, strerror(errno)); _exit(1); }
     if (init > 0) {
-        close_range(3, ~0u, 0);          /* e.g. pipe ends meant for the program only */
+        close(sp[1]);
+        if (sp[0] != 3) { dup2(sp[0], 3); close(sp[0]); }
+        close_range(4, ~0u, 0);          /* e.g. pipe ends meant for the program only */
         g_child = init;
         set_forwarding();
         sigprocmask(SIG_SETMASK, &old, NULL);
-        wait_and_exit(init);
+        outer_wait(init, 3);
     }
     /* init, pid 1 */
+    close(sp[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
@@ -171,14 +221,16 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
     pid_t c = 0;
     int r = build(&c);
     if (r >= 0) {
+        close(sp[1]);
         default_signals();
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
     }
     if (c <= 0) _exit(1);
-    close_range(3, ~0u, 0);              /* readers must see EOF when the writers close */
+    if (sp[1] != 3) { dup2(sp[1], 3); close(sp[1]); }
+    close_range(4, ~0u, 0);              /* readers must see EOF when the writers close */
     g_child = c;
     set_forwarding();
     sigprocmask(SIG_SETMASK, &old, NULL);
-    wait_and_exit(c);
+    init_reap(c, 3);
 }

@@ -181,6 +181,26 @@ public final class Agent {
      * @return a duplicate in the coordinator's process; the caller closes it
      * @throws IOException if the agent refuses or passes nothing
      */
+    /**
+     * Suspends a process that is stopped (SIGSTOP, SIGTSTP): its threads are held, the
+     * request waits in the connection, and the process is continued, so that its
+     * checkpoint thread suspends the held threads before they run the program.
+     *
+     * @param timeout how long to wait for the answer
+     * @return the answer
+     * @throws IOException if the agent does not answer or the process cannot be continued
+     */
+    synchronized String suspendStopped(Duration timeout) throws IOException {
+        String cookie = hello.get("hold");
+        if (cookie == null) {
+            throw new IOException("process " + pid() + " is stopped and its agent cannot be woken without running it;"
+                    + " continue it (kill -CONT " + hostPid() + ") and checkpoint again");
+        }
+        connection.writeLine("SUSPEND");
+        Stopped.holdAndContinue(hostPid(), Long.parseUnsignedLong(cookie, 16));
+        return answer(connection.readLine(timeout), "SUSPEND");
+    }
+
     public synchronized int give(int fd) throws IOException {
         connection.discardDescriptors();
         String answer = request("GIVE " + fd, REQUEST_TIMEOUT);

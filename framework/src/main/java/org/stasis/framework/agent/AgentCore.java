@@ -41,6 +41,8 @@ public final class AgentCore implements CoreSteps {
     private final Map<Integer, ProcessTree> trees = new ConcurrentHashMap<>();
     private final Map<Integer, Map<String, String>> sharedMemory = new ConcurrentHashMap<>();
     private volatile List<Agent> stopped = List.of();
+    // processes that were stopped (state T) and go back to that state at release
+    private final java.util.Set<Integer> stopAgain = ConcurrentHashMap.newKeySet();
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
     private volatile String operationId = "";
     private volatile ProcessHands hands = new ProcessHands(List.of());
@@ -65,6 +67,7 @@ public final class AgentCore implements CoreSteps {
             throw new IOException("there is no process to checkpoint; start one with: stasis launch -- PROGRAM");
         }
         fds.clear();
+        stopAgain.clear();
         hostPids.clear();
         trees.clear();
         sharedMemory.clear();
@@ -76,8 +79,10 @@ public final class AgentCore implements CoreSteps {
             while (!agents.isEmpty()) {
                 forEach(agents, agent -> {
                     String answer;
+                    boolean wasStopped = Stopped.isStopped(agent.hostPid());
                     try {
-                        answer = agent.request("SUSPEND", SUSPEND_TIMEOUT);
+                        answer = wasStopped ? agent.suspendStopped(SUSPEND_TIMEOUT)
+                                : agent.request("SUSPEND", SUSPEND_TIMEOUT);
                     } catch (IOException e) {
                         if (!agent.alive()) {
                             registry.forget(agent);   // it exited meanwhile: not part of this checkpoint
@@ -99,6 +104,9 @@ public final class AgentCore implements CoreSteps {
                     }
                     synchronized (done) {
                         done.add(agent);
+                    }
+                    if (wasStopped) {
+                        stopAgain.add(agent.pid());
                     }
                     agent.refresh();
                     ProcessTree place = agent.tree();
@@ -122,6 +130,7 @@ public final class AgentCore implements CoreSteps {
         } catch (Exception e) {
             // Never leave a process frozen because another one failed.
             refillPipes();
+            stopAgainAtResume(done);
             resume(done, Outcome.ABORTED, operationId);
             throw e;
         }
@@ -142,7 +151,8 @@ public final class AgentCore implements CoreSteps {
             }
             images.put(agent.pid(), new ProcessImage(agent.pid(), Path.of(parts[3]).getFileName().toString(),
                     Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of()),
-                    trees.getOrDefault(agent.pid(), agent.tree()), shared.getOrDefault(agent.pid(), Map.of())));
+                    trees.getOrDefault(agent.pid(), agent.tree()), shared.getOrDefault(agent.pid(), Map.of()),
+                    stopAgain.contains(agent.pid())));
         });
         synchronized (drained) {
             for (Map.Entry<String, Pipes.Drained> pipe : drained.entrySet()) {
@@ -161,8 +171,25 @@ public final class AgentCore implements CoreSteps {
             refillPipes();                    // a restart refilled them in the restorer
         }
         hands.close();
+        stopAgainAtResume(stopped);
         resume(stopped, outcome, operationId);
         stopped = List.of();
+    }
+
+    // The agent of a process that was stopped answers RESUME, then stops its process
+    // before it releases the threads: the program runs on only at the next SIGCONT.
+    private void stopAgainAtResume(List<Agent> agents) {
+        for (Agent agent : agents) {
+            if (stopAgain.remove(agent.pid())) {
+                try {
+                    agent.request("STOP", SUSPEND_TIMEOUT);
+                } catch (IOException e) {
+                    System.err.println("stasis: process " + agent.pid() + " was stopped and runs on after the"
+                            + " checkpoint: " + e.getMessage());
+                }
+            }
+        }
+        stopAgain.clear();
     }
 
     @Override
@@ -263,6 +290,12 @@ public final class AgentCore implements CoreSteps {
                 manifest.processes().stream().filter(p -> p.pid() == image.pid()).findFirst()
                         .ifPresent(p -> agent.describeAs(p.command()));
                 restored.add(agent);
+            }
+            stopAgain.clear();
+            for (int i = 0; i < images.size(); i++) {
+                if (images.get(i).stopped()) {
+                    stopAgain.add(restored.get(i).pid());     // brought back stopped at release
+                }
             }
             installPassed(plan, restored);
             Pipes.refillFifos(directory, restored);

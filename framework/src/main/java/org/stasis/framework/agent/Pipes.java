@@ -37,6 +37,11 @@ final class Pipes {
         boolean writes() {
             return (fd.flags() & 3) != 0;
         }
+
+        /** @return whether data can be read through it (read-only, or a FIFO opened read-write) */
+        boolean reads() {
+            return (fd.flags() & 3) != 1;
+        }
     }
 
     /** What was in a pipe, and the read end it was read through (for the refill). */
@@ -66,8 +71,9 @@ final class Pipes {
 
     /**
      * Marks the ends of named pipes (FIFOs), which the processes opened by path, as
-     * {@code fifo:[ino]} so that their data in flight is drained like a pipe's. The
-     * FIFOs themselves are reopened by path at restart (file plugin); their data is put
+     * {@code fifo:[ino]} so that their data in flight is drained like a pipe's (also
+     * FIFOs whose name was removed while open). The FIFOs themselves are reopened by
+     * path (or recreated, if unlinked) at restart by the file plugin; their data is put
      * back by {@link #refillFifos} once the processes are back.
      *
      * @param fds every process's open fds
@@ -77,7 +83,8 @@ final class Pipes {
     static Map<Integer, List<OpenFd>> withFifos(Map<Integer, List<OpenFd>> fds, Map<Integer, Integer> hostPids) {
         Map<Integer, List<OpenFd>> marked = new TreeMap<>();
         fds.forEach((pid, list) -> marked.put(pid, list.stream().map(fd -> {
-            if (fd.kind() != OpenFd.Kind.PATH || !hostPids.containsKey(pid)) {
+            boolean named = fd.kind() == OpenFd.Kind.PATH || fd.kind() == OpenFd.Kind.DELETED_FILE;
+            if (!named || !hostPids.containsKey(pid)) {
                 return fd;
             }
             try {
@@ -134,8 +141,13 @@ final class Pipes {
     }
 
     /**
+     * A FIFO counts as soon as a process of the computation can read it: the bytes a
+     * writer left in it (or a writer outside the computation) are saved too, while an
+     * anonymous pipe of which the computation holds only one kind of end leads outside.
+     *
      * @param fds every process's open fds
-     * @return the computation's own pipes (read and write ends inside): inode to ends, in pid and fd order
+     * @return the computation's own pipes (read and write ends inside) and the FIFOs it
+     *         reads: id to ends, in pid and fd order
      */
     static Map<String, List<End>> internal(Map<Integer, List<OpenFd>> fds) {
         Map<String, List<End>> ends = new LinkedHashMap<>();
@@ -145,7 +157,9 @@ final class Pipes {
                 ends.computeIfAbsent(ino, k -> new ArrayList<>()).add(new End(pid, fd));
             }
         }));
-        ends.values().removeIf(list -> list.stream().noneMatch(End::writes) || list.stream().allMatch(End::writes));
+        ends.entrySet().removeIf(pipe -> pipe.getKey().startsWith("fifo-")
+                ? pipe.getValue().stream().noneMatch(End::reads)
+                : pipe.getValue().stream().noneMatch(End::writes) || pipe.getValue().stream().allMatch(End::writes));
         return ends;
     }
 
@@ -160,7 +174,8 @@ final class Pipes {
     static void drain(List<Agent> agents, Map<Integer, List<OpenFd>> fds, Map<String, Drained> drained)
             throws IOException {
         for (Map.Entry<String, List<End>> pipe : internal(fds).entrySet()) {
-            End reader = pipe.getValue().stream().filter(e -> !e.writes()).findFirst().orElse(null);
+            End reader = pipe.getValue().stream().filter(e -> !e.writes()).findFirst()
+                    .or(() -> pipe.getValue().stream().filter(End::reads).findFirst()).orElse(null);
             if (reader == null) {
                 continue;
             }

@@ -33,6 +33,18 @@ class PipesTest {
     }
 
     @Test
+    void aFifoCountsAsSoonAsTheComputationCanReadIt() {
+        Map<Integer, List<OpenFd>> fds = Map.of(
+                2, List.of(new OpenFd(3, "fifo:[40]", 04000, 0), new OpenFd(4, "fifo:[50]", 1, 0),
+                        new OpenFd(5, "fifo:[60]", 2, 0)),
+                5, List.of(new OpenFd(3, "fifo:[60]", 1, 0)));
+        Map<String, List<Pipes.End>> inside = Pipes.internal(fds);
+        assertEquals(List.of("fifo-40", "fifo-60"), List.copyOf(inside.keySet()),
+                "a reader alone (data a writer left) and a read-write end count; a writer alone does not");
+        assertTrue(inside.get("fifo-60").get(0).reads());
+    }
+
+    @Test
     void treePlanHasOneSectionPerProcessWithZombiesAndPipeEndsReplacePluginFds() throws Exception {
         Plan plan = new Plan(List.of(new ProcessInfo(2, 100, 1, "root"), new ProcessInfo(5, 101, 2, "child")));
         plan.process(2).installFd(1, new FdSource.Inherited(1));

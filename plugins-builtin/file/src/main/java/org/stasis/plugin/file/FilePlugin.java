@@ -27,7 +27,8 @@ import org.stasis.api.WriteCallback;
  * Regular files, directories and devices such as /dev/null that a program has open:
  * reopened at restart by path, at the same fd number with the same flags and offset
  * (an appending log keeps appending). Files the program had deleted while open are
- * copied into the checkpoint and come back deleted. A file that is gone at restart
+ * copied into the checkpoint and come back deleted (FIFOs among them are made again
+ * and unlinked, see {@link Fifos}). A file that is gone at restart
  * stops the restart with a message that names it; one that changed is reported in
  * the event log and reopened anyway, as the program would see it after a crash.
  */
@@ -38,6 +39,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
     private static final String OPEN = "open.";
     private static final String DELETED = "deleted.";
     private static final String SHARES = "shares.";
+    private static final String FIFO = "fifo.";
 
     @Override
     public void write(CheckpointContext context) throws IOException {
@@ -50,7 +52,16 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                         context.records().put(OPEN + key, OpenRecord.of(fd, Path.of(fd.path())).encode());
                         opened.add(new SharedDescriptions.Holder(process.pid(), fd));
                     }
-                    case DELETED_FILE -> context.records().put(DELETED + key, saveDeleted(context, process, fd));
+                    case DELETED_FILE -> {
+                        Path link = Path.of("/proc", Integer.toString(process.hostPid()), "fd",
+                                Integer.toString(fd.fd()));
+                        if (Fifos.isFifo(link)) {
+                            context.records().put(FIFO + key, new Fifos.Holder(process.pid(), fd.fd(), fd.flags(),
+                                    Fifos.inode(link), fd.path()).encode());
+                        } else {
+                            context.records().put(DELETED + key, saveDeleted(context, process, fd));
+                        }
+                    }
                     default -> {
                         // Terminals, pipes, sockets and event fds belong to other plugins.
                     }
@@ -73,15 +84,20 @@ public class FilePlugin implements WriteCallback, RestartCallback {
 
     @Override
     public void restart(RestartContext context) throws IOException {
+        List<Fifos.Holder> fifos = new ArrayList<>();
         for (Map.Entry<String, String> record : context.records().asMap().entrySet()) {
             String key = record.getKey();
             if (key.startsWith(OPEN)) {
                 reopen(context, key.substring(OPEN.length()), OpenRecord.decode(record.getValue()));
             } else if (key.startsWith(DELETED)) {
                 restoreDeleted(context, key.substring(DELETED.length()), record.getValue());
+            } else if (key.startsWith(FIFO)) {
+                String holder = key.substring(FIFO.length());
+                fifos.add(Fifos.Holder.decode(pidOf(holder), fdOf(holder), record.getValue()));
             }
         }
         reopenShared(context);
+        Fifos.recreate(context, fifos, opener());
     }
 
     // Descriptors that shared one open file description get one again: opened here once

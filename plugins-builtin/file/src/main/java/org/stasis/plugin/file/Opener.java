@@ -23,12 +23,15 @@ final class Opener {
     private static final int ESPIPE = 29;
     private static final int O_RDWR = 02;
     private static final int O_TMPFILE = 020200000;
+    private static final int O_NONBLOCK = 04000;
 
-    /** The two libc calls the JDK does not offer with a plain descriptor. */
+    /** The libc calls the JDK does not offer with a plain descriptor. */
     interface LibC extends Library {
         int open(String path, int flags) throws LastErrorException;
 
         int open(String path, int flags, int mode) throws LastErrorException;
+
+        int mkfifo(String path, int mode) throws LastErrorException;
 
         long lseek(int fd, long offset, int whence) throws LastErrorException;
 
@@ -47,10 +50,16 @@ final class Opener {
      */
     int open(String path, int flags, long offset) throws IOException {
         int fd;
+        int keeper = fifoKeeper(path);
         try {
-            fd = libc.open(path, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | O_CLOEXEC);
+            fd = libc.open(path, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | O_CLOEXEC
+                    | (keeper >= 0 ? O_NONBLOCK : 0));
         } catch (LastErrorException e) {
             throw new IOException("cannot reopen " + path + ": " + e.getMessage(), e);
+        } finally {
+            if (keeper >= 0) {
+                libc.close(keeper);
+            }
         }
         try {
             libc.lseek(fd, offset, 0);
@@ -105,5 +114,34 @@ final class Opener {
         }
         throw new IOException("cannot create an unnamed file for a deleted file's copy in " + directory
                 + " nor in the temporary directory");
+    }
+
+    // Opening a FIFO blocks until the other side is there (write-only without a reader
+    // even fails with O_NONBLOCK): a keeper open for reading and writing is both sides
+    // for the time of the real open, which then does not block (and the descriptor is
+    // opened O_NONBLOCK; FdSource.Passed sets the program's O_NONBLOCK state on it).
+    private int fifoKeeper(String path) {
+        try {
+            if (!Fifos.isFifo(Path.of(path))) {
+                return -1;
+            }
+            return libc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        } catch (IOException | LastErrorException e) {
+            return -1;     // not there or not ours: the real open says what is wrong
+        }
+    }
+
+    /**
+     * Makes a FIFO.
+     *
+     * @param path where
+     * @throws IOException if it cannot be made
+     */
+    void makeFifo(Path path) throws IOException {
+        try {
+            libc.mkfifo(path.toString(), 0600);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot make FIFO " + path + ": " + e.getMessage(), e);
+        }
     }
 }
