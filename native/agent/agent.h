@@ -56,6 +56,16 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas,
 extern struct stasis_img_header g_hdr;
 extern char g_exe[4096];
 int stasis_save_proc(struct stasis_img_header *h, const char **err);
+/* ktimers.c: POSIX timers (and the agent's SIGEV_THREAD helper) */
+int  stasis_timers_save(const char **err);
+void stasis_timers_restore(void);
+/* ksignals.c: pending signals and pdeathsig, per thread (suspend handler hook) */
+void stasis_ksig_begin(void);
+void stasis_ksig_thread_save(void);
+void stasis_ksig_thread_restore(int index);
+/* kmisc.c: madvise advice per area, child subreaper */
+int  stasis_kmisc_save(const char **err);
+void stasis_kmisc_restore(void);
 /* restart.c */
 void stasis_restart_entry(const struct stasis_restart_args *a) __attribute__((noreturn));
 extern char stasis_restart_stack[];

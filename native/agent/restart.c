@@ -49,6 +49,7 @@ static void restore_thread_state(struct stasis_thread *t)
 {
     if (t->robust_head) rsys2(SYS_set_robust_list, t->robust_head, t->robust_len);
     if (t->name[0]) rsys2(SYS_prctl, PR_SET_NAME, t->name);
+    stasis_ksig_thread_restore((int)(t - g_threads));
     if (&__rseq_size && &__rseq_offset && __rseq_size)
         rsys4(SYS_rseq, t->fsbase + (uint64_t)__rseq_offset, 32, 0, RSEQ_SIG);
 }
@@ -106,6 +107,11 @@ static void restore_exe_link(void)
 void stasis_restart_entry(const struct stasis_restart_args *a)
 {
     r_memcpy(&g_restart_args, a, sizeof g_restart_args);
+    /* every signal blocked, glibc's internal ones (32, 33) too, which the restorer's
+     * sigfillset left out: restored timers and re-queued signals wait until each
+     * thread's own mask comes back with its signal frame */
+    uint64_t all = ~0ull;
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
     int use_set_tid = (int)g_restart_args.use_set_tid;
     if (g_restart_args.restorer_end > g_restart_args.restorer_start)
         rsys2(SYS_munmap, g_restart_args.restorer_start,
@@ -123,6 +129,8 @@ void stasis_restart_entry(const struct stasis_restart_args *a)
     if (main_t->tid_addr) rsys1(SYS_set_tid_address, main_t->tid_addr);
     if (g_tid_off >= 0 && !use_set_tid)
         *(volatile int *)(uintptr_t)(main_t->fsbase + (uint64_t)g_tid_off) = main_t->tid;
+    stasis_timers_restore();      /* after the threads: timers may signal one */
+    stasis_kmisc_restore();
     restore_thread_state(main_t);
     drop_caps();
     stasis_ctx_restore(&main_t->ctx, 1);

@@ -42,6 +42,7 @@ static void do_suspend(void)
     if (g_suspended) { stasis_send("SUSPENDED already\n"); return; }
     stasis_hooks_before();        /* program hooks, while its threads still run */
     if (stasis_fork_gate_close() < 0) { stasis_send_error("timeout: a fork() did not finish"); return; }
+    stasis_ksig_begin();
     if (stasis_suspend_all(&err) < 0) { stasis_fork_gate_open(); stasis_send_error(err); return; }
     g_suspended = 1;
     g_restored_at_suspend = g_restored;

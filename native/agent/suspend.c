@@ -103,6 +103,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
     if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }
     int my_gen = g_gen;
     stasis_fill_self_slot(t);
+    stasis_ksig_thread_save();    /* ksignals.c: pending signals, pdeathsig */
     if (stasis_ctx_save(&t->ctx) == 0) {
         t->state = TS_PARKED;
         __atomic_add_fetch(&g_parked, 1, __ATOMIC_SEQ_CST);

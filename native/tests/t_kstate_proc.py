@@ -1,0 +1,64 @@
+"""Per-process kernel state across checkpoints (issue #9, cause 6): POSIX timers,
+pending signals with their values, pdeathsig and child subreaper, madvise advice,
+/proc/self/cmdline and environ, a deleted working directory. Each scenario checks its
+own state and exits 0 only if it is right."""
+import os
+
+from run_tests import SCEN, finish, kill_agent_process, lines, wait_lines
+
+
+def resume_then_restart(env, argv, gens=3, progress=5, namespaces=True, memory="lazy", extra_env=None):
+    """launch; gens x (progress, checkpoint and resume, progress, checkpoint, kill,
+    restart): the resumed process and the restarted one both carry on"""
+    old = dict(os.environ)
+    if extra_env:
+        os.environ.update(extra_env)
+    try:
+        proc, agent, path = env.launch(argv, namespaces)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    for g in range(1, gens + 1):
+        wait_lines(path, len(lines(path)) + progress, proc)
+        env.coord.checkpoint(agent, os.path.join(env.dir, "ck%da" % g), resume=True)
+        wait_lines(path, len(lines(path)) + progress, proc)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        env.coord.checkpoint(agent, ck, resume=False)
+        kill_agent_process(agent, proc)
+        proc, agent, path, _ = env.restart(ck, namespaces, memory)
+        wait_lines(path, 1, proc)
+    out = finish(proc, path)
+    assert any(line.startswith("restarted") for line in out), "no restart noticed"
+    return out
+
+
+def test_ktimers(env):
+    resume_then_restart(env, [SCEN + "/ktimers", "90", "100"], gens=3, progress=12)
+
+
+def test_ktimers_memory_copy(env):
+    resume_then_restart(env, [SCEN + "/ktimers", "60", "100"], gens=2, progress=12, memory="copy")
+
+
+TESTS = [test_ktimers, test_ktimers_memory_copy]
+
+
+def test_ksigpend(env):
+    resume_then_restart(env, [SCEN + "/ksigpend", "60", "100"], gens=3, progress=5)
+
+
+def test_ksigpend_resumed(env):
+    """checkpoints that resume: every signal still there exactly once"""
+    proc, agent, path = env.launch([SCEN + "/ksigpend", "30", "100"])
+    for g in range(3):
+        wait_lines(path, len(lines(path)) + 3, proc)
+        env.coord.checkpoint(agent, os.path.join(env.dir, "ck%d" % g), resume=True)
+    finish(proc, path)
+
+
+def test_ksigpend_no_namespaces(env):
+    """tids change: each thread's signals follow it"""
+    resume_then_restart(env, [SCEN + "/ksigpend", "40", "100"], gens=2, progress=5, namespaces=False)
+
+
+TESTS += [test_ksigpend, test_ksigpend_resumed, test_ksigpend_no_namespaces]
