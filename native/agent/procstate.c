@@ -50,6 +50,19 @@ static void save_auxv(struct stasis_img_proc *p)
     p->auxv_words = (uint32_t)(len / 8);
 }
 
+/* a deleted working directory: getcwd fails, /proc/self/cwd says "<path> (deleted)" */
+static void save_cwd(struct stasis_img_proc *p)
+{
+    long r = rsys2(SYS_getcwd, p->cwd, sizeof p->cwd);
+    if (r >= 0) return;
+    p->cwd[0] = 0;
+    if (r != -ENOENT) return;
+    long n = rsys3(SYS_readlink, "/proc/self/cwd", p->cwd, sizeof p->cwd - 1);
+    if (n <= 10 || !r_streq(p->cwd + n - 10, " (deleted)")) { p->cwd[0] = 0; return; }
+    p->cwd[n - 10] = 0;
+    p->kflags |= STASIS_PROC_CWD_DELETED;
+}
+
 int stasis_save_proc(struct stasis_img_header *h, const char **err)
 {
     struct stasis_img_proc *p = &h->proc;
@@ -62,7 +75,7 @@ int stasis_save_proc(struct stasis_img_header *h, const char **err)
     rsys1(SYS_umask, m);
     p->umask = (uint32_t)m;
     p->personality = (uint32_t)rsys1(SYS_personality, 0xffffffffUL);
-    if (rsys2(SYS_getcwd, p->cwd, sizeof p->cwd) < 0) p->cwd[0] = 0;
+    save_cwd(p);
     if (save_mm(&p->mm) < 0) { *err = "cannot parse /proc/self/stat"; return -1; }
     if (stasis_timers_save(err) < 0 || stasis_kmisc_save(err) < 0) return -1;
     save_auxv(p);

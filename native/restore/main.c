@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -33,11 +34,34 @@ static void restore_rlimits(const struct stasis_img_proc *p)
     }
 }
 
+/* The program's working directory had been deleted: it gets a deleted one again, so
+ * that getcwd and relative names fail as they did. Made at the same path when that
+ * is free (then /proc/self/cwd reads the same), else as a private temporary one. */
+static int enter_deleted_dir(const char *path)
+{
+    char tmp[] = "/tmp/stasis-deleted-cwd-XXXXXX";
+    const char *dir = path;
+    if (mkdir(path, 0700) < 0) {
+        if (!mkdtemp(tmp)) {
+            fprintf(stderr, "stasis-restore: cannot make a directory to stand for the deleted working directory %s: %s\n",
+                    path, strerror(errno));
+            return -1;
+        }
+        dir = tmp;
+    }
+    int rc = chdir(dir);
+    rmdir(dir);
+    if (rc < 0) fprintf(stderr, "stasis-restore: cannot enter %s: %s\n", dir, strerror(errno));
+    return rc;
+}
+
 static int restore_process_state(void)
 {
     const struct stasis_img_proc *p = &g_img.hdr->proc;
     const char *cwd = g_plan.cwd[0] ? g_plan.cwd : p->cwd;
-    if (cwd[0] && chdir(cwd) < 0) {
+    if (!g_plan.cwd[0] && (p->kflags & STASIS_PROC_CWD_DELETED)) {
+        if (enter_deleted_dir(p->cwd) < 0) return -1;
+    } else if (cwd[0] && chdir(cwd) < 0) {
         fprintf(stderr, "stasis-restore: cannot change to directory %s: %s\n", cwd, strerror(errno));
         return -1;
     }

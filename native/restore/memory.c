@@ -160,6 +160,16 @@ static void map_shared_anon(const struct stasis_img_area *a)
     rsys3(SYS_mprotect, a->start, a->end - a->start, a->prot);
 }
 
+/* the kernel reads /proc/PID/cmdline and environ from anonymous memory only
+ * (FOLL_ANON): the area holding them (the initial stack) is copied, never a view of
+ * the image */
+static int holds_args(const struct stasis_img_area *a)
+{
+    const struct stasis_img_mm *m = &g_img.hdr->proc.mm;
+    return (a->flags & STASIS_AF_STACK) || (m->arg_start >= a->start && m->arg_start < a->end) ||
+           (m->env_end > a->start && m->env_end <= a->end);
+}
+
 /* copy mode: plain anonymous memory filled with pread (MADV_DONTNEED zeroes it, as
  * the program may expect); lazy mode: image pages mapped MAP_PRIVATE, faulted in on
  * first touch (MADV_DONTNEED would bring back the image content) */
@@ -168,7 +178,7 @@ static void map_private(const struct stasis_img_area *a)
     int prot = (int)a->prot;
     /* many small runs would cost one VMA each (vm.max_map_count): read those */
     int fragmented = a->run_count > 64 && a->data_bytes / a->run_count < 65536;
-    if (g_copy || fragmented) {
+    if (g_copy || fragmented || holds_args(a)) {
         map_or_die(a->start, a->end - a->start, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
             const struct stasis_img_run *run = &g_img.runs[r];

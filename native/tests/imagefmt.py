@@ -58,6 +58,7 @@ def read_image(path, all_crcs=False):
     if crc32c(tab) != struct.unpack_from("<I", h, 8872)[0]:
         raise ValueError("table crc")
     cwd = h[PROC_OFF + 3584:PROC_OFF + 3584 + 4096].split(b"\0")[0].decode()
+    kflags = struct.unpack_from("<I", h, PROC_OFF + 3232)[0]
     names = tab[n_areas * AREA_SIZE + n_runs * RUN_SIZE:]
     areas = []
     for i in range(n_areas):
@@ -77,7 +78,7 @@ def read_image(path, all_crcs=False):
         areas.append({"start": start, "end": end, "kind": KINDS.get(kind, kind), "prot": prot,
                       "flags": flags, "bytes": nbytes, "name": name})
     return {"arch": arch, "kernel": kernel, "page": page, "pid": pid, "ppid": ppid, "tids": tids,
-            "cwd": cwd, "areas": areas, "data_offset": data_off, "data_bytes": data_bytes,
+            "cwd": cwd, "cwd_deleted": bool(kflags & 1), "areas": areas, "data_offset": data_off, "data_bytes": data_bytes,
             "file_size": file_size}
 
 

@@ -2,7 +2,10 @@
 pending signals with their values, pdeathsig and child subreaper, madvise advice,
 /proc/self/cmdline and environ, a deleted working directory. Each scenario checks its
 own state and exits 0 only if it is right."""
+import glob
 import os
+
+import imagefmt
 
 from run_tests import SCEN, finish, kill_agent_process, lines, wait_lines
 
@@ -62,3 +65,35 @@ def test_ksigpend_no_namespaces(env):
 
 
 TESTS += [test_ksigpend, test_ksigpend_resumed, test_ksigpend_no_namespaces]
+
+
+def test_kprocmisc_prctl(env):
+    resume_then_restart(env, [SCEN + "/kprocmisc", "prctl", "40", "100"], gens=2)
+
+
+def test_kprocmisc_madvise(env):
+    resume_then_restart(env, [SCEN + "/kprocmisc", "madvise", "40", "100"], gens=2)
+
+
+def test_kprocmisc_madvise_copy(env):
+    resume_then_restart(env, [SCEN + "/kprocmisc", "madvise", "30", "100"], gens=2, memory="copy")
+
+
+def test_kprocmisc_cmdline(env):
+    resume_then_restart(env, [SCEN + "/kprocmisc", "cmdline", "40", "100"], gens=2,
+                        extra_env={"KPROCMISC": "value with spaces"})
+
+
+def test_kprocmisc_cmdline_no_namespaces(env):
+    resume_then_restart(env, [SCEN + "/kprocmisc", "cmdline", "30", "100"], gens=2, namespaces=False,
+                        extra_env={"KPROCMISC": "1"})
+
+
+def test_kprocmisc_cwd(env):
+    resume_then_restart(env, [SCEN + "/kprocmisc", "cwd", "40", "100"], gens=2)
+    img = imagefmt.read_image(glob.glob(os.path.join(env.dir, "ck2", "image-*.img"))[0])
+    assert img["cwd_deleted"] and img["cwd"].startswith("/tmp/stasis-kcwd-"), (img["cwd_deleted"], img["cwd"])
+
+
+TESTS += [test_kprocmisc_prctl, test_kprocmisc_madvise, test_kprocmisc_madvise_copy, test_kprocmisc_cmdline,
+          test_kprocmisc_cmdline_no_namespaces, test_kprocmisc_cwd]

@@ -11,6 +11,9 @@
 #define STASIS_IMG_NRLIMIT    16
 #define STASIS_IMG_NSPECIAL   4
 
+/* stasis_img_proc.kflags */
+#define STASIS_PROC_CWD_DELETED 0x1u  /* cwd was deleted; `cwd` is the path it had */
+
 /* area kinds */
 enum stasis_area_kind {
     STASIS_AREA_ANON = 1,        /* private anonymous (heap, stacks, malloc arenas) */
@@ -79,7 +82,9 @@ struct stasis_img_proc {
     uint32_t pad0;
     int64_t  monotonic[2];   /* CLOCK_MONOTONIC at checkpoint {sec, nsec} */
     int64_t  boottime[2];    /* CLOCK_BOOTTIME at checkpoint */
-    uint64_t reserved[44];   /* zero; room for later fields without moving cwd */
+    uint32_t kflags;         /* STASIS_PROC_* */
+    uint32_t pad1;
+    uint64_t reserved[43];   /* zero; room for later fields without moving cwd */
     char cwd[4096];
 };
 
