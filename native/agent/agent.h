@@ -61,6 +61,7 @@ int  stasis_timers_save(const char **err);
 void stasis_timers_restore(void);
 /* ksignals.c: pending signals and pdeathsig, per thread (suspend handler hook) */
 void stasis_ksig_begin(void);
+int  stasis_ksig_check(const char **err);
 void stasis_ksig_thread_save(void);
 void stasis_ksig_thread_restore(int index);
 /* kmisc.c: madvise advice per area, child subreaper */

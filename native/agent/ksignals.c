@@ -29,12 +29,21 @@ static struct ks_sig g_sig[KS_MAX];
 static int g_nsig;
 static struct ks_thread g_thr[STASIS_IMG_MAX_THREADS];
 static int g_nthr;
+static int g_overflow;           /* more pending signals than room: refuse the checkpoint */
 
 /* a new suspend: forget the previous one (before any thread is signalled) */
 void stasis_ksig_begin(void)
 {
     __atomic_store_n(&g_nsig, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g_nthr, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_overflow, 0, __ATOMIC_SEQ_CST);
+}
+
+int stasis_ksig_check(const char **err)
+{
+    if (!__atomic_load_n(&g_overflow, __ATOMIC_SEQ_CST)) return 0;
+    *err = "too many pending signals to save (more than 2048, or 256 in one thread): cannot checkpoint";
+    return -1;
 }
 
 /* SigPnd (thread) or ShdPnd (process) of /proc/thread-self/status */
@@ -61,11 +70,11 @@ static uint64_t pending_mask(const char *field)
 static int take_pending(const char *field, int32_t owner, int *mine, int n, int cap)
 {
     const struct { long sec, nsec; } zero = { 0, 0 };
-    while (n < cap) {
+    for (;;) {
         uint64_t set = pending_mask(field);
         if (!set) break;
-        int i = __atomic_fetch_add(&g_nsig, 1, __ATOMIC_SEQ_CST);
-        if (i >= KS_MAX) { __atomic_fetch_sub(&g_nsig, 1, __ATOMIC_SEQ_CST); break; }
+        int i = n < cap ? __atomic_fetch_add(&g_nsig, 1, __ATOMIC_SEQ_CST) : KS_MAX;
+        if (i >= KS_MAX) { __atomic_store_n(&g_overflow, 1, __ATOMIC_SEQ_CST); break; }
         struct ks_sig *s = &g_sig[i];
         long r = rsys4(SYS_rt_sigtimedwait, &set, s->info, &zero, 8);
         s->tid = owner;

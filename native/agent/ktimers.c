@@ -31,7 +31,8 @@
 
 /* ---- SIGEV_THREAD timers served by the agent ---- */
 struct kt_thread_timer {
-    int used;
+    int used;                    /* by process `pid` (a forked child has none of its parent's) */
+    int pid;
     int kid;                     /* kernel timer id */
     void (*fn)(union sigval);
     union sigval val;
@@ -115,8 +116,9 @@ static int kt_create_thread_timer(clockid_t clk, const struct sigevent *sev, tim
     pthread_mutex_lock(&g_tt_lock);
     int tid = kt_helper_tid();
     struct kt_thread_timer *t = NULL;
+    int pid = (int)rsys0(SYS_getpid);
     for (int i = 0; i < KT_THREAD_MAX && !t; i++)
-        if (!g_tt[i].used) t = &g_tt[i];
+        if (!g_tt[i].used || g_tt[i].pid != pid) t = &g_tt[i];
     long r = -EAGAIN;
     if (tid > 0 && t) {
         struct sigevent k;
@@ -130,7 +132,7 @@ static int kt_create_thread_timer(clockid_t clk, const struct sigevent *sev, tim
         if (r == 0) {
             size_t stack = 0;
             if (sev->sigev_notify_attributes) pthread_attr_getstacksize(sev->sigev_notify_attributes, &stack);
-            t->used = 1; t->kid = kid; t->fn = sev->sigev_notify_function;
+            t->used = 1; t->pid = pid; t->kid = kid; t->fn = sev->sigev_notify_function;
             t->val = sev->sigev_value; t->stacksize = stack;
             *out = (timer_t)(intptr_t)kid;
         }
@@ -148,6 +150,21 @@ int timer_create(clockid_t clk, struct sigevent *sev, timer_t *out)
         return kt_create_thread_timer(clk, sev, out);
     if (!real) real = (int (*)(clockid_t, struct sigevent *, timer_t *))dlsym(RTLD_NEXT, "timer_create");
     return real(clk, sev, out);
+}
+
+__attribute__((visibility("default")))
+int timer_delete(timer_t id)
+{
+    static int (*real)(timer_t);
+    if (!real) real = (int (*)(timer_t))dlsym(RTLD_NEXT, "timer_delete");
+    if ((intptr_t)id >= 0) {
+        int pid = (int)rsys0(SYS_getpid);
+        pthread_mutex_lock(&g_tt_lock);
+        for (int i = 0; i < KT_THREAD_MAX; i++)
+            if (g_tt[i].used && g_tt[i].pid == pid && g_tt[i].kid == (int)(intptr_t)id) g_tt[i].used = 0;
+        pthread_mutex_unlock(&g_tt_lock);
+    }
+    return real(id);
 }
 
 /* ---- checkpoint: what /proc/self/timers and timer_gettime say ---- */

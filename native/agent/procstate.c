@@ -77,7 +77,7 @@ int stasis_save_proc(struct stasis_img_header *h, const char **err)
     p->personality = (uint32_t)rsys1(SYS_personality, 0xffffffffUL);
     save_cwd(p);
     if (save_mm(&p->mm) < 0) { *err = "cannot parse /proc/self/stat"; return -1; }
-    if (stasis_timers_save(err) < 0 || stasis_kmisc_save(err) < 0) return -1;
+    if (stasis_timers_save(err) < 0 || stasis_kmisc_save(err) < 0 || stasis_ksig_check(err) < 0) return -1;
     save_auxv(p);
     for (int w = 0; w < 3; w++) rsys2(SYS_getitimer, w, &p->itimer[w]);
     stasis_cpu_features(&p->xcr0, p->cpuid);

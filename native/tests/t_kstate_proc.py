@@ -43,7 +43,12 @@ def test_ktimers_memory_copy(env):
     resume_then_restart(env, [SCEN + "/ktimers", "60", "100"], gens=2, progress=12, memory="copy")
 
 
-TESTS = [test_ktimers, test_ktimers_memory_copy]
+def test_ktimers_signal_only(env):
+    """no SIGEV_THREAD timer (checkpoints even without the agent's helper)"""
+    resume_then_restart(env, [SCEN + "/ktimers", "60", "100", "nothread"], gens=2, progress=12)
+
+
+TESTS = [test_ktimers, test_ktimers_memory_copy, test_ktimers_signal_only]
 
 
 def test_ksigpend(env):

@@ -1,0 +1,78 @@
+package org.stasis.scenarios;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Per-process kernel state through the command line: POSIX timers, pending signals
+ * with their values, parent-death signal and child subreaper, madvise advice,
+ * /proc/self/cmdline and environ, a deleted working directory. Each generation takes
+ * a checkpoint the program resumes from, then one it is killed after and restarted
+ * from; each program checks its own state and exits 0 only if it is right.
+ */
+@Timeout(300)
+class KernelStateIT {
+
+    private static final Pattern STEP = Pattern.compile("step (\\d+).*");
+
+    @TempDir
+    Path temp;
+
+    private void resumedThenRestarted(String okPrefix, String... command) throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "kstate")) {
+            Process running = computation.launch(output, command);
+            int at = Computation.awaitProgress(output, 0, STEP, 3);
+            for (int generation = 1; generation <= 2; generation++) {
+                computation.checkpoint();
+                at = Computation.awaitProgress(output, 0, STEP, at + 3);
+                Path checkpoint = computation.checkpoint();
+                computation.kill(running);
+                int before = Computation.lineCount(output);
+                running = computation.restart(checkpoint, output);
+                computation.awaitRestored();
+                int resumedAt = Computation.awaitProgress(output, before, STEP, 0);
+                at = Computation.awaitProgress(output, before, STEP, resumedAt + 3);
+            }
+            Computation.assertFinished(running, output, okPrefix);
+        }
+    }
+
+    private static String scenario(String name) {
+        return Computation.SCENARIOS.resolve(name).toString();
+    }
+
+    @Test
+    void posixTimersKeepTheirIdsValuesTargetsAndRates() throws Exception {
+        resumedThenRestarted("OK ticks", scenario("ktimers"), "120", "100");
+    }
+
+    @Test
+    void pendingSignalsAreDeliveredOnceWithTheirValues() throws Exception {
+        resumedThenRestarted("OK restarts 2", scenario("ksigpend"), "80", "100");
+    }
+
+    @Test
+    void parentDeathSignalAndSubreaperStaySet() throws Exception {
+        resumedThenRestarted("OK prctl restarts 2", scenario("kprocmisc"), "prctl", "60", "100");
+    }
+
+    @Test
+    void madviseAdviceStaysWithItsForkSemantics() throws Exception {
+        resumedThenRestarted("OK madvise restarts 2", scenario("kprocmisc"), "madvise", "60", "100");
+    }
+
+    @Test
+    void cmdlineAndEnvironReadTheSame() throws Exception {
+        resumedThenRestarted("OK cmdline restarts 2", scenario("kprocmisc"), "cmdline", "60", "100");
+    }
+
+    @Test
+    void aDeletedWorkingDirectoryIsDeletedAgain() throws Exception {
+        resumedThenRestarted("OK cwd restarts 2", scenario("kprocmisc"), "cwd", "60", "100");
+    }
+}
