@@ -2,7 +2,10 @@
  * restored agent: madvise advice per memory area (VmFlags of /proc/self/smaps: dc
  * MADV_DONTFORK, wf MADV_WIPEONFORK, hg/nh MADV_[NO]HUGEPAGE, dd MADV_DONTDUMP, mg
  * MADV_MERGEABLE) and PR_SET_CHILD_SUBREAPER. Raw syscalls and static buffers: the
- * checkpoint side runs while the program is parked, the restart side before it runs. */
+ * checkpoint side runs while the program is parked, the restart side before it runs.
+ * Reading smaps costs a page table walk (about half a second for 1 GiB resident), so
+ * it is read only once the program has given such advice through madvise (interposed
+ * here; a raw madvise system call is not seen). */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <errno.h>
@@ -25,6 +28,29 @@ static struct km_area g_km[KM_MAX];
 static int g_nkm;
 static int g_subreaper;
 static char g_smaps[KM_CHUNK + 1];
+static int g_advised;            /* inherited over fork, kept in the image: advice stays */
+
+static int km_is_flag_advice(int advice)
+{
+    switch (advice) {
+    case MADV_DONTFORK: case MADV_DOFORK: case MADV_WIPEONFORK: case MADV_KEEPONFORK:
+    case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
+    case MADV_MERGEABLE: case MADV_UNMERGEABLE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+__attribute__((visibility("default")))
+int madvise(void *addr, size_t len, int advice)
+{
+    if (km_is_flag_advice(advice)) __atomic_store_n(&g_advised, 1, __ATOMIC_RELAXED);
+    long r = rsys3(SYS_madvise, addr, len, advice);
+    if (r < 0) { errno = (int)-r; return -1; }
+    return 0;
+}
+
 
 struct km_parse { uint64_t start, end; uint32_t prot; int special; };
 
@@ -72,6 +98,7 @@ int stasis_kmisc_save(const char **err)
     g_nkm = 0;
     g_subreaper = 0;
     rsys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &g_subreaper);
+    if (!__atomic_load_n(&g_advised, __ATOMIC_RELAXED)) return 0;
     long fd = rsys3(SYS_open, "/proc/self/smaps", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) { *err = "cannot open /proc/self/smaps"; return -1; }
     struct km_parse cur = { 0, 0, 0, 1 };

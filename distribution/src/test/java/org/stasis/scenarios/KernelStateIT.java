@@ -48,31 +48,31 @@ class KernelStateIT {
 
     @Test
     void posixTimersKeepTheirIdsValuesTargetsAndRates() throws Exception {
-        resumedThenRestarted("OK ticks", scenario("ktimers"), "120", "100");
+        resumedThenRestarted("OK ticks", scenario("ktimers"), "400", "100");
     }
 
     @Test
     void pendingSignalsAreDeliveredOnceWithTheirValues() throws Exception {
-        resumedThenRestarted("OK restarts 2", scenario("ksigpend"), "80", "100");
+        resumedThenRestarted("OK restarts 2", scenario("ksigpend"), "400", "100");
     }
 
     @Test
     void parentDeathSignalAndSubreaperStaySet() throws Exception {
-        resumedThenRestarted("OK prctl restarts 2", scenario("kprocmisc"), "prctl", "60", "100");
+        resumedThenRestarted("OK prctl restarts 2", scenario("kprocmisc"), "prctl", "400", "100");
     }
 
     @Test
     void madviseAdviceStaysWithItsForkSemantics() throws Exception {
-        resumedThenRestarted("OK madvise restarts 2", scenario("kprocmisc"), "madvise", "60", "100");
+        resumedThenRestarted("OK madvise restarts 2", scenario("kprocmisc"), "madvise", "400", "100");
     }
 
     @Test
     void cmdlineAndEnvironReadTheSame() throws Exception {
-        resumedThenRestarted("OK cmdline restarts 2", scenario("kprocmisc"), "cmdline", "60", "100");
+        resumedThenRestarted("OK cmdline restarts 2", scenario("kprocmisc"), "cmdline", "400", "100");
     }
 
     @Test
     void aDeletedWorkingDirectoryIsDeletedAgain() throws Exception {
-        resumedThenRestarted("OK cwd restarts 2", scenario("kprocmisc"), "cwd", "60", "100");
+        resumedThenRestarted("OK cwd restarts 2", scenario("kprocmisc"), "cwd", "400", "100");
     }
 }
