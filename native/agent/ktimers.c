@@ -5,7 +5,10 @@
  * remaining time and interval. Restart (restored agent, before threads are released):
  * each timer is created again with its original id (prctl PR_TIMER_CREATE_RESTORE_IDS,
  * Linux 6.16+), the same clock and sigevent (a SIGEV_THREAD_ID target is mapped to the
- * thread's new tid) and armed with the saved remaining time and interval.
+ * thread's new tid) and armed with the saved remaining time and interval, less the time
+ * its clock moved on between the checkpoint and the restart (wall, monotonic and boot
+ * clocks: a timer that expired meanwhile fires at once, like a timerfd; CPU-time clocks
+ * did not move).
  *
  * SIGEV_THREAD: glibc runs those timers from a helper thread that blocks every signal
  * (the agent's suspend signal too, so it could never be parked). While the agent is
@@ -168,10 +171,12 @@ int timer_delete(timer_t id)
 }
 
 /* ---- checkpoint: what /proc/self/timers and timer_gettime say ---- */
+struct kt_ts { int64_t sec, nsec; };
 struct kt_saved {
     int32_t id, clock, signo, notify, tid;
     uint64_t value;              /* sigev_value */
-    struct { int64_t sec, nsec; } interval, remaining;
+    struct kt_ts interval, remaining;        /* as timer_gettime's struct itimerspec */
+    struct kt_ts taken;                      /* its clock when remaining was read */
 };
 static struct kt_saved g_kt[KT_MAX];
 static int g_nkt;
@@ -229,6 +234,7 @@ int stasis_timers_save(const char **err)
     for (int i = 0; i < g_nkt; i++) {
         struct kt_saved *t = &g_kt[i];
         if (t->notify < 0) { *err = "a POSIX timer has a notification this agent does not know"; return -1; }
+        rsys2(SYS_clock_gettime, t->clock, &t->taken);
         long r = rsys2(SYS_timer_gettime, t->id, &t->interval);   /* {interval, value} */
         if (r < 0) { *err = "timer_gettime failed on a POSIX timer listed in /proc/self/timers"; return -1; }
     }
@@ -257,6 +263,26 @@ static int kt_new_tid(int old)
     return old;
 }
 
+/* clocks that run while the program is not: wall, monotonic, boot, TAI (and alarms) */
+static int kt_clock_moves(int clock)
+{
+    return clock == 0 || clock == 1 || clock == 7 || clock == 8 || clock == 9 || clock == 11;
+}
+
+/* remaining time less what the clock moved since the checkpoint; at least 1 ns */
+static void kt_time_left(const struct kt_saved *t, struct kt_ts *spec)
+{
+    spec[0].sec = t->interval.sec; spec[0].nsec = t->interval.nsec;
+    spec[1].sec = t->remaining.sec; spec[1].nsec = t->remaining.nsec;
+    struct kt_ts now;
+    if (!kt_clock_moves(t->clock) || rsys2(SYS_clock_gettime, t->clock, &now) < 0) return;
+    int64_t left = (t->remaining.sec * 1000000000 + t->remaining.nsec) -
+                   ((now.sec - t->taken.sec) * 1000000000 + (now.nsec - t->taken.nsec));
+    if (left < 1) left = 1;
+    spec[1].sec = left / 1000000000;
+    spec[1].nsec = left % 1000000000;
+}
+
 void stasis_timers_restore(void)
 {
     if (!g_nkt) return;
@@ -274,7 +300,9 @@ void stasis_timers_restore(void)
         r = rsys3(SYS_timer_create, t->clock, &k, &id);
         if (r < 0 || id != t->id) kt_die("cannot recreate a POSIX timer", t->id, r < 0 ? r : -EEXIST);
         if (t->remaining.sec || t->remaining.nsec) {
-            r = rsys4(SYS_timer_settime, id, 0, &t->interval, NULL);
+            struct kt_ts spec[2];
+            kt_time_left(t, spec);
+            r = rsys4(SYS_timer_settime, id, 0, spec, NULL);
             if (r < 0) kt_die("cannot arm a recreated POSIX timer", id, r);
         }
     }
