@@ -48,7 +48,21 @@ def test_ktimers_signal_only(env):
     resume_then_restart(env, [SCEN + "/ktimers", "60", "100", "nothread"], gens=2, progress=12)
 
 
-TESTS = [test_ktimers, test_ktimers_memory_copy, test_ktimers_signal_only]
+def test_ktimers_downtime(env):
+    """a timer whose deadline passed while the program was down fires at once"""
+    import time
+    proc, agent, path = env.launch([SCEN + "/ktimers", "40", "100", "nothread"])
+    wait_lines(path, 5, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    time.sleep(3.5)
+    proc, agent, path, _ = env.restart(ck)
+    out = finish(proc, path)
+    assert any(line.startswith("restarted") for line in out), "no restart noticed"
+
+
+TESTS = [test_ktimers, test_ktimers_memory_copy, test_ktimers_signal_only, test_ktimers_downtime]
 
 
 def test_ksigpend(env):
