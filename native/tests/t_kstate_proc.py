@@ -116,3 +116,20 @@ def test_kprocmisc_cwd(env):
 
 TESTS += [test_kprocmisc_prctl, test_kprocmisc_madvise, test_kprocmisc_madvise_copy, test_kprocmisc_cmdline,
           test_kprocmisc_cmdline_no_namespaces, test_kprocmisc_cwd]
+
+
+def test_ksigflood_refused(env):
+    """more pending signals than the agent can save: the checkpoint refuses with one
+    line, the program goes on with all of them"""
+    proc, agent, path = env.launch([SCEN + "/ksigflood", "30", "100"])
+    wait_lines(path, 3, proc)
+    try:
+        env.coord.checkpoint(agent, os.path.join(env.dir, "ck"), resume=False)
+        raise AssertionError("the checkpoint was not refused")
+    except RuntimeError as e:
+        assert "too many pending signals" in str(e), e
+    assert agent.request("RESUME 0") == "RESUMED"
+    finish(proc, path)
+
+
+TESTS += [test_ksigflood_refused]
