@@ -98,6 +98,13 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)sig; (void)uc;
     if (!accepted(si)) return;
+    stasis_park_signalled(si);
+}
+
+/* in a signal handler of a thread the checkpoint thread signalled: park it */
+void stasis_park_signalled(siginfo_t *si)
+{
+    (void)si;
     int saved_errno = errno;
     struct stasis_thread *t = find_slot((int)r_gettid());
     if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }
@@ -199,6 +206,20 @@ static void compact_slots(int self)
     g_nthreads = n;
 }
 
+/* threads that did not park yet may block the suspend signal: nudge them (nudge.c) */
+static int nudge_blocking(const char **err)
+{
+    int pid = (int)rsys0(SYS_getpid);
+    for (int i = 0; i < g_nthreads; i++) {
+        struct stasis_thread *t = &g_threads[i];
+        if (t->state != TS_SIGNALLED || t->nudged) continue;
+        int r = stasis_nudge(pid, t->tid);
+        if (r < 0) { *err = "a thread blocks every signal (also SIGSETXID): it cannot be suspended"; return -1; }
+        t->nudged = r;
+    }
+    return 0;
+}
+
 int stasis_suspend_all(const char **err)
 {
     int self = (int)r_gettid();
@@ -211,11 +232,13 @@ int stasis_suspend_all(const char **err)
         if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
         while (count_signalled() > 0) {
             int p = g_parked;
-            futex_wait(&g_parked, p, 50);
+            futex_wait(&g_parked, p, 20);
             reap_gone();
+            if (nudge_blocking(err) < 0) { stasis_nudge_end(); stasis_resume_all(); return -1; }
             clock_gettime(CLOCK_MONOTONIC, &now);
             if (now.tv_sec - t0.tv_sec > 10) {
                 *err = "timeout: a thread did not reach the suspend handler (signal blocked?)";
+                stasis_nudge_end();
                 stasis_resume_all();
                 return -1;
             }
@@ -225,6 +248,7 @@ int stasis_suspend_all(const char **err)
         if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
         if (g_nthreads == before) break;
     }
+    stasis_nudge_end();
     compact_slots(self);
     return 0;
 }
