@@ -67,6 +67,10 @@ void stasis_restart_entry(const struct stasis_restart_args *a) __attribute__((no
 extern char stasis_restart_stack[];
 extern const size_t stasis_restart_stack_size;
 void stasis_thread_child(struct stasis_thread *t) __attribute__((noreturn));
+/* report a restart failure to the restorer's supervisor and exit (all-or-nothing) */
+void stasis_restart_die(const char *msg) __attribute__((noreturn));
+/* tell the supervisor this process is fully restored; release the report channel */
+void stasis_restart_ready(void);
 /* request.c */
 extern char g_sock_path[108];
 extern volatile int g_resume_count, g_last_restarted;

@@ -67,7 +67,7 @@ static void close_above(int fd, const int *keep, int nkeep)
     close_range(from, ~0u, 0);
 }
 
-int fdtable_install(int keep_fd, int *more, int nmore)
+int fdtable_install(int keep_fd, int *more, int nmore, int *report)
 {
     int high = 100;
     for (int i = 0; i < g_plan.nfds; i++) {
@@ -80,6 +80,13 @@ int fdtable_install(int keep_fd, int *more, int nmore)
         if (k < 0) { perror("stasis-restore: dup image fd"); return -1; }
         close(keep_fd);
         keep_fd = k;
+        high = k + 1;
+    }
+    if (*report >= 0) {                         /* messages go there: move it first */
+        int k = fcntl(*report, F_DUPFD_CLOEXEC, high);
+        if (k < 0) { perror("stasis-restore: dup report fd"); return -1; }
+        close(*report);
+        *report = k;
         high = k + 1;
     }
     for (int i = 0; i < nmore; i++) {          /* ascending, right above keep_fd */
@@ -108,6 +115,7 @@ int fdtable_install(int keep_fd, int *more, int nmore)
     int lowest_parked = keep_fd >= 0 ? keep_fd : high;
     for (int i = 0; i < g_plan.nfds; i++) if (g_tmp[i] < lowest_parked) lowest_parked = g_tmp[i];
     for (int i = 0; i < nmore; i++) if (more[i] >= 0 && more[i] < lowest_parked) lowest_parked = more[i];
+    if (*report >= 0 && *report < lowest_parked) lowest_parked = *report;
     if (lowest_parked > 0) close_range(0, (unsigned)lowest_parked - 1, 0);
     for (int i = 0; i < g_plan.nfds; i++) {
         const struct plan_fd *f = &g_plan.fds[i];
@@ -115,6 +123,9 @@ int fdtable_install(int keep_fd, int *more, int nmore)
         if (dup3(g_tmp[i], f->fd, cloexec ? O_CLOEXEC : 0) < 0) return fail(f, "dup3");
     }
     for (int i = 0; i < g_plan.nfds; i++) close(g_tmp[i]);
-    if (keep_fd >= 0) close_above(keep_fd, more, nmore);
+    if (keep_fd >= 0 && *report > keep_fd) {        /* the report fd sits right above keep_fd */
+        if (*report > keep_fd + 1) close_range((unsigned)keep_fd + 1, (unsigned)*report - 1, 0);
+        close_above(*report, more, nmore);
+    } else if (keep_fd >= 0) close_above(keep_fd, more, nmore);
     return set_termios() < 0 ? -1 : keep_fd;
 }

@@ -32,7 +32,7 @@ static void __attribute__((noreturn)) die(const char *msg, long err)
     e = r_stpcpy(e, msg);
     if (err) { e = r_stpcpy(e, " (errno "); e = r_itoa(e, -err); e = r_stpcpy(e, ")"); }
     e = r_stpcpy(e, "\n");
-    rsys3(SYS_write, 2, buf, (size_t)(e - buf));
+    rsys3(SYS_write, g_args.report_fd >= 0 ? g_args.report_fd : 2, buf, (size_t)(e - buf));
     rsys1(SYS_exit_group, 1);
     __builtin_unreachable();
 }

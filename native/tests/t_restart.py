@@ -1,9 +1,68 @@
 """Restarts are all-or-nothing and say why they fail; checkpoints that could not be
 restarted are never taken (issue #9, causes 3 and 4)."""
 import os
+import subprocess
 import time
 
-from run_tests import SCEN, generations, kill_agent_process, lines, wait_lines
+from run_tests import RESTORE, SCEN, descendants, finish, kill_agent_process, lines, wait_lines
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def failing_restart(env, plan, timeout=20):
+    """run the restorer on plan; it must fail: -> (rc, output lines, seconds). Every
+    process it started (seen below it while it ran) and every agent that connected
+    meanwhile must be gone once it has exited."""
+    path, f = env.log()
+    t0 = time.time()
+    proc = subprocess.Popen([RESTORE, plan], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    env.procs.append(proc)
+    seen = set()
+    while proc.poll() is None and time.time() - t0 < timeout:
+        seen.update(p for p, st in descendants(proc.pid).items() if st not in "ZX")
+        time.sleep(0.01)
+    took = time.time() - t0
+    if proc.poll() is None:
+        seen.update(descendants(proc.pid))
+        proc.kill()
+        proc.wait()
+        for pid in seen:                       # our own leftovers, by pid
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        raise AssertionError("the failing restart did not end within %d s: %s" % (timeout, lines(path)[-3:]))
+    with env.coord.cond:
+        agents, env.coord.agents[:] = env.coord.agents[:], []
+    time.sleep(0.2)                            # SIGKILL is asynchronous
+    left = [p for p in seen if alive(p)] + [a.host_pid for a in agents if alive(a.host_pid)]
+    for pid in left:
+        os.kill(pid, 9)
+    assert not left, "processes of the failed restart still run: %s" % left
+    return proc.returncode, lines(path), took
+
+
+def tree_checkpoint(env, n):
+    """manyproc procs n, checkpointed whole, killed: -> its checkpoint directory"""
+    proc, root, path = env.launch([SCEN + "/manyproc", "procs", str(n), "100000"])
+    wait_lines(path, 3, proc)
+    known = [root]
+    deadline = time.time() + 20
+    while len(known) < n:                      # the children register as they fork
+        known.append(env.coord.wait_agent(lambda a: a.restored == 0, timeout=max(1, deadline - time.time())))
+    ck = os.path.join(env.dir, "ck")
+    agents = env.coord.checkpoint_tree(known, ck, resume=False)
+    assert len(agents) == n, [a.pid for a in agents]
+    kill_agent_process(root, proc)
+    for a in agents:
+        a.close()
+    return ck, sorted(a.pid for a in agents)
 
 
 def test_ptimer_sigev_thread(env):
@@ -33,4 +92,52 @@ def test_ptimer_sigev_thread(env):
     assert rc == 0 and out[-1].startswith("OK ptimer"), (rc, out[-3:])
 
 
-TESTS = [test_ptimer_sigev_thread]
+def test_tree_one_fails(env):
+    """one process of a tree cannot be restored (a file it had open is gone): the
+    restart exits 1 at once with that process's message, and nothing of it runs on"""
+    ck, pids = tree_checkpoint(env, 4)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_tree_plan(ck, plan, extra={pids[2]: ["fd 9 open 0 0 %s/gone/input.txt" % env.dir]})
+    rc, out, took = failing_restart(env, plan)
+    want = "stasis-restore: fd 9: cannot open %s/gone/input.txt: No such file or directory" % env.dir
+    assert rc == 1 and want in out, (rc, out[-5:])
+    assert out.count(want) == 1, out
+
+
+def test_error_after_fd_table(env):
+    """an error after the program's fd table is in place (its stderr is /dev/null
+    now) still reaches the restart's stderr: a file the program mapped shared is gone"""
+    data = os.path.join(env.dir, "shared.dat")
+    inp = os.path.join(env.dir, "input.txt")
+    with open(inp, "w") as f:
+        for i in range(2000):
+            f.write("line %06d\n" % i)
+    proc, agent, path = env.launch([SCEN + "/files", "100", os.path.join(env.dir, "out.txt"), inp, "10", data])
+    wait_lines(path, 5, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    os.unlink(data)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan, inherit=(0,))
+    with open(plan, "a") as f:
+        f.write("fd 1 open 1 0 /dev/null\nfd 2 open 1 0 /dev/null\n")
+    rc, out, _ = failing_restart(env, plan)
+    assert rc == 1 and any("cannot reopen %s (mapped shared)" % data in l for l in out), (rc, out[-5:])
+
+
+def test_agent_cannot_reconnect(env):
+    """the restored agent cannot reach its coordinator: the restart fails as a whole
+    instead of running on unmanaged"""
+    ck, pids = tree_checkpoint(env, 3)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_tree_plan(ck, plan)
+    with open(plan) as f:
+        text = f.read().replace(env.coord.sock_path, os.path.join(env.dir, "nobody.sock"))
+    with open(plan, "w") as f:
+        f.write(text)
+    rc, out, _ = failing_restart(env, plan)
+    assert rc == 1 and any("cannot reconnect to the coordinator" in l for l in out), (rc, out[-5:])
+
+
+TESTS = [test_ptimer_sigev_thread, test_tree_one_fails, test_error_after_fd_table, test_agent_cannot_reconnect]
