@@ -206,18 +206,20 @@ static void compact_slots(int self)
     g_nthreads = n;
 }
 
-/* threads that did not park yet may block the suspend signal: nudge them (nudge.c) */
-static int nudge_blocking(const char **err)
+/* threads that did not park yet may block the suspend signal: nudge them (nudge.c).
+ * One that blocks every signal may be starting (pthread_create blocks all for a
+ * moment): tried again next time; if it stays so, the timeout names it. */
+static int g_blocks_all;
+static void nudge_blocking(void)
 {
     int pid = (int)rsys0(SYS_getpid);
     for (int i = 0; i < g_nthreads; i++) {
         struct stasis_thread *t = &g_threads[i];
         if (t->state != TS_SIGNALLED || t->nudged) continue;
         int r = stasis_nudge(pid, t->tid);
-        if (r < 0) { *err = "a thread blocks every signal (also SIGSETXID): it cannot be suspended"; return -1; }
-        t->nudged = r;
+        if (r < 0) g_blocks_all = t->tid;
+        else t->nudged = r;
     }
-    return 0;
 }
 
 int stasis_suspend_all(const char **err)
@@ -225,6 +227,7 @@ int stasis_suspend_all(const char **err)
     int self = (int)r_gettid();
     g_nthreads = 0;
     g_parked = 0;
+    g_blocks_all = 0;
     __atomic_add_fetch(&g_gen, 1, __ATOMIC_SEQ_CST);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -234,10 +237,11 @@ int stasis_suspend_all(const char **err)
             int p = g_parked;
             futex_wait(&g_parked, p, 20);
             reap_gone();
-            if (nudge_blocking(err) < 0) { stasis_nudge_end(); stasis_resume_all(); return -1; }
+            nudge_blocking();
             clock_gettime(CLOCK_MONOTONIC, &now);
             if (now.tv_sec - t0.tv_sec > 10) {
-                *err = "timeout: a thread did not reach the suspend handler (signal blocked?)";
+                *err = g_blocks_all ? "timeout: a thread blocks every signal (also SIGSETXID): it cannot be suspended"
+                                    : "timeout: a thread did not reach the suspend handler (signal blocked?)";
                 stasis_nudge_end();
                 stasis_resume_all();
                 return -1;
