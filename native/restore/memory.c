@@ -162,14 +162,17 @@ static void map_shared_anon(const struct stasis_img_area *a)
 
 /* copy mode: plain anonymous memory filled with pread (MADV_DONTNEED zeroes it, as
  * the program may expect); lazy mode: image pages mapped MAP_PRIVATE, faulted in on
- * first touch (MADV_DONTNEED would bring back the image content) */
+ * first touch (MADV_DONTNEED would bring back the image content). The anonymous
+ * mapping under the stored pages is MAP_NORESERVE: the area may be a huge reservation
+ * (2 TiB for some allocators, sanitizers, runtimes) of which only the stored pages
+ * matter; it was committed when the program made it, a restart must not fail on it. */
 static void map_private(const struct stasis_img_area *a)
 {
     int prot = (int)a->prot;
     /* many small runs would cost one VMA each (vm.max_map_count): read those */
     int fragmented = a->run_count > 64 && a->data_bytes / a->run_count < 65536;
     if (g_copy || fragmented) {
-        map_or_die(a->start, a->end - a->start, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        map_or_die(a->start, a->end - a->start, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
             const struct stasis_img_run *run = &g_img.runs[r];
             for (uint64_t done = 0; done < run->len;) {
@@ -183,7 +186,7 @@ static void map_private(const struct stasis_img_area *a)
     }
     int whole = a->run_count == 1 && g_img.runs[a->run_first].addr == a->start &&
                 g_img.runs[a->run_first].len == a->end - a->start;
-    if (!whole) map_or_die(a->start, a->end - a->start, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!whole) map_or_die(a->start, a->end - a->start, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_img.runs[r];
         map_or_die(run->addr, run->len, prot, MAP_PRIVATE, g_fd, run->file_offset);

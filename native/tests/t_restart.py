@@ -141,3 +141,22 @@ def test_agent_cannot_reconnect(env):
 
 
 TESTS = [test_ptimer_sigev_thread, test_tree_one_fails, test_error_after_fd_table, test_agent_cannot_reconnect]
+
+
+def test_bigreserve(env):
+    """2 TiB MAP_NORESERVE reservations (one writable, one PROT_NONE with a part opened
+    up): checkpointed and restarted, only the touched pages are stored"""
+    proc, agent, path = env.launch([SCEN + "/bigreserve", "120", "10"])
+    for g in range(1, 3):
+        wait_lines(path, len(lines(path)) + 5, proc)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        t = env.coord.checkpoint(agent, ck, resume=False)
+        assert t["bytes"] < 64 << 20, t
+        kill_agent_process(agent, proc)
+        proc, agent, path, _ = env.restart(ck)
+        wait_lines(path, 1, proc)
+    out = finish(proc, path)
+    assert any(l.startswith("restarted") for l in out), out[-3:]
+
+
+TESTS.append(test_bigreserve)
