@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -279,6 +280,7 @@ void supervise_start(const char *plan_file)
         return;
     }
     if (g_child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);     /* the supervisor killed: the restart goes too */
         close(p[0]);
         if (g_coord >= 0) close(g_coord);
         become_restorer(p[1]);
