@@ -11,7 +11,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int g_tmp[PLAN_MAX_FDS];
+static int *g_tmp;              /* the planned fds, parked above every planned number */
+static int g_captmp;
 
 static int fail(const struct plan_fd *f, const char *what)
 {
@@ -43,14 +44,29 @@ static int open_planned(const struct plan_fd *f)
     return fd;
 }
 
+/* A descriptor that was a terminal at checkpoint time may not be one now (restarted
+ * with its output in a file, or from a script): the program runs on as it would with
+ * such a descriptor, the user is warned. Any other failure stops the restart. */
 static int set_termios(void)
 {
     for (int i = 0; i < g_plan.ntermios; i++) {
         struct plan_termios *t = &g_plan.termios[i];
         struct termios tio;
-        if (t->len != (int)sizeof tio) { fprintf(stderr, "stasis-restore: termios %d: size %d, want %zu\n", t->fd, t->len, sizeof tio); return -1; }
+        if (t->len != (int)sizeof tio) {
+            fprintf(stderr, "stasis-restore: process %d: termios line for fd %d has %d bytes, want %zu\n", g_plan.pid,
+                    t->fd, t->len, sizeof tio);
+            return -1;
+        }
         memcpy(&tio, t->bytes, sizeof tio);
-        if (tcsetattr(t->fd, TCSANOW, &tio) < 0) { fprintf(stderr, "stasis-restore: termios %d: %s\n", t->fd, strerror(errno)); return -1; }
+        if (tcsetattr(t->fd, TCSANOW, &tio) == 0) continue;
+        if (errno == ENOTTY) {
+            fprintf(stderr, "stasis-restore: warning: process %d: fd %d was a terminal at checkpoint time and is not "
+                    "one now; its terminal settings are not restored\n", g_plan.pid, t->fd);
+            continue;
+        }
+        fprintf(stderr, "stasis-restore: process %d: cannot restore the terminal settings of fd %d: %s\n", g_plan.pid,
+                t->fd, strerror(errno));
+        return -1;
     }
     return 0;
 }
@@ -69,6 +85,10 @@ static void close_above(int fd, const int *keep, int nkeep)
 
 int fdtable_install(int keep_fd, int *more, int nmore, int *report)
 {
+    if (plan_grow(&g_tmp, &g_captmp, g_plan.nfds, sizeof *g_tmp) < 0) {
+        fprintf(stderr, "stasis-restore: out of memory\n");
+        return -1;
+    }
     int high = 100;
     for (int i = 0; i < g_plan.nfds; i++) {
         if (g_plan.fds[i].fd >= high) high = g_plan.fds[i].fd + 1;

@@ -65,6 +65,17 @@ static void unregister_rseq(void)
         syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, 32, 1 /* UNREGISTER */, 0x53053053);
 }
 
+/* the fd table is built above the planned numbers (every planned fd twice for a
+ * moment): room up to the hard limit; the saved limits come back with the rlimits */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static void expect_processes(void)
 {
     int pids[g_nprocs > 0 ? g_nprocs : 1];
@@ -82,6 +93,7 @@ int main(int argc, char **argv)
     supervise_start(argv[1]);                 /* returns in the process that restores */
     if (plan_load(argv[1]) < 0) return 1;
     expect_processes();
+    raise_fd_limit();
     if (pipes_create() < 0) return 1;
     plan_select(0);                           /* pipe ends are known now */
     int tree = g_nprocs > 1 || tree_has_zombies();

@@ -48,9 +48,9 @@ def failing_restart(env, plan, timeout=20):
     return proc.returncode, lines(path), took
 
 
-def tree_checkpoint(env, n):
+def tree_checkpoint(env, n, steps=100000):
     """manyproc procs n, checkpointed whole, killed: -> its checkpoint directory"""
-    proc, root, path = env.launch([SCEN + "/manyproc", "procs", str(n), "100000"])
+    proc, root, path = env.launch([SCEN + "/manyproc", "procs", str(n), str(steps)])
     wait_lines(path, 3, proc)
     known = [root]
     deadline = time.time() + 20
@@ -160,3 +160,32 @@ def test_bigreserve(env):
 
 
 TESTS.append(test_bigreserve)
+
+
+def test_hundred_processes(env):
+    """100 processes (more than the restorer's old fixed 64) checkpoint and restart"""
+    ck, pids = tree_checkpoint(env, 100, steps=150)
+    path, f = env.log()
+    proc, restored = env.coord.restart_tree(RESTORE, ck, f, timeout=60)
+    env.procs.append(proc)
+    assert sorted(restored) == pids, (len(restored), len(pids))
+    out = finish(proc, path)
+    assert "restarted 1" in out and out[-1] == "OK manyproc procs 100", out[-3:]
+
+
+def test_thousand_fds(env):
+    """1000 descriptors in one process (more than the restorer's old fixed 256), each
+    at its own offset, checkpointed and restarted twice"""
+    data = os.path.join(env.dir, "data.bin")
+    with open(data, "wb") as f:
+        f.write(bytes(4096))
+    out = generations_fds(env, data)
+    assert out[-1] == "OK manyproc fds 1000", out[-3:]
+
+
+def generations_fds(env, data):
+    from run_tests import generations
+    return generations(env, [SCEN + "/manyproc", "fds", "1000", data, "150"], gens=2)
+
+
+TESTS += [test_hundred_processes, test_thousand_fds]
