@@ -189,3 +189,35 @@ def generations_fds(env, data):
 
 
 TESTS += [test_hundred_processes, test_thousand_fds]
+
+
+def test_termios_not_a_terminal(env):
+    """terminal settings for an fd that is no terminal now: a warning, the program runs
+    on; for an fd that is not open at all: the restart fails and says which"""
+    proc, agent, path = env.launch([SCEN + "/counter", "60", "10"])
+    wait_lines(path, 3, proc)
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan)
+    with open(plan) as f:
+        good = f.read()
+    with open(plan, "w") as f:
+        f.write(good + "termios 77 %s\n" % ("00" * 60))
+    rc, out, _ = failing_restart(env, plan)
+    assert rc == 1 and "stasis-restore: process %d: cannot restore the terminal settings of fd 77: " \
+        "Bad file descriptor" % agent.pid in out, (rc, out[-3:])
+    with open(plan, "w") as f:
+        f.write(good + "termios 0 %s\n" % ("00" * 60))   # the restorer's stdin is /dev/null
+    path, f = env.log()
+    p2 = subprocess.Popen([RESTORE, plan], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    env.procs.append(p2)
+    a2 = env.coord.wait_agent(lambda a: a.restored > 0)
+    assert a2.request("RESUME 1") == "RESUMED"
+    out = finish(p2, path)
+    assert "stasis-restore: warning: process %d: fd 0 was a terminal at checkpoint time and is not one now; " \
+        "its terminal settings are not restored" % agent.pid in out, out[:3]
+
+
+TESTS.append(test_termios_not_a_terminal)
