@@ -269,7 +269,7 @@ public final class Agent {
 
     private String answer(String line, String request) throws IOException {
         if (line.startsWith("ERROR")) {
-            throw new IOException("process " + pid() + " could not " + request.split(" ")[0].toLowerCase() + ": "
+            throw new AgentRefusedException("process " + pid() + " could not " + request.split(" ")[0].toLowerCase() + ": "
                     + line.substring(Math.min(line.length(), 6)));
         }
         return line;
