@@ -264,7 +264,7 @@ static int parse_maps_line(char *line, const char **err)
     const char *name = p;
     if (r_streq(name, "[vsyscall]")) return 1;
     if (r_startswith(name, "[vvar")) { add_special(s, e, name); return 1; }
-    if (g_nareas >= MAX_AREAS) { *err = "too many memory areas"; return -1; }
+    if (g_nareas >= MAX_AREAS) { *err = "more than 8192 memory areas: the image format holds 8192 per process"; return -1; }
     struct stasis_img_area *a = &g_areas[g_nareas];
     r_memset(a, 0, sizeof *a);
     a->start = s; a->end = e; a->pgoff = off;

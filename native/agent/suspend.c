@@ -155,7 +155,7 @@ static int signal_new_threads(int self, const char **err)
             const char *p = d->name;
             int tid = (int)r_parse_dec(&p);
             if (tid == self || find_slot(tid)) continue;
-            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "too many threads"; rsys1(SYS_close, fd); return -1; }
+            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; rsys1(SYS_close, fd); return -1; }
             struct stasis_thread *t = &g_threads[g_nthreads++];
             r_memset(t, 0, sizeof *t);
             t->tid = tid;
