@@ -48,6 +48,9 @@ void stasis_restart_die(const char *msg)
 void stasis_restart_ready(void)
 {
     if (g_restart_args.version < 2 || g_restart_args.report_fd < 0) return;
+    /* without namespaces this process was the supervisor's child, dying with it while
+     * it was restored: the program had no such setting */
+    if (!g_restart_args.use_set_tid) rsys2(SYS_prctl, PR_SET_PDEATHSIG, 0);
     char line[40], *e = r_stpcpy(line, "@ready ");
     e = r_itoa(e, rsys0(SYS_getpid));
     e = r_stpcpy(e, "\n");
