@@ -217,3 +217,29 @@ def test_termios_not_a_terminal(env):
 
 
 TESTS.append(test_termios_not_a_terminal)
+
+
+def test_silent_death(env):
+    """a process that dies during its restore without a word (here: a crash in phase 2,
+    its image's entry point made invalid, checksums intact): the others are killed,
+    the restart exits 1 and says how many processes were restored"""
+    import struct
+    import imagefmt
+    ck, pids = tree_checkpoint(env, 3)
+    image = os.path.join(ck, "image-%d.img" % pids[1])
+    with open(image, "rb") as f:
+        data = f.read()
+    h = bytearray(data[:imagefmt.HEADER_SIZE])
+    struct.pack_into("<Q", h, imagefmt.PROC_OFF, 0x1000)     # proc.entry: nothing is mapped there
+    h[8876:8880] = b"\0\0\0\0"
+    h[8876:8880] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
+    with open(image, "wb") as f:
+        f.write(bytes(h) + data[imagefmt.HEADER_SIZE:])
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_tree_plan(ck, plan)
+    rc, out, _ = failing_restart(env, plan)
+    assert rc == 1 and "stasis-restore: 2 of 3 processes were restored; the others ended during their restore " \
+        "without a message" in out, (rc, out[-3:])
+
+
+TESTS.append(test_silent_death)
