@@ -75,8 +75,9 @@ class RestartAllOrNothingIT {
     void aSigevThreadTimerProgramIsCheckpointedAndRestarted() throws Exception {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "ptimer")) {
-            Process running = computation.launch(output, Computation.SCENARIOS.resolve("ptimer").toString(), "150",
-                    "40");
+            // long enough not to end on its own before it is killed, even on a busy machine
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("ptimer").toString(), "1000",
+                    "20");
             Computation.awaitProgress(output, 0, COUNT, 3);
             Path checkpoint = computation.checkpoint();
             String events = computation.run("events", "-n", "50").out();
@@ -89,7 +90,7 @@ class RestartAllOrNothingIT {
             computation.awaitRestored();
             int at = Computation.awaitProgress(output, before, COUNT, 0);
             Computation.awaitProgress(output, before, COUNT, at + 3);
-            Computation.assertFinished(running, output, "OK ptimer 150");
+            Computation.assertFinished(running, output, "OK ptimer 1000");
         }
     }
 
