@@ -193,7 +193,7 @@ public final class Agent {
     synchronized String suspendStopped(Duration timeout) throws IOException {
         String cookie = hello.get("hold");
         if (cookie == null) {
-            throw new IOException("process " + pid() + " is stopped and its agent cannot be woken without running it;"
+            throw new AgentRefusedException("process " + pid() + " is stopped and its agent cannot be woken without running it;"
                     + " continue it (kill -CONT " + hostPid() + ") and checkpoint again");
         }
         connection.writeLine("SUSPEND");
