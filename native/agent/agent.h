@@ -3,6 +3,7 @@
 #define STASIS_AGENT_H
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include "stasis/image.h"
 #include "stasis/restart.h"
 
@@ -19,6 +20,7 @@ struct stasis_thread {
     int state;             /* TS_* */
     int is_ckpt;           /* the checkpoint thread itself */
     int saved_fd;          /* checkpoint thread: the agent fd number to reconnect at */
+    int nudged;            /* it blocked the suspend signal and was nudged (nudge.c) */
     uint64_t fsbase;
     uint64_t robust_head, robust_len;
     uint64_t tid_addr;     /* clear_child_tid (set_tid_address) */
@@ -47,6 +49,10 @@ void stasis_hold_init(void);
 int  stasis_suspend_all(const char **err);
 void stasis_resume_all(void);
 void stasis_fill_self_slot(struct stasis_thread *t);
+void stasis_park_signalled(siginfo_t *si);
+/* nudge.c: 1 nudged, 0 not needed, -1 it blocks every usable signal */
+int  stasis_nudge(int pid, int tid);
+void stasis_nudge_end(void);
 
 /* image.c (stasis_find_self: at startup, locate the agent's own data) */
 void stasis_find_self(void);
@@ -72,6 +78,10 @@ void stasis_restart_entry(const struct stasis_restart_args *a) __attribute__((no
 extern char stasis_restart_stack[];
 extern const size_t stasis_restart_stack_size;
 void stasis_thread_child(struct stasis_thread *t) __attribute__((noreturn));
+/* report a restart failure to the restorer's supervisor and exit (all-or-nothing) */
+void stasis_restart_die(const char *msg) __attribute__((noreturn));
+/* tell the supervisor this process is fully restored; release the report channel */
+void stasis_restart_ready(void);
 /* request.c */
 extern char g_sock_path[108];
 extern volatile int g_resume_count, g_last_restarted;

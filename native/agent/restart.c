@@ -23,14 +23,43 @@ struct stasis_restart_args g_restart_args;
 extern const long __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
 
-static void die(const char *msg)
+/* the restorer's report channel (its supervisor reads it), else stderr */
+static int report_fd(void)
 {
-    rsys3(SYS_write, 2, "stasis-agent: restart: ", 23);
-    rsys3(SYS_write, 2, msg, r_strlen(msg));
-    rsys3(SYS_write, 2, "\n", 1);
+    return g_restart_args.version >= 2 && g_restart_args.report_fd >= 0 ? g_restart_args.report_fd : 2;
+}
+
+void stasis_restart_die(const char *msg)
+{
+    static char line[512];
+    char *e = r_stpcpy(line, "stasis-agent: restart of process ");
+    e = r_itoa(e, rsys0(SYS_getpid));
+    e = r_stpcpy(e, ": ");
+    size_t n = r_strlen(msg);
+    if (n > 400) n = 400;
+    r_memcpy(e, msg, n);
+    e += n;
+    *e++ = '\n';
+    rsys3(SYS_write, report_fd(), line, (size_t)(e - line));
     rsys1(SYS_exit_group, 1);
     __builtin_unreachable();
 }
+
+void stasis_restart_ready(void)
+{
+    if (g_restart_args.version < 2 || g_restart_args.report_fd < 0) return;
+    /* without namespaces this process was the supervisor's child, dying with it while
+     * it was restored: the program had no such setting */
+    if (!g_restart_args.use_set_tid) rsys2(SYS_prctl, PR_SET_PDEATHSIG, 0);
+    char line[40], *e = r_stpcpy(line, "@ready ");
+    e = r_itoa(e, rsys0(SYS_getpid));
+    e = r_stpcpy(e, "\n");
+    rsys3(SYS_write, g_restart_args.report_fd, line, (size_t)(e - line));
+    rsys1(SYS_close, g_restart_args.report_fd);
+    g_restart_args.report_fd = -1;
+}
+
+static void die(const char *msg) { stasis_restart_die(msg); }
 
 /* The restorer kept the capabilities of our user namespace (needed for set_tid and
  * the exe link). A non-root program had none after its execve: drop them again

@@ -69,8 +69,15 @@ static void after_restart(void)
         r_stpcpy(g_sock_path, g_restart_args.agent_socket);
         int want = g_threads[g_nthreads - 1].saved_fd;
         g_sock = stasis_connect(g_restart_args.agent_socket, want > 2 ? want : -1);
+        if (g_sock < 0) {         /* all or nothing: the coordinator must release us */
+            static char msg[200];
+            char *e = r_stpcpy(msg, "cannot reconnect to the coordinator at ");
+            r_stpcpy(e, g_restart_args.agent_socket);
+            stasis_restart_die(msg);
+        }
     }
     if (g_sock < 0) {             /* nobody to talk to: run on */
+        stasis_restart_ready();
         g_suspended = 0;
         stasis_hooks_set_id("RESUME 1");
         stasis_hooks_after(1);
@@ -80,6 +87,7 @@ static void after_restart(void)
         return;
     }
     stasis_send_hello();
+    stasis_restart_ready();
 }
 
 static void do_write(const char *dir)

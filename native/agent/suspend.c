@@ -98,6 +98,13 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)sig; (void)uc;
     if (!accepted(si)) return;
+    stasis_park_signalled(si);
+}
+
+/* in a signal handler of a thread the checkpoint thread signalled: park it */
+void stasis_park_signalled(siginfo_t *si)
+{
+    (void)si;
     int saved_errno = errno;
     struct stasis_thread *t = find_slot((int)r_gettid());
     if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }
@@ -149,7 +156,7 @@ static int signal_new_threads(int self, const char **err)
             const char *p = d->name;
             int tid = (int)r_parse_dec(&p);
             if (tid == self || find_slot(tid)) continue;
-            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "too many threads"; rsys1(SYS_close, fd); return -1; }
+            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; rsys1(SYS_close, fd); return -1; }
             struct stasis_thread *t = &g_threads[g_nthreads++];
             r_memset(t, 0, sizeof *t);
             t->tid = tid;
@@ -200,11 +207,28 @@ static void compact_slots(int self)
     g_nthreads = n;
 }
 
+/* threads that did not park yet may block the suspend signal: nudge them (nudge.c).
+ * One that blocks every signal may be starting (pthread_create blocks all for a
+ * moment): tried again next time; if it stays so, the timeout names it. */
+static int g_blocks_all;
+static void nudge_blocking(void)
+{
+    int pid = (int)rsys0(SYS_getpid);
+    for (int i = 0; i < g_nthreads; i++) {
+        struct stasis_thread *t = &g_threads[i];
+        if (t->state != TS_SIGNALLED || t->nudged) continue;
+        int r = stasis_nudge(pid, t->tid);
+        if (r < 0) g_blocks_all = t->tid;
+        else t->nudged = r;
+    }
+}
+
 int stasis_suspend_all(const char **err)
 {
     int self = (int)r_gettid();
     g_nthreads = 0;
     g_parked = 0;
+    g_blocks_all = 0;
     __atomic_add_fetch(&g_gen, 1, __ATOMIC_SEQ_CST);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -212,11 +236,14 @@ int stasis_suspend_all(const char **err)
         if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
         while (count_signalled() > 0) {
             int p = g_parked;
-            futex_wait(&g_parked, p, 50);
+            futex_wait(&g_parked, p, 20);
             reap_gone();
+            nudge_blocking();
             clock_gettime(CLOCK_MONOTONIC, &now);
             if (now.tv_sec - t0.tv_sec > 10) {
-                *err = "timeout: a thread did not reach the suspend handler (signal blocked?)";
+                *err = g_blocks_all ? "timeout: a thread blocks every signal (also SIGSETXID): it cannot be suspended"
+                                    : "timeout: a thread did not reach the suspend handler (signal blocked?)";
+                stasis_nudge_end();
                 stasis_resume_all();
                 return -1;
             }
@@ -226,6 +253,7 @@ int stasis_suspend_all(const char **err)
         if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
         if (g_nthreads == before) break;
     }
+    stasis_nudge_end();
     compact_slots(self);
     return 0;
 }

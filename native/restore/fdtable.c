@@ -11,7 +11,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int g_tmp[PLAN_MAX_FDS];
+static int *g_tmp;              /* the planned fds, parked above every planned number */
+static int g_captmp;
 
 static int fail(const struct plan_fd *f, const char *what)
 {
@@ -43,14 +44,29 @@ static int open_planned(const struct plan_fd *f)
     return fd;
 }
 
+/* A descriptor that was a terminal at checkpoint time may not be one now (restarted
+ * with its output in a file, or from a script): the program runs on as it would with
+ * such a descriptor, the user is warned. Any other failure stops the restart. */
 static int set_termios(void)
 {
     for (int i = 0; i < g_plan.ntermios; i++) {
         struct plan_termios *t = &g_plan.termios[i];
         struct termios tio;
-        if (t->len != (int)sizeof tio) { fprintf(stderr, "stasis-restore: termios %d: size %d, want %zu\n", t->fd, t->len, sizeof tio); return -1; }
+        if (t->len != (int)sizeof tio) {
+            fprintf(stderr, "stasis-restore: process %d: termios line for fd %d has %d bytes, want %zu\n", g_plan.pid,
+                    t->fd, t->len, sizeof tio);
+            return -1;
+        }
         memcpy(&tio, t->bytes, sizeof tio);
-        if (tcsetattr(t->fd, TCSANOW, &tio) < 0) { fprintf(stderr, "stasis-restore: termios %d: %s\n", t->fd, strerror(errno)); return -1; }
+        if (tcsetattr(t->fd, TCSANOW, &tio) == 0) continue;
+        if (errno == ENOTTY) {
+            fprintf(stderr, "stasis-restore: warning: process %d: fd %d was a terminal at checkpoint time and is not "
+                    "one now; its terminal settings are not restored\n", g_plan.pid, t->fd);
+            continue;
+        }
+        fprintf(stderr, "stasis-restore: process %d: cannot restore the terminal settings of fd %d: %s\n", g_plan.pid,
+                t->fd, strerror(errno));
+        return -1;
     }
     return 0;
 }
@@ -67,8 +83,12 @@ static void close_above(int fd, const int *keep, int nkeep)
     close_range(from, ~0u, 0);
 }
 
-int fdtable_install(int keep_fd, int *more, int nmore)
+int fdtable_install(int keep_fd, int *more, int nmore, int *report)
 {
+    if (plan_grow(&g_tmp, &g_captmp, g_plan.nfds, sizeof *g_tmp) < 0) {
+        fprintf(stderr, "stasis-restore: out of memory\n");
+        return -1;
+    }
     int high = 100;
     for (int i = 0; i < g_plan.nfds; i++) {
         if (g_plan.fds[i].fd >= high) high = g_plan.fds[i].fd + 1;
@@ -80,6 +100,13 @@ int fdtable_install(int keep_fd, int *more, int nmore)
         if (k < 0) { perror("stasis-restore: dup image fd"); return -1; }
         close(keep_fd);
         keep_fd = k;
+        high = k + 1;
+    }
+    if (*report >= 0) {                         /* messages go there: move it first */
+        int k = fcntl(*report, F_DUPFD_CLOEXEC, high);
+        if (k < 0) { perror("stasis-restore: dup report fd"); return -1; }
+        close(*report);
+        *report = k;
         high = k + 1;
     }
     for (int i = 0; i < nmore; i++) {          /* ascending, right above keep_fd */
@@ -108,6 +135,7 @@ int fdtable_install(int keep_fd, int *more, int nmore)
     int lowest_parked = keep_fd >= 0 ? keep_fd : high;
     for (int i = 0; i < g_plan.nfds; i++) if (g_tmp[i] < lowest_parked) lowest_parked = g_tmp[i];
     for (int i = 0; i < nmore; i++) if (more[i] >= 0 && more[i] < lowest_parked) lowest_parked = more[i];
+    if (*report >= 0 && *report < lowest_parked) lowest_parked = *report;
     if (lowest_parked > 0) close_range(0, (unsigned)lowest_parked - 1, 0);
     for (int i = 0; i < g_plan.nfds; i++) {
         const struct plan_fd *f = &g_plan.fds[i];
@@ -115,6 +143,9 @@ int fdtable_install(int keep_fd, int *more, int nmore)
         if (dup3(g_tmp[i], f->fd, cloexec ? O_CLOEXEC : 0) < 0) return fail(f, "dup3");
     }
     for (int i = 0; i < g_plan.nfds; i++) close(g_tmp[i]);
-    if (keep_fd >= 0) close_above(keep_fd, more, nmore);
+    if (keep_fd >= 0 && *report > keep_fd) {        /* the report fd sits right above keep_fd */
+        if (*report > keep_fd + 1) close_range((unsigned)keep_fd + 1, (unsigned)*report - 1, 0);
+        close_above(*report, more, nmore);
+    } else if (keep_fd >= 0) close_above(keep_fd, more, nmore);
     return set_termios() < 0 ? -1 : keep_fd;
 }

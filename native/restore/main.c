@@ -7,6 +7,7 @@
 #include "tree.h"
 #include "pipes.h"
 #include "shm.h"
+#include "supervise.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,13 +89,35 @@ static void unregister_rseq(void)
         syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, 32, 1 /* UNREGISTER */, 0x53053053);
 }
 
+/* the fd table is built above the planned numbers (every planned fd twice for a
+ * moment): room up to the hard limit; the saved limits come back with the rlimits */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void expect_processes(void)
+{
+    int pids[g_nprocs > 0 ? g_nprocs : 1];
+    for (int i = 0; i < g_nprocs; i++) pids[i] = g_procs[i].pid;
+    supervise_expect(pids, g_nprocs);
+}
+
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: stasis-restore PLAN_FILE\n");
         return 2;
     }
+    supervise_start(argv[1]);                 /* returns in the process that restores */
     if (plan_load(argv[1]) < 0) return 1;
+    expect_processes();
+    raise_fd_limit();
     if (pipes_create() < 0) return 1;
     plan_select(0);                           /* pipe ends are known now */
     int tree = g_nprocs > 1 || tree_has_zombies();
@@ -114,7 +137,7 @@ int main(int argc, char **argv)
     }
     struct stasis_restart_args args;
     memset(&args, 0, sizeof args);
-    args.version = 1;
+    args.version = 2;
     args.restorer_start = restorer_image_start();
     args.restorer_end = restorer_image_end();
     args.scratch_start = STASIS_RESTORER_SCRATCH;
@@ -140,8 +163,9 @@ int main(int argc, char **argv)
     sigprocmask(SIG_SETMASK, &all, NULL);
     int nshm;
     int *shm = shm_fds(&nshm);
-    int fd = fdtable_install(g_img.fd, shm, nshm);
+    int fd = fdtable_install(g_img.fd, shm, nshm, &g_report_fd);   /* stderr follows g_report_fd */
     if (fd < 0) _exit(1);
+    args.report_fd = g_report_fd;
     if (restore_process_state() < 0) _exit(1);
     if (memory_open_shared_files(fd + 1) < 0) _exit(1);
     unregister_rseq();

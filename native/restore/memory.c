@@ -32,7 +32,7 @@ static void __attribute__((noreturn)) die(const char *msg, long err)
     e = r_stpcpy(e, msg);
     if (err) { e = r_stpcpy(e, " (errno "); e = r_itoa(e, -err); e = r_stpcpy(e, ")"); }
     e = r_stpcpy(e, "\n");
-    rsys3(SYS_write, 2, buf, (size_t)(e - buf));
+    rsys3(SYS_write, g_args.report_fd >= 0 ? g_args.report_fd : 2, buf, (size_t)(e - buf));
     rsys1(SYS_exit_group, 1);
     __builtin_unreachable();
 }
@@ -172,14 +172,17 @@ static int holds_args(const struct stasis_img_area *a)
 
 /* copy mode: plain anonymous memory filled with pread (MADV_DONTNEED zeroes it, as
  * the program may expect); lazy mode: image pages mapped MAP_PRIVATE, faulted in on
- * first touch (MADV_DONTNEED would bring back the image content) */
+ * first touch (MADV_DONTNEED would bring back the image content). The anonymous
+ * mapping under the stored pages is MAP_NORESERVE: the area may be a huge reservation
+ * (2 TiB for some allocators, sanitizers, runtimes) of which only the stored pages
+ * matter; it was committed when the program made it, a restart must not fail on it. */
 static void map_private(const struct stasis_img_area *a)
 {
     int prot = (int)a->prot;
     /* many small runs would cost one VMA each (vm.max_map_count): read those */
     int fragmented = a->run_count > 64 && a->data_bytes / a->run_count < 65536;
     if (g_copy || fragmented || holds_args(a)) {
-        map_or_die(a->start, a->end - a->start, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        map_or_die(a->start, a->end - a->start, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
             const struct stasis_img_run *run = &g_img.runs[r];
             for (uint64_t done = 0; done < run->len;) {
@@ -193,7 +196,7 @@ static void map_private(const struct stasis_img_area *a)
     }
     int whole = a->run_count == 1 && g_img.runs[a->run_first].addr == a->start &&
                 g_img.runs[a->run_first].len == a->end - a->start;
-    if (!whole) map_or_die(a->start, a->end - a->start, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!whole) map_or_die(a->start, a->end - a->start, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_img.runs[r];
         map_or_die(run->addr, run->len, prot, MAP_PRIVATE, g_fd, run->file_offset);

@@ -15,8 +15,8 @@
 #define FIRST_FD 200             /* above the fds a plan usually names: parked, close-on-exec */
 
 struct made { long long id; int end[2]; };
-static struct made g_made[PLAN_MAX_PIPES];
-static int g_nmade;
+static struct made *g_made;
+static int g_nmade, g_capmade;
 
 static struct made *find(long long id)
 {
@@ -60,7 +60,10 @@ int pipes_create(void)
             if (f->kind != FD_PIPE) continue;
             struct made *m = find(f->pipe_id);
             if (!m) {
-                if (g_nmade >= PLAN_MAX_PIPES) { fprintf(stderr, "stasis-restore: too many pipes\n"); return -1; }
+                if (plan_grow(&g_made, &g_capmade, g_nmade + 1, sizeof *g_made) < 0) {
+                    fprintf(stderr, "stasis-restore: out of memory\n");
+                    return -1;
+                }
                 int e[2];
                 if (pipe2(e, O_CLOEXEC) < 0) { perror("stasis-restore: pipe"); return -1; }
                 m = &g_made[g_nmade++];

@@ -7,16 +7,35 @@
 #include <string.h>
 
 struct plan g_plan;
-struct plan_proc g_procs[PLAN_MAX_PROCS];
+struct plan_proc *g_procs;
 int g_nprocs;
-struct plan_pipe_data g_pipe_data[PLAN_MAX_PIPES];
+static int g_capprocs;
+struct plan_pipe_data *g_pipe_data;
 int g_npipe_data;
+static int g_cappipe_data;
 const char *g_plan_file;
 int g_nshm_keys;
 static char **g_shm_keys;
 
-/* the process section the current line belongs to */
+/* the process section the current line belongs to (a first one exists: plan_load) */
 static struct plan_proc *cur(void) { return &g_procs[g_nprocs ? g_nprocs - 1 : 0]; }
+
+int plan_grow(void *arr, int *cap, int need, size_t elem)
+{
+    void **a = arr;
+    if (need <= *cap) return 0;
+    int want = *cap ? *cap : 8;
+    while (want < need) {
+        if (want > (1 << 28)) return -1;
+        want *= 2;
+    }
+    void *grown = realloc(*a, (size_t)want * elem);
+    if (!grown) return -1;
+    memset((char *)grown + (size_t)*cap * elem, 0, (size_t)(want - *cap) * elem);
+    *a = grown;
+    *cap = want;
+    return 0;
+}
 
 static int fail(const char *file, int line, const char *msg)
 {
@@ -36,7 +55,6 @@ static int parse_fd(char *rest, const char *file, int ln)
 {
     static struct plan_fd tmp;
     struct plan_proc *pp = cur();
-    if (pp->nfds >= PLAN_MAX_FDS) return fail(file, ln, "too many fd lines");
     struct plan_fd *f = &tmp;
     memset(f, 0, sizeof *f);
     char kind[16];
@@ -59,13 +77,7 @@ static int parse_fd(char *rest, const char *file, int ln)
             return fail(file, ln, "fd <n> pipe <id> r|w <flags-octal>");
         f->pipe_write = end[0] == 'w';
     } else return fail(file, ln, "unknown fd kind (open|inherit|unlinked|pipe)");
-    if (pp->nfds == pp->capfds) {
-        int cap = pp->capfds ? pp->capfds * 2 : 8;
-        struct plan_fd *grown = realloc(pp->fds, (size_t)cap * sizeof *grown);
-        if (!grown) return fail(file, ln, "out of memory");
-        pp->fds = grown;
-        pp->capfds = cap;
-    }
+    if (plan_grow(&pp->fds, &pp->capfds, pp->nfds + 1, sizeof *pp->fds) < 0) return fail(file, ln, "out of memory");
     pp->fds[pp->nfds++] = *f;
     return 0;
 }
@@ -73,7 +85,8 @@ static int parse_fd(char *rest, const char *file, int ln)
 static int parse_termios(char *rest, const char *file, int ln)
 {
     struct plan_proc *pp = cur();
-    if (pp->ntermios >= 8) return fail(file, ln, "too many termios lines");
+    if (plan_grow(&pp->termios, &pp->captermios, pp->ntermios + 1, sizeof *pp->termios) < 0)
+        return fail(file, ln, "out of memory");
     struct plan_termios *t = &pp->termios[pp->ntermios];
     char hex[300];
     if (sscanf(rest, "%d %299s", &t->fd, hex) != 2) return fail(file, ln, "bad termios line");
@@ -92,7 +105,8 @@ static int parse_termios(char *rest, const char *file, int ln)
 /* path-map <from>TAB<to>: prefix rewrite for files the image maps shared */
 static int parse_pathmap(char *rest, const char *file, int ln)
 {
-    if (g_plan.npathmaps >= 16) return fail(file, ln, "too many path-map lines");
+    if (plan_grow(&g_plan.pathmap, &g_plan.cappathmaps, g_plan.npathmaps + 1, sizeof *g_plan.pathmap) < 0)
+        return fail(file, ln, "out of memory");
     char *tab = strchr(rest, '\t');
     if (!tab || strchr(tab + 1, '\t')) return fail(file, ln, "path-map <from><TAB><to>");
     *tab = 0;
@@ -189,7 +203,8 @@ static int parse_line(char *line, const char *file, int ln)
         if (copy_path(image, sizeof image, rest + m) < 0) return fail(file, ln, "missing image path");
         if (plan_index(pid) >= 0) return fail(file, ln, "process listed twice");
         if (g_nprocs == 0 && !g_procs[0].image) g_nprocs = 1;     /* lines before it belong to it */
-        else if (g_nprocs >= PLAN_MAX_PROCS) return fail(file, ln, "too many process lines");
+        else if (plan_grow(&g_procs, &g_capprocs, g_nprocs + 1, sizeof *g_procs) < 0)
+            return fail(file, ln, "out of memory");
         else g_nprocs++;
         struct plan_proc *pp = cur();
         pp->pid = pid;
@@ -200,7 +215,8 @@ static int parse_line(char *line, const char *file, int ln)
         long long id;
         int m = 0;
         static char data[PLAN_PATH];
-        if (g_npipe_data >= PLAN_MAX_PIPES) return fail(file, ln, "too many pipe lines");
+        if (plan_grow(&g_pipe_data, &g_cappipe_data, g_npipe_data + 1, sizeof *g_pipe_data) < 0)
+            return fail(file, ln, "out of memory");
         if (sscanf(rest, "%lld %n", &id, &m) < 1 || id < 0 || copy_path(data, sizeof data, rest + m) < 0)
             return fail(file, ln, "pipe <id> <data-path>");
         g_pipe_data[g_npipe_data].id = id;
@@ -210,8 +226,10 @@ static int parse_line(char *line, const char *file, int ln)
     }
     if (!strcmp(key, "zombie")) {
         struct plan_proc *pp = cur();
-        if (pp->nzombies >= PLAN_MAX_ZOMBIES) return fail(file, ln, "too many zombie lines");
-        int zp, st;
+        int zp, st, cap = pp->capzombies;
+        if (plan_grow(&pp->zombie_pid, &cap, pp->nzombies + 1, sizeof(int)) < 0 ||
+            plan_grow(&pp->zombie_status, &pp->capzombies, pp->nzombies + 1, sizeof(int)) < 0)
+            return fail(file, ln, "out of memory");
         if (sscanf(rest, "%d %d", &zp, &st) != 2 || zp <= 1 || st < 0) return fail(file, ln, "zombie <pid> <wait-status>");
         pp->zombie_pid[pp->nzombies] = zp;
         pp->zombie_status[pp->nzombies++] = st;
@@ -247,6 +265,11 @@ int plan_load(const char *path)
     memset(&g_plan, 0, sizeof g_plan);
     g_plan_file = path;
     g_nprocs = 0;
+    if (plan_grow(&g_procs, &g_capprocs, 1, sizeof *g_procs) < 0) {    /* lines before any process line */
+        fclose(f);
+        fprintf(stderr, "stasis-restore: out of memory\n");
+        return -1;
+    }
     g_npipe_data = 0;
     g_plan.namespaces = 1;
     char *line = NULL;
@@ -278,9 +301,9 @@ void plan_select(int i)
     strcpy(g_plan.image, pp->image);
     strcpy(g_plan.cwd, pp->cwd ? pp->cwd : "");
     g_plan.nfds = pp->nfds;
-    if (pp->nfds) memcpy(g_plan.fds, pp->fds, (size_t)pp->nfds * sizeof pp->fds[0]);
+    g_plan.fds = pp->fds;
     g_plan.ntermios = pp->ntermios;
-    memcpy(g_plan.termios, pp->termios, sizeof g_plan.termios);
+    g_plan.termios = pp->termios;
     g_plan.nshared = pp->nshared;
     g_plan.shared = pp->shared;
 }

@@ -1,9 +1,9 @@
 /* Restart plan (doc/restart-plan.md): parsed once, kept in static storage. */
 #ifndef STASIS_PLAN_H
 #define STASIS_PLAN_H
+#include <stddef.h>
 #include <stdint.h>
 
-#define PLAN_MAX_FDS 256
 #define PLAN_PATH 4096
 
 enum plan_fd_kind { FD_OPEN = 1, FD_INHERIT, FD_UNLINKED, FD_PIPE };
@@ -29,25 +29,23 @@ struct plan {
     char image[PLAN_PATH];
     char cwd[PLAN_PATH];       /* "" = the image's cwd */
     char agent_socket[108];
-    int nfds;
-    struct plan_fd fds[PLAN_MAX_FDS];
+    int nfds;                  /* the selected process's fd and termios lines (not copied) */
+    struct plan_fd *fds;
     int ntermios;
-    struct plan_termios termios[8];
-    int npathmaps;
-    struct { char from[PLAN_PATH], to[PLAN_PATH]; } pathmap[16];
+    struct plan_termios *termios;
+    int npathmaps, cappathmaps;
+    struct plan_pathmap { char from[PLAN_PATH], to[PLAN_PATH]; } *pathmap;
     int nshared;               /* the selected process's shared lines (not copied) */
     const struct plan_shared *shared;
 };
 
 /* pipe <id> <data-path>: bytes to put into pipe <id> before the processes run */
-#define PLAN_MAX_PIPES 256
 struct plan_pipe_data { long long id; char *path; };
-extern struct plan_pipe_data g_pipe_data[PLAN_MAX_PIPES];
+extern struct plan_pipe_data *g_pipe_data;
 extern int g_npipe_data;
 /* One process of the plan. fd/termios/cwd/tree lines belong to the process line
- * before them (to the first process if they come before any process line). */
-#define PLAN_MAX_PROCS 64
-#define PLAN_MAX_ZOMBIES 32
+ * before them (to the first process if they come before any process line). Every
+ * list grows as the plan needs (heap: read in phase 1 only). */
 struct plan_proc {
     int pid;
     int has_tree, ppid, pgid, sid;   /* tree <ppid> <pgid> <sid> */
@@ -55,14 +53,14 @@ struct plan_proc {
     char *cwd;                       /* NULL = the image's cwd */
     int nfds, capfds;
     struct plan_fd *fds;
-    int ntermios;
-    struct plan_termios termios[8];
-    int nzombies;                    /* zombie <pid> <wait-status>: exited, unreaped children */
-    int zombie_pid[PLAN_MAX_ZOMBIES], zombie_status[PLAN_MAX_ZOMBIES];
+    int ntermios, captermios;
+    struct plan_termios *termios;
+    int nzombies, capzombies;        /* zombie <pid> <wait-status>: exited, unreaped children */
+    int *zombie_pid, *zombie_status;
     int nshared, capshared;          /* shared <start-hex> <key> */
     struct plan_shared *shared;
 };
-extern struct plan_proc g_procs[PLAN_MAX_PROCS];
+extern struct plan_proc *g_procs;
 extern int g_nprocs;
 /* make process i the one g_plan describes (pid, image, cwd, fds, termios) */
 void plan_select(int i);
@@ -71,7 +69,8 @@ int plan_index(int pid);
 /* path with the first matching path-map prefix replaced (static buffer) */
 const char *plan_map_path(const char *path);
 
-/* shared memory objects named by shared lines: keys in order of first use */
+/* shared memory objects named by shared lines: keys in order of first use (at most
+ * PLAN_MAX_SHM: their fds live in static storage, phase 2 closes them) */
 #define PLAN_MAX_SHM 4096
 extern int g_nshm_keys;
 const char *plan_shm_key(int obj);
@@ -79,6 +78,8 @@ const char *plan_shm_key(int obj);
 extern const char *g_plan_file;
 
 extern struct plan g_plan;
+/* grow *arr (elements of size elem, capacity *cap) to hold need; -1 out of memory */
+int plan_grow(void *arr, int *cap, int need, size_t elem);
 /* parse file; on error prints one line to stderr and returns -1 */
 int plan_load(const char *path);
 #endif

@@ -193,7 +193,7 @@ public final class Agent {
     synchronized String suspendStopped(Duration timeout) throws IOException {
         String cookie = hello.get("hold");
         if (cookie == null) {
-            throw new IOException("process " + pid() + " is stopped and its agent cannot be woken without running it;"
+            throw new AgentRefusedException("process " + pid() + " is stopped and its agent cannot be woken without running it;"
                     + " continue it (kill -CONT " + hostPid() + ") and checkpoint again");
         }
         connection.writeLine("SUSPEND");
@@ -269,7 +269,7 @@ public final class Agent {
 
     private String answer(String line, String request) throws IOException {
         if (line.startsWith("ERROR")) {
-            throw new IOException("process " + pid() + " could not " + request.split(" ")[0].toLowerCase() + ": "
+            throw new AgentRefusedException("process " + pid() + " could not " + request.split(" ")[0].toLowerCase() + ": "
                     + line.substring(Math.min(line.length(), 6)));
         }
         return line;

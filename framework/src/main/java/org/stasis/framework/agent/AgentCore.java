@@ -32,6 +32,7 @@ public final class AgentCore implements CoreSteps {
     private static final Duration SUSPEND_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration WRITE_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration RESTORER_START_TIMEOUT = Duration.ofSeconds(30);
 
     private final AgentRegistry registry;
     private final Path agentSocket;
@@ -47,6 +48,8 @@ public final class AgentCore implements CoreSteps {
     private volatile String operationId = "";
     private volatile ProcessHands hands = new ProcessHands(List.of());
     private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
+    private volatile String expectedPlan;         // the plan of the restart under way
+    private volatile RestorerLink restorer;       // its supervisor, once it said hello
 
     /**
      * @param registry the computation's agents
@@ -57,6 +60,33 @@ public final class AgentCore implements CoreSteps {
         this.registry = registry;
         this.agentSocket = agentSocket;
         this.planDirectory = planDirectory;
+        registry.onRestorer(this::restorerConnected);
+    }
+
+    // A restart's supervisor said hello: the one of the restart under way, or a stray one
+    // (an old plan run again) whose processes nobody would ever release.
+    private void restorerConnected(UnixConnection connection, String first) {
+        RestorerLink link = RestorerLink.start(connection, first, registry::wake);
+        String plan = expectedPlan;
+        if (plan != null && plan.equals(link.plan())) {
+            restorer = link;
+            registry.wake();
+        } else {
+            link.abort("no restart of this coordinator waits for plan " + link.plan()
+                    + "; start restarts with: stasis restart CHECKPOINT");
+        }
+    }
+
+    // Why the restart under way must stop, if it must: its supervisor failed, or it never came.
+    private Optional<String> restartAborted(long startNanos) {
+        RestorerLink link = restorer;
+        if (link != null) {
+            return link.failure();
+        }
+        if (System.nanoTime() - startNanos > RESTORER_START_TIMEOUT.toNanos()) {
+            return Optional.of("stasis-restore did not start within " + RESTORER_START_TIMEOUT.toSeconds() + " s");
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -83,6 +113,8 @@ public final class AgentCore implements CoreSteps {
                     try {
                         answer = wasStopped ? agent.suspendStopped(SUSPEND_TIMEOUT)
                                 : agent.request("SUSPEND", SUSPEND_TIMEOUT);
+                    } catch (AgentRefusedException e) {
+                        throw e;                      // it is there but cannot stop: no checkpoint
                     } catch (IOException e) {
                         if (!agent.alive()) {
                             registry.forget(agent);   // it exited meanwhile: not part of this checkpoint
@@ -139,6 +171,17 @@ public final class AgentCore implements CoreSteps {
         hands = new ProcessHands(stopped);
     }
 
+    // A checkpoint holds every process of the computation or it is not published.
+    private void checkAllStopped(String checkpointId) throws IOException {
+        for (Agent agent : registry.agents()) {
+            if (!stopped.contains(agent)) {
+                throw new IOException("process " + agent.pid() + " (" + agent.info().command()
+                        + ") is part of the computation but not of checkpoint " + checkpointId
+                        + "; nothing was published, checkpoint again");
+            }
+        }
+    }
+
     @Override
     public List<ProcessImage> writeImages(Path directory) throws Exception {
         Map<Integer, ProcessImage> images = new ConcurrentHashMap<>();
@@ -161,7 +204,15 @@ public final class AgentCore implements CoreSteps {
             }
         }
         List<ProcessImage> ordered = new ArrayList<>();
-        stopped.forEach(a -> ordered.add(images.get(a.pid())));
+        for (Agent agent : stopped) {
+            ProcessImage image = images.get(agent.pid());
+            if (image == null || !agent.alive()) {
+                throw new IOException("process " + agent.pid() + " (" + agent.info().command()
+                        + ") ended while checkpoint " + operationId + " was written; nothing was published");
+            }
+            ordered.add(image);
+        }
+        checkAllStopped(operationId);
         return ordered;
     }
 
@@ -174,6 +225,11 @@ public final class AgentCore implements CoreSteps {
         stopAgainAtResume(stopped);
         resume(stopped, outcome, operationId);
         stopped = List.of();
+        RestorerLink link = restorer;
+        restorer = null;
+        if (link != null) {
+            link.released();                  // its processes run: the supervisor only waits now
+        }
     }
 
     // The agent of a process that was stopped answers RESUME, then stops its process
@@ -279,14 +335,20 @@ public final class AgentCore implements CoreSteps {
                 + System.nanoTime() + ".plan");
         RestartPlanFile.write(plan, members, pipeData, agentSocket, planFile);
         List<Agent> before = registry.agents();
+        restorer = null;
+        expectedPlan = planFile.toRealPath().toString();
+        long start = System.nanoTime();
         planReady.complete(planFile);
         try {
             // Every process of the tree must be back before any runs again: they are
-            // released together by the resume step.
+            // released together by the resume step. The restart's supervisor reports a
+            // process that cannot be restored at once (it kills the others).
             List<Agent> restored = new ArrayList<>();
             for (ProcessImage image : images) {
+                Duration left = RESTORE_TIMEOUT.minusNanos(System.nanoTime() - start);
                 Agent agent = registry.await(a -> a.restored() && !before.contains(a) && !restored.contains(a)
-                        && (!samePid || a.pid() == image.pid()), RESTORE_TIMEOUT);
+                        && (!samePid || a.pid() == image.pid()), left.isNegative() ? Duration.ZERO : left,
+                        () -> restartAborted(start));
                 manifest.processes().stream().filter(p -> p.pid() == image.pid()).findFirst()
                         .ifPresent(p -> agent.describeAs(p.command()));
                 restored.add(agent);
@@ -301,7 +363,16 @@ public final class AgentCore implements CoreSteps {
             Pipes.refillFifos(directory, restored);
             stopped = List.copyOf(restored);
             hands = new ProcessHands(stopped);
+        } catch (Exception e) {
+            // All or nothing: the supervisor kills every process of the restart.
+            RestorerLink link = restorer;
+            restorer = null;
+            if (link != null && link.failure().isEmpty()) {
+                link.abort(String.valueOf(e.getMessage()));
+            }
+            throw e;
         } finally {
+            expectedPlan = null;
             Files.deleteIfExists(planFile);
         }
     }

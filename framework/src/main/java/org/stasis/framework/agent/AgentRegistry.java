@@ -22,6 +22,7 @@ public final class AgentRegistry implements AutoCloseable {
     private final int uid;
     private final List<Agent> agents = new ArrayList<>();
     private volatile Consumer<Integer> checkpointRequests;
+    private volatile java.util.function.BiConsumer<UnixConnection, String> restorers;
 
     /**
      * @param socket where agents connect
@@ -60,6 +61,15 @@ public final class AgentRegistry implements AutoCloseable {
             String first = connection.readLine(Duration.ofSeconds(10));
             if (first.startsWith("REQUEST checkpoint")) {
                 requested(connection);
+                return;
+            }
+            if (first.startsWith("RESTORER ")) {
+                java.util.function.BiConsumer<UnixConnection, String> listener = restorers;
+                if (listener == null) {
+                    connection.close();
+                } else {
+                    listener.accept(connection, first);
+                }
                 return;
             }
             Agent agent = Agent.handshake(connection, first);
@@ -121,6 +131,19 @@ public final class AgentRegistry implements AutoCloseable {
     }
 
     /**
+     * @param listener gets the connection and first line of every restart's supervisor
+     *        ({@code stasis-restore}) that connects
+     */
+    void onRestorer(java.util.function.BiConsumer<UnixConnection, String> listener) {
+        this.restorers = listener;
+    }
+
+    /** Wakes the threads waiting in {@link #await} (to look at their abort condition). */
+    public synchronized void wake() {
+        notifyAll();
+    }
+
+    /**
      * Waits for an agent to connect.
      *
      * @param wanted which agent
@@ -128,9 +151,27 @@ public final class AgentRegistry implements AutoCloseable {
      * @return the agent
      * @throws IOException if none came in time
      */
-    public synchronized Agent await(Predicate<Agent> wanted, Duration timeout) throws IOException {
+    public Agent await(Predicate<Agent> wanted, Duration timeout) throws IOException {
+        return await(wanted, timeout, () -> java.util.Optional.empty());
+    }
+
+    /**
+     * Waits for an agent to connect unless the wait is aborted.
+     *
+     * @param wanted which agent
+     * @param timeout how long to wait
+     * @param abort checked whenever something changes ({@link #wake}): a reason ends the wait
+     * @return the agent
+     * @throws IOException if none came in time, or with the abort's reason
+     */
+    public synchronized Agent await(Predicate<Agent> wanted, Duration timeout,
+            java.util.function.Supplier<java.util.Optional<String>> abort) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            java.util.Optional<String> why = abort.get();
+            if (why.isPresent()) {
+                throw new IOException(why.get());
+            }
             for (Agent agent : agents) {
                 if (wanted.test(agent)) {
                     return agent;
@@ -141,7 +182,7 @@ public final class AgentRegistry implements AutoCloseable {
                 throw new IOException("no restored process connected within " + timeout.toSeconds() + " s");
             }
             try {
-                wait(left);
+                wait(Math.min(left, 1000));       // the abort condition may change with time
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for a restored process", e);

@@ -104,6 +104,15 @@ public class ProgramCommands {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }
 
+    // The restorer's (or launcher's) own message, if it left one: what the user needs first.
+    private static String lastStasisLine(Path output) {
+        try (var lines = Files.lines(output)) {
+            return lines.filter(l -> l.startsWith("stasis")).reduce((a, b) -> b).map(l -> ": " + l).orElse("");
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
+    }
+
     private Agent awaitNewAgent(List<Agent> before, Process process, Path output) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
@@ -114,7 +123,7 @@ public class ProgramCommands {
             }
             if (!process.isAlive()) {
                 throw new CommandFailedException("the program ended at once (exit " + process.exitValue()
-                        + "); see " + output, null);
+                        + ")" + lastStasisLine(output) + "; see " + output, null);
             }
             Thread.sleep(20);
         }
