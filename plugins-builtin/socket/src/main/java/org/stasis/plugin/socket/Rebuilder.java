@@ -1,6 +1,7 @@
 package org.stasis.plugin.socket;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,7 +45,8 @@ final class Rebuilder {
         this.sockets = sockets;
         this.snapshot = snapshot;
         this.log = log;
-        this.binder = new Binder(sockets, log, rewrite);
+        this.binder = new Binder(sockets, log, rewrite, new Lingering(sockets, Path.of("/proc/net")),
+                snapshot.places::get);
         this.filler = new Filler(sockets, patience, limits);
     }
 
@@ -65,6 +67,7 @@ final class Rebuilder {
             refiller.refill();
             refiller.applyShutdowns();
             refiller.closeStandIns();
+            binder.removeFilesTheProgramRemoved();
             return new LinkedHashMap<>(made.sockets);
         } catch (IOException | RuntimeException e) {
             made.closeAll(sockets);

@@ -33,11 +33,14 @@ final class Snapshot {
     private static final String LINK = "link.";
     private static final String HOLDERS = "holders.";
     private static final String QUEUE = "queue.";
+    private static final String PLACE = "place.";
 
     final Map<Long, SocketDescription> sockets = new LinkedHashMap<>();
     final Map<Long, List<Holder>> holders = new LinkedHashMap<>();
     final Map<Long, Link> links = new LinkedHashMap<>();
     final Map<Long, Queued> queues = new LinkedHashMap<>();
+    /** Where Unix sockets bound to paths live, by inode. */
+    final Map<Long, UnixPlace> places = new LinkedHashMap<>();
     final List<Taken> taken = new ArrayList<>();
 
     /**
@@ -52,6 +55,10 @@ final class Snapshot {
             records.put(SOCKET + inode, socket.encode());
             records.put(LINK + inode, links.getOrDefault(inode, Link.ALONE).encode());
             records.put(HOLDERS + inode, Holder.encode(holders.get(inode)));
+            UnixPlace place = places.get(inode);
+            if (place != null) {
+                records.put(PLACE + inode, place.encode());
+            }
             Queued queued = queues.get(inode);
             if (queued != null && !queued.isEmpty()) {
                 String blob = "queue-" + inode + ".bin";
@@ -81,6 +88,7 @@ final class Snapshot {
             snapshot.links.put(inode, records.get(LINK + inode).map(Link::decode).orElse(Link.ALONE));
             snapshot.holders.put(inode, Holder.decode(records.get(HOLDERS + inode).orElseThrow(
                     () -> new IOException("the checkpoint does not say which descriptors held socket " + inode))));
+            records.get(PLACE + inode).map(UnixPlace::decode).ifPresent(p -> snapshot.places.put(inode, p));
             String queue = records.get(QUEUE + inode).orElse(null);
             if (queue != null) {
                 Path blob = directory.resolve(queue.split(" ", 2)[0]);
