@@ -114,6 +114,17 @@ class SocketStateIT {
     }
 
     /**
+     * Unix and TCP listeners with clients of the computation waiting to be accepted,
+     * each having sent bytes already (one client watched by epoll): they are accepted in
+     * their old order with their bytes, after a resume and after each restart.
+     */
+    @Test
+    void clientsWaitingInAListenersQueueComeBackWithTheBytesTheySent() throws Exception {
+        generations("backlog", "OK backlog", g -> { }, python("sock_backlog.py", temp.resolve("go").toString(),
+                temp.resolve("backlog").toString()));
+    }
+
+    /**
      * Descriptors in flight (SCM_RIGHTS) cannot come back at a restart: the checkpoint is
      * refused with one line that says so, the program goes on unharmed and receives them;
      * once received, checkpoints and restarts work again.

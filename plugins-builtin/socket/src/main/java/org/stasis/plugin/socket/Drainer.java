@@ -79,6 +79,30 @@ final class Drainer {
         }
         into.links.putAll(new Topology(into.sockets).links());
         drainQueues(context, into, duplicates);
+        new Backlog(sockets, cookies, context::log).take(into, duplicates);
+        watches(context, into);
+    }
+
+    // The epoll instances that watch a client taken out of an accept queue (fdinfo "tfd:" lines).
+    private static void watches(CheckpointContext context, Snapshot into) throws IOException {
+        Set<List<Integer>> clients = new HashSet<>();
+        into.unaccepted.keySet().forEach(c -> into.holders.get(c).forEach(h -> clients.add(List.of(h.pid(), h.fd()))));
+        Set<Integer> pids = new HashSet<>();
+        clients.forEach(c -> pids.add(c.get(0)));
+        for (int pid : pids) {
+            for (OpenFd fd : context.openFds(pid)) {
+                if (!fd.target().equals("anon_inode:[eventpoll]")) {
+                    continue;
+                }
+                for (String line : context.processes().fdInfo(pid, fd.fd())) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length >= 6 && f[0].equals("tfd:") && clients.contains(List.of(pid, Integer.parseInt(f[1])))) {
+                        into.watches.add(new Snapshot.Watch(pid, fd.fd(), Integer.parseInt(f[1]),
+                                Integer.parseUnsignedInt(f[3], 16), Long.parseUnsignedLong(f[5], 16)));
+                    }
+                }
+            }
+        }
     }
 
     /** @return the inode of a socket descriptor */
