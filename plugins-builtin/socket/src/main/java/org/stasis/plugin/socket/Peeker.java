@@ -41,13 +41,15 @@ final class Peeker {
         }
         int previous = sockets.intOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF);
         try {
-            long descriptors = descriptorsInFlight(fd);
+            Queued queued = socket.isStream() ? Queued.ofBytes(peekStream(fd)) : Queued.ofMessages(peekMessages(fd, socket));
+            // After the data: the kernel marks a peeked empty datagram, and a second walk skips it.
+            long descriptors = queued.isEmpty() ? 0 : descriptorsInFlight(fd);
             if (descriptors > 0) {
                 throw new IOException(socket.describe() + " has " + descriptors + " descriptor(s) in flight"
                         + " (SCM_RIGHTS) in its queue, which a restart cannot bring back: the checkpoint is refused;"
                         + " checkpoint again once the program has received them");
             }
-            return socket.isStream() ? Queued.ofBytes(peekStream(fd)) : Queued.ofMessages(peekMessages(fd, socket));
+            return queued;
         } finally {
             sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF, previous);
         }
