@@ -40,10 +40,10 @@ def main():
     expect(msg == b"fds" and len(fds) == 2, "message", msg, "with", len(fds), "descriptors")
     check(fds[0], fds[1], b"before")
     print("received", flush=True)
-    os.unlink(path)
     hold(go)
     os.write(w, b"pipe after")
     check(fds[0], fds[1], b"after")
+    os.unlink(path)
     ok("scm")
 
 
