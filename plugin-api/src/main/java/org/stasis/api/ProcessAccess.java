@@ -77,4 +77,24 @@ public interface ProcessAccess {
      * @throws IOException if a process or descriptor is gone
      */
     boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException;
+
+    /**
+     * Installs a descriptor of the coordinator in a process at a given number, replacing
+     * what was there (as {@code dup3} would): for {@code resume} after a checkpoint, when
+     * a plugin had to replace a kernel object the program holds with an equivalent one
+     * (e.g. the socket plugin rebuilds a client connection it took out of a listener's
+     * accept queue to save the bytes in it). Replace a shared object at every descriptor
+     * of every process that holds it. The coordinator's descriptor stays open: close it
+     * yourself. The default refuses (a core that cannot do it).
+     *
+     * @param pid a process id inside the computation
+     * @param fd the descriptor number in that process
+     * @param descriptor a descriptor in the coordinator's process
+     * @param flags {@code O_CLOEXEC} for the new descriptor, {@code O_NONBLOCK} for its open file description
+     * @throws IOException if the process refuses
+     * @since 1.2
+     */
+    default void install(int pid, int fd, int descriptor, int flags) throws IOException {
+        throw new IOException("this core cannot install descriptors in running processes");
+    }
 }

@@ -67,6 +67,11 @@ final class ProcessHands implements ProcessAccess {
         }
     }
 
+    @Override
+    public void install(int pid, int fd, int descriptor, int flags) throws IOException {
+        agent(pid).take(fd, descriptor, flags);
+    }
+
     private Agent agent(int pid) throws IOException {
         Agent agent = agents.get(pid);
         if (agent == null) {

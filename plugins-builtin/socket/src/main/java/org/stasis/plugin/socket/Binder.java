@@ -5,8 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -16,19 +19,29 @@ import java.util.function.UnaryOperator;
  * nothing answers on it).
  */
 final class Binder {
+    private static final long LINGER_NANOS = 5_000_000_000L;
+
     private final Sockets sockets;
     private final Consumer<String> log;
     private final UnaryOperator<String> rewrite;
+    private final Lingering lingering;
+    private final Function<Long, UnixPlace> places;
+    private final List<Path> removedByProgram = new ArrayList<>();
 
     /**
      * @param sockets the system calls
      * @param log where to report an address that had to change
      * @param rewrite the restart's path rewrites
+     * @param lingering the connections of killed processes that may still hold a port
+     * @param places where each Unix socket bound to a path lived, by inode (null if unknown)
      */
-    Binder(Sockets sockets, Consumer<String> log, UnaryOperator<String> rewrite) {
+    Binder(Sockets sockets, Consumer<String> log, UnaryOperator<String> rewrite, Lingering lingering,
+            Function<Long, UnixPlace> places) {
         this.sockets = sockets;
         this.log = log;
         this.rewrite = rewrite;
+        this.lingering = lingering;
+        this.places = places;
     }
 
     /** @return the name to use now: a path after the restart's path rewrites */
@@ -43,7 +56,11 @@ final class Binder {
         }
         sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
         try {
-            sockets.bind(fd, address);
+            if (mustKeep) {
+                bindListener(fd, address);
+            } else {
+                sockets.bind(fd, address);
+            }
         } catch (SyscallException e) {
             if (mustKeep || e.errno() != Net.EADDRINUSE && e.errno() != Net.EADDRNOTAVAIL) {
                 throw new IOException(socket.describe() + ": cannot " + (socket.listening() ? "listen on " : "bind to ")
@@ -60,9 +77,35 @@ final class Binder {
         }
     }
 
+    /*
+     * Address reuse lets a listener bind while connections of the killed processes
+     * linger in TIME_WAIT only if those had it too. When the program did not set it,
+     * the lingering connections are ended (Lingering) and the bind tried again, for a
+     * few seconds: connections in other closing states end by themselves.
+     */
+    private void bindListener(int fd, Address address) throws IOException {
+        long deadline = System.nanoTime() + LINGER_NANOS;
+        while (true) {
+            try {
+                sockets.bind(fd, address);
+                return;
+            } catch (SyscallException e) {
+                if (e.errno() != Net.EADDRINUSE || lingering.listened(address) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                lingering.endTimeWait(address);
+                sockets.poll(new int[] {fd}, new int[] {0}, 20);
+            }
+        }
+    }
+
     /** Binds a Unix socket to its old name, removing a stale socket file that nothing listens on. */
     void bindUnix(int fd, SocketDescription socket, Address name) throws IOException {
         Address target = unixName(name);
+        UnixPlace place = target.isPath() && name.equals(socket.local()) ? places.apply(socket.inode()) : null;
+        if (place != null) {
+            place.makeDirectories(Path.of(target.path()), log);
+        }
         try {
             sockets.bind(fd, target);
         } catch (SyscallException e) {
@@ -73,6 +116,23 @@ final class Binder {
             Files.delete(Path.of(target.path()));
             sockets.bind(fd, target);
         }
+        if (place != null) {
+            place.settle(Path.of(target.path()));
+            if (place.fileMode() == UnixPlace.ABSENT) {
+                removedByProgram.add(Path.of(target.path()));
+            }
+        }
+    }
+
+    /**
+     * Removes the socket files the program had removed (once nothing of the restart
+     * needs to connect by path any more): the sockets keep their names, as before.
+     */
+    void removeFilesTheProgramRemoved() throws IOException {
+        for (Path path : removedByProgram) {
+            Files.deleteIfExists(path);
+        }
+        removedByProgram.clear();
     }
 
     // A socket file left by the old processes: a socket nobody answers on.

@@ -73,7 +73,7 @@ final class Describer {
             ByteBuffer info = ByteBuffer.wrap(sockets.option(fd, Net.IPPROTO_TCP, Net.TCP_INFO, TCP_INFO_SIZE))
                     .order(ByteOrder.nativeOrder());
             state = info.get(0) & 0xff;
-            shutdown = tcpShutdown(state);
+            shutdown = tcpShutdown(state) | (readShut(fd, state) ? Net.RCV_SHUTDOWN : 0);
             if (state == Net.TCP_LISTEN) {
                 backlog = info.getInt(TCPI_SACKED); // a listener's tcpi_sacked is its backlog
             }
@@ -97,6 +97,33 @@ final class Describer {
             bits |= Net.RCV_SHUTDOWN;
         }
         return bits;
+    }
+
+    /*
+     * shutdown(SHUT_RD) on a TCP socket changes no TCP state and sends nothing: the
+     * socket only reports end of stream once its queue is read. A peek behind the
+     * queued bytes (SO_PEEK_OFF) says so without taking anything. Only asked where the
+     * peer has not closed (else the end of stream is the peer's). A kernel without a
+     * TCP peek offset can tell only for an empty queue.
+     */
+    private boolean readShut(int fd, int state) throws IOException {
+        if (state != Net.TCP_ESTABLISHED && state != Net.TCP_FIN_WAIT1 && state != Net.TCP_FIN_WAIT2) {
+            return false;
+        }
+        int queued = sockets.inQueue(fd);
+        int previous = sockets.intOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF);
+        try {
+            sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF, queued);
+        } catch (SyscallException e) {
+            if (queued > 0) {
+                return false;
+            }
+        }
+        try {
+            return sockets.receive(fd, new byte[1], Net.MSG_PEEK, null, null) == 0;
+        } finally {
+            sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF, previous);
+        }
     }
 
     // Unix path names are reported as the program gave them; a restart binds from elsewhere.

@@ -71,10 +71,38 @@ final class Drainer {
             int dup = context.processes().duplicate(first.pid(), first.fd());
             duplicates.put(socket.getKey(), dup);
             Path cwd = workingDirectory(hostPids.getOrDefault(first.pid(), first.pid()));
-            into.sockets.put(socket.getKey(), describer.describe(socket.getKey(), dup, this::unixEntry, cwd));
+            SocketDescription description = describer.describe(socket.getKey(), dup, this::unixEntry, cwd);
+            into.sockets.put(socket.getKey(), description);
+            if (description.isUnix() && description.local().isPath()) {
+                into.places.put(socket.getKey(), UnixPlace.capture(Path.of(description.local().path())));
+            }
         }
         into.links.putAll(new Topology(into.sockets).links());
         drainQueues(context, into, duplicates);
+        new Backlog(sockets, cookies, context::log).take(into, duplicates);
+        watches(context, into);
+    }
+
+    // The epoll instances that watch a client taken out of an accept queue (fdinfo "tfd:" lines).
+    private static void watches(CheckpointContext context, Snapshot into) throws IOException {
+        Set<List<Integer>> clients = new HashSet<>();
+        into.unaccepted.keySet().forEach(c -> into.holders.get(c).forEach(h -> clients.add(List.of(h.pid(), h.fd()))));
+        Set<Integer> pids = new HashSet<>();
+        clients.forEach(c -> pids.add(c.get(0)));
+        for (int pid : pids) {
+            for (OpenFd fd : context.openFds(pid)) {
+                if (!fd.target().equals("anon_inode:[eventpoll]")) {
+                    continue;
+                }
+                for (String line : context.processes().fdInfo(pid, fd.fd())) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length >= 6 && f[0].equals("tfd:") && clients.contains(List.of(pid, Integer.parseInt(f[1])))) {
+                        into.watches.add(new Snapshot.Watch(pid, fd.fd(), Integer.parseInt(f[1]),
+                                Integer.parseUnsignedInt(f[3], 16), Long.parseUnsignedLong(f[5], 16)));
+                    }
+                }
+            }
+        }
     }
 
     /** @return the inode of a socket descriptor */
@@ -129,7 +157,8 @@ final class Drainer {
     }
 
     /*
-     * The sender shut its side: no cookie can follow it, and nothing taken from the
+     * The sender shut its side, or the receiver its reading side (it would report the
+     * end of the stream before any cookie): no cookie can follow it, and nothing taken from the
      * receiver could be sent back through it. So the receiver is only peeked at. When
      * the receiver's window was full, the sender still holds bytes: the receiver's
      * buffer is enlarged for a moment (as far as a program may) and its window
@@ -185,7 +214,7 @@ final class Drainer {
     private void drainDirection(CheckpointContext context, Snapshot into, SocketDescription sender,
             SocketDescription receiver, Map<Long, Integer> dups) throws IOException {
         int receiverFd = dups.get(receiver.inode());
-        if ((sender.shutdown() & Net.SEND_SHUTDOWN) != 0) {
+        if ((sender.shutdown() & Net.SEND_SHUTDOWN) != 0 || (receiver.shutdown() & Net.RCV_SHUTDOWN) != 0) {
             halfClosed(context, into, sender, receiver, dups.get(sender.inode()), receiverFd);
             return;
         }

@@ -37,6 +37,8 @@ interface LibC extends Library {
     long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength)
             throws LastErrorException;
 
+    long recvmsg(int fd, Pointer message, int flags) throws LastErrorException;
+
     int shutdown(int fd, int how) throws LastErrorException;
 
     int ioctl(int fd, long request, int[] value) throws LastErrorException;

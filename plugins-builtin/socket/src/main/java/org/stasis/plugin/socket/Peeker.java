@@ -18,9 +18,15 @@ final class Peeker {
     private static final int MAX_MESSAGES = 1 << 20;
 
     private final Sockets sockets;
+    private final InFlight inFlight;
 
     Peeker(Sockets sockets) {
+        this(sockets, InFlight.load());
+    }
+
+    Peeker(Sockets sockets, InFlight inFlight) {
         this.sockets = sockets;
+        this.inFlight = inFlight;
     }
 
     /**
@@ -35,10 +41,34 @@ final class Peeker {
         }
         int previous = sockets.intOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF);
         try {
-            return socket.isStream() ? Queued.ofBytes(peekStream(fd)) : Queued.ofMessages(peekMessages(fd, socket));
+            Queued queued = socket.isStream() ? Queued.ofBytes(peekStream(fd)) : Queued.ofMessages(peekMessages(fd, socket));
+            // After the data: the kernel marks a peeked empty datagram, and a second walk skips it.
+            long descriptors = queued.isEmpty() ? 0 : descriptorsInFlight(fd);
+            if (descriptors > 0) {
+                throw new IOException(socket.describe() + " has " + descriptors + " descriptor(s) in flight"
+                        + " (SCM_RIGHTS) in its queue, which a restart cannot bring back: the checkpoint is refused;"
+                        + " checkpoint again once the program has received them");
+            }
+            return queued;
         } finally {
             sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF, previous);
         }
+    }
+
+    // Walks the queue with room for control messages: any SCM_RIGHTS shows up as descriptors.
+    private long descriptorsInFlight(int fd) throws IOException {
+        long found = 0;
+        long offset = 0;
+        for (int i = 0; i < MAX_MESSAGES; i++) {
+            sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_PEEK_OFF, (int) offset);
+            long[] peeked = inFlight.descriptorsAt(fd, CHUNK);
+            found += peeked[1];
+            if (peeked[0] <= 0 || found > 0) {
+                break;
+            }
+            offset += peeked[0];
+        }
+        return found;
     }
 
     // One MSG_PEEK returns all of a TCP queue (older kernels have no peek offset for TCP).

@@ -1,6 +1,7 @@
 package org.stasis.plugin.socket;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,7 +45,8 @@ final class Rebuilder {
         this.sockets = sockets;
         this.snapshot = snapshot;
         this.log = log;
-        this.binder = new Binder(sockets, log, rewrite);
+        this.binder = new Binder(sockets, log, rewrite, new Lingering(sockets, Path.of("/proc/net")),
+                snapshot.places::get);
         this.filler = new Filler(sockets, patience, limits);
     }
 
@@ -55,7 +57,8 @@ final class Rebuilder {
     Map<Long, Integer> rebuild() throws IOException {
         try {
             List<SocketDescription> ordered = new ArrayList<>(snapshot.sockets.values());
-            ordered.sort(Comparator.comparingInt(this::rank).thenComparingLong(SocketDescription::inode));
+            ordered.sort(Comparator.comparingInt(this::rank).thenComparingInt(this::queueOrder)
+                    .thenComparingLong(SocketDescription::inode));
             for (SocketDescription socket : ordered) {
                 if (!made.sockets.containsKey(socket.inode())) { // the other end of a pair may have made it
                     make(socket);
@@ -65,6 +68,7 @@ final class Rebuilder {
             refiller.refill();
             refiller.applyShutdowns();
             refiller.closeStandIns();
+            binder.removeFilesTheProgramRemoved();
             return new LinkedHashMap<>(made.sockets);
         } catch (IOException | RuntimeException e) {
             made.closeAll(sockets);
@@ -83,6 +87,12 @@ final class Rebuilder {
             case TO -> 4;
             case OUTSIDE -> 5;
         };
+    }
+
+    // Clients waiting in a listener connect again in their old queue order.
+    private int queueOrder(SocketDescription socket) {
+        Snapshot.Unaccepted waiting = snapshot.unaccepted.get(socket.inode());
+        return waiting == null ? Integer.MAX_VALUE : waiting.order();
     }
 
     private Link link(SocketDescription socket) {
@@ -255,16 +265,27 @@ final class Rebuilder {
     }
 
     private void waiting(SocketDescription client, SocketDescription listener) throws IOException {
+        int fd;
         if (client.isUnix()) {
-            int fd = create(client);
+            fd = create(client);
             made.sockets.put(client.inode(), fd);
             sockets.connect(fd, binder.unixName(listener.local()));
         } else {
             Address listening = sockets.localAddress(made.sockets.get(listener.inode()));
-            made.sockets.put(client.inode(), connectClient(client, client.peer().withPort(listening.port())));
+            fd = connectClient(client, client.peer().withPort(listening.port()));
+            made.sockets.put(client.inode(), fd);
         }
-        log.accept(client.describe() + ": was waiting to be accepted; it waits again, but the data it had sent "
-                + "before the checkpoint is not restored");
+        Snapshot.Unaccepted sent = snapshot.unaccepted.get(client.inode());
+        if (sent == null) {
+            log.accept(client.describe() + ": was waiting to be accepted; it waits again, but the data it had sent "
+                    + "before the checkpoint is not restored");
+        } else if (sent.data().length > 0) {
+            long lost = filler.stream(fd, sent.data(), -1);
+            if (lost > 0) {
+                log.accept(client.describe() + ": " + lost + " of the " + sent.data().length
+                        + " bytes it had sent into its unaccepted connection could not be sent again");
+            }
+        }
     }
 
     private void to(SocketDescription sender, SocketDescription target) throws IOException {

@@ -141,7 +141,17 @@ final class Refiller {
             if ((socket.shutdown() & Net.SEND_SHUTDOWN) != 0 && kind != Link.Kind.ALONE) {
                 sockets.shutdown(entry.getValue(), Net.SHUT_WR);
             }
+            if (socket.isTcp() && kind == Link.Kind.PAIR && readShutByItself(socket)) {
+                sockets.shutdown(entry.getValue(), Net.SHUT_RD);
+            }
         }
+    }
+
+    // A TCP end that cannot read although its peer did not close was shut with SHUT_RD.
+    private boolean readShutByItself(SocketDescription socket) {
+        SocketDescription peer = snapshot.sockets.get(link(socket).other());
+        return (socket.shutdown() & Net.RCV_SHUTDOWN) != 0 && peer != null
+                && (peer.shutdown() & Net.SEND_SHUTDOWN) == 0;
     }
 
     /** Lets the stand-ins of vanished peers go: with a reset, or closed normally when the peer had closed. */

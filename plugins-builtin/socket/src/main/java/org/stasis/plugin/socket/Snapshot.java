@@ -29,16 +29,45 @@ final class Snapshot {
     record Taken(long receiver, long sender, byte[] data) {
     }
 
+    /**
+     * A client of the computation that waited in a listener's accept queue: its
+     * connection was taken out of the queue to save the bytes the client had sent into
+     * it; a resume or a restart connects the client again and sends them again.
+     *
+     * @param client the client socket
+     * @param listener the listener it waited in
+     * @param order its place in the accept queue (0 first)
+     * @param data the bytes it had sent
+     */
+    record Unaccepted(long client, long listener, int order, byte[] data) {
+    }
+
+    /**
+     * An epoll registration of a client taken out of an accept queue, made again in the
+     * process once the new client is installed (after a checkpoint; the event plugin
+     * restores registrations after a restart).
+     */
+    record Watch(int pid, int epfd, int fd, int events, long data) {
+    }
+
+    private static final String UNACCEPTED = "unaccepted.";
     private static final String SOCKET = "socket.";
     private static final String LINK = "link.";
     private static final String HOLDERS = "holders.";
     private static final String QUEUE = "queue.";
+    private static final String PLACE = "place.";
 
     final Map<Long, SocketDescription> sockets = new LinkedHashMap<>();
     final Map<Long, List<Holder>> holders = new LinkedHashMap<>();
     final Map<Long, Link> links = new LinkedHashMap<>();
     final Map<Long, Queued> queues = new LinkedHashMap<>();
+    /** Where Unix sockets bound to paths live, by inode. */
+    final Map<Long, UnixPlace> places = new LinkedHashMap<>();
     final List<Taken> taken = new ArrayList<>();
+    /** The clients taken out of accept queues, by client inode, in queue order. */
+    final Map<Long, Unaccepted> unaccepted = new LinkedHashMap<>();
+    /** The epoll registrations of those clients (kept in memory only, for resume). */
+    final List<Watch> watches = new ArrayList<>();
 
     /**
      * Writes the records and a blob per non-empty queue.
@@ -52,15 +81,29 @@ final class Snapshot {
             records.put(SOCKET + inode, socket.encode());
             records.put(LINK + inode, links.getOrDefault(inode, Link.ALONE).encode());
             records.put(HOLDERS + inode, Holder.encode(holders.get(inode)));
+            UnixPlace place = places.get(inode);
+            if (place != null) {
+                records.put(PLACE + inode, place.encode());
+            }
+            Unaccepted waiting = unaccepted.get(inode);
+            if (waiting != null) {
+                String blob = "unaccepted-" + inode + ".bin";
+                writeBlob(directory.resolve(blob), waiting.data());
+                records.put(UNACCEPTED + inode, waiting.listener() + " " + waiting.order() + " " + blob);
+            }
             Queued queued = queues.get(inode);
             if (queued != null && !queued.isEmpty()) {
                 String blob = "queue-" + inode + ".bin";
                 Path file = directory.resolve(blob);
-                Files.write(file, queued.encode());
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                writeBlob(file, queued.encode());
                 records.put(QUEUE + inode, blob + " " + queued.summary());
             }
         }
+    }
+
+    private static void writeBlob(Path file, byte[] data) throws IOException {
+        Files.write(file, data);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     }
 
     /**
@@ -81,6 +124,13 @@ final class Snapshot {
             snapshot.links.put(inode, records.get(LINK + inode).map(Link::decode).orElse(Link.ALONE));
             snapshot.holders.put(inode, Holder.decode(records.get(HOLDERS + inode).orElseThrow(
                     () -> new IOException("the checkpoint does not say which descriptors held socket " + inode))));
+            records.get(PLACE + inode).map(UnixPlace::decode).ifPresent(p -> snapshot.places.put(inode, p));
+            String waiting = records.get(UNACCEPTED + inode).orElse(null);
+            if (waiting != null) {
+                String[] f = waiting.trim().split(" ");
+                snapshot.unaccepted.put(inode, new Unaccepted(inode, Long.parseLong(f[0]), Integer.parseInt(f[1]),
+                        readBlob(directory.resolve(f[2]), inode)));
+            }
             String queue = records.get(QUEUE + inode).orElse(null);
             if (queue != null) {
                 Path blob = directory.resolve(queue.split(" ", 2)[0]);
@@ -91,5 +141,12 @@ final class Snapshot {
             }
         }
         return snapshot;
+    }
+
+    private static byte[] readBlob(Path blob, long inode) throws IOException {
+        if (!Files.isRegularFile(blob)) {
+            throw new IOException("the checkpoint lost the saved data of socket " + inode + " (" + blob + ")");
+        }
+        return Files.readAllBytes(blob);
     }
 }

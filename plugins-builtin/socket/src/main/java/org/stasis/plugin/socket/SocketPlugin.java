@@ -85,7 +85,12 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
         if (snapshot == null || context.isRestart()) {
             return;
         }
-        refill(snapshot, context.processes(), context);
+        try {
+            refill(snapshot, context.processes(), context);
+        } finally {
+            new Backlog(sockets, null, context::log).giveBack(snapshot, context.processes(),
+                    new Filler(sockets, REFILL_PATIENCE, Limits.read(proc.resolve("sys/net/core"))));
+        }
     }
 
     // The cookie drain took these bytes out of the kernel: the sender sends them again.

@@ -160,6 +160,22 @@ final class FakeContext implements CheckpointContext, ResumeContext, RestartCont
 
     // ---- ProcessAccess
 
+    /** dup3, for {@link #install}: the test's own descriptor numbers play the processes'. */
+    interface Dup extends com.sun.jna.Library {
+        int dup3(int old, int target, int flags) throws com.sun.jna.LastErrorException;
+    }
+
+    private static final Dup DUP = com.sun.jna.Native.load("c", Dup.class);
+
+    @Override
+    public void install(int pid, int fd, int descriptor, int flags) throws IOException {
+        try {
+            DUP.dup3(descriptor, fd, flags & 02000000);
+        } catch (com.sun.jna.LastErrorException e) {
+            throw new IOException("dup3: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public int duplicate(int pid, int fd) throws IOException {
         if (!processes.getOrDefault(pid, List.of()).contains(fd)) {
