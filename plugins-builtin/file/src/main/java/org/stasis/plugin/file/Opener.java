@@ -23,6 +23,7 @@ final class Opener {
     private static final int ESPIPE = 29;
     private static final int O_RDWR = 02;
     private static final int O_TMPFILE = 020200000;
+    private static final int O_NOFOLLOW = 0400000;
     private static final int O_NONBLOCK = 04000;
 
     /** The libc calls the JDK does not offer with a plain descriptor. */
@@ -89,8 +90,9 @@ final class Opener {
             try (OutputStream out = Files.newOutputStream(self, StandardOpenOption.WRITE)) {
                 Files.copy(contents, out);
             }
-            // A second description with the program's own access mode and offset.
-            return open(self.toString(), flags, offset);
+            // A second description with the program's own access mode and offset;
+            // O_NOFOLLOW (Python's tempfile sets it) would refuse the /proc link itself.
+            return open(self.toString(), flags & ~O_NOFOLLOW, offset);
         } finally {
             libc.close(scratch);
         }

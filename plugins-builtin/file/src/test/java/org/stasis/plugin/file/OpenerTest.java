@@ -41,6 +41,20 @@ class OpenerTest {
     }
 
     @Test
+    void aFileOpenedWithNoFollowComesBackToo() throws Exception {
+        // Python's tempfile opens O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW; the flags are saved as they were
+        Path saved = Files.writeString(temp.resolve("saved.blob"), "tempfile");
+        Opener opener = new Opener();
+
+        int fd = opener.openUnnamedCopy(saved, temp, 02 | 0100 | 0200 | 0400000, 3);
+        try {
+            assertEquals("tempfile", Files.readString(Path.of("/proc/self/fd/" + fd)));
+        } finally {
+            opener.close(fd);
+        }
+    }
+
+    @Test
     void aVanishedDirectoryFallsBackToTheTemporaryDirectory() throws Exception {
         Path saved = Files.writeString(temp.resolve("saved.blob"), "x");
         Opener opener = new Opener();
