@@ -6,7 +6,8 @@ Usage: py_pty.py MODE [ROUNDS]
           character of its own) and answers commands like a small shell. The parent
           keeps commands and answers in flight (one command is sent in two pieces:
           a partial line sits in the terminal) and checks every answer arrives once,
-          in order. The child checks /dev/tty, its foreground group, its settings.
+          in order. The child checks /dev/tty (opened anew and an fd on it held
+          since the start), its foreground group, its settings.
   two     one process with two ptys: A raw with a window size and its slave locked,
           B canonical with echo off and its master in packet mode; one line is in
           flight in each direction at any time.
@@ -69,12 +70,17 @@ def read_until(fd, want, timeout=20):
 
 
 # ---------------- script: parent + session leader child ----------------
+HELD_TTY = -1
+
+
 def child_shell():
     attrs = termios.tcgetattr(0)
     attrs[3] &= ~termios.ECHO
     attrs[6][termios.VINTR] = bytes([VINTR_CHILD])
     termios.tcsetattr(0, termios.TCSANOW, attrs)
     set_window(0, WINDOW_CHILD)
+    global HELD_TTY
+    HELD_TTY = os.open("/dev/tty", os.O_RDWR)     # kept open: /dev/tty held across restarts
     os.write(1, b"ready\n")
     for line in sys.stdin:
         words = line.split()
@@ -94,6 +100,11 @@ def child_checks():
         os.close(fd)
     except OSError as e:
         problems.append("/dev/tty:%s" % errno.errorcode.get(e.errno, e.errno))
+    try:
+        if termios.tcgetattr(HELD_TTY) != termios.tcgetattr(0) or os.tcgetpgrp(HELD_TTY) != os.getpgrp():
+            problems.append("held-/dev/tty-differs")
+    except OSError as e:
+        problems.append("held-/dev/tty:%s" % errno.errorcode.get(e.errno, e.errno))
     if os.getsid(0) != os.getpid():
         problems.append("not-a-session-leader")
     attrs = termios.tcgetattr(0)
