@@ -108,7 +108,13 @@ public class PtyPlugin implements DrainCallback, WriteCallback, ResumeCallback, 
                 leaders = List.of();
             }
             for (Rebuild.ControllingTerminal c : todo) {
-                context.processes().controllingTerminal(c.pid(), c.fd(), c.foregroundGroup());
+                try {
+                    context.processes().controllingTerminal(c.pid(), c.fd(), c.foregroundGroup());
+                } catch (IOException e) {
+                    // e.g. a lone process restarted outside its own session: it runs on without one
+                    context.log("process " + c.pid() + " did not get its controlling terminal back (fd " + c.fd()
+                            + "): " + e.getMessage() + "; /dev/tty fails there");
+                }
             }
             return;
         }
