@@ -20,7 +20,10 @@ public record OpenFd(int fd, String target, int flags, long offset) {
         PATH,
         /** A file that was deleted while open; only the descriptor keeps it alive. */
         DELETED_FILE,
-        /** A terminal: /dev/pts/N, /dev/ttyN, /dev/tty, /dev/console. */
+        /**
+         * A terminal: /dev/pts/N, /dev/ttyN, /dev/tty, /dev/console, or the master side
+         * of a pseudo-terminal (/dev/ptmx, /dev/pts/ptmx).
+         */
         TERMINAL,
         /** Another device under /dev. */
         DEVICE,
@@ -46,13 +49,18 @@ public record OpenFd(int fd, String target, int flags, long offset) {
         if (target.endsWith(DELETED)) {
             return Kind.DELETED_FILE;
         }
-        if (target.startsWith("/dev/pts/") || target.matches("/dev/tty[0-9]*|/dev/console")) {
+        if (target.startsWith("/dev/pts/") || target.matches("/dev/tty[0-9]*|/dev/console|/dev/ptmx")) {
             return Kind.TERMINAL;
         }
         if (target.startsWith("/dev/")) {
             return Kind.DEVICE;
         }
         return Kind.PATH;
+    }
+
+    /** @return whether this is the master side of a pseudo-terminal (/dev/ptmx, /dev/pts/ptmx) */
+    public boolean isPtyMaster() {
+        return target.equals("/dev/ptmx") || target.equals("/dev/pts/ptmx");
     }
 
     /** @return the path without a {@code " (deleted)"} suffix */

@@ -97,4 +97,27 @@ public interface ProcessAccess {
     default void install(int pid, int fd, int descriptor, int flags) throws IOException {
         throw new IOException("this core cannot install descriptors in running processes");
     }
+
+    /**
+     * Makes a terminal the controlling terminal of a process, as the program would
+     * with {@code ioctl(fd, TIOCSCTTY, 0)}, and sets its foreground process group
+     * ({@code TIOCSPGRP}). Only the process itself can do this (the kernel ties a
+     * controlling terminal to the session leader that asks for it), so the agent does
+     * it inside the process. Meant for {@code resume} after a restart, once the
+     * terminal's descriptor is installed in a restored session leader: {@code /dev/tty}
+     * then opens that terminal again, and job control signals reach the foreground
+     * group. Other members of the session do not get it back: the kernel gives a
+     * controlling terminal only to the leader and to children it forks afterwards.
+     *
+     * @param pid a session leader without a controlling terminal, inside the computation
+     * @param fd a descriptor of that process on the terminal
+     * @param foregroundGroup the foreground process group (a pid inside the computation),
+     *        or 0 to leave the leader's own group in the foreground
+     * @throws IOException if the process refuses (the error names the reason), or this
+     *         core cannot do it
+     * @since 1.2
+     */
+    default void controllingTerminal(int pid, int fd, int foregroundGroup) throws IOException {
+        throw new IOException("this core cannot set a controlling terminal");
+    }
 }

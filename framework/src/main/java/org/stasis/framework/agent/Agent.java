@@ -229,6 +229,22 @@ public final class Agent {
     }
 
     /**
+     * Makes the terminal at {@code fd} the process's controlling terminal and sets its
+     * foreground process group (CTTY).
+     *
+     * @param fd the terminal's descriptor in the process
+     * @param foregroundGroup the foreground group, 0 for none
+     * @throws IOException if the agent refuses
+     */
+    public synchronized void controllingTerminal(int fd, int foregroundGroup) throws IOException {
+        String answer = request("CTTY " + fd + " " + foregroundGroup, REQUEST_TIMEOUT);
+        if (!answer.equals("CTTY_SET " + fd)) {
+            throw new IOException("process " + pid() + " did not take fd " + fd + " as its controlling terminal: "
+                    + answer);
+        }
+    }
+
+    /**
      * Registers a descriptor with an epoll instance inside the process (EPOLL_ADD).
      *
      * @param epfd the epoll descriptor in the process

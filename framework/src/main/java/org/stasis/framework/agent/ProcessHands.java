@@ -57,6 +57,11 @@ final class ProcessHands implements ProcessAccess {
     }
 
     @Override
+    public void controllingTerminal(int pid, int fd, int foregroundGroup) throws IOException {
+        agent(pid).controllingTerminal(fd, foregroundGroup);
+    }
+
+    @Override
     public boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException {
         try {
             return LibC.INSTANCE.syscall(LibC.SYS_KCMP, agent(pidA).hostPid(), agent(pidB).hostPid(), LibC.KCMP_FILE,
