@@ -34,7 +34,9 @@ void stasis_ctx_restore(const struct stasis_ctx *c, int val) __attribute__((nore
 long stasis_clone3_thread(void *clone_args, size_t size, struct stasis_thread *t);
 
 /* state shared between files (agent.c) */
-extern int g_sock;                 /* coordinator connection, high fd, -1 = off */
+extern int g_sock;                 /* coordinator connection (conn.c), -1 = off */
+extern int g_agent_fd;             /* the connection as a program fd (fallback only), else -1 */
+extern int g_agent_fallback;       /* 1: keep the connection in the program's table */
 extern int g_tid_off;              /* offset of the cached tid in glibc's struct pthread, -1 unknown */
 extern int g_restored;             /* restored generation count (0 = original) */
 extern struct stasis_restart_args g_restart_args;
@@ -92,6 +94,9 @@ int  stasis_hooks_after(int restarted);
 void stasis_hooks_wait_after(void);
 /* conn.c */
 int  stasis_connect(const char *path, int want_fd);
+void stasis_conn_close(void);
+int  stasis_conn_forget(int close_fd);
+int  stasis_conn_wait(long ms);
 int  stasis_read_line(char *line, size_t cap);
 void stasis_conn_reset(int close_them);
 void stasis_conn_drop_fds(void);
@@ -128,7 +133,13 @@ void stasis_find_tid_offset(void);
 /* wrap.c */
 void stasis_wrap_init(void);
 /* fds.c */
-int stasis_report_fds(int out);
+int stasis_report_fds(void);
+/* relay.c */
+extern volatile int g_relay_tid;
+int  stasis_relay_start(int tid, int drop_caps);
+long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f);
+void stasis_relay_stop(void);
+void stasis_relay_forget(void);
 
 /* crc32c.c */
 uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len);

@@ -1,6 +1,12 @@
-/* The coordinator connection: connect at a chosen high fd, line reads (with the
- * descriptors that come along), replies (optionally carrying a descriptor).
- * Raw syscalls and static buffers only (used while user threads are suspended). */
+/* The coordinator connection: connect, line reads (with the descriptors that come
+ * along), replies (optionally carrying a descriptor). Raw syscalls and static
+ * buffers only (used while user threads are suspended).
+ *
+ * The connection lives in the relay's own file table (relay.c): the program never
+ * sees it. g_sock is its number there. Descriptors cross between that table and the
+ * program's with pidfd_getfd(2). Fallback, when the relay cannot run (no thread
+ * pidfds before Linux 6.9): the connection is a program fd at a high number
+ * (g_agent_fd), which the interposed close/dup2/close_range calls protect. */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <errno.h>
@@ -10,9 +16,32 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 
+#define PIDFD_THREAD O_EXCL       /* linux/pidfd.h, Linux 6.9 */
+
+int g_agent_fd = -1;               /* the connection as a program fd (fallback), else -1 */
+int g_agent_fallback;              /* STASIS_AGENT_FALLBACK=1: never use the relay */
+static int g_relayed;              /* 1: g_sock is a number in the relay's table */
 static char g_out[8192];
 
-void stasis_send(const char *s) { if (g_sock >= 0) r_write_all(g_sock, s, r_strlen(s)); }
+/* a system call on the connection, in the table that holds it */
+static long sock_call(long nr, long a, long b, long c, long d)
+{
+    return g_relayed ? stasis_relay_call(nr, a, b, c, d, 0, 0) : rsys4(nr, a, b, c, d);
+}
+
+static int send_all(const char *s, size_t len)
+{
+    while (len) {
+        long n = sock_call(SYS_sendto, g_sock, (long)s, (long)len, MSG_NOSIGNAL);
+        if (n == -EINTR) continue;
+        if (n <= 0) return -1;
+        s += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void stasis_send(const char *s) { if (g_sock >= 0) send_all(s, r_strlen(s)); }
 
 void stasis_send_error(const char *msg)
 {
@@ -24,29 +53,109 @@ void stasis_send_error(const char *msg)
     stasis_send(g_out);
 }
 
-/* connect to path and move the fd to number want (or a high free number if want < 0) */
-int stasis_connect(const char *path, int want)
+static int fill_addr(struct sockaddr_un *sa, const char *path)
 {
-    struct sockaddr_un sa;
-    r_memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (r_strlen(path) >= sizeof sa.sun_path) return -1;
-    r_stpcpy(sa.sun_path, path);
+    r_memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (r_strlen(path) >= sizeof sa->sun_path) return -1;
+    r_stpcpy(sa->sun_path, path);
+    return 0;
+}
+
+/* fallback: a program fd at number want (or a high free number if want < 0) */
+static int connect_in_program(const struct sockaddr_un *sa, int want)
+{
     long fd = rsys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    if (rsys3(SYS_connect, fd, &sa, sizeof sa) < 0) { rsys1(SYS_close, fd); return -1; }
+    if (rsys3(SYS_connect, fd, sa, sizeof *sa) < 0) { rsys1(SYS_close, fd); return -1; }
     if (want < 0) {
         struct rlimit rl;
         rsys4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl);
         long lim = rl.rlim_cur > 65536 ? 65536 : (long)rl.rlim_cur;
-        want = (int)(lim > 64 ? lim - 8 : 60);
+        want = (int)(lim > 64 ? lim - 8 : lim - 1);
         while (want > 3 && rsys3(SYS_fcntl, want, F_GETFD, 0) >= 0) want--;
     }
     if (fd != want) {
         if (rsys3(SYS_dup3, fd, want, O_CLOEXEC) < 0) { rsys1(SYS_close, fd); return -1; }
         rsys1(SYS_close, fd);
     }
+    g_relayed = 0;
+    g_agent_fd = want;
     return want;
+}
+
+/* the relay can hand descriptors over: thread pidfds exist (Linux 6.9) */
+static int relay_usable(void)
+{
+    long p = rsys2(SYS_pidfd_open, g_relay_tid, PIDFD_THREAD);
+    if (p < 0) return 0;
+    rsys1(SYS_close, p);
+    return 1;
+}
+
+static int connect_in_relay(const struct sockaddr_un *sa)
+{
+    if (stasis_relay_start(0, 0) < 0) return -1;
+    if (!relay_usable()) { stasis_relay_stop(); return -1; }
+    long fd = stasis_relay_call(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+    if (fd < 0) return -1;
+    if (stasis_relay_call(SYS_connect, fd, (long)sa, sizeof *sa, 0, 0, 0) < 0) {
+        stasis_relay_call(SYS_close, fd, 0, 0, 0, 0, 0);
+        return -2;                           /* nobody listens: no fallback either */
+    }
+    g_relayed = 1;
+    g_agent_fd = -1;
+    return (int)fd;
+}
+
+/* connect to path; want >= 0: as a program fd at that number (a restored fallback
+ * connection); the caller stores the result in g_sock (-1 = failed) */
+int stasis_connect(const char *path, int want)
+{
+    struct sockaddr_un sa;
+    if (fill_addr(&sa, path) < 0) return -1;
+    if (want < 0 && !g_agent_fallback) {
+        int fd = connect_in_relay(&sa);
+        if (fd != -1) return fd < 0 ? -1 : fd;
+    }
+    return connect_in_program(&sa, want);
+}
+
+/* close the connection (the relay ends with it) */
+void stasis_conn_close(void)
+{
+    if (g_sock < 0) return;
+    if (g_relayed) {
+        stasis_relay_call(SYS_close, g_sock, 0, 0, 0, 0, 0);
+        stasis_relay_stop();
+    } else {
+        rsys1(SYS_close, g_sock);
+    }
+    g_sock = -1;
+    g_agent_fd = -1;
+    g_relayed = 0;
+}
+
+/* fork child, restored process: the connection of the parent / of the image is not
+ * ours (the relay, if any, is forgotten or restarted by the caller); fallback: the
+ * program fd number it had is returned (to reconnect there) */
+int stasis_conn_forget(int close_fd)
+{
+    int was = g_relayed ? -1 : g_agent_fd;
+    if (!g_relayed && close_fd && g_agent_fd >= 0) rsys1(SYS_close, g_agent_fd);
+    g_sock = -1;
+    g_agent_fd = -1;
+    g_relayed = 0;
+    return was;
+}
+
+/* wait up to ms for bytes on the connection: 1 readable, 0 timeout, -1 error */
+int stasis_conn_wait(long ms)
+{
+    struct pollfd { int fd; short events, revents; } p = { g_sock, 1 /* POLLIN */, 0 };
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    long r = sock_call(SYS_ppoll, (long)&p, 1, (long)&ts, 0);
+    return r > 0 ? 1 : r == 0 ? 0 : -1;
 }
 
 /* ---- request stream ----
@@ -153,6 +262,16 @@ static void claim_fds(uint64_t first, uint64_t last)
     g_nfdq = keep;
 }
 
+/* a descriptor received into the relay's table: a copy in the program's table (close-
+ * on-exec, like MSG_CMSG_CLOEXEC), the relay's closed; -1 if it cannot be copied */
+static int import_fd(int rfd, long *pidfd)
+{
+    if (*pidfd < 0) *pidfd = rsys2(SYS_pidfd_open, g_relay_tid, PIDFD_THREAD);
+    long fd = *pidfd < 0 ? *pidfd : rsys3(SYS_pidfd_getfd, *pidfd, rfd, 0);
+    stasis_relay_call(SYS_close, rfd, 0, 0, 0, 0, 0);
+    return fd < 0 ? -1 : (int)fd;
+}
+
 /* one recvmsg into g_rbuf; n > 0 bytes, 0 EOF, -errno */
 static long receive(void)
 {
@@ -164,8 +283,9 @@ static long receive(void)
     mh.msg_iovlen = 1;
     mh.msg_control = ctl.buf;
     mh.msg_controllen = sizeof ctl.buf;
-    long n = rsys3(SYS_recvmsg, g_sock, &mh, MSG_CMSG_CLOEXEC);
+    long n = sock_call(SYS_recvmsg, g_sock, (long)&mh, MSG_CMSG_CLOEXEC, 0);
     if (n < 0) return n;
+    long pidfd = -1;
     uint64_t at = g_rtotal + (uint64_t)(n > 0 ? n - 1 : 0);
     /* walk the control messages by hand (CMSG_NXTHDR may be a libc call) */
     size_t off = 0;
@@ -177,11 +297,14 @@ static long receive(void)
             for (size_t i = 0; i < k; i++) {
                 int fd;
                 r_memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (g_relayed) fd = import_fd(fd, &pidfd);
+                if (fd < 0) continue;
                 if (n > 0) queue_fd(fd, at); else rsys1(SYS_close, fd);
             }
         }
         off += CMSG_ALIGN(c->cmsg_len);
     }
+    if (pidfd >= 0) rsys1(SYS_close, pidfd);
     g_rtotal += (uint64_t)n;
     return n;
 }
@@ -232,9 +355,20 @@ int stasis_send_fd(const char *s, int fd)
     c->cmsg_len = CMSG_LEN(sizeof(int));
     r_memcpy(CMSG_DATA(c), &fd, sizeof fd);
     if (g_sock < 0) return -EPIPE;
+    int rfd = fd, copied = 0;
+    if (g_relayed) {                  /* the relay sends a copy from its own table */
+        long p = stasis_relay_call(SYS_pidfd_open, r_gettid(), PIDFD_THREAD, 0, 0, 0, 0);
+        long cp = p < 0 ? p : stasis_relay_call(SYS_pidfd_getfd, p, fd, 0, 0, 0, 0);
+        if (p >= 0) stasis_relay_call(SYS_close, p, 0, 0, 0, 0, 0);
+        if (cp < 0) return (int)cp;
+        rfd = (int)cp;
+        copied = 1;
+        r_memcpy(CMSG_DATA(c), &rfd, sizeof rfd);
+    }
     long n;
-    do n = rsys3(SYS_sendmsg, g_sock, &mh, MSG_NOSIGNAL); while (n == -EINTR);
+    do n = sock_call(SYS_sendmsg, g_sock, (long)&mh, MSG_NOSIGNAL, 0); while (n == -EINTR);
+    if (copied) stasis_relay_call(SYS_close, rfd, 0, 0, 0, 0, 0);
     if (n < 0) return (int)n;
-    if ((size_t)n < len) return r_write_all(g_sock, s + n, len - (size_t)n);
+    if ((size_t)n < len) return send_all(s + n, len - (size_t)n);
     return 0;
 }

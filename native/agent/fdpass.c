@@ -70,7 +70,7 @@ void stasis_do_give(const char *args)
     const char *p = args;
     int fd = parse_fd(&p);
     if (fd < 0 || *p) { stasis_send_error("GIVE <fd>"); return; }
-    if (fd == g_sock) { stasis_send_error("the agent's own fd cannot be given"); return; }
+    if (fd == g_agent_fd) { stasis_send_error("the agent's own fd cannot be given"); return; }
     if (stasis_conn_holds(fd) || rsys3(SYS_fcntl, fd, F_GETFD, 0) < 0) { stasis_send_error("fd not open"); return; }
     reply_fd("GIVEN ", fd);
     long r = stasis_send_fd(g_reply, fd);
@@ -94,7 +94,7 @@ void stasis_do_take(const char *args)
     uint64_t flags = 0;
     int fd = parse_fd(&p);
     if (fd < 0 || parse_oct(&p, &flags) < 0 || *p) { stasis_send_error("TAKE <fd> <flags-octal>"); return; }
-    if (fd == g_sock) { stasis_send_error("fd is the agent's own"); return; }
+    if (fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
     int got = stasis_conn_take_fd();
     if (got < 0) { stasis_send_error("no descriptor came with TAKE"); return; }
     long r = 0;
@@ -119,7 +119,7 @@ void stasis_do_epoll_add(const char *args)
         stasis_send_error("EPOLL_ADD <epfd> <fd> <events-hex> <data-hex>");
         return;
     }
-    if (epfd == g_sock || fd == g_sock) { stasis_send_error("fd is the agent's own"); return; }
+    if (epfd == g_agent_fd || fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
     struct epoll_event ev;
     r_memset(&ev, 0, sizeof ev);
     ev.events = (uint32_t)events;

@@ -8,16 +8,16 @@ static char g_buf[8192];
 static char g_line[4400];
 static char g_info[1024];
 
-static void append_fd(int out, int fd)
+static void append_fd(int fd)
 {
     char p[64], *e;
-    e = r_stpcpy(p, "/proc/self/fd/");
+    e = r_stpcpy(p, "/proc/thread-self/fd/");
     r_utoa(e, (uint64_t)fd);
     static char target[4096];
     long n = rsys3(SYS_readlink, p, target, sizeof target - 1);
     target[n > 0 ? n : 0] = 0;
     uint64_t pos = 0, flags = 0;
-    e = r_stpcpy(p, "/proc/self/fdinfo/");
+    e = r_stpcpy(p, "/proc/thread-self/fdinfo/");
     r_utoa(e, (uint64_t)fd);
     if (r_read_file(p, g_info, sizeof g_info, NULL) == 0) {
         for (const char *q = g_info; *q;) {
@@ -41,13 +41,13 @@ static void append_fd(int out, int fd)
     e = r_stpcpy(e, " ");
     e = r_stpcpy(e, target);
     r_stpcpy(e, "\n");
-    r_write_all(out, g_line, r_strlen(g_line));
+    stasis_send(g_line);
 }
 
-int stasis_report_fds(int out)
+int stasis_report_fds(void)
 {
-    long dfd = rsys3(SYS_open, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (dfd < 0) { r_write_all(out, "ERROR cannot open /proc/self/fd\n", 32); return -1; }
+    long dfd = rsys3(SYS_open, "/proc/thread-self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dfd < 0) { stasis_send("ERROR cannot open /proc/self/fd\n"); return -1; }
     for (;;) {
         long n = rsys3(SYS_getdents64, dfd, g_buf, sizeof g_buf);
         if (n <= 0) break;
@@ -58,10 +58,11 @@ int stasis_report_fds(int out)
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *q = d->name;
             int fd = (int)r_parse_dec(&q);
-            if (fd == g_sock || fd == dfd || stasis_conn_holds(fd)) continue;
-            append_fd(out, fd);
+            if (fd == g_agent_fd || fd == dfd || stasis_conn_holds(fd)) continue;
+            append_fd(fd);
         }
     }
     rsys1(SYS_close, dfd);
-    return r_write_all(out, "END\n", 4);
+    stasis_send("END\n");
+    return 0;
 }

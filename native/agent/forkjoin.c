@@ -5,8 +5,8 @@
  *     then count the fork in g_forking; the checkpoint thread waits for that count
  *     to drop to 0 before it suspends, so a fork is never half inside a checkpoint.
  *     A pipe (close-on-exec) tells the parent when the child has registered.
- * child: close the inherited copy of the parent's connection, connect anew at the
- *     same fd number, HELLO with join=fork, wait for the coordinator's PING (sent
+ * child: forget the parent's connection (its relay did not survive fork; in the
+ *     fallback close the inherited copy), connect anew (its own relay), HELLO with join=fork, wait for the coordinator's PING (sent
  *     once the process is registered), answer PONG, start the checkpoint thread,
  *     then tell the parent.
  * parent: wait (bounded) for the child's word, then uncount the fork.
@@ -79,9 +79,7 @@ static void fork_parent(void)
 static int await_ping(void)
 {
     static char line[64];
-    struct pollfd p = { .fd = g_sock, .events = POLLIN };
-    struct timespec ts = { JOIN_WAIT_MS / 1000, 0 };
-    if (rsys5(SYS_ppoll, &p, 1, &ts, NULL, 8) <= 0) return -1;
+    if (stasis_conn_wait(JOIN_WAIT_MS) <= 0) return -1;
     if (stasis_read_line(line, sizeof line) < 0 || !r_streq(line, "PING")) return -1;
     stasis_send("PONG\n");
     return 0;
@@ -94,9 +92,8 @@ static void fork_child(void)
     if (t_pipe[0] >= 0) rsys1(SYS_close, t_pipe[0]);
     g_forking = 0;
     g_ckpt_busy = 0;
-    int old = g_sock;
-    rsys1(SYS_close, old);
-    g_sock = -1;
+    stasis_relay_forget();                     /* the parent's relay did not survive fork */
+    int old = stasis_conn_forget(1);
     stasis_conn_reset(1);                      /* our copies of fds received by the parent */
     g_nthreads = 0;
     if (g_sock_path[0]) g_sock = stasis_connect(g_sock_path, old);
@@ -104,9 +101,9 @@ static void fork_child(void)
         g_join_fork = 1;
         stasis_send_hello();
         g_join_fork = 0;
-        if (await_ping() < 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
+        if (await_ping() < 0) stasis_conn_close();
     }
-    if (g_sock >= 0 && stasis_start_ckpt_thread() < 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
+    if (g_sock >= 0 && stasis_start_ckpt_thread() < 0) stasis_conn_close();
     stasis_hooks_after_fork();                  /* the hook thread did not survive fork */
     if (t_pipe[1] >= 0) {
         rsys3(SYS_write, t_pipe[1], "j", 1);

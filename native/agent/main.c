@@ -1,5 +1,6 @@
-/* Agent entry: the constructor connects to $STASIS_AGENT_SOCKET, registers and
- * starts the checkpoint thread (serve.c). Without the variable it does nothing. */
+/* Agent entry: the constructor connects to $STASIS_AGENT_SOCKET (through the relay,
+ * relay.c), registers and starts the checkpoint thread (serve.c). Without the
+ * variable it does nothing. */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <pthread.h>
@@ -41,10 +42,12 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     stasis_find_self();
     stasis_hold_init();
     if (stasis_install_handler() < 0) return;
+    const char *fb = getenv("STASIS_AGENT_FALLBACK");
+    g_agent_fallback = fb && fb[0] == '1';
     g_sock = stasis_connect(path, -1);
     if (g_sock < 0) return;
     if (r_strlen(path) < sizeof g_sock_path) r_stpcpy(g_sock_path, path);
     stasis_forkjoin_init();
     stasis_send_hello();
-    if (stasis_start_ckpt_thread() < 0) { rsys1(SYS_close, g_sock); g_sock = -1; }
+    if (stasis_start_ckpt_thread() < 0) stasis_conn_close();
 }

@@ -31,7 +31,7 @@ static int parse_fd(const char **p)
     if (*s < '0' || *s > '9') return -1;
     int fd = (int)r_parse_dec(&s);
     *p = s;
-    return fd == g_sock ? -1 : fd;
+    return fd == g_agent_fd ? -1 : fd;
 }
 
 void stasis_do_drain(const char *args)

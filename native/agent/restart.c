@@ -133,6 +133,18 @@ static void restore_exe_link(void)
     rsys1(SYS_close, fd);
 }
 
+/* the image's relay (relay.c) is not a program thread: a new one, with the saved
+ * tid when tids are kept (a free tid now may be the pid of a process of the tree
+ * that is not recreated yet); the checkpoint thread reconnects through it */
+static void start_relay(int use_set_tid)
+{
+    int saved = g_relay_tid;
+    stasis_relay_forget();
+    if (saved <= 0) return;                     /* fallback: no relay */
+    if (stasis_relay_start(use_set_tid ? saved : 0, g_drop_caps) < 0 && use_set_tid)
+        stasis_relay_start(0, g_drop_caps);
+}
+
 void stasis_restart_entry(const struct stasis_restart_args *a)
 {
     r_memcpy(&g_restart_args, a, sizeof g_restart_args);
@@ -151,6 +163,7 @@ void stasis_restart_entry(const struct stasis_restart_args *a)
     if (use_set_tid) restore_exe_link();
     g_drop_caps = use_set_tid && rsys0(SYS_getuid) != 0;
     g_restored++;
+    start_relay(use_set_tid);
     struct stasis_thread *main_t = &g_threads[0];
     for (int i = 1; i < g_nthreads; i++) create_thread(&g_threads[i], use_set_tid);
     main_t->tid = (int)r_gettid();

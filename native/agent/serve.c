@@ -27,7 +27,7 @@ void stasis_send_hello(void)
     e = r_stpcpy(e, " state=");
     e = r_stpcpy(e, g_suspended ? "suspended" : "running");
     e = r_stpcpy(e, " agent-fd=");
-    e = r_itoa(e, g_sock);
+    e = r_itoa(e, g_agent_fd);
     e = r_stpcpy(e, " hold=");
     for (int shift = 60; shift >= 0; shift -= 4) *e++ = "0123456789abcdef"[(g_hold_cookie >> shift) & 15];
     e = r_stpcpy(e, " exe=");
@@ -63,7 +63,7 @@ static void note_resume(void)
 /* after a restart the checkpoint thread comes back here: reconnect, say HELLO */
 static void after_restart(void)
 {
-    g_sock = -1;
+    stasis_conn_forget(0);        /* the image's connection (restart.c restarted the relay) */
     stasis_conn_reset(0);         /* queued fd numbers are from before the image */
     if (g_restart_args.agent_socket[0]) {
         r_stpcpy(g_sock_path, g_restart_args.agent_socket);
@@ -98,7 +98,7 @@ static void do_write(const char *dir)
     const char *err = 0;
     if (!g_suspended) { stasis_send_error("not suspended"); return; }
     struct stasis_thread *me = &g_threads[g_nthreads - 1];
-    me->saved_fd = g_sock;
+    me->saved_fd = g_agent_fd;    /* fallback: reconnect at the same program fd */
     if (stasis_ctx_save(&me->ctx) != 0) { after_restart(); return; }
     if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) { stasis_send_error(err); return; }
     char *e = r_stpcpy(g_out, "WRITTEN ");
@@ -155,8 +155,7 @@ static void serve(void)
                 stasis_resume_all();
                 stasis_fork_gate_open();
             }
-            rsys1(SYS_close, g_sock);
-            g_sock = -1;
+            stasis_conn_close();
             return;
         }
         if (r_streq(g_line, "PING")) stasis_send("PONG\n");
@@ -165,7 +164,7 @@ static void serve(void)
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
-        else if (r_streq(g_line, "FDS")) stasis_report_fds(g_sock);
+        else if (r_streq(g_line, "FDS")) stasis_report_fds();
         else if (r_startswith(g_line, "DRAIN ")) stasis_do_drain(g_line + 6);
         else if (r_streq(g_line, "ZOMBIES")) stasis_report_zombies();
         else if (r_startswith(g_line, "FILL ")) stasis_do_fill(g_line + 5);

@@ -155,7 +155,7 @@ static int signal_new_threads(int self, const char **err)
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *p = d->name;
             int tid = (int)r_parse_dec(&p);
-            if (tid == self || find_slot(tid)) continue;
+            if (tid == self || tid == g_relay_tid || find_slot(tid)) continue;   /* relay.c */
             if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; rsys1(SYS_close, fd); return -1; }
             struct stasis_thread *t = &g_threads[g_nthreads++];
             r_memset(t, 0, sizeof *t);

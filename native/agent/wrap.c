@@ -1,5 +1,7 @@
-/* Protect the agent's fd and suspend signal from the application: libc entry points
- * that could close/clobber the fd or block/replace the signal are interposed. */
+/* Protect the agent's suspend signal (and, in the fallback where the connection is a
+ * program fd, that fd) from the application: libc entry points that could
+ * close/clobber the fd or block/replace the signal are interposed. Normally the
+ * connection is in the relay's own table (relay.c) and the fd calls pass through. */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <dlfcn.h>
@@ -13,7 +15,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static int is_agent_fd(int fd) { return g_sock >= 0 && fd == g_sock; }
+static int is_agent_fd(int fd) { return g_agent_fd >= 0 && fd == g_agent_fd; }
 
 static long ret_errno(long r)
 {
@@ -41,10 +43,11 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-    if (g_sock >= 0 && (unsigned)g_sock >= first && (unsigned)g_sock <= last) {
+    int a = g_agent_fd;
+    if (a >= 0 && (unsigned)a >= first && (unsigned)a <= last) {
         long r = 0;
-        if ((unsigned)g_sock > first) r = rsys3(SYS_close_range, first, (unsigned)g_sock - 1, flags);
-        if (r == 0 && (unsigned)g_sock < last) r = rsys3(SYS_close_range, (unsigned)g_sock + 1, last, flags);
+        if ((unsigned)a > first) r = rsys3(SYS_close_range, first, (unsigned)a - 1, flags);
+        if (r == 0 && (unsigned)a < last) r = rsys3(SYS_close_range, (unsigned)a + 1, last, flags);
         return (int)ret_errno(r);
     }
     return (int)ret_errno(rsys3(SYS_close_range, first, last, flags));

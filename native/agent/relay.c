@@ -1,0 +1,155 @@
+/* The relay: a task of the process's thread group with a file table of its own, so
+ * that the coordinator connection is not a descriptor of the program (it is not in
+ * /proc/self/fd, close_range/closefrom cannot reach it, RLIMIT_NOFILE cannot be
+ * lowered below it, dup2 cannot land on it).
+ *
+ * glibc cannot make such a thread: it is cloned by hand (CLONE_THREAD without
+ * CLONE_FILES) on a static stack, with every signal blocked, no TLS use and raw
+ * system calls only. It closes its copy of the program's table at once, then runs
+ * the system calls the agent posts in a one-slot mailbox (futexes). The agent's
+ * checkpoint thread stays an ordinary thread that shares the program's table; it
+ * reaches the connection only through stasis_relay_call(). Descriptors cross
+ * between the tables with pidfd_getfd(2).
+ *
+ * The relay is not a thread of the program: suspend skips it, it is not in the
+ * image's thread list, a fork child or a restored process starts its own (a restored
+ * one with its saved tid when tids are kept, so it cannot take the pid of a process
+ * of the tree that is still to be recreated). */
+#include "agent.h"
+#include "stasis/rawsys.h"
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <signal.h>
+
+#define MB_IDLE   0
+#define MB_POSTED 1
+#define MB_DONE   2
+#define NR_EXIT   (-1L)
+
+volatile int g_relay_tid;          /* 0 = no relay; cleared by the kernel when it exits */
+static int g_relay_drop_caps;
+static char g_relay_stack[16384] __attribute__((aligned(64)));
+static struct {
+    volatile int state;            /* MB_* */
+    long nr, a[6];
+    long ret;
+} g_mb;
+
+/* long stasis_relay_clone3(struct clone_args *a, size_t size, void (*fn)(void)):
+ * parent: the new tid or -errno; child: fn() on a->stack, never returns */
+long stasis_relay_clone3(void *args, size_t size, void (*fn)(void));
+__asm__(".text\n"
+        ".globl stasis_relay_clone3\n"
+        ".hidden stasis_relay_clone3\n"
+        ".type stasis_relay_clone3,@function\n"
+        "stasis_relay_clone3:\n"
+        "    movq %rdx, %r9\n"
+        "    movl $435, %eax\n"
+        "    syscall\n"
+        "    testq %rax, %rax\n"
+        "    jnz 1f\n"
+        "    xorl %ebp, %ebp\n"
+        "    andq $-16, %rsp\n"
+        "    call *%r9\n"
+        "    ud2\n"
+        "1:  ret\n"
+        ".size stasis_relay_clone3,.-stasis_relay_clone3\n");
+
+static void fwait(volatile int *addr, int val, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
+}
+
+static void fwake(volatile int *addr) { rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
+
+static void drop_caps(void)
+{
+    struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+    struct { uint32_t eff, perm, inh; } data[2];
+    r_memset(data, 0, sizeof data);
+    rsys2(SYS_capset, &hdr, data);
+}
+
+static void relay_main(void)
+{
+    rsys3(SYS_close_range, 0, ~0u, 0);        /* our copy of the program's table */
+    if (g_relay_drop_caps) drop_caps();
+    rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-relay");
+    for (;;) {
+        while (__atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST) != MB_POSTED) fwait(&g_mb.state, MB_IDLE, -1);
+        long nr = g_mb.nr;
+        long r = nr == NR_EXIT ? 0 : rsys6(nr, g_mb.a[0], g_mb.a[1], g_mb.a[2], g_mb.a[3], g_mb.a[4], g_mb.a[5]);
+        g_mb.ret = r;
+        __atomic_store_n(&g_mb.state, MB_DONE, __ATOMIC_SEQ_CST);
+        fwake(&g_mb.state);
+        if (nr == NR_EXIT) {
+            rsys3(SYS_close_range, 0, ~0u, 0);
+            rsys1(SYS_exit, 0);
+        }
+    }
+}
+
+/* forget a relay that does not exist in this process (fork child, restored image) */
+void stasis_relay_forget(void)
+{
+    g_relay_tid = 0;
+    g_mb.state = MB_IDLE;
+}
+
+/* start the relay (tid > 0: with that tid, needs set_tid rights); 0 or -errno */
+int stasis_relay_start(int tid, int drop_caps_flag)
+{
+    if (g_relay_tid > 0) return 0;
+    struct clone_args ca;
+    r_memset(&ca, 0, sizeof ca);
+    ca.flags = CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+               CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    ca.parent_tid = (uint64_t)(uintptr_t)&g_relay_tid;
+    ca.child_tid = (uint64_t)(uintptr_t)&g_relay_tid;
+    ca.stack = (uint64_t)(uintptr_t)g_relay_stack;
+    ca.stack_size = sizeof g_relay_stack;
+    pid_t want = tid;
+    if (tid > 0) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
+    g_mb.state = MB_IDLE;
+    g_relay_drop_caps = drop_caps_flag;
+    uint64_t all = ~0ull, old;
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    long r = stasis_relay_clone3(&ca, sizeof ca, relay_main);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    if (r < 0) { g_relay_tid = 0; return (int)r; }
+    return 0;
+}
+
+/* run system call nr in the relay's file table; -errno, or -EPIPE without relay */
+long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f)
+{
+    if (g_relay_tid <= 0) return -EPIPE;
+    g_mb.nr = nr;
+    g_mb.a[0] = a; g_mb.a[1] = b; g_mb.a[2] = c; g_mb.a[3] = d; g_mb.a[4] = e; g_mb.a[5] = f;
+    __atomic_store_n(&g_mb.state, MB_POSTED, __ATOMIC_SEQ_CST);
+    fwake(&g_mb.state);
+    for (;;) {
+        int s = __atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST);
+        if (s == MB_DONE) break;
+        if (g_relay_tid <= 0) { g_mb.state = MB_IDLE; return -EPIPE; }
+        fwait(&g_mb.state, s, 1000);
+    }
+    long r = g_mb.ret;
+    __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST);
+    return r;
+}
+
+/* end the relay (its table, with the connection, goes with it) */
+void stasis_relay_stop(void)
+{
+    if (g_relay_tid <= 0) return;
+    stasis_relay_call(NR_EXIT, 0, 0, 0, 0, 0, 0);
+    for (int i = 0; i < 100; i++) {
+        int t = g_relay_tid;
+        if (t <= 0) break;
+        struct timespec ts = { 0, 100000000L };   /* the kernel's wake at exit is not private */
+        rsys4(SYS_futex, &g_relay_tid, FUTEX_WAIT, t, &ts);
+    }
+}
