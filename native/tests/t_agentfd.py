@@ -1,0 +1,98 @@
+"""The agent does not show (issue #9, cause 9): its coordinator connection is not in
+the program's descriptor table (the relay, native/agent/relay.c), so a program that
+lists, closes or limits its descriptors is checkpointed and restarted like any other."""
+import os
+import sys
+
+from run_tests import SCEN, finish, generations, wait_lines
+
+AGENTFD = os.path.join(SCEN, "agentfd")
+
+
+def program_sockets(host_pid):
+    """sockets in the process's descriptor table, as lsof or ls -l /proc/PID/fd see it"""
+    out = []
+    for name in os.listdir("/proc/%d/fd" % host_pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (host_pid, name))
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:"):
+            out.append((int(name), target))
+    return out
+
+
+def test_agentfd_listfd(env):
+    """a program that lists /proc/self/fd every step sees only its own fds, before and
+    after restarts; from outside, /proc/PID/fd holds no socket of the agent"""
+    proc, agent, path = env.launch([AGENTFD, "listfd", "150"])
+    wait_lines(path, 2, proc)
+    assert program_sockets(agent.host_pid) == [], program_sockets(agent.host_pid)
+    assert agent.hello["agent-fd"] == "-1", agent.hello
+    proc.kill()
+    proc.wait()
+    generations(env, [AGENTFD, "listfd", "150"])
+
+
+def test_agentfd_listfd_no_namespaces(env):
+    generations(env, [AGENTFD, "listfd", "150"], namespaces=False)
+
+
+def test_agentfd_closeall(env):
+    """closing every fd 3..1024 (raw close loop, raw close_range, closefrom) every
+    step does not cut the program off: checkpoints and restarts go on"""
+    generations(env, [AGENTFD, "closeall", "150"])
+
+
+def test_agentfd_rlimit(env):
+    """RLIMIT_NOFILE lowered to 32: the program has all of 3..31, and is
+    checkpointed and restarted (the restored limit is 32 too)"""
+    generations(env, [AGENTFD, "rlimit", "150"])
+
+
+def test_agentfd_fallback(env):
+    """STASIS_AGENT_FALLBACK=1: the old high program fd, protected by the interposed
+    close/closefrom calls (the counter scenario calls closefrom(3))"""
+    os.environ["STASIS_AGENT_FALLBACK"] = "1"
+    try:
+        proc, agent, path = env.launch([SCEN + "/counter", "150", "10"])
+    finally:
+        del os.environ["STASIS_AGENT_FALLBACK"]
+    fd = int(agent.hello["agent-fd"])
+    assert fd > 2 and program_sockets(agent.host_pid) == [(fd, program_sockets(agent.host_pid)[0][1])]
+    t = env.coord.checkpoint(agent, os.path.join(env.dir, "ck"))
+    assert t["bytes"] > 0
+    finish(proc, path)
+
+
+PY_FDS = r"""
+import os, subprocess, sys
+mine = set(os.listdir("/proc/self/fd"))
+assert mine <= {"0", "1", "2", "3"}, mine          # 3: the listing's own directory
+os.closerange(3, 4096)
+out = subprocess.run(["ls", "-l", "/proc/self/fd"], capture_output=True, text=True, close_fds=True).stdout
+assert "socket:" not in out, out
+out = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.listdir('/proc/self/fd')))"],
+                     capture_output=True, text=True).stdout
+assert out.strip() == "['0', '1', '2', '3']", out
+print("ready", flush=True)
+sys.stdin = None
+import time
+for i in range(100):
+    time.sleep(0.02)
+    assert set(os.listdir("/proc/self/fd")) <= {"0", "1", "2", "3"}
+print("OK", flush=True)
+"""
+
+
+def test_agentfd_python(env):
+    """Python: os.listdir('/proc/self/fd'), os.closerange, subprocess children (ls -l
+    /proc/self/fd, another python) see no agent fd; checkpointed meanwhile"""
+    proc, agent, path = env.launch([sys.executable, "-c", PY_FDS])
+    wait_lines(path, 1, proc)
+    env.coord.checkpoint(agent, os.path.join(env.dir, "ck"))
+    finish(proc, path)
+
+
+TESTS = [test_agentfd_listfd, test_agentfd_listfd_no_namespaces, test_agentfd_closeall, test_agentfd_rlimit,
+         test_agentfd_fallback, test_agentfd_python]
