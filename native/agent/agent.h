@@ -126,6 +126,7 @@ void stasis_do_epoll_add(const char *args);
 void stasis_do_ctty(const char *args);          /* ctty.c */
 /* execwarn.c */
 void stasis_execwarn_init(void);
+void stasis_env_hide(void);
 /* zombies.c */
 void stasis_report_zombies(void);
 /* tidoff.c */

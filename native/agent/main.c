@@ -38,6 +38,10 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     stasis_execwarn_init();
     const char *path = getenv("STASIS_AGENT_SOCKET");
     if (!path || !*path) return;
+    if (r_strlen(path) >= sizeof g_sock_path) return;
+    r_stpcpy(g_sock_path, path);
+    path = g_sock_path;
+    stasis_env_hide();            /* variables our parent's agent added (execwarn.c) */
     stasis_find_tid_offset();
     stasis_find_self();
     stasis_hold_init();
@@ -45,8 +49,7 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     const char *fb = getenv("STASIS_AGENT_FALLBACK");
     g_agent_fallback = fb && fb[0] == '1';
     g_sock = stasis_connect(path, -1);
-    if (g_sock < 0) return;
-    if (r_strlen(path) < sizeof g_sock_path) r_stpcpy(g_sock_path, path);
+    if (g_sock < 0) { g_sock_path[0] = 0; return; }
     stasis_forkjoin_init();
     stasis_send_hello();
     if (stasis_start_ckpt_thread() < 0) stasis_conn_close();

@@ -193,7 +193,8 @@ static int run_tree(int ticks)
 }
 
 /* ---- forktree outside: a child started without the agent ----
- * The root forks a child that execs sleep with an empty environment (no LD_PRELOAD):
+ * The root forks a child that execs sleep with STASIS_AGENT_SOCKET set empty (the
+ * way to ask for "outside"; a merely cleared environment gets the agent back):
  * the agent warns on stderr and the child leaves the computation; the root ticks
  * 100 times (checkpoints happen meanwhile), then reaps the child and prints OK. */
 static int run_outside(void)
@@ -201,7 +202,7 @@ static int run_outside(void)
     pid_t c = fork();
     if (c < 0) sc_fail("fork");
     if (c == 0) {
-        char *argv[] = { "sleep", "2", NULL }, *envp[] = { NULL };
+        char *argv[] = { "sleep", "2", NULL }, *envp[] = { "STASIS_AGENT_SOCKET=", NULL };
         execve("/bin/sleep", argv, envp);
         _exit(127);
     }

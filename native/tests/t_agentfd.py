@@ -3,10 +3,12 @@ the program's descriptor table (the relay, native/agent/relay.c), so a program t
 lists, closes or limits its descriptors is checkpointed and restarted like any other."""
 import os
 import sys
+import time
 
-from run_tests import SCEN, finish, generations, wait_lines
+from run_tests import RESTORE, SCEN, finish, generations, kill_agent_process, lines, wait_lines
 
 AGENTFD = os.path.join(SCEN, "agentfd")
+AGENTEXEC = os.path.join(SCEN, "agentexec")
 
 
 def program_sockets(host_pid):
@@ -94,5 +96,40 @@ def test_agentfd_python(env):
     finish(proc, path)
 
 
+def wait_for(path, proc, text, timeout=20):
+    deadline = time.time() + timeout
+    while not any(text in line for line in lines(path)):
+        assert proc.poll() is None, "exited early: %s" % lines(path)[-3:]
+        assert time.time() < deadline, "no %r: %s" % (text, lines(path)[-3:])
+        time.sleep(0.02)
+
+
+def test_agentexec(env):
+    """children started with `env -i` and execle(minimal env) stay in the computation:
+    they see exactly the environment their parent passed, are checkpointed with it and
+    restarted twice as one tree with their counts intact"""
+    proc, root, path = env.launch([AGENTEXEC, "parent", "250"])
+    wait_for(path, proc, "A env ok")
+    wait_for(path, proc, "B env ok")
+    assert not any("stasis: warning" in line for line in lines(path)), lines(path)[:5]
+    known = [root]
+    for g in (1, 2):
+        wait_for(path, proc, "A count %d" % (20 * g))
+        agents = env.coord.checkpoint_tree(known, os.path.join(env.dir, "ck%d" % g), resume=False)
+        assert len(agents) == 3, "processes checkpointed: %s" % [(a.pid, a.hello["exe"]) for a in agents]
+        kill_agent_process(root, proc)
+        for a in agents:
+            a.close()
+        path, f = env.log()
+        proc, restored = env.coord.restart_tree(RESTORE, os.path.join(env.dir, "ck%d" % g), f)
+        env.procs.append(proc)
+        assert sorted(restored) == sorted(a.pid for a in agents)
+        known = list(restored.values())
+        root = restored[min(restored)]
+    out = finish(proc, path)
+    for who in ("A", "B"):
+        assert "%s restarted 2" % who in out and "%s done 31375 restarts 2" % who in out, (who, out[-6:])
+
+
 TESTS = [test_agentfd_listfd, test_agentfd_listfd_no_namespaces, test_agentfd_closeall, test_agentfd_rlimit,
-         test_agentfd_fallback, test_agentfd_python]
+         test_agentfd_fallback, test_agentfd_python, test_agentexec]
