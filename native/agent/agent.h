@@ -97,6 +97,8 @@ int  stasis_connect(const char *path, int want_fd);
 void stasis_conn_close(void);
 int  stasis_conn_forget(int close_fd);
 int  stasis_conn_wait(long ms);
+void stasis_conn_direct(void);
+void stasis_conn_hide(void);
 int  stasis_read_line(char *line, size_t cap);
 void stasis_conn_reset(int close_them);
 void stasis_conn_drop_fds(void);
@@ -137,7 +139,7 @@ void stasis_wrap_init(void);
 int stasis_report_fds(void);
 /* relay.c */
 extern volatile int g_relay_tid;
-int  stasis_relay_start(int tid, int drop_caps);
+int  stasis_relay_start(int tid, int drop_caps, int keep);
 long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f);
 void stasis_relay_stop(void);
 void stasis_relay_forget(void);

@@ -4,7 +4,10 @@
  *
  * The connection lives in the relay's own file table (relay.c): the program never
  * sees it. g_sock is its number there. Descriptors cross between that table and the
- * program's with pidfd_getfd(2). Fallback, when the relay cannot run (no thread
+ * program's with pidfd_getfd(2). Going through the relay costs two thread switches
+ * per call, so while the program cannot look (its threads suspended, or inside the
+ * fork handler of a new child) the checkpoint thread also holds the connection as a
+ * program fd (g_direct, stasis_conn_direct/stasis_conn_hide) and uses it directly. Fallback, when the relay cannot run (no thread
  * pidfds before Linux 6.9): the connection is a program fd at a high number
  * (g_agent_fd), which the interposed close/dup2/close_range calls protect. */
 #include "agent.h"
@@ -21,18 +24,43 @@
 int g_agent_fd = -1;               /* the connection as a program fd (fallback), else -1 */
 int g_agent_fallback;              /* STASIS_AGENT_FALLBACK=1: never use the relay */
 static int g_relayed;              /* 1: g_sock is a number in the relay's table */
+static int g_direct = -1;          /* while the program cannot look: the connection as a program fd */
 static char g_out[8192];
 
-/* a system call on the connection, in the table that holds it */
-static long sock_call(long nr, long a, long b, long c, long d)
+static int via_relay(void) { return g_relayed && g_direct < 0; }
+
+/* system call nr on the connection (its fd is the first argument) */
+static long conn_call(long nr, long b, long c, long d)
 {
-    return g_relayed ? stasis_relay_call(nr, a, b, c, d, 0, 0) : rsys4(nr, a, b, c, d);
+    if (g_direct >= 0) return rsys4(nr, g_direct, b, c, d);
+    if (g_relayed) return stasis_relay_call(nr, g_sock, b, c, d, 0, 0);
+    return rsys4(nr, g_sock, b, c, d);
+}
+
+/* the program's threads are suspended (or not running our way): a program fd for
+ * the connection, so that requests and replies skip the relay */
+void stasis_conn_direct(void)
+{
+    if (!g_relayed || g_direct >= 0 || g_sock < 0) return;
+    long p = rsys2(SYS_pidfd_open, g_relay_tid, PIDFD_THREAD);
+    if (p < 0) return;
+    long fd = rsys3(SYS_pidfd_getfd, p, g_sock, 0);
+    rsys1(SYS_close, p);
+    if (fd >= 0) g_direct = (int)fd;
+}
+
+/* before the program's threads run again: no program fd of ours is left */
+void stasis_conn_hide(void)
+{
+    if (g_direct < 0) return;
+    rsys1(SYS_close, g_direct);
+    g_direct = -1;
 }
 
 static int send_all(const char *s, size_t len)
 {
     while (len) {
-        long n = sock_call(SYS_sendto, g_sock, (long)s, (long)len, MSG_NOSIGNAL);
+        long n = conn_call(SYS_sendto, (long)s, (long)len, MSG_NOSIGNAL);
         if (n == -EINTR) continue;
         if (n <= 0) return -1;
         s += n;
@@ -62,12 +90,19 @@ static int fill_addr(struct sockaddr_un *sa, const char *path)
     return 0;
 }
 
-/* fallback: a program fd at number want (or a high free number if want < 0) */
-static int connect_in_program(const struct sockaddr_un *sa, int want)
+static long open_connected(const struct sockaddr_un *sa)
 {
     long fd = rsys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (rsys3(SYS_connect, fd, sa, sizeof *sa) < 0) { rsys1(SYS_close, fd); return -1; }
+    if (fd < 0) return fd;
+    long r = rsys3(SYS_connect, fd, sa, sizeof *sa);
+    if (r < 0) { rsys1(SYS_close, fd); return r; }
+    return fd;
+}
+
+/* fallback: the connection fd becomes a program fd at number want (or a high free
+ * number if want < 0) */
+static int to_program_fd(long fd, int want)
+{
     if (want < 0) {
         struct rlimit rl;
         rsys4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl);
@@ -93,15 +128,26 @@ static int relay_usable(void)
     return 1;
 }
 
+/* a new relay keeps fd at the same number in its copy of our table (and closes the
+ * rest): no round trip; our copy stays usable directly until stasis_conn_hide() */
+static int hand_to_new_relay(int fd)
+{
+    if (stasis_relay_start(0, 0, fd) < 0) return -1;
+    if (!relay_usable()) { stasis_relay_stop(); return -1; }
+    g_relayed = 1;
+    g_agent_fd = -1;
+    g_direct = fd;
+    return 0;
+}
+
+/* a relay runs already (a restored process: restart.c started it): it connects */
 static int connect_in_relay(const struct sockaddr_un *sa)
 {
-    if (stasis_relay_start(0, 0) < 0) return -1;
-    if (!relay_usable()) { stasis_relay_stop(); return -1; }
     long fd = stasis_relay_call(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
     if (fd < 0) return -1;
     if (stasis_relay_call(SYS_connect, fd, (long)sa, sizeof *sa, 0, 0, 0) < 0) {
         stasis_relay_call(SYS_close, fd, 0, 0, 0, 0, 0);
-        return -2;                           /* nobody listens: no fallback either */
+        return -1;
     }
     g_relayed = 1;
     g_agent_fd = -1;
@@ -109,22 +155,25 @@ static int connect_in_relay(const struct sockaddr_un *sa)
 }
 
 /* connect to path; want >= 0: as a program fd at that number (a restored fallback
- * connection); the caller stores the result in g_sock (-1 = failed) */
+ * connection). The caller stores the result in g_sock (-1 = failed) and calls
+ * stasis_conn_hide() before the program can look at its fds. */
 int stasis_connect(const char *path, int want)
 {
     struct sockaddr_un sa;
     if (fill_addr(&sa, path) < 0) return -1;
-    if (want < 0 && !g_agent_fallback) {
-        int fd = connect_in_relay(&sa);
-        if (fd != -1) return fd < 0 ? -1 : fd;
-    }
-    return connect_in_program(&sa, want);
+    int relay = want < 0 && !g_agent_fallback;
+    if (relay && g_relay_tid > 0) return connect_in_relay(&sa);
+    long fd = open_connected(&sa);
+    if (fd < 0) return -1;
+    if (relay && hand_to_new_relay((int)fd) == 0) return (int)fd;
+    return to_program_fd(fd, want);
 }
 
 /* close the connection (the relay ends with it) */
 void stasis_conn_close(void)
 {
     if (g_sock < 0) return;
+    stasis_conn_hide();
     if (g_relayed) {
         stasis_relay_call(SYS_close, g_sock, 0, 0, 0, 0, 0);
         stasis_relay_stop();
@@ -143,6 +192,8 @@ int stasis_conn_forget(int close_fd)
 {
     int was = g_relayed ? -1 : g_agent_fd;
     if (!g_relayed && close_fd && g_agent_fd >= 0) rsys1(SYS_close, g_agent_fd);
+    if (close_fd && g_direct >= 0) rsys1(SYS_close, g_direct);
+    g_direct = -1;
     g_sock = -1;
     g_agent_fd = -1;
     g_relayed = 0;
@@ -152,9 +203,10 @@ int stasis_conn_forget(int close_fd)
 /* wait up to ms for bytes on the connection: 1 readable, 0 timeout, -1 error */
 int stasis_conn_wait(long ms)
 {
-    struct pollfd { int fd; short events, revents; } p = { g_sock, 1 /* POLLIN */, 0 };
+    struct pollfd { int fd; short events, revents; } p = { g_direct >= 0 ? g_direct : g_sock, 1 /* POLLIN */, 0 };
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    long r = sock_call(SYS_ppoll, (long)&p, 1, (long)&ts, 0);
+    long r = via_relay() ? stasis_relay_call(SYS_ppoll, (long)&p, 1, (long)&ts, 0, 0, 0)
+                         : rsys4(SYS_ppoll, &p, 1, &ts, 0);
     return r > 0 ? 1 : r == 0 ? 0 : -1;
 }
 
@@ -215,6 +267,7 @@ int stasis_conn_take_fd(void)
 
 int stasis_conn_holds(int fd)
 {
+    if (g_direct >= 0 && fd == g_direct) return 1;
     for (int i = 0; i < g_nreq; i++) if (g_req_fds[i] == fd) return 1;
     for (int i = 0; i < g_nfdq; i++) if (g_fdq[i].fd == fd) return 1;
     return 0;
@@ -223,6 +276,11 @@ int stasis_conn_holds(int fd)
 /* a received descriptor sits at number fd, which a request wants for itself: move it */
 int stasis_conn_evict(int fd)
 {
+    if (g_direct >= 0 && fd == g_direct) {      /* elsewhere, or back to the relay only */
+        long n = rsys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+        rsys1(SYS_close, fd);
+        g_direct = n < 0 ? -1 : (int)n;
+    }
     for (int i = 0; i < g_nreq; i++) {
         if (g_req_fds[i] != fd) continue;
         long n = rsys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
@@ -283,7 +341,8 @@ static long receive(void)
     mh.msg_iovlen = 1;
     mh.msg_control = ctl.buf;
     mh.msg_controllen = sizeof ctl.buf;
-    long n = sock_call(SYS_recvmsg, g_sock, (long)&mh, MSG_CMSG_CLOEXEC, 0);
+    int relayed = via_relay();
+    long n = conn_call(SYS_recvmsg, (long)&mh, MSG_CMSG_CLOEXEC, 0);
     if (n < 0) return n;
     long pidfd = -1;
     uint64_t at = g_rtotal + (uint64_t)(n > 0 ? n - 1 : 0);
@@ -297,7 +356,7 @@ static long receive(void)
             for (size_t i = 0; i < k; i++) {
                 int fd;
                 r_memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (g_relayed) fd = import_fd(fd, &pidfd);
+                if (relayed) fd = import_fd(fd, &pidfd);
                 if (fd < 0) continue;
                 if (n > 0) queue_fd(fd, at); else rsys1(SYS_close, fd);
             }
@@ -356,7 +415,7 @@ int stasis_send_fd(const char *s, int fd)
     r_memcpy(CMSG_DATA(c), &fd, sizeof fd);
     if (g_sock < 0) return -EPIPE;
     int rfd = fd, copied = 0;
-    if (g_relayed) {                  /* the relay sends a copy from its own table */
+    if (via_relay()) {                /* the relay sends a copy from its own table */
         long p = stasis_relay_call(SYS_pidfd_open, r_gettid(), PIDFD_THREAD, 0, 0, 0, 0);
         long cp = p < 0 ? p : stasis_relay_call(SYS_pidfd_getfd, p, fd, 0, 0, 0, 0);
         if (p >= 0) stasis_relay_call(SYS_close, p, 0, 0, 0, 0, 0);
@@ -366,7 +425,7 @@ int stasis_send_fd(const char *s, int fd)
         r_memcpy(CMSG_DATA(c), &rfd, sizeof rfd);
     }
     long n;
-    do n = sock_call(SYS_sendmsg, g_sock, (long)&mh, MSG_NOSIGNAL, 0); while (n == -EINTR);
+    do n = conn_call(SYS_sendmsg, (long)&mh, MSG_NOSIGNAL, 0); while (n == -EINTR);
     if (copied) stasis_relay_call(SYS_close, rfd, 0, 0, 0, 0, 0);
     if (n < 0) return (int)n;
     if ((size_t)n < len) return send_all(s + n, len - (size_t)n);

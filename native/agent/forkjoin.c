@@ -98,10 +98,12 @@ static void fork_child(void)
     g_nthreads = 0;
     if (g_sock_path[0]) g_sock = stasis_connect(g_sock_path, old);
     if (g_sock >= 0) {
+        stasis_conn_direct();                  /* the program is inside fork(): it cannot look */
         g_join_fork = 1;
         stasis_send_hello();
         g_join_fork = 0;
         if (await_ping() < 0) stasis_conn_close();
+        stasis_conn_hide();
     }
     if (g_sock >= 0 && stasis_start_ckpt_thread() < 0) stasis_conn_close();
     stasis_hooks_after_fork();                  /* the hook thread did not survive fork */

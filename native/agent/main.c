@@ -52,5 +52,6 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     if (g_sock < 0) { g_sock_path[0] = 0; return; }
     stasis_forkjoin_init();
     stasis_send_hello();
+    stasis_conn_hide();           /* only the relay holds it once the program runs */
     if (stasis_start_ckpt_thread() < 0) stasis_conn_close();
 }

@@ -29,6 +29,7 @@
 
 volatile int g_relay_tid;          /* 0 = no relay; cleared by the kernel when it exits */
 static int g_relay_drop_caps;
+static int g_relay_keep;           /* the fd of the creator's table that the relay keeps, or -1 */
 static char g_relay_stack[16384] __attribute__((aligned(64)));
 static struct {
     volatile int state;            /* MB_* */
@@ -74,7 +75,9 @@ static void drop_caps(void)
 
 static void relay_main(void)
 {
-    rsys3(SYS_close_range, 0, ~0u, 0);        /* our copy of the program's table */
+    int k = g_relay_keep;                     /* our copy of the program's table: all but k */
+    if (k > 0) rsys3(SYS_close_range, 0, k - 1, 0);
+    rsys3(SYS_close_range, k >= 0 ? (unsigned)k + 1 : 0u, ~0u, 0);
     if (g_relay_drop_caps) drop_caps();
     rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-relay");
     for (;;) {
@@ -98,8 +101,9 @@ void stasis_relay_forget(void)
     g_mb.state = MB_IDLE;
 }
 
-/* start the relay (tid > 0: with that tid, needs set_tid rights); 0 or -errno */
-int stasis_relay_start(int tid, int drop_caps_flag)
+/* start the relay (tid > 0: with that tid, needs set_tid rights), keeping our fd
+ * keep (>= 0) at the same number in its table; 0 or -errno */
+int stasis_relay_start(int tid, int drop_caps_flag, int keep)
 {
     if (g_relay_tid > 0) return 0;
     struct clone_args ca;
@@ -114,6 +118,7 @@ int stasis_relay_start(int tid, int drop_caps_flag)
     if (tid > 0) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
     g_mb.state = MB_IDLE;
     g_relay_drop_caps = drop_caps_flag;
+    g_relay_keep = keep;
     uint64_t all = ~0ull, old;
     rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
     long r = stasis_relay_clone3(&ca, sizeof ca, relay_main);

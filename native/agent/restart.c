@@ -141,8 +141,8 @@ static void start_relay(int use_set_tid)
     int saved = g_relay_tid;
     stasis_relay_forget();
     if (saved <= 0) return;                     /* fallback: no relay */
-    if (stasis_relay_start(use_set_tid ? saved : 0, g_drop_caps) < 0 && use_set_tid)
-        stasis_relay_start(0, g_drop_caps);
+    if (stasis_relay_start(use_set_tid ? saved : 0, g_drop_caps, -1) < 0 && use_set_tid)
+        stasis_relay_start(0, g_drop_caps, -1);
 }
 
 void stasis_restart_entry(const struct stasis_restart_args *a)
