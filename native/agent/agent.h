@@ -97,7 +97,6 @@ int  stasis_connect(const char *path, int want_fd);
 void stasis_conn_close(void);
 int  stasis_conn_forget(int close_fd);
 int  stasis_conn_wait(long ms);
-void stasis_conn_direct(void);
 void stasis_conn_hide(void);
 int  stasis_read_line(char *line, size_t cap);
 void stasis_conn_reset(int close_them);

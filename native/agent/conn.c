@@ -5,9 +5,11 @@
  * The connection lives in the relay's own file table (relay.c): the program never
  * sees it. g_sock is its number there. Descriptors cross between that table and the
  * program's with pidfd_getfd(2). Going through the relay costs two thread switches
- * per call, so while the program cannot look (its threads suspended, or inside the
- * fork handler of a new child) the checkpoint thread also holds the connection as a
- * program fd (g_direct, stasis_conn_direct/stasis_conn_hide) and uses it directly. Fallback, when the relay cannot run (no thread
+ * per call, so a new connection is made in the program's table and kept there (as
+ * g_direct, used directly) only while the program cannot run: in the constructor and
+ * in the fork child handler, until stasis_conn_hide(). A new relay takes it over at
+ * the same number in its copy of the table. The fd table the program has while it is
+ * suspended is exactly its own (a coordinator may compare it from outside). Fallback, when the relay cannot run (no thread
  * pidfds before Linux 6.9): the connection is a program fd at a high number
  * (g_agent_fd), which the interposed close/dup2/close_range calls protect. */
 #include "agent.h"
@@ -37,19 +39,7 @@ static long conn_call(long nr, long b, long c, long d)
     return rsys4(nr, g_sock, b, c, d);
 }
 
-/* the program's threads are suspended (or not running our way): a program fd for
- * the connection, so that requests and replies skip the relay */
-void stasis_conn_direct(void)
-{
-    if (!g_relayed || g_direct >= 0 || g_sock < 0) return;
-    long p = rsys2(SYS_pidfd_open, g_relay_tid, PIDFD_THREAD);
-    if (p < 0) return;
-    long fd = rsys3(SYS_pidfd_getfd, p, g_sock, 0);
-    rsys1(SYS_close, p);
-    if (fd >= 0) g_direct = (int)fd;
-}
-
-/* before the program's threads run again: no program fd of ours is left */
+/* before the program can run: no program fd of ours is left */
 void stasis_conn_hide(void)
 {
     if (g_direct < 0) return;
@@ -276,11 +266,6 @@ int stasis_conn_holds(int fd)
 /* a received descriptor sits at number fd, which a request wants for itself: move it */
 int stasis_conn_evict(int fd)
 {
-    if (g_direct >= 0 && fd == g_direct) {      /* elsewhere, or back to the relay only */
-        long n = rsys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-        rsys1(SYS_close, fd);
-        g_direct = n < 0 ? -1 : (int)n;
-    }
     for (int i = 0; i < g_nreq; i++) {
         if (g_req_fds[i] != fd) continue;
         long n = rsys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);

@@ -7,6 +7,23 @@
 static char g_buf[8192];
 static char g_line[4400];
 static char g_info[1024];
+static char g_out[8192];           /* lines go out in batches (one relay round trip each) */
+static size_t g_olen;
+
+static void flush_out(void)
+{
+    g_out[g_olen] = 0;
+    if (g_olen) stasis_send(g_out);
+    g_olen = 0;
+}
+
+static void put_line(const char *s)
+{
+    size_t n = r_strlen(s);
+    if (g_olen + n >= sizeof g_out) flush_out();
+    r_memcpy(g_out + g_olen, s, n);
+    g_olen += n;
+}
 
 static void append_fd(int fd)
 {
@@ -41,11 +58,12 @@ static void append_fd(int fd)
     e = r_stpcpy(e, " ");
     e = r_stpcpy(e, target);
     r_stpcpy(e, "\n");
-    stasis_send(g_line);
+    put_line(g_line);
 }
 
 int stasis_report_fds(void)
 {
+    g_olen = 0;
     long dfd = rsys3(SYS_open, "/proc/thread-self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dfd < 0) { stasis_send("ERROR cannot open /proc/self/fd\n"); return -1; }
     for (;;) {
@@ -63,6 +81,7 @@ int stasis_report_fds(void)
         }
     }
     rsys1(SYS_close, dfd);
-    stasis_send("END\n");
+    put_line("END\n");
+    flush_out();
     return 0;
 }

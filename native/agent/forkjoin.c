@@ -98,8 +98,7 @@ static void fork_child(void)
     g_nthreads = 0;
     if (g_sock_path[0]) g_sock = stasis_connect(g_sock_path, old);
     if (g_sock >= 0) {
-        stasis_conn_direct();                  /* the program is inside fork(): it cannot look */
-        g_join_fork = 1;
+        g_join_fork = 1;                       /* direct: the program is inside fork() */
         stasis_send_hello();
         g_join_fork = 0;
         if (await_ping() < 0) stasis_conn_close();

@@ -46,7 +46,6 @@ static void do_suspend(void)
     if (stasis_suspend_all(&err) < 0) { stasis_fork_gate_open(); stasis_send_error(err); return; }
     g_suspended = 1;
     g_restored_at_suspend = g_restored;
-    stasis_conn_direct();         /* until RESUME: the program cannot see it */
     char *e = r_stpcpy(g_out, "SUSPENDED threads=");
     e = r_itoa(e, g_nthreads);
     r_stpcpy(e, "\n");
@@ -87,8 +86,7 @@ static void after_restart(void)
         stasis_fork_gate_open();
         return;
     }
-    stasis_conn_direct();         /* restored threads stay parked until RESUME */
-    stasis_send_hello();
+    stasis_send_hello();          /* through the relay: the restored fd table is exactly the saved one */
     stasis_restart_ready();
 }
 
@@ -139,10 +137,9 @@ static void do_resume(const char *line)
     stasis_hooks_set_id(line);
     stasis_hooks_after(g_restored != g_restored_at_suspend);  /* runs once released */
     note_resume();
-    if (!stop) stasis_send("RESUMED\n");  /* still direct: the threads are released right after */
-    stasis_conn_hide();           /* before any program thread runs */
     stasis_resume_all();
     stasis_fork_gate_open();
+    if (!stop) stasis_send("RESUMED\n");
 }
 
 static void serve(void)
@@ -152,7 +149,6 @@ static void serve(void)
             /* coordinator gone: never leave the program frozen */
             if (g_suspended) {
                 g_suspended = 0;
-                stasis_conn_close();                       /* before any program thread runs */
                 stasis_hooks_set_id("RESUME 0");           /* aborted: no id */
                 stasis_hooks_after(g_restored != g_restored_at_suspend);
                 note_resume();
