@@ -131,5 +131,25 @@ def test_agentexec(env):
         assert "%s restarted 2" % who in out and "%s done 31375 restarts 2" % who in out, (who, out[-6:])
 
 
+PY_SPAWN = r"""
+import os, sys
+code = ("import os, ctypes; print('child', os.environ.get('LD_PRELOAD'), [k for k in os.environ if 'STASIS' in k], "
+        "ctypes.CDLL(None).stasis_agent_active(), flush=True)")
+for env in ({"X": "1"}, {"X": "1", "LD_PRELOAD": "libm.so.6"}):
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-c", code], env)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+print("OK", flush=True)
+"""
+
+
+def test_agentexec_spawn(env):
+    """posix_spawn with a minimal environment (and with a LD_PRELOAD of the program's
+    own): the child has the agent, and sees exactly the environment it was given"""
+    proc, agent, path = env.launch([sys.executable, "-c", PY_SPAWN])
+    out = finish(proc, path)
+    assert out[:2] == ["child None [] 1", "child libm.so.6 [] 1"], out
+
+
 TESTS = [test_agentfd_listfd, test_agentfd_listfd_no_namespaces, test_agentfd_closeall, test_agentfd_rlimit,
-         test_agentfd_fallback, test_agentfd_python, test_agentexec]
+         test_agentfd_fallback, test_agentfd_python, test_agentexec,
+         test_agentexec_spawn]
