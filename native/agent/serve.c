@@ -126,11 +126,13 @@ static void do_resume(const char *line)
     if (!g_suspended) { stasis_send("RESUMED\n"); return; }
     int stop = g_stop_on_resume;
     g_stop_on_resume = 0;
+    /* answer first: a released program may exit at once, and the relay that carries
+     * the answer dies with it */
+    stasis_send("RESUMED\n");
     if (stop) {
-        /* answer first, then a group stop while every user thread is still held: they
-         * stop before running a single instruction of the program, and this thread
-         * stops on its way out of kill(); all of it runs on at the next SIGCONT */
-        stasis_send("RESUMED\n");
+        /* a group stop while every user thread is still held: they stop before
+         * running a single instruction of the program, and this thread stops on its
+         * way out of kill(); all of it runs on at the next SIGCONT */
         rsys2(SYS_kill, rsys0(SYS_getpid), SIGSTOP);
     }
     g_suspended = 0;
@@ -139,7 +141,6 @@ static void do_resume(const char *line)
     note_resume();
     stasis_resume_all();
     stasis_fork_gate_open();
-    if (!stop) stasis_send("RESUMED\n");
 }
 
 static void serve(void)
