@@ -81,7 +81,11 @@ static void relay_main(void)
     if (g_relay_drop_caps) drop_caps();
     rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-relay");
     for (;;) {
-        while (__atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST) != MB_POSTED) fwait(&g_mb.state, MB_IDLE, -1);
+        for (;;) {                    /* DONE until the caller took the result, then IDLE */
+            int s = __atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST);
+            if (s == MB_POSTED) break;
+            fwait(&g_mb.state, s, -1);
+        }
         long nr = g_mb.nr;
         long r = nr == NR_EXIT ? 0 : rsys6(nr, g_mb.a[0], g_mb.a[1], g_mb.a[2], g_mb.a[3], g_mb.a[4], g_mb.a[5]);
         g_mb.ret = r;
