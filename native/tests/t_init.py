@@ -184,7 +184,7 @@ def hold_threads(agent):
     tdir = "/proc/%d/task" % agent.host_pid
     for tid in os.listdir(tdir):
         with open("%s/%s/comm" % (tdir, tid)) as f:
-            if f.read().strip() == "stasis-ckpt":
+            if f.read().strip() in ("stasis-ckpt", "stasis-relay"):
                 continue
         r = _libc.syscall(ctypes.c_long(SYS_RT_TGSIGQUEUEINFO), agent.host_pid, int(tid), SUSPEND_SIG, info)
         assert r == 0, "rt_tgsigqueueinfo: %s" % os.strerror(ctypes.get_errno())

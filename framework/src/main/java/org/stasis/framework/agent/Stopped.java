@@ -25,6 +25,8 @@ final class Stopped {
     private static final int SI_QUEUE = -1;
     private static final long SYS_RT_TGSIGQUEUEINFO = 297;  // x86-64
     private static final String CHECKPOINT_THREAD = "stasis-ckpt";
+    /** the agent's relay (its coordinator connection): not a program thread either */
+    private static final String RELAY_THREAD = "stasis-relay";
 
     /** The two system calls the JDK does not offer. */
     interface Signals extends Library {
@@ -53,7 +55,7 @@ final class Stopped {
     }
 
     /**
-     * Holds every thread of a stopped process but the checkpoint thread, then continues it.
+     * Holds every thread of a stopped process but the agent's (checkpoint thread, relay), then continues it.
      *
      * @param hostPid the process
      * @param cookie the agent's hold cookie (HELLO hold=)
@@ -87,7 +89,7 @@ final class Stopped {
                 } catch (IOException e) {
                     continue;                 // the thread ended meanwhile
                 }
-                if (!name.equals(CHECKPOINT_THREAD)) {
+                if (!name.equals(CHECKPOINT_THREAD) && !name.equals(RELAY_THREAD)) {
                     tids.add(Integer.parseInt(task.getFileName().toString()));
                 }
             }
