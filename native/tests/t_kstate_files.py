@@ -95,4 +95,36 @@ def test_kf_lock_errors(env):
     proc.kill()
 
 
-TESTS = [test_kf_locks, test_kf_locks_lost_without_relock, test_kf_lock_errors]
+def tree_generations(env, argv, gens=3, progress=5):
+    """a program that forks one child: gens x (checkpoint resumed, checkpoint, kill,
+    restart the tree); run to the end"""
+    proc, first, path = env.launch(argv)
+    wait_lines(path, 2, proc)
+    known = [first]
+    for g in range(1, gens + 1):
+        wait_lines(path, len(lines(path)) + progress, proc)
+        known = env.coord.checkpoint_tree(known, os.path.join(env.dir, "ck%d-resumed" % g))
+        wait_lines(path, len(lines(path)) + progress, proc)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        agents = env.coord.checkpoint_tree(known, ck, resume=False)
+        assert len(agents) == 2, [a.pid for a in agents]
+        root = min(agents, key=lambda a: a.pid)
+        kill_agent_process(root, proc)
+        for a in agents:
+            a.close()
+        path, f = env.log()
+        proc, restored = env.coord.restart_tree(RESTORE, ck, f)
+        env.procs.append(proc)
+        known = list(restored.values())
+        wait_lines(path, 1, proc)
+    return finish(proc, path)
+
+
+def test_kf_pipeflags(env):
+    """O_NONBLOCK and packet mode (O_DIRECT) of pipe ends between a parent and its child
+    survive resume and restart"""
+    out = tree_generations(env, [SCEN + "/kf_pipeflags", "120", "10"])
+    assert any(line.startswith("restarted") for line in out), out[-3:]
+
+
+TESTS = [test_kf_pipeflags, test_kf_locks, test_kf_locks_lost_without_relock, test_kf_lock_errors]
