@@ -4,7 +4,7 @@ status flags, open symlinks."""
 import os
 import re
 
-from run_tests import RESTORE, SCEN, finish, kill_agent_process, lines, wait_lines
+from run_tests import RESTORE, SCEN, generations, finish, kill_agent_process, lines, wait_lines
 
 LOCK_LINE = re.compile(r"lock:\s+\d+:\s+(POSIX|OFDLCK|FLOCK)\s+ADVISORY\s+(READ|WRITE)\s+\S+\s+\S+\s+(\d+)\s+(\d+|EOF)$")
 
@@ -127,4 +127,11 @@ def test_kf_pipeflags(env):
     assert any(line.startswith("restarted") for line in out), out[-3:]
 
 
-TESTS = [test_kf_pipeflags, test_kf_locks, test_kf_locks_lost_without_relock, test_kf_lock_errors]
+def test_kf_symlink(env):
+    """O_PATH descriptors: on a symlink itself (O_NOFOLLOW), on its target, on a directory"""
+    d = os.path.join(env.dir, "files")
+    os.mkdir(d)
+    generations(env, [SCEN + "/kf_symlink", "120", d, "10"])
+
+
+TESTS = [test_kf_pipeflags, test_kf_symlink, test_kf_locks, test_kf_locks_lost_without_relock, test_kf_lock_errors]
