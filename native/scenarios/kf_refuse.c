@@ -5,51 +5,24 @@
  *   mqueue   a POSIX message queue /kf-refuse-<pid>-<ns> (mq_open), one message in it
  *   sysvshm  a System V shared memory segment attached (shmat; removed, still attached)
  *   sysvmsg  a System V message queue it sent a message to
- *   session  a grandchild in a session whose leader (its parent) exited
- *   pgroup   a grandchild in a process group whose leader (its parent) exited
  *   memfdmap a memory file it holds open and also maps shared (one object, two ways in)
  * Prints "step <i>"; "OK refuse <mode>" at the end if the object was intact throughout. */
 #include "common.h"
 #include <fcntl.h>
 #include <mqueue.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char g_mq[64];
 static int g_msqid = -1;
 static volatile int *g_shm;
-static int g_fd = -1, g_wake = -1;
+static int g_fd = -1;
 static volatile long *g_map;
-
-/* a grandchild in a new session (or group) whose leader then exits; it lives until
- * the write end of a pipe the main process holds closes */
-static void orphan_member(int new_session)
-{
-    int p[2];
-    if (pipe(p) < 0) sc_fail("pipe");
-    pid_t leader = fork();
-    if (leader < 0) sc_fail("fork");
-    if (leader == 0) {
-        if (new_session ? setsid() < 0 : setpgid(0, 0) < 0) sc_fail("setsid/setpgid");
-        if (fork() == 0) {
-            close(p[1]);
-            char c;
-            while (read(p[0], &c, 1) < 0 && errno == EINTR) {}
-            _exit(0);
-        }
-        _exit(0);
-    }
-    close(p[0]);
-    if (waitpid(leader, NULL, 0) != leader) sc_fail("waitpid leader");
-    g_wake = p[1];
-}
 
 static void setup(const char *mode)
 {
@@ -77,9 +50,6 @@ static void setup(const char *mode)
         if (g_fd < 0 || ftruncate(g_fd, 4096) < 0) sc_fail("memfd");
         g_map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g_fd, 0);
         if (g_map == MAP_FAILED) sc_fail("mmap");
-    } else if (!strcmp(mode, "session") || !strcmp(mode, "pgroup")) {
-        orphan_member(!strcmp(mode, "session"));
-        g_fd = 0;
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         exit(2);
@@ -113,7 +83,6 @@ static void cleanup(void)
     if (g_mq[0]) mq_unlink(g_mq);
     if (g_msqid >= 0) msgctl(g_msqid, IPC_RMID, NULL);
     if (g_shm) shmdt((const void *)g_shm);
-    if (g_wake >= 0) close(g_wake);
 }
 
 int main(int argc, char **argv)

@@ -135,16 +135,6 @@ class FilesAndIpcIT {
     }
 
     @Test
-    void aSessionWithoutItsLeaderIsRefusedNamingIt() throws Exception {
-        refused("session", "session", "whose leader has exited");
-    }
-
-    @Test
-    void aProcessGroupWithoutItsLeaderIsRefusedNamingIt() throws Exception {
-        refused("pgroup", "process group", "whose leader has exited");
-    }
-
-    @Test
     void aMemoryFileBothOpenAndMappedSharedIsRefusedNamingIt() throws Exception {
         refused("memfdmap", "memory file /memfd:kf-mapped", "also maps shared");
     }

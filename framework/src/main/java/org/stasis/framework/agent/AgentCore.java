@@ -154,7 +154,6 @@ public final class AgentCore implements CoreSteps {
                 }
                 agents = registry.agents().stream().filter(a -> !known.contains(a)).toList();
             }
-            TreeCheck.check(trees);
             // Data in flight between the processes: out of the pipes while all are stopped.
             synchronized (drained) {
                 drained.clear();
