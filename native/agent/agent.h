@@ -125,6 +125,7 @@ void stasis_do_give(const char *args);
 void stasis_do_take(const char *args);
 void stasis_do_epoll_add(const char *args);
 void stasis_do_ctty(const char *args);          /* ctty.c */
+void stasis_do_lock(const char *args);
 /* execwarn.c */
 void stasis_execwarn_init(void);
 void stasis_env_hide(void);

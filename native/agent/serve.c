@@ -173,6 +173,7 @@ static void serve(void)
         else if (r_startswith(g_line, "TAKE ")) stasis_do_take(g_line + 5);
         else if (r_startswith(g_line, "EPOLL_ADD ")) stasis_do_epoll_add(g_line + 10);
         else if (r_startswith(g_line, "CTTY ")) stasis_do_ctty(g_line + 5);
+        else if (r_startswith(g_line, "LOCK ")) stasis_do_lock(g_line + 5);
         else stasis_send_error("unknown request");
         stasis_conn_drop_fds();    /* answered: descriptors it did not use are closed */
     }

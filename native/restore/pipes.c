@@ -52,6 +52,24 @@ static int refill(struct made *m, const char *path)
     return 0;
 }
 
+/* O_DIRECT on a write end makes each write one packet for the reader: set after the
+ * refill, which writes the drained bytes as a stream */
+static int packet_mode(void)
+{
+    for (int p = 0; p < g_nprocs; p++) {
+        for (int i = 0; i < g_procs[p].nfds; i++) {
+            struct plan_fd *f = &g_procs[p].fds[i];
+            if (f->kind != FD_PIPE || !f->pipe_write || !(f->flags & O_DIRECT)) continue;
+            int fl = fcntl(f->src, F_GETFL);
+            if (fl < 0 || fcntl(f->src, F_SETFL, fl | O_DIRECT) < 0) {
+                perror("stasis-restore: packet mode (O_DIRECT) of a pipe");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int pipes_create(void)
 {
     for (int p = 0; p < g_nprocs; p++) {
@@ -84,5 +102,5 @@ int pipes_create(void)
         if (!m) continue;                       /* nobody holds that pipe any more */
         if (refill(m, g_pipe_data[d].path) < 0) return -1;
     }
-    return 0;
+    return packet_mode();
 }

@@ -1,6 +1,7 @@
 package org.stasis.api;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -44,4 +45,21 @@ public interface ProcessPlan {
 
     /** @return the working directory to restore, if a plugin set one */
     Optional<Path> workingDirectory();
+
+    /**
+     * Takes a file lock again inside the restored process, once its fd table (including
+     * {@link FdSource.Passed} descriptors) is installed and before any of its threads
+     * runs. A lock that cannot be taken (someone else holds it now) fails the restart
+     * with a message that names it. Since 1.2.
+     *
+     * @param lock the lock, on one of this process's descriptors
+     */
+    default void lock(FileLock lock) {
+        throw new UnsupportedOperationException("this restart plan cannot take file locks");
+    }
+
+    /** @return the locks to take, in the order they were added. Since 1.2. */
+    default List<FileLock> locks() {
+        return List.of();
+    }
 }

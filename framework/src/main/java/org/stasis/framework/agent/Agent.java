@@ -245,6 +245,24 @@ public final class Agent {
     }
 
     /**
+     * Takes a file lock inside the process (LOCK), without waiting.
+     *
+     * @param lock the lock, on one of the process's descriptors
+     * @throws IOException if the agent refuses, e.g. because someone else holds the lock now
+     */
+    public synchronized void lock(org.stasis.api.FileLock lock) throws IOException {
+        String kind = lock.kind().name().toLowerCase(java.util.Locale.ROOT);
+        String request = "LOCK " + lock.fd() + " " + kind + " " + (lock.write() ? "w" : "r") + " " + lock.start() + " "
+                + lock.length();
+        connection.writeLine(request);
+        String answer = connection.readLine(REQUEST_TIMEOUT);
+        if (!answer.equals("LOCKED")) {
+            throw new IOException("process " + pid() + " cannot take its " + lock.describe() + " again: "
+                    + answer.replaceFirst("^ERROR (cannot lock: )?", "") + "; stop whatever holds it now and restart again");
+        }
+    }
+
+    /**
      * Registers a descriptor with an epoll instance inside the process (EPOLL_ADD).
      *
      * @param epfd the epoll descriptor in the process

@@ -359,7 +359,14 @@ public final class AgentCore implements CoreSteps {
                     stopAgain.add(restored.get(i).pid());     // brought back stopped at release
                 }
             }
-            installPassed(plan, restored);
+            try {
+                installPassed(plan, restored);
+                takeLocks(plan, restored);
+            } catch (IOException e) {
+                // all or none: the restored processes must not stay behind, suspended
+                restored.forEach(a -> ProcessHandle.of(a.hostPid()).ifPresent(ProcessHandle::destroyForcibly));
+                throw e;
+            }
             Pipes.refillFifos(directory, restored);
             stopped = List.copyOf(restored);
             hands = new ProcessHands(stopped);
@@ -384,6 +391,15 @@ public final class AgentCore implements CoreSteps {
                 if (fd.getValue() instanceof org.stasis.api.FdSource.Passed passed) {
                     agent.take(fd.getKey(), passed.descriptor(), passed.flags());
                 }
+            }
+        }
+    }
+
+    // POSIX locks belong to the process: only it can take them again, once its fds are in.
+    private static void takeLocks(Plan plan, List<Agent> restored) throws IOException {
+        for (Agent agent : restored) {
+            for (org.stasis.api.FileLock lock : plan.process(agent.pid()).locks()) {
+                agent.lock(lock);
             }
         }
     }

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 import org.stasis.api.FdSource;
+import org.stasis.api.FileLock;
 import org.stasis.api.ProcessInfo;
 import org.stasis.api.ProcessPlan;
 import org.stasis.api.RestartPlan;
@@ -84,6 +85,7 @@ public final class Plan implements RestartPlan {
         private final int pid;
         private final Map<Integer, FdSource> fds = new TreeMap<>();
         private final Map<Integer, byte[]> terminals = new TreeMap<>();
+        private final List<FileLock> locks = new java.util.ArrayList<>();
         private final java.util.Set<Integer> passed;
         private Path workingDirectory;
 
@@ -123,6 +125,16 @@ public final class Plan implements RestartPlan {
         @Override
         public synchronized Map<Integer, byte[]> terminalSettings() {
             return Collections.unmodifiableMap(new TreeMap<>(terminals));
+        }
+
+        @Override
+        public synchronized void lock(FileLock lock) {
+            locks.add(lock);
+        }
+
+        @Override
+        public synchronized List<FileLock> locks() {
+            return List.copyOf(locks);
         }
 
         @Override

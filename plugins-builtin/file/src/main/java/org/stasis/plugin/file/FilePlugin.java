@@ -31,6 +31,9 @@ import org.stasis.api.WriteCallback;
  * and unlinked, see {@link Fifos}). A file that is gone at restart
  * stops the restart with a message that names it; one that changed is reported in
  * the event log and reopened anyway, as the program would see it after a crash.
+ * Memory files (memfd_create) come back as memory files with their name, content and
+ * seals. File locks (fcntl, OFD, flock) held through any descriptor are taken again inside
+ * the restored process before it runs.
  */
 @Component(property = "service.ranking:Integer=200")
 @StasisPlugin("file")
@@ -44,9 +47,15 @@ public class FilePlugin implements WriteCallback, RestartCallback {
     @Override
     public void write(CheckpointContext context) throws IOException {
         List<SharedDescriptions.Holder> opened = new ArrayList<>();
+        Memfds memfds = new Memfds();
         for (ProcessInfo process : context.computation().processes()) {
+            Unsupported.checkSysV(process);
             for (OpenFd fd : context.openFds(process.pid())) {
                 String key = process.pid() + "." + fd.fd();
+                Unsupported.checkFd(context, process, fd, opener());
+                if (fd.kind() != OpenFd.Kind.PIPE && fd.kind() != OpenFd.Kind.SOCKET) {
+                    Locks.save(context, process, fd);
+                }
                 switch (fd.kind()) {
                     case PATH, DEVICE -> {
                         context.records().put(OPEN + key, OpenRecord.of(fd, Path.of(fd.path())).encode());
@@ -55,7 +64,9 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                     case DELETED_FILE -> {
                         Path link = Path.of("/proc", Integer.toString(process.hostPid()), "fd",
                                 Integer.toString(fd.fd()));
-                        if (Fifos.isFifo(link)) {
+                        if (Memfds.is(fd)) {
+                            memfds.add(context, process, fd);
+                        } else if (Fifos.isFifo(link)) {
                             context.records().put(FIFO + key, new Fifos.Holder(process.pid(), fd.fd(), fd.flags(),
                                     Fifos.inode(link), fd.path()).encode());
                         } else {
@@ -68,6 +79,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                 }
             }
         }
+        memfds.save(context, opener());
         SharedDescriptions.group(opened, context.processes())
                 .forEach((holder, first) -> context.records().put(SHARES + holder, first));
     }
@@ -98,6 +110,8 @@ public class FilePlugin implements WriteCallback, RestartCallback {
         }
         reopenShared(context);
         Fifos.recreate(context, fifos, opener());
+        Memfds.restore(context, opener());
+        Locks.restore(context);
     }
 
     // Descriptors that shared one open file description get one again: opened here once

@@ -37,7 +37,19 @@ final class Opener {
         long lseek(int fd, long offset, int whence) throws LastErrorException;
 
         int close(int fd) throws LastErrorException;
+
+        int memfd_create(String name, int flags) throws LastErrorException;
+
+        int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+
+        int fstatfs(int fd, byte[] buf) throws LastErrorException;
     }
+
+    private static final int MFD_CLOEXEC = 1;
+    private static final int MFD_ALLOW_SEALING = 2;
+    private static final int F_ADD_SEALS = 1033;
+    private static final int F_GET_SEALS = 1034;
+    private static final int EINVAL = 22;
 
     private final LibC libc = Native.load("c", LibC.class);
 
@@ -145,5 +157,87 @@ final class Opener {
         } catch (LastErrorException e) {
             throw new IOException("cannot make FIFO " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * @param fd a descriptor of a memory file (a duplicate of the program's)
+     * @return its seals (F_SEAL_*), F_SEAL_SEAL if it was made without sealing
+     * @throws IOException if the kernel cannot tell
+     */
+    int seals(int fd) throws IOException {
+        try {
+            return libc.fcntl(fd, F_GET_SEALS, 0);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == EINVAL) {
+                return 1;   // not a memory file after all (hugetlbfs?): nothing can seal it
+            }
+            throw new IOException("cannot read the seals of a memory file: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param name the memory file's name (as memfd_create got it)
+     * @param content a file with its content
+     * @return a new memory file (close-on-exec here) holding that content, sealable
+     * @throws IOException if it cannot be made
+     */
+    int memfd(String name, Path content) throws IOException {
+        int fd;
+        try {
+            fd = libc.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot create memory file " + name + ": " + e.getMessage(), e);
+        }
+        try {
+            try (OutputStream out = Files.newOutputStream(Path.of("/proc/self/fd/" + fd), StandardOpenOption.WRITE)) {
+                Files.copy(content, out);
+            }
+        } catch (IOException e) {
+            libc.close(fd);
+            throw new IOException("cannot fill memory file " + name + ": " + e.getMessage(), e);
+        }
+        return fd;
+    }
+
+    /** @return fd, its offset set */
+    int seek(int fd, long offset) throws IOException {
+        try {
+            libc.lseek(fd, offset, 0);
+            return fd;
+        } catch (LastErrorException e) {
+            throw new IOException("cannot seek a memory file to " + offset + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return a new open file description of fd's file, with the program's flags and offset */
+    int reopen(int fd, int flags, long offset) throws IOException {
+        return open("/proc/self/fd/" + fd, flags, offset);
+    }
+
+    /** Adds seals to a memory file. */
+    void seal(int fd, int seals) throws IOException {
+        if (seals == 0) {
+            return;
+        }
+        try {
+            libc.fcntl(fd, F_ADD_SEALS, seals);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot seal a memory file (" + seals + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param fd a descriptor
+     * @return the f_type (magic number) of the file system it is on
+     * @throws IOException if the kernel cannot tell
+     */
+    long fileSystem(int fd) throws IOException {
+        byte[] statfs = new byte[120];
+        try {
+            libc.fstatfs(fd, statfs);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot tell the file system of a descriptor: " + e.getMessage(), e);
+        }
+        return java.nio.ByteBuffer.wrap(statfs).order(java.nio.ByteOrder.nativeOrder()).getLong(0);
     }
 }
