@@ -77,10 +77,35 @@ def wait_lines(path, n, proc, timeout=30):
     raise AssertionError("no progress in %s: %s" % (path, lines(path)[-3:]))
 
 
+def namespace_init(host_pid):
+    """host pid of the init of host_pid's pid namespace (None: not in a namespace of ours)"""
+    def ns(pid):
+        try:
+            return os.readlink("/proc/%d/ns/pid" % pid)
+        except OSError:
+            return None
+    mine, pid, top = ns(host_pid), host_pid, None
+    if mine is None or mine == ns(os.getpid()):
+        return None
+    while pid > 1 and ns(pid) == mine:
+        top = pid
+        with open("/proc/%d/stat" % pid) as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+    return top
+
+
 def kill_agent_process(agent, proc):
+    """kill the process, then its whole pid namespace: the namespace's init outlives the
+    launched process (daemons), so killing only that process would leave its children"""
+    init = namespace_init(agent.host_pid)
     os.kill(agent.host_pid, signal.SIGKILL)
     rc = proc.wait(timeout=10)
     assert rc in (128 + signal.SIGKILL, -signal.SIGKILL), "killed process exited %s" % rc
+    if init is not None:
+        try:
+            os.kill(init, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     agent.close()
 
 
