@@ -33,6 +33,9 @@ def check_cases(out, frozen, ncheckpoints):
     """every case ok; timed ones not longer than T + the time the program was frozen"""
     cases = [l.split() for l in out if l.startswith("case ")]
     assert cases, out[-5:]
+    if os.environ.get("STASIS_VERBOSE"):
+        print("   frozen %.3f s over %d checkpoints\n   " % (frozen, ncheckpoints) +
+              "\n   ".join(l for l in out if l.startswith(("case", "OK"))))
     bad = [" ".join(c) for c in cases if c[3] != "ok"]
     assert not bad, "calls that noticed the checkpoint:\n  " + "\n  ".join(bad)
     for c in cases:
@@ -80,9 +83,27 @@ def test_blocking_calls_restarted(env):
         if secs < T_MS / 1000:
             frozen_timed += time.monotonic() - t
     out = finish(proc, path)
-    cases = check_cases(out, frozen_timed, 1)
-    assert len(cases) == 21, len(cases)
+    cases = check_cases(out, frozen_timed, 2)
+    assert len(cases) == 24, len(cases)
     assert "restarts=2" in out[-1] and "usr1=4" in out[-1], out[-1]
 
 
-TESTS = [test_blocking_calls_resumed, test_blocking_calls_restarted]
+def test_blocking_calls_rapid(env):
+    """a checkpoint every 150 ms: calls already restarted (pointing at the agent's copy
+    of the time left) are interrupted and restarted again, many times"""
+    proc, agent, path = env.launch([SCEN + "/blocking_calls", "all", str(T_MS), str(S_MS), str(R_MS)])
+    t_ready = wait_ready(path, proc)
+    frozen_timed, n, t_end = 0.0, 0, t_ready + R_MS / 1000 + 0.5
+    while time.monotonic() < t_end:
+        time.sleep(0.15)
+        t = time.monotonic()
+        env.coord.checkpoint(agent, os.path.join(env.dir, "ck%d" % (n % 2)), resume=True)
+        if t - t_ready < T_MS / 1000 + frozen_timed:
+            frozen_timed += time.monotonic() - t
+        n += 1
+    out = finish(proc, path)
+    check_cases(out, frozen_timed, n)
+    assert n >= 15, n
+
+
+TESTS = [test_blocking_calls_resumed, test_blocking_calls_restarted, test_blocking_calls_rapid]
