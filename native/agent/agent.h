@@ -62,6 +62,8 @@ void stasis_sysrestart_apply(void *uc, const struct stasis_sysplan *plan);
 /* timing.c: interposers of timed libc calls record the call and its start time */
 struct stasis_call { long nr, nr2; int64_t start_ns; };
 extern __thread struct stasis_call stasis_call_rec;
+void stasis_call_begin(struct stasis_call *saved, long nr, long nr2);
+void stasis_call_end(const struct stasis_call *saved);
 
 /* image.c (stasis_find_self: at startup, locate the agent's own data) */
 void stasis_find_self(void);

@@ -4,7 +4,8 @@
  * started (CLOCK_MONOTONIC) in thread-local storage, so that the suspend handler
  * can restart an interrupted call with the time that was left (sysrestart.c).
  * The record is saved and put back around the call: a signal handler of the program
- * may make such calls inside another one. */
+ * may make such calls inside another one. Other interposers (wrap.c: sigtimedwait,
+ * epoll_pwait) use stasis_call_begin/end the same way. */
 #include "agent.h"
 #include <dlfcn.h>
 #include <poll.h>
@@ -48,7 +49,7 @@ __attribute__((constructor)) static void timing_init(void)
     real_syscall = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
 }
 
-static void begin(struct stasis_call *saved, long nr, long nr2)
+void stasis_call_begin(struct stasis_call *saved, long nr, long nr2)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -62,7 +63,7 @@ static void begin(struct stasis_call *saved, long nr, long nr2)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-static void end(const struct stasis_call *saved)
+void stasis_call_end(const struct stasis_call *saved)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     stasis_call_rec.start_ns = 0;
@@ -78,9 +79,9 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
     if (!real_poll) timing_init();
     if (timeout <= 0) return real_poll(fds, n, timeout);
     struct stasis_call s;
-    begin(&s, SYS_poll, SYS_ppoll);
+    stasis_call_begin(&s, SYS_poll, SYS_ppoll);
     int r = real_poll(fds, n, timeout);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }
 
@@ -89,9 +90,9 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
     if (!real_epoll_wait) timing_init();
     if (timeout <= 0) return real_epoll_wait(epfd, ev, max, timeout);
     struct stasis_call s;
-    begin(&s, SYS_epoll_wait, SYS_epoll_pwait);
+    stasis_call_begin(&s, SYS_epoll_wait, SYS_epoll_pwait);
     int r = real_epoll_wait(epfd, ev, max, timeout);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }
 
@@ -100,9 +101,9 @@ EXPORT int semtimedop(int id, struct sembuf *ops, size_t n, const struct timespe
     if (!real_semtimedop) timing_init();
     if (!t) return real_semtimedop(id, ops, n, t);
     struct stasis_call s;
-    begin(&s, SYS_semtimedop, SYS_semtimedop);
+    stasis_call_begin(&s, SYS_semtimedop, SYS_semtimedop);
     int r = real_semtimedop(id, ops, n, t);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }
 
@@ -110,9 +111,9 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     if (!real_nanosleep) timing_init();
     struct stasis_call s;
-    begin(&s, SYS_nanosleep, SYS_clock_nanosleep);
+    stasis_call_begin(&s, SYS_nanosleep, SYS_clock_nanosleep);
     int r = real_nanosleep(req, rem);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }
 
@@ -121,9 +122,9 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
     if (!real_clock_nanosleep) timing_init();
     if (flags & TIMER_ABSTIME) return real_clock_nanosleep(clk, flags, req, rem);
     struct stasis_call s;
-    begin(&s, SYS_clock_nanosleep, SYS_nanosleep);
+    stasis_call_begin(&s, SYS_clock_nanosleep, SYS_nanosleep);
     int r = real_clock_nanosleep(clk, flags, req, rem);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }
 
@@ -131,9 +132,9 @@ EXPORT int usleep(useconds_t us)
 {
     if (!real_usleep) timing_init();
     struct stasis_call s;
-    begin(&s, SYS_clock_nanosleep, SYS_nanosleep);
+    stasis_call_begin(&s, SYS_clock_nanosleep, SYS_nanosleep);
     int r = real_usleep(us);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }
 
@@ -162,8 +163,8 @@ EXPORT long syscall(long nr, ...)
     va_end(ap);
     if (!timed_raw(nr, a)) return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     struct stasis_call s;
-    begin(&s, nr, nr);
+    stasis_call_begin(&s, nr, nr);
     long r = real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    end(&s);
+    stasis_call_end(&s);
     return r;
 }

@@ -115,6 +115,15 @@ static void t_epoll_wait(struct res *r)
     long x = epoll_wait(epfd_timed, &ev, 1, (int)T_ms);
     set(r, x, x == 0);
 }
+static void t_epoll_pwait(struct res *r)
+{
+    struct epoll_event ev;
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR2);
+    long x = epoll_pwait(epfd_timed, &ev, 1, (int)T_ms, &mask);
+    set(r, x, x == 0);
+}
 static void t_semtimedop(struct res *r)
 {
     struct sembuf op = { 1, -1, 0 };
@@ -313,6 +322,7 @@ static struct tcase cases[] = {
     { "pselect", TIMED, 0, t_pselect, 0, 0, 0, { 0 } },
     { "ppoll", TIMED, 0, t_ppoll, 0, 0, 0, { 0 } },
     { "epoll_wait", TIMED, 1, t_epoll_wait, 0, 0, 0, { 0 } },
+    { "epoll_pwait", TIMED, 1, t_epoll_pwait, 0, 0, 0, { 0 } },
     { "semtimedop", TIMED, 0, t_semtimedop, 0, 0, 0, { 0 } },
     { "mq_timedreceive", TIMED, 1, t_mq_timedreceive, 0, 0, 0, { 0 } },
     { "nanosleep", TIMED, 0, t_nanosleep_rem, 0, 0, 0, { 0 } },
