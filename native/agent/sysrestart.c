@@ -7,7 +7,9 @@
  * checkpoint thread reads /proc/self/task/TID/syscall (number, 6 arguments, sp, pc)
  * into the thread's probe. In the handler, when the interrupted context is exactly
  * that syscall (pc, sp and the 6 argument registers match) and it returned -EINTR,
- * the context is rewritten on the way out (after the release, also after a restart):
+ * (or, when the thread entered the call just after the probe, a `syscall` right
+ * before rip with a certain number: syscall_before), the context is rewritten on
+ * the way out (after the release, also after a restart):
  * rip back onto the `syscall` instruction, rax = the number, and a relative timeout
  * replaced by the time that was left when the thread was suspended. Time spent
  * suspended (or dead, between a checkpoint and its restart) does not count against
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 
@@ -80,6 +83,30 @@ static int interrupted_probe(const greg_t *g, const struct probe *p)
     for (int i = 0; i < 6; i++)
         if ((uint64_t)g[arg_reg[i]] != p->args[i]) return 0;
     return 1;
+}
+
+/* The probe missed it: the thread entered the call between the probe and the signal
+ * (a thread preempted inside the kernel also reads as "running"). Accept a `syscall`
+ * right before rip (read without faulting) whose number is certain: a
+ * `mov $nr,%eax` just before it (glibc's call sites), cross-checked with the
+ * interposers' record when there is one, or the record of a raw syscall(). */
+static long syscall_before(const greg_t *g)
+{
+    unsigned char code[7];
+    struct iovec local = { code, sizeof code };
+    struct iovec remote = { (void *)(uintptr_t)((uint64_t)g[REG_RIP] - sizeof code), sizeof code };
+    if (g[REG_RAX] != -EINTR) return -1;
+    if (rsys6(SYS_process_vm_readv, rsys0(SYS_getpid), (long)&local, 1, (long)&remote, 1, 0) != (long)sizeof code)
+        return -1;
+    if (code[5] != 0x0f || code[6] != 0x05) return -1;
+    const struct stasis_call *c = &stasis_call_rec;
+    int rec = c->start_ns != 0;
+    if (code[0] == 0xb8) {
+        int32_t imm;
+        r_memcpy(&imm, code + 1, sizeof imm);
+        return (rec && imm != c->nr && imm != c->nr2) ? -1 : imm;
+    }
+    return (rec && c->nr == c->nr2) ? c->nr : -1;
 }
 
 /* time left of a relative timeout of `total` ns, given how long the call ran (-1: unknown) */
@@ -169,8 +196,9 @@ void stasis_sysrestart_prepare(void *ucv, int idx, struct stasis_sysplan *pl)
     pl->nr = -1;
     pl->reg = -1;
     pl->rec = 0;
-    if (idx < 0 || idx >= STASIS_IMG_MAX_THREADS || !interrupted_probe(g, &g_probe[idx])) return;
-    long nr = g_probe[idx].nr;
+    if (idx < 0 || idx >= STASIS_IMG_MAX_THREADS) return;
+    long nr = interrupted_probe(g, &g_probe[idx]) ? g_probe[idx].nr : syscall_before(g);
+    if (nr < 0) return;
     int64_t ran = -1;
     if (stasis_call_rec.start_ns && (stasis_call_rec.nr == nr || stasis_call_rec.nr2 == nr))
         { ran = mono_ns() - stasis_call_rec.start_ns; pl->rec = 1; }

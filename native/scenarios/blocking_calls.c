@@ -295,7 +295,9 @@ static void e_sigsuspend(struct res *r)
 static void e_futex(struct res *r)
 {
     long x = syscall(SYS_futex, &fw_event, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-    set(r, x, x == 0 && fw_event == 1);
+    /* EAGAIN: the value changed before the wait began (a restart may resume the
+     * waiter only after its waker ran); never EINTR, never before the event */
+    set(r, x, (x == 0 || errno == EAGAIN) && fw_event == 1);
 }
 static void e_cond_wait(struct res *r)
 {
@@ -358,6 +360,13 @@ static struct tcase cases[] = {
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 static int use_fds;
 
+/* setup failed: what and why, exit 1 */
+static void die(const char *what)
+{
+    printf("FAIL %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
 static struct tcase *find(const char *name)
 {
     for (int i = 0; i < NCASES; i++)
@@ -390,24 +399,27 @@ static void setup_signals(void)
 
 static void setup_fds(void)
 {
-    if (pipe(ev_pipe) < 0 || pipe(rd_pipe) < 0) sc_fail("pipe");
+    struct timespec wall;                           /* unique names: pids repeat in pid namespaces */
+    clock_gettime(CLOCK_REALTIME, &wall);
+    long long tag = (long long)wall.tv_sec * 1000000000LL + wall.tv_nsec;
+    if (pipe(ev_pipe) < 0 || pipe(rd_pipe) < 0) die("pipe");
     epfd = epoll_create1(0);
     epfd_timed = epoll_create1(0);
     struct epoll_event ev = { .events = EPOLLIN };
-    if (epfd < 0 || epfd_timed < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, ev_pipe[0], &ev) < 0) sc_fail("epoll");
+    if (epfd < 0 || epfd_timed < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, ev_pipe[0], &ev) < 0) die("epoll");
     struct sockaddr_un a = { .sun_family = AF_UNIX };
-    snprintf(sock_path, sizeof sock_path, "/tmp/stasis-bc-%d.sock", (int)getpid());
+    snprintf(sock_path, sizeof sock_path, "/tmp/stasis-bc-%d-%lld.sock", (int)getpid(), tag);
     strcpy(a.sun_path, sock_path);
     unlink(sock_path);
     listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (listen_fd < 0 || bind(listen_fd, (void *)&a, sizeof a) < 0 || listen(listen_fd, 4) < 0) sc_fail("listen");
+    if (listen_fd < 0 || bind(listen_fd, (void *)&a, sizeof a) < 0 || listen(listen_fd, 4) < 0) die("listen");
     struct mq_attr at = { .mq_maxmsg = 4, .mq_msgsize = 64 };
-    for (int i = 0; i < 2; i++) snprintf(mq_names[i], sizeof mq_names[i], "/stasis-bc-%d-%d", (int)getpid(), i);
+    for (int i = 0; i < 2; i++) snprintf(mq_names[i], sizeof mq_names[i], "/stasis-bc-%d-%lld-%d", (int)getpid(), tag, i);
     mq_ev = mq_open(mq_names[0], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
     mq_timed = mq_open(mq_names[1], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
-    if (mq_ev == (mqd_t)-1 || mq_timed == (mqd_t)-1) sc_fail("mq_open");
+    if (mq_ev == (mqd_t)-1 || mq_timed == (mqd_t)-1) die("mq_open");
     child = fork();
-    if (child < 0) sc_fail("fork");
+    if (child < 0) die("fork");
     if (child == 0) {                               /* exits at R */
         struct timespec at_r = { (t0 + R_ms) / 1000, ((t0 + R_ms) % 1000) * 1000000L };
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at_r, NULL) == EINTR) {}
@@ -419,7 +431,7 @@ static void setup_ipc(void)
 {
     semid = semget(IPC_PRIVATE, 2, 0600 | IPC_CREAT);
     msqid = msgget(IPC_PRIVATE, 0600 | IPC_CREAT);
-    if (semid < 0 || msqid < 0) sc_fail("sysv ipc");
+    if (semid < 0 || msqid < 0) die("sysv ipc");
 }
 
 /* the main thread sleeps until t0 + ms (absolute: must not return early either) */
@@ -440,18 +452,18 @@ static void kill_case(const char *name, int sig)
 static void release_events(void)
 {
     if (use_fds) {
-        if (write(ev_pipe[1], "e", 1) != 1 || write(rd_pipe[1], "r", 1) != 1) sc_fail("write");
+        if (write(ev_pipe[1], "e", 1) != 1 || write(rd_pipe[1], "r", 1) != 1) die("write");
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
         struct sockaddr_un a = { .sun_family = AF_UNIX };
         strcpy(a.sun_path, sock_path);
-        if (s < 0 || connect(s, (void *)&a, sizeof a) < 0) sc_fail("connect");
+        if (s < 0 || connect(s, (void *)&a, sizeof a) < 0) die("connect");
         close(s);
-        if (mq_send(mq_ev, "mq", 2, 0) < 0) sc_fail("mq_send");
+        if (mq_send(mq_ev, "mq", 2, 0) < 0) die("mq_send");
     }
     struct sembuf op = { 0, 1, 0 };
-    if (semop(semid, &op, 1) < 0) sc_fail("semop +1");
+    if (semop(semid, &op, 1) < 0) die("semop +1");
     struct { long type; char text[8]; } m = { 1, "msg" };
-    if (msgsnd(msqid, &m, 3, 0) < 0) sc_fail("msgsnd");
+    if (msgsnd(msqid, &m, 3, 0) < 0) die("msgsnd");
     kill_case("sigwaitinfo", SIGUSR2);
     kill_case("pause", SIGUSR1);
     kill_case("sigsuspend", SIGUSR1);
@@ -504,7 +516,7 @@ int main(int argc, char **argv)
     int n = 0;
     for (int i = 0; i < NCASES; i++) {
         if (cases[i].needs_fds && !use_fds) continue;
-        if (pthread_create(&cases[i].th, NULL, runner, &cases[i]) != 0) sc_fail("pthread_create");
+        if (pthread_create(&cases[i].th, NULL, runner, &cases[i]) != 0) die("pthread_create");
         n++;
     }
     printf("ready %d calls\n", n);

@@ -102,3 +102,23 @@ def test_blocking_calls_rapid(env):
 
 
 TESTS = [test_blocking_calls_resumed, test_blocking_calls_restarted, test_blocking_calls_rapid]
+
+
+def test_eintr_churn(env):
+    """threads enter and leave 1-3 ms blocking calls all the time while checkpoints
+    come every 30 ms: a thread caught between the agent's look at its state and the
+    suspend signal must not see EINTR either"""
+    proc, agent, path = env.launch([SCEN + "/eintr_churn", "6"])
+    t_ready = wait_ready(path, proc)
+    n = 0
+    while time.monotonic() < t_ready + 5.0:
+        time.sleep(0.03)
+        env.coord.checkpoint(agent, os.path.join(env.dir, "ck%d" % (n % 2)), resume=True)
+        n += 1
+    out = finish(proc, path)
+    if os.environ.get("STASIS_VERBOSE"):
+        print("   %d checkpoints: %s" % (n, out[-1]))
+    assert n >= 20, n
+
+
+TESTS.append(test_eintr_churn)
