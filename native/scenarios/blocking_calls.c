@@ -53,7 +53,7 @@ static volatile int fw_event, fw_timed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER, cv_timed = PTHREAD_COND_INITIALIZER;
 static int cv_flag;
-static volatile sig_atomic_t usr1_count;
+static int usr1_count;                          /* handlers of several threads: atomic */
 
 static int64_t now_ms(void)
 {
@@ -383,7 +383,7 @@ static void *runner(void *arg)
     return NULL;
 }
 
-static void on_usr1(int sig) { (void)sig; usr1_count++; }
+static void on_usr1(int sig) { (void)sig; __atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST); }
 
 static void setup_signals(void)
 {
@@ -534,6 +534,6 @@ int main(int argc, char **argv)
     cleanup();
     if (main_interrupted) { printf("FAIL main absolute sleep got EINTR %d times\n", main_interrupted); bad++; }
     if (bad) { printf("FAIL blocking_calls: %d of %d calls\n", bad, n); return 1; }
-    printf("OK blocking_calls %d calls restarts=%d usr1=%d\n", n, sc_restarts(), (int)usr1_count);
+    printf("OK blocking_calls %d calls restarts=%d usr1=%d\n", n, sc_restarts(), __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
     return 0;
 }
