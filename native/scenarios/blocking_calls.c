@@ -6,7 +6,7 @@
  * Timed calls wait T ms for nothing: they must time out, not earlier than T.
  * Event calls wait until the main thread provides their event at R: not earlier.
  * Victims sleep/poll until the program sends them SIGUSR1 at S: they must get EINTR.
- * Prints "ready", then one "case NAME KIND ok|FAIL elapsed_ms detail" line per call
+ * Prints "ready N calls sem=ID msg=ID", then one "case NAME KIND ok|FAIL elapsed_ms detail" line per call
  * and "OK blocking_calls ..." when every call behaved (exit 1 otherwise). */
 #include "common.h"
 #include <errno.h>
@@ -519,7 +519,7 @@ int main(int argc, char **argv)
         if (pthread_create(&cases[i].th, NULL, runner, &cases[i]) != 0) die("pthread_create");
         n++;
     }
-    printf("ready %d calls\n", n);
+    printf("ready %d calls sem=%d msg=%d\n", n, semid, msqid);   /* a test that kills us removes them */
     sleep_until(S_ms);
     kill_case("victim_clock_nanosleep", SIGUSR1);
     kill_case("victim_poll", SIGUSR1);

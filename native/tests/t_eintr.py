@@ -19,6 +19,15 @@ def wait_ready(path, proc):
     return time.monotonic()
 
 
+def remove_ipc(path):
+    """the SysV objects of a program that was killed or failed (it removes them when it ends)"""
+    import subprocess
+    words = dict(w.split("=") for w in lines(path)[0].split() if "=" in w) if os.path.exists(path) else {}
+    for flag, key in (("-s", "sem"), ("-q", "msg")):
+        if key in words:
+            subprocess.run(["ipcrm", flag, words[key]], capture_output=True)
+
+
 def at(t_ready, secs):
     """sleep until `secs` after the program said ready"""
     delay = t_ready + secs - time.monotonic()
@@ -48,6 +57,13 @@ def test_blocking_calls_resumed(env):
     """four checkpoints, each resumed: two while the timed calls run, one between the
     program's own signal and the events, one while the event calls wait"""
     proc, agent, path = env.launch([SCEN + "/blocking_calls", "all", str(T_MS), str(S_MS), str(R_MS)])
+    try:
+        resumed_four_times(env, proc, agent, path)
+    finally:
+        remove_ipc(path)
+
+
+def resumed_four_times(env, proc, agent, path):
     t_ready = wait_ready(path, proc)
     frozen_timed = 0.0
     for n, secs in enumerate((1.0, 1.6, 2.4, 4.0)):
@@ -66,6 +82,13 @@ def test_blocking_calls_restarted(env):
     """killed and restarted twice: once while the timed calls run, once while the
     event calls wait; the restarted calls resume with the time that was left"""
     proc, agent, path = env.launch([SCEN + "/blocking_calls", "nofd", str(T_MS), str(S_MS), str(R_MS)])
+    try:
+        restarted_twice(env, proc, agent, path)
+    finally:
+        remove_ipc(path)
+
+
+def restarted_twice(env, proc, agent, path):
     t_ready = wait_ready(path, proc)
     frozen_timed = 0.0
     for n, secs in enumerate((1.0, 4.0)):
@@ -87,6 +110,13 @@ def test_blocking_calls_rapid(env):
     """a checkpoint every 150 ms: calls already restarted (pointing at the agent's copy
     of the time left) are interrupted and restarted again, many times"""
     proc, agent, path = env.launch([SCEN + "/blocking_calls", "all", str(T_MS), str(S_MS), str(R_MS)])
+    try:
+        every_150ms(env, proc, agent, path)
+    finally:
+        remove_ipc(path)
+
+
+def every_150ms(env, proc, agent, path):
     t_ready = wait_ready(path, proc)
     frozen_timed, n, t_end = 0.0, 0, t_ready + R_MS / 1000 - 0.4
     while time.monotonic() < t_end:

@@ -51,19 +51,27 @@ class BlockingCallsIT {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "blocking")) {
             Process running = computation.launch(output, command("all"));
-            Computation.awaitLine(output, l -> l.startsWith("ready"), Duration.ofSeconds(30));
-            long ready = System.nanoTime();
-            double frozen = 0;
-            for (double at : new double[] {1.0, 10.0}) {
-                long start = sleepUntil(ready, at);
-                computation.checkpoint();
-                if (at < TIMEOUT_MS / 1000.0) {
-                    frozen += (System.nanoTime() - start) / 1e9;
-                }
+            try {
+                resumedTwice(computation, running, output);
+            } finally {
+                removeIpc(output);
             }
-            Computation.assertFinished(running, output, "OK blocking_calls 37 calls");
-            assertCases(output, frozen, 37);
         }
+    }
+
+    private static void resumedTwice(Computation computation, Process running, Path output) throws Exception {
+        Computation.awaitLine(output, l -> l.startsWith("ready"), Duration.ofSeconds(30));
+        long ready = System.nanoTime();
+        double frozen = 0;
+        for (double at : new double[] {1.0, 10.0}) {
+            long start = sleepUntil(ready, at);
+            computation.checkpoint();
+            if (at < TIMEOUT_MS / 1000.0) {
+                frozen += (System.nanoTime() - start) / 1e9;
+            }
+        }
+        Computation.assertFinished(running, output, "OK blocking_calls 37 calls");
+        assertCases(output, frozen, 37);
     }
 
     @Test
@@ -71,15 +79,39 @@ class BlockingCallsIT {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "blocking-restart")) {
             Process running = computation.launch(output, command("nofd"));
-            Computation.awaitLine(output, l -> l.startsWith("ready"), Duration.ofSeconds(30));
-            long start = sleepUntil(System.nanoTime(), 1.0);
-            Path checkpoint = computation.checkpoint();     // the program goes on until it is killed
-            computation.kill(running);
-            running = computation.restart(checkpoint, output);
-            computation.awaitRestored();
-            double frozen = (System.nanoTime() - start) / 1e9;
-            Computation.assertFinished(running, output, "OK blocking_calls 24 calls restarts=1");
-            assertCases(output, frozen, 24);
+            try {
+                restartedOnce(computation, running, output);
+            } finally {
+                removeIpc(output);
+            }
+        }
+    }
+
+    private static void restartedOnce(Computation computation, Process original, Path output) throws Exception {
+        Computation.awaitLine(output, l -> l.startsWith("ready"), Duration.ofSeconds(30));
+        long start = sleepUntil(System.nanoTime(), 1.0);
+        Path checkpoint = computation.checkpoint();     // the program goes on until it is killed
+        computation.kill(original);
+        Process running = computation.restart(checkpoint, output);
+        computation.awaitRestored();
+        double frozen = (System.nanoTime() - start) / 1e9;
+        Computation.assertFinished(running, output, "OK blocking_calls 24 calls restarts=1");
+        assertCases(output, frozen, 24);
+    }
+
+    /** the program's SysV semaphores and message queue, left behind when it was killed or failed */
+    private static void removeIpc(Path output) throws Exception {
+        if (!Files.exists(output)) {
+            return;
+        }
+        for (String line : Files.readAllLines(output)) {
+            for (String word : line.startsWith("ready") ? line.split(" ") : new String[0]) {
+                if (word.startsWith("sem=") || word.startsWith("msg=")) {
+                    new ProcessBuilder("ipcrm", word.startsWith("sem=") ? "-s" : "-q", word.substring(4))
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                            .waitFor();
+                }
+            }
         }
     }
 
