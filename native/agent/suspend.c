@@ -110,9 +110,16 @@ void stasis_park_signalled(siginfo_t *si, void *uc)
     (void)si;
     int saved_errno = errno;
     struct stasis_thread *t = find_slot((int)r_gettid());
-    if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }
-    int my_gen = g_gen;
     struct stasis_sysplan plan;
+    if (!t || t->state != TS_SIGNALLED) {
+        /* a late signal of ours (a nudge sent while it was already on its way here):
+         * nothing to park, but the call it interrupted is restarted all the same */
+        stasis_sysrestart_prepare(uc, -1, &plan);
+        stasis_sysrestart_apply(uc, &plan);
+        errno = saved_errno;
+        return;
+    }
+    int my_gen = g_gen;
     stasis_sysrestart_prepare(uc, (int)(t - g_threads), &plan);
     stasis_fill_self_slot(t);
     stasis_ksig_thread_save();    /* ksignals.c: pending signals, pdeathsig */

@@ -85,27 +85,47 @@ static int interrupted_probe(const greg_t *g, const struct probe *p)
     return 1;
 }
 
+/* `mov $imm32,%eax` ending at code[at] (exclusive), then maybe one
+ * `mov disp8(%rsp),%reg` that leaves eax alone (glibc's cancellable call sites), then
+ * `syscall` at code[n-2]: the number, or -1 */
+static long mov_eax_before(const unsigned char *code, int n)
+{
+    if (code[n - 2] != 0x0f || code[n - 1] != 0x05) return -1;
+    for (int gap = 0; gap <= 5; gap++) {
+        const unsigned char *m = code + n - 2 - gap;       /* the instruction between */
+        int ok = gap == 0 ||
+                 (gap == 4 && m[0] == 0x8b && (m[1] & 0xc7) == 0x44 && (m[1] & 0x38) && m[2] == 0x24) ||
+                 (gap == 5 && (m[0] & 0xf0) == 0x40 && !(m[0] & 0x04) && m[1] == 0x8b && (m[2] & 0xc7) == 0x44 &&
+                  (m[2] & 0x38) && m[3] == 0x24);
+        const unsigned char *b = m - 5;
+        if (ok && b >= code && b[0] == 0xb8) {
+            int32_t imm;
+            r_memcpy(&imm, b + 1, sizeof imm);
+            return imm;
+        }
+    }
+    return -1;
+}
+
 /* The probe missed it: the thread entered the call between the probe and the signal
- * (a thread preempted inside the kernel also reads as "running"). Accept a `syscall`
- * right before rip (read without faulting) whose number is certain: a
- * `mov $nr,%eax` just before it (glibc's call sites), cross-checked with the
- * interposers' record when there is one, or the record of a raw syscall(). */
+ * (a thread preempted inside the kernel also reads as "running"), or a late signal of
+ * ours interrupted it. Accept a `syscall` right before rip (read without faulting)
+ * whose number is certain: a `mov $nr,%eax` just before it (glibc's call sites),
+ * cross-checked with the interposers' record when there is one, or the record of a
+ * raw syscall(). */
 static long syscall_before(const greg_t *g)
 {
-    unsigned char code[7];
+    unsigned char code[12];
     struct iovec local = { code, sizeof code };
     struct iovec remote = { (void *)(uintptr_t)((uint64_t)g[REG_RIP] - sizeof code), sizeof code };
     if (g[REG_RAX] != -EINTR) return -1;
     if (rsys6(SYS_process_vm_readv, rsys0(SYS_getpid), (long)&local, 1, (long)&remote, 1, 0) != (long)sizeof code)
         return -1;
-    if (code[5] != 0x0f || code[6] != 0x05) return -1;
+    if (code[10] != 0x0f || code[11] != 0x05) return -1;
     const struct stasis_call *c = &stasis_call_rec;
     int rec = c->start_ns != 0;
-    if (code[0] == 0xb8) {
-        int32_t imm;
-        r_memcpy(&imm, code + 1, sizeof imm);
-        return (rec && imm != c->nr && imm != c->nr2) ? -1 : imm;
-    }
+    long imm = mov_eax_before(code, (int)sizeof code);
+    if (imm >= 0) return (rec && imm != c->nr && imm != c->nr2) ? -1 : imm;
     return (rec && c->nr == c->nr2) ? c->nr : -1;
 }
 
@@ -196,8 +216,8 @@ void stasis_sysrestart_prepare(void *ucv, int idx, struct stasis_sysplan *pl)
     pl->nr = -1;
     pl->reg = -1;
     pl->rec = 0;
-    if (idx < 0 || idx >= STASIS_IMG_MAX_THREADS) return;
-    long nr = interrupted_probe(g, &g_probe[idx]) ? g_probe[idx].nr : syscall_before(g);
+    int probed = idx >= 0 && idx < STASIS_IMG_MAX_THREADS && interrupted_probe(g, &g_probe[idx]);
+    long nr = probed ? g_probe[idx].nr : syscall_before(g);
     if (nr < 0) return;
     int64_t ran = -1;
     if (stasis_call_rec.start_ns && (stasis_call_rec.nr == nr || stasis_call_rec.nr2 == nr))

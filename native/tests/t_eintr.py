@@ -19,6 +19,15 @@ def wait_ready(path, proc):
     return time.monotonic()
 
 
+def finish_calls(proc, path):
+    """finish(), naming the calls that failed"""
+    try:
+        return finish(proc, path)
+    except AssertionError as e:
+        bad = [l for l in lines(path) if l.startswith("FAIL") or " FAIL " in l]
+        raise AssertionError("%s\n  %s" % (e, "\n  ".join(bad)))
+
+
 def remove_ipc(path):
     """the SysV objects of a program that was killed or failed (it removes them when it ends)"""
     import subprocess
@@ -72,7 +81,7 @@ def resumed_four_times(env, proc, agent, path):
         env.coord.checkpoint(agent, os.path.join(env.dir, "ck%d" % n), resume=True)
         if secs < T_MS / 1000:
             frozen_timed += time.monotonic() - t
-    out = finish(proc, path)
+    out = finish_calls(proc, path)
     cases = check_cases(out, frozen_timed)
     assert len(cases) == 37, len(cases)
     assert "usr1=4" in out[-1], out[-1]             # its own signals still came through
@@ -100,7 +109,7 @@ def restarted_twice(env, proc, agent, path):
         proc, agent, path, _ = env.restart(ck)
         if secs < T_MS / 1000:
             frozen_timed += time.monotonic() - t
-    out = finish(proc, path)
+    out = finish_calls(proc, path)
     cases = check_cases(out, frozen_timed)
     assert len(cases) == 24, len(cases)
     assert "restarts=2" in out[-1] and "usr1=4" in out[-1], out[-1]
@@ -126,7 +135,7 @@ def every_150ms(env, proc, agent, path):
         if t - t_ready < T_MS / 1000 + frozen_timed:
             frozen_timed += time.monotonic() - t
         n += 1
-    out = finish(proc, path)
+    out = finish_calls(proc, path)
     check_cases(out, frozen_timed)
     assert n >= 15, n
 
