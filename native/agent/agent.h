@@ -51,10 +51,21 @@ void stasis_hold_init(void);
 int  stasis_suspend_all(const char **err);
 void stasis_resume_all(void);
 void stasis_fill_self_slot(struct stasis_thread *t);
-void stasis_park_signalled(siginfo_t *si);
+void stasis_park_signalled(siginfo_t *si, void *uc);
 /* nudge.c: 1 nudged, 0 not needed, -1 it blocks every usable signal */
 int  stasis_nudge(int pid, int tid);
 void stasis_nudge_end(void);
+
+/* sysrestart.c: restart the syscalls a suspend interrupted (see the file) */
+struct stasis_sysplan { long nr; int reg; int rec; uint64_t value; };
+void stasis_sysrestart_probe(int idx, int tid);
+void stasis_sysrestart_prepare(void *uc, int idx, struct stasis_sysplan *plan);
+void stasis_sysrestart_apply(void *uc, const struct stasis_sysplan *plan);
+/* timing.c: interposers of timed libc calls record the call and its start time */
+struct stasis_call { long nr, nr2; int64_t start_ns; };
+extern __thread struct stasis_call stasis_call_rec;
+void stasis_call_begin(struct stasis_call *saved, long nr, long nr2);
+void stasis_call_end(const struct stasis_call *saved);
 
 /* image.c (stasis_find_self: at startup, locate the agent's own data) */
 void stasis_find_self(void);

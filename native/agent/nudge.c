@@ -27,7 +27,7 @@ static volatile int g_installed;
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
     if (si->si_code == SI_QUEUE && si->si_pid == (int)rsys0(SYS_getpid) && si->si_value.sival_int == NUDGE_MARK) {
-        stasis_park_signalled(si);
+        stasis_park_signalled(si, uc);
         return;
     }
     /* someone else's SIGSETXID (a set*id call): glibc's handler, as if we were not here */

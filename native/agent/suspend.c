@@ -2,7 +2,9 @@
  * its callee-saved context; the checkpoint thread waits until all are parked.
  * At restart the thread is recreated and jumps back into the handler (ctx restore
  * returns 1), waits for the release, and rt_sigreturn restores the full interrupted
- * register state, signal mask and sigaltstack from the signal frame on its stack. */
+ * register state, signal mask and sigaltstack from the signal frame on its stack.
+ * A blocking call the signal interrupted with EINTR is restarted on the way out
+ * (sysrestart.c). */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <dlfcn.h>
@@ -96,19 +98,29 @@ static __attribute__((noinline)) int accepted(const siginfo_t *si)
 
 static void suspend_handler(int sig, siginfo_t *si, void *uc)
 {
-    (void)sig; (void)uc;
+    (void)sig;
     if (!accepted(si)) return;
-    stasis_park_signalled(si);
+    stasis_park_signalled(si, uc);
 }
 
-/* in a signal handler of a thread the checkpoint thread signalled: park it */
-void stasis_park_signalled(siginfo_t *si)
+/* in a signal handler of a thread the checkpoint thread signalled: park it (uc: the
+ * interrupted context, where a blocking call it interrupted is restarted) */
+void stasis_park_signalled(siginfo_t *si, void *uc)
 {
     (void)si;
     int saved_errno = errno;
     struct stasis_thread *t = find_slot((int)r_gettid());
-    if (!t || t->state != TS_SIGNALLED) { errno = saved_errno; return; }
+    struct stasis_sysplan plan;
+    if (!t || t->state != TS_SIGNALLED) {
+        /* a late signal of ours (a nudge sent while it was already on its way here):
+         * nothing to park, but the call it interrupted is restarted all the same */
+        stasis_sysrestart_prepare(uc, -1, &plan);
+        stasis_sysrestart_apply(uc, &plan);
+        errno = saved_errno;
+        return;
+    }
     int my_gen = g_gen;
+    stasis_sysrestart_prepare(uc, (int)(t - g_threads), &plan);
     stasis_fill_self_slot(t);
     stasis_ksig_thread_save();    /* ksignals.c: pending signals, pdeathsig */
     if (stasis_ctx_save(&t->ctx) == 0) {
@@ -122,6 +134,7 @@ void stasis_park_signalled(siginfo_t *si)
         if (r >= my_gen) break;
         futex_wait(&g_resume_gen, r, -1);
     }
+    stasis_sysrestart_apply(uc, &plan);
     errno = saved_errno;
 }
 
@@ -161,6 +174,7 @@ static int signal_new_threads(int self, const char **err)
             r_memset(t, 0, sizeof *t);
             t->tid = tid;
             t->state = TS_SIGNALLED;
+            stasis_sysrestart_probe(g_nthreads - 1, tid);
             if (rsys3(SYS_tgkill, pid, tid, STASIS_SUSPEND_SIG) < 0) t->state = TS_GONE;
             else sent++;
         }

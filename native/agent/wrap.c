@@ -177,7 +177,11 @@ EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct times
 {
     if (!real_sigtimedwait) stasis_wrap_init();
     sigset_t copy;
-    return real_sigtimedwait(filter_set(set, &copy), info, t);
+    struct stasis_call call;                       /* its start time (sysrestart.c) */
+    if (t) stasis_call_begin(&call, SYS_rt_sigtimedwait, SYS_rt_sigtimedwait);
+    int r = real_sigtimedwait(filter_set(set, &copy), info, t);
+    if (t) stasis_call_end(&call);
+    return r;
 }
 
 EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
@@ -205,5 +209,9 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, c
 {
     if (!real_epoll_pwait) stasis_wrap_init();
     sigset_t copy;
-    return real_epoll_pwait(epfd, ev, max, timeout, filter_set(mask, &copy));
+    struct stasis_call call;                       /* its start time (sysrestart.c) */
+    if (timeout > 0) stasis_call_begin(&call, SYS_epoll_pwait, SYS_epoll_pwait);
+    int r = real_epoll_pwait(epfd, ev, max, timeout, filter_set(mask, &copy));
+    if (timeout > 0) stasis_call_end(&call);
+    return r;
 }

@@ -6,7 +6,7 @@ SCEN_BINS := $(addprefix $(OUT)/scenarios/,$(SCEN_C) $(SCEN_PY))
 BINS += $(SCEN_BINS)
 
 $(OUT)/scenarios/%: scenarios/%.c scenarios/common.h | $(OUT)/scenarios
-	$(CC) $(CFLAGS) -pthread -o $@ $< -ldl
+	$(CC) $(CFLAGS) -pthread -o $@ $< -ldl -lrt
 
 $(OUT)/scenarios/%.py: scenarios/%.py | $(OUT)/scenarios
 	cp $< $@
