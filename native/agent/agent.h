@@ -13,7 +13,7 @@
 /* callee-saved context (see ctx.S) */
 struct stasis_ctx { uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip; };
 
-enum { TS_FREE = 0, TS_SIGNALLED, TS_PARKED, TS_GONE };
+enum { TS_FREE = 0, TS_SIGNALLED, TS_PARKED, TS_GONE, TS_PARKING };
 
 struct stasis_thread {
     int tid;

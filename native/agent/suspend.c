@@ -111,7 +111,11 @@ void stasis_park_signalled(siginfo_t *si, void *uc)
     int saved_errno = errno;
     struct stasis_thread *t = find_slot((int)r_gettid());
     struct stasis_sysplan plan;
-    if (!t || t->state != TS_SIGNALLED) {
+    int expected = TS_SIGNALLED;
+    /* claimed once: a second entry for the same suspend (our signal and a nudge both
+     * delivered) must not save the thread's pending signals a second time */
+    if (!t || !__atomic_compare_exchange_n(&t->state, &expected, TS_PARKING, 0, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_SEQ_CST)) {
         /* a late signal of ours (a nudge sent while it was already on its way here):
          * nothing to park, but the call it interrupted is restarted all the same */
         stasis_sysrestart_prepare(uc, -1, &plan);
@@ -148,6 +152,9 @@ int stasis_install_handler(void)
     sa.sa_sigaction = suspend_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
+    /* glibc's sigfillset leaves out its internal signals 32 and 33; the nudge (33) must
+     * not interrupt a thread that is parking itself either */
+    sa.sa_mask.__val[0] |= (1ul << (32 - 1)) | (1ul << (33 - 1));
     return real_sigaction(STASIS_SUSPEND_SIG, &sa, NULL);
 }
 
@@ -186,7 +193,10 @@ static int signal_new_threads(int self, const char **err)
 static int count_signalled(void)
 {
     int n = 0;
-    for (int i = 0; i < g_nthreads; i++) if (g_threads[i].state == TS_SIGNALLED) n++;
+    for (int i = 0; i < g_nthreads; i++) {
+        int st = __atomic_load_n(&g_threads[i].state, __ATOMIC_SEQ_CST);
+        if (st == TS_SIGNALLED || st == TS_PARKING) n++;
+    }
     return n;
 }
 
