@@ -258,23 +258,17 @@ final class ConnectionHub implements AutoCloseable {
         }
     }
 
+    // A right token is admitted at once; a wrong one is answered (closed) only after its source's penalty delay.
     private PendingConnection.Step checkToken(PendingConnection connection, long now) {
-        long notBefore = gate.notBefore(connection.source, now);
-        if (notBefore > now) {
-            connection.delayedUntil = notBefore; // guessing is slowed down: check it later
-            connection.channel.keyFor(selector).interestOps(0);
-            return PendingConnection.Step.MORE;
-        }
-        connection.delayedUntil = 0;
         TokenGate.Verdict verdict = gate.check(connection.source, connection.tokenLine(), now);
         if (verdict != TokenGate.Verdict.ADMITTED) {
             log.log("token-" + verdict, refusedLine(connection)
                     + (verdict == TokenGate.Verdict.WRONG ? "wrong token" : "missing token"));
-            drop(connection, false);
+            connection.delayedUntil = gate.notBefore(connection.source, now);
+            connection.channel.keyFor(selector).interestOps(0);
             return PendingConnection.Step.MORE;
         }
         connection.tokenAccepted();
-        connection.channel.keyFor(selector).interestOps(SelectionKey.OP_READ);
         return connection.parse();
     }
 
@@ -293,7 +287,7 @@ final class ConnectionHub implements AutoCloseable {
             }
             if (connection.delayedUntil > 0) {
                 if (now >= connection.delayedUntil) {
-                    advance(connection, now);
+                    drop(connection, false); // the refused token's answer: the connection closes
                 }
             } else if (now >= connection.idleDeadline || now - connection.started >= limits.requestMillis()) {
                 log.log("idle", refusedLine(connection) + "no complete request within "

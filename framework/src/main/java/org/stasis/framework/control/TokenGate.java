@@ -4,10 +4,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Checks the token line of TCP connections and slows down guessing: after a wrong
- * token, the next token line from the same source (remote address) is only checked
- * once a delay has passed, doubling with every failure up to {@link #MAX_DELAY_MS}.
- * A source without failures for a minute starts over.
+ * Checks the token line of TCP connections and slows down guessing: a connection with
+ * a wrong or missing token is held open (without an answer) for a delay that doubles
+ * with every failure of its source (remote address), up to {@link #MAX_DELAY_MS}, and
+ * only then closed. A right token is admitted at once, so guessers from the same
+ * address never delay a token holder. A source without failures for a minute starts over.
  */
 final class TokenGate {
     static final String TOKEN_PREFIX = "TOKEN ";
@@ -32,7 +33,7 @@ final class TokenGate {
     /**
      * @param source the remote address
      * @param now the current time in milliseconds
-     * @return when the source's next token line may be checked; at most {@code now} if at once
+     * @return until when a refused connection of the source is held before it is closed; at most {@code now} if none
      */
     long notBefore(String source, long now) {
         Penalty penalty = penalties.get(source);
