@@ -108,24 +108,35 @@ final class ConnectionHub implements AutoCloseable {
     private void loop() {
         try {
             while (selector.isOpen()) {
-                selector.select(Math.max(1, wakeIn(System.currentTimeMillis())));
-                long now = System.currentTimeMillis();
-                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
-                while (keys.hasNext()) {
-                    SelectionKey key = keys.next();
-                    keys.remove();
-                    if (key.isValid() && key.isAcceptable()) {
-                        accept(key, now);
-                    } else if (key.isValid() && key.isReadable()) {
-                        read((PendingConnection) key.attachment(), now);
-                    }
+                try {
+                    round();
+                } catch (ClosedSelectorException e) {
+                    return; // closed: the coordinator is stopping
+                } catch (RuntimeException e) {
+                    log.log("hub", "stasis: control socket: " + e + " (the control socket carries on)");
+                    ready.clear();
                 }
-                expire(now);
-                handOff();
             }
-        } catch (ClosedSelectorException | IOException e) {
-            // closed: the coordinator is stopping
+        } catch (IOException e) {
+            // the selector failed: the coordinator is stopping
         }
+    }
+
+    private void round() throws IOException {
+        selector.select(Math.max(1, wakeIn(System.currentTimeMillis())));
+        long now = System.currentTimeMillis();
+        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+        while (keys.hasNext()) {
+            SelectionKey key = keys.next();
+            keys.remove();
+            if (key.isValid() && key.isAcceptable()) {
+                accept(key, now);
+            } else if (key.isValid() && key.isReadable()) {
+                read((PendingConnection) key.attachment(), now);
+            }
+        }
+        expire(now);
+        handOff();
     }
 
     private long wakeIn(long now) {
@@ -302,8 +313,12 @@ final class ConnectionHub implements AutoCloseable {
         if (ready.isEmpty()) {
             return;
         }
+        ready.removeIf(connection -> !isPending(connection)); // dropped since (made room for another)
         for (PendingConnection connection : ready) {
-            connection.channel.keyFor(selector).cancel();
+            SelectionKey key = connection.channel.keyFor(selector);
+            if (key != null) {
+                key.cancel();
+            }
             forget(connection);
         }
         selector.selectNow(); // deregisters the cancelled keys, so the channels may block again
@@ -334,6 +349,10 @@ final class ConnectionHub implements AutoCloseable {
         } else {
             closeQuietly(connection.channel);
         }
+    }
+
+    private synchronized boolean isPending(PendingConnection connection) {
+        return pending.get(connection.channel) == connection;
     }
 
     private void forget(PendingConnection connection) {
