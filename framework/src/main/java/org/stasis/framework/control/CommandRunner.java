@@ -39,10 +39,23 @@ final class CommandRunner {
             err.println("stasis: " + describe(e));
             err.flush();
             return status(e);
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            out.flush();
+            err.println("stasis: " + describe(e));
+            err.flush();
+            return FAILED;
         }
     }
 
-    static String describe(Throwable e) {
+    static String describe(Throwable thrown) {
+        Throwable e = resourceError(thrown);
+        if (e instanceof StackOverflowError) {
+            return "the command nests too deeply for the coordinator's stack; simplify it";
+        }
+        if (e instanceof OutOfMemoryError) {
+            return "the coordinator ran out of memory for this command (" + e.getMessage()
+                    + "); ask for less, or raise -Xmx in STASIS_JAVA_OPTS";
+        }
         if (e.getClass().getSimpleName().equals("CommandNotFoundException")) {
             return e.getMessage().replace("Command not found:", "unknown command:")
                     + "; list the commands with: stasis exec help";
@@ -55,7 +68,17 @@ final class CommandRunner {
         return message == null || message.isBlank() ? e.getClass().getName() : message.lines().findFirst().orElse("");
     }
 
+    // A StackOverflowError or OutOfMemoryError in a command's cause chain (Gogo wraps what commands throw), else e.
+    private static Throwable resourceError(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof StackOverflowError || t instanceof OutOfMemoryError) {
+                return t;
+            }
+        }
+        return e;
+    }
+
     private static int status(Exception e) {
-        return e instanceof IllegalArgumentException ? USAGE : FAILED;
+        return e instanceof IllegalArgumentException && resourceError(e) == e ? USAGE : FAILED;
     }
 }
