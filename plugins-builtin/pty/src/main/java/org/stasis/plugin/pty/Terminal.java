@@ -22,6 +22,7 @@ final class Terminal {
     private static final int EAGAIN = 11;
     private static final int EIO = 5;
     private static final long TIOCGPTN = 0x80045430L;
+    private static final long FIONREAD = 0x541B;
     private static final long TIOCSPTLCK = 0x40045431L;
     private static final long TIOCGPTLCK = 0x80045439L;
     private static final long TIOCPKT = 0x5420L;
@@ -179,6 +180,11 @@ final class Terminal {
                 sleep(5);
             }
         }
+    }
+
+    /** @return the bytes waiting to be read on {@code fd} (FIONREAD) */
+    int queued(int fd) throws IOException {
+        return getInt(fd, FIONREAD, "FIONREAD");
     }
 
     boolean readable(int fd, int millis) throws IOException {

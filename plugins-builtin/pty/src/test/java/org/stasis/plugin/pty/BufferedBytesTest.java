@@ -58,16 +58,26 @@ class BufferedBytesTest {
         return new String(buffer, 0, (int) n, StandardCharsets.ISO_8859_1);
     }
 
+    private void awaitQueued(int fd, int count) throws IOException, InterruptedException {
+        for (int i = 0; i < 500 && t.queued(fd) < count; i++) {
+            Thread.sleep(10);
+        }
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     @Test
-    void canonicalInputAndProcessedOutputMoveUnchanged() throws IOException {
+    void canonicalInputAndProcessedOutputMoveUnchanged() throws IOException, InterruptedException {
         Termios settings = t.settings(oldSlave);                 // default: canonical, echo, ICRNL, OPOST|ONLCR
         assertTrue(settings.canonical());
+        // the line discipline echoes and converts asynchronously (a kernel work queue):
+        // the echo is awaited before the program writes, so the order below is the kernel's
         t.writeAll(oldMaster, bytes("first line\rsecond\npart"), Long.MAX_VALUE);
+        awaitQueued(oldMaster, "first line\r\nsecond\r\npart".length());
         t.writeAll(oldSlave, bytes("output\n"), Long.MAX_VALUE);
+        awaitQueued(oldMaster, "first line\r\nsecond\r\npartoutput\r\n".length());
         t.packetMode(oldMaster, true);
         Drain drain = new Drain(t);
         byte[] input = drain.input(oldSlave);
