@@ -161,6 +161,7 @@ uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len);
 /* rawio.c: async-signal-safe helpers, no libc locks */
 size_t r_strlen(const char *s);
 char  *r_stpcpy(char *d, const char *s);
+char  *r_stpcpy_escaped(char *d, const char *s);
 char  *r_utoa(char *d, uint64_t v);
 char  *r_itoa(char *d, int64_t v);
 char  *r_xtoa(char *d, uint64_t v);

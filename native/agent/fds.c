@@ -1,13 +1,14 @@
 /* FDS request: report the open fds (agent's own excluded) as
- *   FD <n> <flags-octal> <pos> <path>   ...   END */
+ *   FD <n> <flags-octal> <pos> <path>   ...   END
+ * (<path> escaped: a backslash is "\\\\", a newline "\\n") */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <fcntl.h>
 
 static char g_buf[8192];
-static char g_line[4400];
+static char g_line[8448];         /* a target of 4095 bytes, escaped, and the fields */
 static char g_info[1024];
-static char g_out[8192];           /* lines go out in batches (one relay round trip each) */
+static char g_out[16384];          /* lines go out in batches (one relay round trip each) */
 static size_t g_olen;
 
 static void flush_out(void)
@@ -56,7 +57,7 @@ static void append_fd(int fd)
     e = r_stpcpy(e, " ");
     e = r_utoa(e, pos);
     e = r_stpcpy(e, " ");
-    e = r_stpcpy(e, target);
+    e = r_stpcpy_escaped(e, target);
     r_stpcpy(e, "\n");
     put_line(g_line);
 }

@@ -6,6 +6,19 @@
 
 size_t r_strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
 char *r_stpcpy(char *d, const char *s) { while ((*d = *s++)) d++; return d; }
+
+/* a field of a protocol line: '\\' and newline escaped ("\\\\", "\\n"), so that any path,
+ * even one with a newline in its name, is one field of one line; d needs 2*len+1 */
+char *r_stpcpy_escaped(char *d, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\') { *d++ = '\\'; *d++ = '\\'; }
+        else if (*s == '\n') { *d++ = '\\'; *d++ = 'n'; }
+        else *d++ = *s;
+    }
+    *d = 0;
+    return d;
+}
 void r_memset(void *d, int c, size_t n) { unsigned char *p = d; while (n--) *p++ = (unsigned char)c; }
 void r_memcpy(void *d, const void *s, size_t n)
 {

@@ -6,7 +6,7 @@
 static int g_suspended;
 static int g_restored_at_suspend;
 static char g_line[8192];
-static char g_out[8192];
+static char g_out[8704];          /* HELLO: an escaped exe path of up to 8190 bytes */
 
 void stasis_send_hello(void)
 {
@@ -31,7 +31,7 @@ void stasis_send_hello(void)
     e = r_stpcpy(e, " hold=");
     for (int shift = 60; shift >= 0; shift -= 4) *e++ = "0123456789abcdef"[(g_hold_cookie >> shift) & 15];
     e = r_stpcpy(e, " exe=");
-    e = r_stpcpy(e, exe);
+    e = r_stpcpy_escaped(e, exe);
     r_stpcpy(e, "\n");
     stasis_send(g_out);
 }

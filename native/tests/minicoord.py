@@ -69,7 +69,7 @@ class Agent:
             if line.startswith("ERROR"):
                 raise RuntimeError(line)
             _, fd, flags, pos, path = line.split(" ", 4)
-            out.append({"fd": int(fd), "flags": int(flags, 8), "pos": int(pos), "path": path})
+            out.append({"fd": int(fd), "flags": int(flags, 8), "pos": int(pos), "path": unescape(path)})
 
     # ---- descriptors (GIVE / TAKE / EPOLL_ADD) ----
     def give(self, fd, timeout=60):
@@ -105,12 +105,25 @@ class Agent:
         self.file.close_fds()
 
 
+def unescape(field):
+    """a path field of the agent protocol: backslash and newline are escaped"""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and i + 1 < len(field):
+            out.append("\n" if field[i + 1] == "n" else field[i + 1])
+            i += 2
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
 def parse_hello(line):
     if not line.startswith("HELLO "):
         raise ValueError("expected HELLO, got %r" % line)
     head, _, exe = line.partition(" exe=")
     fields = dict(kv.split("=", 1) for kv in head.split()[1:])
-    fields["exe"] = exe
+    fields["exe"] = unescape(exe)
     return fields
 
 

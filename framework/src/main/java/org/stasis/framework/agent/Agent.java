@@ -52,7 +52,7 @@ public final class Agent {
                 fields.put(field.substring(0, eq), field.substring(eq + 1));
             }
         }
-        fields.put("exe", exe < 0 ? "" : line.substring(exe + 5));
+        fields.put("exe", exe < 0 ? "" : unescape(line.substring(exe + 5)));
         if (!fields.containsKey("pid")) {
             throw new IOException("agent HELLO without pid: " + line);
         }
@@ -296,9 +296,31 @@ public final class Agent {
             if (parts.length < 5 || !parts[0].equals("FD")) {
                 throw new IOException("process " + pid() + ": bad FD line from agent: " + line);
             }
-            fds.add(new OpenFd(Integer.parseInt(parts[1]), parts[4], Integer.parseInt(parts[2], 8),
+            fds.add(new OpenFd(Integer.parseInt(parts[1]), unescape(parts[4]), Integer.parseInt(parts[2], 8),
                     Long.parseLong(parts[3])));
         }
+    }
+
+    /**
+     * A path field of the agent protocol: the agent writes a backslash as two and a
+     * newline as backslash-n, so that a file whose name has a newline in it stays one
+     * field of one line (it can still not be reopened by a plan: the restart says so).
+     */
+    static String unescape(String field) {
+        if (field.indexOf('\\') < 0) {
+            return field;
+        }
+        StringBuilder out = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 1 < field.length()) {
+                char next = field.charAt(++i);
+                out.append(next == 'n' ? '\n' : next);
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private String answer(String line, String request) throws IOException {
