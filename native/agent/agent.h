@@ -154,6 +154,8 @@ int  stasis_relay_start(int tid, int drop_caps, int keep);
 long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f);
 void stasis_relay_stop(void);
 void stasis_relay_forget(void);
+long stasis_private_syscall3(long nr, long a, long b, long c);
+int  stasis_read_private(const char *path, char *buf, size_t cap, size_t *len);
 
 /* crc32c.c */
 uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len);

@@ -71,7 +71,7 @@ int stasis_nudge(int pid, int tid)
     char *e = r_stpcpy(path, "/proc/self/task/");
     e = r_itoa(e, tid);
     r_stpcpy(e, "/status");
-    if (r_read_file(path, status, sizeof status, NULL) < 0) return 0;   /* gone: reaped later */
+    if (stasis_read_private(path, status, sizeof status, NULL) < 0) return 0;   /* gone: reaped later */
     if (blocks(status, STASIS_SUSPEND_SIG) != 1) return 0;             /* it will get there */
     if (blocks(status, SIGSETXID_NO) != 0 || install() < 0) return -1;
     siginfo_t si;

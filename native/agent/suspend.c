@@ -163,10 +163,11 @@ static int signal_new_threads(int self, const char **err)
 {
     static char buf[8192];
     int pid = (int)rsys0(SYS_getpid), sent = 0;
-    long fd = rsys3(SYS_open, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    /* the program still runs: the descriptor is the relay's, not one it could see */
+    long fd = stasis_private_syscall3(SYS_open, (long)"/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) { *err = "cannot open /proc/self/task"; return -1; }
     for (;;) {
-        long n = rsys3(SYS_getdents64, fd, buf, sizeof buf);
+        long n = stasis_private_syscall3(SYS_getdents64, fd, (long)buf, sizeof buf);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
             struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
@@ -176,7 +177,7 @@ static int signal_new_threads(int self, const char **err)
             const char *p = d->name;
             int tid = (int)r_parse_dec(&p);
             if (tid == self || tid == g_relay_tid || find_slot(tid)) continue;   /* relay.c */
-            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; rsys1(SYS_close, fd); return -1; }
+            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; stasis_private_syscall3(SYS_close, fd, 0, 0); return -1; }
             struct stasis_thread *t = &g_threads[g_nthreads++];
             r_memset(t, 0, sizeof *t);
             t->tid = tid;
@@ -186,7 +187,7 @@ static int signal_new_threads(int self, const char **err)
             else sent++;
         }
     }
-    rsys1(SYS_close, fd);
+    stasis_private_syscall3(SYS_close, fd, 0, 0);
     return sent;
 }
 

@@ -62,7 +62,7 @@ void stasis_sysrestart_probe(int idx, int tid)
     char *e = r_stpcpy(path, "/proc/self/task/");
     e = r_itoa(e, tid);
     r_stpcpy(e, "/syscall");
-    if (r_read_file(path, buf, sizeof buf, &len) < 0) return;
+    if (stasis_read_private(path, buf, sizeof buf, &len) < 0) return;
     buf[len] = 0;
     if (buf[0] < '0' || buf[0] > '9') return;       /* "running" or "-1 sp pc" */
     const char *s = buf;
