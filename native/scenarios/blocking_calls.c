@@ -1,8 +1,10 @@
 /* Threads sitting in blocking calls while the program is checkpointed (resumed or
  * killed and restarted): a checkpoint must be invisible to them.
  *   blocking_calls MODE [T_ms [S_ms [R_ms]]]
- * MODE "all": every call; "nofd": only calls whose objects a restart by the native
- * test coordinator recreates (no pipes, sockets, epoll, mqueues, children).
+ * MODE "all": every call; "nomq": all but the POSIX message queue calls (the
+ * coordinator refuses to checkpoint a program holding a message queue); "nofd": only
+ * calls whose objects a restart by the native test coordinator recreates (no pipes,
+ * sockets, epoll, mqueues, children).
  * Timed calls wait T ms for nothing: they must time out, not earlier than T.
  * Event calls wait until the main thread provides their event at R: not earlier.
  * Victims sleep/poll until the program sends them SIGUSR1 at S: they must get EINTR.
@@ -326,7 +328,7 @@ static struct tcase cases[] = {
     { "epoll_wait", TIMED, 1, t_epoll_wait, 0, 0, 0, { 0 } },
     { "epoll_pwait", TIMED, 1, t_epoll_pwait, 0, 0, 0, { 0 } },
     { "semtimedop", TIMED, 0, t_semtimedop, 0, 0, 0, { 0 } },
-    { "mq_timedreceive", TIMED, 1, t_mq_timedreceive, 0, 0, 0, { 0 } },
+    { "mq_timedreceive", TIMED, 2, t_mq_timedreceive, 0, 0, 0, { 0 } },
     { "nanosleep", TIMED, 0, t_nanosleep_rem, 0, 0, 0, { 0 } },
     { "nanosleep_norem", TIMED, 0, t_nanosleep_null, 0, 0, 0, { 0 } },
     { "clock_nanosleep_rel", TIMED, 0, t_clock_nanosleep_rel, 0, 0, 0, { 0 } },
@@ -346,7 +348,7 @@ static struct tcase cases[] = {
     { "read_pipe", EVENT, 1, e_read, 0, 0, 0, { 0 } },
     { "accept", EVENT, 1, e_accept, 0, 0, 0, { 0 } },
     { "waitpid", EVENT, 1, e_waitpid, 0, 0, 0, { 0 } },
-    { "mq_receive", EVENT, 1, e_mq_receive, 0, 0, 0, { 0 } },
+    { "mq_receive", EVENT, 2, e_mq_receive, 0, 0, 0, { 0 } },
     { "semop", EVENT, 0, e_semop, 0, 0, 0, { 0 } },
     { "msgrcv", EVENT, 0, e_msgrcv, 0, 0, 0, { 0 } },
     { "sigwaitinfo", EVENT, 0, e_sigwaitinfo, 0, 0, 0, { 0 } },
@@ -358,7 +360,7 @@ static struct tcase cases[] = {
     { "victim_poll", VICTIM, 0, v_poll, 0, 0, 0, { 0 } },
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
-static int use_fds;
+static int use_fds, use_mq;     /* needs_fds: 1 = descriptors, 2 = a message queue too */
 
 /* setup failed: what and why, exit 1 */
 static void die(const char *what)
@@ -413,11 +415,14 @@ static void setup_fds(void)
     unlink(sock_path);
     listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (listen_fd < 0 || bind(listen_fd, (void *)&a, sizeof a) < 0 || listen(listen_fd, 4) < 0) die("listen");
-    struct mq_attr at = { .mq_maxmsg = 4, .mq_msgsize = 64 };
-    for (int i = 0; i < 2; i++) snprintf(mq_names[i], sizeof mq_names[i], "/stasis-bc-%d-%lld-%d", (int)getpid(), tag, i);
-    mq_ev = mq_open(mq_names[0], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
-    mq_timed = mq_open(mq_names[1], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
-    if (mq_ev == (mqd_t)-1 || mq_timed == (mqd_t)-1) die("mq_open");
+    if (use_mq) {
+        struct mq_attr at = { .mq_maxmsg = 4, .mq_msgsize = 64 };
+        for (int i = 0; i < 2; i++)
+            snprintf(mq_names[i], sizeof mq_names[i], "/stasis-bc-%d-%lld-%d", (int)getpid(), tag, i);
+        mq_ev = mq_open(mq_names[0], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
+        mq_timed = mq_open(mq_names[1], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
+        if (mq_ev == (mqd_t)-1 || mq_timed == (mqd_t)-1) die("mq_open");
+    }
     child = fork();
     if (child < 0) die("fork");
     if (child == 0) {                               /* exits at R */
@@ -458,7 +463,7 @@ static void release_events(void)
         strcpy(a.sun_path, sock_path);
         if (s < 0 || connect(s, (void *)&a, sizeof a) < 0) die("connect");
         close(s);
-        if (mq_send(mq_ev, "mq", 2, 0) < 0) die("mq_send");
+        if (use_mq && mq_send(mq_ev, "mq", 2, 0) < 0) die("mq_send");
     }
     struct sembuf op = { 0, 1, 0 };
     if (semop(semid, &op, 1) < 0) die("semop +1");
@@ -494,17 +499,18 @@ static void cleanup(void)
 {
     semctl(semid, 0, IPC_RMID);
     msgctl(msqid, IPC_RMID, NULL);
-    if (use_fds) {
+    if (use_mq) {
         mq_unlink(mq_names[0]);
         mq_unlink(mq_names[1]);
-        unlink(sock_path);
     }
+    if (use_fds) unlink(sock_path);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: blocking_calls all|nofd [T_ms [S_ms [R_ms]]]\n"); return 2; }
-    use_fds = !strcmp(argv[1], "all");
+    if (argc < 2) { fprintf(stderr, "usage: blocking_calls all|nomq|nofd [T_ms [S_ms [R_ms]]]\n"); return 2; }
+    use_fds = !strcmp(argv[1], "all") || !strcmp(argv[1], "nomq");
+    use_mq = !strcmp(argv[1], "all");
     if (argc > 2) T_ms = atol(argv[2]);
     if (argc > 3) S_ms = atol(argv[3]);
     if (argc > 4) R_ms = atol(argv[4]);
@@ -515,7 +521,7 @@ int main(int argc, char **argv)
     if (use_fds) setup_fds();
     int n = 0;
     for (int i = 0; i < NCASES; i++) {
-        if (cases[i].needs_fds && !use_fds) continue;
+        if ((cases[i].needs_fds && !use_fds) || (cases[i].needs_fds == 2 && !use_mq)) continue;
         if (pthread_create(&cases[i].th, NULL, runner, &cases[i]) != 0) die("pthread_create");
         n++;
     }

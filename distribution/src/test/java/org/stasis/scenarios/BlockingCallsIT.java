@@ -50,7 +50,9 @@ class BlockingCallsIT {
     void checkpointsThatResumeInterruptNoBlockingCall() throws Exception {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "blocking")) {
-            Process running = computation.launch(output, command("all"));
+            // every call but the message queue ones: the coordinator refuses to checkpoint
+            // a program holding a POSIX message queue (FilesAndIpcIT)
+            Process running = computation.launch(output, command("nomq"));
             try {
                 resumedTwice(computation, running, output);
             } finally {
@@ -70,8 +72,8 @@ class BlockingCallsIT {
                 frozen += (System.nanoTime() - start) / 1e9;
             }
         }
-        Computation.assertFinished(running, output, "OK blocking_calls 37 calls");
-        assertCases(output, frozen, 37);
+        Computation.assertFinished(running, output, "OK blocking_calls 35 calls");
+        assertCases(output, frozen, 35);
     }
 
     @Test
