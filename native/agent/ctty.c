@@ -37,7 +37,7 @@ void stasis_do_ctty(const char *args)
     long fd = parse_dec(&p);
     long pgrp = fd < 0 ? -1 : parse_dec(&p);
     if (pgrp < 0 || *p) { stasis_send_error("CTTY <fd> <pgrp>"); return; }
-    if (fd == g_sock) { stasis_send_error("fd is the agent's own"); return; }
+    if (fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
     long r = rsys3(SYS_ioctl, fd, TIOCSCTTY, 0);
     if (r < 0) { send_failure("TIOCSCTTY: ", r); return; }
     int group = (int)pgrp;

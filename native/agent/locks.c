@@ -71,7 +71,7 @@ void stasis_do_lock(const char *args)
         stasis_send_error("LOCK <fd> posix|ofd|flock r|w <start> <length>");
         return;
     }
-    if (fd == g_sock) { stasis_send_error("fd is the agent's own"); return; }
+    if (fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
     long r = kind == 2 ? rsys2(SYS_flock, fd, (write ? LOCK_EX : LOCK_SH) | LOCK_NB)
                       : take_record_lock((int)fd, kind == 1, write, start, len);
     if (r < 0) { send_lock_errno(r); return; }
