@@ -129,15 +129,13 @@ int stasis_kmisc_save(const char **err)
 static void km_die(const char *what, uint64_t addr, long err)
 {
     static char buf[256];
-    char *e = r_stpcpy(buf, "stasis-agent: restart: ");
-    e = r_stpcpy(e, what);
+    char *e = r_stpcpy(buf, what);
     e = r_stpcpy(e, " at 0x");
     e = r_xtoa(e, addr);
     e = r_stpcpy(e, " (errno ");
     e = r_itoa(e, -err);
-    e = r_stpcpy(e, ")\n");
-    rsys3(SYS_write, 2, buf, (size_t)(e - buf));
-    rsys1(SYS_exit_group, 1);
+    r_stpcpy(e, ")");
+    stasis_restart_die(buf);      /* to the restorer's report channel, like every restart error */
 }
 
 /* MADV_WIPEONFORK needs anonymous memory; a lazily restored area is a private view of

@@ -245,15 +245,13 @@ int stasis_timers_save(const char **err)
 static void kt_die(const char *msg, int id, long err)
 {
     static char buf[256];
-    char *e = r_stpcpy(buf, "stasis-agent: restart: ");
-    e = r_stpcpy(e, msg);
+    char *e = r_stpcpy(buf, msg);
     e = r_stpcpy(e, " (timer id ");
     e = r_itoa(e, id);
     e = r_stpcpy(e, ", errno ");
     e = r_itoa(e, -err);
-    e = r_stpcpy(e, ")\n");
-    rsys3(SYS_write, 2, buf, (size_t)(e - buf));
-    rsys1(SYS_exit_group, 1);
+    r_stpcpy(e, ")");
+    stasis_restart_die(buf);      /* to the restorer's report channel, like every restart error */
 }
 
 static int kt_new_tid(int old)
