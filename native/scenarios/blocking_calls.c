@@ -49,7 +49,7 @@ static long T_ms = 3000, S_ms = 2000, R_ms = 6000;
 static int64_t t0;
 static int ev_pipe[2], rd_pipe[2], listen_fd, epfd, epfd_timed, semid, msqid;
 static mqd_t mq_ev, mq_timed;
-static char mq_names[2][64], sock_path[108];
+static char mq_names[2][64], sock_path[107];   /* an abstract name: no file is left when killed */
 static pid_t child;
 static volatile int fw_event, fw_timed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -410,9 +410,8 @@ static void setup_fds(void)
     struct epoll_event ev = { .events = EPOLLIN };
     if (epfd < 0 || epfd_timed < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, ev_pipe[0], &ev) < 0) die("epoll");
     struct sockaddr_un a = { .sun_family = AF_UNIX };
-    snprintf(sock_path, sizeof sock_path, "/tmp/stasis-bc-%d-%lld.sock", (int)getpid(), tag);
-    strcpy(a.sun_path, sock_path);
-    unlink(sock_path);
+    snprintf(sock_path, sizeof sock_path, "stasis-bc-%d-%lld", (int)getpid(), tag);
+    strcpy(a.sun_path + 1, sock_path);
     listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (listen_fd < 0 || bind(listen_fd, (void *)&a, sizeof a) < 0 || listen(listen_fd, 4) < 0) die("listen");
     if (use_mq) {
@@ -460,7 +459,7 @@ static void release_events(void)
         if (write(ev_pipe[1], "e", 1) != 1 || write(rd_pipe[1], "r", 1) != 1) die("write");
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
         struct sockaddr_un a = { .sun_family = AF_UNIX };
-        strcpy(a.sun_path, sock_path);
+        strcpy(a.sun_path + 1, sock_path);
         if (s < 0 || connect(s, (void *)&a, sizeof a) < 0) die("connect");
         close(s);
         if (use_mq && mq_send(mq_ev, "mq", 2, 0) < 0) die("mq_send");
@@ -503,7 +502,6 @@ static void cleanup(void)
         mq_unlink(mq_names[0]);
         mq_unlink(mq_names[1]);
     }
-    if (use_fds) unlink(sock_path);
 }
 
 int main(int argc, char **argv)
