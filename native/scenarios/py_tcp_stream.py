@@ -37,8 +37,14 @@ def restart_count():
         return 0
 
 
+def say(*words):
+    """One line in one write(2): lines of the server thread, the main thread and the
+    client process, which share stdout, never interleave."""
+    os.write(1, (" ".join(str(w) for w in words) + "\n").encode())
+
+
 def fail(*what):
-    print("FAIL", *what, flush=True)
+    say("FAIL", *what)
     if child is not None:
         child.kill()
     os._exit(1)
@@ -56,7 +62,7 @@ class Restarts:
         if r == self.seen:
             return False
         self.seen = r
-        print("restarted", self.who, r, flush=True)
+        say("restarted", self.who, r)
         return True
 
 
@@ -108,7 +114,7 @@ def serve(listener, count, pace_s, result):
         if messages.feed(data):
             conn.sendall(b"".join(b"a%014d\n" % n for n in range(before, messages.next)))
         if messages.next // PROGRESS != before // PROGRESS:
-            print("progress", messages.next // PROGRESS, flush=True)
+            say("progress", messages.next // PROGRESS)
         if restarts.new():
             check_options(conn, "server", False)
         time.sleep(pace_s)
@@ -140,14 +146,14 @@ def run_server(count, family, pace_s):
     server.start()
     child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "client", host, str(port),
                               str(count), str(pace_s)])
-    print("streaming", family, port, flush=True)
+    say("streaming", family, port)
     status = child.wait()
     server.join()
     if status != 0:
         fail("the client exited with", status)
     if result != [count]:
         fail("the server thread did not finish the stream:", result)
-    print("OK tcp", count, flush=True)
+    say("OK tcp", count)
 
 
 class Client:
@@ -224,7 +230,7 @@ def run_client(host, port, count, pace_s):
     with socket.create_connection((host, port), timeout=30) as again:
         if again.makefile("rb").readline() != b"hello again\n":
             fail("client: no greeting on the second connection")
-    print("client OK", count, flush=True)
+    say("client OK", count)
 
 
 def main():

@@ -157,4 +157,27 @@ class ProcessTreeIT {
             Computation.assertFinished(running, output, "OK 3000 3000");
         }
     }
+    /**
+     * {@code stasis kill} ends every process before any of them can notice another one
+     * die: sixteen children block on a pipe whose write end only their parent holds, and
+     * print a FAIL line if they read its end. Killed one by one, the parent first, they
+     * did (and scenario programs elsewhere reported such failures after a kill).
+     */
+    @Test
+    void killingTheComputationLetsNoProcessSeeAnotherDie() throws Exception {
+        Path output = temp.resolve("output.txt");
+        try (Computation computation = new Computation(temp, "killwatch")) {
+            Process running = computation.launch(output, Computation.SCENARIOS.resolve("killwatch").toString(), "16");
+            Computation.awaitLine(output, l -> l.equals("watching 16"), Duration.ofSeconds(30));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (computation.status().out().split("\"hostPid\"", -1).length - 1 < 17) {
+                assertTrue(System.nanoTime() < deadline, "not all 17 processes joined: " + computation.status());
+                Thread.sleep(100);
+            }
+            computation.kill(running);
+            Thread.sleep(500);
+            String text = Files.readString(output);
+            assertTrue(text.lines().noneMatch(l -> l.startsWith("FAIL")), "a process saw another die:\n" + text);
+        }
+    }
 }

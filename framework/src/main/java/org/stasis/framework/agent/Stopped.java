@@ -35,7 +35,7 @@ final class Stopped {
         long syscall(long number, int tgid, int tid, int signal, Pointer info);
     }
 
-    private static final Signals LIBC = Native.load("c", Signals.class);
+    static final Signals LIBC = Native.load("c", Signals.class);
 
     private Stopped() {
     }

@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.agent.Agent;
+import org.stasis.framework.agent.ComputationKill;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
@@ -147,10 +148,8 @@ public class ComputationCommands {
         if (agents.isEmpty()) {
             return "no process to kill";
         }
-        for (Agent agent : agents) {
-            ProcessHandle.of(agent.hostPid()).ifPresent(ProcessHandle::destroyForcibly);
-        }
-        return "killed " + agents.size() + " process" + (agents.size() == 1 ? "" : "es");
+        int killed = ComputationKill.stopThenKill(coordinator::agents);
+        return "killed " + killed + " process" + (killed == 1 ? "" : "es");
     }
 
     /**
