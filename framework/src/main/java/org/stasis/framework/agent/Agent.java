@@ -13,6 +13,7 @@ import org.stasis.framework.store.ProcessTree;
 
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessInfo;
+import org.stasis.framework.util.Descriptors;
 
 /**
  * The coordinator's end of one process's agent (doc/agent-protocol.md): one request

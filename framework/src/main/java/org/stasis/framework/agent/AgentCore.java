@@ -23,6 +23,7 @@ import org.stasis.framework.store.ImageFile;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
 import org.stasis.framework.store.ProcessTree;
+import org.stasis.framework.util.Descriptors;
 
 /**
  * The core's own steps carried out by the agents inside the processes: suspend,

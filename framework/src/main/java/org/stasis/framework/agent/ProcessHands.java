@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.stasis.api.ProcessAccess;
+import org.stasis.framework.util.Descriptors;
 
 /**
  * What plugins may do inside the suspended processes of one operation, through their

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import com.sun.jna.LastErrorException;
+import org.stasis.framework.util.Descriptors;
 
 /**
  * One accepted Unix stream connection, line oriented, with the peer's credentials.

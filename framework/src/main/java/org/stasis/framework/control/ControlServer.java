@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.core.Coordinator;
+import org.stasis.framework.util.RuntimeDirectory;
 
 /**
  * The coordinator's control socket (doc/control-protocol.md). It opens only once the

@@ -35,7 +35,7 @@ import org.stasis.api.WriteCallback;
 import org.stasis.framework.agent.Agent;
 import org.stasis.framework.agent.AgentCore;
 import org.stasis.framework.agent.AgentRegistry;
-import org.stasis.framework.control.RuntimeDirectory;
+import org.stasis.framework.util.RuntimeDirectory;
 import org.stasis.framework.dispatch.EventDispatcher;
 import org.stasis.framework.dispatch.EventLog;
 import org.stasis.framework.dispatch.PluginCallback;

@@ -21,7 +21,7 @@ import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.framework.startlevel.BundleStartLevel;
-import org.stasis.framework.control.RuntimeDirectory;
+import org.stasis.framework.util.RuntimeDirectory;
 import org.stasis.framework.util.Trees;
 
 /**

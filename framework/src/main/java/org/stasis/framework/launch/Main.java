@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-import org.stasis.framework.control.RuntimeDirectory;
+import org.stasis.framework.util.RuntimeDirectory;
 
 /**
  * Entry point of {@code stasis coordinator}: checks that the name is free, boots the

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessAccess;
-import org.stasis.framework.agent.Descriptors;
+import org.stasis.framework.util.Descriptors;
 import org.stasis.api.ResumeContext;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.Manifest;

@@ -1,4 +1,4 @@
-package org.stasis.framework.control;
+package org.stasis.framework.util;
 
 import java.io.IOException;
 import java.nio.file.Files;
