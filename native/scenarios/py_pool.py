@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Scenario: py_pool.py ROUNDS [TASKS] [STEP_S]
+"""Scenario: py_pool.py ROUNDS [TASKS] [STEP_S] [STOP_FILE]
 A multiprocessing.Pool of 4 forked workers maps TASKS tasks per round, ROUNDS
 rounds, through imap (tasks and results travel through the pool's pipes; each task
 carries 4 KiB, so the task pipe is full while a round runs). Every result is checked:
 its task, its digest, and the worker's own running count of executed tasks, so a
 task lost, repeated or answered twice shows. The pool must keep its 4 workers (a
 replaced worker means one died). Prints "round N" after each round and, at the end,
-"OK pool ROUNDS TOTAL"; exits 0 only then."""
+"OK pool ROUNDS TOTAL"; exits 0 only then. With STOP_FILE, it also ends (and checks
+everything) after the first round at whose end that file exists, so that a test can
+hold it running for as long as it needs, however slow the machine."""
+import os
 import ctypes
 import hashlib
 import multiprocessing
@@ -46,6 +49,7 @@ def main():
     rounds = int(sys.argv[1])
     tasks = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     step_s = float(sys.argv[3]) if len(sys.argv) > 3 else 0.02
+    stop_file = sys.argv[4] if len(sys.argv) > 4 else None
     counts = {}                    # worker pid -> the running counts it reported
     seen_restarts = 0
     with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
@@ -64,6 +68,9 @@ def main():
                 seen_restarts = r
                 print("restarted pool", r, flush=True)
             print("round", rnd, flush=True)
+            if stop_file and os.path.exists(stop_file):
+                rounds = rnd
+                break
             time.sleep(step_s)
         # a plain map at the end: the pool still works as a whole
         if pool.map(abs, range(-100, 0)) != list(range(100, 0, -1)):

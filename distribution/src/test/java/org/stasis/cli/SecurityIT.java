@@ -37,7 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The coordinator's doors are its user's alone: the control socket (private runtime
  * directory, peer uid), the agent socket, the checkpoints (0700 directories, 0600
  * files), and the optional TCP listener (secret token). Checked against a real second
- * Unix user, so this class needs root (as CI runs); it is skipped otherwise.
+ * Unix user where that matters: those tests need root (as CI runs) and are skipped
+ * otherwise; the rest run as anyone. Each test makes what it needs (the checkpoint, the
+ * second user) if an earlier one did not, so one failure is not turned into skips.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SecurityIT {
@@ -91,7 +93,6 @@ class SecurityIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(isRoot(), "needs root to create a second user");
         // Everything on the way to the checkpoints is open, so only their own modes protect them.
         Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x"));
         runtime = Files.createDirectory(temp.resolve("run"), PosixFilePermissions.asFileAttribute(DIRECTORY));
@@ -190,15 +191,7 @@ class SecurityIT {
     @Test
     @Order(10)
     void aCheckpointIsPrivate() throws Exception {
-        Path output = temp.resolve("counter.out");
-        counter = cli.start(output, "launch", "--name", NAME, "--", COUNTER.toString(), "1000", "50");
-        awaitLine(output, "count 3");
-        StasisCli.Result result = cli.run("checkpoint", "--name", NAME);
-        assertEquals(0, result.status(), result.toString());
-        List<String> lines = result.out().strip().lines().toList();
-        checkpoint = Path.of(lines.get(lines.size() - 1));
-        assertTrue(checkpoint.startsWith(checkpoints), result.toString());
-
+        Path checkpoint = checkpoint();
         assertEquals(DIRECTORY, Files.getPosixFilePermissions(checkpoint), "checkpoint directory");
         assertEquals(FILE, Files.getPosixFilePermissions(checkpoint.resolve("manifest.json")), "manifest");
         List<Path> images;
@@ -214,10 +207,9 @@ class SecurityIT {
     @Test
     @Order(11)
     void anotherUserCanNeitherCommandNorRead() throws Exception {
-        assumeTrue(checkpoint != null, "no checkpoint was taken");
-        createUser();
-        Path probe = Files.writeString(temp.resolve("probe.py"), PROBE);
-        Files.setPosixFilePermissions(probe, PosixFilePermissions.fromString("rw-r--r--"));
+        Path checkpoint = checkpoint();
+        String user = secondUser();
+        Path probe = probe();
         Path image;
         try (Stream<Path> files = Files.list(checkpoint)) {
             image = files.filter(p -> p.getFileName().toString().endsWith(".img")).findFirst().orElseThrow();
@@ -248,8 +240,8 @@ class SecurityIT {
     @Test
     @Order(12)
     void evenThroughAnOpenedDirectoryTheCoordinatorChecksThePeer() throws Exception {
-        assumeTrue(user != null, "no second user");
-        Path probe = temp.resolve("probe.py");
+        String user = secondUser();
+        Path probe = probe();
         Path control = runtime.resolve(NAME + ".sock");
         Path agent = runtime.resolve(NAME + ".agent.sock");
         Set<PosixFilePermission> controlMode = Files.getPosixFilePermissions(control);
@@ -288,11 +280,42 @@ class SecurityIT {
         return result.out().strip();
     }
 
-    private static void createUser() {
-        String candidate = "stasis-itest-" + UUID.randomUUID().toString().substring(0, 8);
-        StasisCli.Result added = run(List.of("useradd", "--create-home", "--shell", "/bin/sh", candidate));
-        assertEquals(0, added.status(), "useradd (Debian package passwd): " + added);
-        user = candidate;
+    /** @return the program's first checkpoint, taken now if no test took it yet */
+    private static Path checkpoint() throws Exception {
+        if (checkpoint == null) {
+            Path output = temp.resolve("counter.out");
+            counter = cli.start(output, "launch", "--name", NAME, "--", COUNTER.toString(), "1000", "50");
+            awaitLine(output, "count 3");
+            StasisCli.Result result = cli.run("checkpoint", "--name", NAME);
+            assertEquals(0, result.status(), result.toString());
+            List<String> lines = result.out().strip().lines().toList();
+            Path taken = Path.of(lines.get(lines.size() - 1));
+            assertTrue(taken.startsWith(checkpoints), result.toString());
+            checkpoint = taken;
+        }
+        return checkpoint;
+    }
+
+    /** @return a second Unix user, created now if no test did yet (needs root: skipped otherwise) */
+    private static String secondUser() throws IOException {
+        assumeTrue(isRoot(), "needs root to create a second user");
+        if (user == null) {
+            String candidate = "stasis-itest-" + UUID.randomUUID().toString().substring(0, 8);
+            StasisCli.Result added = run(List.of("useradd", "--create-home", "--shell", "/bin/sh", candidate));
+            assertEquals(0, added.status(), "useradd (Debian package passwd): " + added);
+            user = candidate;
+        }
+        return user;
+    }
+
+    /** @return the probe script, readable by the second user */
+    private static Path probe() throws IOException {
+        Path probe = temp.resolve("probe.py");
+        if (!Files.exists(probe)) {
+            Files.writeString(probe, PROBE);
+            Files.setPosixFilePermissions(probe, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        return probe;
     }
 
     /** Sends bytes on a fresh TCP connection and returns what comes back before it closes. */

@@ -95,10 +95,7 @@ class DaemonsAndStoppedIT {
             Computation.awaitLine(output, l -> l.equals("stopping"), Duration.ofSeconds(30));
             long hostPid = hostPidOf(computation, 2);
             awaitState(hostPid, 'T');
-            long start = System.nanoTime();
             Path checkpoint = computation.checkpoint();
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(millis < 5000, "the checkpoint of a stopped process took " + millis + " ms");
             awaitState(hostPid, 'T');
             Thread.sleep(300);
             assertEquals('T', state(hostPid), "it runs on after the checkpoint");

@@ -56,7 +56,10 @@ class RestartAllOrNothingIT {
 
             String events = computation.run("events", "-n", "50").out();
             assertTrue(events.contains(line), "the event log does not have the restorer's error:\n" + events);
-            Thread.sleep(500);
+            for (long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    computation.status().out().contains("\"pid\"") && System.nanoTime() < until; ) {
+                Thread.sleep(100);
+            }
             assertTrue(!computation.status().out().contains("\"pid\""),
                     "the coordinator still lists processes: " + computation.status());
             List<Long> left = ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(List::of)

@@ -76,6 +76,11 @@ class WholeComputationIT {
 
     /** The running computation checkpointed 50 times in a row still finishes, every record checked. */
     private void fiftyInARow(String ok, Pattern progress, String... command) throws Exception {
+        fiftyInARow(ok, progress, null, command);
+    }
+
+    /** @param stop created once the fifty checkpoints are done (null: the program ends by itself) */
+    private void fiftyInARow(String ok, Pattern progress, Path stop, String... command) throws Exception {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "fifty")) {
             assertEquals(0, computation.exec("stasis:keep 2").status());
@@ -86,6 +91,9 @@ class WholeComputationIT {
             }
             // still going after fifty suspensions (so the last ones caught it mid-stream)
             Computation.awaitProgress(output, Computation.lineCount(output), progress, 0);
+            if (stop != null) {
+                Files.createFile(stop);
+            }
             Computation.assertFinished(running, output, ok);
         }
     }
@@ -133,7 +141,9 @@ class WholeComputationIT {
 
     @Test
     void aPoolMappingWorkCheckpointedFiftyTimesInARowLosesNothing() throws Exception {
-        fiftyInARow("OK pool 400 80000", ROUND, python("py_pool.py", "400", "200", "0.02"));
+        // runs until the test is done with it: fifty checkpoints of a loaded machine outlast any fixed length
+        Path stop = temp.resolve("stop-pool");
+        fiftyInARow("OK pool ", ROUND, stop, python("py_pool.py", "100000", "200", "0.02", stop.toString()));
     }
 
     // ---- TCP: a server thread, a client process ----

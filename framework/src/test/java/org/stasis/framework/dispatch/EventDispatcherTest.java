@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.stasis.api.CheckpointContext;
 import org.stasis.api.DrainCallback;
 import org.stasis.api.EventContext;
@@ -89,6 +90,7 @@ class EventDispatcherTest {
     }
 
     @Test
+    @Timeout(60)   // a guard against a hang, not a speed check
     void aHungPluginIsCutOffAfterTheTimeout() {
         dispatcher = new EventDispatcher(registry, log, Duration.ofMillis(300));
         drain("hung", 0, () -> {
@@ -99,13 +101,13 @@ class EventDispatcherTest {
             }
         });
 
-        long start = System.nanoTime();
+        // The plugin is never released: had the dispatcher waited for it, this would not return.
         PluginFailedException failure = assertThrows(PluginFailedException.class,
                 () -> dispatcher.dispatch(LifecycleEvent.DRAIN, "c-1", EventDispatcherTest::noContext));
 
         assertEquals("hung", failure.pluginId());
         assertTrue(failure.getMessage().contains("did not finish within 300 ms"), failure.getMessage());
-        assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos(), "the dispatcher waited for the hung plugin");
+        assertEquals(1, neverReleased.getCount(), "the hung plugin was released");
         assertEquals("timeout", log.recent(1).get(0).status());
     }
 

@@ -96,12 +96,10 @@ class TcpSocketsTest {
                 IOException silence = null;
                 for (int i = 0; i < 10 && silence == null; i++) {
                     long before = RawFds.openDescriptors();
-                    long start = System.nanoTime();
                     try {
                         queued.add(sockets.connect(connection, Duration.ofMillis(300)));
                     } catch (IOException e) {
                         silence = e;
-                        assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
                         assertEquals(before, RawFds.openDescriptors());
                     }
                 }
