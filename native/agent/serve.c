@@ -1,7 +1,10 @@
 /* The checkpoint thread: serves the requests of doc/agent-protocol.md. */
 #include "agent.h"
 #include "stasis/rawsys.h"
+#include <limits.h>
+#include <linux/futex.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 static int g_suspended;
 static int g_restored_at_suspend;
@@ -57,7 +60,20 @@ static void note_resume(void)
 {
     g_last_restarted = g_restored != g_restored_at_suspend;
     __atomic_add_fetch(&g_resume_count, 1, __ATOMIC_SEQ_CST);
-    rsys3(SYS_futex, &g_resume_count, 1 /* FUTEX_WAKE */ | 128 /* PRIVATE */, 0x7fffffff);
+    rsys3(SYS_futex, &g_resume_count, FUTEX_WAKE_PRIVATE, INT_MAX);
+}
+
+/* Lets the suspended program run on: the one way out of a suspension (released by the
+ * coordinator, restarted with nobody to talk to, or abandoned by a coordinator that
+ * went away). `id` is what the program's after-checkpoint hooks see ("RESUME <id>"). */
+static void release_program(const char *id, int restarted)
+{
+    g_suspended = 0;
+    stasis_hooks_set_id(id);
+    stasis_hooks_after(restarted);            /* runs once released */
+    note_resume();
+    stasis_resume_all();
+    stasis_fork_gate_open();
 }
 
 /* after a restart the checkpoint thread comes back here: reconnect, say HELLO */
@@ -78,12 +94,7 @@ static void after_restart(void)
     }
     if (g_sock < 0) {             /* nobody to talk to: run on */
         stasis_restart_ready();
-        g_suspended = 0;
-        stasis_hooks_set_id("RESUME 1");
-        stasis_hooks_after(1);
-        note_resume();
-        stasis_resume_all();
-        stasis_fork_gate_open();
+        release_program("RESUME 1", 1);
         return;
     }
     stasis_send_hello();          /* through the relay: the restored fd table is exactly the saved one */
@@ -135,12 +146,7 @@ static void do_resume(const char *line)
          * way out of kill(); all of it runs on at the next SIGCONT */
         rsys2(SYS_kill, rsys0(SYS_getpid), SIGSTOP);
     }
-    g_suspended = 0;
-    stasis_hooks_set_id(line);
-    stasis_hooks_after(g_restored != g_restored_at_suspend);  /* runs once released */
-    note_resume();
-    stasis_resume_all();
-    stasis_fork_gate_open();
+    release_program(line, g_restored != g_restored_at_suspend);
 }
 
 static void serve(void)
@@ -148,14 +154,7 @@ static void serve(void)
     while (g_sock >= 0) {
         if (stasis_read_line(g_line, sizeof g_line) < 0) {
             /* coordinator gone: never leave the program frozen */
-            if (g_suspended) {
-                g_suspended = 0;
-                stasis_hooks_set_id("RESUME 0");           /* aborted: no id */
-                stasis_hooks_after(g_restored != g_restored_at_suspend);
-                note_resume();
-                stasis_resume_all();
-                stasis_fork_gate_open();
-            }
+            if (g_suspended) release_program("RESUME 0", g_restored != g_restored_at_suspend);  /* aborted: no id */
             stasis_conn_close();
             return;
         }
@@ -182,7 +181,7 @@ static void serve(void)
 void *stasis_ckpt_thread(void *arg)
 {
     (void)arg;
-    rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-ckpt");
+    rsys2(SYS_prctl, PR_SET_NAME, "stasis-ckpt");
     serve();
     return NULL;
 }

@@ -66,10 +66,16 @@ def lines(path):
         return f.read().splitlines()
 
 
+def complete_lines(path):
+    """How many lines the file has that end in a newline (a writer may be mid-line)."""
+    with open(path, "rb") as f:
+        return f.read().count(b"\n")
+
+
 def wait_lines(path, n, proc, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if len(lines(path)) >= n:
+        if complete_lines(path) >= n:
             return
         if proc.poll() is not None:
             raise AssertionError("process exited early (rc %s): %s" % (proc.returncode, lines(path)[-3:]))
