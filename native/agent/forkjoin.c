@@ -65,7 +65,7 @@ static void fork_parent(void)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         struct timespec slice = { 0, 100000000L };
         for (;;) {
-            long r = rsys5(SYS_ppoll, &p, 1, &slice, NULL, 8);
+            long r = rsys5(SYS_ppoll, &p, 1, &slice, NULL, KSIGSET_SIZE);
             if (r > 0) { char c; rsys3(SYS_read, t_pipe[0], &c, 1); break; }   /* word or EOF */
             clock_gettime(CLOCK_MONOTONIC, &now);
             if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > JOIN_WAIT_MS) break;

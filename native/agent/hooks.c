@@ -16,6 +16,7 @@
  * saved in the image and recreated at restart like the program's own threads. */
 #include "agent.h"
 #include "stasis/rawsys.h"
+#include <sys/prctl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <time.h>
@@ -63,7 +64,7 @@ static int hook_wait_reach(volatile int *addr, int want, long ms)
 static void *hook_thread(void *arg)
 {
     (void)arg;
-    rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-hooks");
+    rsys2(SYS_prctl, PR_SET_NAME, "stasis-hooks");
     __atomic_store_n(&g_hook_tid, (int)r_gettid(), __ATOMIC_SEQ_CST);
     int before_seen = __atomic_load_n(&g_before_req, __ATOMIC_SEQ_CST);
     int after_seen = __atomic_load_n(&g_after_req, __ATOMIC_SEQ_CST);

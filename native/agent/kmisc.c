@@ -22,7 +22,7 @@ static const struct { char name[3]; int bit, advice; } g_adv[] = {
     { "dc", KM_DC, MADV_DONTFORK }, { "wf", KM_WF, MADV_WIPEONFORK }, { "hg", KM_HG, MADV_HUGEPAGE },
     { "nh", KM_NH, MADV_NOHUGEPAGE }, { "dd", KM_DD, MADV_DONTDUMP }, { "mg", KM_MG, MADV_MERGEABLE },
 };
-#define NADV ((int)(sizeof g_adv / sizeof g_adv[0]))
+#define NADV ((int)ARRAY_SIZE(g_adv))
 
 struct km_area { uint64_t start, end; uint32_t prot, advice; };
 static struct km_area g_km[KM_MAX];

@@ -76,7 +76,7 @@ static int take_pending(const char *field, int32_t owner, int *mine, int n, int 
         int i = n < cap ? __atomic_fetch_add(&g_nsig, 1, __ATOMIC_SEQ_CST) : KS_MAX;
         if (i >= KS_MAX) { __atomic_store_n(&g_overflow, 1, __ATOMIC_SEQ_CST); break; }
         struct ks_sig *s = &g_sig[i];
-        long r = rsys4(SYS_rt_sigtimedwait, &set, s->info, &zero, 8);
+        long r = rsys4(SYS_rt_sigtimedwait, &set, s->info, &zero, KSIGSET_SIZE);
         s->tid = owner;
         s->signo = r > 0 ? (int32_t)r : 0;           /* 0: gone meanwhile, skipped */
         if (r <= 0) break;

@@ -18,6 +18,7 @@
  * the kernel id, which glibc's other timer_* functions take as they are. */
 #include "agent.h"
 #include "stasis/rawsys.h"
+#include <linux/futex.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -81,13 +82,13 @@ static void *kt_helper(void *arg)
 {
     (void)arg;
     uint64_t mask = ~0ull & ~(1ull << (STASIS_SUSPEND_SIG - 1));
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, KSIGSET_SIZE);
     __atomic_store_n(&g_helper_tid, (int)r_gettid(), __ATOMIC_SEQ_CST);
-    rsys3(SYS_futex, &g_helper_tid, 1 /* FUTEX_WAKE */ | 128, 1);
+    rsys3(SYS_futex, &g_helper_tid, FUTEX_WAKE_PRIVATE, 1);
     uint64_t want = 1ull << (KT_SIGNAL - 1);
     for (;;) {
         siginfo_t si;
-        if (rsys4(SYS_rt_sigtimedwait, &want, &si, NULL, 8) == KT_SIGNAL) kt_dispatch(&si);
+        if (rsys4(SYS_rt_sigtimedwait, &want, &si, NULL, KSIGSET_SIZE) == KT_SIGNAL) kt_dispatch(&si);
     }
     return NULL;
 }
@@ -103,13 +104,13 @@ static int kt_helper_tid(void)
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     uint64_t all = ~0ull, old;
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, KSIGSET_SIZE);
     int rc = pthread_create(&th, &at, kt_helper, NULL);
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, KSIGSET_SIZE);
     pthread_attr_destroy(&at);
     if (rc != 0) return -1;
     while (!__atomic_load_n(&g_helper_tid, __ATOMIC_SEQ_CST))
-        rsys4(SYS_futex, &g_helper_tid, 0 /* FUTEX_WAIT */ | 128, 0, NULL);
+        rsys4(SYS_futex, &g_helper_tid, FUTEX_WAIT_PRIVATE, 0, NULL);
     g_helper_pid = pid;
     return g_helper_tid;
 }

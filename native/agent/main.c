@@ -21,14 +21,14 @@ int stasis_start_ckpt_thread(void)
 {
     sigset_t all, old;
     sigfillset(&all);
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, KSIGSET_SIZE);
     pthread_t t;
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     int rc = pthread_create(&t, &at, stasis_ckpt_thread, NULL);
     pthread_attr_destroy(&at);
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, KSIGSET_SIZE);
     return rc == 0 ? 0 : -1;
 }
 

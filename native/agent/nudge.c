@@ -53,14 +53,14 @@ static int install(void)
 {
     if (g_installed) return 0;
     struct ksigaction ours, suspend;
-    if (rsys4(SYS_rt_sigaction, SIGSETXID_NO, NULL, &g_glibc, 8) < 0) return -1;
-    if (rsys4(SYS_rt_sigaction, STASIS_SUSPEND_SIG, NULL, &suspend, 8) < 0 || !(suspend.flags & SA_RESTORER))
+    if (rsys4(SYS_rt_sigaction, SIGSETXID_NO, NULL, &g_glibc, KSIGSET_SIZE) < 0) return -1;
+    if (rsys4(SYS_rt_sigaction, STASIS_SUSPEND_SIG, NULL, &suspend, KSIGSET_SIZE) < 0 || !(suspend.flags & SA_RESTORER))
         return -1;
     ours.handler = (uint64_t)(uintptr_t)nudge_handler;
     ours.flags = SA_SIGINFO | SA_RESTART | SA_RESTORER | (g_glibc.flags & SA_ONSTACK);
     ours.restorer = suspend.restorer;          /* libc's rt_sigreturn trampoline */
     ours.mask = ~0ull;
-    if (rsys4(SYS_rt_sigaction, SIGSETXID_NO, &ours, NULL, 8) < 0) return -1;
+    if (rsys4(SYS_rt_sigaction, SIGSETXID_NO, &ours, NULL, KSIGSET_SIZE) < 0) return -1;
     g_installed = 1;
     return 0;
 }
@@ -88,6 +88,6 @@ int stasis_nudge(int pid, int tid)
 void stasis_nudge_end(void)
 {
     if (!g_installed) return;
-    rsys4(SYS_rt_sigaction, SIGSETXID_NO, &g_glibc, NULL, 8);
+    rsys4(SYS_rt_sigaction, SIGSETXID_NO, &g_glibc, NULL, KSIGSET_SIZE);
     g_installed = 0;
 }

@@ -2,6 +2,7 @@
  * signal dispositions, rlimits, umask, personality, cwd, mm layout (brk etc.), auxv. */
 #include "agent.h"
 #include "stasis/rawsys.h"
+#include <time.h>
 #include <errno.h>
 #include <sys/personality.h>
 #include "stasis/cpufeat.h"
@@ -68,7 +69,7 @@ int stasis_save_proc(struct stasis_img_header *h, const char **err)
     struct stasis_img_proc *p = &h->proc;
     for (int s = 1; s <= STASIS_IMG_NSIG; s++)
         if (s != 9 && s != 19)
-            rsys4(SYS_rt_sigaction, s, NULL, &p->sigact[s - 1], 8);
+            rsys4(SYS_rt_sigaction, s, NULL, &p->sigact[s - 1], KSIGSET_SIZE);
     for (int r = 0; r < STASIS_IMG_NRLIMIT; r++)
         rsys4(SYS_prlimit64, 0, r, NULL, &p->rlim[r]);
     long m = rsys1(SYS_umask, 022);
@@ -81,8 +82,8 @@ int stasis_save_proc(struct stasis_img_header *h, const char **err)
     save_auxv(p);
     for (int w = 0; w < 3; w++) rsys2(SYS_getitimer, w, &p->itimer[w]);
     stasis_cpu_features(&p->xcr0, p->cpuid);
-    rsys2(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, p->monotonic);
-    rsys2(SYS_clock_gettime, 7 /* CLOCK_BOOTTIME */, p->boottime);
+    rsys2(SYS_clock_gettime, CLOCK_MONOTONIC, p->monotonic);
+    rsys2(SYS_clock_gettime, CLOCK_BOOTTIME, p->boottime);
     long n = rsys3(SYS_readlink, "/proc/self/exe", g_exe, sizeof g_exe - 1);
     g_exe[n > 0 ? n : 0] = 0;
     p->entry = (uint64_t)(uintptr_t)&stasis_restart_entry;

@@ -16,6 +16,7 @@
  * one with its saved tid when tids are kept, so it cannot take the pid of a process
  * of the tree that is still to be recreated). */
 #include "agent.h"
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include "stasis/rawsys.h"
 #include <errno.h>
@@ -80,7 +81,7 @@ static void relay_main(void)
     if (k > 0) rsys3(SYS_close_range, 0, k - 1, 0);
     rsys3(SYS_close_range, k >= 0 ? (unsigned)k + 1 : 0u, ~0u, 0);
     if (g_relay_drop_caps) drop_caps();
-    rsys2(SYS_prctl, 15 /* PR_SET_NAME */, "stasis-relay");
+    rsys2(SYS_prctl, PR_SET_NAME, "stasis-relay");
     for (;;) {
         for (;;) {                    /* DONE until the caller took the result, then IDLE */
             int s = __atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST);
@@ -125,9 +126,9 @@ int stasis_relay_start(int tid, int drop_caps_flag, int keep)
     g_relay_drop_caps = drop_caps_flag;
     g_relay_keep = keep;
     uint64_t all = ~0ull, old;
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, KSIGSET_SIZE);
     long r = stasis_relay_clone3(&ca, sizeof ca, relay_main);
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, KSIGSET_SIZE);
     if (r < 0) { g_relay_tid = 0; return (int)r; }
     return 0;
 }

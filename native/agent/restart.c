@@ -152,7 +152,7 @@ void stasis_restart_entry(const struct stasis_restart_args *a)
      * sigfillset left out: restored timers and re-queued signals wait until each
      * thread's own mask comes back with its signal frame */
     uint64_t all = ~0ull;
-    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+    rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, KSIGSET_SIZE);
     int use_set_tid = (int)g_restart_args.use_set_tid;
     if (g_restart_args.restorer_end > g_restart_args.restorer_start)
         rsys2(SYS_munmap, g_restart_args.restorer_start,

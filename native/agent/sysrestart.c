@@ -230,7 +230,7 @@ void stasis_sysrestart_prepare(void *ucv, int idx, struct stasis_sysplan *pl)
 static int program_signal_pending(const ucontext_t *uc)
 {
     uint64_t pend = 0, mask;
-    rsys2(SYS_rt_sigpending, &pend, 8);
+    rsys2(SYS_rt_sigpending, &pend, KSIGSET_SIZE);
     r_memcpy(&mask, &uc->uc_sigmask, sizeof mask);
     pend &= ~mask;
     pend &= ~(1ull << (STASIS_SUSPEND_SIG - 1));

@@ -22,4 +22,10 @@ static inline long rsys6(long n, long a, long b, long c, long d, long e, long f)
 #define rsys4(n, a, b, c, d)    rsys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define rsys5(n, a, b, c, d, e) rsys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
+/* the kernel's signal set (64 signals), the size the raw rt_sig* calls and ppoll take;
+ * glibc's sigset_t is 128 bytes and would be refused */
+#define KSIGSET_SIZE 8
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #endif
