@@ -33,6 +33,12 @@ static void futex_wake(volatile int *addr)
     rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff);
 }
 
+/* A thread's state is written by the checkpoint thread and by the thread itself in
+ * the signal handler: every access is atomic. */
+static int ts_get(const struct stasis_thread *t) { return __atomic_load_n(&t->state, __ATOMIC_SEQ_CST); }
+static void ts_set(struct stasis_thread *t, int v) { __atomic_store_n(&t->state, v, __ATOMIC_SEQ_CST); }
+static int load(volatile int *v) { return __atomic_load_n(v, __ATOMIC_SEQ_CST); }
+
 /* per-thread kernel state readable from inside the thread (async-signal-safe) */
 void stasis_fill_self_slot(struct stasis_thread *t)
 {
@@ -76,8 +82,8 @@ static int hold_until_signalled(int tid)
 {
     for (int waited = 0; waited < 2000; waited++) {
         struct stasis_thread *t = find_slot(tid);
-        if (t && t->state == TS_SIGNALLED) return 1;
-        int g = g_gen;
+        if (t && ts_get(t) == TS_SIGNALLED) return 1;
+        int g = load(&g_gen);
         futex_wait(&g_gen, g, 5);
     }
     return 0;
@@ -123,12 +129,12 @@ void stasis_park_signalled(siginfo_t *si, void *uc)
         errno = saved_errno;
         return;
     }
-    int my_gen = g_gen;
+    int my_gen = load(&g_gen);
     stasis_sysrestart_prepare(uc, (int)(t - g_threads), &plan);
     stasis_fill_self_slot(t);
     stasis_ksig_thread_save();    /* ksignals.c: pending signals, pdeathsig */
     if (stasis_ctx_save(&t->ctx) == 0) {
-        t->state = TS_PARKED;
+        ts_set(t, TS_PARKED);
         __atomic_add_fetch(&g_parked, 1, __ATOMIC_SEQ_CST);
         futex_wake(&g_parked);
     }
@@ -181,9 +187,9 @@ static int signal_new_threads(int self, const char **err)
             struct stasis_thread *t = &g_threads[g_nthreads++];
             r_memset(t, 0, sizeof *t);
             t->tid = tid;
-            t->state = TS_SIGNALLED;
+            ts_set(t, TS_SIGNALLED);
             stasis_sysrestart_probe(g_nthreads - 1, tid);
-            if (rsys3(SYS_tgkill, pid, tid, STASIS_SUSPEND_SIG) < 0) t->state = TS_GONE;
+            if (rsys3(SYS_tgkill, pid, tid, STASIS_SUSPEND_SIG) < 0) ts_set(t, TS_GONE);
             else sent++;
         }
     }
@@ -195,7 +201,7 @@ static int count_signalled(void)
 {
     int n = 0;
     for (int i = 0; i < g_nthreads; i++) {
-        int st = __atomic_load_n(&g_threads[i].state, __ATOMIC_SEQ_CST);
+        int st = ts_get(&g_threads[i]);
         if (st == TS_SIGNALLED || st == TS_PARKING) n++;
     }
     return n;
@@ -206,8 +212,8 @@ static void reap_gone(void)
 {
     int pid = (int)rsys0(SYS_getpid);
     for (int i = 0; i < g_nthreads; i++)
-        if (g_threads[i].state == TS_SIGNALLED && rsys3(SYS_tgkill, pid, g_threads[i].tid, 0) == -ESRCH)
-            g_threads[i].state = TS_GONE;
+        if (ts_get(&g_threads[i]) == TS_SIGNALLED && rsys3(SYS_tgkill, pid, g_threads[i].tid, 0) == -ESRCH)
+            ts_set(&g_threads[i], TS_GONE);
 }
 
 /* compact: main thread first, then the other parked threads, checkpoint thread last */
@@ -218,14 +224,14 @@ static void compact_slots(int self)
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < g_nthreads; i++) {
             struct stasis_thread *t = &g_threads[i];
-            if (t->state != TS_PARKED) continue;
+            if (ts_get(t) != TS_PARKED) continue;
             if ((pass == 0) != (t->tid == pid)) continue;
             tmp[n++] = *t;
         }
     struct stasis_thread *me = &tmp[n++];
     r_memset(me, 0, sizeof *me);
     me->tid = self;
-    me->state = TS_PARKED;
+    ts_set(me, TS_PARKED);
     me->is_ckpt = 1;
     stasis_fill_self_slot(me);
     r_memcpy(g_threads, tmp, sizeof(tmp[0]) * (size_t)n);
@@ -241,7 +247,7 @@ static void nudge_blocking(void)
     int pid = (int)rsys0(SYS_getpid);
     for (int i = 0; i < g_nthreads; i++) {
         struct stasis_thread *t = &g_threads[i];
-        if (t->state != TS_SIGNALLED || t->nudged) continue;
+        if (ts_get(t) != TS_SIGNALLED || t->nudged) continue;
         int r = stasis_nudge(pid, t->tid);
         if (r < 0) g_blocks_all = t->tid;
         else t->nudged = r;
@@ -252,7 +258,7 @@ int stasis_suspend_all(const char **err)
 {
     int self = (int)r_gettid();
     g_nthreads = 0;
-    g_parked = 0;
+    __atomic_store_n(&g_parked, 0, __ATOMIC_SEQ_CST);
     g_blocks_all = 0;
     __atomic_add_fetch(&g_gen, 1, __ATOMIC_SEQ_CST);
     struct timespec t0, now;
@@ -260,7 +266,7 @@ int stasis_suspend_all(const char **err)
     for (;;) {
         if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
         while (count_signalled() > 0) {
-            int p = g_parked;
+            int p = load(&g_parked);
             futex_wait(&g_parked, p, 20);
             reap_gone();
             nudge_blocking();
@@ -285,6 +291,6 @@ int stasis_suspend_all(const char **err)
 
 void stasis_resume_all(void)
 {
-    __atomic_store_n(&g_resume_gen, g_gen, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_resume_gen, load(&g_gen), __ATOMIC_SEQ_CST);
     futex_wake(&g_resume_gen);
 }
