@@ -143,6 +143,28 @@ public final class FakeComputation implements AutoCloseable {
     }
 
     /**
+     * The computation a restart of this one's checkpoint brings back, for a test that
+     * closes the originals first (as when the processes are killed): same plugin
+     * directory, checkpoint id and pids, holding no descriptors, and a copy of the records.
+     * It has descriptors of its own, closed by its {@link #close()}.
+     *
+     * @return the new computation, ready for {@link #restart()}
+     */
+    public FakeComputation restarted() {
+        FakeComputation restarted = new FakeComputation(directory);
+        processes.keySet().forEach(restarted::process);
+        restarted.records.putAll(records);
+        return restarted.checkpointId(checkpointId, generation);
+    }
+
+    /** @return every process's restored fd table, by pid */
+    public Map<Integer, Map<Integer, FdSource>> installed() {
+        Map<Integer, Map<Integer, FdSource>> all = new LinkedHashMap<>();
+        processes.keySet().forEach(pid -> all.put(pid, installed(pid)));
+        return all;
+    }
+
+    /**
      * @param pid a process
      * @return its restored fd table (modifiable: remove an entry to simulate a failure)
      */

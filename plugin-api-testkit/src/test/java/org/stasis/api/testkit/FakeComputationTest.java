@@ -59,4 +59,25 @@ class FakeComputationTest {
             assertThrows(IOException.class, () -> resumed.processes().duplicate(1, pipe[0]), "not restored");
         }
     }
+
+    @Test
+    void aRestartAfterTheOriginalsAreGoneSeesTheRecordsAndPids() throws Exception {
+        FakeComputation restarted;
+        try (FakeComputation computation = new FakeComputation(temp.resolve("plugin"))) {
+            int[] pipe = computation.descriptors().pipe();
+            computation.process(7, pipe[0]).checkpointId("default-3", 3);
+            computation.checkpoint().records().put("pipe", Descriptors.target(pipe[0]));
+            computation.endOperation();
+            restarted = computation.restarted();
+        }
+        try (restarted) {
+            assertEquals("default-3", restarted.restart().checkpointId());
+            assertTrue(restarted.restart().records().get("pipe").orElseThrow().startsWith("pipe:["));
+            assertEquals(7, restarted.restart().computation().processes().get(0).pid());
+            int[] fresh = restarted.descriptors().pipe();
+            restarted.restart().plan().process(7).installFd(0, new FdSource.Passed(fresh[0], 0));
+            assertEquals(fresh[0], restarted.installed().get(7).values().stream()
+                    .mapToInt(source -> ((FdSource.Passed) source).descriptor()).findFirst().orElseThrow());
+        }
+    }
 }
