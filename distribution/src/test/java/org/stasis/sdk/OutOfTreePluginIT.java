@@ -24,7 +24,7 @@ import org.stasis.cli.StasisCli;
 
 /**
  * The plugin author's recipe of doc/writing-a-plugin.md, end to end: samples/hello-plugin
- * copied to a directory outside the Stasis tree builds with Maven offline against the
+ * copied to a directory outside the Stasis tree and renamed builds with Maven offline against the
  * SDK in a local repository (stasis-plugin-parent, org.stasis.api, org.stasis.api.testkit,
  * as {@code mvn install} of Stasis puts them there) and runs its unit test on the test kit;
  * the jar it makes, dropped into a coordinator's plugins folder, becomes active and takes
@@ -50,6 +50,7 @@ class OutOfTreePluginIT {
     void aPluginCopiedFromTheSampleBuildsOfflineAndWorksWhenDroppedIn() throws Exception {
         Path project = temp.resolve("my-plugin");
         copyTree(REPO.resolve("samples/hello-plugin"), project);
+        makeItYours(project);
         Path repository = seedRepository(temp.resolve("repository"));
         Path settings = Files.writeString(temp.resolve("settings.xml"), "<settings><mirrors><mirror><id>user</id>"
                 + "<mirrorOf>*</mirrorOf><url>" + USER_REPOSITORY.toUri() + "</url></mirror></mirrors></settings>");
@@ -60,10 +61,25 @@ class OutOfTreePluginIT {
         String output = Files.readString(log);
         assertEquals(0, status, "the out-of-tree build failed:\n" + tail(output));
         assertTrue(output.contains("Tests run: 1, Failures: 0"), "its test kit test did not run:\n" + tail(output));
-        Path jar = project.resolve("target/org.stasis.samples.hello-" + VERSION + ".jar");
+        Path jar = project.resolve("target/com.example.myplugin-1.0.0.jar");
         assertTrue(Files.isRegularFile(jar), "no " + jar + ":\n" + tail(output));
 
         dropInAndCheckpoint(jar);
+    }
+
+    /** What doc/writing-a-plugin.md tells the author to change: coordinates, bundle name, parent lookup. */
+    private static void makeItYours(Path project) throws IOException {
+        Path pom = project.resolve("pom.xml");
+        String text = Files.readString(pom);
+        String changed = text.replace("<groupId>org.stasis.samples</groupId>", "<groupId>com.example</groupId>")
+                .replace("<artifactId>org.stasis.samples.hello</artifactId>", "<artifactId>com.example.myplugin</artifactId>")
+                .replace("<version>" + VERSION + "</version>\n  <name>", "<version>1.0.0</version>\n  <name>")
+                .replaceAll("<relativePath>[^<]*</relativePath>", "<relativePath/>");
+        assertTrue(!changed.contains("org.stasis.samples") && changed.contains("<version>1.0.0</version>")
+                && changed.contains("<relativePath/>"), "the sample's pom changed shape:\n" + text);
+        Files.writeString(pom, changed);
+        Path bnd = project.resolve("bnd.bnd");
+        Files.writeString(bnd, Files.readString(bnd).replace("org.stasis.samples.hello", "com.example.myplugin"));
     }
 
     /** The SDK as `mvn install` of Stasis leaves it in a local repository. */
@@ -98,7 +114,7 @@ class OutOfTreePluginIT {
         try {
             Files.copy(jar, plugins.resolve("my-plugin.jar"), StandardCopyOption.REPLACE_EXISTING);
             StasisCli.Result listed = await(() -> cli.run("plugins", "--name", "sdk"),
-                    r -> r.out().contains("org.stasis.samples.hello"), Duration.ofSeconds(30));
+                    r -> r.out().contains("com.example.myplugin"), Duration.ofSeconds(30));
             assertTrue(listed.out().contains("hello"), "the dropped-in plugin is not active: " + listed);
 
             Path output = temp.resolve("output.txt");
