@@ -252,7 +252,18 @@ public final class FakeComputation implements AutoCloseable {
         };
     }
 
-    private List<Integer> fdsOf(int pid) throws IOException {
+    /** One duplicate per descriptor of a process until {@link #endOperation()}, as the core's. */
+    int duplicateOf(int pid, int fd) throws IOException {
+        Integer known = duplicates.get(pid + ":" + fd);
+        if (known != null) {
+            return known;
+        }
+        int dup = descriptors.dup(fd);
+        duplicates.put(pid + ":" + fd, dup);
+        return dup;
+    }
+
+    List<Integer> fdsOf(int pid) throws IOException {
         List<Integer> fds = processes.get(pid);
         if (fds == null) {
             throw new IOException("no process " + pid + " in the computation");
@@ -338,7 +349,8 @@ public final class FakeComputation implements AutoCloseable {
 
         @Override
         public ProcessAccess processes() {
-            return event() == LifecycleEvent.PRE_CHECKPOINT ? new Running() : new Suspended();
+            return event() == LifecycleEvent.PRE_CHECKPOINT ? new ProcessAccesses.Running()
+                    : new ProcessAccesses.Suspended(FakeComputation.this);
         }
     }
 
@@ -373,104 +385,8 @@ public final class FakeComputation implements AutoCloseable {
 
         @Override
         public ProcessAccess processes() {
-            return outcome == Outcome.RESTARTED ? new Restored() : new Suspended();
-        }
-    }
-
-    /** The processes still run (preCheckpoint): every call fails, as the core's. */
-    private static final class Running implements ProcessAccess {
-        @Override
-        public int duplicate(int pid, int fd) throws IOException {
-            throw new IOException("the processes are not suspended yet");
-        }
-
-        @Override
-        public List<String> fdInfo(int pid, int fd) throws IOException {
-            throw new IOException("the processes are not suspended yet");
-        }
-
-        @Override
-        public void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException {
-            throw new IOException("the processes are not suspended yet");
-        }
-
-        @Override
-        public boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException {
-            throw new IOException("the processes are not suspended yet");
-        }
-    }
-
-    /** The suspended original processes: their descriptors are the test JVM's own. */
-    private final class Suspended implements ProcessAccess {
-        @Override
-        public int duplicate(int pid, int fd) throws IOException {
-            held(pid, fd);
-            Integer known = duplicates.get(pid + ":" + fd);
-            if (known != null) {
-                return known;
-            }
-            int dup = descriptors.dup(fd);
-            duplicates.put(pid + ":" + fd, dup);
-            return dup;
-        }
-
-        @Override
-        public List<String> fdInfo(int pid, int fd) throws IOException {
-            return Descriptors.fdInfo(held(pid, fd));
-        }
-
-        @Override
-        public void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException {
-            throw new IOException("epollAdd is for resume after a restart");
-        }
-
-        @Override
-        public boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException {
-            return Descriptors.sameOpenFile(held(pidA, fdA), held(pidB, fdB));
-        }
-
-        @Override
-        public void install(int pid, int fd, int descriptor, int flags) throws IOException {
-            descriptors.dup3(descriptor, fd, flags);
-            installs.add(pid + ":" + fd);
-        }
-
-        private int held(int pid, int fd) throws IOException {
-            if (!fdsOf(pid).contains(fd)) {
-                throw new IOException("process " + pid + " has no descriptor " + fd);
-            }
-            return fd;
-        }
-    }
-
-    /** The restored processes: their descriptors are what the plan passed. */
-    private final class Restored implements ProcessAccess {
-        @Override
-        public int duplicate(int pid, int fd) throws IOException {
-            return descriptor(pid, fd);
-        }
-
-        @Override
-        public List<String> fdInfo(int pid, int fd) throws IOException {
-            return Descriptors.fdInfo(descriptor(pid, fd));
-        }
-
-        @Override
-        public void epollAdd(int pid, int epfd, int fd, int events, long data) throws IOException {
-            Descriptors.epollAdd(descriptor(pid, epfd), descriptor(pid, fd), events, data);
-            epollAdds.add(pid + ":" + epfd + ":" + fd);
-        }
-
-        @Override
-        public boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException {
-            return Descriptors.sameOpenFile(descriptor(pidA, fdA), descriptor(pidB, fdB));
-        }
-
-        private int descriptor(int pid, int fd) throws IOException {
-            if (!(installed(pid).get(fd) instanceof FdSource.Passed passed)) {
-                throw new IOException("Bad file descriptor: process " + pid + " fd " + fd);
-            }
-            return passed.descriptor();
+            return outcome == Outcome.RESTARTED ? new ProcessAccesses.Restored(FakeComputation.this)
+                    : new ProcessAccesses.Suspended(FakeComputation.this);
         }
     }
 }
