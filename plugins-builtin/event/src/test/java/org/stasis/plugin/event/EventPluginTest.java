@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stasis.api.FdSource;
 import org.stasis.api.ResumeContext;
+import org.stasis.api.testkit.FakeComputation;
 
 /**
  * The whole plugin, from write to the resume after a restart, on real kernel objects
@@ -45,7 +46,7 @@ class EventPluginTest {
 
     @BeforeEach
     void buildTheProgram() throws Exception {
-        computation = new FakeComputation(system, temp.resolve("plugin"));
+        computation = new FakeComputation(system.fds, temp.resolve("plugin"));
         watched = Files.createDirectories(temp.resolve("watched dir"));
         epoll = system.track(system.kernel.epoll());
         eventfd = system.track(system.kernel.eventfd(3, false));
@@ -92,8 +93,8 @@ class EventPluginTest {
         assertEquals(List.of(PARENT, CHILD), epollObject.holders().stream().map(Holder::pid).toList());
         EpollState state = (EpollState) epollObject.state();
         assertEquals(Set.of(eventfd, timer), Set.copyOf(state.interests().stream().map(EpollState.Interest::fd).toList()));
-        assertTrue(computation.log.stream().anyMatch(line -> line.contains("registered as fd " + closedNumber)),
-                computation.log.toString());
+        assertTrue(computation.log().stream().anyMatch(line -> line.contains("registered as fd " + closedNumber)),
+                computation.log().toString());
         InotifyState watches = (InotifyState) objects.stream().filter(o -> o.state() instanceof InotifyState)
                 .findFirst().orElseThrow().state();
         assertEquals(watched.toString(), watches.watches().get(0).path());
@@ -137,7 +138,7 @@ class EventPluginTest {
 
         plugin.resume(computation.resume(ResumeContext.Outcome.RESUMED));
 
-        assertEquals(List.of(), computation.epollAdds);
+        assertEquals(List.of(), computation.epollAdds());
         assertEquals(3, EpollState.items(TestSystem.fdinfo(epoll)).size());
     }
 
@@ -150,6 +151,6 @@ class EventPluginTest {
         plugin.resume(computation.resume(ResumeContext.Outcome.RESTARTED));
 
         assertEquals(1, EpollState.items(TestSystem.fdinfo(computation.passed(PARENT, epoll))).size());
-        assertTrue(computation.log.stream().anyMatch(line -> line.contains("registered 1 of 2")), computation.log.toString());
+        assertTrue(computation.log().stream().anyMatch(line -> line.contains("registered 1 of 2")), computation.log().toString());
     }
 }

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stasis.api.FdSource;
+import org.stasis.api.LifecycleEvent;
 import org.stasis.api.ResumeContext;
+import org.stasis.api.testkit.FakeComputation;
 
 /** Restarts of connections in their less common states. */
 class RestartEdgesTest {
@@ -21,22 +23,20 @@ class RestartEdgesTest {
     Path temp;
 
     /** Checkpoints what {@code context} holds, then closes the originals (the test's kit). */
-    private FakeContext checkpointAndKill(Kit kit, FakeContext context) throws Exception {
+    private FakeComputation checkpointAndKill(Kit kit, FakeComputation context) throws Exception {
         SocketPlugin plugin = new SocketPlugin(kit.s, Path.of("/proc"));
-        plugin.drain(context);
-        plugin.write(context);
-        context.outcome = ResumeContext.Outcome.RESUMED;
-        plugin.resume(context);
+        plugin.drain(context.checkpoint(LifecycleEvent.DRAIN));
+        plugin.write(context.checkpoint());
+        plugin.resume(context.resume(ResumeContext.Outcome.RESUMED));
         context.endOperation();
         kit.close();
         return context;
     }
 
-    private FakeContext restart(Kit kit, FakeContext checkpoint) throws Exception {
-        FakeContext restart = new FakeContext(kit, checkpoint.pluginDirectory());
-        checkpoint.records.asMap().forEach(restart.records::put);
-        new SocketPlugin(kit.s, Path.of("/proc")).restart(restart);
-        restart.installed.values().forEach(fds -> fds.values().forEach(
+    private FakeComputation restart(Kit kit, FakeComputation checkpoint) throws Exception {
+        FakeComputation restart = checkpoint.restarted();
+        new SocketPlugin(kit.s, Path.of("/proc")).restart(restart.restart());
+        restart.installed().values().forEach(fds -> fds.values().forEach(
                 source -> kit.track(((FdSource.Passed) source).descriptor())));
         return restart;
     }
@@ -47,7 +47,7 @@ class RestartEdgesTest {
         byte[] reply = Kit.numbered("reply", 10);
         Address clientAddress;
         Address serverAddress;
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         int clientFd;
         int serverFd;
         try (Kit kit = new Kit()) {
@@ -62,11 +62,11 @@ class RestartEdgesTest {
             kit.s.shutdown(c[0], Net.SHUT_WR);
             kit.write(c[1], reply);
             Thread.sleep(50);
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, c[1]).hold(2, c[0]));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, c[1]).process(2, c[0]));
         }
         try (Kit kit = new Kit()) {
-            FakeContext restart = restart(kit, checkpoint);
+            FakeComputation restart = restart(kit, checkpoint);
             int client = restart.passed(2, clientFd);
             int server = restart.passed(1, serverFd);
 
@@ -84,7 +84,7 @@ class RestartEdgesTest {
 
     @Test
     void aLargeBacklogOfAFastConnectionFitsIntoTheNewOne() throws Exception {
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         int clientFd;
         int serverFd;
         byte[] backlog;
@@ -117,13 +117,13 @@ class RestartEdgesTest {
             }
             backlog = sent.toByteArray();
             assertTrue(backlog.length > (4 << 20), "only " + backlog.length + " bytes in flight");
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, c[1]).hold(2, c[0]));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, c[1]).process(2, c[0]));
         }
         try (Kit kit = new Kit()) {
-            FakeContext restart = restart(kit, checkpoint);
+            FakeComputation restart = restart(kit, checkpoint);
 
-            assertTrue(restart.log.isEmpty(), restart.log.toString());
+            assertTrue(restart.log().isEmpty(), restart.log().toString());
             byte[] got = kit.read(restart.passed(1, serverFd), backlog.length);
             assertEquals(backlog.length, got.length);
             assertArrayEquals(backlog, got);
@@ -135,23 +135,23 @@ class RestartEdgesTest {
 
     @Test
     void aUnixConnectionToAVanishedPeerKeepsItsDataThenEnds() throws Exception {
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         int fd;
         try (Kit kit = new Kit()) {
             int[] pair = kit.unixPair(Net.SOCK_STREAM);
             kit.write(pair[1], "goodbye".getBytes());
             kit.close(pair[1]); // the peer exited after writing
             fd = pair[0];
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, pair[0]));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, pair[0]));
         }
         try (Kit kit = new Kit()) {
-            FakeContext restart = restart(kit, checkpoint);
+            FakeComputation restart = restart(kit, checkpoint);
             int socket = restart.passed(1, fd);
 
             assertArrayEquals("goodbye".getBytes(), kit.read(socket, 7));
             assertEquals(0, kit.s.receive(socket, new byte[8], 0, null, null));
-            assertTrue(restart.log.stream().anyMatch(l -> l.contains("finds the connection closed")), restart.log.toString());
+            assertTrue(restart.log().stream().anyMatch(l -> l.contains("finds the connection closed")), restart.log().toString());
         }
     }
 
@@ -159,7 +159,7 @@ class RestartEdgesTest {
     void aTcpClientNotYetAcceptedWaitsAgainAndNamedDatagramPeersKeepTheirNames() throws Exception {
         Path a = temp.resolve("a.sock");
         Path b = temp.resolve("b.sock");
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         int listenerFd;
         int clientFd;
         int[] dgram = new int[2];
@@ -176,11 +176,11 @@ class RestartEdgesTest {
             kit.s.connect(dgram[0], Address.unixPath(b.toString()));
             kit.s.connect(dgram[1], Address.unixPath(a.toString()));
             kit.s.send(dgram[0], "to b".getBytes(), 0, 4, null);
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, listenerFd, dgram[0]).hold(2, clientFd, dgram[1]));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, listenerFd, dgram[0]).process(2, clientFd, dgram[1]));
         }
         try (Kit kit = new Kit()) {
-            FakeContext restart = restart(kit, checkpoint);
+            FakeComputation restart = restart(kit, checkpoint);
 
             int accepted = kit.track(kit.s.accept(restart.passed(1, listenerFd)));
             assertEquals(kit.s.localAddress(restart.passed(2, clientFd)), kit.s.peerAddress(accepted));
@@ -197,31 +197,31 @@ class RestartEdgesTest {
 
     @Test
     void anotherKindOfSocketComesBackNew() throws Exception {
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         int fd;
         try (Kit kit = new Kit()) {
             fd = kit.socket(Net.AF_NETLINK, Net.SOCK_DGRAM);
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, fd));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, fd));
         }
         try (Kit kit = new Kit()) {
-            FakeContext restart = restart(kit, checkpoint);
+            FakeComputation restart = restart(kit, checkpoint);
 
             assertEquals(Net.AF_NETLINK, kit.s.intOption(restart.passed(1, fd), Net.SOL_SOCKET, Net.SO_DOMAIN));
-            assertTrue(restart.log.stream().anyMatch(l -> l.contains("is not restored")), restart.log.toString());
+            assertTrue(restart.log().stream().anyMatch(l -> l.contains("is not restored")), restart.log().toString());
         }
     }
 
     @Test
     void aUnixNameThatAnotherProgramNowUsesStopsTheRestart() throws Exception {
         Path name = temp.resolve("busy.sock");
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         try (Kit kit = new Kit()) {
             int listener = kit.socket(Net.AF_UNIX, Net.SOCK_STREAM);
             kit.s.bind(listener, Address.unixPath(name.toString()));
             kit.s.listen(listener, 4);
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, listener));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, listener));
         }
         try (Kit kit = new Kit()) {
             Files.delete(name);
@@ -238,13 +238,13 @@ class RestartEdgesTest {
 
     @Test
     void aTcpListenerWhosePortIsTakenStopsTheRestart() throws Exception {
-        FakeContext checkpoint;
+        FakeComputation checkpoint;
         Address service;
         try (Kit kit = new Kit()) {
             int listener = kit.tcpListener(Net.AF_INET);
             service = kit.s.localAddress(listener);
-            checkpoint = checkpointAndKill(kit, new FakeContext(kit, Files.createDirectory(temp.resolve("c")))
-                    .hold(1, listener));
+            checkpoint = checkpointAndKill(kit, new FakeComputation(Files.createDirectory(temp.resolve("c")))
+                    .process(1, listener));
         }
         try (Kit kit = new Kit()) {
             int other = kit.socket(Net.AF_INET, Net.SOCK_STREAM);

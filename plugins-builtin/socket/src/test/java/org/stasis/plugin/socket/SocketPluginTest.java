@@ -18,11 +18,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stasis.api.FdSource;
+import org.stasis.api.LifecycleEvent;
 import org.stasis.api.ResumeContext;
+import org.stasis.api.testkit.FakeComputation;
 
 /**
  * The plugin's whole cycle on real sockets of this JVM, with the core played by
- * {@link FakeContext}: drain, write, resume after a checkpoint, and restart from the
+ * {@link FakeComputation}: drain, write, resume after a checkpoint, and restart from the
  * written records once the original sockets are gone.
  */
 class SocketPluginTest {
@@ -35,11 +37,10 @@ class SocketPluginTest {
         return new SocketPlugin(kit.s, Path.of("/proc"));
     }
 
-    private FakeContext checkpoint(Kit kit, SocketPlugin plugin, FakeContext context) throws Exception {
-        plugin.drain(context);
-        plugin.write(context);
-        context.outcome = ResumeContext.Outcome.RESUMED;
-        plugin.resume(context);
+    private FakeComputation checkpoint(Kit kit, SocketPlugin plugin, FakeComputation context) throws Exception {
+        plugin.drain(context.checkpoint(LifecycleEvent.DRAIN));
+        plugin.write(context.checkpoint());
+        plugin.resume(context.resume(ResumeContext.Outcome.RESUMED));
         context.endOperation();
         return context;
     }
@@ -59,8 +60,8 @@ class SocketPluginTest {
             kit.write(unix[0], side);
             kit.s.send(dgram[0], "m1".getBytes(), 0, 2, null);
             kit.s.send(dgram[0], "m2".getBytes(), 0, 2, null);
-            FakeContext context = new FakeContext(kit, Files.createDirectory(temp.resolve("ckpt")))
-                    .hold(1, listener, tcp[1], unix[1], dgram[1]).hold(2, tcp[0], unix[0], dgram[0]);
+            FakeComputation context = new FakeComputation(Files.createDirectory(temp.resolve("ckpt")))
+                    .process(1, listener, tcp[1], unix[1], dgram[1]).process(2, tcp[0], unix[0], dgram[0]);
 
             checkpoint(kit, plugin(kit), context);
             kit.write(tcp[0], "then".getBytes());
@@ -72,7 +73,7 @@ class SocketPluginTest {
             assertArrayEquals("m1".getBytes(), kit.message(dgram[1]));
             assertArrayEquals("m2".getBytes(), kit.message(dgram[1]));
             assertTrue(kit.nothingWaiting(tcp[1]) && kit.nothingWaiting(unix[1]) && kit.nothingWaiting(dgram[1]));
-            Map<String, String> records = context.records.asMap();
+            Map<String, String> records = context.records();
             assertEquals("pair " + Kit.inode(tcp[1]) + " " + Kit.inode(listener),
                     records.get("link." + Kit.inode(tcp[0])));
             assertEquals("pair " + Kit.inode(unix[0]) + " 0", records.get("link." + Kit.inode(unix[1])));
@@ -96,14 +97,14 @@ class SocketPluginTest {
             kit.s.shutdown(tcp[0], Net.SHUT_WR);
             Thread.sleep(50);
             assertTrue(kit.s.outQueue(tcp[0]) > 100_000, "the sender holds bytes");
-            FakeContext context = new FakeContext(kit, Files.createDirectory(temp.resolve("ckpt")))
-                    .hold(1, tcp[1]).hold(2, tcp[0]);
+            FakeComputation context = new FakeComputation(Files.createDirectory(temp.resolve("ckpt")))
+                    .process(1, tcp[1]).process(2, tcp[0]);
 
             checkpoint(kit, plugin(kit), context);
 
-            assertTrue(context.log.isEmpty(), context.log.toString());
+            assertTrue(context.log().isEmpty(), context.log().toString());
             assertEquals("queue-" + Kit.inode(tcp[1]) + ".bin " + data.length + " bytes",
-                    context.records.get("queue." + Kit.inode(tcp[1])).orElseThrow());
+                    context.checkpoint().records().get("queue." + Kit.inode(tcp[1])).orElseThrow());
             assertEquals(8192, SocketOption.RCVBUF.read(kit.s, tcp[1])[0], "the program's buffer size is back");
             assertArrayEquals(data, kit.read(tcp[1], data.length), "the program still gets every byte, in order");
             kit.s.poll(new int[] {tcp[1]}, new int[] {Net.POLLIN}, 1000);
@@ -123,7 +124,7 @@ class SocketPluginTest {
         Address tcpService;
         Address clientAddress;
         Address outsideService;
-        FakeContext context;
+        FakeComputation context;
         Map<String, Integer> fd = new java.util.HashMap<>();
         try (Kit kit = new Kit()) {
             // TCP: a listener with a connection it accepted, data both ways, options set.
@@ -190,30 +191,29 @@ class SocketPluginTest {
             fd.put("receiver", receiver);
             fd.put("udpReceiver", udpReceiver);
             fd.put("outside", outside[0]);
-            context = new FakeContext(kit, ckpt)
-                    .hold(1, listener, tcp[1], unixListener, unixServer, abstractListener, pair[0], receiver, udpReceiver)
-                    .hold(2, tcp[0], clientCopy, unixClient, unixWaiting, pair[1], named, unnamed, udpSender,
+            context = new FakeComputation(ckpt)
+                    .process(1, listener, tcp[1], unixListener, unixServer, abstractListener, pair[0], receiver, udpReceiver)
+                    .process(2, tcp[0], clientCopy, unixClient, unixWaiting, pair[1], named, unnamed, udpSender,
                             outside[0]);
             long waitingInode = Kit.inode(unixWaiting); // the resume puts a new client at its descriptor
             checkpoint(kit, plugin(kit), context);
-            assertEquals("outside 0 0", context.records.get("link." + Kit.inode(outside[0])).orElseThrow());
+            assertEquals("outside 0 0", context.checkpoint().records().get("link." + Kit.inode(outside[0])).orElseThrow());
             assertEquals("waiting " + Kit.inode(unixListener) + " 0",
-                    context.records.get("link." + waitingInode).orElseThrow());
-            assertTrue(context.records.get("unaccepted." + waitingInode).isPresent(), "the waiting client was taken");
+                    context.checkpoint().records().get("link." + waitingInode).orElseThrow());
+            assertTrue(context.checkpoint().records().get("unaccepted." + waitingInode).isPresent(), "the waiting client was taken");
             assertNotEquals(waitingInode, Kit.inode(unixWaiting), "and put back as a new socket");
-            assertEquals("to " + Kit.inode(receiver) + " 0", context.records.get("link." + Kit.inode(unnamed)).orElseThrow());
+            assertEquals("to " + Kit.inode(receiver) + " 0", context.checkpoint().records().get("link." + Kit.inode(unnamed)).orElseThrow());
         } // every original socket is closed here, as when the processes are killed
 
         try (Kit kit = new Kit()) {
-            FakeContext restart = new FakeContext(kit, ckpt);
-            context.records.asMap().forEach(restart.records::put);
-            plugin(kit).restart(restart);
-            restart.installed.values().forEach(fds -> fds.values().forEach(
+            FakeComputation restart = context.restarted();
+            plugin(kit).restart(restart.restart());
+            restart.installed().values().forEach(fds -> fds.values().forEach(
                     source -> kit.track(((FdSource.Passed) source).descriptor())));
             // TCP: same addresses, shared description, flags, options, data in order both ways.
             int client = restart.passed(2, fd.get("client"));
             assertEquals(client, restart.passed(2, fd.get("clientCopy")), "both descriptors share one socket");
-            FdSource.Passed clientSource = (FdSource.Passed) restart.installed.get(2).get(fd.get("client"));
+            FdSource.Passed clientSource = (FdSource.Passed) restart.installed(2).get(fd.get("client"));
             assertEquals(O_NONBLOCK, clientSource.flags() & O_NONBLOCK);
             int tcpListener = restart.passed(1, fd.get("listener"));
             assertEquals(tcpService, kit.s.localAddress(tcpListener));
@@ -246,8 +246,8 @@ class SocketPluginTest {
             int abstractListener = restart.passed(1, fd.get("abstractListener"));
             assertEquals(Address.unixAbstract(abstractName), kit.s.localAddress(abstractListener));
             assertEquals(Net.SOCK_SEQPACKET, kit.s.intOption(abstractListener, Net.SOL_SOCKET, Net.SO_TYPE));
-            assertTrue(restart.log.stream().noneMatch(l -> l.contains("was waiting to be accepted")),
-                    "the waiting client's (empty) data was saved, nothing is reported lost: " + restart.log);
+            assertTrue(restart.log().stream().noneMatch(l -> l.contains("was waiting to be accepted")),
+                    "the waiting client's (empty) data was saved, nothing is reported lost: " + restart.log());
 
             // Datagrams: boundaries, order and named senders survive.
             int receiver = restart.passed(1, fd.get("receiver"));
@@ -268,8 +268,8 @@ class SocketPluginTest {
             SyscallException reset = assertThrows(SyscallException.class,
                     () -> kit.s.receive(outside, new byte[10], 0, null, null));
             assertEquals(104, reset.errno(), "ECONNRESET");
-            assertTrue(restart.log.stream().anyMatch(l -> l.contains(outsideService.toString()) && l.contains("reset")),
-                    restart.log.toString());
+            assertTrue(restart.log().stream().anyMatch(l -> l.contains(outsideService.toString()) && l.contains("reset")),
+                    restart.log().toString());
         }
     }
 }

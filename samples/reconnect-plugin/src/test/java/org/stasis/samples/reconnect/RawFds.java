@@ -24,11 +24,6 @@ final class RawFds {
     private RawFds() {
     }
 
-    /** @return the inode number of one of this process's sockets */
-    static long inode(int fd) throws IOException {
-        return SavedFd.inodeOf(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString());
-    }
-
     /** @return how many descriptors this process has open */
     static long openDescriptors() throws IOException {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
