@@ -111,12 +111,12 @@ static void expect_processes(void)
 
 
 /* stasis-restore --check IMAGE...: every rule the restorer applies to an image before
- * it touches anything (`stasis verify` runs it); exit 1 with one line at the first
- * violation, 0 and nothing printed if every image passes */
+ * it touches anything, and every page's checksum (`stasis verify` runs it); exit 1
+ * with one line at the first violation, 0 and nothing printed if every image passes */
 static int check_images(int n, char **images)
 {
     for (int i = 0; i < n; i++) {
-        if (image_check_only(images[i]) < 0) return 1;
+        if (image_check_only(images[i]) < 0 || image_verify_data(images[i]) < 0) return 1;
         if (g_img.fd >= 0) close(g_img.fd);
         munmap((void *)(uintptr_t)STASIS_RESTORER_SCRATCH, STASIS_RESTORER_SCRATCH_END - STASIS_RESTORER_SCRATCH);
     }
