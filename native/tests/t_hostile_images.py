@@ -289,10 +289,18 @@ def test_hostile_files(env):
             run_refused(env, plan_with_image(env, plan, meta, image, name), want)
             rc, _, err = check_cmd(image)
             assert rc == 1 and len(err) == 1 and err[0].startswith(want), (name, rc, err)
+        # read-write (opened O_RDWR: a FIFO never blocks that, mmap failed after the
+        # teardown) and read-only (O_RDONLY blocked forever, every signal blocked)
+        img = Image(open(meta["image"], "rb").read())
+        img.aset(find(img, lambda a: a["kind"] == 3), "prot", 1)
+        readonly = os.path.join(ck, "readonly.img")
+        with open(readonly, "wb") as f:
+            f.write(img.build())
         os.unlink(shared)
         os.mkfifo(shared, 0o600)
-        run_refused(env, plan_with_image(env, plan, meta, meta["image"], "shared-fifo"),
-                    "stasis-restore: cannot map %s shared again: it is no longer a regular file" % shared)
+        for name, image in (("shared-fifo", meta["image"]), ("shared-fifo-readonly", readonly)):
+            run_refused(env, plan_with_image(env, plan, meta, image, name),
+                        "stasis-restore: cannot map %s shared again: it is no longer a regular file" % shared)
     finally:
         set_subreaper(False)
 
