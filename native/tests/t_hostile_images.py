@@ -73,6 +73,7 @@ def _mutations(img0):
     heap = find(img0, lambda a: a["kind"] == 1 and a["run_count"] > 0 and not a["flags"] & 2)
     code = find(img0, lambda a: a["start"] <= entry < a["end"])
     named = find(img0, lambda a: a["name_len"] > 0)
+    shared = find(img0, lambda a: a["kind"] == 3)
     run_area = find(img0, lambda a: a["run_count"] > 0)
     first_run = img0.area(run_area)["run_first"]
     ra = img0.area(run_area)
@@ -98,6 +99,7 @@ def _mutations(img0):
         i.aset(heap, "start", 0x10000000000)
         i.aset(heap, "end", 0x10000100000)
     def kind(i): i.aset(heap, "kind", 9)
+    def pgoff(i): struct.pack_into("<Q", i.tab, shared * A + 16, 100)
     def prot(i): i.aset(heap, "prot", 0x13)
     def flags(i): i.aset(heap, "flags", 0x80)
     def areas_huge(i): i.hset(108, "<I", 0xFFFFFFFF)
@@ -132,6 +134,7 @@ def _mutations(img0):
         ("restorer-text", restorer, "overlaps the restorer's own memory"),
         ("restorer-scratch", scratch, "overlaps the restorer's own memory"),
         ("kind", kind, "area %d has unknown kind 9" % heap),
+        ("pgoff", pgoff, "area %d has a file offset that is not page aligned" % shared),
         ("prot", prot, "unknown protection bits 0x13"),
         ("flags", flags, "unknown flags 0x80"),
         ("areas-huge", areas_huge, "bad area count 4294967295"),
