@@ -146,9 +146,34 @@ static int check_cpu(const struct stasis_img_header *h)
     return 0;
 }
 
+/* the running kernel's vdso/vvar mappings (this process's) must each have a saved
+ * counterpart of the same size: phase 2 moves them there, after the teardown */
+static int check_kernel_specials(const struct stasis_img_proc *p)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f) return 0;                          /* phase 2 says it, if it matters */
+    char line[512];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        unsigned long long s, e;
+        char *name = strchr(line, '[');
+        if (!name || sscanf(line, "%llx-%llx", &s, &e) != 2) continue;
+        name[strcspn(name, "\n")] = 0;
+        if (strncmp(name, "[vdso]", 6) && strncmp(name, "[vvar", 5)) continue;
+        const struct stasis_img_special *sv = NULL;
+        for (uint32_t j = 0; j < p->n_special; j++)
+            if (!strcmp(p->special[j].name, name)) sv = &p->special[j];
+        if (!sv) rc = bad("it has no record of the kernel's %s mapping (checkpointed on another kernel?)", name);
+        else if (sv->end - sv->start != e - s) rc = bad("the kernel's %s differs in size from the checkpointed one", name);
+    }
+    fclose(f);
+    return rc;
+}
+
 static int check_header(struct stasis_img_header *h, uint64_t fsize)
 {
     if (check_identity(h) < 0 || check_layout(h, fsize) < 0 || check_proc(&h->proc) < 0) return -1;
+    if (check_kernel_specials(&h->proc) < 0) return -1;
     return check_cpu(h);
 }
 

@@ -82,6 +82,8 @@ def _mutations(img0):
 
     def special_count(i): i.hset(P + 32, "<I", 1000)
     def special_name(i): i.h[P + 40 + 16:P + 40 + 32] = b"[" + b"A" * 15
+    def special_renamed(i): i.h[P + 40 + 16:P + 40 + 32] = b"[vdso-x]".ljust(16, b"\0")
+    def special_missing(i): i.hset(P + 32, "<I", 0)
     def overlap(i): i.aset(heap, "end", i.area(stack)["start"] + 4096)          # heap runs over the stack
     def overlap_stack(i): i.aset(before_stack, "end", i.area(stack)["end"])
     def entry0(i): i.hset(P, "<Q", 0)
@@ -123,6 +125,8 @@ def _mutations(img0):
     return [
         ("special-count", special_count, "bad special area count 1000"),
         ("special-name", special_name, "special area 0 has a bad name"),
+        ("special-renamed", special_renamed, "it has no record of the kernel's"),
+        ("special-missing", special_missing, "it has no record of the kernel's"),
         ("overlap", overlap, "overlaps area"),
         ("overlap-stack", overlap_stack, "area %d overlaps area %d" % (max(stack, before_stack), min(stack, before_stack))),
         ("entry-zero", entry0, "entry point 0 is not in an executable saved area"),
