@@ -188,7 +188,7 @@ static int check_runs(uint32_t i, const struct stasis_img_area *a)
         const struct stasis_img_run *run = &g_img.runs[r];
         if (run->len == 0 || run->len % h->page_size || run->addr % h->page_size || run->file_offset % h->page_size)
             return bad("page run %u of area %u is empty or not page aligned", r, i);
-        if (run->addr < prev_end || run->len > a->end - run->addr)
+        if (run->addr < prev_end || run->addr >= a->end || run->len > a->end - run->addr)
             return bad("page run %u lies outside area %u or overlaps the run before it", r, i);
         if (run->file_offset < h->data_offset || run->file_offset > h->table_offset ||
             run->len > h->table_offset - run->file_offset)

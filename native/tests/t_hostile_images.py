@@ -112,6 +112,7 @@ def _mutations(img0):
     def threads_huge(i): i.hset(116, "<I", 100000)
     def run_outside_file(i): i.rset(first_run, "file_offset", (i.file_size + (1 << 20)) & ~4095)
     def run_outside_area(i): i.rset(first_run, "addr", ra["end"])
+    def run_beyond_area(i): i.rset(first_run, "addr", 0x7ffffffff000)         # end - addr would wrap
     def run_into_tables(i): i.rset(first_run, "file_offset", i.tab_off & ~4095)
     def name_unterminated(i): i.aset(named, "name_len", len(i.tab) * 2)
     def name_nonul(i):
@@ -149,6 +150,7 @@ def _mutations(img0):
         ("threads-huge", threads_huge, "bad thread count 100000"),
         ("run-outside-file", run_outside_file, "lies outside the page data"),
         ("run-outside-area", run_outside_area, "lies outside area %d" % run_area),
+        ("run-beyond-area", run_beyond_area, "lies outside area %d" % run_area),
         ("run-into-tables", run_into_tables, "lies outside the page data"),
         ("name-beyond-pool", name_unterminated, "area %d has a name that is not NUL-terminated" % named),
         ("name-no-nul", name_nonul, "area %d has a name that is not NUL-terminated" % named),
