@@ -25,6 +25,7 @@ uint64_t restorer_image_end(void) { return ((uint64_t)(uintptr_t)_end + 4095) & 
 
 #define USER_TOP 0x7ffffffff000ull           /* TASK_SIZE with 4-level page tables */
 #define MAX_TABLE_BYTES (256ull << 20)         /* the tables live in the scratch range */
+#define PID_MAX_LIMIT 4194304                  /* the kernel's bound for pid_max (64 bit) */
 
 static const char *g_name;                     /* the image's file name, for messages */
 static int g_quiet;                            /* --check: no warnings */
@@ -103,9 +104,9 @@ static int check_layout(const struct stasis_img_header *h, uint64_t fsize)
     uint64_t need = (uint64_t)h->n_areas * sizeof(struct stasis_img_area) + (uint64_t)h->n_runs * sizeof(struct stasis_img_run);
     if (need > h->table_size) return bad("%u areas and %u page runs do not fit in the tables", h->n_areas, h->n_runs);
     if (h->n_threads == 0 || h->n_threads > STASIS_IMG_MAX_THREADS) return bad("bad thread count %u", h->n_threads);
-    if (h->pid <= 0) return bad("bad pid %d", h->pid);
+    if (h->pid <= 0 || h->pid > PID_MAX_LIMIT) return bad("bad pid %d", h->pid);
     for (uint32_t t = 0; t < h->n_threads; t++)
-        if (h->tids[t] <= 0) return bad("thread %u has a bad id %d", t, h->tids[t]);
+        if (h->tids[t] <= 0 || h->tids[t] > PID_MAX_LIMIT) return bad("thread %u has a bad id %d", t, h->tids[t]);
     return 0;
 }
 

@@ -108,6 +108,8 @@ def _mutations(img0):
     def areas_file(i): i.hset(108, "<I", 60000)                              # bounded by the table size
     def runs_huge(i): i.hset(112, "<I", 0x7FFFFFFF)
     def table_wrap(i): i.hset(144, "<Q", 2 ** 64 - 4096)
+    def pid_huge(i): i.hset(160, "<i", 308532724)
+    def tid_negative(i): i.hset(168 + 4, "<i", -5)
     def threads0(i): i.hset(116, "<I", 0)
     def threads_huge(i): i.hset(116, "<I", 100000)
     def run_outside_file(i): i.rset(first_run, "file_offset", (i.file_size + (1 << 20)) & ~4095)
@@ -146,6 +148,8 @@ def _mutations(img0):
         ("areas-file", areas_file, "do not fit in the tables"),
         ("runs-huge", runs_huge, "do not fit in the tables"),
         ("table-wrap", table_wrap, "do not fit in the file"),
+        ("pid-huge", pid_huge, "bad pid 308532724"),
+        ("tid-negative", tid_negative, "thread 1 has a bad id -5"),
         ("threads-zero", threads0, "bad thread count 0"),
         ("threads-huge", threads_huge, "bad thread count 100000"),
         ("run-outside-file", run_outside_file, "lies outside the page data"),
