@@ -212,6 +212,7 @@ static int check_area(uint32_t i, const struct stasis_img_area *a, uint64_t name
                    (unsigned long long)a->start);
     if (a->kind < STASIS_AREA_ANON || a->kind > STASIS_AREA_VDSO) return bad("area %u has unknown kind %u", i, a->kind);
     if (a->pgoff % h->page_size) return bad("area %u has a file offset that is not page aligned", i);
+    if (a->pgoff > (uint64_t)INT64_MAX - (a->end - a->start)) return bad("area %u has a file offset out of range", i);
     if (a->prot & ~7u) return bad("area %u has unknown protection bits %#x", i, a->prot);
     if (a->flags & ~(STASIS_AF_SHARED | STASIS_AF_STACK | STASIS_AF_HEAP)) return bad("area %u has unknown flags %#x", i, a->flags);
     if (a->name_len && (a->name_off >= names_len || a->name_len >= names_len - a->name_off ||

@@ -102,6 +102,7 @@ def _mutations(img0):
         i.aset(heap, "end", 0x10000100000)
     def kind(i): i.aset(heap, "kind", 9)
     def pgoff(i): struct.pack_into("<Q", i.tab, shared * A + 16, 100)
+    def pgoff_huge(i): struct.pack_into("<Q", i.tab, shared * A + 16, 0x8000000000000000)
     def prot(i): i.aset(heap, "prot", 0x13)
     def flags(i): i.aset(heap, "flags", 0x80)
     def areas_huge(i): i.hset(108, "<I", 0xFFFFFFFF)
@@ -140,6 +141,7 @@ def _mutations(img0):
         ("noncanonical", noncanonical, "is outside user space"),
         ("restorer-text", restorer, "overlaps the restorer's own memory"),
         ("restorer-scratch", scratch, "overlaps the restorer's own memory"),
+        ("pgoff-huge", pgoff_huge, "area %d has a file offset out of range" % shared),
         ("kind", kind, "area %d has unknown kind 9" % heap),
         ("pgoff", pgoff, "area %d has a file offset that is not page aligned" % shared),
         ("prot", prot, "unknown protection bits 0x13"),
