@@ -16,6 +16,10 @@ uint64_t restorer_image_start(void);
 uint64_t restorer_image_end(void);
 /* after image_load: check every area's CRC32C (reads all page data); -1 + message */
 int image_verify_data(const char *path);
-/* open + validate; on error prints one line and returns -1 */
+/* open (beneath its directory, no symlinks, regular files only) + validate every
+ * rule of doc/image-format.md ("Validation"); on error prints one line
+ * "stasis: image NAME: what is wrong" and returns -1 */
 int image_load(const char *path);
+/* image_load for `stasis-restore --check IMAGE` (and `stasis verify`): no warnings */
+int image_check_only(const char *path);
 #endif

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/prctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
@@ -109,7 +110,27 @@ static void map_or_die(uint64_t addr, uint64_t len, int prot, int flags, long fd
 
 /* per area: fd of the file it maps shared, or of the shared memory object it is a
  * view of (-1: none, a private copy); set in phase 1 */
-static int g_shared_fd[8192];
+static int g_shared_fd[STASIS_IMG_MAX_AREAS];
+
+/* O_NONBLOCK: a path that became a FIFO (or a device) must not block the restart
+ * (signals are blocked by then: not even SIGTERM would end it); only a regular file
+ * can be mapped shared again */
+static int open_shared_file(const char *path, const struct stasis_img_area *a)
+{
+    int fd = open(path, ((a->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "stasis-restore: cannot reopen %s (mapped shared): %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "stasis-restore: cannot map %s shared again: it is no longer a regular file\n", path);
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, 0);
+    return fd;
+}
 
 int memory_open_shared_files(int above)
 {
@@ -122,11 +143,8 @@ int memory_open_shared_files(int above)
             continue;
         }
         const char *path = plan_map_path(g_img.names + a->name_off);
-        int fd = open(path, ((a->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-        if (fd < 0) {
-            fprintf(stderr, "stasis-restore: cannot reopen %s (mapped shared): %s\n", path, strerror(errno));
-            return -1;
-        }
+        int fd = open_shared_file(path, a);
+        if (fd < 0) return -1;
         int hi = fcntl(fd, F_DUPFD_CLOEXEC, above);
         close(fd);
         if (hi < 0) { perror("stasis-restore: dup"); return -1; }
@@ -247,7 +265,7 @@ static void restore_mm(void)
     long r = rsys5(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0);
     if (r < 0) {
         const char msg[] = "stasis-restore: warning: PR_SET_MM_MAP failed; brk not restored\n";
-        rsys3(SYS_write, 2, msg, sizeof msg - 1);
+        rsys3(SYS_write, g_args.report_fd >= 0 ? g_args.report_fd : 2, msg, sizeof msg - 1);   /* fd 2 is the program's */
     }
 }
 

@@ -388,7 +388,7 @@ def test_bad_images(env):
             print("   %s: %s" % (name, r.stderr.strip()))
         err = r.stderr.strip().splitlines()
         assert r.returncode == 1, "%s: restorer rc %s, stderr %s" % (name, r.returncode, err)
-        assert len(err) == 1 and err[0].startswith("stasis-restore: "), "%s: stderr %r" % (name, err)
+        assert len(err) == 1 and err[0].startswith("stasis: image bad-%s.img: " % name), "%s: stderr %r" % (name, err)
         if name.startswith("cpu"):
             assert "CPU" in err[0], err[0]
 
@@ -429,7 +429,7 @@ def test_fuzzed_images(env):
         r = subprocess.run([RESTORE, plan], capture_output=True, text=True, timeout=10)
         err = r.stderr.strip().splitlines()
         assert r.returncode == 1, "mutation %d: restorer rc %s, stderr %s" % (i, r.returncode, err)
-        assert len(err) == 1 and err[0].startswith("stasis-restore: "), "mutation %d: stderr %r" % (i, err)
+        assert len(err) == 1 and err[0].startswith("stasis: image fuzz.img: "), "mutation %d: stderr %r" % (i, err)
 
 
 def descendants(host_pid):

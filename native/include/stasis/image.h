@@ -10,6 +10,7 @@
 #define STASIS_IMG_NSIG       64
 #define STASIS_IMG_NRLIMIT    16
 #define STASIS_IMG_NSPECIAL   4
+#define STASIS_IMG_MAX_AREAS  65536  /* above vm.max_map_count's default (65530) */
 
 /* stasis_img_proc.kflags */
 #define STASIS_PROC_CWD_DELETED 0x1u  /* cwd was deleted; `cwd` is the path it had */

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -21,6 +22,7 @@ import org.stasis.framework.lifecycle.Progress;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.ImageFile;
+import org.stasis.framework.store.NativeImageCheck;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
 
@@ -41,12 +43,18 @@ import org.stasis.framework.store.ProcessImage;
         "osgi.command.function=list" })
 public class ComputationCommands {
     private final Coordinator coordinator;
+    private final Path restorer;
     private final Json json = new Json();
 
-    /** @param coordinator the coordinator the commands act on */
+    /**
+     * @param coordinator the coordinator the commands act on
+     * @param context the framework bundle's context (for the distribution's location)
+     */
     @Activate
-    public ComputationCommands(@Reference Coordinator coordinator) {
+    public ComputationCommands(@Reference Coordinator coordinator, BundleContext context) {
         this.coordinator = coordinator;
+        String home = context.getProperty("stasis.home");
+        this.restorer = (home == null ? Path.of(".") : Path.of(home)).resolve("bin/stasis-restore");
     }
 
     /**
@@ -231,7 +239,7 @@ public class ComputationCommands {
      * @param checkpoint a checkpoint directory or a {@code latest} link
      * @return what was checked
      */
-    @Descriptor("check a checkpoint completely: its manifest and every page of every memory image")
+    @Descriptor("check a checkpoint completely: its manifest and every page of every memory image, by the rules of a restart")
     public String verify(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
             absentValue = "false") boolean asJson,
             @Descriptor("check it even if it is foreign (not yours, or writable by others)")
@@ -244,7 +252,9 @@ public class ComputationCommands {
             List<Map<String, Object>> images = new ArrayList<>();
             long bytes = 0;
             for (ProcessImage image : manifest.images()) {
-                ImageFile.Summary summary = ImageFile.check(directory.resolve(image.image()), true);
+                Path file = directory.resolve(image.image());
+                ImageFile.Summary summary = ImageFile.check(file, false);
+                NativeImageCheck.check(restorer, file);      // what a restart checks, every page included
                 bytes += summary.dataBytes();
                 images.add(Map.of("pid", summary.pid(), "areas", summary.areas(), "threads", summary.threads(),
                         "bytes", summary.dataBytes(), "kernel", summary.kernel()));
