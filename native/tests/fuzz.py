@@ -136,6 +136,7 @@ class RestorerFuzz:
         self.dir = workdir
         self.coord = Coordinator(os.path.join(self.dir, "agent.sock"))
         self.bases = {}
+        self.victim = None
 
     def restore_bin(self):
         return os.path.join(self.out, "bin/stasis-restore")
@@ -175,9 +176,61 @@ class RestorerFuzz:
         self.make_base("python", [sys.executable, os.path.join(self.out, "scenarios/python_memory.py"),
                                   "8", "100000", "0.05"], "\n")
 
+    def launch_victim(self):
+        """a long-running program whose agent gets the hostile requests"""
+        log = open(os.path.join(self.dir, "victim.log"), "a")
+        cmd = [os.path.join(self.out, "bin/stasis-launch"), os.path.join(self.out, "lib/libstasis-agent.so"),
+               self.coord.sock_path, "--", os.path.join(self.out, "scenarios/counter"), "10000000", "20"]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        self.victim = (proc, self.coord.wait_agent(lambda a: a.restored == 0 and "join" not in a.hello))
+
+    def drop_victim(self):
+        proc, agent = self.victim
+        init = ns_init(agent.host_pid)
+        agent.close()
+        kill_tree(proc.pid)
+        if init:
+            kill_tree(init)
+        proc.wait()
+        self.victim = None
+
+    def run_requests(self, case):
+        if self.victim is None:
+            self.launch_victim()
+        proc, agent = self.victim
+        cdir = tempfile.mkdtemp(prefix="case-", dir=self.dir)
+        try:
+            for op in case["ops"] + [{"op": "req", "line": "RESUME 0"}]:
+                line = op["line"].replace("{dir}", cdir)
+                try:
+                    agent.conn.settimeout(TIMEOUT)
+                    agent.conn.sendall(line.encode("utf-8", "surrogateescape") + b"\nPING\n")
+                    while True:
+                        reply = agent.readline()
+                        if reply == "PONG":
+                            break
+                        if len(reply) > 70000:
+                            raise AssertionError("reply of %d bytes" % len(reply))
+                    agent.file.close_fds()
+                except (OSError, ConnectionError, AssertionError) as e:
+                    alive = proc.poll() is None
+                    self.drop_victim()
+                    return "bad", "agent after %r: %s (%s)" % (line[:200], e, "process alive" if alive else
+                                                               "process ended %s" % proc.returncode)
+            if proc.poll() is not None:
+                self.drop_victim()
+                return "bad", "the program ended (%s)" % proc.returncode
+            return "ok", None
+        finally:
+            shutil.rmtree(cdir, ignore_errors=True)
+
     def random_case(self, rng):
         base = rng.choice(sorted(self.bases))
         b = self.bases[base]
+        if rng.random() < 0.15:
+            return {"target": "agent-requests", "base": "counter",
+                    "ops": [{"op": "req", "line": fuzzlib.agent_request(rng, "{dir}")}
+                            for _ in range(rng.randrange(1, 5))]}
         if rng.random() < 0.7:
             return {"target": "restorer-image", "base": base, "verify": rng.choice(("on", "off")),
                     "namespaces": rng.choice(("on", "on", "off")), "ops": fuzzlib.image_ops(rng, b["n_areas"],
@@ -187,6 +240,8 @@ class RestorerFuzz:
 
     def run(self, case):
         """-> (outcome, problem or None)"""
+        if case["target"] == "agent-requests":
+            return self.run_requests(case)
         b = self.bases[case["base"]]
         cdir = tempfile.mkdtemp(prefix="case-", dir=self.dir)
         try:
@@ -266,6 +321,8 @@ class RestorerFuzz:
         return False
 
     def close(self):
+        if self.victim:
+            self.drop_victim()
         self.coord.close()
 
 
@@ -317,9 +374,9 @@ def drive(fuzzer, targets, seed, seconds, cases, crashers_dir, save, log=print):
         if not problem:
             continue
         small = minimise(c, lambda t: fuzzer.run(t)[1] is not None)
-        outcome, problem = fuzzer.run(small)
+        first, (outcome, problem) = problem, fuzzer.run(small)
         if problem is None:
-            small, problem = c, "flaky: " + (problem or "")
+            small, problem = c, "flaky: " + first
         cid = case_id(small)
         if cid in known:
             continue
@@ -352,7 +409,7 @@ def main():
     try:
         if a.mode == "restorer":
             fz = RestorerFuzz(a.where, work)
-            targets = ("restorer-image", "restorer-plan")
+            targets = ("restorer-image", "restorer-plan", "agent-requests")
         else:
             import fuzzcoord
             fz = fuzzcoord.CoordinatorFuzz(a.where, work)

@@ -284,7 +284,8 @@ class CoordinatorFuzz:
     def run_agent(self, case, cdir):
         op = case["ops"][0]
         sock_path = os.path.join(self.run_dir, NAME + ".agent.sock")
-        fake = subprocess.Popen([sys.executable, os.path.abspath(__file__), sock_path, op["hello"], str(op["seed"])],
+        fake = subprocess.Popen([sys.executable, os.path.abspath(__file__), sock_path, op["hello"].encode(
+                                 "utf-8", "surrogateescape").hex(), str(op["seed"])],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True, cwd=cdir)
         try:
@@ -368,4 +369,4 @@ def fake_agent(sock_path, hello, seed):
 
 
 if __name__ == "__main__":
-    fake_agent(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    fake_agent(sys.argv[1], bytes.fromhex(sys.argv[2]).decode("utf-8", "surrogateescape"), int(sys.argv[3]))

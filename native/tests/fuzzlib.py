@@ -447,3 +447,37 @@ def agent_reply(rng, request, hello):
 
 def case_rng(seed, i):
     return random.Random("%s:%d" % (seed, i))
+
+
+# ---------------- coordinator -> agent requests (the agent's side) ----------------
+def agent_request(rng, casedir):
+    """one hostile request line for a real agent ({dir}: the case's own directory, the
+    only place a WRITE may create anything)"""
+    num = lambda: rng.choice(("0", "1", "2", "-1", "3072", "3073", "2147483647", "2147483648",
+                              "99999999999999999999", "x", "", "0x10", "1e3", " 1", "+1", "-0"))
+    word = rng.choice(("PING", "HELLO", "SUSPEND", "WRITE", "RESUME", "FDS", "DRAIN", "ZOMBIES", "FILL", "GIVE",
+                       "TAKE", "EPOLL_ADD", "CTTY", "LOCK", "NOPE", "", "PING\0X", "SUSPEND", "RESUME"))
+    if word == "WRITE":
+        tail = rng.choice(("{dir}", "{dir}/a/b", "{dir}/" + "d" * 300, "{dir}/x\\n",
+                           "", " ", "relative", "/nonexistent/dir"))
+        line = "WRITE " + tail
+    elif word == "RESUME":
+        line = rng.choice(("RESUME", "RESUME 0", "RESUME 1", "RESUME 9 " + "i" * 3000, "RESUME x y z", "RESUMEX"))
+    elif word == "FILL":
+        line = "FILL %s %s" % (num(), rng.choice(("", "a", "zz", "00" * 3072, "00" * 3073, "ab" * 10000, "0g")))
+    elif word in ("DRAIN", "GIVE", "TAKE", "EPOLL_ADD", "CTTY", "LOCK"):
+        args = [num() for _ in range(rng.randrange(0, 5))]
+        if word == "LOCK":
+            args[1:1] = [rng.choice(("posix", "ofd", "flock", "x", "")), rng.choice(("r", "w", "x", ""))]
+        if word == "EPOLL_ADD" and args:
+            args[-1] = rng.choice(("ffffffffffffffffff", "g", args[-1]))
+        line = " ".join([word] + args)
+    else:
+        line = word
+    if rng.random() < 0.05:
+        line += "\0" + line
+    if rng.random() < 0.03:
+        line += "y" * rng.choice((8192, 20000))
+    if rng.random() < 0.03:
+        line += "\r"
+    return line.replace("{dir}", casedir)

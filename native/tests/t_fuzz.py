@@ -20,7 +20,7 @@ def test_fuzz_restorer(env):
     fz = fuzz.RestorerFuzz(OUT, work)
     try:
         fz.setup()
-        st = fuzz.drive(fz, ("restorer-image", "restorer-plan"), seed, seconds, None,
+        st = fuzz.drive(fz, ("restorer-image", "restorer-plan", "agent-requests"), seed, seconds, None,
                         os.path.join(HERE, "fuzz-crashers"), False, log=lambda m: print("   " + m, flush=True))
     finally:
         fz.close()
