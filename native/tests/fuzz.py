@@ -302,9 +302,11 @@ class RestorerFuzz:
                 agent.close()
             kill_tree(proc.pid)
             proc.wait()
-            left = descendants(os.getpid())
-            if left:
-                for p in left:
+            keep = set()
+            if self.victim:                # the long-running program of agent-requests stays
+                keep = {self.victim[0].pid, self.victim[1].host_pid} | set(descendants(self.victim[0].pid))
+            for p in descendants(os.getpid()):
+                if p not in keep:
                     kill_tree(p)
 
     def runs_program(self, pid):
@@ -383,7 +385,8 @@ def drive(fuzzer, targets, seed, seconds, cases, crashers_dir, save, log=print):
         known.add(cid)
         small["problem"] = problem
         st.crashes.append((small, problem))
-        log("CRASH seed %s case %d -> %s: %s %s" % (seed, c["case"], cid, problem, json.dumps(small["ops"])))
+        log("CRASH seed %s case %d -> %s: %s %s" % (seed, c["case"], cid, problem[:500],
+                                                    json.dumps(small["ops"])[:500]))
         if save and crashers_dir:
             os.makedirs(crashers_dir, exist_ok=True)
             with open(os.path.join(crashers_dir, "%s-%s.json" % (small["target"], cid)), "w") as f:

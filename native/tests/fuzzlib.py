@@ -85,7 +85,9 @@ class Image:
             struct.pack_into(fmt, self.b, off, resolve(value, old, fmt, self.ctx))
 
     def get(self, off, fmt):
-        return struct.unpack_from(fmt, self.b, off)[0]
+        if 0 <= off and off + struct.calcsize(fmt) <= len(self.b):
+            return struct.unpack_from(fmt, self.b, off)[0]
+        return 0
 
     def apply(self, op):
         k = op["op"]
@@ -102,23 +104,28 @@ class Image:
             a, o = self.area_off(op["index"]), self.area_off(op["other"])
             s, e = self.get(o, "<Q"), self.get(o + 8, "<Q")
             shift = op.get("shift", 0) * 4096
-            struct.pack_into("<QQ", self.b, a, (s + shift) & (2 ** 64 - 1), (e + shift) & (2 ** 64 - 1))
+            if a + 16 <= len(self.b):
+                struct.pack_into("<QQ", self.b, a, (s + shift) & (2 ** 64 - 1), (e + shift) & (2 ** 64 - 1))
         elif k == "runs-overlap":      # run index gets the file offset of run other
             a, o = self.run_off(op["index"]), self.run_off(op["other"])
-            struct.pack_into("<Q", self.b, a + 16, self.get(o + 16, "<Q"))
+            if a + 24 <= len(self.b):
+                struct.pack_into("<Q", self.b, a + 16, self.get(o + 16, "<Q"))
         elif k == "swap-areas":
             a, o = self.area_off(op["index"]), self.area_off(op["other"])
-            x, y = bytes(self.b[a:a + 64]), bytes(self.b[o:o + 64])
-            self.b[a:a + 64], self.b[o:o + 64] = y, x
+            if max(a, o) + 64 <= len(self.b):
+                x, y = bytes(self.b[a:a + 64]), bytes(self.b[o:o + 64])
+                self.b[a:a + 64], self.b[o:o + 64] = y, x
         elif k == "names-no-nul":      # the name pool without its terminators
             pool = self.tab_off + self.n_areas * imagefmt.AREA_SIZE + self.n_runs * imagefmt.RUN_SIZE
             end = min(self.tab_off + self.tab_size, len(self.b))
             self.b[pool:end] = bytes(c if c else 0x41 for c in self.b[pool:end])
         elif k == "special-name":      # special[i].name without NUL, or unknown
             off = P + 40 + 32 * (op["index"] % 4) + 16
-            self.b[off:off + 16] = (op["value"].encode() * 16)[:16]
+            if off + 16 <= len(self.b):
+                self.b[off:off + 16] = (op["value"].encode() * 16)[:16]
         elif k == "cwd-no-nul":
-            self.b[P + 3584:P + 3584 + 4096] = b"/" + b"a" * 4095
+            if P + 3584 + 4096 <= len(self.b):
+                self.b[P + 3584:P + 3584 + 4096] = b"/" + b"a" * 4095
         elif k == "truncate":
             self.b = self.b[:int(len(self.b) * op["frac"]) & ~7]
         elif k == "extend":
