@@ -91,9 +91,10 @@ def one_line_refusal(rc, err, prefix):
         return None
     if rc not in (1, 2):
         return "exit status %d" % rc
-    lines = [l for l in err.splitlines() if not l.startswith(prefix + "warning")]
-    if len(lines) != 1 or not lines[0].startswith(prefix):
-        return "refusal is not one '%s' line: %r" % (prefix.strip(), err[:600])
+    prefixes = (prefix,) if isinstance(prefix, str) else prefix
+    lines = [l for l in err.splitlines() if not l.startswith(tuple(p + "warning" for p in prefixes))]
+    if len(lines) != 1 or not lines[0].startswith(prefixes):
+        return "refusal is not one '%s' line: %r" % ("' or '".join(p.strip() for p in prefixes), err[:600])
     return None
 
 
@@ -291,7 +292,9 @@ class RestorerFuzz:
                     return "restored-detached", None     # a plan without our agent-socket line
                 return "hang", "no answer in %d s" % TIMEOUT
             err = open(errp, errors="replace").read()
-            problem = one_line_refusal(rc, err, "stasis-restore: ")
+            # the restorer's own refusals, and the restored agent's (it reports through the
+            # restorer's channel, e.g. when it cannot reach the plan's agent-socket)
+            problem = one_line_refusal(rc, err, ("stasis-restore: ", "stasis-agent: "))
             return ("refused" if rc else "exit0"), problem
         finally:
             if agent is not None:

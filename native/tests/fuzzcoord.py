@@ -239,9 +239,8 @@ class CoordinatorFuzz:
             if p.poll() is None:
                 return "hang", "restart did not end or restore in %d s" % TIMEOUT
             err = open(errp, errors="replace").read()
-            lines = [l for l in err.splitlines() if not l.startswith("stasis: warning")]
-            prefix = "stasis-restore: " if lines and lines[0].startswith("stasis-restore: ") else "stasis: "
-            return "refused", one_line_refusal(p.returncode, err, prefix)
+            # bin/stasis execs stasis-restore: its refusals (and the restored agent's) keep their prefix
+            return "refused", one_line_refusal(p.returncode, err, ("stasis: ", "stasis-restore: ", "stasis-agent: "))
         finally:
             self.cli("kill", "--name", NAME)
             try:
@@ -284,8 +283,10 @@ class CoordinatorFuzz:
     def run_agent(self, case, cdir):
         op = case["ops"][0]
         sock_path = os.path.join(self.run_dir, NAME + ".agent.sock")
-        fake = subprocess.Popen([sys.executable, os.path.abspath(__file__), sock_path, op["hello"].encode(
-                                 "utf-8", "surrogateescape").hex(), str(op["seed"])],
+        hello = os.path.join(cdir, "hello")
+        with open(hello, "wb") as f:
+            f.write(op["hello"].encode("utf-8", "surrogateescape"))
+        fake = subprocess.Popen([sys.executable, os.path.abspath(__file__), sock_path, hello, str(op["seed"])],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True, cwd=cdir)
         try:
@@ -369,4 +370,5 @@ def fake_agent(sock_path, hello, seed):
 
 
 if __name__ == "__main__":
-    fake_agent(sys.argv[1], bytes.fromhex(sys.argv[2]).decode("utf-8", "surrogateescape"), int(sys.argv[3]))
+    with open(sys.argv[2], "rb") as f:
+        fake_agent(sys.argv[1], f.read().decode("utf-8", "surrogateescape"), int(sys.argv[3]))
