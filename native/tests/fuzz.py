@@ -356,7 +356,7 @@ def drive(fuzzer, targets, seed, seconds, cases, crashers_dir, save, log=print):
     replay = [c for c in load_cases(crashers_dir) if c["target"] in targets]
     for c in replay:
         outcome, problem = fuzzer.run(c)
-        st.add(outcome)
+        st.add(c["target"] + ":" + outcome)
         if problem:
             if c.get("expected"):
                 st.expected.append((c, problem))
@@ -375,7 +375,7 @@ def drive(fuzzer, targets, seed, seconds, cases, crashers_dir, save, log=print):
         c["seed"], c["case"] = seed, i
         i += 1
         outcome, problem = fuzzer.run(c)
-        st.add(outcome)
+        st.add(c["target"] + ":" + outcome)
         if not problem:
             continue
         small = minimise(c, lambda t: fuzzer.run(t)[1] is not None)
