@@ -83,6 +83,13 @@ def ns_init(host_pid):
     return top
 
 
+def set_subreaper(on):
+    """orphans of the processes we start come back to us (PR_SET_CHILD_SUBREAPER), so that
+    what a refused restart left running is found by pid"""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(36, int(on), 0, 0, 0)
+
+
 def one_line_refusal(rc, err, prefix):
     """None if (rc, stderr lines) is an acceptable refusal or success, else what is wrong"""
     if rc < 0 or rc >= 128:
@@ -138,6 +145,7 @@ class RestorerFuzz:
         self.coord = Coordinator(os.path.join(self.dir, "agent.sock"))
         self.bases = {}
         self.victim = None
+        set_subreaper(1)
 
     def restore_bin(self):
         return os.path.join(self.out, "bin/stasis-restore")
@@ -295,6 +303,9 @@ class RestorerFuzz:
             # the restorer's own refusals, and the restored agent's (it reports through the
             # restorer's channel, e.g. when it cannot reach the plan's agent-socket)
             problem = one_line_refusal(rc, err, ("stasis-restore: ", "stasis-agent: "))
+            left = self.leftovers()
+            if left and not problem:
+                problem = "left running after the restorer exited %d: %s" % (rc, left)
             return ("refused" if rc else "exit0"), problem
         finally:
             if agent is not None:
@@ -305,12 +316,43 @@ class RestorerFuzz:
                 agent.close()
             kill_tree(proc.pid)
             proc.wait()
-            keep = set()
-            if self.victim:                # the long-running program of agent-requests stays
-                keep = {self.victim[0].pid, self.victim[1].host_pid} | set(descendants(self.victim[0].pid))
+            keep = self.keep()
             for p in descendants(os.getpid()):
                 if p not in keep:
                     kill_tree(p)
+
+    def keep(self):
+        """the long-running program of agent-requests stays"""
+        if not self.victim:
+            return set()
+        return {self.victim[0].pid, self.victim[1].host_pid} | set(descendants(self.victim[0].pid))
+
+    def leftovers(self):
+        """-> [(pid, cmdline)] of processes a refused restart left running (the fuzzer is
+        the subreaper of everything the restorer started: orphans come back to it)"""
+        deadline = time.time() + 2
+        while True:
+            left = []
+            for p in descendants(os.getpid()):
+                if p in self.keep():
+                    continue
+                try:
+                    with open("/proc/%d/stat" % p) as f:
+                        zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+                    with open("/proc/%d/cmdline" % p, "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")[:120]
+                except OSError:
+                    continue
+                if zombie:
+                    try:
+                        os.waitpid(p, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+                    continue
+                left.append((p, cmd))
+            if not left or time.time() > deadline:
+                return left
+            time.sleep(0.05)
 
     def runs_program(self, pid):
         """a restored program runs (without coordinator): some process below the restorer
@@ -329,6 +371,7 @@ class RestorerFuzz:
         if self.victim:
             self.drop_victim()
         self.coord.close()
+        set_subreaper(0)
 
 
 def _n_runs(image):
