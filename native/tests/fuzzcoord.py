@@ -273,8 +273,8 @@ class CoordinatorFuzz:
                 return "bad", "status while abused: rc %s %s" % (rc, err[:200])
             if time.time() - t0 > 10:
                 return "bad", "status took %.1f s while abused" % (time.time() - t0)
-            for s in conns:
-                problem = read_frames(s)
+            for s, op in zip(conns, case["ops"]):
+                problem = read_frames(s, truncated_exec(bytes.fromhex(op["hex"])))
                 if problem:
                     return "bad", problem
             return "ok", None
@@ -317,9 +317,16 @@ def _tmp_entries():
         return set()
 
 
-def read_frames(s):
+def truncated_exec(frame):
+    """an EXEC request whose connection has fewer bytes than it announced"""
+    head, nl, body = frame.partition(b"\n")
+    parts = head.split(b" ")
+    return bool(nl) and len(parts) == 2 and parts[0] == b"EXEC" and parts[1].isdigit() and len(body) < int(parts[1])
+
+
+def read_frames(s, truncated=False):
     """None if what the coordinator sent back is a well-formed reply (or nothing: closed
-    without an answer), else what is wrong"""
+    without an answer), else what is wrong; a truncated EXEC must never run (no X 0)"""
     s.settimeout(8)
     data = b""
     try:
@@ -345,6 +352,8 @@ def read_frames(s):
         if i > len(data):
             return "reply ends inside a frame"
         if head[0] == b"X":
+            if truncated and data[nl + 1:i] == b"0":
+                return "a truncated EXEC was executed: %r" % data[:200]
             return None if i == len(data) else "bytes after the X frame"
     return None if not data else "reply without an X frame: %r" % data[:120]
 

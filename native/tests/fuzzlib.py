@@ -379,7 +379,7 @@ CONTROL_FRAMES = [
     b"EXEC -1\nx", b"EXEC 99999999999999999999\n", b"EXEC 2147483648\n", b"EXEC 0\n", b"EXEC 4\n\0\0\0\0",
     b"EXEC 0x10\n", b"EXEC 1048577\n", b"EXEC 6\nstatus", b"EXEC 8\n$($($(", b"EXEC 8\n{{{{{{{{",
     b"EXEC 3\n\xff\xfe\xfd", b"SHELL", b"SHELL\n\x04", b"TOKEN abc\n", b"X" * 70 + b"\n", b"X" * 100000,
-    b"EXEC 12\nstasis:verif", b"PING\nPING\nPING\n", b"\0" * 64, b"EXEC  6\nstatus", b"exec 6\nstatus",
+    b"EXEC 13\nstasis:verif", b"PING\nPING\nPING\n", b"\0" * 64, b"EXEC  6\nstatus", b"exec 6\nstatus",
     b"EXEC 6 \nstatus", b"EXEC +6\nstatus", b"EXEC 06\nstatus", b"EXEC 6\r\nstatus",
 ]
 
