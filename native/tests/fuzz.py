@@ -190,7 +190,10 @@ class RestorerFuzz:
         log = open(os.path.join(self.dir, "victim.log"), "a")
         cmd = [os.path.join(self.out, "bin/stasis-launch"), os.path.join(self.out, "lib/libstasis-agent.so"),
                self.coord.sock_path, "--", os.path.join(self.out, "scenarios/counter"), "10000000", "20"]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        self.vcwd = os.path.join(self.dir, "victim-cwd")
+        os.makedirs(self.vcwd, mode=0o700, exist_ok=True)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                                cwd=self.vcwd)
         self.victim = (proc, self.coord.wait_agent(lambda a: a.restored == 0 and "join" not in a.hello))
 
     def drop_victim(self):
@@ -229,6 +232,11 @@ class RestorerFuzz:
             if proc.poll() is not None:
                 self.drop_victim()
                 return "bad", "the program ended (%s)" % proc.returncode
+            wrote = os.listdir(self.vcwd)
+            if wrote:                      # only the case's directory may get anything
+                for f in wrote:
+                    shutil.rmtree(os.path.join(self.vcwd, f), ignore_errors=True)
+                return "bad", "the agent wrote %r in the program's working directory" % wrote
             return "ok", None
         finally:
             shutil.rmtree(cdir, ignore_errors=True)

@@ -54,8 +54,9 @@ class CoordinatorFuzz:
             raise RuntimeError("coordinator did not start: %s %s" % (out, err))
         self.coord_pid = int(out.split("(pid ")[1].split(",")[0])
         self.make_base("counter", [os.path.join(self.scen, "counter"), "100000", "10"], "count 3")
-        self.make_base("python", [sys.executable, os.path.join(self.scen, "python_memory.py"), "8", "100000",
-                                  "0.05"], "\n")
+        # two processes joined by pipes: a manifest with a tree, pipes and two images
+        self.make_base("python", [sys.executable, os.path.join(self.scen, "py_subprocess.py"), "1000000", "0.02"],
+                       "step 3")
         self.log_pos = os.path.getsize(self.log_path())
 
     def log_path(self):
