@@ -108,6 +108,8 @@ static void do_write(const char *dir)
     uint32_t areas = 0;
     const char *err = 0;
     if (!g_suspended) { stasis_send_error("not suspended"); return; }
+    /* relative to the program's working directory it would land anywhere */
+    if (dir[0] != '/') { stasis_send_error("WRITE needs an absolute directory"); return; }
     struct stasis_thread *me = &g_threads[g_nthreads - 1];
     me->saved_fd = g_agent_fd;    /* fallback: reconnect at the same program fd */
     if (stasis_ctx_save(&me->ctx) != 0) { after_restart(); return; }

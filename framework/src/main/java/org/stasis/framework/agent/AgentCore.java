@@ -421,7 +421,7 @@ public final class AgentCore implements CoreSteps {
             try {
                 agent.request(request, SUSPEND_TIMEOUT);
             } catch (IOException e) {
-                System.err.println("stasis: process " + agent.pid() + " did not resume: " + e.getMessage());
+                System.err.println("stasis: warning: process " + agent.pid() + " did not resume: " + e.getMessage());
             }
         }
     }
