@@ -26,8 +26,11 @@ import org.stasis.cli.StasisCli;
 @Timeout(300)
 class RestartFailureIT {
     private static final Pattern COUNT = Pattern.compile("count (\\d+)");
-    /** What "at once" means on a loaded 2-core machine: far below the coordinator's 30 s and 120 s limits. */
-    private static final Duration AT_ONCE = Duration.ofSeconds(5);
+    /**
+     * A generous bound for "at once" on a loaded machine, far below the 30 s a restart used
+     * to wait for its restorer; the checks that matter are logical (not busy, dropped).
+     */
+    private static final Duration AT_ONCE = Duration.ofSeconds(10);
 
     @TempDir
     Path temp;
@@ -113,7 +116,7 @@ class RestartFailureIT {
             long start = System.nanoTime();
             StasisCli.Result status = computation.status();
             assertEquals(0, status.status(), status.toString());
-            assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos(), "status took too long");
+            assertTrue(System.nanoTime() - start < AT_ONCE.toNanos(), "status waited behind the restart");
 
             start = System.nanoTime();
             StasisCli.Result busy = computation.run("checkpoint");
@@ -135,8 +138,8 @@ class RestartFailureIT {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "dropped")) {
             Process running = computation.launch(output, "python3", "-u",
-                    Computation.SCENARIOS.resolve("python_memory.py").toString(), "1200", "100000", "0.05");
-            Computation.awaitLine(output, l -> l.startsWith("progress"), Duration.ofSeconds(120));
+                    Computation.SCENARIOS.resolve("python_memory.py").toString(), "800", "100000", "0.05");
+            Computation.awaitLine(output, l -> l.startsWith("progress"), Duration.ofSeconds(240));
 
             Path firstOutput = temp.resolve("first.txt");
             Process first = computation.startCli(firstOutput, "checkpoint");
