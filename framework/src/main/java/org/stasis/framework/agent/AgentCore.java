@@ -51,6 +51,7 @@ public final class AgentCore implements CoreSteps {
     private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
     private volatile String expectedPlan;         // the plan of the restart under way
     private volatile RestorerLink restorer;       // its supervisor, once it said hello
+    private volatile ProcessHandle restorerProcess; // the process that will run it, if the caller named it
 
     /**
      * @param registry the computation's agents
@@ -83,6 +84,11 @@ public final class AgentCore implements CoreSteps {
         RestorerLink link = restorer;
         if (link != null) {
             return link.failure();
+        }
+        ProcessHandle process = restorerProcess;
+        if (process != null && !process.isAlive()) {
+            return Optional.of("the restorer (pid " + process.pid() + ") ended before it connected to the"
+                    + " coordinator; nothing was restored");
         }
         if (System.nanoTime() - startNanos > RESTORER_START_TIMEOUT.toNanos()) {
             return Optional.of("stasis-restore did not start within " + RESTORER_START_TIMEOUT.toSeconds() + " s");
@@ -272,6 +278,27 @@ public final class AgentCore implements CoreSteps {
      *         exceptionally if the restart fails before
      */
     public CompletableFuture<Path> expectPlan() {
+        return expectPlan(0);
+    }
+
+    /**
+     * Starts waiting for the plan of the next restart, carried out by a known process:
+     * if it ends before its supervisor connects, the restart fails at once instead of
+     * after {@link #RESTORER_START_TIMEOUT}.
+     *
+     * @param restorerPid the pid that will run {@code stasis-restore} (the command line
+     *        execs it in place of itself); 0 if not known
+     * @return as {@link #expectPlan()}
+     */
+    public CompletableFuture<Path> expectPlan(long restorerPid) {
+        ProcessHandle process = restorerPid > 0 ? ProcessHandle.of(restorerPid).orElse(null) : null;
+        if (restorerPid > 0 && process == null) {
+            throw new IllegalArgumentException("the restorer's process " + restorerPid + " does not exist");
+        }
+        restorerProcess = process;
+        if (process != null) {
+            process.onExit().thenRun(registry::wake);
+        }
         planReady = new CompletableFuture<>();
         return planReady;
     }
@@ -381,6 +408,7 @@ public final class AgentCore implements CoreSteps {
             throw e;
         } finally {
             expectedPlan = null;
+            restorerProcess = null;
             Files.deleteIfExists(planFile);
         }
     }

@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.agent.Agent;
 import org.stasis.framework.agent.ComputationKill;
+import org.stasis.framework.control.ClientGone;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
@@ -72,7 +73,8 @@ public class ComputationCommands {
             throws InterruptedException {
         CheckpointResult result;
         try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
-            result = coordinator.checkpoint(line == null ? Progress.NONE : line);
+            result = coordinator.checkpoint(Progress.cancelledWhen(line == null ? Progress.NONE : line,
+                    ClientGone.of(session)));
         } catch (OperationFailedException e) {
             throw new CommandFailedException(e.getMessage(), e);
         }
@@ -278,12 +280,15 @@ public class ComputationCommands {
      * @return the plan file
      */
     @Descriptor("validate a checkpoint and prepare its restart plan (used by 'stasis restart')")
-    public String restartplan(
+    public String restartplan(CommandSession session,
             @Descriptor("restart it even if it is foreign (not yours, or writable by others): a checkpoint is a program")
             @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
+            @Descriptor("pid of the process that will run stasis-restore: if it ends before it connects, the restart"
+                    + " fails at once") @Parameter(names = "--restorer", absentValue = "0") long restorerPid,
             @Descriptor("checkpoint directory") String checkpoint) {
         try {
-            return coordinator.prepareRestart(Path.of(checkpoint), trusted).toString();
+            return coordinator.prepareRestart(Path.of(checkpoint), trusted, restorerPid, ClientGone.of(session))
+                    .toString();
         } catch (CheckpointInvalidException e) {
             throw new CommandFailedException(e.getMessage(), e);
         } catch (Exception e) {

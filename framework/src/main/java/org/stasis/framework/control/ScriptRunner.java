@@ -44,6 +44,7 @@ final class ScriptRunner {
         }
         int status = 0;
         try (CommandSession session = processor.createSession(InputStream.nullInputStream(), out, err)) {
+            ClientGone.attach(session, gone);
             for (String statement : statements) {
                 if (gone.getAsBoolean()) {
                     return CommandRunner.FAILED;

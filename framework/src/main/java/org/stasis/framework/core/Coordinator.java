@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 import org.osgi.framework.BundleContext;
@@ -38,6 +38,7 @@ import org.stasis.framework.agent.AgentRegistry;
 import org.stasis.framework.util.RuntimeDirectory;
 import org.stasis.framework.dispatch.EventDispatcher;
 import org.stasis.framework.dispatch.EventLog;
+import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
@@ -71,8 +72,8 @@ public class Coordinator {
     private final AgentRegistry agents;
     private final AgentCore core;
     private final Path agentSocket;
-    // A semaphore, not a lock: a restart takes it in the command's thread and gives it back in its own.
-    private final Semaphore operations = new Semaphore(1);
+    private final OperationGate operations = new OperationGate(line -> log().add(new EventLogEntry(
+            java.time.Instant.now(), "request", "core:dropped", "core", 0, "dropped", line)));
     private final IntervalCheckpoints intervals = new IntervalCheckpoints(this::intervalCheckpoint);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
@@ -205,7 +206,7 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint(Progress progress) throws OperationFailedException {
-        operations.acquireUninterruptibly();
+        operations.enter("checkpoint", false, progress::cancelled);
         try {
             Path root = checkpointDirectory;
             CheckpointResult result = lifecycle(root).checkpoint(computation(), progress);
@@ -213,7 +214,7 @@ public class Coordinator {
             pruneOld(root);
             return result;
         } finally {
-            operations.release();
+            operations.leave();
         }
     }
 
@@ -240,10 +241,30 @@ public class Coordinator {
      * @throws Exception as {@link #prepareRestart(Path)}
      */
     public Path prepareRestart(Path checkpoint, boolean trusted) throws Exception {
-        if (!operations.tryAcquire(5, TimeUnit.MINUTES)) {
-            throw new IOException("coordinator '" + name + "' is busy with another checkpoint or restart");
+        return prepareRestart(checkpoint, trusted, 0, () -> false);
+    }
+
+    /**
+     * Like {@link #prepareRestart(Path, boolean)}, for a restorer the caller names: if
+     * that process ends before it connects, the restart fails at once.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param trusted restart a foreign checkpoint, with a warning
+     * @param restorerPid the pid that will run {@code stasis-restore}; 0 if not known
+     * @param gone whether the client asking has left (then nothing is started)
+     * @return the plan file
+     * @throws Exception as {@link #prepareRestart(Path)}
+     */
+    public Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone)
+            throws Exception {
+        operations.enter("restart of " + checkpoint.getFileName(), true, gone);
+        CompletableFuture<Path> plan;
+        try {
+            plan = core.expectPlan(restorerPid);
+        } catch (RuntimeException e) {
+            operations.leave();
+            throw e;
         }
-        CompletableFuture<Path> plan = core.expectPlan();
         Thread restart = new Thread(() -> {
             try {
                 Path root = checkpoint.toAbsolutePath().getParent();
@@ -253,7 +274,7 @@ public class Coordinator {
                 // (this thread inherits the command session's System.err).
                 core.planFailed(e);
             } finally {
-                operations.release();
+                operations.leave();
             }
         }, "stasis-restart");
         // The permit is handed to the restart thread: it gives it back when the restart ends.
@@ -261,7 +282,7 @@ public class Coordinator {
         try {
             restart.start();
         } catch (RuntimeException e) {
-            operations.release();
+            operations.leave();
             throw e;
         }
         try {

@@ -82,13 +82,17 @@ public final class CheckpointLifecycle {
         boolean suspended = false;
         Outcome outcome = Outcome.ABORTED;
         try {
+            cancelIfGone(staging.id(), "before it started", progress);
             progress.phase("preCheckpoint");
             checkpointEvent(LifecycleEvent.PRE_CHECKPOINT, operation, records);
+            cancelIfGone(staging.id(), "before its processes were suspended", progress);
             progress.phase("suspend");
             coreStep(staging.id(), "suspend", () -> core.suspend(staging.id()));
             suspended = true;
+            cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("drain");
             checkpointEvent(LifecycleEvent.DRAIN, operation, records);
+            cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("write");
             List<ProcessImage> images = writeInParallel(staging, operation, records);
             Manifest manifest = manifest(staging, computation, images, records);
@@ -99,6 +103,8 @@ public final class CheckpointLifecycle {
                     Duration.ofNanos(System.nanoTime() - start), images);
         } catch (PluginFailedException e) {
             throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
+        } catch (OperationFailedException e) {
+            throw e;
         } catch (Exception e) {
             throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
         } finally {
@@ -158,6 +164,16 @@ public final class CheckpointLifecycle {
         }
         resume(operation, Outcome.RESTARTED, true);
         return manifest;
+    }
+
+    // A checkpoint nobody waits for any more stops where that is safe: before anything is
+    // written, its processes resumed by the abort path (never left suspended).
+    private void cancelIfGone(String id, String when, Progress progress) throws OperationFailedException {
+        if (progress.cancelled()) {
+            String why = "cancelled " + when + ": the client that asked for it left; the processes run on";
+            log.add(new EventLogEntry(Instant.now(), id, "core:cancel", "core", 0, "cancelled", why));
+            throw new OperationFailedException("checkpoint " + id + " " + why, null);
+        }
     }
 
     private void checkpointEvent(LifecycleEvent event, Contexts.Operation operation, Map<String, Records> records)

@@ -7,7 +7,11 @@ package org.stasis.framework.lifecycle;
 public final class OperationFailedException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    OperationFailedException(String message, Throwable cause) {
+    /**
+     * @param message one line for the user
+     * @param cause what failed, if anything
+     */
+    public OperationFailedException(String message, Throwable cause) {
         super(message, cause);
     }
 }

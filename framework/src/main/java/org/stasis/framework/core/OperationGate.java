@@ -1,0 +1,71 @@
+package org.stasis.framework.core;
+
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.stasis.framework.lifecycle.OperationFailedException;
+
+/**
+ * One checkpoint or restart of a coordinator at a time. An operation that finds a
+ * restart under way is refused at once ("busy"): a restart can wait for its restorer
+ * for a long time, and a client must not hang behind it. One that finds a checkpoint
+ * waits for it, as long as its client is still there: a request whose client left is
+ * dropped, never run later.
+ */
+final class OperationGate {
+    private static final long POLL_MS = 50;
+    private static final Duration BUSY_GRACE = Duration.ofSeconds(1);
+
+    // A semaphore, not a lock: a restart enters in the command's thread and leaves in its own.
+    private final Semaphore permit = new Semaphore(1);
+    private volatile String holder = "";
+    private volatile boolean restartHolds;
+    private volatile long since;
+    private final Consumer<String> dropped;
+
+    /** @param dropped hears one line for each request dropped because its client left */
+    OperationGate(Consumer<String> dropped) {
+        this.dropped = dropped;
+    }
+
+    /**
+     * @param what what wants in, for messages ({@code checkpoint}, {@code restart of rf-3})
+     * @param restart whether it is a restart
+     * @param gone whether its client has left
+     * @throws OperationFailedException if a restart is under way, or the client left while it waited
+     */
+    void enter(String what, boolean restart, BooleanSupplier gone) throws OperationFailedException {
+        long waiting = System.nanoTime();
+        try {
+            while (!permit.tryAcquire(POLL_MS, TimeUnit.MILLISECONDS)) {
+                // a restart that just failed is still giving the gate back: a short grace first
+                if (restartHolds && System.nanoTime() - waiting > BUSY_GRACE.toNanos()) {
+                    throw new OperationFailedException("busy: a restart is in progress (" + holder + ", for "
+                            + Duration.ofNanos(System.nanoTime() - since).toSeconds() + " s); " + what
+                            + " was not started, try again when it ends", null);
+                }
+                if (gone.getAsBoolean()) {
+                    String line = what + " dropped: its client left while it waited for " + holder;
+                    dropped.accept(line);
+                    throw new OperationFailedException(line, null);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OperationFailedException(what + " was interrupted while it waited for " + holder, e);
+        }
+        holder = what;
+        restartHolds = restart;
+        since = System.nanoTime();
+    }
+
+    /** Ends the operation that entered last. */
+    void leave() {
+        restartHolds = false;
+        holder = "";
+        permit.release();
+    }
+}
