@@ -310,7 +310,7 @@ class RestorerFuzz:
             err = open(errp, errors="replace").read()
             # the restorer's own refusals, and the restored agent's (it reports through the
             # restorer's channel, e.g. when it cannot reach the plan's agent-socket)
-            problem = one_line_refusal(rc, err, ("stasis-restore: ", "stasis-agent: "))
+            problem = one_line_refusal(rc, err, ("stasis: ", "stasis-restore: ", "stasis-agent: "))
             left = self.leftovers()
             if left and not problem:
                 problem = "left running after the restorer exited %d: %s" % (rc, left)
