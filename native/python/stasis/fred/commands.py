@@ -21,11 +21,19 @@ def reverse(session, key, what):
     session.show()
 
 
+# Commands that only look: undo goes back over them to the last command that did something.
+INSPECT = {"p", "pp", "print", "w", "where", "bt", "l", "list", "ll", "longlist", "a", "args", "whatis",
+           "source", "h", "help", "fred_show", "fred_sync"}
+
+
 def undo(session, arg):
-    if not session.history:
+    k = len(session.history) - 1
+    while k >= 0 and (session.history[k].line.split() or [""])[0] in INSPECT:
+        k -= 1
+    if k < 0:
         session.say("undo: %s; nothing moves" % START)
         return
-    session.back_to(len(session.history) - 1)
+    session.back_to(k)
     session.show()
 
 

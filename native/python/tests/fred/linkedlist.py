@@ -1,23 +1,17 @@
-"""FReD scenario: a linked list that grows past a limit inside a helper."""
-
-
-class Node:
-    def __init__(self, value, rest):
-        self.value = value
-        self.rest = rest
+"""FReD scenario: a linked list (pairs) that grows past a limit inside a helper."""
 
 
 def length(node):
     n = 0
     while node is not None:
         n += 1
-        node = node.rest
+        node = node[1]
     return n
 
 
 def grow(head, count):
     for i in range(count):
-        head = Node(i, head)
+        head = (i, head)
     return head
 
 
