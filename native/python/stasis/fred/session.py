@@ -45,6 +45,15 @@ def find_cli():
     return found
 
 
+def runtime_dir():
+    """Where the coordinator keeps its log (as bin/stasis decides)."""
+    if os.environ.get("STASIS_RUNTIME_DIR"):
+        return os.environ["STASIS_RUNTIME_DIR"]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "stasis")
+    return "/tmp/stasis-%d" % os.getuid()
+
+
 def where(pos):
     return "%s:%d (statement %d, depth %d)" % (os.path.basename(pos["file"]), pos["line"], pos["seq"], pos["depth"])
 
@@ -187,6 +196,7 @@ class Session:
             self.link.close()
         try:
             self._stasis("shutdown")
-        except RuntimeError:
+            os.unlink(os.path.join(runtime_dir(), self.name + ".log"))
+        except (RuntimeError, OSError):
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
