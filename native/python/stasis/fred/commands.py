@@ -27,13 +27,15 @@ INSPECT = {"p", "pp", "print", "w", "where", "bt", "l", "list", "ll", "longlist"
 
 
 def undo(session, arg):
-    k = len(session.history) - 1
-    while k >= 0 and (session.history[k].line.split() or [""])[0] in INSPECT:
-        k -= 1
-    if k < 0:
+    if not session.undo_log:
         session.say("undo: %s; nothing moves" % START)
         return
-    session.back_to(k)
+    kind, saved = session.undo_log.pop()
+    if kind == "reverse":  # the history before the reverse command, replayed again
+        session.history[:] = saved
+        session.back_to(len(saved))
+    else:
+        session.back_to(saved)
     session.show()
 
 

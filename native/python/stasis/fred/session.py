@@ -72,6 +72,7 @@ class Session:
         self.name = "fred-%d" % os.getpid()
         self.dir = tempfile.mkdtemp(prefix="stasis-fred-")
         self.history, self.ckpts = [], []
+        self.undo_log = []  # per user command: ("forward", history length before) or ("reverse", history before)
         self.link, self.pos = None, None
         self.ran_since_ckpt = 0.0
 

@@ -30,13 +30,14 @@ def _ctty():
 class Fred:
     """One FReD session on a pseudo-terminal, like a user at a terminal."""
 
-    def __init__(self, prog, *args, env=None):
+    def __init__(self, prog, *args, env=None, command=None):
         self.master, slave = pty.openpty()
         attrs = termios.tcgetattr(slave)
         attrs[3] &= ~termios.ECHO
         termios.tcsetattr(slave, termios.TCSANOW, attrs)
         environ = dict(os.environ, PYTHONPATH=PYTHON_DIR, **(env or {}))
-        self.proc = subprocess.Popen([sys.executable, "-m", "stasis.fred", os.path.join(HERE, prog), *args],
+        command = command or [sys.executable, "-m", "stasis.fred"]
+        self.proc = subprocess.Popen([*command, os.path.join(HERE, prog), *args],
                                      stdin=slave, stdout=slave, stderr=slave, env=environ,
                                      start_new_session=True, preexec_fn=_ctty)
         os.close(slave)
@@ -168,6 +169,10 @@ def reverse_continue():
         if "at the start of the recorded history" not in out:
             raise Failed("rc before the first hit:\n" + out)
         f.expect("num", 0)
+        f.do("undo")  # undoes the last reverse-continue that moved
+        f.expect("num", 1)
+        f.do("c")
+        f.expect("num", 2)
     finally:
         f.close()
 
