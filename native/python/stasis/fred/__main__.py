@@ -4,7 +4,7 @@ import select
 import signal
 import sys
 
-from .commands import INSPECT, checkpoint, history, lookup, undo
+from .commands import checkpoint, history, lookup, undo
 from .link import Ended
 from .session import Session
 
@@ -72,10 +72,7 @@ def loop(session):
             session.write(b"\n")
             line = "EOF"
         fred, arg = lookup(line)
-        word = (line.split() or [""])[0]
         if fred is None:
-            if word not in INSPECT:
-                session.undo_log.append(("forward", len(session.history)))
             session.forward(line)
         elif fred is undo or fred is checkpoint or fred is history:
             fred(session, arg)

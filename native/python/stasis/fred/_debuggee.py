@@ -106,7 +106,10 @@ class FredPdb(pdb.Pdb):
                 return self.trace_dispatch
             self.fred_target = None
             self.set_step()
-        super().trace_dispatch(frame, event, arg)
+        if not (self.stoplineno == -1 and self.stopframe is self.botframe
+                and (event != "line" or frame.f_lineno not in self.breaks.get(frame.f_code.co_filename, ()))):
+            super().trace_dispatch(frame, event, arg)
+        # else: continuing, not at a breakpoint's line: pdb would do nothing here
         self._after(event)
         return self.trace_dispatch
 

@@ -1,6 +1,6 @@
 """FReD's own commands, on top of a Session."""
 import os
-from .session import where
+from .session import INSPECT, where  # noqa: F401 (INSPECT: part of this module's interface)
 
 # Below this many events, reverse-watch evaluates EXPR at every event in one forward run
 # instead of halving further (a restart costs more than running 10^5 traced events).
@@ -19,11 +19,6 @@ def reverse(session, key, what):
         return
     session.go_to(target)
     session.show()
-
-
-# Commands that only look: undo goes back over them to the last command that did something.
-INSPECT = {"p", "pp", "print", "w", "where", "bt", "l", "list", "ll", "longlist", "a", "args", "whatis",
-           "source", "h", "help", "fred_show", "fred_sync"}
 
 
 def undo(session, arg):
@@ -49,7 +44,12 @@ def history(session, arg):
     for i, entry in enumerate(session.history):
         if i in marks:
             lines.append("  [checkpoint %d at %s]" % (marks[i], where(session.ckpts[marks[i]].pos)))
-        lines.append("%4d  %s%s" % (i + 1, entry.line, "   (+ %d input line(s))" % len(entry.inputs)
+        shown = entry.line
+        if shown.startswith("fred_runto "):
+            shown = "(run to statement %s, breakpoints ignored)" % shown.split()[1]
+        elif shown.startswith("fred_scan "):
+            shown = "(run to statement %s, watching)" % shown.split()[1]
+        lines.append("%4d  %s%s" % (i + 1, shown, "   (+ %d input line(s))" % len(entry.inputs)
                                     if entry.inputs else ""))
     if len(session.history) in marks:
         i = marks[len(session.history)]

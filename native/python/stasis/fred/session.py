@@ -11,6 +11,9 @@ from .link import Link, Ended
 
 DEBUGGEE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_debuggee.py")
 # pdb commands that only change breakpoints or displays: kept when going back in time.
+# Commands that only look: undo goes back over them to the last command that did something.
+INSPECT = {"p", "pp", "print", "w", "where", "bt", "l", "list", "ll", "longlist", "a", "args", "whatis",
+           "source", "h", "help", "fred_show", "fred_sync"}
 SETTINGS = {"b", "break", "tbreak", "cl", "clear", "disable", "enable", "condition", "ignore",
             "display", "undisplay", "alias", "unalias"}
 
@@ -118,6 +121,8 @@ class Session:
 
     def forward(self, line):
         """A pdb command the user typed: run it, record it, checkpoint when due."""
+        if (line.split() or [""])[0] not in INSPECT:
+            self.undo_log.append(("forward", len(self.history)))
         self.history.append(self.command(line, self.write, user=True))
         since = len(self.history) - max(c.hist_len for c in self.ckpts if self.valid(c))
         if since >= self.every or self.ran_since_ckpt >= self.seconds:
