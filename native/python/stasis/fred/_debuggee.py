@@ -16,10 +16,12 @@ import json
 import os
 import pdb
 import sys
+import sysconfig
 import termios
 
 MARK_START = "\x1b]fred;"
 MARK_END = "\x07"
+_STDLIB = tuple(os.path.join(os.path.abspath(sysconfig.get_paths()[k]), "") for k in ("stdlib", "platstdlib"))
 _SKIP = {os.path.abspath(__file__), os.path.abspath(pdb.__file__), os.path.abspath(pdb.bdb.__file__)}
 
 
@@ -81,14 +83,20 @@ class FredPdb(pdb.Pdb):
         name = code.co_filename
         hit = self._skipfile.get(name)
         if hit is None:
-            hit = self._skipfile[name] = os.path.abspath(name) in _SKIP
+            # The standard library is not counted: its paths can depend on timing
+            # (Thread.join finds the thread finished or not), the program's do not.
+            path = os.path.abspath(name)
+            hit = path in _SKIP or name.startswith("<frozen ") or \
+                (path.startswith(_STDLIB) and "site-packages" not in path)
+            self._skipfile[name] = hit
         return hit
 
     def trace_dispatch(self, frame, event, arg):
         if self.quitting:
             return None
         if event[:2] == "c_" or self._skipped(frame.f_code):
-            super().trace_dispatch(frame, event, arg)
+            if not (self.fred_target is not None or self._pdb_idle(frame, event)):
+                super().trace_dispatch(frame, event, arg)
             return self.trace_dispatch
         self.fred_seq += 1
         self.fred_event = event
@@ -106,12 +114,15 @@ class FredPdb(pdb.Pdb):
                 return self.trace_dispatch
             self.fred_target = None
             self.set_step()
-        if not (self.stoplineno == -1 and self.stopframe is self.botframe
-                and (event != "line" or frame.f_lineno not in self.breaks.get(frame.f_code.co_filename, ()))):
+        if not self._pdb_idle(frame, event):
             super().trace_dispatch(frame, event, arg)
-        # else: continuing, not at a breakpoint's line: pdb would do nothing here
         self._after(event)
         return self.trace_dispatch
+
+    def _pdb_idle(self, frame, event):
+        """Continuing and not at a breakpoint's line: pdb's dispatch would do nothing."""
+        return self.stoplineno == -1 and self.stopframe is self.botframe and self.botframe is not None \
+            and (event != "line" or frame.f_lineno not in self.breaks.get(frame.f_code.co_filename, ()))
 
     def _count_line(self, frame, seq):
         top = self.fred_stack[-1]
