@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""FReD figures (issue #13): reverse-next and undo on a 100 MiB program, reverse-watch over
+10^5 executed statements, forward stepping under FReD against plain pdb.
+
+Usage: STASIS_HOME=dist python3 bench/fred_bench.py [--mib M] [--statements N]
+Prints one line per figure. Not a test: nothing is asserted.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "native", "python"))
+from stasis.fred.session import Session  # noqa: E402
+from stasis.fred import commands  # noqa: E402
+
+PROGRAM = '''import os, sys
+ballast = os.urandom(int(sys.argv[1]) << 20)
+n = int(sys.argv[2])
+x = 0
+i = 0
+while i < n:
+    x = x + 1
+    i += 1
+print("end", x)
+'''
+
+
+def timed(fn, *args):
+    start = time.monotonic()
+    fn(*args)
+    return time.monotonic() - start
+
+
+def session(prog, mib, n):
+    s = Session(sys.executable, [prog, str(mib), str(n)], out=open(os.devnull, "wb"))
+    s.start()
+    return s
+
+
+def reverse_figures(prog, mib):
+    s = session(prog, mib, 10)
+    try:
+        for _ in range(5):
+            s.forward("n")
+        s.checkpoint(quiet=True)
+        s.forward("n")
+        s.forward("n")
+        undo = timed(commands.undo, s, "")
+        rn = timed(commands.reverse, s, "rn", "reverse-next")
+        ckpt = timed(s.checkpoint, True)
+        print("%d MiB program: undo %.2f s, reverse-next %.2f s, checkpoint %.2f s"
+              % (mib, undo, rn, ckpt), flush=True)
+    finally:
+        s.close()
+
+
+def watch_figure(prog, n):
+    s = session(prog, 0, n)
+    try:
+        for _ in range(5):
+            s.forward("n")
+        s.forward("b 9")
+        s.forward("c")
+        events = s.pos["seq"] - s.ckpts[0].pos["seq"]
+        took = timed(commands.reverse_watch, s, "x < %d" % (n // 3))
+        print("reverse-watch over %d executed events (%d loop statements): %.2f s"
+              % (events, n, took), flush=True)
+    finally:
+        s.close()
+
+
+def pdb_time(prog, n):
+    cmds = "b 9\nc\nq\n"
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "pdb", prog, "0", str(n)], input=cmds.encode(),
+                   stdout=subprocess.DEVNULL, check=False)
+    return time.monotonic() - start
+
+
+def forward_figure(prog, n):
+    base = pdb_time(prog, 0)
+    plain = pdb_time(prog, n) - base
+    s = session(prog, 0, n)
+    try:
+        s.forward("b 9")
+        start = time.monotonic()
+        s.forward("c")
+        fred = time.monotonic() - start
+        step = timed(lambda: [s.forward("n") for _ in range(20)]) / 20
+        print("continue over %d loop statements: plain pdb %.2f s, FReD %.2f s (%+.0f%%); one 'next' "
+              "under FReD %.3f s" % (n, plain, fred, 100.0 * (fred - plain) / max(plain, 1e-9), step),
+              flush=True)
+    finally:
+        s.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=100)
+    parser.add_argument("--statements", type=int, default=50000)
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fred-bench-") as tmp:
+        prog = os.path.join(tmp, "prog.py")
+        with open(prog, "w") as f:
+            f.write(PROGRAM)
+        reverse_figures(prog, opts.mib)
+        watch_figure(prog, opts.statements)
+        forward_figure(prog, opts.statements)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""FReD's front end: history, checkpoints, going back by restart and replay."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from .link import Link, Ended
+
+DEBUGGEE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_debuggee.py")
+# pdb commands that only change breakpoints or displays: kept when going back in time.
+# Commands that only look: undo goes back over them to the last command that did something.
+INSPECT = {"p", "pp", "print", "w", "where", "bt", "l", "list", "ll", "longlist", "a", "args", "whatis",
+           "source", "h", "help", "fred_show", "fred_sync"}
+SETTINGS = {"b", "break", "tbreak", "cl", "clear", "disable", "enable", "condition", "ignore",
+            "display", "undisplay", "alias", "unalias"}
+
+
+@dataclass
+class Entry:
+    line: str
+    before: dict
+    after: dict = None
+    inputs: list = field(default_factory=list)
+
+
+@dataclass
+class Ckpt:
+    directory: str
+    hist_len: int
+    pos: dict
+    last: object  # the history entry just before it (None at the start)
+
+
+def find_cli():
+    home = os.environ.get("STASIS_HOME")
+    if home and os.access(os.path.join(home, "bin", "stasis"), os.X_OK):
+        return os.path.join(home, "bin", "stasis")
+    dist = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    mine = os.path.join(dist, "..", "bin", "stasis")
+    if os.access(mine, os.X_OK):
+        return os.path.abspath(mine)
+    found = shutil.which("stasis")
+    if not found:
+        raise SystemExit("fred: cannot find the stasis command; set STASIS_HOME to the Stasis distribution")
+    return found
+
+
+def runtime_dir():
+    """Where the coordinator keeps its log (as bin/stasis decides)."""
+    if os.environ.get("STASIS_RUNTIME_DIR"):
+        return os.environ["STASIS_RUNTIME_DIR"]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "stasis")
+    return "/tmp/stasis-%d" % os.getuid()
+
+
+def where(pos):
+    return "%s:%d (statement %d, depth %d)" % (os.path.basename(pos["file"]), pos["line"], pos["seq"], pos["depth"])
+
+
+class Session:
+    """One FReD session: the debuggee under its own coordinator, and the user's terminal."""
+
+    def __init__(self, python, argv, every=10, seconds=1.0, out=None, user_fd=0):
+        self.python, self.argv = python, argv
+        self.every, self.seconds = every, seconds
+        self.out = out or sys.stdout.buffer
+        # input typed while the program runs is the program's (a terminal only: piped
+        # lines are all commands for the prompt)
+        self.user_fd = user_fd if os.isatty(user_fd) else None
+        self.cli = find_cli()
+        self.name = "fred-%d" % os.getpid()
+        self.dir = tempfile.mkdtemp(prefix="stasis-fred-")
+        self.history, self.ckpts = [], []
+        self.undo_log = []  # per user command: ("forward", history length before) or ("reverse", history before)
+        self.link, self.pos = None, None
+        self.ran_since_ckpt = 0.0
+
+    # -- output ------------------------------------------------------------------------
+    def write(self, data):
+        self.out.write(data)
+        self.out.flush()
+
+    def say(self, text):
+        self.write(("fred: " + text + "\n").encode())
+
+    # -- the debuggee ---------------------------------------------------------------------
+    def _stasis(self, *args):
+        done = subprocess.run([self.cli, args[0], "--name", self.name, *args[1:]],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError("stasis %s failed: %s" % (args[0], (done.stderr or done.stdout).strip()))
+        return done.stdout
+
+    def start(self):
+        self.link = Link([self.cli, "launch", "--name", self.name, "--ckpt-dir", self.dir, "--",
+                          self.python, DEBUGGEE, *self.argv])
+        self.pos = self.link.until_mark(self.write)
+        self.checkpoint(quiet=True)
+
+    def checkpoint(self, quiet=False):
+        out = self._stasis("checkpoint").strip().splitlines()
+        last = self.history[-1] if self.history else None
+        self.ckpts.append(Ckpt(out[-1].strip(), len(self.history), self.pos, last))
+        self.ran_since_ckpt = 0.0
+        if not quiet:
+            self.say("checkpoint %d at %s" % (len(self.ckpts) - 1, where(self.pos)))
+
+    def command(self, line, sink=None, user=False):
+        """Sends one line to pdb and waits for its next prompt."""
+        self.link.send(line.encode() + b"\n")
+        entry = Entry(line, self.pos)
+        started = time.monotonic()
+        self.pos = self.link.until_mark(sink, self.user_fd if user else None, entry.inputs.append)
+        self.ran_since_ckpt += time.monotonic() - started
+        entry.after = self.pos
+        return entry
+
+    def forward(self, line):
+        """A pdb command the user typed: run it, record it, checkpoint when due."""
+        if (line.split() or [""])[0] not in INSPECT:
+            self.undo_log.append(("forward", len(self.history)))
+        self.history.append(self.command(line, self.write, user=True))
+        since = len(self.history) - max(c.hist_len for c in self.ckpts if self.valid(c))
+        if since >= self.every or self.ran_since_ckpt >= self.seconds:
+            self.checkpoint(quiet=True)
+
+    def _restart(self, ckpt):
+        try:
+            self._stasis("kill")
+        except RuntimeError:
+            pass  # it may have ended already
+        self.link.close()
+        self.link = Link([self.cli, "restart", "--name", self.name, ckpt.directory])
+        self.link.send(b"fred_sync\n")
+        self.pos = self.link.until_mark(None)
+
+    def _replay(self, entries):
+        for i, entry in enumerate(entries):
+            self.link.send(entry.line.encode() + b"\n" + b"".join(entry.inputs))
+            self.pos = self.link.until_mark(None)
+            self._check(entry, self.pos)
+
+    def _check(self, entry, got):
+        want = entry.after
+        keys = ("seq", "file", "line", "depth")
+        if want is not None and any(want[k] != got[k] for k in keys):
+            self.say("replay diverged after '%s': expected %s, got %s; this is not the program's past "
+                     "(outside input, time or randomness?)" % (entry.line, where(want), where(got)))
+            self.diverged = True
+
+    def back_to(self, k):
+        """The state after the first k history entries: restart the nearest checkpoint, replay."""
+        ckpt = max((c for c in self.ckpts if c.hist_len <= k and self.valid(c)), key=lambda c: c.hist_len)
+        tail = self.history[k:]
+        self._restart(ckpt)
+        self._replay(self.history[ckpt.hist_len:k])
+        del self.history[k:]
+        return tail
+
+    def valid(self, ckpt):
+        """Whether ckpt is a state of the current history (not of an abandoned future)."""
+        n = ckpt.hist_len
+        return n <= len(self.history) and (n == 0 or self.history[n - 1] is ckpt.last)
+
+    def run_to(self, seq):
+        """Forward from here to event seq (breakpoints ignored), recorded in the history."""
+        if self.pos["seq"] < seq:
+            entry = self.command("fred_runto %d" % seq)
+            self.history.append(entry)
+            if self.pos["seq"] != seq:
+                self.say("replay diverged: wanted statement %d, got %s" % (seq, where(self.pos)))
+
+    def go_to(self, seq):
+        """Back to event seq of the recorded history; keeps breakpoints and displays."""
+        k = 0
+        while k < len(self.history) and self.history[k].after["seq"] <= seq:
+            k += 1
+        tail = self.back_to(k)
+        self.run_to(seq)
+        self.keep_settings(tail)
+
+    def keep_settings(self, tail):
+        for entry in tail:
+            word = entry.line.split(None, 1)[0] if entry.line.strip() else ""
+            if word in SETTINGS:
+                self.history.append(self.command(entry.line))
+
+    def show(self):
+        self.command("fred_show", self.write)
+
+    def close(self):
+        try:
+            if self.link and self.link.proc.poll() is None:
+                self._stasis("kill")
+        except RuntimeError:
+            pass
+        if self.link:
+            self.link.close()
+        try:
+            self._stasis("shutdown")
+            os.unlink(os.path.join(runtime_dir(), self.name + ".log"))
+        except (RuntimeError, OSError):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
