@@ -193,12 +193,15 @@ public class ComputationCommands {
     /**
      * @param asJson print JSON
      * @param directory the checkpoint directory to list (default: the coordinator's)
-     * @return the checkpoints with their generation, time, processes, size and health
+     * @param lineageOf only the checkpoints of the lineage of this checkpoint id (empty: all)
+     * @return the checkpoints with their generation, time, processes, size, health and command
      */
-    @Descriptor("list the checkpoints in a directory: generation, time, processes, size, and whether each verifies")
+    @Descriptor("list the checkpoints in a directory: generation, time, processes, size, whether each verifies, command")
     public String list(
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("checkpoint directory") @Parameter(names = "--ckpt-dir", absentValue = "") String directory) {
+            @Descriptor("checkpoint directory") @Parameter(names = "--ckpt-dir", absentValue = "") String directory,
+            @Descriptor("only the checkpoints of the same computation (lineage across restarts) as this checkpoint id")
+            @Parameter(names = "--lineage-of", absentValue = "") String lineageOf) {
         CheckpointStore store = new CheckpointStore(directory.isEmpty() ? coordinator.checkpointDirectory()
                 : Path.of(directory));
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -209,18 +212,32 @@ public class ComputationCommands {
         } catch (java.io.IOException e) {
             throw new CommandFailedException("cannot list " + store.root() + ": " + e.getMessage(), e);
         }
+        if (!lineageOf.isEmpty()) {
+            String lineage = lineage(lineageOf, rows);
+            rows.removeIf(row -> !lineage.equals(row.get("lineage")));
+        }
         if (asJson) {
             return json.write(rows);
         }
         if (rows.isEmpty()) {
             return "no checkpoints in " + store.root();
         }
-        Table table = new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE");
+        Table table = new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND");
         for (Map<String, Object> row : rows) {
             table.row(row.get("id"), row.get("generation"), row.get("created"), row.get("processes"),
-                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0), row.get("state"));
+                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0), row.get("state"),
+                    row.get("command"));
         }
         return table + "\n(" + store.root() + ")";
+    }
+
+    // A checkpoint's lineage: from the coordinator's memory, else from its manifest.
+    private String lineage(String checkpointId, List<Map<String, Object>> rows) {
+        return coordinator.lineages().lineageOf(checkpointId)
+                .or(() -> rows.stream().filter(r -> checkpointId.equals(r.get("id")) && r.get("lineage") != null)
+                        .map(r -> r.get("lineage").toString()).findFirst())
+                .orElseThrow(() -> new CommandFailedException("unknown checkpoint " + checkpointId
+                        + ": its lineage is not known here; see: stasis list", null));
     }
 
     /**

@@ -42,6 +42,7 @@ import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
 import org.stasis.framework.lifecycle.CheckpointResult;
+import org.stasis.framework.lifecycle.Lineages;
 import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
@@ -73,6 +74,7 @@ public class Coordinator {
     private final Path agentSocket;
     // A semaphore, not a lock: a restart takes it in the command's thread and gives it back in its own.
     private final Semaphore operations = new Semaphore(1);
+    private final Lineages lineages = new Lineages();
     private final IntervalCheckpoints intervals = new IntervalCheckpoints(this::intervalCheckpoint);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
@@ -283,7 +285,12 @@ public class Coordinator {
     }
 
     private CheckpointLifecycle lifecycle(Path root) {
-        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root), core);
+        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root), core, lineages);
+    }
+
+    /** @return the lineages of the computations this coordinator checkpointed or restarted */
+    public Lineages lineages() {
+        return lineages;
     }
 
     /** @return the coordinator's name */
