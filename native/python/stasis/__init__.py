@@ -56,6 +56,7 @@ _AGENT = _agent.AGENT
 _lock = threading.RLock()
 _noticed = set()
 _state = None                 # None, "resume" or "restart": what the last checkpoint was
+_known_id = None              # the last checkpoint id seen that was published (names the lineage)
 _hooks = {"checkpoint": [], "resume": [], "restart": []}
 _in_hook = threading.local()
 
@@ -94,8 +95,12 @@ def last_checkpoint_id():
     return _AGENT.checkpoint_id() if _AGENT is not None else None
 
 
-def checkpoint():
+def checkpoint(note=None):
     """Checkpoints the whole computation now and returns the checkpoint's id.
+
+    ``note``: a line of text kept with the checkpoint (:attr:`Session.note`, the
+    NOTE column of ``stasis list``); given by the original process once it is
+    published.
 
     Blocks until the coordinator has published the checkpoint (every process of the
     computation is stopped meanwhile, this thread included). It then returns twice,
@@ -112,7 +117,7 @@ def checkpoint():
         checkpoint (nothing was published; the program simply goes on)
     :raises RuntimeError: called from inside a hook
     """
-    global _state
+    global _state, _known_id
     if not enabled():
         _notice("checkpoint()")
         return None
@@ -128,7 +133,20 @@ def checkpoint():
         _state = "restart" if result == 2 else "resume"
     if ckpt_id is None:
         raise CheckpointError("the checkpoint was aborted (see: stasis events)")
+    _known_id = ckpt_id
+    if note and result != 2:
+        _note(ckpt_id, str(note))
     return ckpt_id
+
+
+def _note(ckpt_id, text):
+    """Gives the checkpoint its note; a failure is a warning (the checkpoint stands)."""
+    try:
+        status, out, err = _control.execute("stasis:note %s %s" % (_quote(ckpt_id), _quote(text)))
+    except _control.ControlError as e:
+        status, out, err = 1, "", str(e)
+    if status != 0:
+        sys.stderr.write("stasis: warning: checkpoint %s has no note: %s\n" % (ckpt_id, (err or out).strip()))
 
 
 def is_resume():
@@ -171,9 +189,10 @@ def _before():
 
 
 def _after(restarted):
-    global _state
+    global _state, _known_id
     with _lock:
         _state = "restart" if restarted else "resume"
+        _known_id = last_checkpoint_id() or _known_id
     _run_hooks("restart" if restarted else "resume")
 
 
@@ -307,7 +326,7 @@ def sessions():
     if not enabled():
         _notice("sessions()")
         return []
-    mine = last_checkpoint_id()
+    mine = last_checkpoint_id() or _known_id     # an aborted last checkpoint leaves None
     if mine is None:
         return []
     try:

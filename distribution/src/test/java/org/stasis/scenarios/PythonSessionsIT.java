@@ -56,19 +56,37 @@ class PythonSessionsIT {
     }
 
     // While the program waits at "PROBE tag": the entries of NSpid of its process, read from the host.
+    // The process is the one live process of the computation (launched at "start", restored after),
+    // once the coordinator has let go of the processes the restore replaced.
     private static int pidNamespaceLevels(Computation computation, Path output, Path work, String tag)
             throws Exception {
         Computation.awaitLine(output, l -> l.equals("PROBE " + tag), Duration.ofSeconds(400));
-        StasisCli.Result status = computation.status();
-        Matcher m = Pattern.compile("\"hostPid\" : (\\d+)").matcher(status.out());
-        Path proc = null;
-        while (m.find() && (proc == null || !Files.exists(proc))) {
-            proc = Path.of("/proc", m.group(1), "status");
-        }
-        assertTrue(proc != null && Files.exists(proc), "no live process in: " + status);
-        String nspid = Files.readAllLines(proc).stream().filter(l -> l.startsWith("NSpid:")).findFirst().orElseThrow();
+        boolean restored = !tag.equals("start");
+        Pattern entry = Pattern.compile("\"hostPid\" : (\\d+),\\s*\"restored\" : (true|false)");
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        StasisCli.Result status;
+        List<Path> live;
+        do {
+            status = computation.status();
+            Matcher m = entry.matcher(status.out());
+            live = new java.util.ArrayList<>();
+            while (m.find()) {
+                Path proc = Path.of("/proc", m.group(1), "status");
+                if (Boolean.parseBoolean(m.group(2)) == restored && Files.exists(proc)) {
+                    live.add(proc);
+                }
+            }
+        } while (live.size() != 1 && System.nanoTime() < deadline && sleep());
+        assertEquals(1, live.size(), "one live " + (restored ? "restored" : "launched") + " process: " + status);
+        String nspid = Files.readAllLines(live.get(0)).stream().filter(l -> l.startsWith("NSpid:")).findFirst()
+                .orElseThrow();
         Files.writeString(work.resolve("ack-" + tag), "go");
         return nspid.trim().split("\\s+").length - 1;
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(100);
+        return true;
     }
 
     /**
@@ -96,6 +114,7 @@ class PythonSessionsIT {
             StasisCli.Result list = computation.run("list");
             assertEquals(0, list.status(), list.toString());
             assertTrue(list.out().contains("COMMAND") && list.out().contains("lineage_scenario.py"), list.out());
+            assertTrue(list.out().contains("NOTE") && list.out().contains("after the restart"), list.out());
             StasisCli.Result json = computation.run("list", "--json");
             assertTrue(json.out().contains("\"command\"") && json.out().contains("\"lineage\""), json.out());
         }

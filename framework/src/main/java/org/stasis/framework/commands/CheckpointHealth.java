@@ -36,6 +36,7 @@ final class CheckpointHealth {
             row.put("command", command(manifest));
             row.put("lineage", manifest.lineage());
             row.put("parent", manifest.parent());
+            row.put("note", CheckpointNote.read(checkpoint));
             for (ProcessImage image : manifest.images()) {
                 ImageFile.check(checkpoint.resolve(image.image()), false);
             }

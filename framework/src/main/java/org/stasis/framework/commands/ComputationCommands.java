@@ -53,6 +53,7 @@ public class ComputationCommands {
      * @param session the shell session, whose console shows progress
      * @param asJson print JSON
      * @param progress show progress while it runs
+     * @param note a note for the checkpoint, empty for none
      * @return a summary, and the checkpoint directory on the last line
      * @throws InterruptedException if interrupted while finishing the progress line
      */
@@ -60,13 +61,23 @@ public class ComputationCommands {
     public String checkpoint(CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("show the phase and bytes written while it runs (the command line adds this on a terminal)")
-            @Parameter(names = "--progress", presentValue = "true", absentValue = "false") boolean progress)
+            @Parameter(names = "--progress", presentValue = "true", absentValue = "false") boolean progress,
+            @Descriptor("a note for the checkpoint (shown by list and Python's sessions())")
+            @Parameter(names = "--note", absentValue = "") String note)
             throws InterruptedException {
         CheckpointResult result;
         try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
             result = coordinator.checkpoint(line == null ? Progress.NONE : line);
         } catch (OperationFailedException e) {
             throw new CommandFailedException(e.getMessage(), e);
+        }
+        if (!note.isBlank()) {
+            try {
+                CheckpointNote.write(result.directory(), note);
+            } catch (java.io.IOException e) {
+                throw new CommandFailedException("checkpoint " + result.id() + " written, but not its note: "
+                        + e.getMessage(), e);
+            }
         }
         if (asJson) {
             Map<String, Object> out = new LinkedHashMap<>();
@@ -222,11 +233,17 @@ public class ComputationCommands {
         if (rows.isEmpty()) {
             return "no checkpoints in " + store.root();
         }
-        Table table = new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND");
+        boolean notes = rows.stream().anyMatch(r -> r.get("note") != null && !r.get("note").toString().isEmpty());
+        Table table = notes ? new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND", "NOTE")
+                : new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND");
         for (Map<String, Object> row : rows) {
-            table.row(row.get("id"), row.get("generation"), row.get("created"), row.get("processes"),
-                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0), row.get("state"),
-                    row.get("command"));
+            List<Object> cells = new ArrayList<>(java.util.Arrays.asList(row.get("id"), row.get("generation"), row.get("created"),
+                    row.get("processes"), String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
+                    row.get("state"), row.get("command")));
+            if (notes) {
+                cells.add(row.getOrDefault("note", ""));
+            }
+            table.row(cells.toArray());
         }
         return table + "\n(" + store.root() + ")";
     }
