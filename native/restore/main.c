@@ -1,5 +1,6 @@
 /* stasis-restore PLAN_FILE: recreate one checkpointed process (doc/restart-plan.md). */
 #include "fdtable.h"
+#include "front.h"
 #include "imgcheck.h"
 #include "memory.h"
 #include "nsinit.h"
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: stasis-restore PLAN_FILE | stasis-restore --check IMAGE...\n");
         return 2;
     }
+    front_init();                             /* before any namespace: where `stasis` is */
     supervise_start(argv[1]);                 /* returns in the process that restores */
     if (plan_load(argv[1]) < 0) return 1;
     expect_processes();
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "stasis-restore: cannot create namespaces (%s); use 'namespaces off'\n", strerror(errno));
             return 1;
         }
+        g_ns_report_fd = g_report_fd;         /* the supervisor's replace channel (front.h) */
         if (ns_time_not_before(mono, boot) < 0)
             fprintf(stderr, "stasis-restore: warning: no time namespace (%s): CLOCK_MONOTONIC goes back\n", strerror(errno));
         if (tree) {

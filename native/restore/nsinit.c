@@ -11,11 +11,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static volatile pid_t g_child;
+int g_ns_report_fd = -1;
 static const int g_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 static int write_file(const char *path, const char *s)
@@ -192,6 +194,19 @@ int ns_spawn(pid_t want_pid, const char *who)
     return 0;
 }
 
+/* "@pidns <inode>" of the namespace init was just created in. Through a directory fd
+ * opened before the fork: init may already have mounted the namespace's own /proc,
+ * where /proc/self does not name us (and pid_for_children is empty before init). */
+static void report_pidns(int nsdir)
+{
+    struct stat st;
+    if (g_ns_report_fd < 0 || nsdir < 0 || fstatat(nsdir, "pid_for_children", &st, 0) < 0) return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "@pidns %lu\n", (unsigned long)st.st_ino);
+    ssize_t w;
+    do w = write(g_ns_report_fd, line, (size_t)n); while (w < 0 && errno == EINTR);
+}
+
 int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
 {
     sigset_t all, old;
@@ -199,9 +214,11 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
     sigprocmask(SIG_SETMASK, &all, &old);
     int sp[2];
     if (pipe2(sp, O_CLOEXEC) < 0) { fprintf(stderr, "%s: pipe: %s\n", who, strerror(errno)); _exit(1); }
+    int nsdir = g_ns_report_fd >= 0 ? open("/proc/self/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     pid_t init = fork();
     if (init < 0) { fprintf(stderr, "%s: fork: %s\n", who, strerror(errno)); _exit(1); }
     if (init > 0) {
+        report_pidns(nsdir);
         close(sp[1]);
         if (sp[0] != 3) { dup2(sp[0], 3); close(sp[0]); }
         close_range(4, ~0u, 0);          /* e.g. pipe ends meant for the program only */
@@ -211,6 +228,7 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
         outer_wait(init, 3);
     }
     /* init, pid 1 */
+    if (nsdir >= 0) close(nsdir);
     close(sp[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||

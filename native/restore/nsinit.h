@@ -30,6 +30,9 @@ int ns_spawn(pid_t want_pid, const char *who);
  * -1 in init with *main_child set to the process whose exit status the caller
  * reports. Returns that index in each created process. */
 int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who);
+/* Where ns_spawn_tree says "@pidns <inode>\n" (the new pid namespace, once its init
+ * exists) for the front's replace channel (front.h); -1 (default): nowhere. */
+extern int g_ns_report_fd;
 /* clone3 with set_tid = want (0: next free pid), SIGCHLD on exit; fork semantics.
  * Returns 0 in the child, its pid in the parent, -1 with errno on failure. */
 pid_t ns_clone_pid(pid_t want);

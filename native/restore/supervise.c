@@ -2,6 +2,7 @@
  * the restart, reads the report channel of every restoring process, and decides: all
  * processes back, or none. */
 #include "supervise.h"
+#include "front.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +23,7 @@ static pid_t g_child;
 static int g_coord = -1;                 /* connection to the coordinator, -1 none */
 static int g_expected = -1;              /* processes of the plan (-1: not known yet) */
 static int g_ready;
+static int g_front = -1;                 /* the replace channel (front.h), -1 none */
 static const int g_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 /* ---- child side ---- */
@@ -168,6 +170,10 @@ static void report_line(char *line)
 {
     if (!strncmp(line, "@expect ", 8)) { g_expected = atoi(line + 8); return; }
     if (!strncmp(line, "@proc ", 6)) return;
+    if (!strncmp(line, "@pidns ", 7)) {
+        if (g_front < 0) g_front = front_listen(strtoul(line + 7, NULL, 10));
+        return;
+    }
     if (!strncmp(line, "@ready ", 7)) { g_ready++; return; }
     if (strstr(line, "warning:")) { dprintf(2, "%s\n", line); return; }
     fail(line, NULL);
@@ -228,8 +234,10 @@ static void __attribute__((noreturn)) supervise(int reports)
     int pidfd = (int)syscall(SYS_pidfd_open, g_child, 0);
     int released = 0;                        /* the coordinator said DONE */
     for (;;) {
-        struct pollfd p[3] = { { reports, POLLIN, 0 }, { g_coord, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-        if (poll(p, 3, pidfd < 0 ? 100 : -1) < 0 && errno != EINTR) break;
+        struct pollfd p[4] = { { reports, POLLIN, 0 }, { g_coord, POLLIN, 0 }, { pidfd, POLLIN, 0 },
+                               { g_front, POLLIN, 0 } };
+        if (poll(p, 4, pidfd < 0 ? 100 : -1) < 0 && errno != EINTR) break;
+        if (g_front >= 0 && p[3].revents) front_serve(g_front, g_child);
         if (reports >= 0 && p[0].revents && !read_reports(reports)) {
             close(reports);
             reports = -1;

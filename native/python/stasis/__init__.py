@@ -33,7 +33,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 
-from . import _agent, _control
+from . import _agent, _control, _front
 
 __all__ = [
     "enabled", "checkpoint", "is_resume", "is_restart", "isResume", "isRestart",
@@ -56,6 +56,7 @@ _AGENT = _agent.AGENT
 _lock = threading.RLock()
 _noticed = set()
 _state = None                 # None, "resume" or "restart": what the last checkpoint was
+_known_id = None              # the last checkpoint id seen that was published (names the lineage)
 _hooks = {"checkpoint": [], "resume": [], "restart": []}
 _in_hook = threading.local()
 
@@ -94,8 +95,12 @@ def last_checkpoint_id():
     return _AGENT.checkpoint_id() if _AGENT is not None else None
 
 
-def checkpoint():
+def checkpoint(note=None):
     """Checkpoints the whole computation now and returns the checkpoint's id.
+
+    ``note``: a line of text kept with the checkpoint (:attr:`Session.note`, the
+    NOTE column of ``stasis list``); given by the original process once it is
+    published.
 
     Blocks until the coordinator has published the checkpoint (every process of the
     computation is stopped meanwhile, this thread included). It then returns twice,
@@ -112,7 +117,7 @@ def checkpoint():
         checkpoint (nothing was published; the program simply goes on)
     :raises RuntimeError: called from inside a hook
     """
-    global _state
+    global _state, _known_id
     if not enabled():
         _notice("checkpoint()")
         return None
@@ -128,7 +133,20 @@ def checkpoint():
         _state = "restart" if result == 2 else "resume"
     if ckpt_id is None:
         raise CheckpointError("the checkpoint was aborted (see: stasis events)")
+    _known_id = ckpt_id
+    if note and result != 2:
+        _note(ckpt_id, str(note))
     return ckpt_id
+
+
+def _note(ckpt_id, text):
+    """Gives the checkpoint its note; a failure is a warning (the checkpoint stands)."""
+    try:
+        status, out, err = _control.execute("stasis:note %s %s" % (_quote(ckpt_id), _quote(text)))
+    except _control.ControlError as e:
+        status, out, err = 1, "", str(e)
+    if status != 0:
+        sys.stderr.write("stasis: warning: checkpoint %s has no note: %s\n" % (ckpt_id, (err or out).strip()))
 
 
 def is_resume():
@@ -171,9 +189,10 @@ def _before():
 
 
 def _after(restarted):
-    global _state
+    global _state, _known_id
     with _lock:
         _state = "restart" if restarted else "resume"
+        _known_id = last_checkpoint_id() or _known_id
     _run_hooks("restart" if restarted else "resume")
 
 
@@ -268,6 +287,10 @@ class Session:
     processes: int                 #: how many processes it holds
     bytes: int                     #: its size on disk
     state: str                     #: ``"ok"`` if it verifies, else what is wrong
+    command: str = ""              #: the computation's command line
+    lineage: str = ""              #: the computation's identity across restarts
+    parent: str = ""               #: the checkpoint before it in the lineage ("" if first)
+    note: str = ""                 #: the note given to :func:`checkpoint` or ``stasis checkpoint --note``
 
 
 def _parse_time(text):
@@ -288,10 +311,14 @@ def _parse_time(text):
 
 
 def sessions():
-    """The checkpoints of this computation, oldest first, as :class:`Session` objects
-    (id, generation, created, directory, processes, bytes, state).
+    """The checkpoints of this computation, newest first, as :class:`Session` objects
+    (id, generation, created, directory, processes, bytes, state, command, lineage,
+    parent, note). "This computation" is its lineage: the checkpoints it took, and
+    those of the runs it was restarted from, across restarts; never another program's
+    checkpoints in the same directory. Empty before its first checkpoint.
 
-    Asks the coordinator (``stasis list --json``). Outside Stasis: an empty list.
+    Asks the coordinator (``stasis list --json --lineage-of ID``). Outside Stasis: an
+    empty list.
 
     :raises StasisError: the coordinator cannot be reached
     """
@@ -299,33 +326,57 @@ def sessions():
     if not enabled():
         _notice("sessions()")
         return []
+    mine = last_checkpoint_id() or _known_id     # an aborted last checkpoint leaves None
+    if mine is None:
+        return []
     try:
-        status, out, err = _control.execute("stasis:list --json")
+        status, out, err = _control.execute("stasis:list --json --lineage-of " + _quote(mine))
     except _control.ControlError as e:
         raise StasisError(str(e)) from None
     if status != 0:
         raise StasisError("stasis list failed: " + (err.strip() or out.strip()))
-    rows = json.loads(out)
-    result = []
-    for row in rows:
-        result.append(Session(
-            id=str(row.get("id")),
-            generation=int(row.get("generation", 0)),
-            created=_parse_time(str(row.get("created"))) if row.get("created") else None,
-            directory=str(row.get("directory", "")),
-            processes=int(row.get("processes", 0)),
-            bytes=int(row.get("bytes", 0)),
-            state=str(row.get("state", "")),
-        ))
-    result.sort(key=lambda s: (s.generation, s.id))
+    result = [_session(row) for row in json.loads(out)]
+    result.sort(key=lambda s: (s.generation, s.id), reverse=True)
     return result
+
+
+def _quote(text):
+    """A Gogo string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _session(row):
+    def text(key):
+        value = row.get(key)
+        return "" if value is None else str(value)
+
+    def number(key):
+        try:
+            return int(row.get(key, 0))
+        except (TypeError, ValueError):
+            return 0
+    return Session(
+        id=text("id"),
+        generation=number("generation"),
+        created=_parse_time(text("created")) if row.get("created") not in (None, "?") else None,
+        directory=text("directory"),
+        processes=number("processes"),
+        bytes=number("bytes"),
+        state=text("state"),
+        command=text("command"),
+        lineage=text("lineage"),
+        parent=text("parent"),
+        note=text("note"),
+    )
 
 
 def restore(session):
     """Replaces the running computation by the checkpoint ``session`` (an id such as
-    ``"default-2"``, or a :class:`Session`). Does not return: this process becomes
-    ``stasis restart`` of that checkpoint in the same place (same stdout, same
-    terminal, and the exit status of the restored program becomes this process's).
+    ``"default-2"``, or a :class:`Session`) of this computation. Does not return: the
+    whole computation is stopped and killed, and the checkpoint is restarted in its
+    place, at the same level (no nested namespaces: any number of restores works), on
+    the same terminal and stdout; the process that waited for the computation
+    (``stasis launch``, ``stasis restart``) gets the restored program's exit status.
     The restored program continues from its own :func:`checkpoint` call (or wherever
     it was when the checkpoint was taken), with :func:`is_restart` True.
 
@@ -345,11 +396,25 @@ def restore(session):
     chosen = found[0]
     if chosen.state != "ok":
         raise StasisError("checkpoint %s is not usable: %s" % (wanted, chosen.state))
+    name = _control.coordinator_name() or "default"
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    front = _front.connect()
+    if front is not None:
+        _front.replace(front, name, chosen.directory)     # does not return
+    _restore_in_place(name, chosen.directory)
+
+
+def _restore_in_place(name, directory):
+    """Without a front (``--no-namespaces``: nothing nests): this process becomes
+    ``stasis restart`` of the checkpoint."""
     home = os.environ.get("STASIS_HOME")
     if not home:
         raise StasisError("STASIS_HOME is not set: cannot find the stasis command")
     command = os.path.join(home, "bin", "stasis")
-    name = _control.coordinator_name() or "default"
     env = dict(os.environ)
     # The helper commands must not join the computation as processes of their own.
     env.pop("STASIS_AGENT_SOCKET", None)
@@ -359,9 +424,4 @@ def restore(session):
         env["LD_PRELOAD"] = " ".join(preload)
     else:
         env.pop("LD_PRELOAD", None)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os.execve(command, ["stasis", "restart", "--name", name, chosen.directory], env)
+    os.execve(command, ["stasis", "restart", "--name", name, directory], env)

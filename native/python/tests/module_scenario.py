@@ -131,8 +131,8 @@ if not os.path.exists(MARK):
     check(os.path.isfile(os.path.join(s.directory, "manifest.json")), "session directory %s" % s.directory)
     check(s.state == "ok" and s.processes == 1 and s.bytes > 0, "session fields %r" % (s,))
     check(isinstance(s.created, datetime.datetime) and s.created.tzinfo is not None, "created %r" % (s.created,))
-    check([x.generation for x in sessions] == sorted(x.generation for x in sessions), "oldest first")
-    check(sessions[-1].created >= s.created, "times increase")
+    check([x.generation for x in sessions] == sorted((x.generation for x in sessions), reverse=True), "newest first")
+    check(sessions[0].created >= s.created, "times increase")
     say("OK-STEP sessions", " ".join(ids))
     # 5. replace this process by checkpoint `first`
     with open(MARK, "w") as f:

@@ -4,9 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.stasis.api.ProcessInfo;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.ImageFile;
@@ -29,6 +33,10 @@ final class CheckpointHealth {
             row.put("generation", manifest.generation());
             row.put("created", manifest.created());
             row.put("processes", manifest.processes().size());
+            row.put("command", command(manifest));
+            row.put("lineage", manifest.lineage());
+            row.put("parent", manifest.parent());
+            row.put("note", CheckpointNote.read(checkpoint));
             for (ProcessImage image : manifest.images()) {
                 ImageFile.check(checkpoint.resolve(image.image()), false);
             }
@@ -42,10 +50,19 @@ final class CheckpointHealth {
         return row;
     }
 
+    // The computation's main process: the one whose parent is outside the computation.
+    static String command(Manifest manifest) {
+        List<ProcessInfo> processes = manifest.processes();
+        Set<Integer> pids = processes.stream().map(ProcessInfo::pid).collect(Collectors.toSet());
+        return processes.stream().filter(p -> !pids.contains(p.parentPid())).findFirst()
+                .or(() -> processes.stream().findFirst()).map(ProcessInfo::command).orElse("");
+    }
+
     private static void markUnusable(Map<String, Object> row, String state) {
         row.putIfAbsent("generation", "?");
         row.putIfAbsent("created", "?");
         row.putIfAbsent("processes", "?");
+        row.putIfAbsent("command", "?");
         row.put("state", state);
     }
 

@@ -62,6 +62,7 @@ public class ComputationCommands {
      * @param session the shell session, whose console shows progress
      * @param asJson print JSON
      * @param progress show progress while it runs
+     * @param note a note for the checkpoint, empty for none
      * @return a summary, and the checkpoint directory on the last line
      * @throws InterruptedException if interrupted while finishing the progress line
      */
@@ -69,7 +70,9 @@ public class ComputationCommands {
     public String checkpoint(CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("show the phase and bytes written while it runs (the command line adds this on a terminal)")
-            @Parameter(names = "--progress", presentValue = "true", absentValue = "false") boolean progress)
+            @Parameter(names = "--progress", presentValue = "true", absentValue = "false") boolean progress,
+            @Descriptor("a note for the checkpoint (shown by list and Python's sessions())")
+            @Parameter(names = "--note", absentValue = "") String note)
             throws InterruptedException {
         CheckpointResult result;
         try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
@@ -77,6 +80,14 @@ public class ComputationCommands {
                     ClientGone.of(session)));
         } catch (OperationFailedException e) {
             throw new CommandFailedException(e.getMessage(), e);
+        }
+        if (!note.isBlank()) {
+            try {
+                CheckpointNote.write(result.directory(), note);
+            } catch (java.io.IOException e) {
+                throw new CommandFailedException("checkpoint " + result.id() + " written, but not its note: "
+                        + e.getMessage(), e);
+            }
         }
         if (asJson) {
             Map<String, Object> out = new LinkedHashMap<>();
@@ -203,12 +214,15 @@ public class ComputationCommands {
     /**
      * @param asJson print JSON
      * @param directory the checkpoint directory to list (default: the coordinator's)
-     * @return the checkpoints with their generation, time, processes, size and health
+     * @param lineageOf only the checkpoints of the lineage of this checkpoint id (empty: all)
+     * @return the checkpoints with their generation, time, processes, size, health and command
      */
-    @Descriptor("list the checkpoints in a directory: generation, time, processes, size, and whether each verifies")
+    @Descriptor("list the checkpoints in a directory: generation, time, processes, size, whether each verifies, command")
     public String list(
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("checkpoint directory") @Parameter(names = "--ckpt-dir", absentValue = "") String directory) {
+            @Descriptor("checkpoint directory") @Parameter(names = "--ckpt-dir", absentValue = "") String directory,
+            @Descriptor("only the checkpoints of the same computation (lineage across restarts) as this checkpoint id")
+            @Parameter(names = "--lineage-of", absentValue = "") String lineageOf) {
         CheckpointStore store = new CheckpointStore(directory.isEmpty() ? coordinator.checkpointDirectory()
                 : Path.of(directory));
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -219,18 +233,38 @@ public class ComputationCommands {
         } catch (java.io.IOException e) {
             throw new CommandFailedException("cannot list " + store.root() + ": " + e.getMessage(), e);
         }
+        if (!lineageOf.isEmpty()) {
+            String lineage = lineage(lineageOf, rows);
+            rows.removeIf(row -> !lineage.equals(row.get("lineage")));
+        }
         if (asJson) {
             return json.write(rows);
         }
         if (rows.isEmpty()) {
             return "no checkpoints in " + store.root();
         }
-        Table table = new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE");
+        boolean notes = rows.stream().anyMatch(r -> r.get("note") != null && !r.get("note").toString().isEmpty());
+        Table table = notes ? new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND", "NOTE")
+                : new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND");
         for (Map<String, Object> row : rows) {
-            table.row(row.get("id"), row.get("generation"), row.get("created"), row.get("processes"),
-                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0), row.get("state"));
+            List<Object> cells = new ArrayList<>(java.util.Arrays.asList(row.get("id"), row.get("generation"), row.get("created"),
+                    row.get("processes"), String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
+                    row.get("state"), row.get("command")));
+            if (notes) {
+                cells.add(row.getOrDefault("note", ""));
+            }
+            table.row(cells.toArray());
         }
         return table + "\n(" + store.root() + ")";
+    }
+
+    // A checkpoint's lineage: from the coordinator's memory, else from its manifest.
+    private String lineage(String checkpointId, List<Map<String, Object>> rows) {
+        return coordinator.lineages().lineageOf(checkpointId)
+                .or(() -> rows.stream().filter(r -> checkpointId.equals(r.get("id")) && r.get("lineage") != null)
+                        .map(r -> r.get("lineage").toString()).findFirst())
+                .orElseThrow(() -> new CommandFailedException("unknown checkpoint " + checkpointId
+                        + ": its lineage is not known here; see: stasis list", null));
     }
 
     /**

@@ -43,6 +43,7 @@ import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
 import org.stasis.framework.lifecycle.CheckpointResult;
+import org.stasis.framework.lifecycle.Lineages;
 import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
@@ -74,6 +75,7 @@ public class Coordinator {
     private final Path agentSocket;
     private final OperationGate operations = new OperationGate(line -> log().add(new EventLogEntry(
             java.time.Instant.now(), "request", "core:dropped", "core", 0, "dropped", line)));
+    private final Lineages lineages = new Lineages();
     private final IntervalCheckpoints intervals = new IntervalCheckpoints(this::intervalCheckpoint);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
@@ -304,7 +306,12 @@ public class Coordinator {
     }
 
     private CheckpointLifecycle lifecycle(Path root) {
-        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root), core);
+        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root), core, lineages);
+    }
+
+    /** @return the lineages of the computations this coordinator checkpointed or restarted */
+    public Lineages lineages() {
+        return lineages;
     }
 
     /** @return the coordinator's name */

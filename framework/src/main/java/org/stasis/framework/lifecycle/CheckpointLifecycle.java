@@ -34,6 +34,7 @@ public final class CheckpointLifecycle {
     private final EventLog log;
     private final CheckpointStore store;
     private final CoreSteps core;
+    private final Lineages lineages;
 
     /**
      * @param dispatcher runs plugin events
@@ -42,10 +43,24 @@ public final class CheckpointLifecycle {
      * @param core the core's own steps
      */
     public CheckpointLifecycle(EventDispatcher dispatcher, EventLog log, CheckpointStore store, CoreSteps core) {
+        this(dispatcher, log, store, core, new Lineages());
+    }
+
+    /**
+     * @param dispatcher runs plugin events
+     * @param log where core steps are recorded
+     * @param store where checkpoints are published
+     * @param core the core's own steps
+     * @param lineages the lineages of the running computations, updated by every
+     *        checkpoint and restart
+     */
+    public CheckpointLifecycle(EventDispatcher dispatcher, EventLog log, CheckpointStore store, CoreSteps core,
+            Lineages lineages) {
         this.dispatcher = dispatcher;
         this.log = log;
         this.store = store;
         this.core = core;
+        this.lineages = lineages;
     }
 
     /**
@@ -95,9 +110,11 @@ public final class CheckpointLifecycle {
             cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("write");
             List<ProcessImage> images = writeInParallel(staging, operation, records);
-            Manifest manifest = manifest(staging, computation, images, records);
+            Lineages.Entry lineage = lineages.of(computation.processes());
+            Manifest manifest = manifest(staging, computation, images, records, lineage);
             progress.phase("publish");
             Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
+            lineages.checkpointed(lineage, staging.id(), manifest.processes());
             outcome = Outcome.RESUMED;
             return new CheckpointResult(staging.id(), staging.generation(), published,
                     Duration.ofNanos(System.nanoTime() - start), images);
@@ -155,6 +172,7 @@ public final class CheckpointLifecycle {
                     callback.pluginId(), Records.readOnly(manifest.plugins().getOrDefault(callback.pluginId(), Map.of())),
                     plan));
             coreStep(id, "restore", () -> core.restore(manifest, directory, plan));
+            lineages.restarted(manifest.lineage(), manifest.id(), computation.processes());
         } catch (PluginFailedException e) {
             throw new OperationFailedException("restart of " + manifest.id() + " failed: " + e.getMessage(), e);
         } catch (Exception e) {
@@ -215,12 +233,12 @@ public final class CheckpointLifecycle {
     }
 
     private static Manifest manifest(Staging staging, Computation computation, List<ProcessImage> images,
-            Map<String, Records> records) {
+            Map<String, Records> records, Lineages.Entry lineage) {
         Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
-                List.copyOf(computation.processes()), List.copyOf(images), plugins);
+                List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent());
     }
 
     @FunctionalInterface

@@ -19,10 +19,14 @@ import org.stasis.api.ProcessInfo;
  * @param processes the processes of the computation
  * @param images each process's memory image, in the order of {@code processes}
  * @param plugins each plugin's records, by plugin id
+ * @param lineage the computation's identity across restarts: made when it was launched,
+ *        carried over by every restart (null in checkpoints written before lineages)
+ * @param parent the checkpoint this computation last took or was restarted from before
+ *        this one, null for the first checkpoint of a launch
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
-        Map<String, Map<String, String>> plugins) {
+        Map<String, Map<String, String>> plugins, String lineage, String parent) {
 
     /** The manifest format this build writes and reads. */
     public static final int FORMAT_VERSION = 1;
