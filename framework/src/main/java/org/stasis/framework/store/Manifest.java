@@ -19,10 +19,24 @@ import org.stasis.api.ProcessInfo;
  * @param processes the processes of the computation
  * @param images each process's memory image, in the order of {@code processes}
  * @param plugins each plugin's records, by plugin id
+ * @param options the computation's checkpoint options when it was taken (e.g.
+ *        {@code save-files}); empty in manifests written before options existed
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
-        Map<String, Map<String, String>> plugins) {
+        Map<String, Map<String, String>> plugins, Map<String, String> options) {
+
+    /** A manifest's options are never null. */
+    public Manifest {
+        options = options == null ? Map.of() : Map.copyOf(options);
+    }
+
+    /** A manifest without checkpoint options. */
+    public Manifest(int formatVersion, String id, String computation, long generation, String created,
+            String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
+            Map<String, Map<String, String>> plugins) {
+        this(formatVersion, id, computation, generation, created, arch, kernel, processes, images, plugins, Map.of());
+    }
 
     /** The manifest format this build writes and reads. */
     public static final int FORMAT_VERSION = 1;
