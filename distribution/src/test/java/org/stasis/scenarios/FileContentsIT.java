@@ -67,6 +67,8 @@ class FileContentsIT {
                     "the checkpoint does not record --save-files auto");
             Process restarted = computation.restart(checkpoint, output);
             computation.awaitRestored();
+            // The restarted computation keeps the option the checkpoint recorded.
+            assertEquals("save-files auto", computation.run("option", "save-files").out().strip());
             Computation.assertFinished(restarted, output, "OK 150 rows, integrity ok");
         }
     }
@@ -82,6 +84,8 @@ class FileContentsIT {
             // In WAL mode the rows after the checkpoint are in rows.db-wal: either file is named.
             Computation.awaitLine(terminal, l -> l.startsWith("stasis: warning: file " + db)
                     && l.contains("changed since the checkpoint") && l.contains("--save-files"), Duration.ofSeconds(60));
+            // What the warning is about: the rows written after the checkpoint are there already.
+            Computation.awaitLine(output, l -> l.contains("IntegrityError"), Duration.ofSeconds(60));
         }
     }
 
