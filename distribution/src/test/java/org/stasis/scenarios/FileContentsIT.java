@@ -112,7 +112,11 @@ class FileContentsIT {
         try (Computation computation = new Computation(temp, "companion")) {
             Process running = computation.launch(output, PYTHON, scenario("fc_companion.py"), data.toString(), "120");
             Computation.awaitProgress(output, 0, step, 5);
-            Path checkpoint = computation.checkpoint();
+            // Nothing saved, said explicitly through 'stasis checkpoint --save-files'.
+            var result = computation.run("checkpoint", "--save-files", "none");
+            assertEquals(0, result.status(), result.toString());
+            Path checkpoint = Path.of(result.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+            assertTrue(Files.readString(checkpoint.resolve("manifest.json")).contains("\"save-files\" : \"none\""));
             computation.kill(running);
             Files.delete(temp.resolve("data-scratch"));
             Process restarted = computation.restart(checkpoint, terminal);
