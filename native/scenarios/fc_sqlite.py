@@ -1,5 +1,5 @@
 """A file database written after the checkpoint (--save-files): inserts numbered rows
-into a sqlite3 database in WAL mode, one per step, keeping the next number in memory,
+into a sqlite3 database (journal mode JOURNAL, default WAL), one per step, keeping the next number in memory,
 until TARGET; then checks the database: integrity_check ok and rows 1..TARGET, each
 once. Restarted from a checkpoint without the database put back, the rows written
 after the checkpoint are there already and the insert fails (IntegrityError)."""
@@ -8,8 +8,9 @@ import sys
 import time
 
 db, target = sys.argv[1], int(sys.argv[2])
+journal = sys.argv[3] if len(sys.argv) > 3 else "WAL"
 con = sqlite3.connect(db, isolation_level=None)
-con.execute("PRAGMA journal_mode=WAL")
+con.execute(f"PRAGMA journal_mode={journal}")
 con.execute("CREATE TABLE IF NOT EXISTS t(n INTEGER PRIMARY KEY, v TEXT)")
 n = 0
 while n < target:
