@@ -49,7 +49,7 @@ class FileContentsIT {
     private Path checkpointThenWriteMore(Computation computation, Path output, Path db, List<String> options,
             String journal) throws Exception {
         Process running = computation.launchWith(output, options, PYTHON, scenario("fc_sqlite.py"), db.toString(),
-                "150", journal);
+                "300", journal);
         Computation.awaitProgress(output, 0, ROW, 10);
         Path checkpoint = computation.checkpoint();
         Computation.awaitProgress(output, 0, ROW, last(output, ROW) + 10);
@@ -69,7 +69,7 @@ class FileContentsIT {
             computation.awaitRestored();
             // The restarted computation keeps the option the checkpoint recorded.
             assertEquals("save-files auto", computation.run("option", "save-files").out().strip());
-            Computation.assertFinished(restarted, output, "OK 150 rows, integrity ok");
+            Computation.assertFinished(restarted, output, "OK 300 rows, integrity ok");
         }
     }
 
@@ -97,7 +97,7 @@ class FileContentsIT {
             assertTrue(Files.deleteIfExists(wal), "sqlite left no -wal file to delete");
             Process restarted = computation.restart(checkpoint, output);
             computation.awaitRestored();
-            Computation.assertFinished(restarted, output, "OK 150 rows, integrity ok");
+            Computation.assertFinished(restarted, output, "OK 300 rows, integrity ok");
         }
     }
 
@@ -108,7 +108,7 @@ class FileContentsIT {
         Path data = temp.resolve("data");
         Pattern step = Pattern.compile("step (\\d+)");
         try (Computation computation = new Computation(temp, "companion")) {
-            Process running = computation.launch(output, PYTHON, scenario("fc_companion.py"), data.toString(), "120");
+            Process running = computation.launch(output, PYTHON, scenario("fc_companion.py"), data.toString(), "300");
             Computation.awaitProgress(output, 0, step, 5);
             // Nothing saved, said explicitly through 'stasis checkpoint --save-files'.
             var result = computation.run("checkpoint", "--save-files", "none");
@@ -123,7 +123,7 @@ class FileContentsIT {
             computation.awaitRestored();
             assertTrue(restarted.waitFor(120, TimeUnit.SECONDS), "the restarted program did not finish");
             assertEquals(0, restarted.exitValue(), Files.readString(terminal));
-            Computation.awaitLine(output, l -> l.equals("OK 120 steps"), Duration.ofSeconds(5));
+            Computation.awaitLine(output, l -> l.equals("OK 300 steps"), Duration.ofSeconds(5));
         }
     }
 
@@ -139,7 +139,7 @@ class FileContentsIT {
         Pattern line = Pattern.compile("line (\\d+) [0-9a-f]{8}");
         try (Computation computation = new Computation(temp, "stream")) {
             Process running = computation.launch(output, "/bin/sh", "-c",
-                    "exec " + PYTHON + " " + scenario("fc_stream.py") + " 120 > " + log);
+                    "exec " + PYTHON + " " + scenario("fc_stream.py") + " 400 > " + log);
             Computation.awaitProgress(log, 0, line, 7);
             Path checkpoint = computation.checkpoint();
             Computation.awaitProgress(log, 0, line, last(log, line) + 5);
