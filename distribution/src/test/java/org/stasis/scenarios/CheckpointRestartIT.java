@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -28,9 +29,14 @@ class CheckpointRestartIT {
 
     /** Launch, then twice: checkpoint, kill, restart, see it go on; it must then finish on its own. */
     private void threeGenerations(String okPrefix, Pattern progress, String... command) throws Exception {
+        threeGenerations(List.of(), okPrefix, progress, command);
+    }
+
+    private void threeGenerations(List<String> options, String okPrefix, Pattern progress, String... command)
+            throws Exception {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "scenario")) {
-            Process running = computation.launch(output, command);
+            Process running = computation.launchWith(output, options, command);
             Computation.awaitProgress(output, 0, progress, 3);
             for (int generation = 1; generation <= 2; generation++) {
                 Path checkpoint = computation.checkpoint();
@@ -82,11 +88,13 @@ class CheckpointRestartIT {
     /**
      * stdout and stderr of {@code prog > log 2>&1}, shared with a forked child: one open
      * file description, one offset. Restored as separate opens, the writers would
-     * overwrite each other's lines; the program checks the log line by line.
+     * overwrite each other's lines; the program checks the log line by line. The log is
+     * the program's state (it reads it back), so it is saved with the checkpoint: not
+     * saved, the lines written after the checkpoint stay and the restart continues after them.
      */
     @Test
     void descriptorsSharingOneOpenFileKeepOneOffset() throws Exception {
-        threeGenerations("OK shared-log 6000", Pattern.compile("progress (\\d+)"), "python3",
+        threeGenerations(List.of("--save-files", "auto"), "OK shared-log 6000", Pattern.compile("progress (\\d+)"), "python3",
                 Computation.SCENARIOS.resolve("py_shared_log.py").toString(), temp.resolve("shared.log").toString(),
                 "6000");
     }

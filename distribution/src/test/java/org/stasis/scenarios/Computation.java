@@ -65,7 +65,14 @@ final class Computation implements AutoCloseable {
 
     /** Runs a program under checkpoint control, its output appended to {@code output}. */
     Process launch(Path output, String... command) throws IOException {
-        List<String> args = new ArrayList<>(List.of("launch", "--name", name, "--"));
+        return launchWith(output, List.of(), command);
+    }
+
+    /** Like {@link #launch}, with options of {@code stasis launch} such as {@code --save-files auto}. */
+    Process launchWith(Path output, List<String> options, String... command) throws IOException {
+        List<String> args = new ArrayList<>(List.of("launch", "--name", name));
+        args.addAll(options);
+        args.add("--");
         args.addAll(List.of(command));
         Process process = cli.start(output, args.toArray(String[]::new));
         started.add(process);

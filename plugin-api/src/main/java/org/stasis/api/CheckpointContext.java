@@ -44,4 +44,19 @@ public interface CheckpointContext extends EventContext {
      *         {@code preCheckpoint}, when they still run: its methods then fail)
      */
     ProcessAccess processes();
+
+    /**
+     * A checkpoint option the user set for the computation ({@code stasis launch},
+     * {@code checkpoint} or {@code restart --save-files MODE} sets {@code save-files};
+     * {@code stasis option NAME VALUE} sets any). The core records the options in the
+     * checkpoint's manifest and the computation keeps them across a restart. Plugins
+     * define what their options mean and must accept an absent one.
+     *
+     * @param name the option's name, e.g. {@code save-files}
+     * @return its value, or empty if the user did not set it
+     * @since 1.3
+     */
+    default Optional<String> option(String name) {
+        return Optional.empty();
+    }
 }

@@ -13,4 +13,17 @@ public interface RestartContext extends EventContext {
 
     /** @return the restart plan to contribute to */
     RestartPlan plan();
+
+    /**
+     * Warns the user who runs {@code stasis restart}: the line is printed on that
+     * terminal (prefixed {@code stasis: warning:}) before the program runs again, and
+     * added to the event log as a warning. For what the user must know and act on,
+     * such as a file that changed since the checkpoint; not for progress.
+     *
+     * @param message one line: what is wrong and what to do
+     * @since 1.3
+     */
+    default void warn(String message) {
+        log(message);
+    }
 }

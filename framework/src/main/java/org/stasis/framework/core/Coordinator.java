@@ -80,6 +80,7 @@ public class Coordinator {
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
     private volatile int keep;
+    private final CheckpointOptions options = new CheckpointOptions();
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -211,7 +212,7 @@ public class Coordinator {
         operations.enter("checkpoint", false, progress::cancelled);
         try {
             Path root = checkpointDirectory;
-            CheckpointResult result = lifecycle(root).checkpoint(computation(), progress);
+            CheckpointResult result = lifecycle(root).checkpoint(computation(), progress, options.asMap());
             lastCheckpoint = result;
             pruneOld(root);
             return result;
@@ -267,10 +268,23 @@ public class Coordinator {
             operations.leave();
             throw e;
         }
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CheckpointLifecycle.RestartListener listener = new CheckpointLifecycle.RestartListener() {
+            @Override
+            public void options(java.util.Map<String, String> recorded) {
+                options.adopt(recorded);    // the computation keeps its options across restarts
+            }
+
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        };
         Thread restart = new Thread(() -> {
             try {
                 Path root = checkpoint.toAbsolutePath().getParent();
-                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(), trusted);
+                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(), trusted,
+                        listener);
             } catch (Exception e) {
                 // The waiting command reports it; printing here too reached the client twice
                 // (this thread inherits the command session's System.err).
@@ -291,6 +305,9 @@ public class Coordinator {
             return plan.get(5, TimeUnit.MINUTES);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
+        } finally {
+            // On the restart command's own stderr: the user's terminal, before the program runs.
+            warnings.forEach(w -> System.err.println("stasis: warning: " + w));
         }
     }
 
@@ -312,6 +329,11 @@ public class Coordinator {
     /** @return the lineages of the computations this coordinator checkpointed or restarted */
     public Lineages lineages() {
         return lineages;
+    }
+
+    /** @return the checkpoint options (e.g. {@code save-files}) recorded in every checkpoint */
+    public CheckpointOptions options() {
+        return options;
     }
 
     /** @return the coordinator's name */

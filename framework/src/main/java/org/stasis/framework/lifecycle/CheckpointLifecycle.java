@@ -83,6 +83,21 @@ public final class CheckpointLifecycle {
      * @throws OperationFailedException if a plugin or a core step failed; nothing was published
      */
     public CheckpointResult checkpoint(Computation computation, Progress progress) throws OperationFailedException {
+        return checkpoint(computation, progress, Map.of());
+    }
+
+    /**
+     * Takes and publishes one checkpoint with the computation's checkpoint options,
+     * which plugins read and the manifest records.
+     *
+     * @param computation what to checkpoint
+     * @param progress hears the phases
+     * @param options the options in force (e.g. {@code save-files})
+     * @return the published checkpoint
+     * @throws OperationFailedException if a plugin or a core step failed; nothing was published
+     */
+    public CheckpointResult checkpoint(Computation computation, Progress progress, Map<String, String> options)
+            throws OperationFailedException {
         long start = System.nanoTime();
         Staging staging;
         try {
@@ -91,8 +106,10 @@ public final class CheckpointLifecycle {
             throw new OperationFailedException("cannot create a checkpoint in " + store.root() + ": " + e.getMessage(), e);
         }
         progress.staging(staging.directory());
+        Map<String, String> fixed = Map.copyOf(options);
         Contexts.Operation operation = new Contexts.Operation(staging.id(), staging.id(), staging.generation(), computation,
-                staging.directory(), log, core);
+                staging.directory(), log, core, fixed, w -> {
+                });
         Map<String, Records> records = new ConcurrentHashMap<>();
         boolean suspended = false;
         Outcome outcome = Outcome.ABORTED;
@@ -111,7 +128,7 @@ public final class CheckpointLifecycle {
             progress.phase("write");
             List<ProcessImage> images = writeInParallel(staging, operation, records);
             Lineages.Entry lineage = lineages.of(computation.processes());
-            Manifest manifest = manifest(staging, computation, images, records, lineage);
+            Manifest manifest = manifest(staging, computation, images, records, lineage, fixed);
             progress.phase("publish");
             Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
             lineages.checkpointed(lineage, staging.id(), manifest.processes());
@@ -160,12 +177,45 @@ public final class CheckpointLifecycle {
      */
     public Manifest restart(Path checkpoint, Computation computation, boolean trusted)
             throws CheckpointInvalidException, OperationFailedException {
+        return restart(checkpoint, computation, trusted, RestartListener.NONE);
+    }
+
+    /** What the caller of a restart hears before the restored processes run. */
+    public interface RestartListener {
+        /** Hears nothing. */
+        RestartListener NONE = new RestartListener() {
+        };
+
+        /** @param options the checkpoint options recorded in the manifest, once it is validated */
+        default void options(Map<String, String> options) {
+        }
+
+        /** @param message a plugin's warning for the user ({@code RestartContext.warn}) */
+        default void warning(String message) {
+        }
+    }
+
+    /**
+     * Restarts a checkpoint, telling {@code listener} its recorded options and the
+     * plugins' warnings.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param computation the computation the restored processes join
+     * @param trusted the user's {@code --trust}
+     * @param listener hears the options and warnings
+     * @return the manifest of the restarted checkpoint
+     * @throws CheckpointInvalidException if the checkpoint cannot be used; nothing was changed
+     * @throws OperationFailedException if a plugin or the core failed
+     */
+    public Manifest restart(Path checkpoint, Computation computation, boolean trusted, RestartListener listener)
+            throws CheckpointInvalidException, OperationFailedException {
         Path directory = store.resolve(checkpoint);
         Manifest manifest = readTrusting(directory, trusted);
         core.validate(manifest, directory);
+        listener.options(manifest.options());
         String id = manifest.id() + "-restart";
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
-                directory, log, core);
+                directory, log, core, manifest.options(), listener::warning);
         Plan plan = new Plan(manifest.processes());
         try {
             dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
@@ -233,12 +283,13 @@ public final class CheckpointLifecycle {
     }
 
     private static Manifest manifest(Staging staging, Computation computation, List<ProcessImage> images,
-            Map<String, Records> records, Lineages.Entry lineage) {
+            Map<String, Records> records, Lineages.Entry lineage, Map<String, String> options) {
         Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
-                List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent());
+                List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
+                options);
     }
 
     @FunctionalInterface

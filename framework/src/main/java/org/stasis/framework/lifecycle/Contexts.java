@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import org.stasis.api.CheckpointContext;
 import org.stasis.api.Computation;
@@ -32,7 +34,13 @@ final class Contexts {
      *        {@code <id>-restart} for a restart)
      */
     record Operation(String label, String checkpointId, long generation, Computation computation,
-            Path checkpointDirectory, EventLog log, CoreSteps core) {
+            Path checkpointDirectory, EventLog log, CoreSteps core, Map<String, String> options,
+            Consumer<String> warnings) {
+        Operation(String label, String checkpointId, long generation, Computation computation,
+                Path checkpointDirectory, EventLog log, CoreSteps core) {
+            this(label, checkpointId, generation, computation, checkpointDirectory, log, core, Map.of(), w -> {
+            });
+        }
     }
 
     private abstract static class Base implements EventContext {
@@ -87,8 +95,12 @@ final class Contexts {
 
         @Override
         public void log(String message) {
+            log("info", message);
+        }
+
+        void log(String status, String message) {
             operation.log().add(new EventLogEntry(Instant.now(), operation.label(), event.displayName(),
-                    pluginId, 0, "info", message));
+                    pluginId, 0, status, message));
         }
     }
 
@@ -119,6 +131,11 @@ final class Contexts {
         public ProcessAccess processes() {
             return operation().core().processes();
         }
+
+        @Override
+        public Optional<String> option(String name) {
+            return Optional.ofNullable(operation().options().get(name));
+        }
     }
 
     static final class Restart extends Base implements RestartContext {
@@ -139,6 +156,12 @@ final class Contexts {
         @Override
         public RestartPlan plan() {
             return plan;
+        }
+
+        @Override
+        public void warn(String message) {
+            log("warning", message);
+            operation().warnings().accept(message);
         }
     }
 

@@ -23,10 +23,25 @@ import org.stasis.api.ProcessInfo;
  *        carried over by every restart (null in checkpoints written before lineages)
  * @param parent the checkpoint this computation last took or was restarted from before
  *        this one, null for the first checkpoint of a launch
+ * @param options the computation's checkpoint options when it was taken (e.g.
+ *        {@code save-files}); empty in manifests written before options existed
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
-        Map<String, Map<String, String>> plugins, String lineage, String parent) {
+        Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options) {
+
+    /** A manifest's options are never null. */
+    public Manifest {
+        options = options == null ? Map.of() : Map.copyOf(options);
+    }
+
+    /** A manifest without checkpoint options. */
+    public Manifest(int formatVersion, String id, String computation, long generation, String created,
+            String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
+            Map<String, Map<String, String>> plugins, String lineage, String parent) {
+        this(formatVersion, id, computation, generation, created, arch, kernel, processes, images, plugins, lineage,
+                parent, Map.of());
+    }
 
     /** The manifest format this build writes and reads. */
     public static final int FORMAT_VERSION = 1;

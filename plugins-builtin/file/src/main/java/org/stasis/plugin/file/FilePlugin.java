@@ -3,10 +3,8 @@ package org.stasis.plugin.file;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +27,11 @@ import org.stasis.api.WriteCallback;
  * (an appending log keeps appending). Files the program had deleted while open are
  * copied into the checkpoint and come back deleted (FIFOs among them are made again
  * and unlinked, see {@link Fifos}). A file that is gone at restart
- * stops the restart with a message that names it; one that changed is reported in
- * the event log and reopened anyway, as the program would see it after a crash.
+ * stops the restart with a message that names it, unless it is a scratch companion
+ * (sqlite's -wal), which is recreated empty; one open for writing that changed is a
+ * warning on the restart terminal (a {@code >} stream that grew continues at its end).
+ * With the {@code save-files} option ({@link SavePolicy}) the contents of files are saved
+ * in the checkpoint and put back at restart ({@link SavedFiles}).
  * Memory files (memfd_create) come back as memory files with their name, content and
  * seals. File locks (fcntl, OFD, flock) held through any descriptor are taken again inside
  * the restored process before it runs.
@@ -48,6 +49,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
     public void write(CheckpointContext context) throws IOException {
         List<SharedDescriptions.Holder> opened = new ArrayList<>();
         Memfds memfds = new Memfds();
+        SavedFiles saved = new SavedFiles(SavePolicy.parse(context.option(SavedFiles.OPTION).orElse(null)));
         for (ProcessInfo process : context.computation().processes()) {
             Unsupported.checkSysV(process);
             for (OpenFd fd : context.openFds(process.pid())) {
@@ -60,6 +62,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                     case PATH, DEVICE -> {
                         context.records().put(OPEN + key, OpenRecord.of(fd, Path.of(fd.path())).encode());
                         opened.add(new SharedDescriptions.Holder(process.pid(), fd));
+                        saved.consider(process, fd);
                     }
                     case DELETED_FILE -> {
                         Path link = Path.of("/proc", Integer.toString(process.hostPid()), "fd",
@@ -80,6 +83,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
             }
         }
         memfds.save(context, opener());
+        saved.save(context, opener());
         SharedDescriptions.group(opened, context.processes())
                 .forEach((holder, first) -> context.records().put(SHARES + holder, first));
     }
@@ -97,10 +101,21 @@ public class FilePlugin implements WriteCallback, RestartCallback {
     @Override
     public void restart(RestartContext context) throws IOException {
         List<Fifos.Holder> fifos = new ArrayList<>();
+        Map<String, OpenRecord> open = new TreeMap<>();
+        context.records().asMap().forEach((key, value) -> {
+            if (key.startsWith(OPEN)) {
+                open.put(key.substring(OPEN.length()), OpenRecord.decode(value));
+            }
+        });
+        Reopener reopener = new Reopener(context, open, SavedFiles.restore(context, opener()),
+                SavedFiles.unsaved(context));
+        for (Map.Entry<String, OpenRecord> record : open.entrySet()) {
+            reopener.reopen(record.getKey(), record.getValue());
+        }
         for (Map.Entry<String, String> record : context.records().asMap().entrySet()) {
             String key = record.getKey();
             if (key.startsWith(OPEN)) {
-                reopen(context, key.substring(OPEN.length()), OpenRecord.decode(record.getValue()));
+                continue;
             } else if (key.startsWith(DELETED)) {
                 restoreDeleted(context, key.substring(DELETED.length()), record.getValue());
             } else if (key.startsWith(FIFO)) {
@@ -108,7 +123,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
                 fifos.add(Fifos.Holder.decode(pidOf(holder), fdOf(holder), record.getValue()));
             }
         }
-        reopenShared(context);
+        reopenShared(context, reopener);
         Fifos.recreate(context, fifos, opener());
         Memfds.restore(context, opener());
         Locks.restore(context);
@@ -116,7 +131,7 @@ public class FilePlugin implements WriteCallback, RestartCallback {
 
     // Descriptors that shared one open file description get one again: opened here once
     // and handed to each of them, so they share the offset as before.
-    private void reopenShared(RestartContext context) throws IOException {
+    private void reopenShared(RestartContext context, Reopener reopener) throws IOException {
         Map<String, List<String>> groups = new TreeMap<>();
         context.records().asMap().forEach((key, first) -> {
             if (key.startsWith(SHARES)) {
@@ -126,7 +141,8 @@ public class FilePlugin implements WriteCallback, RestartCallback {
         for (Map.Entry<String, List<String>> group : groups.entrySet()) {
             OpenRecord first = OpenRecord.decode(context.records().get(OPEN + group.getKey()).orElseThrow(
                     () -> new IOException("the checkpoint's file records are inconsistent: no " + group.getKey())));
-            int descriptor = opener().open(context.plan().rewrite(first.path()), first.flags(), first.offset());
+            int descriptor = opener().open(context.plan().rewrite(first.path()), first.flags(),
+                    reopener.offset(group.getKey(), first));
             for (String holder : group.getValue()) {
                 int flags = context.records().get(OPEN + holder).map(OpenRecord::decode).map(OpenRecord::flags)
                         .orElse(first.flags());
@@ -140,26 +156,6 @@ public class FilePlugin implements WriteCallback, RestartCallback {
             opener = new Opener();
         }
         return opener;
-    }
-
-    private static void reopen(RestartContext context, String key, OpenRecord saved) throws IOException {
-        int pid = pidOf(key);
-        int fd = fdOf(key);
-        // Checked where the file is now; installed by its recorded path, which the core rewrites.
-        Path path = Path.of(context.plan().rewrite(saved.path()));
-        BasicFileAttributes now;
-        try {
-            now = Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            throw new IOException("file " + path + " (fd " + fd + " of process " + pid
-                    + ") no longer exists; put it back, or restart from a place where it exists");
-        }
-        String change = saved.describeChange(now);
-        if (!change.isEmpty()) {
-            context.log("file " + path + " (fd " + fd + " of process " + pid + ") changed since the checkpoint: " + change);
-        }
-        context.plan().process(pid).installFd(fd,
-                new FdSource.OpenFile(Path.of(saved.path()), saved.flags(), saved.offset()));
     }
 
     private void restoreDeleted(RestartContext context, String key, String value) throws IOException {
@@ -176,11 +172,11 @@ public class FilePlugin implements WriteCallback, RestartCallback {
         context.plan().process(pid).installFd(fd, new FdSource.Passed(descriptor, Integer.parseInt(parts[0])));
     }
 
-    private static int pidOf(String key) {
+    static int pidOf(String key) {
         return Integer.parseInt(key.substring(0, key.indexOf('.')));
     }
 
-    private static int fdOf(String key) {
+    static int fdOf(String key) {
         return Integer.parseInt(key.substring(key.indexOf('.') + 1));
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 
 /**
  * Opens a file in the coordinator's own process, to hand one open file description
@@ -43,7 +44,17 @@ final class Opener {
         int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
         int fstatfs(int fd, byte[] buf) throws LastErrorException;
+
+        long copy_file_range(int in, Pointer offIn, int out, Pointer offOut, long length, int flags)
+                throws LastErrorException;
+
+        int ioctl(int fd, long request, int source) throws LastErrorException;
+
+        int ftruncate(int fd, long length) throws LastErrorException;
     }
+
+    private static final long FICLONE = 0x40049409L;
+    private static final int O_WRONLY = 01;
 
     private static final int MFD_CLOEXEC = 1;
     private static final int MFD_ALLOW_SEALING = 2;
@@ -107,6 +118,79 @@ final class Opener {
             return open(self.toString(), flags & ~O_NOFOLLOW, offset);
         } finally {
             libc.close(scratch);
+        }
+    }
+
+    /**
+     * Makes {@code target} hold exactly what {@code source} holds: a reflink where the
+     * file system shares blocks (btrfs, XFS), else copy_file_range (in the kernel, no
+     * copy through this process where it can), else an ordinary copy. The target keeps
+     * its inode: whoever has it open or mapped sees the new contents.
+     *
+     * @param source the file to copy (opened read-only)
+     * @param target the file to overwrite, created with {@code mode} if it does not exist
+     * @param mode permission bits for a new target
+     * @return the bytes copied
+     * @throws IOException if either cannot be opened or the copy fails
+     */
+    long copyContents(Path source, Path target, int mode) throws IOException {
+        int in = openOrFail(source, O_CLOEXEC, 0);
+        try {
+            int out = openOrFail(target, O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+            try {
+                long size = Files.size(Path.of("/proc/self/fd/" + in));
+                libc.ftruncate(out, 0);
+                if (!reflink(in, out)) {
+                    copyRange(in, out, size, source, target);
+                }
+                libc.ftruncate(out, size);
+                return size;
+            } catch (LastErrorException e) {
+                throw new IOException("cannot copy " + source + " to " + target + ": " + e.getMessage(), e);
+            } finally {
+                libc.close(out);
+            }
+        } finally {
+            libc.close(in);
+        }
+    }
+
+    private int openOrFail(Path path, int flags, int mode) throws IOException {
+        try {
+            return libc.open(path.toString(), flags, mode);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot open " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private boolean reflink(int in, int out) {
+        try {
+            libc.ioctl(out, FICLONE, in);
+            return true;
+        } catch (LastErrorException e) {
+            return false;      // not on this file system, or across file systems
+        }
+    }
+
+    private void copyRange(int in, int out, long size, Path source, Path target) throws IOException {
+        long done = 0;
+        try {
+            while (done < size) {
+                long n = libc.copy_file_range(in, null, out, null, size - done, 0);
+                if (n == 0) {
+                    return;       // the source is shorter than it was: ftruncate sets the size
+                }
+                done += n;
+            }
+        } catch (LastErrorException e) {
+            if (done != 0) {
+                throw new IOException("cannot copy " + source + " to " + target + ": " + e.getMessage(), e);
+            }
+            // EXDEV, EINVAL, ENOSYS on older kernels or special file systems: copy by hand.
+            try (var from = Files.newInputStream(Path.of("/proc/self/fd/" + in));
+                    var to = Files.newOutputStream(Path.of("/proc/self/fd/" + out), StandardOpenOption.WRITE)) {
+                from.transferTo(to);
+            }
         }
     }
 
