@@ -250,7 +250,8 @@ static int parse_line(char *line, const char *file, int ln)
         return cur()->cwd ? 0 : fail(file, ln, "out of memory");
     }
     if (!strcmp(key, "agent-socket"))
-        return copy_path(g_plan.agent_socket, sizeof g_plan.agent_socket, rest) < 0 ? fail(file, ln, "bad agent-socket (max 107 bytes)") : 0;
+        return copy_path(g_plan.agent_socket, sizeof g_plan.agent_socket, rest) < 0 || g_plan.agent_socket[0] != '/'
+                   ? fail(file, ln, "bad agent-socket (an absolute path of at most 107 bytes)") : 0;
     if (!strcmp(key, "fd")) return parse_fd(rest, file, ln);
     if (!strcmp(key, "path-map")) return parse_pathmap(rest, file, ln);
     if (!strcmp(key, "termios")) return parse_termios(rest, file, ln);
@@ -279,6 +280,11 @@ int plan_load(const char *path)
     while ((len = getline(&line, &cap, f)) >= 0) {
         ln++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (memchr(line, 0, (size_t)len)) {      /* the rest of the line would be silently cut off */
+            fprintf(stderr, "stasis-restore: %s:%d: a NUL byte inside the line\n", path, ln);
+            rc = -1;
+            break;
+        }
         if (parse_line(line, path, ln) < 0) { rc = -1; break; }
     }
     free(line);
