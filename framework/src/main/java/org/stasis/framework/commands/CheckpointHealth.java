@@ -26,6 +26,8 @@ final class CheckpointHealth {
         row.put("bytes", size(checkpoint));
         try {
             Manifest manifest = store.read(checkpoint);
+            row.put("computation", manifest.computationId() == null ? "-" : manifest.computationId());
+            row.put("command", manifest.command() == null ? "" : manifest.command());
             row.put("generation", manifest.generation());
             row.put("created", manifest.created());
             row.put("processes", manifest.processes().size());
@@ -43,6 +45,8 @@ final class CheckpointHealth {
     }
 
     private static void markUnusable(Map<String, Object> row, String state) {
+        row.putIfAbsent("computation", "?");
+        row.putIfAbsent("command", "");
         row.putIfAbsent("generation", "?");
         row.putIfAbsent("created", "?");
         row.putIfAbsent("processes", "?");

@@ -220,7 +220,9 @@ public final class CheckpointLifecycle {
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
-                List.copyOf(computation.processes()), List.copyOf(images), plugins);
+                List.copyOf(computation.processes()), List.copyOf(images), plugins,
+                computation instanceof NamedComputation named ? named.id() : null,
+                computation instanceof NamedComputation named ? named.command() : null);
     }
 
     @FunctionalInterface

@@ -275,6 +275,26 @@ public final class CheckpointStore {
         return deleted;
     }
 
+    // Two processes with one pid (two computations mixed into one checkpoint) can never be restarted.
+    private static void checkNoPidTwice(Manifest manifest, Path file) throws CheckpointInvalidException {
+        java.util.Set<Integer> pids = new java.util.HashSet<>();
+        java.util.Set<String> files = new java.util.HashSet<>();
+        for (ProcessImage image : manifest.images()) {
+            if (image != null && (!pids.add(image.pid()) || !files.add(String.valueOf(image.image())))) {
+                throw new CheckpointInvalidException(file + " lists process " + image.pid() + " (image "
+                        + image.image() + ") twice: it mixes computations and cannot be restarted; restart a"
+                        + " checkpoint of one computation");
+            }
+        }
+        pids.clear();
+        for (org.stasis.api.ProcessInfo process : manifest.processes()) {
+            if (process != null && !pids.add(process.pid())) {
+                throw new CheckpointInvalidException(file + " lists process " + process.pid() + " twice: it mixes"
+                        + " computations and cannot be restarted; restart a checkpoint of one computation");
+            }
+        }
+    }
+
     private static void validate(Manifest manifest, Path file) throws CheckpointInvalidException {
         if (manifest.formatVersion() != Manifest.FORMAT_VERSION) {
             throw new CheckpointInvalidException(file + " has format version " + manifest.formatVersion()
@@ -284,6 +304,7 @@ public final class CheckpointStore {
                 || manifest.images() == null || manifest.plugins() == null) {
             throw new CheckpointInvalidException(file + " is incomplete (missing fields); the checkpoint cannot be restarted");
         }
+        checkNoPidTwice(manifest, file);
         for (ProcessImage image : manifest.images()) {
             if (image == null) {
                 throw new CheckpointInvalidException(file + " is incomplete (an empty image entry)");

@@ -11,7 +11,7 @@ import org.stasis.api.ProcessInfo;
  *
  * @param formatVersion the manifest format; a restart refuses versions it does not know
  * @param id the checkpoint id, {@code <computation>-<generation>}
- * @param computation the coordinator's name
+ * @param computation the checkpoints' name ({@code <coordinator>-<computation id>})
  * @param generation the generation, counting from 1
  * @param created when the checkpoint was published (ISO-8601, UTC)
  * @param arch the machine architecture ({@code os.arch})
@@ -19,10 +19,12 @@ import org.stasis.api.ProcessInfo;
  * @param processes the processes of the computation
  * @param images each process's memory image, in the order of {@code processes}
  * @param plugins each plugin's records, by plugin id
+ * @param computationId the computation's id within its coordinator ({@code c1}); null in older checkpoints
+ * @param command the command line the computation was launched with; null in older checkpoints
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
-        Map<String, Map<String, String>> plugins) {
+        Map<String, Map<String, String>> plugins, String computationId, String command) {
 
     /** The manifest format this build writes and reads. */
     public static final int FORMAT_VERSION = 1;
