@@ -76,7 +76,8 @@ public class ComputationCommands {
             @Parameter(names = "--computation", absentValue = "") String computation)
             throws InterruptedException {
         String id = ComputationChoice.of(coordinator.computations(), computation, "checkpoint")
-                .orElse(Agent.NO_COMPUTATION);
+                .orElseThrow(() -> new CommandFailedException("there is no process to checkpoint; start one with:"
+                        + " stasis launch -- PROGRAM", null));
         CheckpointResult result;
         try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
             result = coordinator.checkpoint(id, Progress.cancelledWhen(line == null ? Progress.NONE : line,
@@ -250,11 +251,12 @@ public class ComputationCommands {
         if (rows.isEmpty()) {
             return "no checkpoints in " + root;
         }
-        Table table = new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND");
+        Table table = new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "COMMAND", "STATE");
         for (Map<String, Object> row : rows) {
+            String command = String.valueOf(row.get("command"));
             table.row(row.get("id"), row.get("computation"), row.get("generation"), row.get("created"),
                     row.get("processes"), String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
-                    row.get("state"), row.get("command"));
+                    command.length() > 40 ? command.substring(0, 39) + "…" : command, row.get("state"));
         }
         return table + "\n(" + root + ")";
     }

@@ -46,6 +46,7 @@ import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
+import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 
 /**
@@ -250,6 +251,7 @@ public class Coordinator {
             CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress);
             lastCheckpoint = result;
             lastOf.put(id, result);
+            linkLatest(result);
             pruneOld(root, storeName(id));
             return result;
         } finally {
@@ -304,13 +306,7 @@ public class Coordinator {
             operations.leave();
             throw e;
         }
-        String id;
-        try {
-            id = continuedComputation(checkpoint, trusted);
-        } catch (Exception e) {
-            operations.leave();
-            throw e;
-        }
+        String id = continuedComputation(checkpoint, trusted);
         core.computation(id);
         Thread restart = new Thread(() -> {
             try {
@@ -339,12 +335,27 @@ public class Coordinator {
         }
     }
 
+    // <ckpt-dir>/latest names the newest checkpoint of any computation (one computation: its newest).
+    private void linkLatest(CheckpointResult result) {
+        try {
+            new CheckpointStore(result.directory().getParent().getParent()).linkLatest(result.directory());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("stasis: cannot move " + checkpointDirectory.resolve("latest") + " to " + result.id()
+                    + ": " + e.getMessage());
+        }
+    }
+
     // The computation a restart continues: the checkpoint's own, unless that one runs.
-    private String continuedComputation(Path checkpoint, boolean trusted) throws Exception {
+    // A checkpoint that cannot be read fails the restart itself, with the restart's own message.
+    private String continuedComputation(Path checkpoint, boolean trusted) {
         Path root = checkpoint.toAbsolutePath().getParent();
         CheckpointStore store = new CheckpointStore(root == null ? checkpointDirectory : root);
-        var manifest = store.read(store.resolve(checkpoint), trusted);
-        return computations.adopt(manifest.computationId(), manifest.command(), checkpointDirectory);
+        try {
+            var manifest = store.read(store.resolve(checkpoint), trusted);
+            return computations.adopt(manifest.computationId(), manifest.command(), checkpointDirectory);
+        } catch (CheckpointInvalidException | RuntimeException e) {
+            return computations.adopt(null, null, checkpointDirectory);
+        }
     }
 
     private String storeName(String id) {

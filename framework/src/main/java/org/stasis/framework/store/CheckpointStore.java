@@ -363,12 +363,23 @@ public final class CheckpointStore {
         }
     }
 
+    /**
+     * Points this directory's {@code latest} at a checkpoint below it (a computation's
+     * subdirectory holds the checkpoint; this one then names the newest of any).
+     *
+     * @param target a published checkpoint under {@link #root()}
+     * @throws IOException if the link cannot be made
+     */
+    public void linkLatest(Path target) throws IOException {
+        pointLatestAt(root.relativize(target));
+    }
+
     // A symlink created beside the old one and renamed over it: readers never see no latest.
     private void pointLatestAt(Path target) throws IOException {
         Path link = root.resolve(LATEST);
         Path temporary = root.resolve(STAGING_PREFIX + LATEST);
         Files.deleteIfExists(temporary);
-        Files.createSymbolicLink(temporary, target.getFileName());
+        Files.createSymbolicLink(temporary, target.isAbsolute() ? target.getFileName() : target);
         Files.move(temporary, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         FileSync.one(root);
     }
