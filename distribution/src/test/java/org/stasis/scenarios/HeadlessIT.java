@@ -138,7 +138,7 @@ class HeadlessIT {
             assertTrue(!events.contains("failed") && !events.contains("timeout"), events);
             assertTrue(running.isAlive(), "the program died under interval checkpoints:\n" + Files.readString(output));
 
-            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+soak-" + kept.get(2) + ")\".*", "$1"));
+            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+soak-c1-" + kept.get(2) + ")\".*", "$1"));
             assertTrue(computation.exec("stasis:verify " + newest).out().contains("is intact"));
             computation.kill(running);
             int before = Computation.lineCount(output);
