@@ -97,6 +97,8 @@ void stasis_restart_die(const char *msg) __attribute__((noreturn));
 void stasis_restart_ready(void);
 /* request.c */
 extern char g_sock_path[108];
+extern char g_computation[64];    /* the computation's id (STASIS_COMPUTATION), "" if none */
+int stasis_computation_set(const char *id);
 extern volatile int g_resume_count, g_last_restarted;
 /* hooks.c */
 void stasis_hooks_set_id(const char *resume_line);

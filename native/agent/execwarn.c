@@ -27,6 +27,8 @@
 #define ENV_ADDED_SOCKET  1        /* STASIS_AGENT_ENV bits */
 #define ENV_ADDED_PRELOAD 2        /* LD_PRELOAD was absent */
 #define ENV_APPENDED      4        /* our library was appended to the program's LD_PRELOAD */
+#define ENV_ADDED_COMP    8        /* STASIS_COMPUTATION was absent */
+#define ENV_SET_COMP      16       /* STASIS_COMPUTATION named another computation (before a restart) */
 #define VAL_MAX 4096
 
 extern char **environ;
@@ -66,6 +68,9 @@ static int missing(char *const envp[])
     if (sock && !*sock) return -1;
     int m = sock ? 0 : ENV_ADDED_SOCKET;
     if (!has_agent(pre)) m |= pre && *pre ? ENV_APPENDED : ENV_ADDED_PRELOAD;
+    const char *comp = env_get(envp, "STASIS_COMPUTATION");
+    if (g_computation[0] && !comp) m |= ENV_ADDED_COMP;
+    else if (g_computation[0] && strcmp(comp, g_computation)) m |= ENV_SET_COMP;
     return m;
 }
 
@@ -76,15 +81,17 @@ static size_t env_count(char *const envp[])
     return n;
 }
 
-/* the child's environment in out (n + 4 slots), strings in buf; 0, or -1 if too long */
+/* the child's environment in out (n + 5 slots), strings in buf; 0, or -1 if too long */
 static int build_env(char *const envp[], int m, char **out, char *buf, size_t cap)
 {
     char *b = buf, *end = buf + cap;
     size_t k = 0;
     const char *pre = env_get(envp, "LD_PRELOAD");
     for (char *const *e = envp; e && *e; e++)
-        if (!(m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) || strncmp(*e, "LD_PRELOAD=", 11)) out[k++] = *e;
-    size_t need = 64 + strlen(g_self_path) + strlen(g_sock_path) + (pre ? strlen(pre) : 0);
+        if ((!(m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) || strncmp(*e, "LD_PRELOAD=", 11)) &&
+            (!(m & ENV_SET_COMP) || strncmp(*e, "STASIS_COMPUTATION=", 19)))
+            out[k++] = *e;
+    size_t need = 160 + strlen(g_self_path) + strlen(g_sock_path) + (pre ? strlen(pre) : 0);
     if (need > (size_t)(end - b)) return -1;
     if (m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) {
         out[k++] = b;
@@ -96,6 +103,11 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         out[k++] = b;
         b = r_stpcpy(b, "STASIS_AGENT_SOCKET=");
         b = r_stpcpy(b, g_sock_path) + 1;
+    }
+    if (m & (ENV_ADDED_COMP | ENV_SET_COMP)) {
+        out[k++] = b;
+        b = r_stpcpy(b, "STASIS_COMPUTATION=");
+        b = r_stpcpy(b, g_computation) + 1;
     }
     out[k++] = b;
     b = r_stpcpy(b, "STASIS_AGENT_ENV=");
@@ -111,7 +123,7 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         int m_ = missing(envp);                                                  \
         if (m_ < 0) warn_outside((path), "STASIS_AGENT_SOCKET cleared");       \
         if (m_ <= 0) { char *const *env = (envp); call; }                        \
-        char *slots_[env_count(envp) + 4];                                       \
+        char *slots_[env_count(envp) + 5];                                       \
         char buf_[3 * VAL_MAX + 128];                                            \
         if (build_env((envp), m_, slots_, buf_, sizeof buf_) < 0) {              \
             warn_outside((path), "its environment is too large to add the agent"); \
@@ -148,6 +160,7 @@ void stasis_env_hide(void)
     int m = atoi(v);
     if (m & ENV_ADDED_SOCKET) unsetenv("STASIS_AGENT_SOCKET");
     if (m & ENV_ADDED_PRELOAD) unsetenv("LD_PRELOAD");
+    if (m & ENV_ADDED_COMP) unsetenv("STASIS_COMPUTATION");
     if (m & ENV_APPENDED) {
         char *pre = getenv("LD_PRELOAD");
         char *colon = pre ? strrchr(pre, ':') : NULL;

@@ -41,6 +41,8 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     if (r_strlen(path) >= sizeof g_sock_path) return;
     r_stpcpy(g_sock_path, path);
     path = g_sock_path;
+    const char *comp = getenv("STASIS_COMPUTATION");   /* before: it may be one of those */
+    if (comp) stasis_computation_set(comp);
     stasis_env_hide();            /* variables our parent's agent added (execwarn.c) */
     stasis_find_tid_offset();
     stasis_find_self();

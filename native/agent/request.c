@@ -12,6 +12,22 @@
 #include <sys/un.h>
 
 char g_sock_path[108];              /* coordinator socket (env, or plan after restart) */
+char g_computation[64];            /* computation id: from the launch, kept by fork and restart */
+
+/* takes id as the computation's id if it is short and plain ([A-Za-z0-9._-]); 0, else -1 */
+int stasis_computation_set(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                 c == '_' || c == '-';
+        if (!ok || n + 1 >= sizeof g_computation) return -1;
+    }
+    if (n == 0) return -1;
+    r_stpcpy(g_computation, id);
+    return 0;
+}
 volatile int g_resume_count;        /* bumped by every RESUME (serve.c) */
 volatile int g_last_restarted;      /* that RESUME ended a restart */
 

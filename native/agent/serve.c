@@ -33,6 +33,7 @@ void stasis_send_hello(void)
     e = r_itoa(e, g_agent_fd);
     e = r_stpcpy(e, " hold=");
     for (int shift = 60; shift >= 0; shift -= 4) *e++ = "0123456789abcdef"[(g_hold_cookie >> shift) & 15];
+    if (g_computation[0]) { e = r_stpcpy(e, " comp="); e = r_stpcpy(e, g_computation); }
     e = r_stpcpy(e, " exe=");
     e = r_stpcpy_escaped(e, exe);
     r_stpcpy(e, "\n");
@@ -166,6 +167,10 @@ static void serve(void)
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
+        else if (r_startswith(g_line, "COMPUTATION ")) {
+            if (stasis_computation_set(g_line + 12) < 0) stasis_send_error("bad computation id");
+            else stasis_send("OK\n");
+        }
         else if (r_streq(g_line, "FDS")) stasis_report_fds();
         else if (r_startswith(g_line, "DRAIN ")) stasis_do_drain(g_line + 6);
         else if (r_streq(g_line, "ZOMBIES")) stasis_report_zombies();

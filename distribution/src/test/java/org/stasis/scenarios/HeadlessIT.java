@@ -66,9 +66,9 @@ class HeadlessIT {
             assertEquals(kept.get(0) + 1, kept.get(1), listing);
             assertTrue(!listing.contains("damaged"), listing);
             String text = computation.exec("stasis:list").out();
-            assertTrue(text.contains("interval-" + kept.get(1)) && text.contains(" ok"), text);
+            assertTrue(text.contains("interval-c1-" + kept.get(1)) && text.contains(" ok"), text);
 
-            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+interval-" + kept.get(1)
+            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+interval-c1-" + kept.get(1)
                     + ")\".*", "$1"));
             StasisCli.Result verified = computation.exec("stasis:verify " + newest);
             assertTrue(verified.out().contains("is intact"), verified.toString());
@@ -138,7 +138,7 @@ class HeadlessIT {
             assertTrue(!events.contains("failed") && !events.contains("timeout"), events);
             assertTrue(running.isAlive(), "the program died under interval checkpoints:\n" + Files.readString(output));
 
-            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+soak-" + kept.get(2) + ")\".*", "$1"));
+            Path newest = Path.of(listing.replaceAll("(?s).*\"directory\" : \"([^\"]+soak-c1-" + kept.get(2) + ")\".*", "$1"));
             assertTrue(computation.exec("stasis:verify " + newest).out().contains("is intact"));
             computation.kill(running);
             int before = Computation.lineCount(output);

@@ -49,7 +49,8 @@ class PythonModuleIT {
             String first = lastWord(Computation.awaitLine(output,
                     l -> l.startsWith("OK-STEP program-checkpoint "), STEP));
             assertTrue(first.startsWith("pymod-"), "checkpoint id " + first);
-            assertTrue(Files.isRegularFile(temp.resolve("checkpoints").resolve(first).resolve("manifest.json")),
+            Path checkpoints = temp.resolve("checkpoints").resolve("c1");      // the first launch's computation
+            assertTrue(Files.isRegularFile(checkpoints.resolve(first).resolve("manifest.json")),
                     "no checkpoint directory for the id the program got: " + first);
 
             // a checkpoint the program did not ask for runs its hooks and tells it the id
@@ -61,7 +62,7 @@ class PythonModuleIT {
             Computation.awaitLine(output, l -> l.equals("READY kill"), STEP);
             computation.kill(running);
             int before = Computation.lineCount(output);
-            Process restarted = computation.restart(temp.resolve("checkpoints").resolve(first), output);
+            Process restarted = computation.restart(checkpoints.resolve(first), output);
             String again = lastWord(Computation.awaitLine(output, before,
                     l -> l.startsWith("OK-STEP restarted "), STEP).replaceAll(" restarts \\d+$", ""));
             assertEquals(first, again, "the restored copy's checkpoint() returned another id");

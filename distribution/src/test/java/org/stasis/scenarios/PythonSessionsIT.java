@@ -106,7 +106,12 @@ class PythonSessionsIT {
 
             Process b = computation.launch(output, "/usr/bin/python3", script.toString(), work.toString(), "B");
             String ready = Computation.awaitLine(output, l -> l.startsWith("READY kill "), STEP);
-            Path first = computation.checkpoints().resolve(ready.substring("READY kill ".length()));
+            String id = ready.substring("READY kill ".length());
+            Path first;       // in its computation's own subdirectory of the checkpoint directory
+            try (var found = Files.find(computation.checkpoints(), 2,
+                    (p, attributes) -> attributes.isDirectory() && p.getFileName().toString().equals(id))) {
+                first = found.findFirst().orElseThrow(() -> new AssertionError("no checkpoint directory " + id));
+            }
             computation.kill(b);
             Process restarted = computation.restart(first, output);
             Computation.assertFinished(restarted, output, "OK lineage B ");

@@ -66,10 +66,10 @@ class StoreRobustnessIT {
 
                 StasisCli.Result full = computation.run("checkpoint");
                 assertEquals(1, full.status(), full.toString());
-                assertTrue(full.err().startsWith("stasis: checkpoint full-2 aborted:"), full.toString());
+                assertTrue(full.err().startsWith("stasis: checkpoint full-c1-2 aborted:"), full.toString());
                 assertTrue(full.err().strip().lines().count() == 1, full.toString());
 
-                assertEquals(List.of(first.getFileName().toString(), "latest"), entries(small.resolve("ckpt")));
+                assertEquals(List.of(first.getFileName().toString(), "latest"), entries(small.resolve("ckpt/c1")));
                 assertEquals(first.toRealPath(), small.resolve("ckpt/latest").toRealPath());
                 assertTrue(computation.exec("stasis:verify " + first).out().contains("is intact"));
                 int lines = Computation.lineCount(output);
@@ -133,7 +133,7 @@ class StoreRobustnessIT {
             assertEquals(1, failed.status(), failed.toString());
             assertTrue(failed.err().contains("aborted"), failed.toString());
             assertTrue(running.waitFor(30, TimeUnit.SECONDS));
-            assertEquals(List.of("latest", first.getFileName().toString()), entries(computation.checkpoints()));
+            assertEquals(List.of("latest", first.getFileName().toString()), entries(computation.checkpoints().resolve("c1")));
             assertTrue(computation.exec("stasis:verify " + first).out().contains("is intact"));
         }
     }

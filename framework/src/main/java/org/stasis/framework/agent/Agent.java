@@ -21,6 +21,8 @@ import org.stasis.framework.util.Descriptors;
  */
 public final class Agent {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** The computation of agents whose launch named none. */
+    public static final String NO_COMPUTATION = "c0";
 
     private final UnixConnection connection;
     private final Map<String, String> hello;
@@ -147,6 +149,29 @@ public final class Agent {
      */
     void describeAs(String original) {
         this.command = original;
+    }
+
+    /**
+     * @return the computation the process belongs to (its HELLO's {@code comp}), or
+     *         {@link #NO_COMPUTATION} for an agent started without one
+     */
+    public String computation() {
+        return hello.getOrDefault("comp", NO_COMPUTATION);
+    }
+
+    /**
+     * Moves the process to another computation (agent request COMPUTATION): its later
+     * children and exec'd programs belong there too.
+     *
+     * @param id the computation's id
+     * @throws IOException if the agent refuses or does not answer
+     */
+    public void moveTo(String id) throws IOException {
+        String answer = request("COMPUTATION " + id, REQUEST_TIMEOUT);
+        if (!"OK".equals(answer)) {
+            throw new IOException("process " + pid() + " did not move to computation " + id + ": " + answer);
+        }
+        hello.put("comp", id);
     }
 
     /** @return whether the process still exists */

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Predicate;
 
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessPlan;
@@ -52,6 +53,8 @@ public final class AgentCore implements CoreSteps {
     private volatile String expectedPlan;         // the plan of the restart under way
     private volatile RestorerLink restorer;       // its supervisor, once it said hello
     private volatile ProcessHandle restorerProcess; // the process that will run it, if the caller named it
+    private volatile Predicate<Agent> members = agent -> true;   // the computation of the operation
+    private volatile String restartAs;            // the computation a restart continues, null: as saved
 
     /**
      * @param registry the computation's agents
@@ -96,10 +99,26 @@ public final class AgentCore implements CoreSteps {
         return Optional.empty();
     }
 
+    /**
+     * Scopes the next operations to one computation: a checkpoint holds its processes
+     * only, a restart's processes join it.
+     *
+     * @param id the computation's id
+     */
+    public void computation(String id) {
+        this.members = agent -> id.equals(agent.computation());
+        this.restartAs = id;
+    }
+
+    private List<Agent> members() {
+        Predicate<Agent> scope = members;
+        return registry.agents().stream().filter(scope).toList();
+    }
+
     @Override
     public void suspend(String checkpointId) throws Exception {
         operationId = checkpointId;
-        List<Agent> agents = registry.agents();
+        List<Agent> agents = members();
         if (agents.isEmpty()) {
             throw new IOException("there is no process to checkpoint; start one with: stasis launch -- PROGRAM");
         }
@@ -159,7 +178,7 @@ public final class AgentCore implements CoreSteps {
                 synchronized (done) {
                     known = List.copyOf(done);
                 }
-                agents = registry.agents().stream().filter(a -> !known.contains(a)).toList();
+                agents = members().stream().filter(a -> !known.contains(a)).toList();
             }
             // Data in flight between the processes: out of the pipes while all are stopped.
             synchronized (drained) {
@@ -180,7 +199,7 @@ public final class AgentCore implements CoreSteps {
 
     // A checkpoint holds every process of the computation or it is not published.
     private void checkAllStopped(String checkpointId) throws IOException {
-        for (Agent agent : registry.agents()) {
+        for (Agent agent : members()) {
             if (!stopped.contains(agent)) {
                 throw new IOException("process " + agent.pid() + " (" + agent.info().command()
                         + ") is part of the computation but not of checkpoint " + checkpointId
@@ -390,6 +409,7 @@ public final class AgentCore implements CoreSteps {
             try {
                 installPassed(plan, restored);
                 takeLocks(plan, restored);
+                moveTo(restartAs, restored);
             } catch (IOException e) {
                 // all or none: the restored processes must not stay behind, suspended
                 restored.forEach(a -> ProcessHandle.of(a.hostPid()).ifPresent(ProcessHandle::destroyForcibly));
@@ -410,6 +430,15 @@ public final class AgentCore implements CoreSteps {
             expectedPlan = null;
             restorerProcess = null;
             Files.deleteIfExists(planFile);
+        }
+    }
+
+    // A restarted computation whose id is taken goes on under another one (Computations.adopt).
+    private static void moveTo(String id, List<Agent> restored) throws IOException {
+        for (Agent agent : restored) {
+            if (id != null && !id.equals(agent.computation())) {
+                agent.moveTo(id);
+            }
         }
     }
 

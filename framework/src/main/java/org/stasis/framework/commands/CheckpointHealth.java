@@ -30,10 +30,12 @@ final class CheckpointHealth {
         row.put("bytes", size(checkpoint));
         try {
             Manifest manifest = store.read(checkpoint);
+            row.put("computation", manifest.computationId() == null ? "-" : manifest.computationId());
             row.put("generation", manifest.generation());
             row.put("created", manifest.created());
             row.put("processes", manifest.processes().size());
-            row.put("command", command(manifest));
+            // the launch's command line when the manifest has it, else the main process's
+            row.put("command", manifest.command() != null ? manifest.command() : command(manifest));
             row.put("lineage", manifest.lineage());
             row.put("parent", manifest.parent());
             row.put("note", CheckpointNote.read(checkpoint));
@@ -59,6 +61,7 @@ final class CheckpointHealth {
     }
 
     private static void markUnusable(Map<String, Object> row, String state) {
+        row.putIfAbsent("computation", "?");
         row.putIfAbsent("generation", "?");
         row.putIfAbsent("created", "?");
         row.putIfAbsent("processes", "?");

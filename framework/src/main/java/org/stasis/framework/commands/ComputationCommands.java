@@ -41,7 +41,8 @@ import org.stasis.framework.store.ProcessImage;
         "osgi.command.function=verify",
         "osgi.command.function=interval",
         "osgi.command.function=keep",
-        "osgi.command.function=list" })
+        "osgi.command.function=list",
+        "osgi.command.function=launchid" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;
@@ -66,17 +67,23 @@ public class ComputationCommands {
      * @return a summary, and the checkpoint directory on the last line
      * @throws InterruptedException if interrupted while finishing the progress line
      */
-    @Descriptor("checkpoint the computation now; blocks until it is published and prints its directory last")
+    @Descriptor("checkpoint a computation now (the only one, or --computation ID); blocks until it is published"
+            + " and prints its directory last")
     public String checkpoint(CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("show the phase and bytes written while it runs (the command line adds this on a terminal)")
             @Parameter(names = "--progress", presentValue = "true", absentValue = "false") boolean progress,
             @Descriptor("a note for the checkpoint (shown by list and Python's sessions())")
-            @Parameter(names = "--note", absentValue = "") String note)
+            @Parameter(names = "--note", absentValue = "") String note,
+            @Descriptor("the computation (see status); needed when several run")
+            @Parameter(names = "--computation", absentValue = "") String computation)
             throws InterruptedException {
+        String id = ComputationChoice.of(coordinator.computations(), computation, "checkpoint")
+                .orElseThrow(() -> new CommandFailedException("there is no process to checkpoint; start one with:"
+                        + " stasis launch -- PROGRAM", null));
         CheckpointResult result;
         try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
-            result = coordinator.checkpoint(Progress.cancelledWhen(line == null ? Progress.NONE : line,
+            result = coordinator.checkpoint(id, Progress.cancelledWhen(line == null ? Progress.NONE : line,
                     ClientGone.of(session)));
         } catch (OperationFailedException e) {
             throw new CommandFailedException(e.getMessage(), e);
@@ -92,6 +99,7 @@ public class ComputationCommands {
         if (asJson) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("id", result.id());
+            out.put("computation", id);
             out.put("generation", result.generation());
             out.put("directory", result.directory().toString());
             out.put("seconds", result.duration().toMillis() / 1000.0);
@@ -99,8 +107,8 @@ public class ComputationCommands {
                     "areas", i.areas(), "image", i.image())).toList());
             return json.write(out);
         }
-        StringBuilder text = new StringBuilder(String.format("checkpoint %s written in %.3f s%n", result.id(),
-                result.duration().toMillis() / 1000.0));
+        StringBuilder text = new StringBuilder(String.format("checkpoint %s of computation %s written in %.3f s%n",
+                result.id(), id, result.duration().toMillis() / 1000.0));
         for (ProcessImage image : result.images()) {
             text.append(String.format("  process %d: %.1f MiB in %d memory areas%n", image.pid(),
                     image.bytes() / 1048576.0, image.areas()));
@@ -110,21 +118,31 @@ public class ComputationCommands {
 
     /**
      * @param asJson print JSON
-     * @return the computation's processes and its last checkpoint
+     * @param computation only this computation
+     * @return the computations with their processes and last checkpoints
      */
-    @Descriptor("show the computation: its processes and the last checkpoint")
+    @Descriptor("show the computations: id, command, processes, and the last checkpoint of each")
     public String status(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
-            absentValue = "false") boolean asJson) {
-        List<Agent> agents = coordinator.agents();
-        if (asJson) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("coordinator", coordinator.name());
-            out.put("checkpointDirectory", coordinator.checkpointDirectory().toString());
+            absentValue = "false") boolean asJson,
+            @Descriptor("only this computation") @Parameter(names = "--computation", absentValue = "") String computation) {
+        List<String> ids = computation.isEmpty() ? List.copyOf(coordinator.computations().running())
+                : List.of(ComputationChoice.of(coordinator.computations(), computation, "status").orElseThrow());
+        return asJson ? statusJson(ids) : StatusText.of(coordinator, ids);
+    }
+
+    private String statusJson(List<String> ids) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("coordinator", coordinator.name());
+        out.put("checkpointDirectory", coordinator.checkpointDirectory().toString());
+        List<Map<String, Object>> all = new ArrayList<>();
+        List<Map<String, Object>> computations = new ArrayList<>();
+        for (String id : ids) {
             List<Map<String, Object>> processes = new ArrayList<>();
-            for (Agent agent : agents) {
+            for (Agent agent : coordinator.computations().agents(id)) {
                 Map<String, Object> p = new LinkedHashMap<>();
                 p.put("pid", agent.pid());
                 p.put("hostPid", agent.hostPid());
+                p.put("computation", id);
                 p.put("restored", agent.restored());
                 p.put("command", agent.info().command());
                 ProcFacts facts = ProcFacts.of(agent.hostPid());
@@ -132,45 +150,46 @@ public class ComputationCommands {
                 p.put("residentBytes", facts.residentBytes());
                 processes.add(p);
             }
-            out.put("processes", processes);
-            out.put("intervalSeconds", coordinator.interval().toSeconds());
-            coordinator.nextIntervalCheckpoint().ifPresent(t -> out.put("nextCheckpoint", t.toString()));
-            out.put("keep", coordinator.keep());
-            coordinator.lastCheckpoint().ifPresent(c -> out.put("lastCheckpoint", Map.of("id", c.id(), "directory",
-                    c.directory().toString(), "seconds", c.duration().toMillis() / 1000.0)));
-            return json.write(out);
+            all.addAll(processes);
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("id", id);
+            c.put("command", coordinator.computations().command(id));
+            c.put("processes", processes);
+            coordinator.lastCheckpoint(id).ifPresent(l -> c.put("lastCheckpoint", lastOf(l)));
+            computations.add(c);
         }
-        StringBuilder text = new StringBuilder();
-        text.append("coordinator  ").append(coordinator.name()).append('\n');
-        text.append("checkpoints  ").append(coordinator.checkpointDirectory()).append('\n');
-        text.append("last         ").append(coordinator.lastCheckpoint()
-                .map(c -> c.id() + String.format(" (%.3f s) ", c.duration().toMillis() / 1000.0) + c.directory())
-                .orElse("none yet")).append('\n');
-        text.append("interval     ").append(coordinator.interval().isZero() ? "off"
-                : "every " + coordinator.interval().toSeconds() + " s, next at "
-                        + coordinator.nextIntervalCheckpoint().map(Object::toString).orElse("?")).append('\n');
-        text.append("keep         ").append(coordinator.keep() == 0 ? "all" : "newest " + coordinator.keep()).append('\n');
-        if (agents.isEmpty()) {
-            return text.append("processes    none (start one with: stasis launch -- PROGRAM)").toString();
-        }
-        Table table = new Table("PID", "HOST-PID", "ORIGIN", "THREADS", "RESIDENT", "COMMAND");
-        for (Agent agent : agents) {
-            ProcFacts facts = ProcFacts.of(agent.hostPid());
-            table.row(agent.pid(), agent.hostPid(), agent.restored() ? "restarted" : "launched", facts.threads(),
-                    String.format("%.1f MiB", facts.residentBytes() / 1048576.0), agent.info().command());
-        }
-        return text.append(table).toString();
+        out.put("computations", computations);
+        out.put("processes", all);
+        out.put("intervalSeconds", coordinator.interval().toSeconds());
+        coordinator.nextIntervalCheckpoint().ifPresent(t -> out.put("nextCheckpoint", t.toString()));
+        out.put("keep", coordinator.keep());
+        coordinator.lastCheckpoint().ifPresent(c -> out.put("lastCheckpoint", lastOf(c)));
+        return json.write(out);
     }
 
-    /** @return what was killed */
-    @Descriptor("kill every process of the computation")
-    public String kill() {
-        List<Agent> agents = coordinator.agents();
-        if (agents.isEmpty()) {
+    private static Map<String, Object> lastOf(CheckpointResult c) {
+        return Map.of("id", c.id(), "directory", c.directory().toString(), "seconds", c.duration().toMillis() / 1000.0);
+    }
+
+    /**
+     * @param computation the computation to kill
+     * @return what was killed
+     */
+    @Descriptor("kill every process of a computation (the only one, or --computation ID)")
+    public String kill(@Descriptor("the computation (see status); needed when several run")
+            @Parameter(names = "--computation", absentValue = "") String computation) {
+        java.util.Optional<String> id = ComputationChoice.of(coordinator.computations(), computation, "kill");
+        if (id.isEmpty() || coordinator.computations().agents(id.get()).isEmpty()) {
             return "no process to kill";
         }
-        int killed = ComputationKill.stopThenKill(coordinator::agents);
-        return "killed " + killed + " process" + (killed == 1 ? "" : "es");
+        int killed = ComputationKill.stopThenKill(() -> coordinator.computations().agents(id.get()));
+        return "killed " + killed + " process" + (killed == 1 ? "" : "es") + " of computation " + id.get();
+    }
+
+    /** @return a new computation id; {@code stasis launch} gives it to the program's agent */
+    @Descriptor("reserve the id of a new computation (used by 'stasis launch')")
+    public String launchid() {
+        return coordinator.computations().reserve(coordinator.checkpointDirectory());
     }
 
     /**
@@ -214,24 +233,31 @@ public class ComputationCommands {
     /**
      * @param asJson print JSON
      * @param directory the checkpoint directory to list (default: the coordinator's)
+     * @param computation only this computation's checkpoints
      * @param lineageOf only the checkpoints of the lineage of this checkpoint id (empty: all)
-     * @return the checkpoints with their generation, time, processes, size, health and command
+     * @return the checkpoints with their computation, generation, time, processes, size, command, note and health
      */
-    @Descriptor("list the checkpoints in a directory: generation, time, processes, size, whether each verifies, command")
+    @Descriptor("list the checkpoints in a directory (each computation's in its own subdirectory): computation,"
+            + " generation, time, processes, size, command, note, and whether each verifies")
     public String list(
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("checkpoint directory") @Parameter(names = "--ckpt-dir", absentValue = "") String directory,
+            @Descriptor("only this computation's") @Parameter(names = "--computation", absentValue = "") String computation,
             @Descriptor("only the checkpoints of the same computation (lineage across restarts) as this checkpoint id")
             @Parameter(names = "--lineage-of", absentValue = "") String lineageOf) {
-        CheckpointStore store = new CheckpointStore(directory.isEmpty() ? coordinator.checkpointDirectory()
-                : Path.of(directory));
+        Path root = directory.isEmpty() ? coordinator.checkpointDirectory() : Path.of(directory);
         List<Map<String, Object>> rows = new ArrayList<>();
         try {
-            for (Path checkpoint : store.list()) {
-                rows.add(CheckpointHealth.describe(store, checkpoint));
+            for (CheckpointStore store : stores(root)) {
+                for (Path checkpoint : store.list()) {
+                    Map<String, Object> row = CheckpointHealth.describe(store, checkpoint);
+                    if (computation.isEmpty() || computation.equals(row.get("computation"))) {
+                        rows.add(row);
+                    }
+                }
             }
         } catch (java.io.IOException e) {
-            throw new CommandFailedException("cannot list " + store.root() + ": " + e.getMessage(), e);
+            throw new CommandFailedException("cannot list " + root + ": " + e.getMessage(), e);
         }
         if (!lineageOf.isEmpty()) {
             String lineage = lineage(lineageOf, rows);
@@ -241,21 +267,41 @@ public class ComputationCommands {
             return json.write(rows);
         }
         if (rows.isEmpty()) {
-            return "no checkpoints in " + store.root();
+            return "no checkpoints in " + root;
         }
         boolean notes = rows.stream().anyMatch(r -> r.get("note") != null && !r.get("note").toString().isEmpty());
-        Table table = notes ? new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND", "NOTE")
-                : new Table("ID", "GEN", "CREATED", "PROCESSES", "SIZE", "STATE", "COMMAND");
+        Table table = notes ? new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "COMMAND", "NOTE", "STATE")
+                : new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "COMMAND", "STATE");
         for (Map<String, Object> row : rows) {
-            List<Object> cells = new ArrayList<>(java.util.Arrays.asList(row.get("id"), row.get("generation"), row.get("created"),
-                    row.get("processes"), String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
-                    row.get("state"), row.get("command")));
+            String command = String.valueOf(row.get("command"));
+            List<Object> cells = new ArrayList<>(java.util.Arrays.asList(row.get("id"), row.get("computation"),
+                    row.get("generation"), row.get("created"), row.get("processes"),
+                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
+                    command.length() > 40 ? command.substring(0, 39) + "…" : command));
             if (notes) {
                 cells.add(row.getOrDefault("note", ""));
             }
+            cells.add(row.get("state"));
             table.row(cells.toArray());
         }
-        return table + "\n(" + store.root() + ")";
+        return table + "\n(" + root + ")";
+    }
+
+    // The directory itself (checkpoints of older versions) and each computation's subdirectory.
+    private static List<CheckpointStore> stores(Path root) throws java.io.IOException {
+        List<CheckpointStore> stores = new ArrayList<>(List.of(new CheckpointStore(root)));
+        if (java.nio.file.Files.isDirectory(root)) {
+            try (var entries = java.nio.file.Files.list(root)) {
+                entries.filter(p -> java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        && org.stasis.framework.core.Computations.ID.matcher(p.getFileName().toString()).matches()
+                        && !p.getFileName().toString().startsWith(".")
+                        && !java.nio.file.Files.exists(p.resolve("manifest.json")))
+                        .sorted(java.util.Comparator.comparing(p -> p.getFileName().toString(),
+                                org.stasis.framework.core.Computations.ORDER))
+                        .forEach(p -> stores.add(new CheckpointStore(p)));
+            }
+        }
+        return stores;
     }
 
     // A checkpoint's lineage: from the coordinator's memory, else from its manifest.

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
@@ -60,10 +61,11 @@ public class ProgramCommands {
         argv.addAll(List.of(command));
         Path output = output(out);
         List<Agent> before = coordinator.agents();
-        Process process = start(argv, output);
+        String id = coordinator.computations().reserve(coordinator.checkpointDirectory());
+        Process process = start(argv, output, Map.of("STASIS_COMPUTATION", id));
         Agent agent = awaitNewAgent(before, process, output);
         return "launched " + String.join(" ", command) + " as pid " + agent.pid() + " (host pid " + agent.hostPid()
-                + "); output in " + output;
+                + ") in computation " + id + "; output in " + output;
     }
 
     /**
@@ -85,7 +87,8 @@ public class ProgramCommands {
         } catch (Exception e) {
             throw new CommandFailedException(e.getMessage(), e);
         }
-        Process process = start(List.of(home.resolve("bin/stasis-restore").toString(), plan.toString()), output);
+        Process process = start(List.of(home.resolve("bin/stasis-restore").toString(), plan.toString()), output,
+                Map.of());
         Agent agent = awaitNewAgent(before, process, output);
         return "restarted " + checkpoint + " as pid " + agent.pid() + " (host pid " + agent.hostPid() + "); output in "
                 + output;
@@ -98,8 +101,10 @@ public class ProgramCommands {
         return output;
     }
 
-    private static Process start(List<String> argv, Path output) throws IOException {
-        return new ProcessBuilder(argv).redirectErrorStream(true)
+    private static Process start(List<String> argv, Path output, Map<String, String> environment) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(argv);
+        builder.environment().putAll(environment);
+        return builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }

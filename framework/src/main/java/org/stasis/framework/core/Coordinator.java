@@ -47,6 +47,7 @@ import org.stasis.framework.lifecycle.Lineages;
 import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
+import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 
 /**
@@ -79,6 +80,8 @@ public class Coordinator {
     private final IntervalCheckpoints intervals = new IntervalCheckpoints(this::intervalCheckpoint);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
+    private final java.util.Map<String, CheckpointResult> lastOf = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Computations computations;
     private volatile int keep;
     private final CheckpointOptions options = new CheckpointOptions();
 
@@ -99,19 +102,20 @@ public class Coordinator {
         this.agentSocket = runtime.agentSocket(name);
         this.agents = new AgentRegistry(agentSocket, uid);
         this.core = new AgentCore(agents, agentSocket, runtime.path());
+        this.computations = new Computations(agents::agents);
         agents.onCheckpointRequest(this::checkpointRequested);
         this.keep = Integer.parseInt(property(context, KEEP_PROPERTY, "0"));
         intervals.set(Duration.ofSeconds(Long.parseLong(property(context, INTERVAL_PROPERTY, "0"))));
     }
 
+    // Each running computation gets its own checkpoint.
     private void intervalCheckpoint() {
-        if (agents.agents().isEmpty()) {
-            return;
-        }
-        try {
-            checkpoint();
-        } catch (OperationFailedException e) {
-            System.err.println("stasis: interval checkpoint failed: " + e.getMessage());
+        for (String id : computations.running()) {
+            try {
+                checkpoint(id, Progress.NONE);
+            } catch (OperationFailedException e) {
+                System.err.println("stasis: interval checkpoint of computation " + id + " failed: " + e.getMessage());
+            }
         }
     }
 
@@ -147,7 +151,9 @@ public class Coordinator {
     private void checkpointRequested(int hostPid) {
         Thread thread = new Thread(() -> {
             try {
-                CheckpointResult result = checkpoint();
+                String id = agents.agents().stream().filter(a -> a.hostPid() == hostPid).map(Agent::computation)
+                        .findFirst().orElse(Agent.NO_COMPUTATION);
+                CheckpointResult result = checkpoint(id, Progress.NONE);
                 System.err.println("stasis: checkpoint " + result.id() + " requested by process " + hostPid);
             } catch (OperationFailedException e) {
                 System.err.println("stasis: checkpoint requested by process " + hostPid + " failed: " + e.getMessage());
@@ -186,6 +192,19 @@ public class Coordinator {
         return Optional.ofNullable(lastCheckpoint);
     }
 
+    /**
+     * @param id a computation id
+     * @return the most recent checkpoint of that computation published by this coordinator, if any
+     */
+    public Optional<CheckpointResult> lastCheckpoint(String id) {
+        return Optional.ofNullable(lastOf.get(id));
+    }
+
+    /** @return the computations of this coordinator */
+    public Computations computations() {
+        return computations;
+    }
+
     /** @return the processes of the computation with their agents */
     public List<Agent> agents() {
         return agents.agents();
@@ -209,12 +228,34 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint(Progress progress) throws OperationFailedException {
+        java.util.Set<String> running = computations.running();
+        if (running.size() > 1) {
+            throw new IllegalArgumentException("coordinator '" + name + "' runs " + running.size()
+                    + " computations (" + String.join(", ", running) + "); checkpoint one: stasis checkpoint"
+                    + " --computation ID");
+        }
+        return checkpoint(running.isEmpty() ? Agent.NO_COMPUTATION : running.iterator().next(), progress);
+    }
+
+    /**
+     * Takes a checkpoint of one computation, into its own directory under the
+     * checkpoint directory; one operation at a time.
+     *
+     * @param id the computation's id
+     * @param progress hears the phases
+     * @return the published checkpoint
+     * @throws OperationFailedException if it failed; nothing was published
+     */
+    public CheckpointResult checkpoint(String id, Progress progress) throws OperationFailedException {
         operations.enter("checkpoint", false, progress::cancelled);
         try {
-            Path root = checkpointDirectory;
-            CheckpointResult result = lifecycle(root).checkpoint(computation(), progress, options.asMap());
+            Path root = checkpointDirectory.resolve(id);
+            core.computation(id);
+            CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress, options.asMap());
             lastCheckpoint = result;
-            pruneOld(root);
+            lastOf.put(id, result);
+            linkLatest(result);
+            pruneOld(root, storeName(id));
             return result;
         } finally {
             operations.leave();
@@ -268,6 +309,8 @@ public class Coordinator {
             operations.leave();
             throw e;
         }
+        String id = continuedComputation(checkpoint, trusted);
+        core.computation(id);
         List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
         CheckpointLifecycle.RestartListener listener = new CheckpointLifecycle.RestartListener() {
             @Override
@@ -283,7 +326,7 @@ public class Coordinator {
         Thread restart = new Thread(() -> {
             try {
                 Path root = checkpoint.toAbsolutePath().getParent();
-                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(), trusted,
+                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(id), trusted,
                         listener);
             } catch (Exception e) {
                 // The waiting command reports it; printing here too reached the client twice
@@ -311,11 +354,38 @@ public class Coordinator {
         }
     }
 
+    // <ckpt-dir>/latest names the newest checkpoint of any computation (one computation: its newest).
+    private void linkLatest(CheckpointResult result) {
+        try {
+            new CheckpointStore(result.directory().getParent().getParent()).linkLatest(result.directory());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("stasis: cannot move " + checkpointDirectory.resolve("latest") + " to " + result.id()
+                    + ": " + e.getMessage());
+        }
+    }
+
+    // The computation a restart continues: the checkpoint's own, unless that one runs.
+    // A checkpoint that cannot be read fails the restart itself, with the restart's own message.
+    private String continuedComputation(Path checkpoint, boolean trusted) {
+        Path root = checkpoint.toAbsolutePath().getParent();
+        CheckpointStore store = new CheckpointStore(root == null ? checkpointDirectory : root);
+        try {
+            var manifest = store.read(store.resolve(checkpoint), trusted);
+            return computations.adopt(manifest.computationId(), manifest.command(), checkpointDirectory);
+        } catch (CheckpointInvalidException | RuntimeException e) {
+            return computations.adopt(null, null, checkpointDirectory);
+        }
+    }
+
+    private String storeName(String id) {
+        return name + "-" + id;
+    }
+
     // Only after a newer checkpoint is published: a failure never leaves fewer good ones.
-    private void pruneOld(Path root) {
+    private void pruneOld(Path root, String storeName) {
         if (keep > 0) {
             try {
-                new CheckpointStore(root).prune(name, keep);
+                new CheckpointStore(root).prune(storeName, keep);
             } catch (IOException e) {
                 System.err.println("stasis: cannot delete old checkpoints: " + e.getMessage());
             }
@@ -361,9 +431,18 @@ public class Coordinator {
         return dispatcher;
     }
 
-    /** @return the computation this coordinator manages */
+    /** @return every process of this coordinator, as one computation (a rehearsal's view) */
     public Computation computation() {
         return new NamedComputation(name, () -> agents.agents().stream().map(Agent::info).collect(Collectors.toList()));
+    }
+
+    /**
+     * @param id a computation id
+     * @return that computation: its processes only
+     */
+    public Computation computation(String id) {
+        return new NamedComputation(storeName(id), () -> computations.agents(id).stream().map(Agent::info)
+                .collect(Collectors.toList()), id, computations.command(id));
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

@@ -289,7 +289,8 @@ public final class CheckpointLifecycle {
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
                 List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
-                options);
+                options, computation instanceof NamedComputation named ? named.id() : null,
+                computation instanceof NamedComputation named ? named.command() : null);
     }
 
     @FunctionalInterface

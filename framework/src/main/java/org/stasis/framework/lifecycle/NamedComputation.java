@@ -10,10 +10,21 @@ import org.stasis.api.ProcessInfo;
  * A computation by name, whose processes are looked up each time they are asked for
  * (they come and go while the coordinator runs).
  *
- * @param name the computation's name
+ * @param name the computation's name (what its checkpoints are called)
  * @param processSource where its current processes come from
+ * @param id the computation's id within its coordinator, null if it has none
+ * @param command the command it was launched with, null if unknown
  */
-public record NamedComputation(String name, Supplier<List<ProcessInfo>> processSource) implements Computation {
+public record NamedComputation(String name, Supplier<List<ProcessInfo>> processSource, String id, String command)
+        implements Computation {
+    /**
+     * @param name the computation's name
+     * @param processSource where its current processes come from
+     */
+    public NamedComputation(String name, Supplier<List<ProcessInfo>> processSource) {
+        this(name, processSource, null, null);
+    }
+
     /**
      * @param name the computation's name
      * @return a computation without processes (a rehearsal)

@@ -275,6 +275,26 @@ public final class CheckpointStore {
         return deleted;
     }
 
+    // Two processes with one pid (two computations mixed into one checkpoint) can never be restarted.
+    private static void checkNoPidTwice(Manifest manifest, Path file) throws CheckpointInvalidException {
+        java.util.Set<Integer> pids = new java.util.HashSet<>();
+        java.util.Set<String> files = new java.util.HashSet<>();
+        for (ProcessImage image : manifest.images()) {
+            if (image != null && (!pids.add(image.pid()) || !files.add(String.valueOf(image.image())))) {
+                throw new CheckpointInvalidException(file + " lists process " + image.pid() + " (image "
+                        + image.image() + ") twice: it mixes computations and cannot be restarted; restart a"
+                        + " checkpoint of one computation");
+            }
+        }
+        pids.clear();
+        for (org.stasis.api.ProcessInfo process : manifest.processes()) {
+            if (process != null && !pids.add(process.pid())) {
+                throw new CheckpointInvalidException(file + " lists process " + process.pid() + " twice: it mixes"
+                        + " computations and cannot be restarted; restart a checkpoint of one computation");
+            }
+        }
+    }
+
     private static void validate(Manifest manifest, Path file) throws CheckpointInvalidException {
         if (manifest.formatVersion() != Manifest.FORMAT_VERSION) {
             throw new CheckpointInvalidException(file + " has format version " + manifest.formatVersion()
@@ -284,6 +304,7 @@ public final class CheckpointStore {
                 || manifest.images() == null || manifest.plugins() == null) {
             throw new CheckpointInvalidException(file + " is incomplete (missing fields); the checkpoint cannot be restarted");
         }
+        checkNoPidTwice(manifest, file);
         for (ProcessImage image : manifest.images()) {
             if (image == null) {
                 throw new CheckpointInvalidException(file + " is incomplete (an empty image entry)");
@@ -342,12 +363,23 @@ public final class CheckpointStore {
         }
     }
 
+    /**
+     * Points this directory's {@code latest} at a checkpoint below it (a computation's
+     * subdirectory holds the checkpoint; this one then names the newest of any).
+     *
+     * @param target a published checkpoint under {@link #root()}
+     * @throws IOException if the link cannot be made
+     */
+    public void linkLatest(Path target) throws IOException {
+        pointLatestAt(root.relativize(target));
+    }
+
     // A symlink created beside the old one and renamed over it: readers never see no latest.
     private void pointLatestAt(Path target) throws IOException {
         Path link = root.resolve(LATEST);
         Path temporary = root.resolve(STAGING_PREFIX + LATEST);
         Files.deleteIfExists(temporary);
-        Files.createSymbolicLink(temporary, target.getFileName());
+        Files.createSymbolicLink(temporary, target.isAbsolute() ? target.getFileName() : target);
         Files.move(temporary, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         FileSync.one(root);
     }

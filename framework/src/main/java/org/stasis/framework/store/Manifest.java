@@ -11,7 +11,7 @@ import org.stasis.api.ProcessInfo;
  *
  * @param formatVersion the manifest format; a restart refuses versions it does not know
  * @param id the checkpoint id, {@code <computation>-<generation>}
- * @param computation the coordinator's name
+ * @param computation the checkpoints' name ({@code <coordinator>-<computation id>})
  * @param generation the generation, counting from 1
  * @param created when the checkpoint was published (ISO-8601, UTC)
  * @param arch the machine architecture ({@code os.arch})
@@ -25,22 +25,25 @@ import org.stasis.api.ProcessInfo;
  *        this one, null for the first checkpoint of a launch
  * @param options the computation's checkpoint options when it was taken (e.g.
  *        {@code save-files}); empty in manifests written before options existed
+ * @param computationId the computation's id within its coordinator ({@code c1}); null in older checkpoints
+ * @param command the command line the computation was launched with; null in older checkpoints
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
-        Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options) {
+        Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options,
+        String computationId, String command) {
 
     /** A manifest's options are never null. */
     public Manifest {
         options = options == null ? Map.of() : Map.copyOf(options);
     }
 
-    /** A manifest without checkpoint options. */
+    /** A manifest without checkpoint options nor computation id. */
     public Manifest(int formatVersion, String id, String computation, long generation, String created,
             String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
             Map<String, Map<String, String>> plugins, String lineage, String parent) {
         this(formatVersion, id, computation, generation, created, arch, kernel, processes, images, plugins, lineage,
-                parent, Map.of());
+                parent, Map.of(), null, null);
     }
 
     /** The manifest format this build writes and reads. */

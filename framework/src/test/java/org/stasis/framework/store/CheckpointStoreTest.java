@@ -24,7 +24,8 @@ class CheckpointStoreTest {
 
     private static Manifest manifest(Staging staging) {
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), "app", staging.generation(), "2026-11-25T00:00:00Z",
-                System.getProperty("os.arch"), "6.18", List.of(), List.of(), Map.of(), "lineage-1", null);
+                System.getProperty("os.arch"), "6.18", List.of(), List.of(), Map.of(), "lineage-1", null, Map.of(),
+                "c1", "app");
     }
 
     private Path publishOne() throws Exception {

@@ -1,0 +1,40 @@
+package org.stasis.framework.commands;
+
+import java.util.Set;
+
+import org.stasis.framework.core.Computations;
+
+/**
+ * Which computation a command acts on: the one named with {@code --computation}, or
+ * the only one running. With several running and none named the command is a usage
+ * error (exit 2) whose one line lists the ids.
+ */
+final class ComputationChoice {
+    private ComputationChoice() {
+    }
+
+    /**
+     * @param computations the coordinator's computations
+     * @param requested the id the user gave, empty if none
+     * @param command the command, for the hint
+     * @return the id, or empty if none runs and none was named
+     * @throws IllegalArgumentException with several running and none named
+     * @throws CommandFailedException if the named one does not run
+     */
+    static java.util.Optional<String> of(Computations computations, String requested, String command) {
+        Set<String> running = computations.running();
+        if (!requested.isEmpty()) {
+            if (!running.contains(requested)) {
+                throw new CommandFailedException("no computation '" + requested + "' runs here"
+                        + (running.isEmpty() ? "" : "; running: " + String.join(", ", running))
+                        + "; see: stasis status", null);
+            }
+            return java.util.Optional.of(requested);
+        }
+        if (running.size() > 1) {
+            throw new IllegalArgumentException("several computations run (" + String.join(", ", running)
+                    + "); name one: stasis " + command + " --computation ID");
+        }
+        return running.stream().findFirst();
+    }
+}
