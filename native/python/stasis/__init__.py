@@ -89,7 +89,7 @@ def restart_count():
 
 
 def last_checkpoint_id():
-    """The id of the last checkpoint this process took part in (``"default-3"``):
+    """The id of the last checkpoint this process took part in (``"default-c1-3"``):
     the one just taken, or the one it was restarted from; None if none yet, the last
     one was aborted, or outside Stasis."""
     return _AGENT.checkpoint_id() if _AGENT is not None else None
@@ -280,7 +280,7 @@ _sync_hooks()
 @dataclass(frozen=True)
 class Session:
     """A checkpoint of this computation, as listed by :func:`sessions`."""
-    id: str                        #: e.g. ``"default-3"``
+    id: str                        #: e.g. ``"default-c1-3"``
     generation: int                #: counts the coordinator's checkpoints, from 1
     created: _datetime.datetime    #: when it was taken (timezone-aware, UTC)
     directory: str                 #: where it is stored
@@ -372,7 +372,7 @@ def _session(row):
 
 def restore(session):
     """Replaces the running computation by the checkpoint ``session`` (an id such as
-    ``"default-2"``, or a :class:`Session`) of this computation. Does not return: the
+    ``"default-c1-2"``, or a :class:`Session`) of this computation. Does not return: the
     whole computation is stopped and killed, and the checkpoint is restarted in its
     place, at the same level (no nested namespaces: any number of restores works), on
     the same terminal and stdout; the process that waited for the computation
