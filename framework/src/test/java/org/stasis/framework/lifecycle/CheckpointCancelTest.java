@@ -41,49 +41,11 @@ class CheckpointCancelTest {
             () -> List.of(new ProcessInfo(2, 4242, 0, "python3 train.py")));
     private final AtomicBoolean gone = new AtomicBoolean();
 
-    private final CoreSteps core = new CoreSteps() {
+    private final CoreSteps core = new JournalingCore(journal) {
         @Override
         public void suspend(String checkpointId) {
-            journal.add("core:suspend");
+            super.suspend(checkpointId);
             gone.set(true);                   // the client leaves while the processes are being suspended
-        }
-
-        @Override
-        public List<ProcessImage> writeImages(Path directory) {
-            journal.add("core:write");
-            return List.of(new ProcessImage(2, "2.img", 4096, 1, List.of()));
-        }
-
-        @Override
-        public List<OpenFd> openFds(int pid) {
-            return List.of();
-        }
-
-        @Override
-        public Optional<byte[]> terminalSettings(int pid, int fd) {
-            return Optional.empty();
-        }
-
-        @Override
-        public void release(Outcome outcome) {
-            journal.add("core:release:" + outcome);
-        }
-
-        @Override
-        public void validate(Manifest manifest, Path directory) {
-        }
-
-        @Override
-        public void restore(Manifest manifest, Path directory, Plan plan) {
-        }
-
-        @Override
-        public org.stasis.api.ProcessAccess processes() {
-            return new RehearsalCore().processes();
-        }
-
-        @Override
-        public void discard(Plan plan) {
         }
     };
 

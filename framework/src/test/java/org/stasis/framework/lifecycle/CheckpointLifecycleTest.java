@@ -40,53 +40,7 @@ class CheckpointLifecycleTest {
     private final EventDispatcher dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(5));
     private final Computation computation = new NamedComputation("app",
             () -> List.of(new ProcessInfo(2, 4242, 0, "python3 train.py")));
-    private final CoreSteps core = new CoreSteps() {
-        @Override
-        public void suspend(String checkpointId) {
-            journal.add("core:suspend");
-        }
-
-        @Override
-        public List<ProcessImage> writeImages(Path directory) {
-            journal.add("core:write");
-            return List.of(new ProcessImage(2, "2.img", 4096, 1, List.of()));
-        }
-
-        @Override
-        public List<OpenFd> openFds(int pid) {
-            return List.of();
-        }
-
-        @Override
-        public Optional<byte[]> terminalSettings(int pid, int fd) {
-            return Optional.empty();
-        }
-
-        @Override
-        public void release(Outcome outcome) {
-            journal.add("core:release:" + outcome);
-        }
-
-        @Override
-        public void validate(Manifest manifest, Path directory) {
-            journal.add("core:validate");
-        }
-
-        @Override
-        public void restore(Manifest manifest, Path directory, Plan plan) {
-            journal.add("core:restore:" + plan.environment());
-        }
-
-        @Override
-        public org.stasis.api.ProcessAccess processes() {
-            return new RehearsalCore().processes();
-        }
-
-        @Override
-        public void discard(Plan plan) {
-            journal.add("core:discard:" + plan.passedDescriptors());
-        }
-    };
+    private final CoreSteps core = new JournalingCore(journal);
     private long serviceId = 1;
 
     @AfterEach
