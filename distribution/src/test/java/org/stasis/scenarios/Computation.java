@@ -123,6 +123,19 @@ final class Computation implements AutoCloseable {
         return cli.run("status", "--name", name, "--json");
     }
 
+    /**
+     * @return how many processes the coordinator lists now (each once: status --json
+     *         lists them per computation and all together)
+     */
+    int processCount() {
+        Matcher m = Pattern.compile("\"hostPid\" : (\\d+)").matcher(status().out());
+        java.util.Set<String> pids = new java.util.HashSet<>();
+        while (m.find()) {
+            pids.add(m.group(1));
+        }
+        return pids.size();
+    }
+
     /** Waits until the coordinator lists a restarted process. */
     void awaitRestored() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -170,7 +170,7 @@ class ProcessTreeIT {
             Process running = computation.launch(output, Computation.SCENARIOS.resolve("killwatch").toString(), "16");
             Computation.awaitLine(output, l -> l.equals("watching 16"), Duration.ofSeconds(30));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (computation.status().out().split("\"hostPid\"", -1).length - 1 < 17) {
+            while (computation.processCount() < 17) {
                 assertTrue(System.nanoTime() < deadline, "not all 17 processes joined: " + computation.status());
                 Thread.sleep(100);
             }

@@ -62,17 +62,18 @@ class PythonSessionsIT {
             throws Exception {
         Computation.awaitLine(output, l -> l.equals("PROBE " + tag), Duration.ofSeconds(400));
         boolean restored = !tag.equals("start");
-        Pattern entry = Pattern.compile("\"hostPid\" : (\\d+),\\s*\"restored\" : (true|false)");
+        Pattern entry = Pattern.compile(
+                "\"hostPid\" : (\\d+),\\s*(?:\"computation\" : \"[^\"]*\",\\s*)?\"restored\" : (true|false)");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         StasisCli.Result status;
         List<Path> live;
         do {
             status = computation.status();
             Matcher m = entry.matcher(status.out());
-            live = new java.util.ArrayList<>();
+            live = new java.util.ArrayList<>();   // distinct: status lists a process per computation too
             while (m.find()) {
                 Path proc = Path.of("/proc", m.group(1), "status");
-                if (Boolean.parseBoolean(m.group(2)) == restored && Files.exists(proc)) {
+                if (Boolean.parseBoolean(m.group(2)) == restored && Files.exists(proc) && !live.contains(proc)) {
                     live.add(proc);
                 }
             }

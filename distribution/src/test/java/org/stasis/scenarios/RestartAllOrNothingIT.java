@@ -99,7 +99,7 @@ class RestartAllOrNothingIT {
 
     private static void awaitProcesses(Computation computation, int count) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (computation.status().out().split("\"pid\"", -1).length - 1 < count) {
+        while (computation.processCount() < count) {
             assertTrue(System.nanoTime() < deadline, "the processes did not join: " + computation.status());
             Thread.sleep(100);
         }

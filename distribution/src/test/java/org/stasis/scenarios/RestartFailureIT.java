@@ -172,7 +172,7 @@ class RestartFailureIT {
 
     private static void awaitProcesses(Computation computation, int count) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (computation.status().out().split("\"pid\"", -1).length - 1 < count) {
+        while (computation.processCount() < count) {
             assertTrue(System.nanoTime() < deadline, "the processes did not join: " + computation.status());
             Thread.sleep(100);
         }
@@ -182,7 +182,7 @@ class RestartFailureIT {
         if (!Files.isDirectory(checkpoints)) {
             return false;
         }
-        try (Stream<Path> entries = Files.list(checkpoints)) {
+        try (Stream<Path> entries = Files.walk(checkpoints, 2)) {   // in each computation's subdirectory
             return entries.anyMatch(p -> p.getFileName().toString().startsWith(".staging-"));
         }
     }
@@ -209,7 +209,7 @@ class RestartFailureIT {
     }
 
     private static List<Path> published(Path checkpoints) throws IOException {
-        try (Stream<Path> entries = Files.list(checkpoints)) {
+        try (Stream<Path> entries = Files.walk(checkpoints, 2)) {   // in each computation's subdirectory
             return entries.filter(p -> Files.isRegularFile(p.resolve("manifest.json"))
                     && !Files.isSymbolicLink(p)).toList();
         }

@@ -33,16 +33,25 @@ public class SessionCommands {
         if (!id.matches("[A-Za-z0-9._-]+") || id.startsWith(".")) {
             throw new IllegalArgumentException("note takes a checkpoint id such as default-3, not " + id);
         }
-        Path directory = coordinator.checkpointDirectory().resolve(id);
-        if (!Files.isRegularFile(directory.resolve("manifest.json"))) {
-            throw new CommandFailedException("no checkpoint " + id + " in " + coordinator.checkpointDirectory()
-                    + "; see: stasis list", null);
-        }
+        Path directory = find(coordinator.checkpointDirectory(), id).orElseThrow(() -> new CommandFailedException(
+                "no checkpoint " + id + " in " + coordinator.checkpointDirectory() + "; see: stasis list", null));
         try {
             CheckpointNote.write(directory, String.join(" ", words));
         } catch (IOException e) {
             throw new CommandFailedException("cannot write the note of " + id + ": " + e.getMessage(), e);
         }
         return "noted " + id;
+    }
+
+    /** @return the checkpoint's directory: in the root (older layout) or in a computation's subdirectory */
+    private static java.util.Optional<Path> find(Path root, String id) {
+        java.util.List<Path> candidates = new java.util.ArrayList<>(java.util.List.of(root.resolve(id)));
+        try (var entries = Files.list(root)) {
+            entries.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .forEach(p -> candidates.add(p.resolve(id)));
+        } catch (IOException e) {
+            // no root yet: no checkpoint
+        }
+        return candidates.stream().filter(d -> Files.isRegularFile(d.resolve("manifest.json"))).findFirst();
     }
 }
