@@ -3,6 +3,7 @@ package org.stasis.scenarios;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -138,15 +139,16 @@ class RestartFailureIT {
         Path output = temp.resolve("output.txt");
         try (Computation computation = new Computation(temp, "dropped")) {
             Process running = computation.launch(output, "python3", "-u",
-                    Computation.SCENARIOS.resolve("python_memory.py").toString(), "800", "100000", "0.05");
+                    Computation.SCENARIOS.resolve("python_memory.py").toString(), "2000", "100000", "0.05");
             Computation.awaitLine(output, l -> l.startsWith("progress"), Duration.ofSeconds(240));
 
             Path firstOutput = temp.resolve("first.txt");
             Process first = computation.startCli(firstOutput, "checkpoint");
             awaitStaging(computation.checkpoints());          // the first checkpoint is under way
             Process second = computation.startCli(temp.resolve("second.txt"), "checkpoint");
-            Thread.sleep(2500);                               // its request has arrived and waits its turn
-            assertTrue(stagingUnderWay(computation.checkpoints()),
+            Thread.sleep(1000);                               // its request has arrived and waits its turn
+            // 2 GiB take seconds to write; a machine that writes them faster cannot hold the queue for this test
+            assumeTrue(stagingUnderWay(computation.checkpoints()),
                     "the first checkpoint ended too soon for this test: " + read(firstOutput));
             second.destroyForcibly();                         // the client gives up while it waits its turn
             assertTrue(first.waitFor(120, TimeUnit.SECONDS), read(firstOutput));

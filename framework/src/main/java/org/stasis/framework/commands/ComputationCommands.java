@@ -277,7 +277,7 @@ public class ComputationCommands {
             List<Object> cells = new ArrayList<>(java.util.Arrays.asList(row.get("id"), row.get("computation"),
                     row.get("generation"), row.get("created"), row.get("processes"),
                     String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
-                    command.length() > 40 ? command.substring(0, 39) + "…" : command));
+                    command));   // whole: the script and its arguments are what tell checkpoints apart
             if (notes) {
                 cells.add(row.getOrDefault("note", ""));
             }
