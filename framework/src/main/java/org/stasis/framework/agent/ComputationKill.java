@@ -1,5 +1,7 @@
 package org.stasis.framework.agent;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -7,17 +9,19 @@ import java.util.function.Supplier;
 
 /**
  * Kills every process of a computation so that none of them sees another one die.
- * SIGKILL sent process by process leaves the survivors running for a moment: a reader
- * whose writer died first reads end-of-file, a TCP peer gets a reset, a parent reaps a
- * child, and each may print an error (or act on it) that the user never caused. So
- * every process is stopped first (SIGSTOP, in pid order, so that a parent is stopped
- * before its child can report anything to it), again for processes that appeared
- * meanwhile, and only then killed: a stopped process runs no code of its own.
+ * Killed one by one with pauses between (as before), the survivors ran on for a moment:
+ * a reader whose writer died first read end-of-file, a TCP peer got a reset, and each
+ * printed an error the user never caused. Stopping them all first (SIGSTOP) is visible
+ * too: a program that reads its pending signals saw the SIGSTOP. So SIGKILL goes to every
+ * process in one tight loop, children before parents (highest pid first): a process
+ * notices a peer's death only once that peer has torn down its memory and closed its
+ * descriptors, long after the loop has sent SIGKILL to everyone, and a process with
+ * SIGKILL pending never runs its own code again. Newcomers (forked meanwhile) are
+ * killed in further rounds.
  */
 public final class ComputationKill {
     private static final int SIGKILL = 9;
-    private static final int SIGSTOP = 19;
-    /** a fork bomb must not keep the stopping loop going for ever */
+    /** a fork bomb must not keep the loop going for ever */
     private static final int ROUNDS = 20;
 
     private ComputationKill() {
@@ -28,22 +32,18 @@ public final class ComputationKill {
      * @return how many processes were killed
      */
     public static int stopThenKill(Supplier<List<Agent>> live) {
-        Set<Integer> stopped = new LinkedHashSet<>();
+        Set<Integer> killed = new LinkedHashSet<>();
         for (int round = 0; round < ROUNDS; round++) {
-            boolean fresh = false;
-            for (Agent agent : live.get()) {
-                if (stopped.add(agent.hostPid())) {
-                    Stopped.LIBC.kill(agent.hostPid(), SIGSTOP);
-                    fresh = true;
-                }
-            }
-            if (!fresh) {
+            List<Agent> now = new ArrayList<>(live.get());
+            now.sort(Comparator.comparingInt(Agent::pid).reversed());
+            int[] targets = now.stream().mapToInt(Agent::hostPid).filter(killed::add).toArray();
+            if (targets.length == 0) {
                 break;
             }
+            for (int hostPid : targets) {
+                Stopped.LIBC.kill(hostPid, SIGKILL);
+            }
         }
-        for (int hostPid : stopped) {
-            Stopped.LIBC.kill(hostPid, SIGKILL);
-        }
-        return stopped.size();
+        return killed.size();
     }
 }
