@@ -31,7 +31,7 @@ public final class ComputationKill {
      * @param live the computation's processes now (asked again until no new one appears)
      * @return how many processes were killed
      */
-    public static int stopThenKill(Supplier<List<Agent>> live) {
+    public static int killAll(Supplier<List<Agent>> live) {
         Set<Integer> killed = new LinkedHashSet<>();
         for (int round = 0; round < ROUNDS; round++) {
             List<Agent> now = new ArrayList<>(live.get());

@@ -182,7 +182,7 @@ public class ComputationCommands {
         if (id.isEmpty() || coordinator.computations().agents(id.get()).isEmpty()) {
             return "no process to kill";
         }
-        int killed = ComputationKill.stopThenKill(() -> coordinator.computations().agents(id.get()));
+        int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()));
         return "killed " + killed + " process" + (killed == 1 ? "" : "es") + " of computation " + id.get();
     }
 
