@@ -9,15 +9,13 @@ import java.util.function.Supplier;
 
 /**
  * Kills every process of a computation so that none of them sees another one die.
- * Killed one by one with pauses between (as before), the survivors ran on for a moment:
- * a reader whose writer died first read end-of-file, a TCP peer got a reset, and each
- * printed an error the user never caused. Stopping them all first (SIGSTOP) is visible
- * too: a program that reads its pending signals saw the SIGSTOP. So SIGKILL goes to every
- * process in one tight loop, children before parents (highest pid first): a process
- * notices a peer's death only once that peer has torn down its memory and closed its
- * descriptors, long after the loop has sent SIGKILL to everyone, and a process with
- * SIGKILL pending never runs its own code again. Newcomers (forked meanwhile) are
- * killed in further rounds.
+ * Killed one by one, the survivors ran on for a moment: a writer whose reader died first
+ * got EPIPE, a TCP peer got a reset, and each printed an error the user never caused.
+ * Stopping them all first (SIGSTOP) is visible too: a program that reads its pending
+ * signals saw the SIGSTOP. A computation in its own pid namespace (the default) dies by
+ * SIGKILL to the namespace's init: the kernel then kills every process of it in one
+ * pass. Processes outside such a namespace (namespaces off) get SIGKILL in a tight loop,
+ * children before parents, with further rounds for newcomers forked meanwhile.
  */
 public final class ComputationKill {
     private static final int SIGKILL = 9;
@@ -29,12 +27,22 @@ public final class ComputationKill {
 
     /**
      * @param live the computation's processes now (asked again until no new one appears)
+     * @param inits finds the pid namespace init of a process
      * @return how many processes were killed
      */
-    public static int killAll(Supplier<List<Agent>> live) {
+    public static int killAll(Supplier<List<Agent>> live, PidNamespaceInit inits) {
         Set<Integer> killed = new LinkedHashSet<>();
+        List<Agent> first = live.get();
+        Set<Integer> namespaceInits = new LinkedHashSet<>();
+        for (Agent agent : first) {
+            inits.of(agent.hostPid()).ifPresent(init -> {
+                if (namespaceInits.add(init) && inits.stillInitOf(init, agent.hostPid())) {
+                    Stopped.LIBC.kill(init, SIGKILL);
+                }
+            });
+        }
         for (int round = 0; round < ROUNDS; round++) {
-            List<Agent> now = new ArrayList<>(live.get());
+            List<Agent> now = new ArrayList<>(round == 0 ? first : live.get());
             now.sort(Comparator.comparingInt(Agent::pid).reversed());
             int[] targets = now.stream().mapToInt(Agent::hostPid).filter(killed::add).toArray();
             if (targets.length == 0) {

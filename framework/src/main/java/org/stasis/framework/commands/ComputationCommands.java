@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.agent.Agent;
 import org.stasis.framework.agent.ComputationKill;
+import org.stasis.framework.agent.PidNamespaceInit;
 import org.stasis.framework.control.ClientGone;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
@@ -182,7 +183,8 @@ public class ComputationCommands {
         if (id.isEmpty() || coordinator.computations().agents(id.get()).isEmpty()) {
             return "no process to kill";
         }
-        int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()));
+        int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()),
+                new PidNamespaceInit(Path.of("/proc")));
         return "killed " + killed + " process" + (killed == 1 ? "" : "es") + " of computation " + id.get();
     }
 
