@@ -81,6 +81,51 @@ def pdb_time(prog, n):
     return time.monotonic() - start
 
 
+def pdb_step_latency(prog, steps, pause):
+    """Plain pdb over a pipe: seconds from sending 'n' to its next prompt, median."""
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "pdb", prog, "0", "100000"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+
+    def prompt():
+        buf = b""
+        while not buf.endswith(b"(Pdb) "):
+            chunk = proc.stdout.read(1)
+            if not chunk:
+                raise RuntimeError("pdb ended")
+            buf += chunk
+    try:
+        prompt()
+        times = []
+        for _ in range(steps):
+            time.sleep(pause)
+            start = time.monotonic()
+            proc.stdin.write(b"n\n")
+            prompt()
+            times.append(time.monotonic() - start)
+        return sorted(times)[len(times) // 2]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def step_figure(prog, steps=30, pause=0.3):
+    """What a person stepping sees: the time from a command to its prompt, with a pause
+    between commands (FReD checkpoints in the pause, while the person reads)."""
+    plain = pdb_step_latency(prog, steps, pause)
+    s = session(prog, 0, 100000)
+    try:
+        times = []
+        for _ in range(steps):
+            time.sleep(pause)
+            times.append(timed(s.forward, "n"))
+        fred = sorted(times)[len(times) // 2]
+        print("'next' to prompt with %.1f s between steps (median of %d): plain pdb %.1f ms, FReD %.1f ms "
+              "(%d checkpoints taken meanwhile)" % (pause, steps, plain * 1000, fred * 1000, len(s.ckpts) - 1),
+              flush=True)
+    finally:
+        s.close()
+
+
 def forward_figure(prog, n):
     base = pdb_time(prog, 0)
     plain = pdb_time(prog, n) - base
@@ -110,6 +155,7 @@ def main():
         reverse_figures(prog, opts.mib)
         watch_figure(prog, opts.statements)
         forward_figure(prog, opts.statements)
+        step_figure(prog)
 
 
 if __name__ == "__main__":

@@ -39,11 +39,11 @@ def runtime_dir():
     return "/tmp/stasis-%d" % os.getuid()
 
 
-def control_socket(name=None):
+def control_socket(name=None, directory=None):
     name = name or coordinator_name()
     if not name:
         raise ControlError("not running under Stasis: no coordinator name (STASIS_NAME)")
-    return os.path.join(runtime_dir(), name + ".sock")
+    return os.path.join(directory or runtime_dir(), name + ".sock")
 
 
 def _read_exact(sock, n):
@@ -70,9 +70,9 @@ def _read_header(sock):
             raise ControlError("bad reply frame from the coordinator")
 
 
-def execute(command, name=None, timeout=60.0):
+def execute(command, name=None, timeout=60.0, directory=None):
     """Runs a Gogo command line in the coordinator; returns (status, out, err)."""
-    path = control_socket(name)
+    path = control_socket(name, directory)
     payload = command.encode("utf-8")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:

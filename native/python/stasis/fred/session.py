@@ -4,9 +4,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
+from .._control import ControlError, execute
 from .link import Link, Ended
 
 DEBUGGEE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_debuggee.py")
@@ -14,6 +16,8 @@ DEBUGGEE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_debuggee.p
 # Commands that only look: undo goes back over them to the last command that did something.
 INSPECT = {"p", "pp", "print", "w", "where", "bt", "l", "list", "ll", "longlist", "a", "args", "whatis",
            "source", "h", "help", "fred_show", "fred_sync"}
+# commands FReD sends to its coordinator without the CLI (plain words: no quoting needed)
+DIRECT = {"checkpoint", "kill"}
 SETTINGS = {"b", "break", "tbreak", "cl", "clear", "disable", "enable", "condition", "ignore",
             "display", "undisplay", "alias", "unalias"}
 
@@ -74,7 +78,8 @@ class Session:
         self.cli = find_cli()
         self.name = "fred-%d" % os.getpid()
         self.dir = tempfile.mkdtemp(prefix="stasis-fred-")
-        self.history, self.ckpts = [], []
+        self.history, self._ckpts = [], []
+        self._pending = None  # a background checkpoint: (thread, its Ckpt, [error])
         self.undo_log = []  # per user command: ("forward", history length before) or ("reverse", history before)
         self.link, self.pos = None, None
         self.ran_since_ckpt = 0.0
@@ -89,11 +94,24 @@ class Session:
 
     # -- the debuggee ---------------------------------------------------------------------
     def _stasis(self, *args):
+        if args[0] in DIRECT:
+            return self._direct(*args)
         done = subprocess.run([self.cli, args[0], "--name", self.name, *args[1:]],
                               stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError("stasis %s failed: %s" % (args[0], (done.stderr or done.stdout).strip()))
         return done.stdout
+
+    def _direct(self, *args):
+        """A coordinator command sent straight to its control socket: no shell or client
+        process per command (the kill and checkpoint of every undo and every few steps)."""
+        try:
+            status, out, err = execute(" ".join(args), name=self.name, timeout=600.0, directory=runtime_dir())
+        except ControlError as e:
+            raise RuntimeError("stasis %s failed: %s" % (args[0], e)) from None
+        if status != 0:
+            raise RuntimeError("stasis %s failed: %s" % (args[0], (err or out).strip()))
+        return out
 
     def start(self):
         self.link = Link([self.cli, "launch", "--name", self.name, "--ckpt-dir", self.dir, "--",
@@ -101,16 +119,56 @@ class Session:
         self.pos = self.link.until_mark(self.write)
         self.checkpoint(quiet=True)
 
+    @property
+    def ckpts(self):
+        self.settle()
+        return self._ckpts
+
+    def _here(self):
+        return Ckpt(None, len(self.history), self.pos, self.history[-1] if self.history else None)
+
     def checkpoint(self, quiet=False):
-        out = self._stasis("checkpoint").strip().splitlines()
-        last = self.history[-1] if self.history else None
-        self.ckpts.append(Ckpt(out[-1].strip(), len(self.history), self.pos, last))
+        self.settle()
+        ckpt = self._here()
+        ckpt.directory = self._stasis("checkpoint").strip().splitlines()[-1].strip()
+        self._ckpts.append(ckpt)
         self.ran_since_ckpt = 0.0
         if not quiet:
-            self.say("checkpoint %d at %s" % (len(self.ckpts) - 1, where(self.pos)))
+            self.say("checkpoint %d at %s" % (len(self._ckpts) - 1, where(self.pos)))
+
+    def checkpoint_soon(self):
+        """Checkpoints in the background while the user reads the output and types: the
+        debuggee waits at its prompt until the next command, which waits for this
+        checkpoint first (settle), so the image is the state the user sees now."""
+        self.settle()
+        ckpt, error = self._here(), []
+
+        def run():
+            try:
+                ckpt.directory = self._stasis("checkpoint").strip().splitlines()[-1].strip()
+            except (RuntimeError, IndexError) as e:
+                error.append(e)
+        thread = threading.Thread(target=run, name="fred-checkpoint", daemon=True)
+        self._pending = (thread, ckpt, error)
+        self.ran_since_ckpt = 0.0
+        thread.start()
+
+    def settle(self):
+        """Waits for a background checkpoint and records it (or says why it failed)."""
+        if self._pending is None:
+            return
+        thread, ckpt, error = self._pending
+        self._pending = None
+        thread.join()
+        if error or not ckpt.directory:
+            self.say("a checkpoint failed (going back will replay from an earlier one): %s"
+                     % (error[0] if error else "no directory"))
+        else:
+            self._ckpts.append(ckpt)
 
     def command(self, line, sink=None, user=False):
         """Sends one line to pdb and waits for its next prompt."""
+        self.settle()
         self.link.send(line.encode() + b"\n")
         entry = Entry(line, self.pos)
         started = time.monotonic()
@@ -126,7 +184,7 @@ class Session:
         self.history.append(self.command(line, self.write, user=True))
         since = len(self.history) - max(c.hist_len for c in self.ckpts if self.valid(c))
         if since >= self.every or self.ran_since_ckpt >= self.seconds:
-            self.checkpoint(quiet=True)
+            self.checkpoint_soon()
 
     def _restart(self, ckpt):
         try:
@@ -193,6 +251,7 @@ class Session:
         self.command("fred_show", self.write)
 
     def close(self):
+        self.settle()
         try:
             if self.link and self.link.proc.poll() is None:
                 self._stasis("kill")

@@ -55,7 +55,12 @@ class Fred:
             except OSError:
                 data = b""
             if not data:
-                raise Failed("FReD ended; output:\n" + buf)
+                try:
+                    status = self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    status = "still running"
+                raise Failed("FReD ended (exit status %s); output:\n%s\nsession so far:\n%s"
+                             % (status, buf, "".join(self.log[-12:])))
             buf += data.decode(errors="replace").replace("\r", "")
         out = buf[:-len(PROMPT)]
         self.log.append(out)
