@@ -207,18 +207,45 @@ static void report_pidns(int nsdir)
     do w = write(g_ns_report_fd, line, (size_t)n); while (w < 0 && errno == EINTR);
 }
 
+/* Tests only: how long the outer side waits before it reports the namespace, to show
+ * that the processes wait for that report (STASIS_TEST_PIDNS_DELAY_MS). */
+static void test_delay(void)
+{
+    const char *ms = getenv("STASIS_TEST_PIDNS_DELAY_MS");
+    long n = ms ? strtol(ms, NULL, 10) : 0;
+    struct timespec ts = { n / 1000, (n % 1000) * 1000000L };
+    if (n > 0 && n < 10000) while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+}
+
+/* init waits until the outer side reported the namespace (or gave up): a restored
+ * process that reported "@ready" first made the supervisor stop reading, and the late
+ * "@pidns" then died of SIGPIPE in the outer side, taking the restart with it */
+static void await_report(int go)
+{
+    char c;
+    while (read(go, &c, 1) < 0 && errno == EINTR) {}
+    close(go);
+}
+
 int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
 {
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
-    int sp[2];
-    if (pipe2(sp, O_CLOEXEC) < 0) { fprintf(stderr, "%s: pipe: %s\n", who, strerror(errno)); _exit(1); }
+    int sp[2], go[2];
+    if (pipe2(sp, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+        fprintf(stderr, "%s: pipe: %s\n", who, strerror(errno));
+        _exit(1);
+    }
     int nsdir = g_ns_report_fd >= 0 ? open("/proc/self/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     pid_t init = fork();
     if (init < 0) { fprintf(stderr, "%s: fork: %s\n", who, strerror(errno)); _exit(1); }
     if (init > 0) {
+        signal(SIGPIPE, SIG_IGN);        /* a reader that is gone is no reason to die */
+        close(go[0]);
+        test_delay();
         report_pidns(nsdir);
+        close(go[1]);                    /* init goes on */
         close(sp[1]);
         if (sp[0] != 3) { dup2(sp[0], 3); close(sp[0]); }
         close_range(4, ~0u, 0);          /* e.g. pipe ends meant for the program only */
@@ -230,6 +257,8 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
     /* init, pid 1 */
     if (nsdir >= 0) close(nsdir);
     close(sp[0]);
+    close(go[1]);
+    await_report(go[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
