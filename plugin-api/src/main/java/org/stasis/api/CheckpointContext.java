@@ -6,7 +6,10 @@ import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * The context of {@code preCheckpoint}, {@code drain} and {@code write}.
+ * The context of {@code preCheckpoint}, {@code drain} and {@code write}. During
+ * {@code preCheckpoint} the processes still run: {@link #openFds} and
+ * {@link #terminalSettings} are empty and the methods of {@link #processes()} fail.
+ * The records are writable in all three events.
  */
 @ProviderType
 public interface CheckpointContext extends EventContext {
@@ -21,7 +24,8 @@ public interface CheckpointContext extends EventContext {
 
     /**
      * The open file descriptors of a process of the computation, as its agent reported
-     * them once the threads were stopped. Empty during {@code preCheckpoint}.
+     * them once the threads were stopped. Always empty during {@code preCheckpoint}
+     * (the processes still run and may open and close descriptors).
      *
      * @param pid a process id inside the computation ({@link ProcessInfo#pid()})
      * @return the descriptors, by ascending number
@@ -35,13 +39,16 @@ public interface CheckpointContext extends EventContext {
      *
      * @param pid a process id inside the computation
      * @param fd a descriptor of that process that refers to a terminal
-     * @return the raw settings, or empty if the descriptor is not a terminal
+     * @return the raw settings, or empty if the descriptor is not a terminal (always
+     *         empty during {@code preCheckpoint})
      */
     Optional<byte[]> terminalSettings(int pid, int fd);
 
     /**
      * @return access to the suspended processes (empty-handed during
-     *         {@code preCheckpoint}, when they still run: its methods then fail)
+     *         {@code preCheckpoint}, when they still run: its methods then fail
+     *         with an {@code IOException} that says so)
+     * @since 1.1
      */
     ProcessAccess processes();
 

@@ -7,6 +7,22 @@ import org.osgi.annotation.versioning.ProviderType;
 /**
  * What every lifecycle event tells a plugin. Contexts are valid only during the
  * callback they are passed to.
+ *
+ * <p>The events of one operation share an {@link #store() operation store}: a
+ * checkpoint's {@code preCheckpoint}, {@code drain}, {@code write} and {@code resume},
+ * or a restart's {@code restart} and {@code resume}. What a context offers depends on
+ * the phase; each method says what it does in each phase, and the core enforces it:
+ * <ul>
+ * <li>{@code preCheckpoint}: the processes still run: {@link CheckpointContext#openFds}
+ * is empty, {@link CheckpointContext#terminalSettings} empty, and the methods of
+ * {@link CheckpointContext#processes()} fail;</li>
+ * <li>{@code drain}, {@code write}: the processes are suspended; the records and the
+ * plugin directory are writable;</li>
+ * <li>{@code restart}: {@link RestartContext#records()} are read-only and the plugin
+ * directory is not created (read it, never write it);</li>
+ * <li>{@code resume}: no records; the processes are still suspended (after an aborted
+ * checkpoint they may be gone).</li>
+ * </ul>
  */
 @ProviderType
 public interface EventContext {
@@ -38,4 +54,17 @@ public interface EventContext {
      * @param message what happened
      */
     void log(String message);
+
+    /**
+     * The plugin's store for this operation, the same object in every event of it and
+     * a new, empty one in the next operation. The default (a core older than 1.4)
+     * refuses.
+     *
+     * @return the plugin's operation store
+     * @throws UnsupportedOperationException if the core has no operation store
+     * @since 1.4
+     */
+    default OperationStore store() {
+        throw new UnsupportedOperationException("this core has no operation store (plugin API before 1.4)");
+    }
 }

@@ -48,6 +48,7 @@ public sealed interface FdSource {
      * @param descriptor a descriptor number in the coordinator's process
      * @param flags the flags the program had (as {@link OpenFd#flags()}): O_CLOEXEC is
      *        applied to this fd, O_NONBLOCK to the open file description
+     * @since 1.1
      */
     record Passed(int descriptor, int flags) implements FdSource {
     }

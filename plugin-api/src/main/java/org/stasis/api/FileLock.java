@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * @param write true for a write (exclusive) lock, false for a read (shared) one
  * @param start the first byte locked (0 for a flock)
  * @param length how many bytes, 0 for "to the end of the file, however long" (always 0 for a flock)
+ * @since 1.2
  */
 public record FileLock(int fd, Kind kind, boolean write, long start, long length) {
     /** The kernel's lock kinds that a process can take again unprivileged. */

@@ -58,7 +58,10 @@ public record OpenFd(int fd, String target, int flags, long offset) {
         return Kind.PATH;
     }
 
-    /** @return whether this is the master side of a pseudo-terminal (/dev/ptmx, /dev/pts/ptmx) */
+    /**
+     * @return whether this is the master side of a pseudo-terminal (/dev/ptmx, /dev/pts/ptmx)
+     * @since 1.2
+     */
     public boolean isPtyMaster() {
         return target.equals("/dev/ptmx") || target.equals("/dev/pts/ptmx");
     }

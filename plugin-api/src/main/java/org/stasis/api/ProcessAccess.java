@@ -16,6 +16,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * recv, ...); at restart, create the object in the coordinator and hand it to the
  * restored process with {@link FdSource.Passed}; after a restart, finish in the
  * process what cannot be done from outside (e.g. {@link #epollAdd}).
+ *
+ * @since 1.1
  */
 @ProviderType
 public interface ProcessAccess {
@@ -75,6 +77,7 @@ public interface ProcessAccess {
      * @param fdB a descriptor of that process
      * @return true if both are the same open file description
      * @throws IOException if a process or descriptor is gone
+     * @since 1.1
      */
     boolean sameOpenFile(int pidA, int fdA, int pidB, int fdB) throws IOException;
 

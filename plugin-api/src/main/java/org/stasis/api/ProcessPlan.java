@@ -50,15 +50,19 @@ public interface ProcessPlan {
      * Takes a file lock again inside the restored process, once its fd table (including
      * {@link FdSource.Passed} descriptors) is installed and before any of its threads
      * runs. A lock that cannot be taken (someone else holds it now) fails the restart
-     * with a message that names it. Since 1.2.
+     * with a message that names it.
      *
      * @param lock the lock, on one of this process's descriptors
+     * @since 1.2
      */
     default void lock(FileLock lock) {
         throw new UnsupportedOperationException("this restart plan cannot take file locks");
     }
 
-    /** @return the locks to take, in the order they were added. Since 1.2. */
+    /**
+     * @return the locks to take, in the order they were added
+     * @since 1.2
+     */
     default List<FileLock> locks() {
         return List.of();
     }

@@ -8,7 +8,10 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface RestartContext extends EventContext {
-    /** @return the records the plugin stored at checkpoint time (read-only) */
+    /**
+     * @return the records the plugin stored at checkpoint time, read-only: {@code put}
+     *         throws {@link UnsupportedOperationException}
+     */
     PluginRecords records();
 
     /** @return the restart plan to contribute to */

@@ -28,6 +28,7 @@ public interface ResumeContext extends EventContext {
     /**
      * @return access to the processes, still suspended while {@code resume} runs (after
      *         an aborted checkpoint the processes may be gone: calls may fail)
+     * @since 1.1
      */
     ProcessAccess processes();
 }

@@ -145,7 +145,11 @@ public final class CheckpointLifecycle {
             if (outcome == Outcome.ABORTED) {
                 store.discard(staging);
             }
-            resume(operation, outcome, suspended);
+            try {
+                resume(operation, outcome, suspended);
+            } finally {
+                operation.end();
+            }
         }
     }
 
@@ -216,6 +220,17 @@ public final class CheckpointLifecycle {
         String id = manifest.id() + "-restart";
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
                 directory, log, core, manifest.options(), listener::warning);
+        try {
+            restartAndResume(manifest, directory, computation, operation);
+        } finally {
+            operation.end();
+        }
+        return manifest;
+    }
+
+    private void restartAndResume(Manifest manifest, Path directory, Computation computation,
+            Contexts.Operation operation) throws OperationFailedException {
+        String id = operation.label();
         Plan plan = new Plan(manifest.processes());
         try {
             dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
@@ -231,7 +246,6 @@ public final class CheckpointLifecycle {
             core.discard(plan);
         }
         resume(operation, Outcome.RESTARTED, true);
-        return manifest;
     }
 
     // A checkpoint nobody waits for any more stops where that is safe: before anything is

@@ -15,6 +15,7 @@ import org.stasis.api.Computation;
 import org.stasis.api.EventContext;
 import org.stasis.api.LifecycleEvent;
 import org.stasis.api.OpenFd;
+import org.stasis.api.OperationStore;
 import org.stasis.api.ProcessAccess;
 import org.stasis.api.PluginRecords;
 import org.stasis.api.RestartContext;
@@ -28,18 +29,33 @@ final class Contexts {
     private Contexts() {
     }
 
-    /** What all contexts of one operation share. */
     /**
+     * What all contexts of one operation share.
+     *
      * @param label what the event log calls the operation (the checkpoint id, or
      *        {@code <id>-restart} for a restart)
+     * @param stores the plugins' operation stores, ended by the lifecycle with the operation
      */
     record Operation(String label, String checkpointId, long generation, Computation computation,
             Path checkpointDirectory, EventLog log, CoreSteps core, Map<String, String> options,
-            Consumer<String> warnings) {
+            Consumer<String> warnings, OperationStores stores) {
+        Operation(String label, String checkpointId, long generation, Computation computation,
+                Path checkpointDirectory, EventLog log, CoreSteps core, Map<String, String> options,
+                Consumer<String> warnings) {
+            this(label, checkpointId, generation, computation, checkpointDirectory, log, core, options, warnings,
+                    new OperationStores(label));
+        }
+
         Operation(String label, String checkpointId, long generation, Computation computation,
                 Path checkpointDirectory, EventLog log, CoreSteps core) {
             this(label, checkpointId, generation, computation, checkpointDirectory, log, core, Map.of(), w -> {
             });
+        }
+
+        /** Drops the plugins' stores; a value that fails to close is logged under its plugin. */
+        void end() {
+            stores.end((pluginId, e) -> log.add(new EventLogEntry(Instant.now(), label, "core:end", pluginId, 0,
+                    "warning", "closing a value of its operation store failed: " + e)));
         }
     }
 
@@ -98,6 +114,11 @@ final class Contexts {
             log("info", message);
         }
 
+        @Override
+        public OperationStore store() {
+            return operation.stores().of(pluginId);
+        }
+
         void log(String status, String message) {
             operation.log().add(new EventLogEntry(Instant.now(), operation.label(), event.displayName(),
                     pluginId, 0, status, message));
@@ -119,17 +140,22 @@ final class Contexts {
 
         @Override
         public List<OpenFd> openFds(int pid) {
-            return operation().core().openFds(pid);
+            return running() ? List.of() : operation().core().openFds(pid);
         }
 
         @Override
         public Optional<byte[]> terminalSettings(int pid, int fd) {
-            return operation().core().terminalSettings(pid, fd);
+            return running() ? Optional.empty() : operation().core().terminalSettings(pid, fd);
         }
 
         @Override
         public ProcessAccess processes() {
-            return operation().core().processes();
+            return running() ? RunningProcesses.INSTANCE : operation().core().processes();
+        }
+
+        // During preCheckpoint the processes still run: nothing the agents report is valid yet.
+        private boolean running() {
+            return event() == LifecycleEvent.PRE_CHECKPOINT;
         }
 
         @Override
