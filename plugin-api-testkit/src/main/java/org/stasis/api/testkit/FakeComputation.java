@@ -39,7 +39,7 @@ import org.stasis.api.ResumeContext;
  *     plugin.drain(computation.checkpoint(LifecycleEvent.DRAIN));
  *     plugin.write(computation.checkpoint());
  *     plugin.resume(computation.resume(ResumeContext.Outcome.RESUMED));
- *     computation.endOperation();
+ *     computation.endOperation();     // drops the operation store, as the core does
  *     plugin.restart(computation.restart());
  *     int restored = computation.passed(1, pipe[0]);
  * }
@@ -57,6 +57,7 @@ public final class FakeComputation implements AutoCloseable {
     private final List<String> installs = new ArrayList<>();
     private final FakePlan plan = new FakePlan(processes.keySet());
     private static final String NAME = "test";
+    private FakeStore store = new FakeStore();
     private String checkpointId = "test-1";
     private long generation = 1;
 
@@ -215,10 +216,22 @@ public final class FakeComputation implements AutoCloseable {
         return new Resuming(outcome);
     }
 
-    /** Closes the duplicates made for the plugin, as the core does after {@code resume}. */
+    /**
+     * Ends the operation as the core does after {@code resume} (or after a failure):
+     * closes the duplicates made for the plugin and drops its operation store (closing
+     * the closeable values in it); the next context gets a new, empty store.
+     */
     public void endOperation() {
         duplicates.values().forEach(descriptors::close);
         duplicates.clear();
+        FakeStore ended = store;
+        store = new FakeStore();
+        ended.end();
+    }
+
+    /** @return the operation store of the operation under way, as the plugin's contexts hand it out */
+    public FakeStore store() {
+        return store;
     }
 
     /** Ends the operation and closes the descriptors if this computation made them. */
@@ -310,6 +323,11 @@ public final class FakeComputation implements AutoCloseable {
         @Override
         public void log(String message) {
             log.add(message);
+        }
+
+        @Override
+        public FakeStore store() {
+            return store;
         }
     }
 

@@ -80,4 +80,22 @@ class FakeComputationTest {
                     .mapToInt(source -> ((FdSource.Passed) source).descriptor()).findFirst().orElseThrow());
         }
     }
+
+    @Test
+    void theStoreLastsOneOperationAndClosesWhatIsLeftInIt() throws Exception {
+        try (FakeComputation computation = new FakeComputation(temp.resolve("plugin"))) {
+            computation.process(1);
+            List<String> closed = new java.util.ArrayList<>();
+            computation.checkpoint(LifecycleEvent.DRAIN).store().put("taken", (AutoCloseable) () -> closed.add("taken"));
+            computation.checkpoint().store().put("kept", "x");
+            assertEquals(List.of("taken", "kept"), computation.store().keys());
+            var old = computation.resume(ResumeContext.Outcome.RESUMED).store();
+
+            computation.endOperation();
+
+            assertEquals(List.of("taken"), closed);
+            assertThrows(IllegalStateException.class, () -> old.get("kept", String.class));
+            assertEquals(List.of(), ((FakeStore) computation.restart().store()).keys(), "the next operation starts empty");
+        }
+    }
 }
