@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.osgi.service.component.annotations.Component;
 import org.stasis.api.CheckpointContext;
@@ -29,9 +28,10 @@ import org.stasis.api.WriteCallback;
 @Component(property = "service.ranking:Integer=120")
 @StasisPlugin("event")
 public class EventPlugin implements WriteCallback, RestartCallback, ResumeCallback {
+    // From restart to the resume that follows it, in the operation store: the registrations to make.
+    private static final String PENDING = "pending-registrations";
+
     private final Kernel kernel;
-    // From restart to the resume that follows it: the registrations to make.
-    private final AtomicReference<List<Registration>> pending = new AtomicReference<>(List.of());
 
     public EventPlugin() {
         this(new Kernel());
@@ -69,7 +69,7 @@ public class EventPlugin implements WriteCallback, RestartCallback, ResumeCallba
                 planRegistrations(context, object.holders(), epoll, registrations);
             }
         }
-        pending.set(List.copyOf(registrations));
+        context.store().put(PENDING, new Registrations(List.copyOf(registrations)));
     }
 
     private static void planRegistrations(RestartContext context, List<Holder> holders, EpollState epoll,
@@ -91,7 +91,8 @@ public class EventPlugin implements WriteCallback, RestartCallback, ResumeCallba
         if (!context.isRestart()) {
             return;
         }
-        List<Registration> registrations = pending.getAndSet(List.of());
+        List<Registration> registrations = context.store().remove(PENDING, Registrations.class)
+                .map(Registrations::all).orElse(List.of());
         int made = 0;
         for (Registration registration : registrations) {
             try {
@@ -107,6 +108,10 @@ public class EventPlugin implements WriteCallback, RestartCallback, ResumeCallba
         if (!registrations.isEmpty()) {
             context.log("registered " + made + " of " + registrations.size() + " epoll interests again");
         }
+    }
+
+    /** What restart leaves in the store for resume (a record: the store's values are typed by class). */
+    private record Registrations(List<Registration> all) {
     }
 
     private static String describe(Map<EventKind, Integer> counts) {

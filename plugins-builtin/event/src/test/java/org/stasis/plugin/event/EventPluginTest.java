@@ -153,4 +153,15 @@ class EventPluginTest {
         assertEquals(1, EpollState.items(TestSystem.fdinfo(computation.passed(PARENT, epoll))).size());
         assertTrue(computation.log().stream().anyMatch(line -> line.contains("registered 1 of 2")), computation.log().toString());
     }
+
+    @Test
+    void registrationsOfARestartThatFailedBeforeResumeDoNotReachALaterResume() throws Exception {
+        plugin.write(computation.checkpoint());
+        plugin.restart(computation.restart());
+        computation.endOperation(); // the restart failed after this plugin: no resume, its store is dropped
+
+        plugin.resume(computation.resume(ResumeContext.Outcome.RESTARTED));
+
+        assertEquals(List.of(), computation.epollAdds(), "registrations leaked from an earlier restart");
+    }
 }

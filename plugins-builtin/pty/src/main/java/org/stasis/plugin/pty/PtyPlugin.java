@@ -45,12 +45,12 @@ import org.stasis.api.WriteCallback;
 public class PtyPlugin implements DrainCallback, WriteCallback, ResumeCallback, RestartCallback {
     private static final String STREAM = "stream.";
     private static final String TERMIOS = "termios.";
+    // Operation store keys: drain to write and resume of a checkpoint; restart to its resume.
+    private static final String SNAPSHOT = "snapshot";
+    private static final String LEADERS = "leaders";
 
     private final Terminal terminal;
     private final Path proc;
-    private final Object lock = new Object();
-    private Snapshot current;
-    private List<Rebuild.ControllingTerminal> leaders = List.of();
 
     /** The component: system calls through the C library, processes under /proc. */
     public PtyPlugin() {
@@ -64,18 +64,12 @@ public class PtyPlugin implements DrainCallback, WriteCallback, ResumeCallback, 
 
     @Override
     public void drain(CheckpointContext context) throws IOException {
-        Snapshot snapshot = new Survey(terminal, proc).take(context);
-        synchronized (lock) {
-            current = snapshot;
-        }
+        context.store().put(SNAPSHOT, new Survey(terminal, proc).take(context));
     }
 
     @Override
     public void write(CheckpointContext context) throws IOException {
-        Snapshot snapshot;
-        synchronized (lock) {
-            snapshot = current == null ? new Snapshot() : current;
-        }
+        Snapshot snapshot = context.store().get(SNAPSHOT, Snapshot.class).orElseGet(Snapshot::new);
         snapshot.write(context.records(), context.pluginDirectory());
         Set<String> internal = new HashSet<>();
         for (Pty pty : snapshot.ptys.values()) {
@@ -102,12 +96,7 @@ public class PtyPlugin implements DrainCallback, WriteCallback, ResumeCallback, 
     @Override
     public void resume(ResumeContext context) throws IOException {
         if (context.isRestart()) {
-            List<Rebuild.ControllingTerminal> todo;
-            synchronized (lock) {
-                todo = leaders;
-                leaders = List.of();
-            }
-            for (Rebuild.ControllingTerminal c : todo) {
+            for (Rebuild.ControllingTerminal c : leaders(context)) {
                 try {
                     context.processes().controllingTerminal(c.pid(), c.fd(), c.foregroundGroup());
                 } catch (IOException e) {
@@ -118,14 +107,18 @@ public class PtyPlugin implements DrainCallback, WriteCallback, ResumeCallback, 
             }
             return;
         }
-        Snapshot snapshot;
-        synchronized (lock) {
-            snapshot = current;
-            current = null;
-        }
+        Snapshot snapshot = context.store().remove(SNAPSHOT, Snapshot.class).orElse(null);
         if (snapshot != null) {
             refill(snapshot);
         }
+    }
+
+    private static List<Rebuild.ControllingTerminal> leaders(ResumeContext context) {
+        return context.store().remove(LEADERS, Leaders.class).map(Leaders::all).orElse(List.of());
+    }
+
+    /** The session leaders restart leaves in the store for resume. */
+    private record Leaders(List<Rebuild.ControllingTerminal> all) {
     }
 
     // The same terminals are still there: what the drain took goes back into them.
@@ -162,9 +155,6 @@ public class PtyPlugin implements DrainCallback, WriteCallback, ResumeCallback, 
                     .ifPresent(hex -> process.terminalSettings(fd, HexFormat.of().parseHex(hex)));
         }
         Snapshot saved = Snapshot.read(context.records(), context.pluginDirectory());
-        List<Rebuild.ControllingTerminal> todo = new Rebuild(terminal, context::log).rebuild(saved, context.plan());
-        synchronized (lock) {
-            leaders = todo;
-        }
+        context.store().put(LEADERS, new Leaders(List.copyOf(new Rebuild(terminal, context::log).rebuild(saved, context.plan()))));
     }
 }

@@ -39,11 +39,11 @@ import org.stasis.api.WriteCallback;
 public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallback, RestartCallback {
     private static final Duration COOKIE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration REFILL_PATIENCE = Duration.ofSeconds(2);
+    // From drain to write and resume of one checkpoint, in the operation store.
+    private static final String SNAPSHOT = "snapshot";
 
     private final Sockets sockets;
     private final Path proc;
-    private final Object lock = new Object();
-    private Snapshot current;
 
     /** The component: system calls through the C library, processes under /proc. */
     public SocketPlugin() {
@@ -58,18 +58,13 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
     @Override
     public void drain(CheckpointContext context) throws IOException {
         Snapshot snapshot = new Snapshot();
-        synchronized (lock) {
-            current = snapshot; // kept even if draining fails: what was taken goes back at resume
-        }
+        context.store().put(SNAPSHOT, snapshot); // kept even if draining fails: what was taken goes back at resume
         new Drainer(sockets, proc, COOKIE_TIMEOUT, new SecureRandom()).drain(context, snapshot);
     }
 
     @Override
     public void write(CheckpointContext context) throws IOException {
-        Snapshot snapshot;
-        synchronized (lock) {
-            snapshot = current;
-        }
+        Snapshot snapshot = context.store().get(SNAPSHOT, Snapshot.class).orElse(null);
         if (snapshot != null && !snapshot.sockets.isEmpty()) {
             snapshot.write(context.records(), context.pluginDirectory());
         }
@@ -77,11 +72,7 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
 
     @Override
     public void resume(ResumeContext context) throws IOException {
-        Snapshot snapshot;
-        synchronized (lock) {
-            snapshot = current;
-            current = null;
-        }
+        Snapshot snapshot = context.store().remove(SNAPSHOT, Snapshot.class).orElse(null);
         if (snapshot == null || context.isRestart()) {
             return;
         }
