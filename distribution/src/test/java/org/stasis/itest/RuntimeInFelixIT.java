@@ -175,10 +175,11 @@ public class RuntimeInFelixIT {
         ServiceReference<?>[] coordinator = context.getServiceReferences(coordinatorComponent, null);
         assertNotNull("no Coordinator service", coordinator);
         assertEquals(framework, coordinator[0].getBundle());
-        ServiceReference<?>[] commands = awaitServices(commandsComponent, "(osgi.command.scope=stasis)");
+        ServiceReference<?>[] commands = awaitServices(commandsComponent,
+                "(" + CommandProcessor.COMMAND_SCOPE + "=stasis)");
         assertEquals(framework, commands[0].getBundle());
         assertEquals(List.of("plugins", "version", "shutdown", "events", "dryrun"),
-                Arrays.asList((String[]) commands[0].getProperty("osgi.command.function")));
+                Arrays.asList((String[]) commands[0].getProperty(CommandProcessor.COMMAND_FUNCTION)));
 
         String version = execute("stasis:version");
         assertTrue(version, version.matches("(?s).*coordinator\\s+felix-it(\\R.*|$)"));

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -32,18 +33,9 @@ import org.stasis.framework.store.ProcessImage;
  * Shell commands that act on the computation: checkpoint, status, kill, and the
  * restart preparation that {@code stasis restart} uses.
  */
-@Component(service = ComputationCommands.class, property = {
-        "osgi.command.scope=stasis",
-        "osgi.command.function=checkpoint",
-        "osgi.command.function=status",
-        "osgi.command.function=kill",
-        "osgi.command.function=ckptdir",
-        "osgi.command.function=restartplan",
-        "osgi.command.function=verify",
-        "osgi.command.function=interval",
-        "osgi.command.function=keep",
-        "osgi.command.function=list",
-        "osgi.command.function=launchid" })
+@Component(service = ComputationCommands.class)
+@GogoCommand(scope = "stasis", function = { "checkpoint", "status", "kill", "ckptdir", "restartplan", "verify",
+        "interval", "keep", "list", "launchid" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;

@@ -4,15 +4,15 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.core.Coordinator;
 
 /** The {@code option} command: the computation's checkpoint options, such as {@code save-files}. */
-@Component(service = OptionCommands.class, property = {
-        "osgi.command.scope=stasis",
-        "osgi.command.function=option" })
+@Component(service = OptionCommands.class)
+@GogoCommand(scope = "stasis", function = "option")
 public class OptionCommands {
     private final Coordinator coordinator;
 

@@ -10,6 +10,7 @@ import java.util.Map;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -23,10 +24,8 @@ import org.stasis.framework.core.Coordinator;
  * the coordinator with its output appended to a file, since a shell session has no
  * terminal to give it.
  */
-@Component(service = ProgramCommands.class, property = {
-        "osgi.command.scope=stasis",
-        "osgi.command.function=launch",
-        "osgi.command.function=restart" })
+@Component(service = ProgramCommands.class)
+@GogoCommand(scope = "stasis", function = { "launch", "restart" })
 public class ProgramCommands {
     private final Coordinator coordinator;
     private final Path home;

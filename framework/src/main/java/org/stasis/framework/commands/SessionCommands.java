@@ -5,15 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.core.Coordinator;
 
 /** {@code stasis note ID TEXT}: labels a checkpoint (shown by {@code stasis list} and Python's sessions()). */
-@Component(service = SessionCommands.class, property = {
-        "osgi.command.scope=stasis",
-        "osgi.command.function=note" })
+@Component(service = SessionCommands.class)
+@GogoCommand(scope = "stasis", function = "note")
 public class SessionCommands {
     private final Coordinator coordinator;
 

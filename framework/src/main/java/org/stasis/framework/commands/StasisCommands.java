@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkUtil;
@@ -38,13 +39,8 @@ import org.stasis.framework.util.Trees;
  * The coordinator's shell commands in scope {@code stasis}. The command line
  * ({@code bin/stasis}) runs these same commands through the control socket.
  */
-@Component(service = StasisCommands.class, property = {
-        "osgi.command.scope=stasis",
-        "osgi.command.function=plugins",
-        "osgi.command.function=version",
-        "osgi.command.function=shutdown",
-        "osgi.command.function=events",
-        "osgi.command.function=dryrun" })
+@Component(service = StasisCommands.class)
+@GogoCommand(scope = "stasis", function = { "plugins", "version", "shutdown", "events", "dryrun" })
 public class StasisCommands {
     private final Coordinator coordinator;
     private final BundleContext context;

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.apache.felix.service.command.CommandProcessor;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceReference;
@@ -41,7 +42,7 @@ public final class ShellCommandGuard implements FindHook, EventListenerHook {
     }
 
     static boolean isBanned(ServiceReference<?> ref) {
-        return functions(ref.getProperty("osgi.command.function")).stream().anyMatch(BANNED::contains);
+        return functions(ref.getProperty(CommandProcessor.COMMAND_FUNCTION)).stream().anyMatch(BANNED::contains);
     }
 
     private static boolean ownedBy(ServiceReference<?> ref, BundleContext context) {
