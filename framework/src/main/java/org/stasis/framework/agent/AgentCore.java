@@ -17,6 +17,7 @@ import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessPlan;
 import org.stasis.api.RestartPlan;
 import org.stasis.api.ResumeContext.Outcome;
+import org.stasis.framework.dispatch.Diagnostics;
 import org.stasis.framework.lifecycle.CoreSteps;
 import org.stasis.framework.lifecycle.Plan;
 import org.stasis.framework.store.CheckpointInvalidException;
@@ -48,6 +49,7 @@ public final class AgentCore implements CoreSteps {
     private final java.util.Set<Integer> stopAgain = ConcurrentHashMap.newKeySet();
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
     private volatile String operationId = "";
+    private final Diagnostics diagnostics;
     private volatile ProcessHands hands = new ProcessHands(List.of());
     private volatile CompletableFuture<Path> planReady = new CompletableFuture<>();
     private volatile String expectedPlan;         // the plan of the restart under way
@@ -60,9 +62,11 @@ public final class AgentCore implements CoreSteps {
      * @param registry the computation's agents
      * @param agentSocket where restored agents reconnect
      * @param planDirectory a private directory for restart plans
+     * @param diagnostics where warnings about processes go (event log and coordinator log)
      */
-    public AgentCore(AgentRegistry registry, Path agentSocket, Path planDirectory) {
+    public AgentCore(AgentRegistry registry, Path agentSocket, Path planDirectory, Diagnostics diagnostics) {
         this.registry = registry;
+        this.diagnostics = diagnostics;
         this.agentSocket = agentSocket;
         this.planDirectory = planDirectory;
         registry.onRestorer(this::restorerConnected);
@@ -149,9 +153,9 @@ public final class AgentCore implements CoreSteps {
                         if (!(e instanceof java.io.InterruptedIOException)) {
                             // The process lives on but its agent is gone: it exec'd a program
                             // without the agent (LD_PRELOAD cleared, static or setuid program).
-                            System.err.println("stasis: warning: process " + agent.pid() + " (" + agent.info().command()
-                                    + ") left the computation: it runs without the Stasis agent and is not"
-                                    + " checkpointed");
+                            diagnostics.warning(operationId, "suspend", "process " + agent.pid() + " ("
+                                    + agent.info().command() + ") left the computation: it runs without the Stasis"
+                                    + " agent and is not checkpointed");
                             registry.forget(agent);
                             return;
                         }
@@ -266,8 +270,8 @@ public final class AgentCore implements CoreSteps {
                 try {
                     agent.request("STOP", SUSPEND_TIMEOUT);
                 } catch (IOException e) {
-                    System.err.println("stasis: process " + agent.pid() + " was stopped and runs on after the"
-                            + " checkpoint: " + e.getMessage());
+                    diagnostics.warning(operationId, "release", "process " + agent.pid()
+                            + " was stopped and runs on after the checkpoint: " + e.getMessage());
                 }
             }
         }
@@ -354,7 +358,8 @@ public final class AgentCore implements CoreSteps {
         boolean zombies = images.stream().anyMatch(i -> i.tree() != null && !i.tree().exitedChildren().isEmpty());
         if (zombies && !samePid) {
             // the exited children cannot be recreated: the waitpid for them will fail
-            System.err.println("stasis: restarting without pid namespaces: exited, unreaped children are not recreated");
+            diagnostics.warning(manifest.id() + "-restart", "restore",
+                    "restarting without pid namespaces: exited, unreaped children are not recreated");
         }
         operationId = manifest.id();
         Map<Integer, List<OpenFd>> savedFds = new java.util.TreeMap<>();
@@ -415,7 +420,7 @@ public final class AgentCore implements CoreSteps {
                 restored.forEach(a -> ProcessHandle.of(a.hostPid()).ifPresent(ProcessHandle::destroyForcibly));
                 throw e;
             }
-            Pipes.refillFifos(directory, restored);
+            Pipes.refillFifos(directory, restored, diagnostics, manifest.id() + "-restart");
             stopped = List.copyOf(restored);
             hands = new ProcessHands(stopped);
         } catch (Exception e) {
@@ -464,21 +469,23 @@ public final class AgentCore implements CoreSteps {
 
     private void refillPipes() {
         synchronized (drained) {
-            Pipes.refill(drained);
+            Pipes.refill(drained, diagnostics, operationId);
             drained.clear();
         }
     }
 
     // The id tells the program which checkpoint it resumed after or was restarted from;
     // after an aborted checkpoint there is none.
-    private static void resume(List<Agent> agents, Outcome outcome, String checkpointId) {
+    private void resume(List<Agent> agents, Outcome outcome, String checkpointId) {
         String request = (outcome == Outcome.RESTARTED ? "RESUME 1" : "RESUME 0")
                 + (outcome == Outcome.ABORTED ? "" : " " + checkpointId);
         for (Agent agent : agents) {
             try {
                 agent.request(request, SUSPEND_TIMEOUT);
             } catch (IOException e) {
-                System.err.println("stasis: warning: process " + agent.pid() + " did not resume: " + e.getMessage());
+                diagnostics.warning(checkpointId == null || checkpointId.isEmpty() ? Diagnostics.COORDINATOR : checkpointId,
+                        "release",
+                        "process " + agent.pid() + " did not resume: " + e.getMessage());
             }
         }
     }

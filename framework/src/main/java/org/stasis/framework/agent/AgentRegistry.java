@@ -10,6 +10,8 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
+import org.stasis.framework.dispatch.Diagnostics;
+
 /**
  * The processes of the computation: every agent that connected to the coordinator's
  * agent socket and whose process still lives. Only the coordinator's own user may
@@ -20,6 +22,7 @@ public final class AgentRegistry implements AutoCloseable {
 
     private final UnixServer server;
     private final int uid;
+    private final Diagnostics diagnostics;
     private final List<Agent> agents = new ArrayList<>();
     private volatile Consumer<Integer> checkpointRequests;
     private volatile java.util.function.BiConsumer<UnixConnection, String> restorers;
@@ -27,11 +30,13 @@ public final class AgentRegistry implements AutoCloseable {
     /**
      * @param socket where agents connect
      * @param uid the only user allowed in
+     * @param diagnostics where refused agents are reported
      * @throws IOException if the socket cannot be opened
      */
-    public AgentRegistry(Path socket, int uid) throws IOException {
+    public AgentRegistry(Path socket, int uid, Diagnostics diagnostics) throws IOException {
         this.server = new UnixServer(socket);
         this.uid = uid;
+        this.diagnostics = diagnostics;
         Thread acceptor = new Thread(this::acceptLoop, "stasis-agent-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -46,7 +51,8 @@ public final class AgentRegistry implements AutoCloseable {
                 return;
             }
             if (connection.peerUid() != uid) {
-                System.err.println("stasis: refused an agent of uid " + connection.peerUid());
+                diagnostics.warning(Diagnostics.COORDINATOR, "agent", "refused an agent of uid " + connection.peerUid()
+                        + ": only processes of the coordinator's user join its computations");
                 connection.close();
                 continue;
             }

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.stasis.api.OpenFd;
+import org.stasis.framework.dispatch.Diagnostics;
 
 /**
  * Pipes between the processes of a computation: the data in flight is drained while
@@ -114,9 +115,12 @@ final class Pipes {
      *
      * @param directory the checkpoint
      * @param agents the restored processes
+     * @param diagnostics hears the FIFOs that could not be refilled
+     * @param operation the restart, for the event log
      * @throws IOException if the checkpoint cannot be read
      */
-    static void refillFifos(Path directory, List<Agent> agents) throws IOException {
+    static void refillFifos(Path directory, List<Agent> agents, Diagnostics diagnostics, String operation)
+            throws IOException {
         Map<String, Drained> fifos = new TreeMap<>();
         try (Stream<Path> files = Files.list(directory)) {
             for (Path file : files.toList()) {
@@ -132,7 +136,7 @@ final class Pipes {
                 }
             }
         }
-        refill(fifos);
+        refill(fifos, diagnostics, operation);
     }
 
     /** @return the name of the file that holds a pipe's data in a checkpoint */
@@ -221,8 +225,10 @@ final class Pipes {
      * Puts the drained bytes back, in order (before the processes are released).
      *
      * @param drained what {@link #drain} took
+     * @param diagnostics hears the pipes that could not be refilled
+     * @param operation the checkpoint or restart, for the event log
      */
-    static void refill(Map<String, Drained> drained) {
+    static void refill(Map<String, Drained> drained, Diagnostics diagnostics, String operation) {
         for (Map.Entry<String, Drained> pipe : drained.entrySet()) {
             Drained d = pipe.getValue();
             try {
@@ -235,7 +241,7 @@ final class Pipes {
                     }
                 }
             } catch (IOException e) {
-                System.err.println("stasis: process " + d.reader().pid() + ": pipe " + pipe.getKey()
+                diagnostics.warning(operation, "refill", "process " + d.reader().pid() + ": pipe " + pipe.getKey()
                         + " could not be refilled: " + e.getMessage());
             }
         }

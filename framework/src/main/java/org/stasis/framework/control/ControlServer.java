@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.core.Coordinator;
+import org.stasis.framework.dispatch.Diagnostics;
 import org.stasis.framework.util.RuntimeDirectory;
 
 /**
@@ -62,9 +63,9 @@ public class ControlServer {
         if (wantTcp) {
             try {
                 token = TokenFile.loadOrCreate(directory.path().resolve(coordinator.name() + ".token"), owner);
-                tcp = TcpControlListener.bind(ListenAddress.parse(listen), token);
+                tcp = TcpControlListener.bind(ListenAddress.parse(listen), token, coordinator.diagnostics());
             } catch (IOException | IllegalArgumentException e) {
-                stopAfterListenFailure(context, listen, e);
+                stopAfterListenFailure(context, listen, e, coordinator.diagnostics());
                 this.hub = null; // --listen failed and the framework is stopping: open no door at all
                 return;
             }
@@ -99,8 +100,10 @@ public class ControlServer {
         Files.deleteIfExists(socket);
     }
 
-    private static void stopAfterListenFailure(BundleContext context, String listen, Exception e) {
-        System.err.println("stasis: cannot listen on TCP " + listen + ": " + e.getMessage() + "; stopping");
+    private static void stopAfterListenFailure(BundleContext context, String listen, Exception e,
+            Diagnostics diagnostics) {
+        diagnostics.warning(Diagnostics.COORDINATOR, "listen", "cannot listen on TCP " + listen + ": " + e.getMessage()
+                + "; stopping (choose another --listen address or port)");
         Thread stop = new Thread(() -> {
             try {
                 context.getBundle(0).stop();

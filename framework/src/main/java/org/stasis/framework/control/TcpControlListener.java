@@ -6,6 +6,8 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 
+import org.stasis.framework.dispatch.Diagnostics;
+
 /**
  * The coordinator's optional TCP control listener ({@code stasis coordinator --listen
  * HOST:PORT}, doc/control-protocol.md). A connection must first send
@@ -22,10 +24,12 @@ final class TcpControlListener {
      *
      * @param address where to listen
      * @param token the secret every connection must present
+     * @param diagnostics hears where the coordinator listens, and a warning if beyond this machine
      * @return the bound listening socket
      * @throws IOException if the address cannot be bound
      */
-    static ServerSocketChannel bind(ListenAddress address, TokenFile token) throws IOException {
+    static ServerSocketChannel bind(ListenAddress address, TokenFile token, Diagnostics diagnostics)
+            throws IOException {
         InetSocketAddress bind = address.resolve();
         if (bind.isUnresolved()) {
             throw new IOException("unknown host '" + address.host() + "'");
@@ -40,9 +44,10 @@ final class TcpControlListener {
             throw e;
         }
         String described = describe(server);
-        System.err.println("stasis: control over TCP on " + described + "; clients need the token in " + token.path());
+        diagnostics.info(Diagnostics.COORDINATOR, "listen", "control over TCP on " + described
+                + "; clients need the token in " + token.path());
         if (!bind.getAddress().isLoopbackAddress()) {
-            System.err.println("stasis: warning: " + described + " is reachable from other machines;"
+            diagnostics.warning(Diagnostics.COORDINATOR, "listen", described + " is reachable from other machines;"
                     + " the token in " + token.path() + " is its only protection (the connection is not encrypted)");
         }
         return server;

@@ -37,6 +37,7 @@ import org.stasis.framework.agent.AgentCore;
 import org.stasis.framework.agent.AgentRegistry;
 import org.stasis.framework.util.RuntimeDirectory;
 import org.stasis.framework.dispatch.EventDispatcher;
+import org.stasis.framework.dispatch.Diagnostics;
 import org.stasis.framework.dispatch.EventLog;
 import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.dispatch.PluginCallback;
@@ -70,6 +71,7 @@ public class Coordinator {
     private final PluginRegistry registry = new PluginRegistry();
     private final String name;
     private final EventLog log;
+    private final Diagnostics diagnostics;
     private final EventDispatcher dispatcher;
     private final AgentRegistry agents;
     private final AgentCore core;
@@ -96,12 +98,13 @@ public class Coordinator {
         this.checkpointDirectory = Path.of(property(context, CKPT_DIR_PROPERTY,
                 System.getProperty("user.home") + "/.local/share/stasis/checkpoints"));
         this.log = new EventLog(config.event_log_size());
+        this.diagnostics = new Diagnostics(log, System.err);
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));
         int uid = RuntimeDirectory.currentUid();
         RuntimeDirectory runtime = RuntimeDirectory.of(context).ensurePrivate();
         this.agentSocket = runtime.agentSocket(name);
-        this.agents = new AgentRegistry(agentSocket, uid);
-        this.core = new AgentCore(agents, agentSocket, runtime.path());
+        this.agents = new AgentRegistry(agentSocket, uid, diagnostics);
+        this.core = new AgentCore(agents, agentSocket, runtime.path(), diagnostics);
         this.computations = new Computations(agents::agents);
         agents.onCheckpointRequest(this::checkpointRequested);
         this.keep = Integer.parseInt(property(context, KEEP_PROPERTY, "0"));
@@ -114,7 +117,8 @@ public class Coordinator {
             try {
                 checkpoint(id, Progress.NONE);
             } catch (OperationFailedException e) {
-                System.err.println("stasis: interval checkpoint of computation " + id + " failed: " + e.getMessage());
+                diagnostics.warning(Diagnostics.COORDINATOR, "interval",
+                        "interval checkpoint of computation " + id + " failed: " + e.getMessage());
             }
         }
     }
@@ -154,9 +158,11 @@ public class Coordinator {
                 String id = agents.agents().stream().filter(a -> a.hostPid() == hostPid).map(Agent::computation)
                         .findFirst().orElse(Agent.NO_COMPUTATION);
                 CheckpointResult result = checkpoint(id, Progress.NONE);
-                System.err.println("stasis: checkpoint " + result.id() + " requested by process " + hostPid);
+                diagnostics.info(result.id(), "requested", "checkpoint " + result.id() + " requested by process "
+                        + hostPid);
             } catch (OperationFailedException e) {
-                System.err.println("stasis: checkpoint requested by process " + hostPid + " failed: " + e.getMessage());
+                diagnostics.warning(Diagnostics.COORDINATOR, "requested",
+                        "checkpoint requested by process " + hostPid + " failed: " + e.getMessage());
             }
         }, "stasis-requested-checkpoint");
         thread.setDaemon(true);
@@ -359,8 +365,8 @@ public class Coordinator {
         try {
             new CheckpointStore(result.directory().getParent().getParent()).linkLatest(result.directory());
         } catch (IOException | RuntimeException e) {
-            System.err.println("stasis: cannot move " + checkpointDirectory.resolve("latest") + " to " + result.id()
-                    + ": " + e.getMessage());
+            diagnostics.warning(result.id(), "latest", "cannot move " + checkpointDirectory.resolve("latest") + " to "
+                    + result.id() + ": " + e.getMessage() + "; restart it by its directory");
         }
     }
 
@@ -387,7 +393,8 @@ public class Coordinator {
             try {
                 new CheckpointStore(root).prune(storeName, keep);
             } catch (IOException e) {
-                System.err.println("stasis: cannot delete old checkpoints: " + e.getMessage());
+                diagnostics.warning(Diagnostics.COORDINATOR, "keep", "cannot delete old checkpoints in " + root + ": "
+                        + e.getMessage() + "; delete them by hand or check the directory's permissions");
             }
         }
     }
@@ -424,6 +431,11 @@ public class Coordinator {
     /** @return the event log */
     public EventLog log() {
         return log;
+    }
+
+    /** @return the one path for the coordinator's warnings: the event log and the coordinator log */
+    public Diagnostics diagnostics() {
+        return diagnostics;
     }
 
     /** @return the dispatcher that runs plugin events */

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.stasis.framework.dispatch.Diagnostics;
 
 /** Log rate limits, script limits, the token gate, and TCP connections through the hub. */
 @Timeout(60)
@@ -83,7 +84,7 @@ class ControlBoundsTest {
         Path file = directory.resolve("t.token");
         TokenFile token = TokenFile.loadOrCreate(file, Files.getOwner(directory));
         String right = "TOKEN " + Files.readString(file).strip() + "\n";
-        ServerSocketChannel tcp = TcpControlListener.bind(new ListenAddress("127.0.0.1", 0), token);
+        ServerSocketChannel tcp = TcpControlListener.bind(new ListenAddress("127.0.0.1", 0), token, Diagnostics.discarding());
         int port = ((java.net.InetSocketAddress) tcp.getLocalAddress()).getPort();
         HubLimits limits = new HubLimits(4, 4, 100, 20, 2_000, 5_000, 1_000, 8L << 20);
         try (ControlFixture fixture = new ControlFixture(limits, new TokenGate(token), tcp)) {
