@@ -35,6 +35,8 @@ public class ControlServer {
     private static final long LOG_INTERVAL_MS = 10_000;
     private static final int LOG_BURST = 5;
 
+    private static final java.util.regex.Pattern ABOUT = java.util.regex.Pattern.compile("\\s*stasis:about(\\s|$)");
+
     private final Path socket;
     private final ConnectionHub hub;
     private final RequestServer requests;
@@ -72,10 +74,13 @@ public class ControlServer {
         }
         RateLimitedLog log = new RateLimitedLog(System.err, LOG_INTERVAL_MS, LOG_BURST, System::currentTimeMillis);
         HubLimits limits = HubLimits.DEFAULT;
-        this.hub = new ConnectionHub(limits, new Workers(limits, requests::serve), owner,
+        this.hub = new ConnectionHub(limits, new Workers(limits, request -> serve(request, coordinator)), owner,
                 token == null ? null : new TokenGate(token), log, busyLine(coordinator.name()));
         if (tcp != null) {
             hub.listen(tcp, true);
+            if (tcp.getLocalAddress() instanceof java.net.InetSocketAddress address) {
+                coordinator.controlPort(address.getPort());
+            }
         }
         // The launcher has checked that no live coordinator owns this name: a file left here is stale.
         Files.deleteIfExists(socket);
@@ -83,6 +88,27 @@ public class ControlServer {
         server.bind(UnixDomainSocketAddress.of(socket), 512);
         hub.listen(server, false);
         hub.start();
+    }
+
+    // A request restarts an idle coordinator's grace period, before and after it runs:
+    // launch's ping and launchid, a checkpoint right after the program ended. Only
+    // looking at it (stasis coordinators) does not keep it alive.
+    private void serve(ControlRequest request, Coordinator coordinator) {
+        boolean counts = !observes(request);
+        if (counts) {
+            coordinator.touch();
+        }
+        try {
+            requests.serve(request);
+        } finally {
+            if (counts) {
+                coordinator.touch();
+            }
+        }
+    }
+
+    static boolean observes(ControlRequest request) {
+        return request.script() != null && ABOUT.matcher(request.script()).lookingAt();
     }
 
     /** @return the line a client gets when the coordinator cannot take its connection now */

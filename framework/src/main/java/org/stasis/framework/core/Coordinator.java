@@ -67,6 +67,10 @@ public class Coordinator {
     public static final String KEEP_PROPERTY = "stasis.keep";
     /** Framework property with the default checkpoint directory. */
     public static final String CKPT_DIR_PROPERTY = "stasis.ckpt.dir";
+    /** Framework property: whether the coordinator exits after its last computation ended. */
+    public static final String EXIT_WHEN_IDLE_PROPERTY = "stasis.exit.when.idle";
+    /** Framework property: the settings the command line gave (they win over the cfg file at start). */
+    public static final String EXPLICIT_PROPERTY = "stasis.explicit";
 
     private final PluginRegistry registry = new PluginRegistry();
     private final String name;
@@ -86,14 +90,20 @@ public class Coordinator {
     private final Computations computations;
     private volatile int keep;
     private final CheckpointOptions options = new CheckpointOptions();
+    private final java.time.Instant started = java.time.Instant.now();
+    private final LiveSettings settings;
+    private final IdleExit idleExit;
+    private volatile int controlPort;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
      * @param config the configuration
+     * @param properties the configuration as properties (org.stasis.coordinator.cfg)
      * @throws IOException if the agent socket cannot be opened
      */
     @Activate
-    public Coordinator(BundleContext context, CoordinatorConfig config) throws IOException {
+    public Coordinator(BundleContext context, CoordinatorConfig config, java.util.Map<String, Object> properties)
+            throws IOException {
         this.name = property(context, NAME_PROPERTY, "default");
         this.checkpointDirectory = Path.of(property(context, CKPT_DIR_PROPERTY,
                 System.getProperty("user.home") + "/.local/share/stasis/checkpoints"));
@@ -109,6 +119,112 @@ public class Coordinator {
         agents.onCheckpointRequest(this::checkpointRequested);
         this.keep = Integer.parseInt(property(context, KEEP_PROPERTY, "0"));
         intervals.set(Duration.ofSeconds(Long.parseLong(property(context, INTERVAL_PROPERTY, "0"))));
+        this.idleExit = new IdleExit(this::idle, () -> exitIdle(context));
+        idleExit.enabled(Boolean.parseBoolean(property(context, EXIT_WHEN_IDLE_PROPERTY, "false")));
+        this.settings = new LiveSettings(java.util.Set.copyOf(java.util.Arrays.asList(
+                property(context, EXPLICIT_PROPERTY, "").split(","))));
+        apply(properties, false);
+    }
+
+    // Nothing to do: no process, no checkpoint or restart under way.
+    private boolean idle() {
+        return agents.agents().isEmpty() && !operations.busy();
+    }
+
+    private void exitIdle(BundleContext context) {
+        System.err.println("stasis: coordinator '" + name + "' exits: its last computation ended "
+                + idleExit.grace().toSeconds() + " s ago and it was started by launch or restart"
+                + " (keep it with: stasis launch --keep-coordinator, or idle.exit.seconds=0)");
+        Thread stop = new Thread(() -> {
+            try {
+                context.getBundle(0).stop();
+            } catch (Exception e) {
+                System.err.println("stasis: coordinator '" + name + "' cannot stop: " + e.getMessage());
+            }
+        }, "stasis-idle-stop");
+        stop.start();
+    }
+
+    // Every property of org.stasis.coordinator.cfg that appeared or changed, while running too.
+    private void apply(java.util.Map<String, ?> properties, boolean announce) {
+        settings.changes(properties).forEach((key, value) -> {
+            try {
+                applySetting(key, value);
+                if (announce) {
+                    System.err.println("stasis: configuration: " + key + " = " + value);
+                }
+            } catch (RuntimeException e) {
+                System.err.println("stasis: configuration: ignoring " + key + " = '" + value + "': "
+                        + e.getMessage() + "; fix org.stasis.coordinator.cfg");
+            }
+        });
+    }
+
+    private void applySetting(String key, String value) {
+        switch (key) {
+            case "plugin.timeout.seconds" -> dispatcher.timeout(Duration.ofSeconds(positive(value)));
+            case "event.log.size" -> log.capacity((int) positive(value));
+            case "interval" -> intervals.set(Duration.ofSeconds(atLeastZero(value)));
+            case "keep" -> keep((int) atLeastZero(value));
+            case "ckpt.dir" -> {
+                if (!value.isEmpty()) {
+                    checkpointDirectory(Path.of(value));
+                }
+            }
+            case "idle.exit.seconds" -> idleExit.grace(Duration.ofSeconds(atLeastZero(value)));
+            case "save.files" -> {
+                if (!value.isEmpty()) {
+                    options.set(CheckpointOptions.SAVE_FILES, value);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown property");
+        }
+    }
+
+    private static long atLeastZero(String value) {
+        long n = Long.parseLong(value);
+        if (n < 0 || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("it takes a whole number of 0 or more");
+        }
+        return n;
+    }
+
+    private static long positive(String value) {
+        long n = atLeastZero(value);
+        if (n == 0) {
+            throw new IllegalArgumentException("it takes a whole number of 1 or more");
+        }
+        return n;
+    }
+
+    /** A control request came in or ended: an idle coordinator's grace period starts again. */
+    public void touch() {
+        idleExit.touch();
+    }
+
+    /** @param on whether this coordinator exits after its last computation ended (started implicitly) */
+    public void exitWhenIdle(boolean on) {
+        idleExit.enabled(on);
+    }
+
+    /** @return whether this coordinator exits after its last computation ended */
+    public boolean exitWhenIdle() {
+        return idleExit.enabled() && !idleExit.grace().isZero();
+    }
+
+    /** @return when this coordinator started */
+    public java.time.Instant started() {
+        return started;
+    }
+
+    /** @param port the TCP port the control server listens on ({@code --listen}), 0 for none */
+    public void controlPort(int port) {
+        this.controlPort = port;
+    }
+
+    /** @return the TCP port of the control server, 0 when it listens only on its Unix socket */
+    public int controlPort() {
+        return controlPort;
     }
 
     // Each running computation gets its own checkpoint.
@@ -172,12 +288,13 @@ public class Coordinator {
     // A configuration change must not re-create the component: that would drop every
     // agent connection and leave the computation unmanaged.
     @Modified
-    void modified(CoordinatorConfig config) {
-        dispatcher.timeout(Duration.ofSeconds(config.plugin_timeout_seconds()));
+    void modified(java.util.Map<String, Object> properties) {
+        apply(properties, true);
     }
 
     @Deactivate
     void deactivate() {
+        idleExit.close();
         intervals.close();
         agents.close();
         dispatcher.close();

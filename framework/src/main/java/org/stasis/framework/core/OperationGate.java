@@ -62,6 +62,11 @@ final class OperationGate {
         since = System.nanoTime();
     }
 
+    /** @return whether a checkpoint or restart is under way */
+    boolean busy() {
+        return permit.availablePermits() == 0;
+    }
+
     /** Ends the operation that entered last. */
     void leave() {
         restartHolds = false;

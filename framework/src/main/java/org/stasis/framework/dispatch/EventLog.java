@@ -10,7 +10,7 @@ import java.util.List;
  * Bounded so a coordinator that checkpoints every few seconds for weeks stays small.
  */
 public final class EventLog {
-    private final int capacity;
+    private int capacity;
     private final Deque<EventLogEntry> entries = new ArrayDeque<>();
 
     /** @param capacity how many entries to keep */
@@ -21,9 +21,22 @@ public final class EventLog {
         this.capacity = capacity;
     }
 
+    /**
+     * @param newCapacity how many entries to keep from now on (the oldest go if there are more)
+     */
+    public synchronized void capacity(int newCapacity) {
+        if (newCapacity < 1) {
+            throw new IllegalArgumentException("event log capacity must be positive: " + newCapacity);
+        }
+        capacity = newCapacity;
+        while (entries.size() > capacity) {
+            entries.removeFirst();
+        }
+    }
+
     /** @param entry a step that happened */
     public synchronized void add(EventLogEntry entry) {
-        if (entries.size() == capacity) {
+        while (entries.size() >= capacity) {
             entries.removeFirst();
         }
         entries.addLast(entry);

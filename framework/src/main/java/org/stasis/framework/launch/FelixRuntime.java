@@ -137,6 +137,8 @@ final class FelixRuntime {
         config.put("stasis.console", Boolean.toString(options.console()));
         config.put("stasis.interval", Long.toString(options.interval()));
         config.put("stasis.keep", Integer.toString(options.keep()));
+        config.put("stasis.explicit", String.join(",", options.explicit()));
+        config.put("stasis.exit.when.idle", Boolean.toString(options.exitWhenIdle()));
         if (options.listen() != null) {
             config.put("stasis.listen", options.listen());
         }

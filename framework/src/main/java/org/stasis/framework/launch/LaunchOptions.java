@@ -2,6 +2,8 @@ package org.stasis.framework.launch;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.stasis.framework.control.ListenAddress;
 
@@ -17,9 +19,13 @@ import org.stasis.framework.control.ListenAddress;
  * @param interval seconds between interval checkpoints, 0 for none
  * @param keep how many checkpoints to keep, 0 for all
  * @param listen {@code HOST:PORT} to also accept control connections on over TCP, or null
+ * @param exitWhenIdle whether the coordinator exits once its last computation has ended (one that
+ *        {@code stasis launch} or {@code restart} started for itself)
+ * @param explicit the settings the command line gave ({@code ckpt.dir}, {@code interval}, {@code keep}):
+ *        they win over org.stasis.coordinator.cfg at start
  */
 record LaunchOptions(Path home, String name, Path checkpointDirectory, Path pluginsDirectory, boolean console,
-        boolean help, long interval, int keep, String listen) {
+        boolean help, long interval, int keep, String listen, boolean exitWhenIdle, Set<String> explicit) {
 
     static final String USAGE = """
             Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--interval S] [--keep K]
@@ -40,6 +46,10 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
                               also accept control connections over TCP (port 0: any free port);
                               each must present the secret token kept in <runtime dir>/<name>.token
                               (stasis-client --connect HOST:PORT --token-file F)
+              --exit-when-idle
+                              exit once the last computation has ended and nothing is pending
+                              (after idle.exit.seconds of org.stasis.coordinator.cfg, default 5);
+                              what 'stasis launch' and 'restart' use when they start one
               --daemon        run in the background; return once the coordinator is ready
               -h, --help      show this help
             """;
@@ -59,19 +69,32 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
         long interval = 0;
         int keep = 0;
         String listen = null;
+        boolean exitWhenIdle = false;
+        Set<String> explicit = new TreeSet<>();
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
                 case "-h", "--help" -> {
-                    return new LaunchOptions(null, name, checkpoints, plugins, false, true, 0, 0, null);
+                    return new LaunchOptions(null, name, checkpoints, plugins, false, true, 0, 0, null, false,
+                            Set.of());
                 }
                 case "--home" -> home = Path.of(value(args, ++i, arg));
                 case "--name" -> name = validName(value(args, ++i, arg));
-                case "--ckpt-dir" -> checkpoints = Path.of(value(args, ++i, arg));
+                case "--ckpt-dir" -> {
+                    checkpoints = Path.of(value(args, ++i, arg));
+                    explicit.add("ckpt.dir");
+                }
                 case "--plugins" -> plugins = Path.of(value(args, ++i, arg));
                 case "--console" -> console = true;
-                case "--interval" -> interval = number(value(args, ++i, arg), arg);
-                case "--keep" -> keep = (int) number(value(args, ++i, arg), arg);
+                case "--interval" -> {
+                    interval = number(value(args, ++i, arg), arg);
+                    explicit.add("interval");
+                }
+                case "--keep" -> {
+                    keep = (int) number(value(args, ++i, arg), arg);
+                    explicit.add("keep");
+                }
+                case "--exit-when-idle" -> exitWhenIdle = true;
                 case "--listen" -> listen = listenAddress(value(args, ++i, arg));
                 default -> throw new UsageException("unknown option '" + arg + "'; see: stasis coordinator --help");
             }
@@ -84,7 +107,8 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
             plugins = home.resolve("plugins");
         }
         return new LaunchOptions(home, name, checkpoints.toAbsolutePath().normalize(),
-                plugins.toAbsolutePath().normalize(), console, false, interval, keep, listen);
+                plugins.toAbsolutePath().normalize(), console, false, interval, keep, listen, exitWhenIdle,
+                Set.copyOf(explicit));
     }
 
     private static String value(List<String> args, int index, String option) throws UsageException {

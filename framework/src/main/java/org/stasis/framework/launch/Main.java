@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import org.stasis.framework.util.RuntimeDirectory;
+import org.stasis.framework.util.StaleFiles;
 
 /**
  * Entry point of {@code stasis coordinator}: checks that the name is free, boots the
@@ -47,6 +48,9 @@ public final class Main {
                         + "stasis exec" + nameOption(options) + " stasis:shutdown");
                 return 1;
             }
+            // What dead coordinators left (sockets nobody listens on, plans of gone pids) goes now.
+            StaleFiles.sweep(directory.path()).forEach(f -> System.err.println("stasis: removed " + f
+                    + " (left by a coordinator that is gone)"));
             runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"));
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::stop, "stasis-stop"));
             runtime.start();
