@@ -11,6 +11,7 @@ int cmd_wait_ready(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
+int cmd_coordinators(int argc, char **argv);
 
 /* Send EXEC with text to coordinator `name`, relay O/E frames to stdout/stderr.
  * Returns the X status, or EXIT_FAIL after printing a one-line error. */

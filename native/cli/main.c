@@ -18,6 +18,7 @@ static const char HELP[] =
     "  exec [--name N] -f FILE|-                run a Gogo script\n"
     "  call [--name N] COMMAND [ARGS...]        run stasis:COMMAND, ARGS verbatim\n"
     "  shell [--name N]                         interactive Gogo shell\n"
+    "  coordinators                             the running coordinators' names\n"
     "\n"
     "N defaults to 'default'. 'stasis-client COMMAND --help' describes a command.\n"
     "\n"
@@ -37,6 +38,7 @@ static const command COMMANDS[] = {
     { "exec", cmd_exec },
     { "call", cmd_call },
     { "shell", cmd_shell },
+    { "coordinators", cmd_coordinators },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,200 @@
+package org.stasis.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A coordinator's life seen from the command line: {@code stasis coordinators} lists
+ * the running ones; one that {@code launch} started ends after its program; what a
+ * SIGKILLed one left behind is removed; its configuration file applies while it runs.
+ */
+class CoordinatorLifecycleIT {
+    private static final Pattern PID = Pattern.compile("\"pid\" : (\\d+)");
+
+    @TempDir
+    Path temp;
+
+    private StasisCli cli;
+    private Path runtime;
+    private Path plugins;
+    private final List<String> started = new ArrayList<>();
+
+    @BeforeEach
+    void privateRuntimeDirectory() throws Exception {
+        runtime = Files.createDirectory(temp.resolve("run"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        plugins = Files.createDirectory(temp.resolve("plugins"));
+        cli = new StasisCli(runtime);
+    }
+
+    @AfterEach
+    void stopWhatWasStarted() throws Exception {
+        for (String name : started) {
+            if (cli.run("ping", "-q", "--name", name).status() == 0) {
+                cli.run("shutdown", "--name", name);
+                await(() -> cli.run("ping", "-q", "--name", name).status() != 0, Duration.ofSeconds(20));
+            }
+        }
+    }
+
+    @Test
+    void listsTheRunningCoordinatorsAndNoneWhenNoneRuns() throws Exception {
+        StasisCli.Result none = cli.run("coordinators");
+        assertEquals(0, none.status(), none.toString());
+        assertTrue(none.out().startsWith("NAME"), none.toString());
+        assertEquals(1, none.out().strip().lines().count(), none.toString());
+        assertEquals("[\n]", cli.run("coordinators", "--json").out().strip());
+        assertEquals(0, cli.run("coordinators", "--help").status());
+
+        start("first");
+        start("second");
+        StasisCli.Result both = cli.run("coordinators");
+        assertEquals(0, both.status(), both.toString());
+        assertTrue(both.out().contains("first") && both.out().contains("second"), both.toString());
+        assertTrue(both.out().contains(temp.resolve("ckpt-first").toString()), both.toString());
+        StasisCli.Result json = cli.run("coordinators", "--json");
+        assertTrue(json.out().contains("\"name\" : \"second\"") && json.out().contains("\"uptimeSeconds\""),
+                json.toString());
+
+        cli.run("shutdown", "--name", "second");
+        await(() -> !cli.run("coordinators").out().contains("second"), Duration.ofSeconds(20));
+        StasisCli.Result one = cli.run("coordinators");
+        assertTrue(one.out().contains("first") && !one.out().contains("second"), one.toString());
+    }
+
+    @Test
+    void aCoordinatorLaunchStartedExitsAfterItsProgramAndKeepsTheCheckpoints() throws Exception {
+        Path ckpt = temp.resolve("ckpt");
+        started.add("implicit");
+        Process launch = cli.start(temp.resolve("launch.out"), "launch", "--name", "implicit", "--ckpt-dir",
+                ckpt.toString(), "--", "sleep", "4");
+        await(() -> cli.run("status", "--name", "implicit", "--json").out().contains("\"pid\""),
+                Duration.ofSeconds(60));
+        StasisCli.Result checkpoint = cli.run("checkpoint", "--name", "implicit");
+        assertEquals(0, checkpoint.status(), checkpoint.toString());
+        long coordinator = pidOf("implicit");
+        assertEquals(0, launch.waitFor(), Files.readString(temp.resolve("launch.out")));
+
+        // a few seconds of grace: a checkpoint or restart right after the program ended finds it;
+        // watched without a request (a request would start the grace period again)
+        assertEquals(0, cli.run("ping", "-q", "--name", "implicit").status());
+        assertTrue(await(() -> ProcessHandle.of(coordinator).map(p -> !p.isAlive()).orElse(true),
+                Duration.ofSeconds(30)), "the coordinator launch started still runs 30 s after its program ended");
+        assertTrue(Files.isDirectory(ckpt.resolve("latest")), "its checkpoint is gone");
+        assertFalse(Files.exists(runtime.resolve("implicit.sock")), "it left its socket");
+    }
+
+    @Test
+    void keepCoordinatorKeepsIt() throws Exception {
+        started.add("kept");
+        Process launch = cli.start(temp.resolve("launch.out"), "launch", "--name", "kept", "--keep-coordinator",
+                "--ckpt-dir", temp.resolve("ckpt").toString(), "--", "true");
+        assertEquals(0, launch.waitFor(), Files.readString(temp.resolve("launch.out")));
+        long coordinator = pidOf("kept");
+        Thread.sleep(8000);
+        assertTrue(ProcessHandle.of(coordinator).map(ProcessHandle::isAlive).orElse(false),
+                "--keep-coordinator did not keep it");
+        StasisCli.Result about = cli.run("about", "--name", "kept", "--json");
+        assertTrue(about.out().contains("\"exitsWhenIdle\" : false"), about.toString());
+    }
+
+    @Test
+    void whatAKilledCoordinatorLeftIsRemovedByCoordinatorsAndByTheNextStart() throws Exception {
+        long victim = start("victim");
+        Path plan = runtime.resolve("c1-" + victim + "-1.plan");
+        Files.writeString(plan, "a restart plan of the victim\n");
+        kill(victim);
+        assertTrue(Files.exists(runtime.resolve("victim.sock")), "SIGKILL left no socket: nothing to test");
+        StasisCli.Result listed = cli.run("coordinators");
+        assertEquals(0, listed.status(), listed.toString());
+        assertFalse(listed.out().contains("victim"), listed.toString());
+        assertFalse(Files.exists(runtime.resolve("victim.sock")), "stale control socket kept");
+        assertFalse(Files.exists(runtime.resolve("victim.agent.sock")), "stale agent socket kept");
+        assertFalse(Files.exists(plan), "stale restart plan kept");
+
+        long second = start("victim2");
+        kill(second);
+        assertTrue(Files.exists(runtime.resolve("victim2.sock")));
+        long live = start("alive");
+        assertFalse(Files.exists(runtime.resolve("victim2.sock")), "the next start kept the stale socket");
+        assertFalse(Files.exists(runtime.resolve("victim2.agent.sock")));
+        assertTrue(Files.exists(runtime.resolve("alive.sock")));
+        assertTrue(ProcessHandle.of(live).isPresent());
+        cli.run("coordinators");
+        assertEquals(0, cli.run("ping", "-q", "--name", "alive").status(), "a live coordinator lost its socket");
+    }
+
+    @Test
+    void editingTheConfigurationFileOfARunningCoordinatorAppliesEveryProperty() throws Exception {
+        Path cfg = plugins.resolve("org.stasis.coordinator.cfg");
+        Files.writeString(cfg, "interval=0\nkeep=0\n");
+        start("configured");
+        Path moved = temp.resolve("elsewhere");
+        Files.writeString(cfg, "interval=3600\nkeep=3\nckpt.dir=" + moved + "\nevent.log.size=50\n"
+                + "plugin.timeout.seconds=30\nidle.exit.seconds=0\nsave.files=auto\n");
+        assertTrue(await(() -> {
+            String status = cli.run("status", "--name", "configured", "--json").out();
+            return status.contains("\"intervalSeconds\" : 3600") && status.contains("\"keep\" : 3");
+        }, Duration.ofSeconds(20)), cli.run("status", "--name", "configured", "--json").toString());
+        assertEquals(moved.toString(), cli.run("ckptdir", "--name", "configured").out().strip());
+        assertTrue(cli.run("option", "--name", "configured").out().contains("auto"),
+                cli.run("option", "--name", "configured").toString());
+
+        // a command's value holds until the file changes that property again
+        cli.run("interval", "--name", "configured", "5");
+        Files.writeString(cfg, "interval=3600\nkeep=4\nckpt.dir=" + moved + "\n");
+        assertTrue(await(() -> cli.run("status", "--name", "configured", "--json").out().contains("\"keep\" : 4"),
+                Duration.ofSeconds(20)));
+        assertTrue(cli.run("status", "--name", "configured", "--json").out().contains("\"intervalSeconds\" : 5"));
+    }
+
+    private long start(String name) throws Exception {
+        started.add(name);
+        StasisCli.Result result = cli.run("coordinator", "--daemon", "--name", name, "--plugins", plugins.toString(),
+                "--ckpt-dir", temp.resolve("ckpt-" + name).toString());
+        assertEquals(0, result.status(), result.toString());
+        return pidOf(name);
+    }
+
+    private long pidOf(String name) {
+        StasisCli.Result about = cli.run("about", "--name", name, "--json");
+        Matcher pid = PID.matcher(about.out());
+        assertTrue(pid.find(), about.toString());
+        return Long.parseLong(pid.group(1));
+    }
+
+    // Only the coordinator this test started, by its pid.
+    private static void kill(long pid) throws Exception {
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+        process.destroyForcibly();
+        process.onExit().get();
+        Thread.sleep(200);
+    }
+
+    private static boolean await(BooleanSupplier done, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(250);
+        }
+        return true;
+    }
+}
