@@ -114,7 +114,7 @@ class Session:
         return out
 
     def start(self):
-        self.link = Link([self.cli, "launch", "--name", self.name, "--ckpt-dir", self.dir, "--",
+        self.link = Link([self.cli, "launch", "--name", self.name, "--keep-coordinator", "--ckpt-dir", self.dir, "--",
                           self.python, DEBUGGEE, *self.argv])
         self.pos = self.link.until_mark(self.write)
         self.checkpoint(quiet=True)
