@@ -25,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * SIGKILLed one left behind is removed; its configuration file applies while it runs.
  */
 class CoordinatorLifecycleIT {
+    private static final Path SCENARIOS = Path.of(System.getProperty("stasis.repo", "..")).toAbsolutePath()
+            .normalize().resolve("native/target/scenarios");
     private static final Pattern PID = Pattern.compile("\"pid\" : (\\d+)");
     private static final Pattern READY = Pattern.compile("is ready \\(pid (\\d+),");
 
@@ -98,6 +100,37 @@ class CoordinatorLifecycleIT {
                 "the coordinator launch started still runs 30 s after its program ended");
         assertEquals(1, cli.run("ping", "-q", "--name", "implicit").status());
         assertTrue(Files.isDirectory(ckpt.resolve("latest")), "its checkpoint is gone");
+    }
+
+    @Test
+    void killThenRestartAfterTheCoordinatorExitedStartsOneThatExitsToo() throws Exception {
+        Path ckpt = temp.resolve("ckpt");
+        Path output = temp.resolve("counter.out");
+        Path socket = runtime.resolve("again.sock");
+        started.add("again");
+        Process launch = cli.start(output, "launch", "--name", "again", "--ckpt-dir", ckpt.toString(), "--",
+                SCENARIOS.resolve("counter").toString(), "150", "20");
+        assertTrue(await(() -> read(output).contains("count 3"), Duration.ofSeconds(60)), read(output));
+        StasisCli.Result checkpoint = cli.run("checkpoint", "--name", "again");
+        assertEquals(0, checkpoint.status(), checkpoint.toString());
+        assertEquals(0, cli.run("kill", "--name", "again").status());
+        launch.waitFor();
+        assertTrue(await(() -> !Files.exists(socket), Duration.ofSeconds(30)), "the coordinator stayed after the kill");
+
+        Process restart = cli.start(output, "restart", "--name", "again", ckpt.resolve("latest").toString());
+        assertEquals(0, restart.waitFor(), read(output));
+        assertTrue(read(output).contains("count 150"), read(output));
+        assertTrue(await(() -> !Files.exists(socket), Duration.ofSeconds(30)),
+                "the coordinator restart started stayed after its program ended");
+        assertTrue(Files.isDirectory(ckpt.resolve("latest")));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
