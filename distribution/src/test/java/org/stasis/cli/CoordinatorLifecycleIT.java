@@ -70,6 +70,7 @@ class CoordinatorLifecycleIT {
         StasisCli.Result both = cli.run("coordinators");
         assertEquals(0, both.status(), both.toString());
         assertTrue(both.out().contains("first") && both.out().contains("second"), both.toString());
+        assertEquals(3, both.out().strip().lines().count(), "a header and one line each: " + both);
         assertTrue(both.out().contains(temp.resolve("ckpt-first").toString()), both.toString());
         StasisCli.Result json = cli.run("coordinators", "--json");
         assertTrue(json.out().contains("\"name\" : \"second\"") && json.out().contains("\"uptimeSeconds\""),
