@@ -298,6 +298,29 @@ class ClientTest(unittest.TestCase):
         r = self.run_client("ping", env=self.env(STASIS_RUNTIME_DIR=os.path.join(self.tmp, "nope")))
         self.assertEqual((r.returncode, r.stderr), (1, NO_COORD.encode()))
 
+    def test_coordinators_lists_live_ones_and_removes_what_dead_ones_left(self):
+        def dead_socket(name):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(os.path.join(self.rundir, name))
+            s.close()  # file stays, nobody listens: ECONNREFUSED
+        self.serve(echo_exec, "live")
+        dead_socket("dead.sock")
+        dead_socket("dead.agent.sock")
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        plans = {"c1-%d-1.plan" % gone.pid: False, "c2-%d-2.plan" % os.getpid(): True}
+        for plan in plans:
+            with open(os.path.join(self.rundir, plan), "w") as f:
+                f.write("plan\n")
+        for keep in ("dead.log", "dead.token"):
+            open(os.path.join(self.rundir, keep), "w").close()
+        r = self.run_client("coordinators")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"live\n", b""))
+        left = set(os.listdir(self.rundir))
+        self.assertEqual(left, {"live.sock", "dead.log", "dead.token", "c2-%d-2.plan" % os.getpid()})
+        r = self.run_client("coordinators", env=self.env(STASIS_RUNTIME_DIR=os.path.join(self.tmp, "nope")))
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"", b""))
+
     def test_unsafe_runtime_dir(self):
         self.serve(echo_exec)
         os.chmod(self.rundir, 0o755)
