@@ -132,8 +132,8 @@ public class Coordinator {
     }
 
     private void exitIdle(BundleContext context) {
-        System.err.println("stasis: coordinator '" + name + "' exits: its last computation ended "
-                + idleExit.grace().toSeconds() + " s ago and it was started by launch or restart"
+        System.err.println("stasis: coordinator '" + name + "' exits: it has had no computation for "
+                + idleExit.grace().toSeconds() + " s and was started by launch or restart; its checkpoints stay"
                 + " (keep it with: stasis launch --keep-coordinator, or idle.exit.seconds=0)");
         Thread stop = new Thread(() -> {
             try {
