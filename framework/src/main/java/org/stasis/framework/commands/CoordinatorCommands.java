@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -18,10 +19,8 @@ import org.stasis.framework.core.Coordinator;
  * What {@code stasis coordinators} asks each running coordinator ({@code about}), and
  * how a coordinator started by {@code launch} is told to stay ({@code keepcoordinator}).
  */
-@Component(service = CoordinatorCommands.class, property = {
-        "osgi.command.scope=stasis",
-        "osgi.command.function=about",
-        "osgi.command.function=keepcoordinator" })
+@Component(service = CoordinatorCommands.class)
+@GogoCommand(scope = "stasis", function = { "about", "keepcoordinator" })
 public class CoordinatorCommands {
     private final Coordinator coordinator;
     private final Json json = new Json();

@@ -132,14 +132,15 @@ public class Coordinator {
     }
 
     private void exitIdle(BundleContext context) {
-        System.err.println("stasis: coordinator '" + name + "' exits: it has had no computation for "
+        diagnostics.info(Diagnostics.COORDINATOR, "idle-exit", "coordinator '" + name + "' exits: it has had no computation for "
                 + idleExit.grace().toSeconds() + " s and was started by launch or restart; its checkpoints stay"
                 + " (keep it with: stasis launch --keep-coordinator, or idle.exit.seconds=0)");
         Thread stop = new Thread(() -> {
             try {
                 context.getBundle(0).stop();
             } catch (Exception e) {
-                System.err.println("stasis: coordinator '" + name + "' cannot stop: " + e.getMessage());
+                diagnostics.warning(Diagnostics.COORDINATOR, "idle-exit", "coordinator '" + name + "' cannot stop: "
+                        + e.getMessage() + "; stop it with: stasis shutdown --name " + name);
             }
         }, "stasis-idle-stop");
         stop.start();
@@ -151,11 +152,11 @@ public class Coordinator {
             try {
                 applySetting(key, value);
                 if (announce) {
-                    System.err.println("stasis: configuration: " + key + " = " + value);
+                    diagnostics.info(Diagnostics.COORDINATOR, "configuration", "configuration: " + key + " = " + value);
                 }
             } catch (RuntimeException e) {
-                System.err.println("stasis: configuration: ignoring " + key + " = '" + value + "': "
-                        + e.getMessage() + "; fix org.stasis.coordinator.cfg");
+                diagnostics.warning(Diagnostics.COORDINATOR, "configuration", "configuration: ignoring " + key + " = '"
+                        + value + "': " + e.getMessage() + "; fix org.stasis.coordinator.cfg");
             }
         });
     }

@@ -49,8 +49,7 @@ public final class Main {
                 return 1;
             }
             // What dead coordinators left (sockets nobody listens on, plans of gone pids) goes now.
-            StaleFiles.sweep(directory.path()).forEach(f -> System.err.println("stasis: removed " + f
-                    + " (left by a coordinator that is gone)"));
+            removeStaleFiles(directory);
             runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"));
             Runtime.getRuntime().addShutdownHook(new Thread(runtime::stop, "stasis-stop"));
             runtime.start();
@@ -72,6 +71,16 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    private static void removeStaleFiles(RuntimeDirectory directory) {
+        try {
+            StaleFiles.sweep(directory.path()).forEach(f -> System.err.println("stasis: removed " + f
+                    + " (left by a coordinator that is gone)"));
+        } catch (IOException e) {
+            System.err.println("stasis: cannot look for stale files in " + directory.path() + ": " + e.getMessage()
+                    + "; starting anyway");
+        }
     }
 
     // The control server opens its socket while the framework starts; a failure there

@@ -31,8 +31,9 @@ public final class StaleFiles {
     /**
      * @param directory the runtime directory
      * @return the files removed
+     * @throws IOException if the directory cannot be read
      */
-    public static List<Path> sweep(Path directory) {
+    public static List<Path> sweep(Path directory) throws IOException {
         List<Path> removed = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
             for (Path file : files) {
@@ -40,8 +41,6 @@ public final class StaleFiles {
                     removed.add(file);
                 }
             }
-        } catch (IOException e) {
-            System.err.println("stasis: cannot look for stale files in " + directory + ": " + e.getMessage());
         }
         return removed;
     }

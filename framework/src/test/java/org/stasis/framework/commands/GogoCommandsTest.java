@@ -32,7 +32,7 @@ import org.w3c.dom.NodeList;
 class GogoCommandsTest {
     @ParameterizedTest
     @ValueSource(classes = { StasisCommands.class, ComputationCommands.class, ProgramCommands.class,
-            SessionCommands.class, OptionCommands.class })
+            SessionCommands.class, OptionCommands.class, CoordinatorCommands.class })
     void theDescriptorOffersEveryDocumentedMethodUnderScopeStasis(Class<?> commands) throws Exception {
         Element component = descriptor(commands);
 
