@@ -129,7 +129,8 @@ void stasis_forkjoin_init(void);
 int  stasis_fork_gate_close(void);
 void stasis_fork_gate_open(void);
 int  stasis_start_ckpt_thread(void);
-void stasis_hooks_after_fork(void);
+int  stasis_hooks_forget(void);
+void stasis_hooks_restart(void);
 /* pipes.c */
 void stasis_do_drain(const char *args);
 void stasis_do_fill(const char *args);
