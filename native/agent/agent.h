@@ -6,6 +6,7 @@
 #include <signal.h>
 #include "stasis/image.h"
 #include "stasis/restart.h"
+#include "stasis/rawio.h"
 
 #define STASIS_AGENT_VERSION "0.1"
 #define STASIS_SUSPEND_SIG   62          /* SIGRTMAX-2: the agent's suspend signal */
@@ -129,7 +130,8 @@ void stasis_forkjoin_init(void);
 int  stasis_fork_gate_close(void);
 void stasis_fork_gate_open(void);
 int  stasis_start_ckpt_thread(void);
-void stasis_hooks_after_fork(void);
+int  stasis_hooks_forget(void);
+void stasis_hooks_restart(void);
 /* pipes.c */
 void stasis_do_drain(const char *args);
 void stasis_do_fill(const char *args);
@@ -159,23 +161,4 @@ void stasis_relay_forget(void);
 long stasis_private_syscall3(long nr, long a, long b, long c);
 int  stasis_read_private(const char *path, char *buf, size_t cap, size_t *len);
 
-/* crc32c.c */
-uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len);
-
-/* rawio.c: async-signal-safe helpers, no libc locks */
-size_t r_strlen(const char *s);
-char  *r_stpcpy(char *d, const char *s);
-char  *r_stpcpy_escaped(char *d, const char *s);
-char  *r_utoa(char *d, uint64_t v);
-char  *r_itoa(char *d, int64_t v);
-char  *r_xtoa(char *d, uint64_t v);
-int    r_write_all(int fd, const void *buf, size_t len);
-int    r_read_file(const char *path, char *buf, size_t cap, size_t *len);
-uint64_t r_parse_hex(const char **p);
-uint64_t r_parse_dec(const char **p);
-int    r_streq(const char *a, const char *b);
-int    r_startswith(const char *s, const char *prefix);
-void   r_memset(void *d, int c, size_t n);
-void   r_memcpy(void *d, const void *s, size_t n);
-long   r_gettid(void);
 #endif

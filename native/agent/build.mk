@@ -1,7 +1,8 @@
 # libstasis-agent.so: the in-process agent (LD_PRELOAD)
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_ASM  := agent/ctx.S
-AGENT_OBJS := $(patsubst agent/%.c,$(OUT)/obj/agent/%.o,$(AGENT_SRCS)) $(OUT)/obj/agent/ctx.o
+AGENT_OBJS := $(patsubst agent/%.c,$(OUT)/obj/agent/%.o,$(AGENT_SRCS)) $(OUT)/obj/agent/ctx.o \
+              $(patsubst lib/%.c,$(OUT)/obj/lib/pic/%.o,$(wildcard lib/*.c))
 AGENT_SO   := $(OUT)/lib/libstasis-agent.so
 AGENT_CFLAGS := -fPIC -fno-stack-protector -fvisibility=hidden -fno-builtin -ftls-model=initial-exec
 

@@ -5,14 +5,25 @@
  *     then count the fork in g_forking; the checkpoint thread waits for that count
  *     to drop to 0 before it suspends, so a fork is never half inside a checkpoint.
  *     A pipe (close-on-exec) tells the parent when the child has registered.
- * child: forget the parent's connection (its relay did not survive fork; in the
- *     fallback close the inherited copy), connect anew (its own relay), HELLO with join=fork, wait for the coordinator's PING (sent
- *     once the process is registered), answer PONG, start the checkpoint thread,
- *     then tell the parent.
+ * child handler: the child of a multithreaded process may only make async-signal-safe
+ *     calls, and the program's own child handlers (registered after ours: they run
+ *     after it) have not yet released the locks their prepare handlers took (an
+ *     allocator's, typically). So it makes raw system calls only: forget the parent's
+ *     connection (its relay did not survive fork; in the fallback close the inherited
+ *     copy), connect anew (its own relay, cloned by hand), HELLO with join=fork, wait
+ *     for the coordinator's PING (sent once the process is registered), answer PONG,
+ *     tell the parent. Starting the checkpoint thread (and the hook thread) needs
+ *     pthread_create: that waits, as g_settle, for the first safe point.
+ * safe point: fork() (also daemon(), forkpty()) returning in the child, interposed
+ *     here: every child handler has run, the process is as consistent as the program
+ *     itself may rely on. A checkpoint that comes in between finds the child registered;
+ *     its SUSPEND waits on the connection until the checkpoint thread reads it.
  * parent: wait (bounded) for the child's word, then uncount the fork.
  * vfork/posix_spawn children run no fork handlers; they join when they exec. */
 #include "agent.h"
 #include "stasis/rawsys.h"
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
@@ -27,6 +38,11 @@ static volatile int g_forking;       /* forks between prepare and parent handler
 static __thread int t_pipe[2];       /* this thread's fork in progress: [read, write] */
 static __thread int t_active;
 int g_join_fork;                     /* next HELLO says join=fork */
+
+/* what the child handler left for the safe point */
+#define SETTLE_CKPT  1                /* start the checkpoint thread */
+#define SETTLE_HOOKS 2                /* start the hook thread again */
+static int g_settle;
 
 static void fwait(volatile int *addr, int val, long ms)
 {
@@ -85,34 +101,105 @@ static int await_ping(void)
     return 0;
 }
 
+/* the registration of a fork child (raw system calls only); 0 = registered */
+static int join_as_child(void)
+{
+    int old = stasis_conn_forget(1);
+    stasis_conn_reset(1);                      /* our copies of fds received by the parent */
+    if (!g_sock_path[0]) return -1;
+    g_sock = stasis_connect(g_sock_path, old);
+    if (g_sock < 0) return -1;
+    g_join_fork = 1;                           /* direct: the program is inside fork() */
+    stasis_send_hello();
+    g_join_fork = 0;
+    if (await_ping() < 0) stasis_conn_close();
+    stasis_conn_hide();
+    return g_sock >= 0 ? 0 : -1;
+}
+
+/* async-signal-safe: no libc call but raw system calls (see the top of the file) */
 static void fork_child(void)
 {
     if (!t_active) return;                      /* the parent had no agent */
     t_active = 0;
     if (t_pipe[0] >= 0) rsys1(SYS_close, t_pipe[0]);
-    g_forking = 0;
-    g_ckpt_busy = 0;
+    __atomic_store_n(&g_forking, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_ckpt_busy, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_nthreads, 0, __ATOMIC_SEQ_CST);
     stasis_relay_forget();                     /* the parent's relay did not survive fork */
-    int old = stasis_conn_forget(1);
-    stasis_conn_reset(1);                      /* our copies of fds received by the parent */
-    g_nthreads = 0;
-    if (g_sock_path[0]) g_sock = stasis_connect(g_sock_path, old);
-    if (g_sock >= 0) {
-        g_join_fork = 1;                       /* direct: the program is inside fork() */
-        stasis_send_hello();
-        g_join_fork = 0;
-        if (await_ping() < 0) stasis_conn_close();
-        stasis_conn_hide();
-    }
-    if (g_sock >= 0 && stasis_start_ckpt_thread() < 0) stasis_conn_close();
-    stasis_hooks_after_fork();                  /* the hook thread did not survive fork */
+    int hooks = stasis_hooks_forget();         /* the hook thread did not survive fork */
+    int settle = 0;
+    if (join_as_child() == 0) settle = SETTLE_CKPT | (hooks ? SETTLE_HOOKS : 0);
+    __atomic_store_n(&g_settle, settle, __ATOMIC_SEQ_CST);
     if (t_pipe[1] >= 0) {
         rsys3(SYS_write, t_pipe[1], "j", 1);
         rsys1(SYS_close, t_pipe[1]);
     }
 }
 
-void stasis_forkjoin_init(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+/* the safe point of a fork child: start what the child handler could not */
+static void settle_child(void)
+{
+    int todo = __atomic_exchange_n(&g_settle, 0, __ATOMIC_SEQ_CST);
+    if (!todo) return;
+    int saved = errno;
+    if (stasis_start_ckpt_thread() < 0) stasis_conn_close();
+    if ((todo & SETTLE_HOOKS) && g_sock >= 0) stasis_hooks_restart();
+    errno = saved;
+}
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void *real_sym(void **cache, const char *name)
+{
+    void *f = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(cache, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+static void *g_real_fork, *g_real_daemon, *g_real_forkpty;
+
+EXPORT pid_t fork(void)
+{
+    pid_t (*real)(void) = (pid_t (*)(void))real_sym(&g_real_fork, "fork");
+    if (!real) { errno = ENOSYS; return -1; }
+    pid_t pid = real();
+    if (pid == 0) settle_child();
+    return pid;
+}
+
+/* glibc's daemon() and forkpty() fork inside libc, out of reach of our fork() */
+EXPORT int daemon(int nochdir, int noclose)
+{
+    int (*real)(int, int) = (int (*)(int, int))real_sym(&g_real_daemon, "daemon");
+    if (!real) { errno = ENOSYS; return -1; }
+    int rc = real(nochdir, noclose);
+    if (rc == 0) settle_child();
+    return rc;
+}
+
+struct termios;
+struct winsize;
+EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *tp, const struct winsize *wp)
+{
+    typedef pid_t (*forkpty_fn)(int *, char *, const struct termios *, const struct winsize *);
+    forkpty_fn real = (forkpty_fn)real_sym(&g_real_forkpty, "forkpty");
+    if (!real) { errno = ENOSYS; return -1; }
+    pid_t pid = real(amaster, name, tp, wp);
+    if (pid == 0) settle_child();
+    return pid;
+}
+
+void stasis_forkjoin_init(void)
+{
+    real_sym(&g_real_fork, "fork");             /* resolved now: dlsym is no call for a child */
+    real_sym(&g_real_daemon, "daemon");
+    real_sym(&g_real_forkpty, "forkpty");
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 /* checkpoint thread, on SUSPEND: no new fork starts; wait for those under way.
  * 0 = no fork in progress, -1 = one did not finish in time (the gate is reopened) */

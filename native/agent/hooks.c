@@ -171,11 +171,17 @@ void stasis_hooks_wait_after(void)
     hook_wait_reach(&g_after_done, __atomic_load_n(&g_after_req, __ATOMIC_SEQ_CST), STASIS_HOOK_WAIT_MS);
 }
 
-/* fork child: the hook thread stayed in the parent; start one again if the program
- * had registered hooks (and the child has an agent) */
-void stasis_hooks_after_fork(void)
+/* fork child handler (async-signal-safe): the hook thread stayed in the parent.
+ * Returns 1 if the program had set hooks: stasis_hooks_restart() at the safe point. */
+int stasis_hooks_forget(void)
 {
     int had = __atomic_exchange_n(&g_hook_started, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g_hook_tid, 0, __ATOMIC_SEQ_CST);
-    if (had && g_sock >= 0 && (g_before || g_after)) stasis_set_hooks(g_before, g_after);
+    return had && (g_before || g_after);
+}
+
+/* fork child, once fork() returned (forkjoin.c): a hook thread of its own */
+void stasis_hooks_restart(void)
+{
+    if (g_before || g_after) stasis_set_hooks(g_before, g_after);
 }

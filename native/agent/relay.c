@@ -104,7 +104,7 @@ static void relay_main(void)
 void stasis_relay_forget(void)
 {
     g_relay_tid = 0;
-    g_mb.state = MB_IDLE;
+    __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST);
 }
 
 /* start the relay (tid > 0: with that tid, needs set_tid rights), keeping our fd
@@ -122,7 +122,7 @@ int stasis_relay_start(int tid, int drop_caps_flag, int keep)
     ca.stack_size = sizeof g_relay_stack;
     pid_t want = tid;
     if (tid > 0) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
-    g_mb.state = MB_IDLE;
+    __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST);
     g_relay_drop_caps = drop_caps_flag;
     g_relay_keep = keep;
     uint64_t all = ~0ull, old;
@@ -144,7 +144,7 @@ long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f)
     for (;;) {
         int s = __atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST);
         if (s == MB_DONE) break;
-        if (g_relay_tid <= 0) { g_mb.state = MB_IDLE; return -EPIPE; }
+        if (__atomic_load_n(&g_relay_tid, __ATOMIC_SEQ_CST) <= 0) { __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST); return -EPIPE; }
         fwait(&g_mb.state, s, 1000);
     }
     long r = g_mb.ret;

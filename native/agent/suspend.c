@@ -55,10 +55,17 @@ void stasis_fill_self_slot(struct stasis_thread *t)
     rsys2(SYS_prctl, PR_GET_NAME, t->name);
 }
 
+/* The slot count and the slots' tids are read by threads in the signal handler while
+ * the checkpoint thread adds slots: a slot is filled first, then published by the
+ * count (release/acquire). */
+static int nthreads(void) { return __atomic_load_n(&g_nthreads, __ATOMIC_ACQUIRE); }
+static void set_nthreads(int n) { __atomic_store_n(&g_nthreads, n, __ATOMIC_RELEASE); }
+
 static struct stasis_thread *find_slot(int tid)
 {
-    for (int i = 0; i < g_nthreads; i++)
-        if (g_threads[i].tid == tid) return &g_threads[i];
+    int n = nthreads();
+    for (int i = 0; i < n; i++)
+        if (__atomic_load_n(&g_threads[i].tid, __ATOMIC_RELAXED) == tid) return &g_threads[i];
     return NULL;
 }
 
@@ -183,12 +190,14 @@ static int signal_new_threads(int self, const char **err)
             const char *p = d->name;
             int tid = (int)r_parse_dec(&p);
             if (tid == self || tid == g_relay_tid || find_slot(tid)) continue;   /* relay.c */
-            if (g_nthreads >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; stasis_private_syscall3(SYS_close, fd, 0, 0); return -1; }
-            struct stasis_thread *t = &g_threads[g_nthreads++];
+            int n = nthreads();
+            if (n >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; stasis_private_syscall3(SYS_close, fd, 0, 0); return -1; }
+            struct stasis_thread *t = &g_threads[n];
             r_memset(t, 0, sizeof *t);
-            t->tid = tid;
+            __atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED);
             ts_set(t, TS_SIGNALLED);
-            stasis_sysrestart_probe(g_nthreads - 1, tid);
+            set_nthreads(n + 1);
+            stasis_sysrestart_probe(n, tid);
             if (rsys3(SYS_tgkill, pid, tid, STASIS_SUSPEND_SIG) < 0) ts_set(t, TS_GONE);
             else sent++;
         }
@@ -200,7 +209,7 @@ static int signal_new_threads(int self, const char **err)
 static int count_signalled(void)
 {
     int n = 0;
-    for (int i = 0; i < g_nthreads; i++) {
+    for (int i = 0, end = nthreads(); i < end; i++) {
         int st = ts_get(&g_threads[i]);
         if (st == TS_SIGNALLED || st == TS_PARKING) n++;
     }
@@ -211,7 +220,7 @@ static int count_signalled(void)
 static void reap_gone(void)
 {
     int pid = (int)rsys0(SYS_getpid);
-    for (int i = 0; i < g_nthreads; i++)
+    for (int i = 0, end = nthreads(); i < end; i++)
         if (ts_get(&g_threads[i]) == TS_SIGNALLED && rsys3(SYS_tgkill, pid, g_threads[i].tid, 0) == -ESRCH)
             ts_set(&g_threads[i], TS_GONE);
 }
@@ -222,7 +231,7 @@ static void compact_slots(int self)
     static struct stasis_thread tmp[STASIS_IMG_MAX_THREADS];
     int pid = (int)rsys0(SYS_getpid), n = 0;
     for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < g_nthreads; i++) {
+        for (int i = 0, end = nthreads(); i < end; i++) {
             struct stasis_thread *t = &g_threads[i];
             if (ts_get(t) != TS_PARKED) continue;
             if ((pass == 0) != (t->tid == pid)) continue;
@@ -234,8 +243,9 @@ static void compact_slots(int self)
     ts_set(me, TS_PARKED);
     me->is_ckpt = 1;
     stasis_fill_self_slot(me);
+    set_nthreads(0);                           /* every thread is parked: none looks */
     r_memcpy(g_threads, tmp, sizeof(tmp[0]) * (size_t)n);
-    g_nthreads = n;
+    set_nthreads(n);
 }
 
 /* threads that did not park yet may block the suspend signal: nudge them (nudge.c).
@@ -245,7 +255,7 @@ static int g_blocks_all;
 static void nudge_blocking(void)
 {
     int pid = (int)rsys0(SYS_getpid);
-    for (int i = 0; i < g_nthreads; i++) {
+    for (int i = 0, end = nthreads(); i < end; i++) {
         struct stasis_thread *t = &g_threads[i];
         if (ts_get(t) != TS_SIGNALLED || t->nudged) continue;
         int r = stasis_nudge(pid, t->tid);
@@ -257,7 +267,7 @@ static void nudge_blocking(void)
 int stasis_suspend_all(const char **err)
 {
     int self = (int)r_gettid();
-    g_nthreads = 0;
+    set_nthreads(0);
     __atomic_store_n(&g_parked, 0, __ATOMIC_SEQ_CST);
     g_blocks_all = 0;
     __atomic_add_fetch(&g_gen, 1, __ATOMIC_SEQ_CST);
@@ -280,9 +290,9 @@ int stasis_suspend_all(const char **err)
             }
         }
         /* threads created meanwhile? one more scan that finds nothing new ends it */
-        int before = g_nthreads;
+        int before = nthreads();
         if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
-        if (g_nthreads == before) break;
+        if (nthreads() == before) break;
     }
     stasis_nudge_end();
     compact_slots(self);

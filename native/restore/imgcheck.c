@@ -4,7 +4,7 @@
 #include "imgcheck.h"
 #include "stasis/restart.h"
 #include "stasis/cpufeat.h"
-#include "../agent/agent.h"
+#include "stasis/rawio.h"
 #include "safeopen.h"
 #include <stdarg.h>
 #include <stdlib.h>

@@ -10,6 +10,6 @@ int shm_take_image(int proc);
 int *shm_fds(int *n);
 /* memfd of the object viewed by the selected process's area at start, -1 if none */
 int shm_fd_for(uint64_t start);
-/* phase 2 (raw syscalls only): close every memfd, once the views are mapped */
-void shm_close_all(void);
+/* the memfds (some -1), for phase 2 to close once the views are mapped; -> count */
+int shm_fd_list(const int **fds);
 #endif

@@ -1,6 +1,6 @@
 /* CRC32C (Castagnoli, reflected poly 0x82F63B78), as java.util.zip.CRC32C:
  * call with crc = 0 for a new checksum; chaining works: crc32c(crc32c(0,a),b). */
-#include "agent.h"
+#include "stasis/rawio.h"
 #include <nmmintrin.h>
 
 __attribute__((target("sse4.2")))

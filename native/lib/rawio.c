@@ -1,5 +1,5 @@
 /* Tiny async-signal-safe helpers: no malloc, no stdio, no locks. */
-#include "agent.h"
+#include "stasis/rawio.h"
 #include "stasis/rawsys.h"
 #include <fcntl.h>
 #include <errno.h>
