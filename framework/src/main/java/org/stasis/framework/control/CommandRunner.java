@@ -15,7 +15,14 @@ final class CommandRunner {
     /** Exit status of a command that was called wrongly. */
     static final int USAGE = 2;
 
+    private static volatile String coordinatorName = "default";
+
     private CommandRunner() {
+    }
+
+    /** @param name the coordinator's name, which hints in error messages carry when it is not the default */
+    static void coordinatorName(String name) {
+        coordinatorName = name;
     }
 
     /**
@@ -35,8 +42,9 @@ final class CommandRunner {
             out.flush();
             return 0;
         } catch (Exception e) {
+            output(e).ifPresent(out::println);
             out.flush();
-            err.println("stasis: " + describe(e));
+            err.println("stasis: " + Hints.named(describe(e), coordinatorName));
             err.flush();
             return status(e);
         } catch (StackOverflowError | OutOfMemoryError e) {
@@ -45,6 +53,16 @@ final class CommandRunner {
             err.flush();
             return FAILED;
         }
+    }
+
+    // What a failed command prints on stdout all the same (e.g. verify --json's verdict).
+    private static java.util.Optional<String> output(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.stasis.framework.commands.CommandFailedException failed && failed.output() != null) {
+                return java.util.Optional.of(failed.output());
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     static String describe(Throwable thrown) {
@@ -57,8 +75,10 @@ final class CommandRunner {
                     + "); ask for less, or raise -Xmx in STASIS_JAVA_OPTS";
         }
         if (e.getClass().getSimpleName().equals("CommandNotFoundException")) {
-            return e.getMessage().replace("Command not found:", "unknown command:")
-                    + "; list the commands with: stasis exec help";
+            String command = e.getMessage().replace("Command not found:", "").trim();
+            return command.startsWith("stasis:")
+                    ? "unknown command '" + command.substring("stasis:".length()) + "'; see stasis --help"
+                    : "unknown command: " + command + "; list the commands with: stasis exec help";
         }
         String message = e.getMessage();
         if (message != null && message.startsWith("Cannot coerce ")) {

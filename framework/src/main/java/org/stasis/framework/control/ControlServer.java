@@ -57,6 +57,7 @@ public class ControlServer {
                 + "'. Type 'help' for commands, 'exit' or Ctrl-D to leave.", HubLimits.DEFAULT.shellIdleMillis());
         RuntimeDirectory directory = RuntimeDirectory.of(context).ensurePrivate();
         this.socket = directory.socket(coordinator.name());
+        CommandRunner.coordinatorName(coordinator.name());
         UserPrincipal owner = Files.getOwner(directory.path());
         String listen = context.getProperty(LISTEN_PROPERTY);
         boolean wantTcp = listen != null && !listen.isBlank();
