@@ -39,6 +39,7 @@ import org.stasis.framework.store.ProcessImage;
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;
+    private final Path runtime;
     private final Json json = new Json();
 
     /**
@@ -50,6 +51,13 @@ public class ComputationCommands {
         this.coordinator = coordinator;
         String home = context.getProperty("stasis.home");
         this.restorer = (home == null ? Path.of(".") : Path.of(home)).resolve("bin/stasis-restore");
+        Path dir;
+        try {
+            dir = org.stasis.framework.util.RuntimeDirectory.of(context).path();
+        } catch (java.io.IOException | RuntimeException e) {
+            dir = null;     // kill then works without its "killed by stasis kill" line
+        }
+        this.runtime = dir;
     }
 
     /**
@@ -98,6 +106,7 @@ public class ComputationCommands {
             out.put("seconds", result.duration().toMillis() / 1000.0);
             out.put("processes", result.images().stream().map(i -> Map.of("pid", i.pid(), "bytes", i.bytes(),
                     "areas", i.areas(), "image", i.image())).toList());
+            out.put("deleted", coordinator.pruned(result.id()).stream().map(Path::toString).toList());
             return json.write(out);
         }
         StringBuilder text = new StringBuilder(String.format("checkpoint %s of computation %s written in %.3f s%n",
@@ -105,6 +114,10 @@ public class ComputationCommands {
         for (ProcessImage image : result.images()) {
             text.append(String.format("  process %d: %.1f MiB in %d memory areas%n", image.pid(),
                     image.bytes() / 1048576.0, image.areas()));
+        }
+        for (Path old : coordinator.pruned(result.id())) {
+            text.append("  deleted ").append(old.getFileName()).append(" (keep ").append(coordinator.keep())
+                    .append(")\n");
         }
         return text.append(result.directory()).toString();
     }
@@ -175,6 +188,9 @@ public class ComputationCommands {
         if (id.isEmpty() || coordinator.computations().agents(id.get()).isEmpty()) {
             return "no process to kill";
         }
+        if (runtime != null) {
+            KillMarks.mark(runtime, coordinator.name(), coordinator.computations().agents(id.get()));
+        }
         int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()),
                 new PidNamespaceInit(Path.of("/proc")));
         return "killed " + killed + " process" + (killed == 1 ? "" : "es") + " of computation " + id.get();
@@ -196,7 +212,7 @@ public class ComputationCommands {
             throw new IllegalArgumentException("ckptdir takes at most one directory");
         }
         if (directory.length == 1) {
-            coordinator.checkpointDirectory(Path.of(directory[0]));
+            coordinator.checkpointDirectory(WritableDirectory.check(Path.of(directory[0])));
         }
         return coordinator.checkpointDirectory().toString();
     }
@@ -205,22 +221,45 @@ public class ComputationCommands {
      * @param seconds the new interval; 0 turns interval checkpoints off
      * @return the interval now in force
      */
-    @Descriptor("checkpoint every S seconds while there are processes; 0 turns it off")
-    public String interval(@Descriptor("seconds") long seconds) {
-        if (seconds < 0) {
-            throw new IllegalArgumentException("interval takes seconds >= 0, not " + seconds);
+    @Descriptor("show, or set to S seconds, how often to checkpoint while there are processes; 0 turns it off")
+    public String interval(@Descriptor("seconds") String... value) {
+        if (value.length > 1) {
+            throw new IllegalArgumentException("interval takes at most one number of seconds; see: stasis interval --help");
         }
-        coordinator.interval(java.time.Duration.ofSeconds(seconds));
+        if (value.length == 1) {
+            long seconds = number("interval", value[0]);
+            coordinator.interval(java.time.Duration.ofSeconds(seconds));
+        }
+        long seconds = coordinator.interval().toSeconds();
         return seconds == 0 ? "interval checkpoints off" : "checkpoint every " + seconds + " s";
+    }
+
+    private static int number(String command, String text) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says it
+        }
+        throw new IllegalArgumentException(command + " takes a whole number >= 0, not '" + text + "'; see: stasis "
+                + command + " --help");
     }
 
     /**
      * @param count how many checkpoints to keep; 0 keeps all
      * @return the retention now in force
      */
-    @Descriptor("keep the newest K checkpoints (older ones are deleted after each new one); 0 keeps all")
-    public String keep(@Descriptor("count") int count) {
-        coordinator.keep(count);
+    @Descriptor("show, or set to K, how many checkpoints to keep (older ones are deleted after each new one); 0 keeps all")
+    public String keep(@Descriptor("count") String... value) {
+        if (value.length > 1) {
+            throw new IllegalArgumentException("keep takes at most one count; see: stasis keep --help");
+        }
+        if (value.length == 1) {
+            coordinator.keep(number("keep", value[0]));
+        }
+        int count = coordinator.keep();
         return count == 0 ? "keeping all checkpoints" : "keeping the newest " + count + " checkpoints";
     }
 
@@ -341,8 +380,15 @@ public class ComputationCommands {
             }
             return String.format("checkpoint %s is intact: %d process%s, %.1f MiB of memory checked", manifest.id(),
                     images.size(), images.size() == 1 ? "" : "es", bytes / 1048576.0);
-        } catch (CheckpointInvalidException e) {
-            throw new CommandFailedException(e.getMessage(), e);
+        } catch (CheckpointInvalidException | CommandFailedException e) {
+            if (!asJson) {
+                throw e instanceof CommandFailedException failed ? failed : new CommandFailedException(e.getMessage(), e);
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("checkpoint", checkpoint);
+            out.put("ok", false);
+            out.put("error", e.getMessage());
+            throw new CommandFailedException(e.getMessage(), e, json.write(out));
         }
     }
 

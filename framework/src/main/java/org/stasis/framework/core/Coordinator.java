@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -83,6 +84,8 @@ public class Coordinator {
     private final OperationGate operations = new OperationGate(line -> log().add(new EventLogEntry(
             java.time.Instant.now(), "request", "core:dropped", "core", 0, "dropped", line)));
     private final Lineages lineages = new Lineages();
+    private final org.stasis.framework.store.Generations generations = new org.stasis.framework.store.Generations();
+    private final Map<String, List<Path>> pruned = new java.util.concurrent.ConcurrentHashMap<>();
     private final IntervalCheckpoints intervals = new IntervalCheckpoints(this::intervalCheckpoint);
     private volatile Path checkpointDirectory;
     private volatile CheckpointResult lastCheckpoint;
@@ -379,7 +382,10 @@ public class Coordinator {
             lastCheckpoint = result;
             lastOf.put(id, result);
             linkLatest(result);
-            pruneOld(root, storeName(id));
+            if (pruned.size() > 64) {
+                pruned.clear();     // the command that took it has read it long ago
+            }
+            pruned.put(result.id(), pruneOld(root, storeName(id)));
             return result;
         } finally {
             operations.leave();
@@ -506,19 +512,34 @@ public class Coordinator {
     }
 
     // Only after a newer checkpoint is published: a failure never leaves fewer good ones.
-    private void pruneOld(Path root, String storeName) {
-        if (keep > 0) {
-            try {
-                new CheckpointStore(root).prune(storeName, keep);
-            } catch (IOException e) {
-                diagnostics.warning(Diagnostics.COORDINATOR, "keep", "cannot delete old checkpoints in " + root + ": "
-                        + e.getMessage() + "; delete them by hand or check the directory's permissions");
+    // Each deletion is an event ("stasis events") and a log line; the checkpoint command reports them too (pruned()).
+    private List<Path> pruneOld(Path root, String storeName) {
+        if (keep <= 0) {
+            return List.of();
+        }
+        try {
+            List<Path> deleted = new CheckpointStore(root).prune(storeName, keep);
+            for (Path old : deleted) {
+                diagnostics.info(Diagnostics.COORDINATOR, "keep", "deleted " + old.getFileName() + " (keep " + keep + ")");
             }
+            return deleted;
+        } catch (IOException e) {
+            diagnostics.warning(Diagnostics.COORDINATOR, "keep", "cannot delete old checkpoints in " + root + ": "
+                    + e.getMessage() + "; delete them by hand or check the directory's permissions");
+            return List.of();
         }
     }
 
+    /**
+     * @param checkpointId a checkpoint this coordinator took
+     * @return the older checkpoints deleted after it by the keep setting
+     */
+    public List<Path> pruned(String checkpointId) {
+        return pruned.getOrDefault(checkpointId, List.of());
+    }
+
     private CheckpointLifecycle lifecycle(Path root) {
-        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root), core, lineages);
+        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root, generations), core, lineages);
     }
 
     /** @return the lineages of the computations this coordinator checkpointed or restarted */

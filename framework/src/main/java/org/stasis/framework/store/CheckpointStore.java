@@ -48,6 +48,7 @@ public final class CheckpointStore {
     private static final Pattern SHARED_KEY = Pattern.compile("[0-9A-Za-z:._-]{1,255}");
 
     private final Path root;
+    private final Generations generations;
     private final CheckpointTrust trust = CheckpointTrust.ofCurrentUser();
     private final ObjectMapper json = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -56,7 +57,16 @@ public final class CheckpointStore {
 
     /** @param root the checkpoint directory; created on first use */
     public CheckpointStore(Path root) {
+        this(root, new Generations());
+    }
+
+    /**
+     * @param root the checkpoint directory; created on first use
+     * @param generations the generations already given, shared by the stores of one coordinator
+     */
+    public CheckpointStore(Path root, Generations generations) {
         this.root = root.toAbsolutePath().normalize();
+        this.generations = generations;
     }
 
     /** @return the checkpoint directory */
@@ -82,7 +92,7 @@ public final class CheckpointStore {
                     "write checkpoints into a directory that only you can write (stasis ckptdir DIR)"), e);
         }
         removeAbandonedStagings(computation);
-        long generation = nextGeneration(computation);
+        long generation = generations.next(computation, nextGeneration(computation));
         String id = computation + "-" + generation;
         Path directory = root.resolve(STAGING_PREFIX + id);
         Trees.delete(directory);
