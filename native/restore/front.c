@@ -21,6 +21,7 @@
 
 static char g_bindir[4096];
 static pid_t g_front_child;
+static char g_kill_marker[4200];    /* "<runtime>/<name>.killed." + pid namespace inode, or "" */
 static const int g_front_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 void front_init(void)
@@ -207,7 +208,29 @@ static int status_code(int st)
     return 1;
 }
 
+void front_kill_marker(const char *agent_socket)
+{
+    static const char suffix[] = ".agent.sock";
+    size_t n = strlen(agent_socket), k = sizeof suffix - 1;
+    g_kill_marker[0] = 0;
+    if (n > k && n - k + 16 < sizeof g_kill_marker && !strcmp(agent_socket + n - k, suffix))
+        snprintf(g_kill_marker, sizeof g_kill_marker, "%.*s.killed.", (int)(n - k), agent_socket);
+}
+
+/* `stasis kill` leaves <runtime>/<name>.killed.<pidns inode> before it kills the
+ * computation: then the user learns why the program died (it had no chance to say). */
+static void say_if_killed(unsigned long ino)
+{
+    if (!g_kill_marker[0] || !ino) return;
+    char path[4300];
+    snprintf(path, sizeof path, "%s%lu", g_kill_marker, ino);
+    if (unlink(path) < 0) return;
+    const char *id = getenv("STASIS_COMPUTATION");
+    fprintf(stderr, "stasis: computation %s was killed by stasis kill\n", id && *id ? id : "");
+}
+
 /* reads "@pidns N" from ns_fd: the channel's listening socket, -1 without one */
+static unsigned long g_pidns;
 static int listen_for_child(int ns_fd)
 {
     char buf[64];
@@ -221,7 +244,8 @@ static int listen_for_child(int ns_fd)
     }
     buf[have] = 0;
     if (strncmp(buf, "@pidns ", 7)) return -1;
-    return front_listen(strtoul(buf + 7, NULL, 10));
+    g_pidns = strtoul(buf + 7, NULL, 10);
+    return front_listen(g_pidns);
 }
 
 void front_run(pid_t child, int ns_fd)
@@ -242,7 +266,10 @@ void front_run(pid_t child, int ns_fd)
         if (r > 0 && lfd >= 0 && p[0].revents) front_serve(lfd, child);
         int st;
         pid_t w = waitpid(child, &st, WNOHANG);
-        if (w == child) _exit(status_code(st));
+        if (w == child) {
+            say_if_killed(g_pidns);
+            _exit(status_code(st));
+        }
         if (w < 0 && errno == ECHILD) _exit(1);
     }
 }

@@ -27,6 +27,10 @@ int front_listen(unsigned long ino);
  * process under it and execs `stasis restart`; never returns then */
 void front_serve(int listen_fd, pid_t child);
 
+/* where `stasis kill` marks a computation it kills, from the agent socket
+ * <runtime>/<name>.agent.sock: the front then says so as the program ends */
+void front_kill_marker(const char *agent_socket);
+
 /* stasis-launch's front: forwards signals to `child`, serves the channel once the
  * child said its namespace on `ns_fd`, and exits with the child's status */
 __attribute__((noreturn)) void front_run(pid_t child, int ns_fd);

@@ -35,10 +35,11 @@ static int set_env(const char *agent, const char *sock)
 
 /* Forks: the parent stays the front until the computation ends; the child makes the
  * namespaces (1) or, when it cannot, goes on without them (0). */
-static int enter_namespaces(void)
+static int enter_namespaces(const char *sock)
 {
     int p[2];
     front_init();
+    front_kill_marker(sock);
     if (pipe2(p, O_CLOEXEC) < 0) { perror("stasis-launch: pipe"); _exit(1); }
     sigset_t all, old;
     sigfillset(&all);
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "stasis-launch: %s: %s\n", agent, strerror(errno));
         return 1;
     }
-    if (use_ns) use_ns = enter_namespaces();
+    if (use_ns) use_ns = enter_namespaces(sock);
     if (use_ns) ns_spawn(0, "stasis-launch");
     if (set_env(agent, sock) < 0) { perror("stasis-launch: setenv"); return 1; }
     execvp(prog[0], prog);
