@@ -39,6 +39,7 @@ class CliPolishIT {
     static Path temp;
 
     private static StasisCli cli;
+    private static StasisCli lonely;   // a runtime directory where no coordinator runs
     private static StasisCli.Result started;
 
     @BeforeAll
@@ -46,19 +47,8 @@ class CliPolishIT {
         Path runtime = Files.createDirectory(temp.resolve("run"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         cli = new StasisCli(runtime);
-        // every test before the coordinator starts runs with none
-        for (String command : new String[] { "status", "checkpoint", "kill", "ckptdir", "list", "note", "verify",
-                "interval", "keep", "option", "plugins", "events", "dryrun", "version", "shutdown", "exec", "shell",
-                "launch", "restart" }) {
-            StasisCli.Result help = cli.run(command, "--help");
-            assertEquals(0, help.status(), command + " --help: " + help);
-            assertTrue(help.out().toLowerCase().contains("usage: stasis " + command), command + " --help: " + help);
-            assertEquals("", help.err(), command + " --help: " + help);
-        }
-        StasisCli.Result unknown = cli.run("frobnicate", "x");
-        assertEquals(2, unknown.status(), unknown.toString());
-        assertEquals("stasis: unknown command 'frobnicate'; see stasis --help\n", unknown.err(), unknown.toString());
-
+        lonely = new StasisCli(Files.createDirectory(temp.resolve("empty-run"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
         started = cli.run("coordinator", "--daemon", "--name", NAME, "--listen", "127.0.0.1:0",
                 "--ckpt-dir", temp.resolve("ckpt").toString());
         assertEquals(0, started.status(), started.toString());
@@ -82,6 +72,27 @@ class CliPolishIT {
             result = command.get();
         }
         return result;
+    }
+
+    @Test
+    @Order(0)
+    void everyCommandsHelpWorksWithoutACoordinator() {
+        for (String command : new String[] { "status", "checkpoint", "kill", "ckptdir", "list", "note", "verify",
+                "interval", "keep", "option", "plugins", "events", "dryrun", "version", "shutdown", "exec", "shell",
+                "launch", "restart" }) {
+            StasisCli.Result help = lonely.run(command, "--help");
+            assertEquals(0, help.status(), command + " --help: " + help);
+            assertTrue(help.out().toLowerCase().contains("usage: stasis " + command), command + " --help: " + help);
+            assertEquals("", help.err(), command + " --help: " + help);
+        }
+    }
+
+    @Test
+    @Order(0)
+    void anUnknownCommandIsAUsageErrorWithoutACoordinator() {
+        StasisCli.Result unknown = lonely.run("frobnicate", "x");
+        assertEquals(2, unknown.status(), unknown.toString());
+        assertEquals("stasis: unknown command 'frobnicate'; see stasis --help\n", unknown.err(), unknown.toString());
     }
 
     @Test
@@ -192,6 +203,17 @@ class CliPolishIT {
             launch.destroyForcibly();
         }
         assertFalse(launch.isAlive());
+    }
+
+    @Test
+    @Order(9)
+    void aPlainLaunchOnARunningCoordinatorGetsItsOwnComputation() {
+        StasisCli.Result first = cli.run("launch", "--name", NAME, "--", "sh", "-c", "echo $STASIS_COMPUTATION");
+        StasisCli.Result second = cli.run("launch", "--name", NAME, "--", "sh", "-c", "echo $STASIS_COMPUTATION");
+        assertEquals(0, first.status(), first.toString());
+        assertEquals(0, second.status(), second.toString());
+        assertTrue(first.out().matches("c\\d+\n"), first.toString());
+        assertFalse(first.out().equals(second.out()), first + "\n" + second);
     }
 
     private static String idOf(StasisCli.Result checkpoint) {
