@@ -41,6 +41,9 @@ class CliPolishIT {
     private static StasisCli cli;
     private static StasisCli lonely;   // a runtime directory where no coordinator runs
     private static StasisCli.Result started;
+    private static Process launched;               // the computation of tests 8 to 10
+    private static Path launchOutput;
+    private static final Set<String> ids = new HashSet<>();
 
     @BeforeAll
     static void startCoordinator() throws Exception {
@@ -49,6 +52,7 @@ class CliPolishIT {
         cli = new StasisCli(runtime);
         lonely = new StasisCli(Files.createDirectory(temp.resolve("empty-run"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+        launchOutput = temp.resolve("launch.out");
         started = cli.run("coordinator", "--daemon", "--name", NAME, "--listen", "127.0.0.1:0",
                 "--ckpt-dir", temp.resolve("ckpt").toString());
         assertEquals(0, started.status(), started.toString());
@@ -56,6 +60,9 @@ class CliPolishIT {
 
     @AfterAll
     static void stopCoordinator() throws Exception {
+        if (launched != null) {
+            launched.destroyForcibly();
+        }
         if (cli == null) {
             return;
         }
@@ -169,44 +176,53 @@ class CliPolishIT {
 
     @Test
     @Order(8)
-    void retentionIdsAndKillAreReported() throws Exception {
-        Path output = temp.resolve("launch.out");
-        Process launch = cli.start(output, "launch", "--name", NAME, "--keep", "2", "--", "sleep", "300");
-        try {
-            StasisCli.Result status = await(() -> cli.run("status", "--name", NAME, "--json"),
-                    r -> r.out().contains("\"hostPid\""), Duration.ofSeconds(30));
-            assertTrue(status.out().contains("\"hostPid\""), status.toString());
-            Set<String> ids = new HashSet<>();
-            StasisCli.Result last = null;
-            for (int i = 0; i < 3; i++) {
-                last = cli.run("checkpoint", "--name", NAME);
-                assertEquals(0, last.status(), last.toString());
-                assertTrue(ids.add(idOf(last)), last.toString());
-            }
-            assertTrue(last.out().contains("deleted " + NAME + "-c1-1 (keep 2)"), last.toString());
-            StasisCli.Result events = cli.run("events", "--name", NAME, "-n", "200");
-            assertTrue(events.out().contains("core:keep") && events.out().contains("deleted " + NAME + "-c1-1"),
-                    events.toString());
-
-            Path elsewhere = temp.resolve("elsewhere");
-            assertEquals(0, cli.run("ckptdir", "--name", NAME, elsewhere.toString()).status());
-            StasisCli.Result moved = cli.run("checkpoint", "--name", NAME);
-            assertEquals(0, moved.status(), moved.toString());
-            assertTrue(ids.add(idOf(moved)), "checkpoint id repeated after ckptdir: " + moved);
-
-            StasisCli.Result killed = cli.run("kill", "--name", NAME);
-            assertEquals(0, killed.status(), killed.toString());
-            assertTrue(launch.waitFor(30, TimeUnit.SECONDS), "launch did not end after stasis kill");
-            String said = Files.readString(output);
-            assertTrue(said.contains("computation c1 was killed by stasis kill"), said);
-        } finally {
-            launch.destroyForcibly();
+    void retentionDeletionsAreReported() throws Exception {
+        assertEquals(0, cli.run("ckptdir", "--name", NAME, temp.resolve("ckpt").toString()).status());
+        launched = cli.start(launchOutput, "launch", "--name", NAME, "--keep", "2", "--", "sleep", "300");
+        StasisCli.Result status = await(() -> cli.run("status", "--name", NAME, "--json"),
+                r -> r.out().contains("\"hostPid\""), Duration.ofSeconds(30));
+        assertTrue(status.out().contains("\"hostPid\""), status.toString());
+        StasisCli.Result last = null;
+        for (int i = 0; i < 3; i++) {
+            last = cli.run("checkpoint", "--name", NAME);
+            assertEquals(0, last.status(), last.toString());
+            ids.add(idOf(last));
         }
-        assertFalse(launch.isAlive());
+        assertTrue(last.out().contains("deleted " + NAME + "-c1-1 (keep 2)"), last.toString());
+        StasisCli.Result events = cli.run("events", "--name", NAME, "-n", "200");
+        assertTrue(events.out().contains("core:keep") && events.out().contains("deleted " + NAME + "-c1-1"),
+                events.toString());
     }
 
     @Test
     @Order(9)
+    void checkpointIdsDoNotRepeatAfterCkptdir() {
+        assertTrue(launched != null && launched.isAlive(), "no computation from the test before");
+        Path elsewhere = temp.resolve("elsewhere");
+        assertEquals(0, cli.run("ckptdir", "--name", NAME, elsewhere.toString()).status());
+        StasisCli.Result moved = cli.run("checkpoint", "--name", NAME);
+        assertEquals(0, moved.status(), moved.toString());
+        assertTrue(ids.add(idOf(moved)), "checkpoint id repeated after ckptdir: " + moved + " after " + ids);
+    }
+
+    @Test
+    @Order(10)
+    void launchSaysKilledByStasisKill() throws Exception {
+        assertTrue(launched != null && launched.isAlive(), "no computation from the test before");
+        try {
+            StasisCli.Result killed = cli.run("kill", "--name", NAME);
+            assertEquals(0, killed.status(), killed.toString());
+            assertTrue(launched.waitFor(30, TimeUnit.SECONDS), "launch did not end after stasis kill");
+            String said = Files.readString(launchOutput);
+            assertTrue(said.contains("computation c1 was killed by stasis kill"), said);
+        } finally {
+            launched.destroyForcibly();
+        }
+        assertFalse(launched.isAlive());
+    }
+
+    @Test
+    @Order(11)
     void aPlainLaunchOnARunningCoordinatorGetsItsOwnComputation() {
         StasisCli.Result first = cli.run("launch", "--name", NAME, "--", "sh", "-c", "echo $STASIS_COMPUTATION");
         StasisCli.Result second = cli.run("launch", "--name", NAME, "--", "sh", "-c", "echo $STASIS_COMPUTATION");
