@@ -219,14 +219,15 @@ void front_kill_marker(const char *agent_socket)
 
 /* `stasis kill` leaves <runtime>/<name>.killed.<pidns inode> before it kills the
  * computation: then the user learns why the program died (it had no chance to say). */
-static void say_if_killed(unsigned long ino)
+void front_say_if_killed(unsigned long ino)
 {
     if (!g_kill_marker[0] || !ino) return;
     char path[4300];
     snprintf(path, sizeof path, "%s%lu", g_kill_marker, ino);
     if (unlink(path) < 0) return;
     const char *id = getenv("STASIS_COMPUTATION");
-    fprintf(stderr, "stasis: computation %s was killed by stasis kill\n", id && *id ? id : "");
+    if (id && *id) fprintf(stderr, "stasis: computation %s was killed by stasis kill\n", id);
+    else fprintf(stderr, "stasis: the computation was killed by stasis kill\n");
 }
 
 /* reads "@pidns N" from ns_fd: the channel's listening socket, -1 without one */
@@ -267,7 +268,7 @@ void front_run(pid_t child, int ns_fd)
         int st;
         pid_t w = waitpid(child, &st, WNOHANG);
         if (w == child) {
-            say_if_killed(g_pidns);
+            front_say_if_killed(g_pidns);
             _exit(status_code(st));
         }
         if (w < 0 && errno == ECHILD) _exit(1);

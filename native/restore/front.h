@@ -31,6 +31,10 @@ void front_serve(int listen_fd, pid_t child);
  * <runtime>/<name>.agent.sock: the front then says so as the program ends */
 void front_kill_marker(const char *agent_socket);
 
+/* if `stasis kill` marked pid namespace `ino` (front_kill_marker), removes the mark
+ * and says so on stderr */
+void front_say_if_killed(unsigned long ino);
+
 /* stasis-launch's front: forwards signals to `child`, serves the channel once the
  * child said its namespace on `ns_fd`, and exits with the child's status */
 __attribute__((noreturn)) void front_run(pid_t child, int ns_fd);

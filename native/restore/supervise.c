@@ -94,6 +94,8 @@ static void kill_restart(void)
     kill(g_child, SIGKILL);
 }
 
+static unsigned long g_pidns;   /* the restored computation's pid namespace, from "@pidns" */
+
 static int status_code(int st)
 {
     if (WIFEXITED(st)) return WEXITSTATUS(st);
@@ -143,6 +145,7 @@ static int connect_coordinator(const char *plan_file)
     }
     fclose(f);
     if (!path[0]) return -1;
+    front_kill_marker(path);
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     strcpy(sa.sun_path, path);
@@ -171,7 +174,8 @@ static void report_line(char *line)
     if (!strncmp(line, "@expect ", 8)) { g_expected = atoi(line + 8); return; }
     if (!strncmp(line, "@proc ", 6)) return;
     if (!strncmp(line, "@pidns ", 7)) {
-        if (g_front < 0) g_front = front_listen(strtoul(line + 7, NULL, 10));
+        g_pidns = strtoul(line + 7, NULL, 10);
+        if (g_front < 0) g_front = front_listen(g_pidns);
         return;
     }
     if (!strncmp(line, "@ready ", 7)) { g_ready++; return; }
@@ -266,6 +270,7 @@ static void __attribute__((noreturn)) supervise(int reports)
                          "was restored", status_code(st));
                 fail(line, NULL);
             }
+            front_say_if_killed(g_pidns);
             _exit(status_code(st));
         }
         if (reports >= 0 && complete()) { close(reports); reports = -1; }

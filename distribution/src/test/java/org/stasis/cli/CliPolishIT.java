@@ -232,6 +232,25 @@ class CliPolishIT {
         assertFalse(first.out().equals(second.out()), first + "\n" + second);
     }
 
+    @Test
+    @Order(12)
+    void aRestartedComputationSaysKilledByStasisKillToo() throws Exception {
+        Path output = temp.resolve("restart.out");
+        Process restarted = cli.start(output, "restart", "--name", NAME, temp.resolve("elsewhere/latest").toString());
+        try {
+            StasisCli.Result status = await(() -> cli.run("status", "--name", NAME, "--json"),
+                    r -> r.out().contains("\"restored\" : true"), Duration.ofSeconds(30));
+            assertTrue(status.out().contains("\"restored\" : true"), status + "\n" + Files.readString(output));
+            StasisCli.Result killed = cli.run("kill", "--name", NAME);
+            assertEquals(0, killed.status(), killed.toString());
+            assertTrue(restarted.waitFor(30, TimeUnit.SECONDS), "restart did not end after stasis kill");
+            String said = Files.readString(output);
+            assertTrue(said.contains("was killed by stasis kill"), said);
+        } finally {
+            restarted.destroyForcibly();
+        }
+    }
+
     private static String idOf(StasisCli.Result checkpoint) {
         Matcher m = CHECKPOINT_ID.matcher(checkpoint.out());
         assertTrue(m.find(), checkpoint.toString());
