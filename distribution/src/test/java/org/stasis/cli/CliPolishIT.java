@@ -86,7 +86,7 @@ class CliPolishIT {
     void everyCommandsHelpWorksWithoutACoordinator() {
         for (String command : new String[] { "status", "checkpoint", "kill", "ckptdir", "list", "note", "verify",
                 "interval", "keep", "option", "plugins", "events", "dryrun", "version", "shutdown", "exec", "shell",
-                "launch", "restart" }) {
+                "launch", "restart", "coordinators" }) {
             StasisCli.Result help = lonely.run(command, "--help");
             assertEquals(0, help.status(), command + " --help: " + help);
             assertTrue(help.out().toLowerCase().contains("usage: stasis " + command), command + " --help: " + help);
