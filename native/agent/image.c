@@ -10,7 +10,6 @@
 #include <sys/ioctl.h>
 #include <link.h>
 
-#define MAX_AREAS 8192
 #define MAX_RUNS  (1 << 17)
 #define NAMES_CAP (1 << 19)
 #define PM_CHUNK  4096            /* pagemap entries per read (16 MiB of address space) */
@@ -19,7 +18,7 @@
 #define PAGE 4096ull
 
 static char g_maps[1 << 20];
-static struct stasis_img_area g_areas[MAX_AREAS];
+static struct stasis_img_area g_areas[STASIS_IMG_MAX_AREAS];
 static struct stasis_img_run g_runs[MAX_RUNS];
 static char g_names[NAMES_CAP];
 static uint64_t g_pm[PM_CHUNK];
@@ -264,7 +263,8 @@ static int parse_maps_line(char *line, const char **err)
     const char *name = p;
     if (r_streq(name, "[vsyscall]")) return 1;
     if (r_startswith(name, "[vvar")) { add_special(s, e, name); return 1; }
-    if (g_nareas >= MAX_AREAS) { *err = "more than 8192 memory areas: the image format holds 8192 per process"; return -1; }
+    _Static_assert(STASIS_IMG_MAX_AREAS == 8192, "the message below names the limit");
+    if (g_nareas >= STASIS_IMG_MAX_AREAS) { *err = "more than 8192 memory areas: the image format holds 8192 per process"; return -1; }
     struct stasis_img_area *a = &g_areas[g_nareas];
     r_memset(a, 0, sizeof *a);
     a->start = s; a->end = e; a->pgoff = off;

@@ -384,7 +384,7 @@ class RestorerFuzz:
 
 def _n_runs(image):
     import struct
-    return struct.unpack_from("<I", image, 112)[0]
+    return struct.unpack_from("<I", image, imagefmt.OFF_N_RUNS)[0]
 
 
 # ===================================================================== driver

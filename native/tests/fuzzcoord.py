@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import fuzzlib
+import imagefmt
 from fuzz import TIMEOUT, descendants, kill_tree, one_line_refusal
 
 TARGETS = ("verify", "restart", "control", "agent")
@@ -83,7 +84,7 @@ class CoordinatorFuzz:
             with open(os.path.join(dst, image), "rb") as f:
                 head = f.read(200)
             import struct
-            n_areas, n_runs = struct.unpack_from("<II", head, 108)
+            n_areas, n_runs = struct.unpack_from("<II", head, imagefmt.OFF_N_AREAS)
             self.bases[name] = {"dir": dst, "manifest": manifest, "image": image, "n_areas": n_areas,
                                 "n_runs": n_runs}
         finally:

@@ -30,7 +30,7 @@ HEADER_FIELDS = [
     ("mm_start_stack", P + 2472 + 48, "<Q"), ("mm_arg_start", P + 2472 + 56, "<Q"),
     ("auxv0", P + 2560, "<Q"), ("itimer_real_value_sec", P + 3072 + 16, "<q"),
     ("itimer_real_value_usec", P + 3072 + 24, "<q"), ("monotonic_nsec", P + 3200 + 8, "<q"),
-    ("kflags", P + 3232, "<I"),
+    ("kflags", imagefmt.OFF_PROC_KFLAGS, "<I"),
 ]
 AREA_FIELDS = [("start", 0, "<Q"), ("end", 8, "<Q"), ("pgoff", 16, "<Q"), ("data_bytes", 24, "<Q"),
                ("prot", 32, "<I"), ("flags", 36, "<I"), ("kind", 40, "<I"), ("run_first", 48, "<I"),
@@ -69,8 +69,8 @@ class Image:
 
     def __init__(self, data):
         self.b = bytearray(data)
-        self.n_areas, self.n_runs = struct.unpack_from("<II", self.b, 108)
-        self.tab_off, self.tab_size, self.file_size = struct.unpack_from("<QQQ", self.b, 136)
+        self.n_areas, self.n_runs = struct.unpack_from("<II", self.b, imagefmt.OFF_N_AREAS)
+        self.tab_off, self.tab_size, self.file_size = struct.unpack_from("<QQQ", self.b, imagefmt.OFF_TABLE_OFFSET)
         self.ctx = {"file_size": self.file_size}
 
     def area_off(self, i):
@@ -139,11 +139,11 @@ class Image:
     def save(self, path):
         b = self.b
         if len(b) >= HDR:
-            tab_off, tab_size = struct.unpack_from("<QQ", b, 136)
+            tab_off, tab_size = struct.unpack_from("<QQ", b, imagefmt.OFF_TABLE_OFFSET)
             if tab_off + tab_size <= len(b):
-                struct.pack_into("<I", b, 8872, imagefmt.crc32c(bytes(b[tab_off:tab_off + tab_size])))
-            struct.pack_into("<I", b, 8876, 0)
-            struct.pack_into("<I", b, 8876, imagefmt.crc32c(bytes(b[:HDR])))
+                struct.pack_into("<I", b, imagefmt.OFF_TABLE_CRC, imagefmt.crc32c(bytes(b[tab_off:tab_off + tab_size])))
+            struct.pack_into("<I", b, imagefmt.OFF_HEADER_CRC, 0)
+            struct.pack_into("<I", b, imagefmt.OFF_HEADER_CRC, imagefmt.crc32c(bytes(b[:HDR])))
         with open(path, "wb") as f:
             f.write(b)
 

@@ -5,10 +5,48 @@
 import struct
 import sys
 
+# The layout, named as tests/image_layout.c prints it from the C header; `make` fails
+# (tests/check_image_layout.py) when a value here disagrees with the C compiler.
+VERSION = 1
+MAX_AREAS = 8192
+MAX_THREADS = 256
 HEADER_SIZE = 8880
-PROC_OFF = 1192
 AREA_SIZE = 64
 RUN_SIZE = 24
+OFF_VERSION = 8
+OFF_HEADER_SIZE = 12
+OFF_ARCH = 16
+ARCH_LEN = 16
+OFF_KERNEL = 32
+KERNEL_LEN = 72
+OFF_PAGE_SIZE = 104
+OFF_N_AREAS = 108
+OFF_N_RUNS = 112
+OFF_N_THREADS = 116
+OFF_DATA_OFFSET = 120
+OFF_DATA_BYTES = 128
+OFF_TABLE_OFFSET = 136
+OFF_TABLE_SIZE = 144
+OFF_FILE_SIZE = 152
+OFF_PID = 160
+OFF_PPID = 164
+OFF_TIDS = 168
+OFF_PROC = 1192
+OFF_PROC_ENTRY = OFF_PROC
+OFF_PROC_KFLAGS = OFF_PROC + 3232
+OFF_PROC_CWD = OFF_PROC + 3584
+CWD_LEN = 4096
+OFF_TABLE_CRC = 8872
+OFF_HEADER_CRC = 8876
+PROC_CWD_DELETED = 0x1
+# struct stasis_img_area and struct stasis_img_run, field by field in order
+AREA_FIELDS = (("start", "Q"), ("end", "Q"), ("pgoff", "Q"), ("data_bytes", "Q"), ("prot", "I"),
+               ("flags", "I"), ("kind", "I"), ("crc", "I"), ("run_first", "I"), ("run_count", "I"),
+               ("name_off", "I"), ("name_len", "I"))
+RUN_FIELDS = (("addr", "Q"), ("len", "Q"), ("file_offset", "Q"))
+AREA_FORMAT = "<" + "".join(f for _, f in AREA_FIELDS)
+RUN_FORMAT = "<" + "".join(f for _, f in RUN_FIELDS)
+PROC_OFF = OFF_PROC  # older name, used by the tests
 KINDS = {1: "anon", 2: "file-private", 3: "file-shared", 4: "shared-anon", 5: "vdso"}
 
 
@@ -40,32 +78,38 @@ def read_image(path, all_crcs=False):
         raise ValueError("truncated header")
     if h[0:8] != b"STASISIM":
         raise ValueError("bad magic")
-    version, header_size = struct.unpack_from("<II", h, 8)
-    if version != 1 or header_size != HEADER_SIZE:
+    version = struct.unpack_from("<I", h, OFF_VERSION)[0]
+    header_size = struct.unpack_from("<I", h, OFF_HEADER_SIZE)[0]
+    if version != VERSION or header_size != HEADER_SIZE:
         raise ValueError("version/header size")
-    stored = struct.unpack_from("<I", h, 8876)[0]
-    if crc32c(h[:8876] + b"\0\0\0\0") != stored:
+    stored = struct.unpack_from("<I", h, OFF_HEADER_CRC)[0]
+    if crc32c(h[:OFF_HEADER_CRC] + b"\0\0\0\0" + h[OFF_HEADER_CRC + 4:]) != stored:
         raise ValueError("header crc")
-    arch = h[16:32].rstrip(b"\0").decode()
-    kernel = h[32:104].rstrip(b"\0").decode()
-    page, n_areas, n_runs, n_threads = struct.unpack_from("<IIII", h, 104)
-    data_off, data_bytes, tab_off, tab_size, file_size = struct.unpack_from("<QQQQQ", h, 120)
-    pid, ppid = struct.unpack_from("<ii", h, 160)
-    tids = struct.unpack_from("<%di" % n_threads, h, 168)
+    arch = h[OFF_ARCH:OFF_ARCH + ARCH_LEN].split(b"\0")[0].decode()
+    kernel = h[OFF_KERNEL:OFF_KERNEL + KERNEL_LEN].split(b"\0")[0].decode()
+    page, n_areas, n_runs, n_threads = (struct.unpack_from("<I", h, o)[0] for o in
+                                        (OFF_PAGE_SIZE, OFF_N_AREAS, OFF_N_RUNS, OFF_N_THREADS))
+    data_off, data_bytes, tab_off, tab_size, file_size = (struct.unpack_from("<Q", h, o)[0] for o in
+                                                          (OFF_DATA_OFFSET, OFF_DATA_BYTES, OFF_TABLE_OFFSET,
+                                                           OFF_TABLE_SIZE, OFF_FILE_SIZE))
+    pid, ppid = struct.unpack_from("<i", h, OFF_PID)[0], struct.unpack_from("<i", h, OFF_PPID)[0]
+    if n_areas > MAX_AREAS or n_threads > MAX_THREADS:
+        raise ValueError("area/thread count")
+    tids = struct.unpack_from("<%di" % n_threads, h, OFF_TIDS)
     if len(blob) < file_size:
         raise ValueError("truncated")
     tab = blob[tab_off:tab_off + tab_size]
-    if crc32c(tab) != struct.unpack_from("<I", h, 8872)[0]:
+    if crc32c(tab) != struct.unpack_from("<I", h, OFF_TABLE_CRC)[0]:
         raise ValueError("table crc")
-    cwd = h[PROC_OFF + 3584:PROC_OFF + 3584 + 4096].split(b"\0")[0].decode()
-    kflags = struct.unpack_from("<I", h, PROC_OFF + 3232)[0]
+    cwd = h[OFF_PROC_CWD:OFF_PROC_CWD + CWD_LEN].split(b"\0")[0].decode()
+    kflags = struct.unpack_from("<I", h, OFF_PROC_KFLAGS)[0]
     names = tab[n_areas * AREA_SIZE + n_runs * RUN_SIZE:]
     areas = []
     for i in range(n_areas):
         (start, end, pgoff, nbytes, prot, flags, kind, crc, rfirst, rcount, noff, nlen) = \
-            struct.unpack_from("<QQQQIIIIIIII", tab, i * AREA_SIZE)
+            struct.unpack_from(AREA_FORMAT, tab, i * AREA_SIZE)
         name = names[noff:noff + nlen].decode(errors="replace") if nlen else ""
-        runs = [struct.unpack_from("<QQQ", tab, n_areas * AREA_SIZE + r * RUN_SIZE)
+        runs = [struct.unpack_from(RUN_FORMAT, tab, n_areas * AREA_SIZE + r * RUN_SIZE)
                 for r in range(rfirst, rfirst + rcount)]
         if sum(r[1] for r in runs) != nbytes:
             raise ValueError("area %x: run bytes" % start)
@@ -78,7 +122,7 @@ def read_image(path, all_crcs=False):
         areas.append({"start": start, "end": end, "kind": KINDS.get(kind, kind), "prot": prot,
                       "flags": flags, "bytes": nbytes, "name": name})
     return {"arch": arch, "kernel": kernel, "page": page, "pid": pid, "ppid": ppid, "tids": tids,
-            "cwd": cwd, "cwd_deleted": bool(kflags & 1), "areas": areas, "data_offset": data_off, "data_bytes": data_bytes,
+            "cwd": cwd, "cwd_deleted": bool(kflags & PROC_CWD_DELETED), "areas": areas, "data_offset": data_off, "data_bytes": data_bytes,
             "file_size": file_size}
 
 

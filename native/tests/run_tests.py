@@ -24,6 +24,18 @@ RESTORE = os.path.join(OUT, "bin/stasis-restore")
 SCEN = os.path.join(OUT, "scenarios")
 
 
+def check(condition, message=None):
+    """An explicit test check: raises AssertionError (what the runner reports) when
+    `condition` is false. Unlike `assert` it survives `python -O`. `message` is a
+    callable, evaluated only on failure; without one the caller's file:line is named."""
+    if condition:
+        return
+    if message is not None:
+        raise AssertionError(message())
+    caller = sys._getframe(1)
+    raise AssertionError("check failed at %s:%d" % (os.path.basename(caller.f_code.co_filename), caller.f_lineno))
+
+
 class Env:
     def __init__(self, name):
         self.dir = tempfile.mkdtemp(prefix="stasis-test-%s-" % name)
@@ -106,7 +118,7 @@ def kill_agent_process(agent, proc):
     init = namespace_init(agent.host_pid)
     os.kill(agent.host_pid, signal.SIGKILL)
     rc = proc.wait(timeout=10)
-    assert rc in (128 + signal.SIGKILL, -signal.SIGKILL), "killed process exited %s" % rc
+    check(rc in (128 + signal.SIGKILL, -signal.SIGKILL), lambda: "killed process exited %s" % rc)
     if init is not None:
         try:
             os.kill(init, signal.SIGKILL)
@@ -125,14 +137,14 @@ def check_no_caps(host_pid):
                 eff = [l.split()[1] for l in f if l.startswith("CapEff:")][0]
         except (FileNotFoundError, ProcessLookupError):
             continue                                # a short-lived thread ended meanwhile
-        assert int(eff, 16) == 0, "thread %s has capabilities %s" % (tid, eff)
+        check(int(eff, 16) == 0, lambda: "thread %s has capabilities %s" % (tid, eff))
 
 
 def finish(proc, path, timeout=60):
     rc = proc.wait(timeout=timeout)
     out = lines(path)
-    assert rc == 0, "exit status %s; last output %s" % (rc, out[-3:])
-    assert out and out[-1].startswith("OK"), "no OK line: %s" % out[-3:]
+    check(rc == 0, lambda: "exit status %s; last output %s" % (rc, out[-3:]))
+    check(out and out[-1].startswith("OK"), lambda: "no OK line: %s" % out[-3:])
     return out
 
 
@@ -149,14 +161,14 @@ def generations(env, argv, progress=5, gens=3, namespaces=True, timings=None, me
         kill_agent_process(agent, proc)
         proc, agent, path, secs = env.restart(ck, namespaces, memory)
         if namespaces:
-            assert agent.hello["exe"] == t["exe"], "exe link %r != %r" % (agent.hello["exe"], t["exe"])
+            check(agent.hello["exe"] == t["exe"], lambda: "exe link %r != %r" % (agent.hello["exe"], t["exe"]))
             if os.getuid() != 0:
                 check_no_caps(agent.host_pid)
         if timings is not None:
             timings.append((t, secs))
         wait_lines(path, 1, proc)
     out = finish(proc, path)
-    assert any(line.startswith("restarted") for line in out) or "python" in argv[0], "no restart noticed"
+    check(any(line.startswith("restarted") for line in out) or "python" in argv[0], lambda: "no restart noticed")
     return out
 
 
@@ -185,7 +197,7 @@ def test_counter_parallel(env):
     ck = os.path.join(env.dir, "ck")
     env.coord.checkpoint(agent, ck)
     p2, a2, path2, _ = env.restart(ck)
-    assert a2.pid == agent.pid
+    check(a2.pid == agent.pid)
     finish(proc, path)
     finish(p2, path2)
 
@@ -221,11 +233,11 @@ def test_files_moved(env):
     p2, a2, _ = env.coord.restart(RESTORE, ck, f, rewrite={old: new})
     env.procs.append(p2)
     out = finish(p2, logp)
-    assert any(line.startswith("restarted") for line in out)
+    check(any(line.startswith("restarted") for line in out))
     with open(os.path.join(new, "shared.dat"), "rb") as f:
-        assert struct.unpack("<q", f.read(8))[0] == 100, "the moved shared file was not mapped"
+        check(struct.unpack("<q", f.read(8))[0] == 100, lambda: "the moved shared file was not mapped")
     lines_out = lines(os.path.join(new, "output.txt"))
-    assert lines_out == ["out %06d" % i for i in range(1, 101)], lines_out[-3:]
+    check(lines_out == ["out %06d" % i for i in range(1, 101)], lambda: lines_out[-3:])
 
 
 def test_python(env):
@@ -236,15 +248,15 @@ def test_checkpoint_from_inside(env):
     """stasis_checkpoint() in the program: 'resumed' in the original, 'restarted' after a restart"""
     proc, agent, path = env.launch([SCEN + "/selfckpt", "40", "10", "10"])
     host_pid, line = env.coord.wait_request()
-    assert host_pid == agent.host_pid and line == "REQUEST checkpoint pid=%d" % agent.pid, line
+    check(host_pid == agent.host_pid and line == "REQUEST checkpoint pid=%d" % agent.pid, lambda: line)
     ck = os.path.join(env.dir, "ck")
     env.coord.checkpoint(agent, ck, resume=False)
-    assert agent.request("RESUME 0") == "RESUMED"
+    check(agent.request("RESUME 0") == "RESUMED")
     out = finish(proc, path)
-    assert "checkpoint resumed" in out and out[-1].startswith("OK selfckpt 40 resumed"), out[-2:]
+    check("checkpoint resumed" in out and out[-1].startswith("OK selfckpt 40 resumed"), lambda: out[-2:])
     p2, a2, path2, _ = env.restart(ck)
     out2 = finish(p2, path2)
-    assert out2[0] == "checkpoint restarted" and out2[-1].startswith("OK selfckpt 40 restarted"), out2[:2]
+    check(out2[0] == "checkpoint restarted" and out2[-1].startswith("OK selfckpt 40 restarted"), lambda: out2[:2])
 
 
 def test_signal_forwarding(env):
@@ -254,11 +266,11 @@ def test_signal_forwarding(env):
     ck = os.path.join(env.dir, "ck")
     env.coord.checkpoint(agent, ck)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=10) == 128 + signal.SIGTERM, "launch rc %s" % proc.returncode
+    check(proc.wait(timeout=10) == 128 + signal.SIGTERM, lambda: "launch rc %s" % proc.returncode)
     p2, a2, path2, _ = env.restart(ck)
     wait_lines(path2, 3, p2)
     p2.send_signal(signal.SIGTERM)
-    assert p2.wait(timeout=10) == 128 + signal.SIGTERM, "restore rc %s" % p2.returncode
+    check(p2.wait(timeout=10) == 128 + signal.SIGTERM, lambda: "restore rc %s" % p2.returncode)
 
 
 def test_fd_kinds(env):
@@ -281,12 +293,12 @@ def test_fd_kinds(env):
     master, slave = pty.openpty()
     libc = ctypes.CDLL(None)
     raw = ctypes.create_string_buffer(60)
-    assert libc.tcgetattr(slave, raw) == 0
+    check(libc.tcgetattr(slave, raw) == 0)
     attrs = termios.tcgetattr(slave)
-    assert attrs[3] & termios.ECHO
+    check(attrs[3] & termios.ECHO)
     attrs[3] &= ~termios.ECHO
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    assert libc.tcgetattr(slave, raw) == 0
+    check(libc.tcgetattr(slave, raw) == 0)
     attrs[3] |= termios.ECHO                       # restore: the restorer must clear it
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     with open(plan, "a") as f:
@@ -298,15 +310,15 @@ def test_fd_kinds(env):
     a2 = env.coord.wait_agent(lambda a: a.restored > 0)
     try:
         fdd = "/proc/%d/fd" % a2.host_pid
-        assert os.readlink(fdd + "/7").endswith(" (deleted)") and not os.path.exists(copy)
+        check(os.readlink(fdd + "/7").endswith(" (deleted)") and not os.path.exists(copy))
         with open("/proc/%d/fdinfo/7" % a2.host_pid) as f:
-            assert "pos:\t3" in f.read()
-        assert os.readlink(fdd + "/8") == appendf
+            check("pos:\t3" in f.read())
+        check(os.readlink(fdd + "/8") == appendf)
         with open("/proc/%d/fdinfo/8" % a2.host_pid) as f:
             flags = int([l.split()[1] for l in f if l.startswith("flags:")][0], 8)
-        assert flags & os.O_APPEND
-        assert not termios.tcgetattr(slave)[3] & termios.ECHO, "termios not applied"
-        assert sorted(int(x) for x in os.listdir(fdd) if int(x) < 100) == [0, 1, 2, 7, 8]
+        check(flags & os.O_APPEND)
+        check(not termios.tcgetattr(slave)[3] & termios.ECHO, lambda: "termios not applied")
+        check(sorted(int(x) for x in os.listdir(fdd) if int(x) < 100) == [0, 1, 2, 7, 8])
     finally:
         os.close(master)
         os.close(slave)
@@ -329,8 +341,8 @@ def test_clock_after_reboot(env):
     ahead = mono[0] + 100000                       # "before the reboot" the clock was far ahead
     h = bytearray(data[:imagefmt.HEADER_SIZE])
     struct.pack_into("<qqqq", h, mono_off, ahead, 0, ahead, 0)
-    h[8876:8880] = b"\0\0\0\0"
-    h[8876:8880] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
+    h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = b"\0\0\0\0"
+    h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
     tmp = image + ".tmp"
     with open(tmp, "wb") as f:
         f.write(bytes(h) + data[imagefmt.HEADER_SIZE:])
@@ -338,7 +350,7 @@ def test_clock_after_reboot(env):
     p2, a2, path2, _ = env.restart(ck)
     with open("/proc/%d/timens_offsets" % a2.host_pid) as f:
         offs = dict((l.split()[0], int(l.split()[1])) for l in f)
-    assert offs["monotonic"] >= 100000 - 5 and offs["boottime"] >= 100000 - 5, offs
+    check(offs["monotonic"] >= 100000 - 5 and offs["boottime"] >= 100000 - 5, lambda: offs)
     wait_lines(path2, 2, p2)                        # and it runs on
     p2.kill()
 
@@ -354,14 +366,14 @@ def test_bad_images(env):
     image = meta["image"]
     # the documented format, read independently (doc/image-format.md), all checksums
     img = imagefmt.read_image(image, all_crcs=True)
-    assert img["pid"] == meta["pid"] and img["arch"] == "x86_64"
-    assert any(a["kind"] == "vdso" for a in img["areas"]) and any(a["flags"] & 2 for a in img["areas"])
+    check(img["pid"] == meta["pid"] and img["arch"] == "x86_64")
+    check(any(a["kind"] == "vdso" for a in img["areas"]) and any(a["flags"] & 2 for a in img["areas"]))
     data = open(image, "rb").read()
     def patched(off, value):
         h = bytearray(data[:imagefmt.HEADER_SIZE])
         h[off:off + len(value)] = value
-        h[8876:8880] = b"\0\0\0\0"
-        h[8876:8880] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
+        h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = b"\0\0\0\0"
+        h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
         return bytes(h) + data[imagefmt.HEADER_SIZE:]
 
     proc_off = imagefmt.PROC_OFF
@@ -387,10 +399,10 @@ def test_bad_images(env):
         if os.environ.get("STASIS_VERBOSE"):
             print("   %s: %s" % (name, r.stderr.strip()))
         err = r.stderr.strip().splitlines()
-        assert r.returncode == 1, "%s: restorer rc %s, stderr %s" % (name, r.returncode, err)
-        assert len(err) == 1 and err[0].startswith("stasis: image bad-%s.img: " % name), "%s: stderr %r" % (name, err)
+        check(r.returncode == 1, lambda: "%s: restorer rc %s, stderr %s" % (name, r.returncode, err))
+        check(len(err) == 1 and err[0].startswith("stasis: image bad-%s.img: " % name), lambda: "%s: stderr %r" % (name, err))
         if name.startswith("cpu"):
-            assert "CPU" in err[0], err[0]
+            check("CPU" in err[0], lambda: err[0])
 
 
 def test_fuzzed_images(env):
@@ -428,8 +440,8 @@ def test_fuzzed_images(env):
             f.write(content)
         r = subprocess.run([RESTORE, plan], capture_output=True, text=True, timeout=10)
         err = r.stderr.strip().splitlines()
-        assert r.returncode == 1, "mutation %d: restorer rc %s, stderr %s" % (i, r.returncode, err)
-        assert len(err) == 1 and err[0].startswith("stasis: image fuzz.img: "), "mutation %d: stderr %r" % (i, err)
+        check(r.returncode == 1, lambda: "mutation %d: restorer rc %s, stderr %s" % (i, r.returncode, err))
+        check(len(err) == 1 and err[0].startswith("stasis: image fuzz.img: "), lambda: "mutation %d: stderr %r" % (i, err))
 
 
 def descendants(host_pid):
@@ -463,7 +475,7 @@ def suspend_tree(env, known):
             except (OSError, ConnectionError):
                 ag.close()
                 continue
-            assert r.startswith("SUSPENDED"), "pid %d: %s" % (ag.pid, r)
+            check(r.startswith("SUSPENDED"), lambda: "pid %d: %s" % (ag.pid, r))
             suspended.append(ag)
         with env.coord.cond:
             pending = env.coord.agents[:]
@@ -482,8 +494,8 @@ def test_fork_join(env):
     root = env.coord.wait_agent(lambda x: x.pid == int(rpid))
     a = env.coord.wait_agent(lambda x: x.pid == int(apid))
     b = env.coord.wait_agent(lambda x: x.pid == int(bpid))
-    assert a.hello.get("join") == "fork" and b.hello.get("join") == "fork"
-    assert int(a.hello["ppid"]) == root.pid and int(b.hello["ppid"]) == a.pid
+    check(a.hello.get("join") == "fork" and b.hello.get("join") == "fork")
+    check(int(a.hello["ppid"]) == root.pid and int(b.hello["ppid"]) == a.pid)
     known = [root, a, b]
     for rnd in range(5):
         time.sleep(0.2)
@@ -491,27 +503,27 @@ def test_fork_join(env):
         live = {ag.host_pid for ag in agents}
         tree = descendants(root.host_pid)
         missing = [p for p, st in tree.items() if st not in "ZX" and p not in live]
-        assert not missing, "round %d: processes outside the checkpoint: %s" % (rnd, missing)
-        assert any(st == "Z" for st in tree.values()), "no zombie in the tree"
+        check(not missing, lambda: "round %d: processes outside the checkpoint: %s" % (rnd, missing))
+        check(any(st == "Z" for st in tree.values()), lambda: "no zombie in the tree")
         time.sleep(0.1)
         with env.coord.cond:
-            assert not env.coord.agents, "a process joined while all were suspended"
+            check(not env.coord.agents, lambda: "a process joined while all were suspended")
         # pgid/sid as they are now (A called setpgid after it registered)
         ha, hb = (parse_hello(x.request("HELLO")) for x in (a, b))
-        assert int(ha["pgid"]) == a.pid and int(hb["pgid"]) == a.pid, (ha, hb)
-        assert ha["sid"] == root.hello["sid"] == hb["sid"] and "join" not in ha
+        check(int(ha["pgid"]) == a.pid and int(hb["pgid"]) == a.pid, lambda: (ha, hb))
+        check(ha["sid"] == root.hello["sid"] == hb["sid"] and "join" not in ha)
         ck = os.path.join(env.dir, "ck%d" % rnd)
         for ag in (root, a, b):
             r = ag.request("WRITE " + ck)
-            assert r.startswith("WRITTEN "), r
+            check(r.startswith("WRITTEN "), lambda: r)
         for ag in agents:
-            assert ag.request("RESUME 0") == "RESUMED"
+            check(ag.request("RESUME 0") == "RESUMED")
         known = [root, a, b]
         for ag in agents:
             if ag not in known:
                 ag.close()
     out = finish(proc, path)
-    assert int(out[-1].split()[1]) > 50, out[-1]
+    check(int(out[-1].split()[1]) > 50, lambda: out[-1])
 
 
 def test_tree_restart(env):
@@ -535,7 +547,7 @@ def test_tree_restart(env):
         # ... and one it is killed after and restarted from
         ck = os.path.join(env.dir, "ck%d" % g)
         agents = env.coord.checkpoint_tree(known, ck, resume=False)
-        assert len(agents) == 3, [a.pid for a in agents]
+        check(len(agents) == 3, lambda: [a.pid for a in agents])
         inflight += sum(os.path.getsize(os.path.join(ck, n)) for n in os.listdir(ck) if n.startswith("pipe-"))
         kill_agent_process(root, proc)
         for a in agents:
@@ -543,17 +555,17 @@ def test_tree_restart(env):
         path, f = env.log()
         proc, restored = env.coord.restart_tree(RESTORE, ck, f)
         env.procs.append(proc)
-        assert sorted(restored) == sorted(a.pid for a in agents)
+        check(sorted(restored) == sorted(a.pid for a in agents))
         known = list(restored.values())
         root = restored[min(restored)]
         wait_lines(path, 3, proc)
     out = finish(proc, path)
-    assert "A reaped B" in out, out[-5:]
+    check("A reaped B" in out, lambda: out[-5:])
     sent = int(out[-1].split()[2])
-    assert "B got %d" % sent in out, ("records lost or repeated", sent, [l for l in out if l.startswith("B got")])
-    assert inflight > 0, "no data was in flight in the pipes at any checkpoint"
+    check("B got %d" % sent in out, lambda: ("records lost or repeated", sent, [l for l in out if l.startswith("B got")]))
+    check(inflight > 0, lambda: "no data was in flight in the pipes at any checkpoint")
     for who in ("root", "A", "B"):
-        assert "restarted %s 3" % who in out, (who, out[:8])
+        check("restarted %s 3" % who in out, lambda: (who, out[:8]))
 
 
 def test_exec_outside(env):
@@ -563,12 +575,12 @@ def test_exec_outside(env):
     wait_lines(path, 3, proc)
     deadline = time.time() + 10
     while not any("is started without the Stasis agent (STASIS_AGENT_SOCKET cleared)" in l for l in lines(path)):
-        assert time.time() < deadline, "no warning: %s" % lines(path)[:5]
+        check(time.time() < deadline, lambda: "no warning: %s" % lines(path)[:5])
         time.sleep(0.05)
     known = [root]
     for g in range(3):
         known = env.coord.checkpoint_tree(known, os.path.join(env.dir, "ck%d" % g))
-        assert [a.pid for a in known] == [root.pid], [a.pid for a in known]
+        check([a.pid for a in known] == [root.pid], lambda: [a.pid for a in known])
         time.sleep(0.1)
     finish(proc, path)
 
@@ -616,30 +628,30 @@ def test_fd_give(env):
     r, w = int(r), int(w)
     before = fd_set(agent.host_pid)
     reply, fd = agent.give(r)                       # the program is running
-    assert reply == "GIVEN %d" % r and fd is not None, reply
+    check(reply == "GIVEN %d" % r and fd is not None, lambda: reply)
     try:
-        assert os.readlink("/proc/%d/fd/%d" % (agent.host_pid, r)) == "pipe:[%d]" % os.fstat(fd).st_ino
+        check(os.readlink("/proc/%d/fd/%d" % (agent.host_pid, r)) == "pipe:[%d]" % os.fstat(fd).st_ino)
         data = b""
         deadline = time.time() + 10
         while data.count(b"\n") < 3:
-            assert time.time() < deadline, "nothing came through the given fd: %r" % data
+            check(time.time() < deadline, lambda: "nothing came through the given fd: %r" % data)
             data += read_available(fd, 0.5)
-        assert data.startswith(b"tick "), data[:40]
+        check(data.startswith(b"tick "), lambda: data[:40])
     finally:
         os.close(fd)
-    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    check(agent.request("SUSPEND").startswith("SUSPENDED"))
     reply, wfd = agent.give(w)
     reply2, rfd = agent.give(r)
-    assert reply == "GIVEN %d" % w and reply2 == "GIVEN %d" % r and wfd is not None and rfd is not None
+    check(reply == "GIVEN %d" % w and reply2 == "GIVEN %d" % r and wfd is not None and rfd is not None)
     os.write(wfd, b"from the test\n")
     got = read_available(rfd)
-    assert got.endswith(b"from the test\n"), got[-40:]
+    check(got.endswith(b"from the test\n"), lambda: got[-40:])
     os.close(wfd)
     os.close(rfd)
     for bad in ("GIVE %s" % agent.hello["agent-fd"], "GIVE 977", "GIVE", "GIVE x"):
-        assert agent.request(bad).startswith("ERROR "), bad
-    assert agent.request("RESUME 0") == "RESUMED"
-    assert fd_set(agent.host_pid) == before, "fds left in the process: %s" % (fd_set(agent.host_pid) ^ before)
+        check(agent.request(bad).startswith("ERROR "), lambda: bad)
+    check(agent.request("RESUME 0") == "RESUMED")
+    check(fd_set(agent.host_pid) == before, lambda: "fds left in the process: %s" % (fd_set(agent.host_pid) ^ before))
     wait_lines(path, 1, proc)
     proc.kill()
 
@@ -653,56 +665,56 @@ def test_fd_take(env):
     hp = agent.host_pid
     agent_fd = int(agent.hello["agent-fd"])
     before = fd_set(hp)
-    assert 3 not in before and 40 not in before, before
-    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    check(3 not in before and 40 not in before, lambda: before)
+    check(agent.request("SUSPEND").startswith("SUSPENDED"))
     a, b = socket.socketpair()
     ino = os.fstat(b.fileno()).st_ino
     r = agent.take(40, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK, [b.fileno()])
-    assert r == "TAKEN 40", r
+    check(r == "TAKEN 40", lambda: r)
     b.close()                                       # the process holds the only other end now
-    assert os.readlink("/proc/%d/fd/40" % hp) == "socket:[%d]" % ino
+    check(os.readlink("/proc/%d/fd/40" % hp) == "socket:[%d]" % ino)
     fl = fd_flags(hp, 40)
-    assert fl & os.O_CLOEXEC and fl & os.O_NONBLOCK, oct(fl)
+    check(fl & os.O_CLOEXEC and fl & os.O_NONBLOCK, lambda: oct(fl))
     a.sendall(b"through the process")
     reply, g = agent.give(40)
-    assert reply == "GIVEN 40", reply
-    assert read_available(g, 5) == b"through the process"
+    check(reply == "GIVEN 40", lambda: reply)
+    check(read_available(g, 5) == b"through the process")
     os.write(g, b"and back")
     a.settimeout(5)
-    assert a.recv(100) == b"and back"
+    check(a.recv(100) == b"and back")
     os.close(g)
     # the received fd lands at the lowest free number (3): TAKE 3 must still clear
     # close-on-exec (received fds are close-on-exec) and O_NONBLOCK
     pr, pw = os.pipe()
     os.set_blocking(pr, False)
     r = agent.take(3, 0, [pr])
-    assert r == "TAKEN 3", r
+    check(r == "TAKEN 3", lambda: r)
     fl = fd_flags(hp, 3)
-    assert not fl & os.O_CLOEXEC and not fl & os.O_NONBLOCK, oct(fl)
-    assert os.get_blocking(pr), "O_NONBLOCK not cleared on the description"
-    assert os.readlink("/proc/%d/fd/3" % hp) == "pipe:[%d]" % os.fstat(pr).st_ino
+    check(not fl & os.O_CLOEXEC and not fl & os.O_NONBLOCK, lambda: oct(fl))
+    check(os.get_blocking(pr), lambda: "O_NONBLOCK not cleared on the description")
+    check(os.readlink("/proc/%d/fd/3" % hp) == "pipe:[%d]" % os.fstat(pr).st_ino)
     # several fds with one TAKE: the first is installed, the others closed
     extra = [os.open("/dev/null", os.O_RDONLY) for _ in range(10)]
     r = agent.take(42, os.O_CLOEXEC, extra)
-    assert r == "TAKEN 42", r
-    assert os.path.samestat(os.stat("/proc/%d/fd/42" % hp), os.fstat(extra[0]))
+    check(r == "TAKEN 42", lambda: r)
+    check(os.path.samestat(os.stat("/proc/%d/fd/42" % hp), os.fstat(extra[0])))
     # errors, and fds sent with requests that do not take them
-    assert agent.take(41, 0, []) == "ERROR no descriptor came with TAKE"
-    assert agent.take(agent_fd, 0, [pw]).startswith("ERROR "), "TAKE onto the agent's fd"
-    assert agent.take(0, 0, [pw], line="PING") == "PONG"
-    assert agent.take(0, 0, [pw], line="TAKE x 1").startswith("ERROR ")
-    assert agent.request("PING") == "PONG"
+    check(agent.take(41, 0, []) == "ERROR no descriptor came with TAKE")
+    check(agent.take(agent_fd, 0, [pw]).startswith("ERROR "), lambda: "TAKE onto the agent's fd")
+    check(agent.take(0, 0, [pw], line="PING") == "PONG")
+    check(agent.take(0, 0, [pw], line="TAKE x 1").startswith("ERROR "))
+    check(agent.request("PING") == "PONG")
     if agent_fd >= 0:                               # the fallback's program fd (else in the relay's table)
-        assert os.readlink("/proc/%d/fd/%d" % (hp, agent_fd)).startswith("socket:")
-    assert fd_set(hp) == before | {3, 40, 42}, "fds in the process: %s" % sorted(fd_set(hp) - before)
+        check(os.readlink("/proc/%d/fd/%d" % (hp, agent_fd)).startswith("socket:"))
+    check(fd_set(hp) == before | {3, 40, 42}, lambda: "fds in the process: %s" % sorted(fd_set(hp) - before))
     fds = {e["fd"] for e in agent.fds()}
-    assert {3, 40, 42} <= fds and agent_fd not in fds
-    assert agent.request("RESUME 0") == "RESUMED"
+    check({3, 40, 42} <= fds and agent_fd not in fds)
+    check(agent.request("RESUME 0") == "RESUMED")
     # also while the program runs
     r = agent.take(43, os.O_WRONLY, [pw])
-    assert r == "TAKEN 43", r
+    check(r == "TAKEN 43", lambda: r)
     os.close(pw)
-    assert fd_set(hp) == before | {3, 40, 42, 43}
+    check(fd_set(hp) == before | {3, 40, 42, 43})
     n = len(lines(path))
     wait_lines(path, n + 2, proc)
     for fd in extra + [pr]:
@@ -720,28 +732,28 @@ def test_fd_epoll_add(env):
     proc, agent, path = env.launch([SCEN + "/threads", "1000000", "1000"])
     wait_lines(path, 2, proc)
     hp = agent.host_pid
-    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    check(agent.request("SUSPEND").startswith("SUSPENDED"))
     ep = select.epoll()
     pr, pw = os.pipe()
-    assert agent.take(44, os.O_CLOEXEC, [ep.fileno()]) == "TAKEN 44"
-    assert agent.take(45, 0, [pr]) == "TAKEN 45"
+    check(agent.take(44, os.O_CLOEXEC, [ep.fileno()]) == "TAKEN 44")
+    check(agent.take(45, 0, [pr]) == "TAKEN 45")
     os.close(pr)
     r = agent.epoll_add(44, 45, select.EPOLLIN | select.EPOLLET, 0x123456789abcdef0)
-    assert r == "EPOLL_ADDED", r
+    check(r == "EPOLL_ADDED", lambda: r)
     with open("/proc/%d/fdinfo/44" % hp) as f:
         tfd = re.findall(r"tfd:\s+(\d+) events:\s+([0-9a-f]+) data:\s+([0-9a-f]+)", f.read())
     # the kernel adds EPOLLERR|EPOLLHUP to every interest
     want = select.EPOLLIN | select.EPOLLET | select.EPOLLERR | select.EPOLLHUP
-    assert tfd == [("45", "%x" % want, "123456789abcdef0")], tfd
-    assert ep.poll(0) == []
+    check(tfd == [("45", "%x" % want, "123456789abcdef0")], lambda: tfd)
+    check(ep.poll(0) == [])
     os.write(pw, b"x")
     ev = ep.poll(5)
-    assert len(ev) == 1 and ev[0][1] & select.EPOLLIN, ev
-    assert agent.epoll_add(44, 45, 1, 0) == "ERROR epoll_ctl: File exists"
-    assert agent.epoll_add(46, 45, 1, 0) == "ERROR epoll_ctl: Bad file descriptor"
-    assert agent.epoll_add(44, int(agent.hello["agent-fd"]), 1, 0).startswith("ERROR ")
-    assert agent.request("EPOLL_ADD 44 45 zz 0").startswith("ERROR ")
-    assert agent.request("RESUME 0") == "RESUMED"
+    check(len(ev) == 1 and ev[0][1] & select.EPOLLIN, lambda: ev)
+    check(agent.epoll_add(44, 45, 1, 0) == "ERROR epoll_ctl: File exists")
+    check(agent.epoll_add(46, 45, 1, 0) == "ERROR epoll_ctl: Bad file descriptor")
+    check(agent.epoll_add(44, int(agent.hello["agent-fd"]), 1, 0).startswith("ERROR "))
+    check(agent.request("EPOLL_ADD 44 45 zz 0").startswith("ERROR "))
+    check(agent.request("RESUME 0") == "RESUMED")
     n = len(lines(path))
     wait_lines(path, n + 2, proc)
     os.close(pw)
@@ -770,12 +782,12 @@ def test_posix_spawn_warning(env):
     out = finish(proc, path)
     warn = [l for l in out if l.startswith("stasis: warning:")]
     tail = " is started without the Stasis agent (%s cleared): it runs outside the computation and is not checkpointed"
-    assert warn == ["stasis: warning: sh" + tail % "STASIS_AGENT_SOCKET"], warn
+    check(warn == ["stasis: warning: sh" + tail % "STASIS_AGENT_SOCKET"], lambda: warn)
     for word in ("spawn", "spawnp", "inside"):
-        assert "ran " + word in out, (word, out)
-    assert out.index(warn[0]) < out.index("ran spawnp")
+        check("ran " + word in out, lambda: (word, out))
+    check(out.index(warn[0]) < out.index("ran spawnp"))
     for tag in ("spawn", "spawnp", "inside"):
-        assert "ran %s status 0" % tag in out, out
+        check("ran %s status 0" % tag in out, lambda: out)
 
 
 def test_fifo_restore(env):
@@ -804,25 +816,25 @@ def test_fifo_restore(env):
         raise AssertionError("the restorer blocked on the FIFO (rc %s): %s" % (p2.poll(), lines(logp)[-3:]))
     hp = a2.host_pid
     for fd in (5, 6, 7):
-        assert os.readlink("/proc/%d/fd/%d" % (hp, fd)) == fifo
-    assert os.readlink("/proc/%d/fd/8" % hp) == gone + " (deleted)" and not os.path.exists(gone)
+        check(os.readlink("/proc/%d/fd/%d" % (hp, fd)) == fifo)
+    check(os.readlink("/proc/%d/fd/8" % hp) == gone + " (deleted)" and not os.path.exists(gone))
     f5, f6, f7 = (fd_flags(hp, fd) for fd in (5, 6, 7))
-    assert f5 & 3 == os.O_RDONLY and not f5 & (os.O_NONBLOCK | os.O_CLOEXEC), oct(f5)
-    assert f6 & 3 == os.O_WRONLY and f6 & os.O_CLOEXEC and not f6 & os.O_NONBLOCK, oct(f6)
-    assert f7 & os.O_NONBLOCK, oct(f7)
+    check(f5 & 3 == os.O_RDONLY and not f5 & (os.O_NONBLOCK | os.O_CLOEXEC), lambda: oct(f5))
+    check(f6 & 3 == os.O_WRONLY and f6 & os.O_CLOEXEC and not f6 & os.O_NONBLOCK, lambda: oct(f6))
+    check(f7 & os.O_NONBLOCK, lambda: oct(f7))
     _, w = a2.give(6)
     _, rd = a2.give(5)
     os.write(w, b"through the fifo")
-    assert read_available(rd, 5) == b"through the fifo"
+    check(read_available(rd, 5) == b"through the fifo")
     os.close(w)
     os.close(rd)
     # the restored agent's connection carries descriptors too
     pr, pw = os.pipe()
-    assert a2.take(9, 0, [pr]) == "TAKEN 9"
-    assert os.readlink("/proc/%d/fd/9" % hp) == "pipe:[%d]" % os.fstat(pr).st_ino
+    check(a2.take(9, 0, [pr]) == "TAKEN 9")
+    check(os.readlink("/proc/%d/fd/9" % hp) == "pipe:[%d]" % os.fstat(pr).st_ino)
     os.close(pr)
     os.close(pw)
-    assert a2.request("RESUME 1") == "RESUMED"
+    check(a2.request("RESUME 1") == "RESUMED")
     wait_lines(logp, 2, p2)
     p2.kill()
 
@@ -846,19 +858,19 @@ def check_shared_views(ckdir, meta_procs, count):
     keys = None
     for p in meta_procs:
         kinds = {a["start"]: a["kind"] for a in imagefmt.read_image(p["image"])["areas"]}
-        assert len(p["shared"]) == count, (p["pid"], p["shared"])
+        check(len(p["shared"]) == count, lambda: (p["pid"], p["shared"]))
         for start, _ in p["shared"]:
-            assert kinds.get(int(start, 16)) == "shared-anon", (start, kinds.get(int(start, 16)))
+            check(kinds.get(int(start, 16)) == "shared-anon", lambda: (start, kinds.get(int(start, 16))))
         mine = sorted(k for _, k in p["shared"])
-        assert keys is None or mine == keys, (mine, keys)
+        check(keys is None or mine == keys, lambda: (mine, keys))
         keys = mine
 
 
 def check_restored_fds(before, host_pid):
     """same fd numbers as at checkpoint time; no restorer memfd left open"""
     now = fd_table(host_pid)
-    assert sorted(now) == sorted(before), ("fds", sorted(before), now)
-    assert not any("memfd:" in link for link in now.values()), now
+    check(sorted(now) == sorted(before), lambda: ("fds", sorted(before), now))
+    check(not any("memfd:" in link for link in now.values()), lambda: now)
 
 
 def wait_count(path, proc, word, n, timeout=20):
@@ -880,13 +892,13 @@ def test_shm_fork(env):
     proc, root, path = env.launch([os.path.join(SCEN, "shm_fork"), "fork", "1500"])
     wait_lines(path, 1, proc)
     _, ppid, cpid = lines(path)[0].split()
-    assert int(ppid) == root.pid
+    check(int(ppid) == root.pid)
     known = [root, env.coord.wait_agent(lambda x: x.pid == int(cpid))]
     for g in range(1, 3):
         wait_count(path, proc, "step", len([l for l in lines(path) if l.startswith("step")]) + 3)
         ck = os.path.join(env.dir, "ck%d" % g)
         agents = env.coord.checkpoint_tree(known, ck, resume=False)
-        assert sorted(a.pid for a in agents) == [int(ppid), int(cpid)], [a.pid for a in agents]
+        check(sorted(a.pid for a in agents) == [int(ppid), int(cpid)], lambda: [a.pid for a in agents])
         fds = {a.pid: fd_table(a.host_pid) for a in agents}
         with open(os.path.join(ck, "meta.json")) as f:
             check_shared_views(ck, json.load(f)["processes"], 2)
@@ -899,14 +911,14 @@ def test_shm_fork(env):
         for pid, ag in restored.items():
             check_restored_fds(fds[pid], ag.host_pid)
         views = [sorted(k for _, k in shared_areas(ag.host_pid)) for ag in restored.values()]
-        assert len(views[0]) == 2 and views[0] == views[1], ("one object per key after restart", views)
+        check(len(views[0]) == 2 and views[0] == views[1], lambda: ("one object per key after restart", views))
         known = list(restored.values())
         root = restored[int(ppid)]
         wait_count(path, proc, "step", 3)
     out = finish(proc, path)
-    assert out[-1] == "OK 1500 1500", out[-3:]
+    check(out[-1] == "OK 1500 1500", lambda: out[-3:])
     for who in ("parent", "child"):
-        assert "restarted %s 2" % who in out, (who, out[:4])
+        check("restarted %s 2" % who in out, lambda: (who, out[:4]))
 
 
 def test_shm_twice(env):
@@ -927,7 +939,7 @@ def test_shm_twice(env):
         check_restored_fds(fds, agent.host_pid)
         wait_lines(path, 3, proc)
     out = finish(proc, path)
-    assert out[-1] == "OK 400 800" and "restarted 2" in out, out[-3:]
+    check(out[-1] == "OK 400 800" and "restarted 2" in out, lambda: out[-3:])
 
 
 def test_shm_plan_errors(env):
@@ -963,10 +975,10 @@ def test_shm_plan_errors(env):
             ln = [i + 1 for i, l in enumerate(f.read().splitlines()) if l.startswith("shared ")][bad]
         r = subprocess.run([RESTORE, plan], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
         err = r.stderr.splitlines()
-        assert r.returncode == 1 and len(err) == 1, (shared, r.returncode, err)
-        assert err[0].startswith("stasis-restore: %s:%d: %s" % (plan, ln, want)), (want, err)
+        check(r.returncode == 1 and len(err) == 1, lambda: (shared, r.returncode, err))
+        check(err[0].startswith("stasis-restore: %s:%d: %s" % (plan, ln, want)), lambda: (want, err))
         with env.coord.cond:
-            assert not env.coord.agents, "a process was started"
+            check(not env.coord.agents, lambda: "a process was started")
 
 
 TESTS = [test_counter, test_counter_no_namespaces, test_counter_memory_copy, test_counter_parallel,

@@ -10,7 +10,7 @@ import struct
 import subprocess
 import time
 
-from run_tests import RESTORE, SCEN, Env, wait_lines  # noqa: F401
+from run_tests import Env, RESTORE, SCEN, check, wait_lines  # noqa: F401
 import imagefmt
 
 H = imagefmt.HEADER_SIZE
@@ -27,8 +27,8 @@ class Image:
     def __init__(self, data):
         self.data = data
         self.h = bytearray(data[:H])
-        (self.n_areas, self.n_runs) = struct.unpack_from("<II", self.h, 108)
-        self.data_offset, _, self.tab_off, self.tab_size, self.file_size = struct.unpack_from("<QQQQQ", self.h, 120)
+        (self.n_areas, self.n_runs) = struct.unpack_from("<II", self.h, imagefmt.OFF_N_AREAS)
+        self.data_offset, _, self.tab_off, self.tab_size, self.file_size = struct.unpack_from("<QQQQQ", self.h, imagefmt.OFF_DATA_OFFSET)
         self.tab = bytearray(data[self.tab_off:self.tab_off + self.tab_size])
 
     def hset(self, off, fmt, *v):
@@ -50,9 +50,9 @@ class Image:
 
     def build(self):
         h = bytearray(self.h)
-        struct.pack_into("<I", h, 8872, imagefmt.crc32c(bytes(self.tab)))
-        struct.pack_into("<I", h, 8876, 0)
-        struct.pack_into("<I", h, 8876, imagefmt.crc32c(bytes(h)))
+        struct.pack_into("<I", h, imagefmt.OFF_TABLE_CRC, imagefmt.crc32c(bytes(self.tab)))
+        struct.pack_into("<I", h, imagefmt.OFF_HEADER_CRC, 0)
+        struct.pack_into("<I", h, imagefmt.OFF_HEADER_CRC, imagefmt.crc32c(bytes(h)))
         out = bytearray(self.data)
         out[:H] = h
         out[self.tab_off:self.tab_off + len(self.tab)] = self.tab
@@ -106,7 +106,8 @@ def _mutations(img0):
     def prot(i): i.aset(heap, "prot", 0x13)
     def flags(i): i.aset(heap, "flags", 0x80)
     def areas_huge(i): i.hset(108, "<I", 0xFFFFFFFF)
-    def areas_file(i): i.hset(108, "<I", 60000)                              # bounded by the table size
+    def areas_file(i): i.hset(imagefmt.OFF_N_AREAS, "<I", imagefmt.MAX_AREAS)      # bounded by the table size
+    def areas_limit(i): i.hset(imagefmt.OFF_N_AREAS, "<I", imagefmt.MAX_AREAS + 1)  # above STASIS_IMG_MAX_AREAS
     def runs_huge(i): i.hset(112, "<I", 0x7FFFFFFF)
     def table_wrap(i): i.hset(144, "<Q", 2 ** 64 - 4096)
     def pid_huge(i): i.hset(160, "<i", 308532724)
@@ -122,9 +123,9 @@ def _mutations(img0):
         a = i.area(named)
         base = i.n_areas * A + i.n_runs * R
         i.tab[base + a["name_off"] + a["name_len"]] = ord("x")
-    def cwd(i): i.h[P + 3584:P + 3584 + 4096] = b"/" * 4096
+    def cwd(i): i.h[imagefmt.OFF_PROC_CWD:imagefmt.OFF_PROC_CWD + imagefmt.CWD_LEN] = b"/" * 4096
     def auxv(i): i.hset(P + 36, "<I", 1000)
-    def kflags(i): i.hset(P + 3232, "<I", 0x80)
+    def kflags(i): i.hset(imagefmt.OFF_PROC_KFLAGS, "<I", 0x80)
     def data_offset(i): i.hset(120, "<Q", i.data_offset + 8)
     return [
         ("special-count", special_count, "bad special area count 1000"),
@@ -148,6 +149,7 @@ def _mutations(img0):
         ("flags", flags, "unknown flags 0x80"),
         ("areas-huge", areas_huge, "bad area count 4294967295"),
         ("areas-file", areas_file, "do not fit in the tables"),
+        ("areas-limit", areas_limit, "bad area count %d" % (imagefmt.MAX_AREAS + 1)),
         ("runs-huge", runs_huge, "do not fit in the tables"),
         ("table-wrap", table_wrap, "do not fit in the file"),
         ("pid-huge", pid_huge, "bad pid 308532724"),
@@ -200,7 +202,7 @@ def state(pid):
 
 def set_subreaper(on):
     libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0) == 0
+    check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0) == 0)
 
 
 def run_refused(env, plan, want, shared_output=False, timeout=10):
@@ -228,9 +230,9 @@ def run_refused(env, plan, want, shared_output=False, timeout=10):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     out = (open(log, errors="replace").read() if shared_output else err.decode(errors="replace")).strip().splitlines()
-    assert p.returncode == 1, "%s: restorer exit %s, output %r" % (plan, p.returncode, out)
-    assert len(out) == 1 and want in out[0], "%s: want one line with %r, got %r" % (plan, want, out)
-    assert not left, "%s: processes left running: %s" % (plan, sorted(left))
+    check(p.returncode == 1, lambda: "%s: restorer exit %s, output %r" % (plan, p.returncode, out))
+    check(len(out) == 1 and want in out[0], lambda: "%s: want one line with %r, got %r" % (plan, want, out))
+    check(not left, lambda: "%s: processes left running: %s" % (plan, sorted(left)))
     return out[0], time.time() - t0
 
 
@@ -272,7 +274,7 @@ def test_hostile_images(env):
     `stasis-restore --check` gives the same line; the intact image passes both"""
     ck, meta, plan, _ = checkpoint_files(env)
     rc, out, err = check_cmd(meta["image"])
-    assert rc == 0 and not out and not err, "intact image: --check %s %r %r" % (rc, out, err)
+    check(rc == 0 and not out and not err, lambda: "intact image: --check %s %r %r" % (rc, out, err))
     set_subreaper(True)
     try:
         for name, content, want in mutations(meta["image"]):
@@ -280,9 +282,9 @@ def test_hostile_images(env):
             with open(image, "wb") as f:
                 f.write(content)
             line, secs = run_refused(env, plan_with_image(env, plan, meta, image, name), want)
-            assert line.startswith("stasis: image image-%s.img: " % name), line
+            check(line.startswith("stasis: image image-%s.img: " % name), lambda: line)
             rc, out, err = check_cmd(image)
-            assert rc == 1 and err == [line], "%s: --check %s %r, restart said %r" % (name, rc, err, line)
+            check(rc == 1 and err == [line], lambda: "%s: --check %s %r, restart said %r" % (name, rc, err, line))
             if os.environ.get("STASIS_VERBOSE"):
                 print("   %-18s %.2fs %s" % (name, secs, line))
     finally:
@@ -303,7 +305,7 @@ def test_hostile_files(env):
                                   ("symlink", link, "stasis: image link.img: cannot open %s: it is a symbolic link" % link)):
             run_refused(env, plan_with_image(env, plan, meta, image, name), want)
             rc, _, err = check_cmd(image)
-            assert rc == 1 and len(err) == 1 and err[0].startswith(want), (name, rc, err)
+            check(rc == 1 and len(err) == 1 and err[0].startswith(want), lambda: (name, rc, err))
         # read-write (opened O_RDWR: a FIFO never blocks that, mmap failed after the
         # teardown) and read-only (O_RDONLY blocked forever, every signal blocked)
         img = Image(open(meta["image"], "rb").read())

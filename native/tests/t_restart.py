@@ -4,7 +4,7 @@ import os
 import subprocess
 import time
 
-from run_tests import RESTORE, SCEN, descendants, finish, kill_agent_process, lines, wait_lines
+from run_tests import RESTORE, SCEN, check, descendants, finish, kill_agent_process, lines, wait_lines
 
 
 def alive(pid):
@@ -44,7 +44,7 @@ def failing_restart(env, plan, timeout=20):
     left = [p for p in seen if alive(p)] + [a.host_pid for a in agents if alive(a.host_pid)]
     for pid in left:
         os.kill(pid, 9)
-    assert not left, "processes of the failed restart still run: %s" % left
+    check(not left, lambda: "processes of the failed restart still run: %s" % left)
     return proc.returncode, lines(path), took
 
 
@@ -58,7 +58,7 @@ def tree_checkpoint(env, n, steps=100000):
         known.append(env.coord.wait_agent(lambda a: a.restored == 0, timeout=max(1, deadline - time.time())))
     ck = os.path.join(env.dir, "ck")
     agents = env.coord.checkpoint_tree(known, ck, resume=False)
-    assert len(agents) == n, [a.pid for a in agents]
+    check(len(agents) == n, lambda: [a.pid for a in agents])
     kill_agent_process(root, proc)
     for a in agents:
         a.close()
@@ -74,9 +74,9 @@ def test_ptimer_sigev_thread(env):
         wait_lines(path, len(lines(path)) + 5, proc)
         ck = os.path.join(env.dir, "ck%d" % g)
         r = agent.request("SUSPEND")                # not "ERROR timeout" after 10 s
-        assert r.startswith("SUSPENDED"), r
+        check(r.startswith("SUSPENDED"), lambda: r)
         threads = int(r.split("threads=")[1])
-        assert threads >= 3, "the timer's helper thread was not suspended: %s" % r
+        check(threads >= 3, lambda: "the timer's helper thread was not suspended: %s" % r)
         agent.request("RESUME 0")
         env.coord.checkpoint(agent, ck, resume=False)
         kill_agent_process(agent, proc)
@@ -85,7 +85,7 @@ def test_ptimer_sigev_thread(env):
     out = lines(path)
     rc = proc.wait(timeout=60)
     out = lines(path)
-    assert rc == 0 and out[-1].startswith("OK ptimer"), (rc, out[-3:])
+    check(rc == 0 and out[-1].startswith("OK ptimer"), lambda: (rc, out[-3:]))
 
 
 def test_tree_one_fails(env):
@@ -96,8 +96,8 @@ def test_tree_one_fails(env):
     env.coord.write_tree_plan(ck, plan, extra={pids[2]: ["fd 9 open 0 0 %s/gone/input.txt" % env.dir]})
     rc, out, took = failing_restart(env, plan)
     want = "stasis-restore: fd 9: cannot open %s/gone/input.txt: No such file or directory" % env.dir
-    assert rc == 1 and want in out, (rc, out[-5:])
-    assert out.count(want) == 1, out
+    check(rc == 1 and want in out, lambda: (rc, out[-5:]))
+    check(out.count(want) == 1, lambda: out)
 
 
 def test_error_after_fd_table(env):
@@ -119,7 +119,7 @@ def test_error_after_fd_table(env):
     with open(plan, "a") as f:
         f.write("fd 1 open 1 0 /dev/null\nfd 2 open 1 0 /dev/null\n")
     rc, out, _ = failing_restart(env, plan)
-    assert rc == 1 and any("cannot reopen %s (mapped shared)" % data in l for l in out), (rc, out[-5:])
+    check(rc == 1 and any("cannot reopen %s (mapped shared)" % data in l for l in out), lambda: (rc, out[-5:]))
 
 
 def test_agent_cannot_reconnect(env):
@@ -133,7 +133,7 @@ def test_agent_cannot_reconnect(env):
     with open(plan, "w") as f:
         f.write(text)
     rc, out, _ = failing_restart(env, plan)
-    assert rc == 1 and any("cannot reconnect to the coordinator" in l for l in out), (rc, out[-5:])
+    check(rc == 1 and any("cannot reconnect to the coordinator" in l for l in out), lambda: (rc, out[-5:]))
 
 
 TESTS = [test_ptimer_sigev_thread, test_tree_one_fails, test_error_after_fd_table, test_agent_cannot_reconnect]
@@ -147,12 +147,12 @@ def test_bigreserve(env):
         wait_lines(path, len(lines(path)) + 5, proc)
         ck = os.path.join(env.dir, "ck%d" % g)
         t = env.coord.checkpoint(agent, ck, resume=False)
-        assert t["bytes"] < 64 << 20, t
+        check(t["bytes"] < 64 << 20, lambda: t)
         kill_agent_process(agent, proc)
         proc, agent, path, _ = env.restart(ck)
         wait_lines(path, 1, proc)
     out = finish(proc, path)
-    assert any(l.startswith("restarted") for l in out), out[-3:]
+    check(any(l.startswith("restarted") for l in out), lambda: out[-3:])
 
 
 TESTS.append(test_bigreserve)
@@ -164,9 +164,9 @@ def test_hundred_processes(env):
     path, f = env.log()
     proc, restored = env.coord.restart_tree(RESTORE, ck, f, timeout=60)
     env.procs.append(proc)
-    assert sorted(restored) == pids, (len(restored), len(pids))
+    check(sorted(restored) == pids, lambda: (len(restored), len(pids)))
     out = finish(proc, path)
-    assert "restarted 1" in out and out[-1] == "OK manyproc procs 100", out[-3:]
+    check("restarted 1" in out and out[-1] == "OK manyproc procs 100", lambda: out[-3:])
 
 
 def test_thousand_fds(env):
@@ -176,7 +176,7 @@ def test_thousand_fds(env):
     with open(data, "wb") as f:
         f.write(bytes(4096))
     out = generations_fds(env, data)
-    assert out[-1] == "OK manyproc fds 1000", out[-3:]
+    check(out[-1] == "OK manyproc fds 1000", lambda: out[-3:])
 
 
 def generations_fds(env, data):
@@ -202,18 +202,18 @@ def test_termios_not_a_terminal(env):
     with open(plan, "w") as f:
         f.write(good + "termios 77 %s\n" % ("00" * 60))
     rc, out, _ = failing_restart(env, plan)
-    assert rc == 1 and "stasis-restore: process %d: cannot restore the terminal settings of fd 77: " \
-        "Bad file descriptor" % agent.pid in out, (rc, out[-3:])
+    check(rc == 1 and "stasis-restore: process %d: cannot restore the terminal settings of fd 77: " \
+        "Bad file descriptor" % agent.pid in out, lambda: (rc, out[-3:]))
     with open(plan, "w") as f:
         f.write(good + "termios 0 %s\n" % ("00" * 60))   # the restorer's stdin is /dev/null
     path, f = env.log()
     p2 = subprocess.Popen([RESTORE, plan], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
     env.procs.append(p2)
     a2 = env.coord.wait_agent(lambda a: a.restored > 0)
-    assert a2.request("RESUME 1") == "RESUMED"
+    check(a2.request("RESUME 1") == "RESUMED")
     out = finish(p2, path)
-    assert "stasis-restore: warning: process %d: fd 0 was a terminal at checkpoint time and is not one now; " \
-        "its terminal settings are not restored" % agent.pid in out, out[:3]
+    check("stasis-restore: warning: process %d: fd 0 was a terminal at checkpoint time and is not one now; " \
+        "its terminal settings are not restored" % agent.pid in out, lambda: out[:3])
 
 
 TESTS.append(test_termios_not_a_terminal)
@@ -223,12 +223,13 @@ def ud2_address(data):
     """an address in an image's saved executable code that holds ud2 (0f 0b): a jump
     there dies at once (SIGILL while every signal is blocked: the kernel kills)"""
     import struct
-    n_areas = struct.unpack_from("<I", data, 108)[0]
-    tab = struct.unpack_from("<Q", data, 136)[0]
+    import imagefmt
+    n_areas = struct.unpack_from("<I", data, imagefmt.OFF_N_AREAS)[0]
+    tab = struct.unpack_from("<Q", data, imagefmt.OFF_TABLE_OFFSET)[0]
     for i in range(n_areas):
-        prot, rfirst, rcount = (struct.unpack_from("<I", data, tab + i * 64 + o)[0] for o in (32, 48, 52))
+        prot, rfirst, rcount = (struct.unpack_from("<I", data, tab + i * imagefmt.AREA_SIZE + o)[0] for o in (32, 48, 52))
         for r in range(rfirst, rfirst + rcount if prot & 4 else rfirst):
-            addr, ln, off = struct.unpack_from("<QQQ", data, tab + n_areas * 64 + r * 24)
+            addr, ln, off = struct.unpack_from("<QQQ", data, tab + n_areas * imagefmt.AREA_SIZE + r * imagefmt.RUN_SIZE)
             k = data.find(b"\x0f\x0b", off, off + ln)
             if k >= 0:
                 return addr + k - off
@@ -248,15 +249,15 @@ def test_silent_death(env):
         data = f.read()
     h = bytearray(data[:imagefmt.HEADER_SIZE])
     struct.pack_into("<Q", h, imagefmt.PROC_OFF, ud2_address(data))    # proc.entry
-    h[8876:8880] = b"\0\0\0\0"
-    h[8876:8880] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
+    h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = b"\0\0\0\0"
+    h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = imagefmt.crc32c(bytes(h)).to_bytes(4, "little")
     with open(image, "wb") as f:
         f.write(bytes(h) + data[imagefmt.HEADER_SIZE:])
     plan = os.path.join(ck, "restart.plan")
     env.coord.write_tree_plan(ck, plan)
     rc, out, _ = failing_restart(env, plan)
-    assert rc == 1 and "stasis-restore: 2 of 3 processes were restored; the others ended during their restore " \
-        "without a message" in out, (rc, out[-3:])
+    check(rc == 1 and "stasis-restore: 2 of 3 processes were restored; the others ended during their restore " \
+        "without a message" in out, lambda: (rc, out[-3:]))
 
 
 TESTS.append(test_silent_death)

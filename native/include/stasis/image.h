@@ -2,6 +2,7 @@
  * All integers little endian (x86_64 native), all structs fixed-size. */
 #ifndef STASIS_IMAGE_H
 #define STASIS_IMAGE_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define STASIS_IMG_MAGIC      "STASISIM"
@@ -10,7 +11,7 @@
 #define STASIS_IMG_NSIG       64
 #define STASIS_IMG_NRLIMIT    16
 #define STASIS_IMG_NSPECIAL   4
-#define STASIS_IMG_MAX_AREAS  65536  /* above vm.max_map_count's default (65530) */
+#define STASIS_IMG_MAX_AREAS  8192   /* per process: what the agent saves, what every reader accepts */
 
 /* stasis_img_proc.kflags */
 #define STASIS_PROC_CWD_DELETED 0x1u  /* cwd was deleted; `cwd` is the path it had */
@@ -110,5 +111,54 @@ struct stasis_img_header {
     uint32_t table_crc32c;   /* CRC32C of the table bytes */
     uint32_t header_crc32c;  /* CRC32C of this header with this field zero */
 };
+
+
+/* The layout other readers hard-code (Java ImageLayout, tests/imagefmt.py, doc/image-format.md):
+ * a change here fails the build here, and tests/image_layout.c + tests/check_image_layout.py
+ * fail `make` until those readers agree. */
+#define STASIS_IMG_ASSERT_AT(type, field, off) \
+    _Static_assert(offsetof(struct type, field) == (off), #type "." #field " moved: update every reader")
+_Static_assert(sizeof(struct stasis_img_header) == 8880, "image header size changed: update every reader");
+_Static_assert(sizeof(struct stasis_img_proc) == 7680, "image proc size changed: update every reader");
+_Static_assert(sizeof(struct stasis_img_area) == 64, "image area size changed: update every reader");
+_Static_assert(sizeof(struct stasis_img_run) == 24, "image run size changed: update every reader");
+STASIS_IMG_ASSERT_AT(stasis_img_header, version, 8);
+STASIS_IMG_ASSERT_AT(stasis_img_header, header_size, 12);
+STASIS_IMG_ASSERT_AT(stasis_img_header, arch, 16);
+STASIS_IMG_ASSERT_AT(stasis_img_header, kernel, 32);
+STASIS_IMG_ASSERT_AT(stasis_img_header, page_size, 104);
+STASIS_IMG_ASSERT_AT(stasis_img_header, n_areas, 108);
+STASIS_IMG_ASSERT_AT(stasis_img_header, n_runs, 112);
+STASIS_IMG_ASSERT_AT(stasis_img_header, n_threads, 116);
+STASIS_IMG_ASSERT_AT(stasis_img_header, data_offset, 120);
+STASIS_IMG_ASSERT_AT(stasis_img_header, data_bytes, 128);
+STASIS_IMG_ASSERT_AT(stasis_img_header, table_offset, 136);
+STASIS_IMG_ASSERT_AT(stasis_img_header, table_size, 144);
+STASIS_IMG_ASSERT_AT(stasis_img_header, file_size, 152);
+STASIS_IMG_ASSERT_AT(stasis_img_header, pid, 160);
+STASIS_IMG_ASSERT_AT(stasis_img_header, ppid, 164);
+STASIS_IMG_ASSERT_AT(stasis_img_header, tids, 168);
+STASIS_IMG_ASSERT_AT(stasis_img_header, proc, 1192);
+STASIS_IMG_ASSERT_AT(stasis_img_header, table_crc32c, 8872);
+STASIS_IMG_ASSERT_AT(stasis_img_header, header_crc32c, 8876);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, entry, 0);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, kflags, 3232);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, cwd, 3584);
+STASIS_IMG_ASSERT_AT(stasis_img_area, start, 0);
+STASIS_IMG_ASSERT_AT(stasis_img_area, end, 8);
+STASIS_IMG_ASSERT_AT(stasis_img_area, pgoff, 16);
+STASIS_IMG_ASSERT_AT(stasis_img_area, data_bytes, 24);
+STASIS_IMG_ASSERT_AT(stasis_img_area, prot, 32);
+STASIS_IMG_ASSERT_AT(stasis_img_area, flags, 36);
+STASIS_IMG_ASSERT_AT(stasis_img_area, kind, 40);
+STASIS_IMG_ASSERT_AT(stasis_img_area, crc32c, 44);
+STASIS_IMG_ASSERT_AT(stasis_img_area, run_first, 48);
+STASIS_IMG_ASSERT_AT(stasis_img_area, run_count, 52);
+STASIS_IMG_ASSERT_AT(stasis_img_area, name_off, 56);
+STASIS_IMG_ASSERT_AT(stasis_img_area, name_len, 60);
+STASIS_IMG_ASSERT_AT(stasis_img_run, addr, 0);
+STASIS_IMG_ASSERT_AT(stasis_img_run, len, 8);
+STASIS_IMG_ASSERT_AT(stasis_img_run, file_offset, 16);
+#undef STASIS_IMG_ASSERT_AT
 
 #endif

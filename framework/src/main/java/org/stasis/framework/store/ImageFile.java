@@ -12,6 +12,31 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32C;
 
+import static org.stasis.framework.store.ImageLayout.AREA_OFF_CRC;
+import static org.stasis.framework.store.ImageLayout.AREA_OFF_RUN_COUNT;
+import static org.stasis.framework.store.ImageLayout.AREA_OFF_RUN_FIRST;
+import static org.stasis.framework.store.ImageLayout.AREA_OFF_START;
+import static org.stasis.framework.store.ImageLayout.ARCH_LEN;
+import static org.stasis.framework.store.ImageLayout.KERNEL_LEN;
+import static org.stasis.framework.store.ImageLayout.MAX_AREAS;
+import static org.stasis.framework.store.ImageLayout.OFF_ARCH;
+import static org.stasis.framework.store.ImageLayout.OFF_DATA_BYTES;
+import static org.stasis.framework.store.ImageLayout.OFF_FILE_SIZE;
+import static org.stasis.framework.store.ImageLayout.OFF_HEADER_CRC;
+import static org.stasis.framework.store.ImageLayout.OFF_HEADER_SIZE;
+import static org.stasis.framework.store.ImageLayout.OFF_KERNEL;
+import static org.stasis.framework.store.ImageLayout.OFF_N_AREAS;
+import static org.stasis.framework.store.ImageLayout.OFF_N_RUNS;
+import static org.stasis.framework.store.ImageLayout.OFF_N_THREADS;
+import static org.stasis.framework.store.ImageLayout.OFF_PAGE_SIZE;
+import static org.stasis.framework.store.ImageLayout.OFF_PID;
+import static org.stasis.framework.store.ImageLayout.OFF_TABLE_CRC;
+import static org.stasis.framework.store.ImageLayout.OFF_TABLE_OFFSET;
+import static org.stasis.framework.store.ImageLayout.OFF_TABLE_SIZE;
+import static org.stasis.framework.store.ImageLayout.OFF_VERSION;
+import static org.stasis.framework.store.ImageLayout.RUN_OFF_FILE_OFFSET;
+import static org.stasis.framework.store.ImageLayout.RUN_OFF_LEN;
+
 /**
  * Reads and checks a process memory image (doc/image-format.md) before anything is
  * restarted from it. The quick check (header, sizes, area table) costs microseconds
@@ -20,13 +45,10 @@ import java.util.zip.CRC32C;
  */
 public final class ImageFile {
     static final byte[] MAGIC = "STASISIM".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
-    static final int HEADER_SIZE = 8880;
-    static final int AREA_SIZE = 64;
-    static final int RUN_SIZE = 24;
-    private static final int HEADER_CRC_OFFSET = 8876;
-    private static final int TABLE_CRC_OFFSET = 8872;
-    private static final int MAX_AREAS = 1 << 20;
+    static final int VERSION = ImageLayout.VERSION;
+    static final int HEADER_SIZE = ImageLayout.HEADER_SIZE;
+    static final int AREA_SIZE = ImageLayout.AREA_SIZE;
+    static final int RUN_SIZE = ImageLayout.RUN_SIZE;
     // The table is read whole: bounded so a forged size cannot exhaust the heap.
     private static final long MAX_TABLE_BYTES = 256L << 20;
 
@@ -57,14 +79,14 @@ public final class ImageFile {
         try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer header = read(channel, 0, HEADER_SIZE, image, "header");
             Summary summary = checkHeader(header, channel.size(), image);
-            long tableOffset = header.getLong(136);
-            long tableSize = header.getLong(144);
+            long tableOffset = header.getLong(OFF_TABLE_OFFSET);
+            long tableSize = header.getLong(OFF_TABLE_SIZE);
             ByteBuffer table = read(channel, tableOffset, (int) tableSize, image, "area table");
-            if (crc(table.duplicate()) != Integer.toUnsignedLong(header.getInt(TABLE_CRC_OFFSET))) {
+            if (crc(table.duplicate()) != Integer.toUnsignedLong(header.getInt(OFF_TABLE_CRC))) {
                 throw invalid(image, "its area table is corrupt (checksum mismatch)");
             }
             if (full) {
-                checkAreas(channel, table, header.getInt(108), header.getInt(112), image);
+                checkAreas(channel, table, header.getInt(OFF_N_AREAS), header.getInt(OFF_N_RUNS), image);
             }
             return summary;
         } catch (CheckpointInvalidException e) {
@@ -91,41 +113,41 @@ public final class ImageFile {
         if (!java.util.Arrays.equals(magic, MAGIC)) {
             throw invalid(image, "it is not a Stasis memory image");
         }
-        int version = header.getInt(8);
+        int version = header.getInt(OFF_VERSION);
         if (version != VERSION) {
             throw invalid(image, "it has image format version " + version + " and this Stasis reads version " + VERSION);
         }
-        if (header.getInt(12) != HEADER_SIZE) {
+        if (header.getInt(OFF_HEADER_SIZE) != HEADER_SIZE) {
             throw invalid(image, "its header size is wrong");
         }
         ByteBuffer zeroed = ByteBuffer.allocate(HEADER_SIZE).put(header.duplicate().position(0).limit(HEADER_SIZE));
-        zeroed.putInt(HEADER_CRC_OFFSET, 0).flip();
-        if (crc(zeroed) != Integer.toUnsignedLong(header.getInt(HEADER_CRC_OFFSET))) {
+        zeroed.putInt(OFF_HEADER_CRC, 0).flip();
+        if (crc(zeroed) != Integer.toUnsignedLong(header.getInt(OFF_HEADER_CRC))) {
             throw invalid(image, "its header is corrupt (checksum mismatch)");
         }
-        String arch = text(header, 16, 16);
+        String arch = text(header, OFF_ARCH, ARCH_LEN);
         String here = System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch");
         if (!arch.equals(here)) {
             throw invalid(image, "it was taken on " + arch + " and this machine is " + here);
         }
-        if (header.getInt(104) != 4096) {
-            throw invalid(image, "it uses pages of " + header.getInt(104) + " bytes; this machine uses 4096");
+        if (header.getInt(OFF_PAGE_SIZE) != 4096) {
+            throw invalid(image, "it uses pages of " + header.getInt(OFF_PAGE_SIZE) + " bytes; this machine uses 4096");
         }
-        long expected = header.getLong(152);
+        long expected = header.getLong(OFF_FILE_SIZE);
         if (fileSize < expected) {
             throw invalid(image, "it is truncated (" + fileSize + " of " + expected + " bytes)");
         }
-        int areas = header.getInt(108);
-        long tableSize = header.getLong(144);
-        long tableOffset = header.getLong(136);
-        if (areas < 0 || areas > MAX_AREAS || header.getInt(112) < 0 || tableSize < 0 || tableSize > MAX_TABLE_BYTES
+        int areas = header.getInt(OFF_N_AREAS);
+        long tableSize = header.getLong(OFF_TABLE_SIZE);
+        long tableOffset = header.getLong(OFF_TABLE_OFFSET);
+        if (areas < 0 || areas > MAX_AREAS || header.getInt(OFF_N_RUNS) < 0 || tableSize < 0 || tableSize > MAX_TABLE_BYTES
                 || tableSize > fileSize - HEADER_SIZE
                 || tableOffset < HEADER_SIZE || tableOffset + tableSize > expected
-                || (long) areas * AREA_SIZE + (long) header.getInt(112) * RUN_SIZE > tableSize) {
+                || (long) areas * AREA_SIZE + (long) header.getInt(OFF_N_RUNS) * RUN_SIZE > tableSize) {
             throw invalid(image, "its area table is out of bounds");
         }
-        return new Summary(header.getInt(160), arch, text(header, 32, 72), areas, header.getInt(116),
-                header.getLong(128));
+        return new Summary(header.getInt(OFF_PID), arch, text(header, OFF_KERNEL, KERNEL_LEN), areas,
+                header.getInt(OFF_N_THREADS), header.getLong(OFF_DATA_BYTES));
     }
 
     private static void checkAreas(FileChannel channel, ByteBuffer table, int areas, int runs, Path image)
@@ -133,9 +155,9 @@ public final class ImageFile {
         ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
         for (int a = 0; a < areas; a++) {
             int base = a * AREA_SIZE;
-            long expected = Integer.toUnsignedLong(table.getInt(base + 44));
-            int first = table.getInt(base + 48);
-            int count = table.getInt(base + 52);
+            long expected = Integer.toUnsignedLong(table.getInt(base + AREA_OFF_CRC));
+            int first = table.getInt(base + AREA_OFF_RUN_FIRST);
+            int count = table.getInt(base + AREA_OFF_RUN_COUNT);
             if (count == 0) {
                 continue;
             }
@@ -145,8 +167,8 @@ public final class ImageFile {
             CRC32C crc = new CRC32C();
             for (int r = first; r < first + count; r++) {
                 int run = areas * AREA_SIZE + r * RUN_SIZE;
-                long length = table.getLong(run + 8);
-                long offset = table.getLong(run + 16);
+                long length = table.getLong(run + RUN_OFF_LEN);
+                long offset = table.getLong(run + RUN_OFF_FILE_OFFSET);
                 if (length < 0 || offset < 0 || offset + length > channel.size()) {
                     throw invalid(image, "area " + a + " points outside the file");
                 }
@@ -163,7 +185,7 @@ public final class ImageFile {
             }
             if (crc.getValue() != expected) {
                 throw invalid(image, String.format("the memory of area %d (at 0x%x) is corrupt (checksum mismatch)", a,
-                        table.getLong(base)));
+                        table.getLong(base + AREA_OFF_START)));
             }
         }
     }

@@ -116,6 +116,21 @@ class ImageFileTest {
         assertTrue(problem(arch, false).contains("taken on aarch64"));
     }
 
+    /** The area limit is the C header's STASIS_IMG_MAX_AREAS (8192), not a larger one of Java's own. */
+    @Test
+    void moreAreasThanTheFormatHoldsAreRefused() throws Exception {
+        int areas = 8193;
+        int tableSize = areas * ImageFile.AREA_SIZE + ImageFile.RUN_SIZE;
+        byte[] image = Arrays.copyOf(validImage(), TABLE_OFFSET + tableSize);
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(108, areas).putLong(144, tableSize).putLong(152, image.length);
+        b.putInt(8872, (int) crc(Arrays.copyOfRange(image, TABLE_OFFSET, TABLE_OFFSET + tableSize)));
+        b.putInt(8876, 0);
+        b.putInt(8876, (int) crc(Arrays.copyOfRange(image, 0, ImageFile.HEADER_SIZE)));
+
+        assertTrue(problem(image, false).contains("area table is out of bounds"));
+    }
+
     /** Random damage anywhere a checksum covers is always reported as such, never as a crash. */
     @Test
     void fuzzedImagesAreAlwaysRefusedCleanly() throws Exception {
