@@ -5,7 +5,7 @@ import os
 import sys
 import time
 
-from run_tests import RESTORE, SCEN, finish, generations, kill_agent_process, lines, wait_lines
+from run_tests import RESTORE, SCEN, check, finish, generations, kill_agent_process, lines, wait_lines
 
 AGENTFD = os.path.join(SCEN, "agentfd")
 AGENTEXEC = os.path.join(SCEN, "agentexec")
@@ -29,8 +29,8 @@ def test_agentfd_listfd(env):
     after restarts; from outside, /proc/PID/fd holds no socket of the agent"""
     proc, agent, path = env.launch([AGENTFD, "listfd", "150"])
     wait_lines(path, 2, proc)
-    assert program_sockets(agent.host_pid) == [], program_sockets(agent.host_pid)
-    assert agent.hello["agent-fd"] == "-1", agent.hello
+    check(program_sockets(agent.host_pid) == [], lambda: program_sockets(agent.host_pid))
+    check(agent.hello["agent-fd"] == "-1", lambda: agent.hello)
     proc.kill()
     proc.wait()
     generations(env, [AGENTFD, "listfd", "150"])
@@ -61,9 +61,9 @@ def test_agentfd_fallback(env):
     finally:
         del os.environ["STASIS_AGENT_FALLBACK"]
     fd = int(agent.hello["agent-fd"])
-    assert fd > 2 and program_sockets(agent.host_pid) == [(fd, program_sockets(agent.host_pid)[0][1])]
+    check(fd > 2 and program_sockets(agent.host_pid) == [(fd, program_sockets(agent.host_pid)[0][1])])
     t = env.coord.checkpoint(agent, os.path.join(env.dir, "ck"))
-    assert t["bytes"] > 0
+    check(t["bytes"] > 0)
     finish(proc, path)
 
 
@@ -99,8 +99,8 @@ def test_agentfd_python(env):
 def wait_for(path, proc, text, timeout=20):
     deadline = time.time() + timeout
     while not any(text in line for line in lines(path)):
-        assert proc.poll() is None, "exited early: %s" % lines(path)[-3:]
-        assert time.time() < deadline, "no %r: %s" % (text, lines(path)[-3:])
+        check(proc.poll() is None, lambda: "exited early: %s" % lines(path)[-3:])
+        check(time.time() < deadline, lambda: "no %r: %s" % (text, lines(path)[-3:]))
         time.sleep(0.02)
 
 
@@ -111,24 +111,24 @@ def test_agentexec(env):
     proc, root, path = env.launch([AGENTEXEC, "parent", "250"])
     wait_for(path, proc, "A env ok")
     wait_for(path, proc, "B env ok")
-    assert not any("stasis: warning" in line for line in lines(path)), lines(path)[:5]
+    check(not any("stasis: warning" in line for line in lines(path)), lambda: lines(path)[:5])
     known = [root]
     for g in (1, 2):
         wait_for(path, proc, "A count %d" % (20 * g))
         agents = env.coord.checkpoint_tree(known, os.path.join(env.dir, "ck%d" % g), resume=False)
-        assert len(agents) == 3, "processes checkpointed: %s" % [(a.pid, a.hello["exe"]) for a in agents]
+        check(len(agents) == 3, lambda: "processes checkpointed: %s" % [(a.pid, a.hello["exe"]) for a in agents])
         kill_agent_process(root, proc)
         for a in agents:
             a.close()
         path, f = env.log()
         proc, restored = env.coord.restart_tree(RESTORE, os.path.join(env.dir, "ck%d" % g), f)
         env.procs.append(proc)
-        assert sorted(restored) == sorted(a.pid for a in agents)
+        check(sorted(restored) == sorted(a.pid for a in agents))
         known = list(restored.values())
         root = restored[min(restored)]
     out = finish(proc, path)
     for who in ("A", "B"):
-        assert "%s restarted 2" % who in out and "%s done 31375 restarts 2" % who in out, (who, out[-6:])
+        check("%s restarted 2" % who in out and "%s done 31375 restarts 2" % who in out, lambda: (who, out[-6:]))
 
 
 PY_SPAWN = r"""
@@ -147,7 +147,7 @@ def test_agentexec_spawn(env):
     own): the child has the agent, and sees exactly the environment it was given"""
     proc, agent, path = env.launch([sys.executable, "-c", PY_SPAWN])
     out = finish(proc, path)
-    assert out[:2] == ["child None [] 1", "child libm.so.6 [] 1"], out
+    check(out[:2] == ["child None [] 1", "child libm.so.6 [] 1"], lambda: out)
 
 
 TESTS = [test_agentfd_listfd, test_agentfd_listfd_no_namespaces, test_agentfd_closeall, test_agentfd_rlimit,

@@ -7,7 +7,7 @@ itself; the upper bound is checked here, knowing how long the program was frozen
 import os
 import time
 
-from run_tests import SCEN, Env, finish, kill_agent_process, lines, wait_lines  # noqa: F401
+from run_tests import Env, SCEN, check, finish, kill_agent_process, lines, wait_lines  # noqa: F401
 
 T_MS, S_MS, R_MS = 3000, 2000, 5000
 SLACK = 0.6          # scheduling on a loaded machine, rounding, thread start-up
@@ -15,7 +15,7 @@ SLACK = 0.6          # scheduling on a loaded machine, rounding, thread start-up
 
 def wait_ready(path, proc):
     wait_lines(path, 1, proc)
-    assert lines(path)[0].startswith("ready"), lines(path)[:3]
+    check(lines(path)[0].startswith("ready"), lambda: lines(path)[:3])
     return time.monotonic()
 
 
@@ -47,18 +47,18 @@ def at(t_ready, secs):
 def check_cases(out, frozen):
     """every case ok; timed ones not longer than T + the time the program was frozen"""
     cases = [l.split() for l in out if l.startswith("case ")]
-    assert cases, out[-5:]
+    check(cases, lambda: out[-5:])
     if os.environ.get("STASIS_VERBOSE"):
         print("   frozen %.3f s while the timed calls ran\n   " % frozen +
               "\n   ".join(l for l in out if l.startswith(("case", "OK"))))
     bad = [" ".join(c) for c in cases if c[3] != "ok"]
-    assert not bad, "calls that noticed the checkpoint:\n  " + "\n  ".join(bad)
+    check(not bad, lambda: "calls that noticed the checkpoint:\n  " + "\n  ".join(bad))
     for c in cases:
         name, kind, ms = c[1], c[2], int(c[4])
         if kind != "timed":
             continue
         limit = T_MS / 1000 + frozen + SLACK
-        assert ms / 1000 <= limit, "%s took %d ms, more than %.2f s (frozen %.2f s)" % (name, ms, limit, frozen)
+        check(ms / 1000 <= limit, lambda: "%s took %d ms, more than %.2f s (frozen %.2f s)" % (name, ms, limit, frozen))
     return cases
 
 
@@ -83,8 +83,8 @@ def resumed_four_times(env, proc, agent, path):
             frozen_timed += time.monotonic() - t
     out = finish_calls(proc, path)
     cases = check_cases(out, frozen_timed)
-    assert len(cases) == 37, len(cases)
-    assert "usr1=4" in out[-1], out[-1]             # its own signals still came through
+    check(len(cases) == 37, lambda: len(cases))
+    check("usr1=4" in out[-1], lambda: out[-1])             # its own signals still came through
 
 
 def test_blocking_calls_restarted(env):
@@ -111,8 +111,8 @@ def restarted_twice(env, proc, agent, path):
             frozen_timed += time.monotonic() - t
     out = finish_calls(proc, path)
     cases = check_cases(out, frozen_timed)
-    assert len(cases) == 24, len(cases)
-    assert "restarts=2" in out[-1] and "usr1=4" in out[-1], out[-1]
+    check(len(cases) == 24, lambda: len(cases))
+    check("restarts=2" in out[-1] and "usr1=4" in out[-1], lambda: out[-1])
 
 
 def test_blocking_calls_rapid(env):
@@ -137,7 +137,7 @@ def every_150ms(env, proc, agent, path):
         n += 1
     out = finish_calls(proc, path)
     check_cases(out, frozen_timed)
-    assert n >= 15, n
+    check(n >= 15, lambda: n)
 
 
 TESTS = [test_blocking_calls_resumed, test_blocking_calls_restarted, test_blocking_calls_rapid]
@@ -157,7 +157,7 @@ def test_eintr_churn(env):
     out = finish(proc, path)
     if os.environ.get("STASIS_VERBOSE"):
         print("   %d checkpoints: %s" % (n, out[-1]))
-    assert n >= 20, n
+    check(n >= 20, lambda: n)
 
 
 TESTS.append(test_eintr_churn)

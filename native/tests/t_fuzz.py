@@ -8,7 +8,7 @@ import shutil
 import tempfile
 
 import fuzz
-from run_tests import OUT
+from run_tests import OUT, check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,8 +27,8 @@ def test_fuzz_restorer(env):
         shutil.rmtree(work, ignore_errors=True)
     print("   runs %d, outcomes %s, known restorer crashers still failing: %d"
           % (st.runs, st.outcomes, len(st.expected)), flush=True)
-    assert st.runs > 20, "too few runs: %d" % st.runs
-    assert not st.crashes, "crashes: %s" % ["%s: %s" % (c.get("file") or fuzz.case_id(c), p) for c, p in st.crashes]
+    check(st.runs > 20, lambda: "too few runs: %d" % st.runs)
+    check(not st.crashes, lambda: "crashes: %s" % ["%s: %s" % (c.get("file") or fuzz.case_id(c), p) for c, p in st.crashes])
 
 
 TESTS = [test_fuzz_restorer]

@@ -8,7 +8,7 @@ import struct
 import subprocess
 import time
 
-from run_tests import RESTORE, SCEN, lines, wait_lines
+from run_tests import RESTORE, SCEN, check, lines, wait_lines
 
 DAEMON = os.path.join(SCEN, "daemon")
 
@@ -54,7 +54,7 @@ def wait_ok(path, timeout=30, who="the daemon"):
             raise AssertionError("%s did not finish: %s" % (who, lines(path)[-3:]))
         time.sleep(0.05)
     out = lines(path)
-    assert out[-1].startswith("OK"), out[-3:]
+    check(out[-1].startswith("OK"), lambda: out[-3:])
     return out
 
 
@@ -75,7 +75,7 @@ def restart_tree(env, ck):
         ag = env.coord.wait_agent(lambda a: a.restored > 0 and a.pid not in restored)
         restored[ag.pid] = ag
     for pid in sorted(restored):
-        assert restored[pid].request("RESUME 1") == "RESUMED"
+        check(restored[pid].request("RESUME 1") == "RESUMED")
     return rp, restored, logp
 
 
@@ -86,7 +86,7 @@ def test_daemon_outlives_launch(env):
     out = os.path.join(env.dir, "daemon.out")
     proc, first, path = env.launch([DAEMON, "double", "400", out])
     rc = proc.wait(timeout=10)
-    assert rc == 3, "launch returned %s, not the launched process's 3" % rc
+    check(rc == 3, lambda: "launch returned %s, not the launched process's 3" % rc)
     first.close()
     pid = int([l for l in lines(path) if l.startswith("daemon ")][0].split()[1])
     agent = daemon_agent(env, pid)
@@ -107,10 +107,10 @@ def test_daemon_outlives_launch(env):
             env.procs.append(rp)
             agent = env.coord.wait_agent(lambda a: a.restored > 0 and a.pid == pid)
             started.append(agent.host_pid)
-            assert agent.request("RESUME 1") == "RESUMED"
+            check(agent.request("RESUME 1") == "RESUMED")
             wait_counts(out, seen + 10)
         text = wait_ok(out)
-        assert "restarted 2" in text, text[-5:]
+        check("restarted 2" in text, lambda: text[-5:])
     finally:
         kill_all(started)
 
@@ -123,7 +123,7 @@ def test_sh_background(env):
     f1, f2 = os.path.join(env.dir, "one.out"), os.path.join(env.dir, "two.out")
     script = "%s count 150 %s & %s count 400 %s &" % (DAEMON, f1, DAEMON, f2)
     proc, first, path = env.launch(["/bin/sh", "-c", script])
-    assert proc.wait(timeout=10) == 0
+    check(proc.wait(timeout=10) == 0)
     first.close()
     agents = []
     started = []
@@ -136,7 +136,7 @@ def test_sh_background(env):
         wait_counts(f2, 10)
         ck = os.path.join(env.dir, "ck")
         agents = env.coord.checkpoint_tree(agents, ck, resume=False)
-        assert len(agents) == 2, [a.pid for a in agents]
+        check(len(agents) == 2, lambda: [a.pid for a in agents])
         for a in agents:
             os.kill(a.host_pid, signal.SIGKILL)
             wait_gone(a.host_pid)
@@ -144,11 +144,11 @@ def test_sh_background(env):
         rp, restored, logp = restart_tree(env, ck)
         started += [a.host_pid for a in restored.values()]
         rc = rp.wait(timeout=30)
-        assert rc == 0, "restorer exited %s: %s" % (rc, lines(logp)[-3:])
-        assert wait_ok(f1, who="the first")[-1] == "OK 150"
+        check(rc == 0, lambda: "restorer exited %s: %s" % (rc, lines(logp)[-3:]))
+        check(wait_ok(f1, who="the first")[-1] == "OK 150")
         n = len(counts(f2))
         wait_counts(f2, n + 10, who="the second, after the restorer returned")
-        assert wait_ok(f2, who="the second")[-1] == "OK 400"
+        check(wait_ok(f2, who="the second")[-1] == "OK 400")
         for a in restored.values():
             a.close()
     finally:
@@ -187,7 +187,7 @@ def hold_threads(agent):
             if f.read().strip() in ("stasis-ckpt", "stasis-relay"):
                 continue
         r = _libc.syscall(ctypes.c_long(SYS_RT_TGSIGQUEUEINFO), agent.host_pid, int(tid), SUSPEND_SIG, info)
-        assert r == 0, "rt_tgsigqueueinfo: %s" % os.strerror(ctypes.get_errno())
+        check(r == 0, lambda: "rt_tgsigqueueinfo: %s" % os.strerror(ctypes.get_errno()))
 
 
 def checkpoint_stopped(env, agent, ck):
@@ -200,7 +200,7 @@ def checkpoint_stopped(env, agent, ck):
     agent.conn.sendall(b"SUSPEND\n")
     os.kill(agent.host_pid, signal.SIGCONT)
     r = agent.readline()
-    assert r.startswith("SUSPENDED"), r
+    check(r.startswith("SUSPENDED"), lambda: r)
     env.coord.checkpoint(agent, ck, resume=False)
     return time.time() - t0
 
@@ -213,29 +213,29 @@ def test_stopped_process(env):
     wait_lines(path, 6, proc)
     wait_state(agent.host_pid, "T")
     secs = checkpoint_stopped(env, agent, os.path.join(env.dir, "ck1"))
-    assert secs < 3, "checkpoint of a stopped process took %.1f s" % secs
-    assert agent.request("STOP") == "STOPPING"
-    assert agent.request("RESUME 0") == "RESUMED"
+    check(secs < 3, lambda: "checkpoint of a stopped process took %.1f s" % secs)
+    check(agent.request("STOP") == "STOPPING")
+    check(agent.request("RESUME 0") == "RESUMED")
     wait_state(agent.host_pid, "T")
     time.sleep(0.3)
-    assert state(agent.host_pid) == "T" and "continued" not in lines(path), lines(path)[-3:]
+    check(state(agent.host_pid) == "T" and "continued" not in lines(path), lambda: lines(path)[-3:])
     ck = os.path.join(env.dir, "ck2")
     checkpoint_stopped(env, agent, ck)
     os.kill(agent.host_pid, signal.SIGKILL)
-    assert proc.wait(timeout=10) == 128 + signal.SIGKILL
+    check(proc.wait(timeout=10) == 128 + signal.SIGKILL)
     agent.close()
     logp, f = env.log()
     rp, agent, _ = env.coord.restart(RESTORE, ck, f, resume=False)
     env.procs.append(rp)
-    assert agent.request("STOP") == "STOPPING"
-    assert agent.request("RESUME 1") == "RESUMED"
+    check(agent.request("STOP") == "STOPPING")
+    check(agent.request("RESUME 1") == "RESUMED")
     wait_state(agent.host_pid, "T")
     time.sleep(0.3)
-    assert state(agent.host_pid) == "T" and not lines(logp), ("it ran after the restart", lines(logp))
+    check(state(agent.host_pid) == "T" and not lines(logp), lambda: ("it ran after the restart", lines(logp)))
     os.kill(agent.host_pid, signal.SIGCONT)
-    assert rp.wait(timeout=30) == 0, lines(logp)[-3:]
+    check(rp.wait(timeout=30) == 0, lambda: lines(logp)[-3:])
     out = lines(logp)
-    assert out[0] == "continued" and out[-1] == "OK 60" and "restarted 1" in out, out
+    check(out[0] == "continued" and out[-1] == "OK 60" and "restarted 1" in out, lambda: out)
 
 
 TESTS = [test_daemon_outlives_launch, test_sh_background, test_stopped_process]

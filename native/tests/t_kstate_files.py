@@ -4,7 +4,7 @@ status flags, open symlinks."""
 import os
 import re
 
-from run_tests import RESTORE, SCEN, generations, finish, kill_agent_process, lines, wait_lines
+from run_tests import RESTORE, SCEN, check, finish, generations, kill_agent_process, lines, wait_lines
 
 LOCK_LINE = re.compile(r"lock:\s+\d+:\s+(POSIX|OFDLCK|FLOCK)\s+ADVISORY\s+(READ|WRITE)\s+\S+\s+\S+\s+(\d+)\s+(\d+|EOF)$")
 
@@ -40,15 +40,15 @@ def lock_generations(env, argv, gens=3, relock=True):
         ck = os.path.join(env.dir, "ck%d" % g)
         env.coord.checkpoint(agent, ck, resume=False)
         locks = saved_locks(agent.host_pid)
-        assert len(locks) == 3, locks
+        check(len(locks) == 3, lambda: locks)
         kill_agent_process(agent, proc)
         logpath, f = env.log()
         proc, agent, _ = env.coord.restart(RESTORE, ck, f, resume=False)
         env.procs.append(proc)
         path = logpath
         for req in locks if relock else []:
-            assert agent.request(req) == "LOCKED", req
-        assert agent.request("RESUME 1") == "RESUMED"
+            check(agent.request(req) == "LOCKED", lambda: req)
+        check(agent.request("RESUME 1") == "RESUMED")
         wait_lines(path, 1, proc)
     return finish(proc, path)
 
@@ -59,7 +59,7 @@ def test_kf_locks(env):
     d = os.path.join(env.dir, "files")
     os.mkdir(d)
     out = lock_generations(env, [SCEN + "/kf_locks", "80", d, "10"])
-    assert any(line.startswith("restarted") for line in out), out[-3:]
+    check(any(line.startswith("restarted") for line in out), lambda: out[-3:])
 
 
 def test_kf_locks_lost_without_relock(env):
@@ -71,7 +71,7 @@ def test_kf_locks_lost_without_relock(env):
     except AssertionError as e:
         # which check notices first depends on when the killed original let go of its
         # locks: the probe from a child ("... is gone") or the fdinfo line
-        assert "gone" in str(e) or "no POSIX lock line" in str(e), e
+        check("gone" in str(e) or "no POSIX lock line" in str(e), lambda: e)
         return
     raise AssertionError("the scenario did not notice its locks were gone")
 
@@ -82,18 +82,18 @@ def test_kf_lock_errors(env):
     os.mkdir(d)
     proc, agent, path = env.launch([SCEN + "/kf_locks", "100000", d, "10"])
     wait_lines(path, 2, proc)
-    assert agent.request("SUSPEND").startswith("SUSPENDED")
+    check(agent.request("SUSPEND").startswith("SUSPENDED"))
     for bad in ("LOCK x posix w 0 1", "LOCK 3 nfs w 0 1", "LOCK 3 posix x 0 1", "LOCK 3 posix w 0",
                 "LOCK 3 posix w 0 1 2"):
         r = agent.request(bad)
-        assert r.startswith("ERROR LOCK <fd>"), (bad, r)
+        check(r.startswith("ERROR LOCK <fd>"), lambda: (bad, r))
     # fd 7 is the scenario's second description of DIR/whole, which fd 6 flock()ed
-    assert os.readlink("/proc/%d/fd/7" % agent.host_pid).endswith("/whole")
+    check(os.readlink("/proc/%d/fd/7" % agent.host_pid).endswith("/whole"))
     r = agent.request("LOCK 7 flock w 0 0")
-    assert r == "ERROR cannot lock: the lock is held by someone else", r
+    check(r == "ERROR cannot lock: the lock is held by someone else", lambda: r)
     r = agent.request("LOCK 99 posix w 0 0")
-    assert r == "ERROR cannot lock: Bad file descriptor", r
-    assert agent.request("RESUME 0") == "RESUMED"
+    check(r == "ERROR cannot lock: Bad file descriptor", lambda: r)
+    check(agent.request("RESUME 0") == "RESUMED")
     proc.kill()
 
 
@@ -109,7 +109,7 @@ def tree_generations(env, argv, gens=3, progress=5):
         wait_lines(path, len(lines(path)) + progress, proc)
         ck = os.path.join(env.dir, "ck%d" % g)
         agents = env.coord.checkpoint_tree(known, ck, resume=False)
-        assert len(agents) == 2, [a.pid for a in agents]
+        check(len(agents) == 2, lambda: [a.pid for a in agents])
         root = min(agents, key=lambda a: a.pid)
         kill_agent_process(root, proc)
         for a in agents:
@@ -126,7 +126,7 @@ def test_kf_pipeflags(env):
     """O_NONBLOCK and packet mode (O_DIRECT) of pipe ends between a parent and its child
     survive resume and restart"""
     out = tree_generations(env, [SCEN + "/kf_pipeflags", "120", "10"])
-    assert any(line.startswith("restarted") for line in out), out[-3:]
+    check(any(line.startswith("restarted") for line in out), lambda: out[-3:])
 
 
 def test_kf_symlink(env):

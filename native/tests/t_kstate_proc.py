@@ -7,7 +7,7 @@ import os
 
 import imagefmt
 
-from run_tests import SCEN, finish, kill_agent_process, lines, wait_lines
+from run_tests import SCEN, check, finish, kill_agent_process, lines, wait_lines
 
 
 def resume_then_restart(env, argv, gens=3, progress=5, namespaces=True, memory="lazy", extra_env=None):
@@ -31,7 +31,7 @@ def resume_then_restart(env, argv, gens=3, progress=5, namespaces=True, memory="
         proc, agent, path, _ = env.restart(ck, namespaces, memory)
         wait_lines(path, 1, proc)
     out = finish(proc, path)
-    assert any(line.startswith("restarted") for line in out), "no restart noticed"
+    check(any(line.startswith("restarted") for line in out), lambda: "no restart noticed")
     return out
 
 
@@ -59,7 +59,7 @@ def test_ktimers_downtime(env):
     time.sleep(3.5)
     proc, agent, path, _ = env.restart(ck)
     out = finish(proc, path)
-    assert any(line.startswith("restarted") for line in out), "no restart noticed"
+    check(any(line.startswith("restarted") for line in out), lambda: "no restart noticed")
 
 
 TESTS = [test_ktimers, test_ktimers_memory_copy, test_ktimers_signal_only, test_ktimers_downtime]
@@ -111,7 +111,7 @@ def test_kprocmisc_cmdline_no_namespaces(env):
 def test_kprocmisc_cwd(env):
     resume_then_restart(env, [SCEN + "/kprocmisc", "cwd", "40", "100"], gens=2)
     img = imagefmt.read_image(glob.glob(os.path.join(env.dir, "ck2", "image-*.img"))[0])
-    assert img["cwd_deleted"] and img["cwd"].startswith("/tmp/stasis-kcwd-"), (img["cwd_deleted"], img["cwd"])
+    check(img["cwd_deleted"] and img["cwd"].startswith("/tmp/stasis-kcwd-"), lambda: (img["cwd_deleted"], img["cwd"]))
 
 
 TESTS += [test_kprocmisc_prctl, test_kprocmisc_madvise, test_kprocmisc_madvise_copy, test_kprocmisc_cmdline,
@@ -127,8 +127,8 @@ def test_ksigflood_refused(env):
         env.coord.checkpoint(agent, os.path.join(env.dir, "ck"), resume=False)
         raise AssertionError("the checkpoint was not refused")
     except RuntimeError as e:
-        assert "too many pending signals" in str(e), e
-    assert agent.request("RESUME 0") == "RESUMED"
+        check("too many pending signals" in str(e), lambda: e)
+    check(agent.request("RESUME 0") == "RESUMED")
     finish(proc, path)
 
 

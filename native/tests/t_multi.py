@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from run_tests import AGENT, LAUNCH, RESTORE, SCEN, finish, kill_agent_process, lines, parse_hello
+from run_tests import AGENT, LAUNCH, RESTORE, SCEN, check, finish, kill_agent_process, lines, parse_hello
 
 AGENTEXEC = os.path.join(SCEN, "agentexec")
 
@@ -15,8 +15,8 @@ AGENTEXEC = os.path.join(SCEN, "agentexec")
 def wait_for(path, proc, text, timeout=20):
     deadline = time.time() + timeout
     while not any(text in line for line in lines(path)):
-        assert proc.poll() is None, "exited early: %s" % lines(path)[-3:]
-        assert time.time() < deadline, "no %r: %s" % (text, lines(path)[-3:])
+        check(proc.poll() is None, lambda: "exited early: %s" % lines(path)[-3:])
+        check(time.time() < deadline, lambda: "no %r: %s" % (text, lines(path)[-3:]))
         time.sleep(0.02)
 
 
@@ -41,34 +41,34 @@ def test_computation_id(env):
     proc, root, path = launch_as(env, "c7", [AGENTEXEC, "parent", "250"])
     wait_for(path, proc, "A env ok")
     wait_for(path, proc, "B env ok")
-    assert root.hello.get("comp") == "c7", root.hello
+    check(root.hello.get("comp") == "c7", lambda: root.hello)
     wait_for(path, proc, "A count 20")
     ck = os.path.join(env.dir, "ck1")
     agents = env.coord.checkpoint_tree([root], ck, resume=False)
-    assert len(agents) == 3, [(a.pid, a.hello["exe"]) for a in agents]
-    assert comps(agents) == ["c7"], [(a.pid, a.hello) for a in agents]
+    check(len(agents) == 3, lambda: [(a.pid, a.hello["exe"]) for a in agents])
+    check(comps(agents) == ["c7"], lambda: [(a.pid, a.hello) for a in agents])
     kill_agent_process(root, proc)
     for a in agents:
         a.close()
     path, f = env.log()
     proc, restored = env.coord.restart_tree(RESTORE, ck, f)
     env.procs.append(proc)
-    assert comps(restored.values()) == ["c7"], [a.hello for a in restored.values()]
+    check(comps(restored.values()) == ["c7"], lambda: [a.hello for a in restored.values()])
     for a in restored.values():
-        assert a.request("COMPUTATION c9") == "OK"
-        assert a.request("COMPUTATION bad/id").startswith("ERROR"), "a bad id was taken"
-        assert parse_hello(a.request("HELLO")).get("comp") == "c9"
+        check(a.request("COMPUTATION c9") == "OK")
+        check(a.request("COMPUTATION bad/id").startswith("ERROR"), lambda: "a bad id was taken")
+        check(parse_hello(a.request("HELLO")).get("comp") == "c9")
     out = finish(proc, path)
     for who in ("A", "B"):
-        assert "%s done 31375 restarts 1" % who in out, (who, out[-6:])
+        check("%s done 31375 restarts 1" % who in out, lambda: (who, out[-6:]))
 
 
 def test_no_computation_id(env):
     """launched without STASIS_COMPUTATION: HELLO has no comp field (older launchers)"""
     proc, root, path = env.launch([AGENTEXEC, "parent", "20"])
-    assert "comp" not in root.hello, root.hello
+    check("comp" not in root.hello, lambda: root.hello)
     out = finish(proc, path)
-    assert any(l.startswith("OK") for l in out), out[-3:]
+    check(any(l.startswith("OK") for l in out), lambda: out[-3:])
 
 
 TESTS = [test_computation_id, test_no_computation_id]

@@ -5,16 +5,16 @@ inside a line (the rest of the line was silently cut off, e.g. an agent-socket
 import os
 import subprocess
 
-from run_tests import RESTORE, SCEN, kill_agent_process, wait_lines
+from run_tests import RESTORE, SCEN, check, kill_agent_process, wait_lines
 
 
 def _refused(env, plan, ln, want):
     r = subprocess.run([RESTORE, plan], stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
     err = r.stderr.decode(errors="replace").splitlines()
-    assert r.returncode == 1 and len(err) == 1, (want, r.returncode, err)
-    assert err[0].startswith("stasis-restore: %s:%d: %s" % (plan, ln, want)), (want, err)
+    check(r.returncode == 1 and len(err) == 1, lambda: (want, r.returncode, err))
+    check(err[0].startswith("stasis-restore: %s:%d: %s" % (plan, ln, want)), lambda: (want, err))
     with env.coord.cond:
-        assert not env.coord.agents, "a process was started"
+        check(not env.coord.agents, lambda: "a process was started")
 
 
 def test_plan_line_refusals(env):

@@ -2,7 +2,7 @@
 executable's path) cannot split or forge lines of the agent's reports."""
 import os
 
-from run_tests import SCEN, kill_agent_process, lines, wait_lines
+from run_tests import SCEN, check, kill_agent_process, lines, wait_lines
 
 
 def test_evil_file_names(env):
@@ -18,10 +18,10 @@ def test_evil_file_names(env):
         ck = os.path.join(env.dir, "ck%d" % g)
         env.coord.checkpoint(agent, ck, resume=True)
         reported = {f["fd"]: f["path"] for f in agent.fds()}
-        assert 77 not in reported or reported[77] != "shadow", ("forged descriptor", reported)
+        check(77 not in reported or reported[77] != "shadow", lambda: ("forged descriptor", reported))
         for fd, name in wanted.items():
-            assert reported.get(fd) == name, (fd, reported.get(fd), name)
-        assert agent.request("PING") == "PONG", "the protocol is out of step"
+            check(reported.get(fd) == name, lambda: (fd, reported.get(fd), name))
+        check(agent.request("PING") == "PONG", lambda: "the protocol is out of step")
     kill_agent_process(agent, proc)
 
 

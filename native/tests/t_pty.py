@@ -2,7 +2,7 @@
 pseudo-terminal back as controlling terminal, with its foreground process group)."""
 import os
 
-from run_tests import lines, wait_lines
+from run_tests import check, lines, wait_lines
 
 SESSION_LEADER = r"""
 import os, sys, time
@@ -31,25 +31,25 @@ def test_ctty_request(env):
     import sys
     proc, agent, path = env.launch([sys.executable, "-c", SESSION_LEADER])
     wait_lines(path, 2, proc)
-    assert lines(path)[1].startswith("notty"), lines(path)[:3]
+    check(lines(path)[1].startswith("notty"), lambda: lines(path)[:3])
     pid, pgrp = (int(x) for x in lines(path)[0].split()[1:3])
     master, slave = os.openpty()
     try:
-        assert agent.request("SUSPEND").startswith("SUSPENDED")
-        assert agent.take(20, os.O_RDWR, [slave]) == "TAKEN 20"
-        assert agent.request("CTTY 1 0").startswith("ERROR TIOCSCTTY: "), "stdout is no terminal"
-        assert agent.request("CTTY x 0").startswith("ERROR CTTY")
-        assert agent.request("CTTY %s 0" % agent.hello["agent-fd"]).startswith("ERROR ")
+        check(agent.request("SUSPEND").startswith("SUSPENDED"))
+        check(agent.take(20, os.O_RDWR, [slave]) == "TAKEN 20")
+        check(agent.request("CTTY 1 0").startswith("ERROR TIOCSCTTY: "), lambda: "stdout is no terminal")
+        check(agent.request("CTTY x 0").startswith("ERROR CTTY"))
+        check(agent.request("CTTY %s 0" % agent.hello["agent-fd"]).startswith("ERROR "))
         r = agent.request("CTTY 20 %d" % pgrp)
-        assert r == "CTTY_SET 20", r
-        assert tty_nr(agent.host_pid) == os.fstat(slave).st_rdev, "no controlling terminal in /proc stat"
-        assert agent.request("CTTY 20 %d" % pgrp) == "CTTY_SET 20", "asking again is harmless"
-        assert agent.request("RESUME 0") == "RESUMED"
+        check(r == "CTTY_SET 20", lambda: r)
+        check(tty_nr(agent.host_pid) == os.fstat(slave).st_rdev, lambda: "no controlling terminal in /proc stat")
+        check(agent.request("CTTY 20 %d" % pgrp) == "CTTY_SET 20", lambda: "asking again is harmless")
+        check(agent.request("RESUME 0") == "RESUMED")
         n = len(lines(path))
         wait_lines(path, n + 3, proc)
         last = lines(path)[-1].split()
-        assert last == ["tty", "/dev/tty", str(pgrp)], last
-        assert pid > 0
+        check(last == ["tty", "/dev/tty", str(pgrp)], lambda: last)
+        check(pid > 0)
     finally:
         proc.kill()
         proc.wait()
