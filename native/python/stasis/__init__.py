@@ -32,6 +32,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Set, TypeVar, Union
 
 from . import _agent, _control, _front
 
@@ -52,16 +53,19 @@ class CheckpointError(StasisError):
     """The coordinator refused or aborted a checkpoint requested by the program."""
 
 
+Hook = TypeVar("Hook", bound=Callable[[], Any])
+"""A hook: any callable taking no argument (what it returns is ignored)."""
+
 _AGENT = _agent.AGENT
 _lock = threading.RLock()
-_noticed = set()
-_state = None                 # None, "resume" or "restart": what the last checkpoint was
-_known_id = None              # the last checkpoint id seen that was published (names the lineage)
-_hooks = {"checkpoint": [], "resume": [], "restart": []}
+_noticed: Set[str] = set()
+_state: Optional[str] = None  # None, "resume" or "restart": what the last checkpoint was
+_known_id: Optional[str] = None  # the last checkpoint id seen that was published (names the lineage)
+_hooks: Dict[str, List[Callable[[], Any]]] = {"checkpoint": [], "resume": [], "restart": []}
 _in_hook = threading.local()
 
 
-def _notice(what):
+def _notice(what: str) -> None:
     """Says once per function that it does nothing outside Stasis."""
     if what in _noticed:
         return
@@ -73,7 +77,7 @@ def _notice(what):
         pass
 
 
-def enabled():
+def enabled() -> bool:
     """True if this process runs under Stasis with a live agent.
 
     False outside Stasis, in a child started without the agent (LD_PRELOAD
@@ -83,19 +87,19 @@ def enabled():
     return _AGENT is not None and bool(_AGENT.active())
 
 
-def restart_count():
+def restart_count() -> int:
     """How many times this process has been restarted from a checkpoint (0 = never)."""
-    return _AGENT.restart_count() if _AGENT is not None else 0
+    return int(_AGENT.restart_count()) if _AGENT is not None else 0
 
 
-def last_checkpoint_id():
+def last_checkpoint_id() -> Optional[str]:
     """The id of the last checkpoint this process took part in (``"default-c1-3"``):
     the one just taken, or the one it was restarted from; None if none yet, the last
     one was aborted, or outside Stasis."""
     return _AGENT.checkpoint_id() if _AGENT is not None else None
 
 
-def checkpoint(note=None):
+def checkpoint(note: Optional[str] = None) -> Optional[str]:
     """Checkpoints the whole computation now and returns the checkpoint's id.
 
     ``note``: a line of text kept with the checkpoint (:attr:`Session.note`, the
@@ -118,14 +122,14 @@ def checkpoint(note=None):
     :raises RuntimeError: called from inside a hook
     """
     global _state, _known_id
-    if not enabled():
+    if _AGENT is None or not enabled():
         _notice("checkpoint()")
         return None
     if getattr(_in_hook, "active", False):
         raise RuntimeError("stasis.checkpoint() cannot be called from a checkpoint hook")
     # ctypes releases the GIL for the call: the hook thread can run Python hooks
     # while this thread waits, and the other threads run until the agent stops them.
-    result = _AGENT.checkpoint()
+    result = int(_AGENT.checkpoint())
     if result < 0:
         raise CheckpointError("the coordinator refused the checkpoint request")
     ckpt_id = _AGENT.checkpoint_id()
@@ -139,7 +143,7 @@ def checkpoint(note=None):
     return ckpt_id
 
 
-def _note(ckpt_id, text):
+def _note(ckpt_id: str, text: str) -> None:
     """Gives the checkpoint its note; a failure is a warning (the checkpoint stands)."""
     try:
         status, out, err = _control.execute("stasis:note %s %s" % (_quote(ckpt_id), _quote(text)))
@@ -149,14 +153,14 @@ def _note(ckpt_id, text):
         sys.stderr.write("stasis: warning: checkpoint %s has no note: %s\n" % (ckpt_id, (err or out).strip()))
 
 
-def is_resume():
+def is_resume() -> bool:
     """True if the last checkpoint left this process running on (the original process
     continued after it), whoever requested that checkpoint. False before any
     checkpoint, after a restart and outside Stasis."""
     return _state == "resume"
 
 
-def is_restart():
+def is_restart() -> bool:
     """True if this process was restarted from the last checkpoint it took part in
     (it continues from that checkpoint in a new incarnation), whoever requested that
     checkpoint. False before any checkpoint, in the original process and outside
@@ -171,7 +175,7 @@ isRestart = is_restart
 
 # ---------------------------------------------------------------- hooks
 
-def _run_hooks(kind):
+def _run_hooks(kind: str) -> None:
     _in_hook.active = True
     try:
         for fn in list(_hooks[kind]):
@@ -184,11 +188,11 @@ def _run_hooks(kind):
         _in_hook.active = False
 
 
-def _before():
+def _before() -> None:
     _run_hooks("checkpoint")
 
 
-def _after(restarted):
+def _after(restarted: int) -> None:
     global _state, _known_id
     with _lock:
         _state = "restart" if restarted else "resume"
@@ -198,10 +202,10 @@ def _after(restarted):
 
 _c_before = _agent.BEFORE_HOOK(_before)      # the trampolines handed to the agent;
 _c_after = _agent.AFTER_HOOK(_after)         # kept alive here for the process's life
-_c_installed = None                          # (before installed?) or None
+_c_installed: Optional[bool] = None         # (before installed?) or None
 
 
-def _sync_hooks():
+def _sync_hooks() -> None:
     """Tells the agent which callbacks to run; it runs them on its ``stasis-hooks``
     thread around every checkpoint, whoever requested it. The after-callback is
     always installed (it keeps is_resume()/is_restart() right for checkpoints the
@@ -213,21 +217,21 @@ def _sync_hooks():
     want_before = bool(_hooks["checkpoint"])
     if _c_installed == want_before:
         return
-    if _AGENT.set_hooks(_c_before if want_before else _agent.BEFORE_HOOK(), _c_after) == 0:
+    if _AGENT.set_hooks(_c_before if want_before else _agent.NO_BEFORE_HOOK, _c_after) == 0:
         if _c_installed is None:
             atexit.register(_uninstall_hooks)
         _c_installed = want_before
 
 
-def _uninstall_hooks():
+def _uninstall_hooks() -> None:
     # at exit: no calls into an interpreter that is shutting down
     global _c_installed
-    if _c_installed is not None and _AGENT is not None:
-        _AGENT.set_hooks(_agent.BEFORE_HOOK(), _agent.AFTER_HOOK())
+    if _c_installed is not None and _AGENT is not None and _AGENT.set_hooks is not None:
+        _AGENT.set_hooks(_agent.NO_BEFORE_HOOK, _agent.NO_AFTER_HOOK)
         _c_installed = None
 
 
-def _register(kind, fn):
+def _register(kind: str, fn: Hook) -> Hook:
     if not callable(fn):
         raise TypeError("a hook must be callable")
     if not enabled():
@@ -239,7 +243,7 @@ def _register(kind, fn):
     return fn
 
 
-def on_checkpoint(fn):
+def on_checkpoint(fn: Hook) -> Hook:
     """Registers ``fn()`` to run just before every checkpoint, whoever requested it
     (``stasis checkpoint``, an interval, or :func:`checkpoint`). The program's other
     threads still run meanwhile; they are stopped right after the hooks. Usable as
@@ -250,20 +254,20 @@ def on_checkpoint(fn):
     return _register("checkpoint", fn)
 
 
-def on_resume(fn):
+def on_resume(fn: Hook) -> Hook:
     """Registers ``fn()`` to run after every checkpoint in the process that goes on.
     Usable as a decorator; returns ``fn``."""
     return _register("resume", fn)
 
 
-def on_restart(fn):
+def on_restart(fn: Hook) -> Hook:
     """Registers ``fn()`` to run in a process restarted from a checkpoint, once its
     threads run again (e.g. to reopen connections to the outside world). Usable as a
     decorator; returns ``fn``."""
     return _register("restart", fn)
 
 
-def remove_hook(fn):
+def remove_hook(fn: Callable[[], Any]) -> None:
     """Unregisters ``fn`` from every hook list it is in."""
     with _lock:
         for hooks in _hooks.values():
@@ -282,7 +286,7 @@ class Session:
     """A checkpoint of this computation, as listed by :func:`sessions`."""
     id: str                        #: e.g. ``"default-c1-3"``
     generation: int                #: counts the coordinator's checkpoints, from 1
-    created: _datetime.datetime    #: when it was taken (timezone-aware, UTC)
+    created: Optional[_datetime.datetime]  #: when it was taken (timezone-aware, UTC); None if unknown
     directory: str                 #: where it is stored
     processes: int                 #: how many processes it holds
     bytes: int                     #: its size on disk
@@ -293,7 +297,7 @@ class Session:
     note: str = ""                 #: the note given to :func:`checkpoint` or ``stasis checkpoint --note``
 
 
-def _parse_time(text):
+def _parse_time(text: str) -> _datetime.datetime:
     """ISO-8601 with up to nanoseconds and ``Z`` (what the coordinator writes)."""
     text = text.strip()
     if text.endswith("Z"):
@@ -310,7 +314,7 @@ def _parse_time(text):
     return _datetime.datetime.fromisoformat(main + tz)
 
 
-def sessions():
+def sessions() -> List[Session]:
     """The checkpoints of this computation, newest first, as :class:`Session` objects
     (id, generation, created, directory, processes, bytes, state, command, lineage,
     parent, note). "This computation" is its lineage: the checkpoints it took, and
@@ -340,17 +344,17 @@ def sessions():
     return result
 
 
-def _quote(text):
+def _quote(text: str) -> str:
     """A Gogo string literal."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _session(row):
-    def text(key):
+def _session(row: Dict[str, Any]) -> Session:
+    def text(key: str) -> str:
         value = row.get(key)
         return "" if value is None else str(value)
 
-    def number(key):
+    def number(key: str) -> int:
         try:
             return int(row.get(key, 0))
         except (TypeError, ValueError):
@@ -370,7 +374,7 @@ def _session(row):
     )
 
 
-def restore(session):
+def restore(session: Union[str, Session]) -> None:
     """Replaces the running computation by the checkpoint ``session`` (an id such as
     ``"default-c1-2"``, or a :class:`Session`) of this computation. Does not return: the
     whole computation is stopped and killed, and the checkpoint is restarted in its
@@ -408,7 +412,7 @@ def restore(session):
     _restore_in_place(name, chosen.directory)
 
 
-def _restore_in_place(name, directory):
+def _restore_in_place(name: str, directory: str) -> NoReturn:
     """Without a front (``--no-namespaces``: nothing nests): this process becomes
     ``stasis restart`` of the checkpoint."""
     home = os.environ.get("STASIS_HOME")

@@ -7,15 +7,18 @@ lookup fails and :data:`AGENT` is ``None``.
 """
 
 import ctypes
+from typing import Any, Optional
 
 BEFORE_HOOK = ctypes.CFUNCTYPE(None)
 AFTER_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_int)
+NO_BEFORE_HOOK = ctypes.cast(0, BEFORE_HOOK)     # NULL: no callback
+NO_AFTER_HOOK = ctypes.cast(0, AFTER_HOOK)
 
 
 class Agent:
     """The exported functions of a loaded agent."""
 
-    def __init__(self, lib):
+    def __init__(self, lib: ctypes.CDLL) -> None:
         self.checkpoint = lib.stasis_checkpoint
         self.checkpoint.restype = ctypes.c_int
         self.checkpoint.argtypes = []
@@ -26,23 +29,24 @@ class Agent:
         self.active.restype = ctypes.c_int
         self.active.argtypes = []
         # newer agents only: id of the last checkpoint, program hooks
-        self.last_id = getattr(lib, "stasis_last_checkpoint_id", None)
+        self.last_id: Optional[Any] = getattr(lib, "stasis_last_checkpoint_id", None)
         if self.last_id is not None:
             self.last_id.restype = ctypes.c_char_p
             self.last_id.argtypes = []
-        self.set_hooks = getattr(lib, "stasis_set_hooks", None)
+        self.set_hooks: Optional[Any] = getattr(lib, "stasis_set_hooks", None)
         if self.set_hooks is not None:
             self.set_hooks.restype = ctypes.c_int
             self.set_hooks.argtypes = [BEFORE_HOOK, AFTER_HOOK]
 
-    def checkpoint_id(self):
+    def checkpoint_id(self) -> Optional[str]:
+        """The id of the last checkpoint this process took part in, or None."""
         if self.last_id is None:
             return None
         raw = self.last_id()
-        return raw.decode("utf-8", "replace") if raw else None
+        return bytes(raw).decode("utf-8", "replace") if raw else None
 
 
-def _load():
+def _load() -> Optional[Agent]:
     try:
         lib = ctypes.CDLL(None)
         lib.stasis_checkpoint  # noqa: B018 - raises AttributeError without agent

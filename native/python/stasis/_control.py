@@ -7,6 +7,8 @@ doc/control-protocol.md: ``<rundir>/<name>.sock``; the request ``EXEC <n>\\n`` p
 
 import os
 import socket
+import stat
+from typing import List, Optional, Tuple
 
 AGENT_SOCKET_SUFFIX = ".agent.sock"
 
@@ -15,7 +17,7 @@ class ControlError(RuntimeError):
     """The coordinator could not be reached or the command failed."""
 
 
-def coordinator_name():
+def coordinator_name() -> Optional[str]:
     """The name of the coordinator this process belongs to, or None."""
     name = os.environ.get("STASIS_NAME")
     if name:
@@ -27,27 +29,63 @@ def coordinator_name():
     return None
 
 
-def runtime_dir():
-    """The directory that holds the coordinators' sockets."""
+def runtime_dir(use_agent_socket: bool = True) -> str:
+    """The directory that holds the coordinators' sockets, checked as the C client
+    checks it: if it exists it must be a directory owned by this user that nobody
+    else can use (mode 0700), so that no other user's socket is ever talked to.
+
+    :param use_agent_socket: the directory of this process's agent socket comes first
+        (a process of a computation talks to its own coordinator)
+
+    :raises ControlError: the directory is not a directory, is someone else's, or is
+        open to group or others (the message says what to do)
+    """
     agent = os.environ.get("STASIS_AGENT_SOCKET", "")
-    if agent.endswith(AGENT_SOCKET_SUFFIX):
-        return os.path.dirname(agent)
-    if os.environ.get("STASIS_RUNTIME_DIR"):
-        return os.environ["STASIS_RUNTIME_DIR"]
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "stasis")
-    return "/tmp/stasis-%d" % os.getuid()
+    if use_agent_socket and agent.endswith(AGENT_SOCKET_SUFFIX):
+        directory = os.path.dirname(agent)
+    elif os.environ.get("STASIS_RUNTIME_DIR"):
+        directory = os.environ["STASIS_RUNTIME_DIR"]
+    elif os.environ.get("XDG_RUNTIME_DIR"):
+        directory = os.path.join(os.environ["XDG_RUNTIME_DIR"], "stasis")
+    else:
+        directory = "/tmp/stasis-%d" % os.getuid()
+    _check_runtime_dir(directory)
+    return directory
 
 
-def control_socket(name=None, directory=None):
+def _check_runtime_dir(directory: str) -> None:
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        return                                 # no coordinator there yet: nothing to trust
+    except OSError as e:
+        raise ControlError("cannot inspect runtime directory %s: %s" % (directory, e.strerror)) from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ControlError("runtime directory %s is not a directory; remove it or set STASIS_RUNTIME_DIR"
+                           % directory)
+    if st.st_uid != os.getuid():
+        raise ControlError("refusing runtime directory %s: it is owned by uid %d, not by you (uid %d); "
+                           "set STASIS_RUNTIME_DIR to a directory of your own" % (directory, st.st_uid, os.getuid()))
+    if st.st_mode & 0o077:
+        raise ControlError("refusing runtime directory %s: it is accessible by group/others (mode %03o); "
+                           "fix it with: chmod 700 %s" % (directory, st.st_mode & 0o777, directory))
+
+
+def control_socket(name: Optional[str] = None, directory: Optional[str] = None) -> str:
+    """The control socket of coordinator ``name`` (default: this process's) in
+    ``directory`` (default: :func:`runtime_dir`; either is checked the same way)."""
     name = name or coordinator_name()
     if not name:
         raise ControlError("not running under Stasis: no coordinator name (STASIS_NAME)")
-    return os.path.join(directory or runtime_dir(), name + ".sock")
+    if directory is None:
+        directory = runtime_dir()
+    else:
+        _check_runtime_dir(directory)
+    return os.path.join(directory, name + ".sock")
 
 
-def _read_exact(sock, n):
-    chunks = []
+def _read_exact(sock: socket.socket, n: int) -> bytes:
+    chunks: List[bytes] = []
     while n > 0:
         chunk = sock.recv(min(n, 65536))
         if not chunk:
@@ -57,7 +95,7 @@ def _read_exact(sock, n):
     return b"".join(chunks)
 
 
-def _read_header(sock):
+def _read_header(sock: socket.socket) -> str:
     line = bytearray()
     while True:
         c = sock.recv(1)
@@ -70,7 +108,8 @@ def _read_header(sock):
             raise ControlError("bad reply frame from the coordinator")
 
 
-def execute(command, name=None, timeout=60.0, directory=None):
+def execute(command: str, name: Optional[str] = None, timeout: float = 60.0,
+            directory: Optional[str] = None) -> Tuple[int, str, str]:
     """Runs a Gogo command line in the coordinator; returns (status, out, err)."""
     path = control_socket(name, directory)
     payload = command.encode("utf-8")
@@ -82,7 +121,8 @@ def execute(command, name=None, timeout=60.0, directory=None):
         except OSError as e:
             raise ControlError("cannot reach coordinator at %s: %s" % (path, e)) from None
         sock.sendall(b"EXEC %d\n" % len(payload) + payload)
-        out, err = [], []
+        out: List[bytes] = []
+        err: List[bytes] = []
         while True:
             kind, _, size = _read_header(sock).partition(" ")
             data = _read_exact(sock, int(size))

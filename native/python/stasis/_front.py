@@ -12,9 +12,10 @@ import os
 import socket
 import struct
 import time
+from typing import NoReturn, Optional
 
 
-def connect():
+def connect() -> Optional[socket.socket]:
     """A connection to this computation's front, or None if there is none (launched
     without namespaces, or an older front)."""
     try:
@@ -36,7 +37,7 @@ def connect():
     return sock
 
 
-def replace(sock, name, directory):
+def replace(sock: socket.socket, name: str, directory: str) -> NoReturn:
     """Asks the front to replace the computation by ``directory``; does not return
     (the front kills this process). Raises StasisError if the front refuses."""
     from . import StasisError

@@ -3,6 +3,7 @@ import os
 import select
 import signal
 import sys
+from typing import List, Optional, Tuple
 
 from .commands import checkpoint, history, lookup, undo
 from .link import Ended
@@ -12,7 +13,8 @@ USAGE = ("usage: python3 -m stasis.fred [--every N] [--seconds T] [python3] prog
          "       stasis fred [--every N] [--seconds T] python3 prog.py [ARGS...]")
 
 
-def parse(argv):
+def parse(argv: List[str]) -> Tuple[str, List[str], int, float]:
+    """The options, the python to run and the program's argv; exits with usage on errors."""
     every, seconds = 10, 1.0
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
@@ -39,16 +41,18 @@ def parse(argv):
 class Terminal:
     """The user's side: lines typed at the prompt, output relayed meanwhile."""
 
-    def __init__(self, session, fd=0):
+    def __init__(self, session: Session, fd: int = 0) -> None:
         self.session, self.fd, self.pending = session, fd, b""
 
-    def line(self):
+    def line(self) -> Optional[str]:
+        """The next line the user typed (None at end of input), relaying output meanwhile."""
         s = self.session
+        link = s._line()
         while b"\n" not in self.pending:
-            ready, _, _ = select.select([self.fd, s.link.master], [], [])
-            if s.link.master in ready:
+            ready, _, _ = select.select([self.fd, link.master], [], [])
+            if link.master in ready:
                 try:
-                    data = os.read(s.link.master, 65536)
+                    data = os.read(link.master, 65536)
                 except OSError:
                     data = b""
                 if not data:
@@ -63,7 +67,8 @@ class Terminal:
         return line.decode(errors="replace")
 
 
-def loop(session):
+def loop(session: Session) -> None:
+    """Prompts, reads and runs commands until the program or the input ends."""
     term = Terminal(session)
     while True:
         session.write(session.pos["prompt"].encode())
@@ -72,7 +77,7 @@ def loop(session):
             session.write(b"\n")
             line = "EOF"
         fred, arg = lookup(line)
-        if fred is None:
+        if fred is None or arg is None:
             session.forward(line)
         elif fred is undo or fred is checkpoint or fred is history:
             fred(session, arg)
@@ -83,10 +88,10 @@ def loop(session):
                 session.undo_log.append(("reverse", saved))
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     python, args, every, seconds = parse(list(sys.argv[1:] if argv is None else argv))
     session = Session(python, args, every=every, seconds=seconds)
-    signal.signal(signal.SIGINT, lambda *_: session.link and session.link.interrupt())
+    signal.signal(signal.SIGINT, lambda *_: session.link.interrupt() if session.link else None)
     for sig in (signal.SIGTERM, signal.SIGHUP):  # clean up the coordinator and checkpoints
         signal.signal(sig, lambda *_: sys.exit(1))
     try:

@@ -12,17 +12,19 @@ talks to it over its terminal. It is ``python3 -m pdb prog.py ARGS`` with:
   ``fred_eval EXPR`` (EXPR's truth in the current frame), ``fred_sync`` (a prompt),
   ``fred_show`` (print the current frame like a stop does).
 """
+import bdb
 import json
 import os
 import pdb
 import sys
 import sysconfig
 import termios
+from typing import Any, List, Optional
 
 MARK_START = "\x1b]fred;"
 MARK_END = "\x07"
 _STDLIB = tuple(os.path.join(os.path.abspath(sysconfig.get_paths()[k]), "") for k in ("stdlib", "platstdlib"))
-_SKIP = {os.path.abspath(__file__), os.path.abspath(pdb.__file__), os.path.abspath(pdb.bdb.__file__)}
+_SKIP = {os.path.abspath(__file__), os.path.abspath(pdb.__file__), os.path.abspath(bdb.__file__)}
 
 
 class FredPdb(pdb.Pdb):
@@ -35,7 +37,7 @@ class FredPdb(pdb.Pdb):
         self.fred_lines = [0, 0]  # the last two line events, any frame
         self.fred_hits = []  # seqs of line events at a breakpoint
         self.fred_target = None
-        self.fred_scan = None  # [code, last seq where it was true, errors]
+        self.fred_scan: Optional[List[Any]] = None  # [code, last seq where it was true, errors]
         self.fred_event = "line"
         self.fred_note = None
         self._skipfile = {}
@@ -140,7 +142,7 @@ class FredPdb(pdb.Pdb):
 
     def set_continue(self):
         # pdb stops tracing when no breakpoint is set; FReD keeps counting.
-        self._set_stopinfo(self.botframe, None, -1)
+        self._set_stopinfo(self.botframe, None, -1)  # type: ignore[attr-defined]  # bdb's own, not public
 
     def onecmd(self, line):
         if not line.startswith("fred_"):
@@ -158,11 +160,13 @@ class FredPdb(pdb.Pdb):
         if target <= self.fred_seq:
             return None
         self.fred_target = target
-        self._set_stopinfo(self.botframe, None, -1)
+        self._set_stopinfo(self.botframe, None, -1)  # type: ignore[attr-defined]  # bdb's own, not public
         return 1
 
     def _scan(self, frame, seq):
         scan = self.fred_scan
+        if scan is None:
+            return
         try:
             if eval(scan[0], frame.f_globals, frame.f_locals):
                 scan[1] = seq
@@ -181,6 +185,8 @@ class FredPdb(pdb.Pdb):
     def do_fred_eval(self, arg):
         """fred_eval EXPR: whether EXPR is true in the current frame."""
         try:
+            if self.curframe is None:
+                raise RuntimeError("no frame")
             value = bool(eval(arg, self.curframe.f_globals, self.curframe_locals))
             self.fred_note = {"value": value}
         except Exception as exc:  # an expression that raises counts as false
@@ -216,10 +222,10 @@ def main():
     while True:
         try:
             if target is not None:
-                debugger._run(target)
+                debugger._run(target)  # type: ignore[attr-defined]  # pdb's own (3.11+), not public
             else:
                 debugger._runscript(script)
-            if debugger._user_requested_quit:
+            if debugger._user_requested_quit:  # type: ignore[attr-defined]  # pdb's own, not public
                 break
             print("The program finished and will be restarted")
         except pdb.Restart:
@@ -241,6 +247,8 @@ if __name__ == "__main__":
     # pdb empties __main__'s namespace for the program: run from a module of our own.
     import importlib.util
     _spec = importlib.util.spec_from_file_location("stasis_fred_debuggee", os.path.abspath(__file__))
+    if _spec is None or _spec.loader is None:
+        raise SystemExit("fred: cannot load its debuggee module " + __file__)
     _module = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_module)
     _module.main()

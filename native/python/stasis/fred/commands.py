@@ -1,6 +1,11 @@
 """FReD's own commands, on top of a Session."""
 import os
-from .session import INSPECT, where  # noqa: F401 (INSPECT: part of this module's interface)
+from typing import Callable, Dict, List, Optional, Set, Tuple
+
+from .session import INSPECT, Entry, Session, where  # noqa: F401 (INSPECT: part of this module's interface)
+
+Command = Callable[[Session, str], None]
+"""A FReD command: the session and the rest of the line typed after its name."""
 
 # Below this many events, reverse-watch evaluates EXPR at every event in one forward run
 # instead of halving further (a restart costs more than running 10^5 traced events).
@@ -8,11 +13,11 @@ SCAN_LIMIT = int(os.environ.get("FRED_SCAN_LIMIT", "200000"))
 START = "at the start of the recorded history"
 
 
-def start_seq(session):
-    return session.ckpts[0].pos["seq"]
+def start_seq(session: Session) -> int:
+    return int((session.ckpts[0].pos or {}).get("seq", 0))
 
 
-def reverse(session, key, what):
+def reverse(session: Session, key: str, what: str) -> None:
     target = session.pos.get(key, 0)
     if not target or target < start_seq(session):
         session.say("%s: %s; nothing moves" % (what, START))
@@ -21,24 +26,24 @@ def reverse(session, key, what):
     session.show()
 
 
-def undo(session, arg):
+def undo(session: Session, arg: str) -> None:
     if not session.undo_log:
         session.say("undo: %s; nothing moves" % START)
         return
     kind, saved = session.undo_log.pop()
-    if kind == "reverse":  # the history before the reverse command, replayed again
+    if isinstance(saved, list):  # "reverse": the history before it, replayed again
         session.history[:] = saved
         session.back_to(len(saved))
-    else:
+    else:  # "forward": the history length before it
         session.back_to(saved)
     session.show()
 
 
-def checkpoint(session, arg):
+def checkpoint(session: Session, arg: str) -> None:
     session.checkpoint()
 
 
-def history(session, arg):
+def history(session: Session, arg: str) -> None:
     marks = {c.hist_len: i for i, c in enumerate(session.ckpts) if session.valid(c)}
     lines = []
     for i, entry in enumerate(session.history):
@@ -59,13 +64,13 @@ def history(session, arg):
     session.write(("\n".join(lines) + "\n").encode())
 
 
-def evaluate(session, expr):
+def evaluate(session: Session, expr: str) -> Tuple[bool, Optional[str]]:
     session.command("fred_eval " + expr)
     note = session.pos.get("note") or {"value": False, "error": "no answer"}
-    return note["value"], note.get("error")
+    return bool(note["value"]), note.get("error")
 
 
-def reverse_watch(session, expr):
+def reverse_watch(session: Session, expr: str) -> None:
     expr = expr.strip()
     if not expr:
         session.say("reverse-watch needs an expression: fred-reverse-watch EXPR")
@@ -85,17 +90,17 @@ def reverse_watch(session, expr):
 class Watch:
     """Binary search for the last event where expr is true, checkpointing as it narrows."""
 
-    def __init__(self, session, expr):
+    def __init__(self, session: Session, expr: str) -> None:
         self.session, self.expr = session, expr
-        self.errors = set()
+        self.errors: Set[str] = set()
 
-    def probe(self):
+    def probe(self) -> bool:
         value, error = evaluate(self.session, self.expr)
         if error:
             self.errors.add(error)
         return value
 
-    def scan(self, lo, lo_len, hi):
+    def scan(self, lo: int, lo_len: int, hi: int) -> int:
         """The rest of the interval in one forward run, EXPR evaluated at every event."""
         s = self.session
         if s.pos["seq"] > lo:
@@ -105,14 +110,14 @@ class Watch:
         if note.get("error"):
             self.errors.add(note["error"])
         last = note.get("last") or lo
-        return max(last, lo)
+        return max(int(last), lo)
 
-    def search(self, error_now):
+    def search(self, error_now: Optional[str]) -> None:
         s = self.session
         if error_now:
             self.errors.add(error_now)
         home, hi = len(s.history), s.pos["seq"]
-        tail = []
+        tail: List[Entry] = []
         for k in range(home - 1, -1, -1):  # the stops of the history, newest first
             tail = s.back_to(k) + tail
             if self.probe():
@@ -148,7 +153,7 @@ class Watch:
               % (self.expr, where(s.pos), note))
 
 
-COMMANDS = {
+COMMANDS: Dict[str, Optional[Command]] = {
     "fred-checkpoint": checkpoint, "ckpt": checkpoint,
     "fred-history": history,
     "fred-undo": undo, "undo": undo,
@@ -163,7 +168,7 @@ for _short, _long in (("rn", "fred-reverse-next"), ("rs", "fred-reverse-step"), 
     COMMANDS[_short] = COMMANDS[_long]
 
 
-def lookup(line):
+def lookup(line: str) -> Tuple[Optional[Command], Optional[str]]:
     """The FReD command of a line typed at the prompt, or None (a pdb command)."""
     words = line.strip().split(None, 1)
     if not words or words[0] not in COMMANDS:

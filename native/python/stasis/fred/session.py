@@ -7,7 +7,9 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple, Union
 
+from .. import _control
 from .._control import ControlError, execute
 from .link import Link, Ended
 
@@ -22,23 +24,32 @@ SETTINGS = {"b", "break", "tbreak", "cl", "clear", "disable", "enable", "conditi
             "display", "undisplay", "alias", "unalias"}
 
 
+Position = Dict[str, Any]
+"""Where the debuggee stopped, as its marker says (seq, depth, file, line, prompt...)."""
+
+
 @dataclass
 class Entry:
+    """One command of the history: the line sent to pdb, where it started and ended,
+    and the input the program read meanwhile."""
     line: str
-    before: dict
-    after: dict = None
-    inputs: list = field(default_factory=list)
+    before: Optional[Position]
+    after: Optional[Position] = None
+    inputs: List[bytes] = field(default_factory=list)
 
 
 @dataclass
 class Ckpt:
-    directory: str
+    """A checkpoint of the debuggee (its directory; None while a background checkpoint
+    runs) and the history length it was taken at."""
+    directory: Optional[str]
     hist_len: int
-    pos: dict
-    last: object  # the history entry just before it (None at the start)
+    pos: Optional[Position]
+    last: Optional[Entry]  # the history entry just before it (None at the start)
 
 
-def find_cli():
+def find_cli() -> str:
+    """The stasis command: $STASIS_HOME/bin/stasis, this distribution's, or on PATH."""
     home = os.environ.get("STASIS_HOME")
     if home and os.access(os.path.join(home, "bin", "stasis"), os.X_OK):
         return os.path.join(home, "bin", "stasis")
@@ -52,48 +63,55 @@ def find_cli():
     return found
 
 
-def runtime_dir():
-    """Where the coordinator keeps its log (as bin/stasis decides)."""
-    if os.environ.get("STASIS_RUNTIME_DIR"):
-        return os.environ["STASIS_RUNTIME_DIR"]
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "stasis")
-    return "/tmp/stasis-%d" % os.getuid()
+def runtime_dir() -> str:
+    """Where the coordinator keeps its log (as bin/stasis decides), checked like the C
+    client checks it (ours, mode 0700). FReD's own coordinator is started by FReD, not
+    by the debuggee, so the agent's socket does not name it."""
+    return _control.runtime_dir(use_agent_socket=False)
 
 
-def where(pos):
+def where(pos: Optional[Position]) -> str:
+    """A position for the user: file:line (statement, depth)."""
+    if not pos:
+        return "an unknown position"
     return "%s:%d (statement %d, depth %d)" % (os.path.basename(pos["file"]), pos["line"], pos["seq"], pos["depth"])
 
 
 class Session:
     """One FReD session: the debuggee under its own coordinator, and the user's terminal."""
 
-    def __init__(self, python, argv, every=10, seconds=1.0, out=None, user_fd=0):
+    def __init__(self, python: str, argv: List[str], every: int = 10, seconds: float = 1.0,
+                 out: Optional[BinaryIO] = None, user_fd: int = 0) -> None:
         self.python, self.argv = python, argv
         self.every, self.seconds = every, seconds
-        self.out = out or sys.stdout.buffer
+        self.out: BinaryIO = out or sys.stdout.buffer
         # input typed while the program runs is the program's (a terminal only: piped
         # lines are all commands for the prompt)
-        self.user_fd = user_fd if os.isatty(user_fd) else None
+        self.user_fd: Optional[int] = user_fd if os.isatty(user_fd) else None
         self.cli = find_cli()
         self.name = "fred-%d" % os.getpid()
         self.dir = tempfile.mkdtemp(prefix="stasis-fred-")
-        self.history, self._ckpts = [], []
-        self._pending = None  # a background checkpoint: (thread, its Ckpt, [error])
-        self.undo_log = []  # per user command: ("forward", history length before) or ("reverse", history before)
-        self.link, self.pos = None, None
+        self.history: List[Entry] = []
+        self._ckpts: List[Ckpt] = []
+        # a background checkpoint: (thread, its Ckpt, [error])
+        self._pending: Optional[Tuple[threading.Thread, Ckpt, List[Exception]]] = None
+        # per user command: ("forward", history length before) or ("reverse", history before)
+        self.undo_log: List[Tuple[str, Union[int, List[Entry]]]] = []
+        self.link: Optional[Link] = None
+        self.pos: Position = {}
+        self.diverged = False
         self.ran_since_ckpt = 0.0
 
     # -- output ------------------------------------------------------------------------
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         self.out.write(data)
         self.out.flush()
 
-    def say(self, text):
+    def say(self, text: str) -> None:
         self.write(("fred: " + text + "\n").encode())
 
     # -- the debuggee ---------------------------------------------------------------------
-    def _stasis(self, *args):
+    def _stasis(self, *args: str) -> str:
         if args[0] in DIRECT:
             return self._direct(*args)
         done = subprocess.run([self.cli, args[0], "--name", self.name, *args[1:]],
@@ -102,7 +120,7 @@ class Session:
             raise RuntimeError("stasis %s failed: %s" % (args[0], (done.stderr or done.stdout).strip()))
         return done.stdout
 
-    def _direct(self, *args):
+    def _direct(self, *args: str) -> str:
         """A coordinator command sent straight to its control socket: no shell or client
         process per command (the kill and checkpoint of every undo and every few steps)."""
         try:
@@ -113,21 +131,27 @@ class Session:
             raise RuntimeError("stasis %s failed: %s" % (args[0], (err or out).strip()))
         return out
 
-    def start(self):
+    def _line(self) -> Link:
+        if self.link is None:
+            raise RuntimeError("the debuggee is not started")
+        return self.link
+
+    def start(self) -> None:
         self.link = Link([self.cli, "launch", "--name", self.name, "--keep-coordinator", "--ckpt-dir", self.dir, "--",
                           self.python, DEBUGGEE, *self.argv])
         self.pos = self.link.until_mark(self.write)
         self.checkpoint(quiet=True)
 
     @property
-    def ckpts(self):
+    def ckpts(self) -> List[Ckpt]:
+        """The checkpoints taken (a background one included once it is done)."""
         self.settle()
         return self._ckpts
 
-    def _here(self):
+    def _here(self) -> Ckpt:
         return Ckpt(None, len(self.history), self.pos, self.history[-1] if self.history else None)
 
-    def checkpoint(self, quiet=False):
+    def checkpoint(self, quiet: bool = False) -> None:
         self.settle()
         ckpt = self._here()
         ckpt.directory = self._stasis("checkpoint").strip().splitlines()[-1].strip()
@@ -136,14 +160,14 @@ class Session:
         if not quiet:
             self.say("checkpoint %d at %s" % (len(self._ckpts) - 1, where(self.pos)))
 
-    def checkpoint_soon(self):
+    def checkpoint_soon(self) -> None:
         """Checkpoints in the background while the user reads the output and types: the
         debuggee waits at its prompt until the next command, which waits for this
         checkpoint first (settle), so the image is the state the user sees now."""
         self.settle()
-        ckpt, error = self._here(), []
+        ckpt, error = self._here(), []  # type: Ckpt, List[Exception]
 
-        def run():
+        def run() -> None:
             try:
                 ckpt.directory = self._stasis("checkpoint").strip().splitlines()[-1].strip()
             except (RuntimeError, IndexError) as e:
@@ -153,7 +177,7 @@ class Session:
         self.ran_since_ckpt = 0.0
         thread.start()
 
-    def settle(self):
+    def settle(self) -> None:
         """Waits for a background checkpoint and records it (or says why it failed)."""
         if self._pending is None:
             return
@@ -166,18 +190,18 @@ class Session:
         else:
             self._ckpts.append(ckpt)
 
-    def command(self, line, sink=None, user=False):
+    def command(self, line: str, sink: Optional[Callable[[bytes], Any]] = None, user: bool = False) -> Entry:
         """Sends one line to pdb and waits for its next prompt."""
         self.settle()
-        self.link.send(line.encode() + b"\n")
+        self._line().send(line.encode() + b"\n")
         entry = Entry(line, self.pos)
         started = time.monotonic()
-        self.pos = self.link.until_mark(sink, self.user_fd if user else None, entry.inputs.append)
+        self.pos = self._line().until_mark(sink, self.user_fd if user else None, entry.inputs.append)
         self.ran_since_ckpt += time.monotonic() - started
         entry.after = self.pos
         return entry
 
-    def forward(self, line):
+    def forward(self, line: str) -> None:
         """A pdb command the user typed: run it, record it, checkpoint when due."""
         if (line.split() or [""])[0] not in INSPECT:
             self.undo_log.append(("forward", len(self.history)))
@@ -186,23 +210,25 @@ class Session:
         if since >= self.every or self.ran_since_ckpt >= self.seconds:
             self.checkpoint_soon()
 
-    def _restart(self, ckpt):
+    def _restart(self, ckpt: Ckpt) -> None:
+        if ckpt.directory is None:  # only recorded checkpoints (settle) are restarted
+            raise RuntimeError("checkpoint at %s has no directory" % where(ckpt.pos))
         try:
             self._stasis("kill")
         except RuntimeError:
             pass  # it may have ended already
-        self.link.close()
+        self._line().close()
         self.link = Link([self.cli, "restart", "--name", self.name, ckpt.directory])
         self.link.send(b"fred_sync\n")
         self.pos = self.link.until_mark(None)
 
-    def _replay(self, entries):
+    def _replay(self, entries: List[Entry]) -> None:
         for i, entry in enumerate(entries):
-            self.link.send(entry.line.encode() + b"\n" + b"".join(entry.inputs))
-            self.pos = self.link.until_mark(None)
+            self._line().send(entry.line.encode() + b"\n" + b"".join(entry.inputs))
+            self.pos = self._line().until_mark(None)
             self._check(entry, self.pos)
 
-    def _check(self, entry, got):
+    def _check(self, entry: Entry, got: Position) -> None:
         want = entry.after
         keys = ("seq", "file", "line", "depth")
         if want is not None and any(want[k] != got[k] for k in keys):
@@ -210,7 +236,7 @@ class Session:
                      "(outside input, time or randomness?)" % (entry.line, where(want), where(got)))
             self.diverged = True
 
-    def back_to(self, k):
+    def back_to(self, k: int) -> List[Entry]:
         """The state after the first k history entries: restart the nearest checkpoint, replay."""
         ckpt = max((c for c in self.ckpts if c.hist_len <= k and self.valid(c)), key=lambda c: c.hist_len)
         tail = self.history[k:]
@@ -219,12 +245,12 @@ class Session:
         del self.history[k:]
         return tail
 
-    def valid(self, ckpt):
+    def valid(self, ckpt: Ckpt) -> bool:
         """Whether ckpt is a state of the current history (not of an abandoned future)."""
         n = ckpt.hist_len
         return n <= len(self.history) and (n == 0 or self.history[n - 1] is ckpt.last)
 
-    def run_to(self, seq):
+    def run_to(self, seq: int) -> None:
         """Forward from here to event seq (breakpoints ignored), recorded in the history."""
         if self.pos["seq"] < seq:
             entry = self.command("fred_runto %d" % seq)
@@ -232,25 +258,25 @@ class Session:
             if self.pos["seq"] != seq:
                 self.say("replay diverged: wanted statement %d, got %s" % (seq, where(self.pos)))
 
-    def go_to(self, seq):
+    def go_to(self, seq: int) -> None:
         """Back to event seq of the recorded history; keeps breakpoints and displays."""
         k = 0
-        while k < len(self.history) and self.history[k].after["seq"] <= seq:
+        while k < len(self.history) and (self.history[k].after or {}).get("seq", 0) <= seq:
             k += 1
         tail = self.back_to(k)
         self.run_to(seq)
         self.keep_settings(tail)
 
-    def keep_settings(self, tail):
+    def keep_settings(self, tail: List[Entry]) -> None:
         for entry in tail:
             word = entry.line.split(None, 1)[0] if entry.line.strip() else ""
             if word in SETTINGS:
                 self.history.append(self.command(entry.line))
 
-    def show(self):
+    def show(self) -> None:
         self.command("fred_show", self.write)
 
-    def close(self):
+    def close(self) -> None:
         self.settle()
         try:
             if self.link and self.link.proc.poll() is None:
