@@ -3,7 +3,7 @@ handler does raw system calls only; the checkpoint thread starts once fork() has
 returned in the child, after the program's own fork handlers."""
 import os
 
-from run_tests import SCEN
+from run_tests import SCEN, check
 from t_init import counts, wait_counts, wait_ok
 from t_kstate_files import tree_generations
 
@@ -14,8 +14,8 @@ def test_fork_allocator_lock(env):
     heap and stdio: the child runs, is checkpointed (resumed, and killed + restarted
     with its parent) 3 times and ends with its parent's OK"""
     out = tree_generations(env, [SCEN + "/forklock", "150", "20"])
-    assert any(line.startswith("restarted") for line in out), out[-3:]
-    assert out[-1] == "OK", out[-3:]
+    check(any(line.startswith("restarted") for line in out), lambda: out[-3:])
+    check(out[-1] == "OK", lambda: out[-3:])
 
 
 TESTS = [test_fork_allocator_lock]
@@ -29,12 +29,12 @@ def forked_via(env, how):
     child = env.coord.wait_agent(lambda a: a.hello.get("join") == "fork")
     wait_counts(out, 5, who="the child")
     for _ in range(3):
-        assert child.request("SUSPEND", timeout=20).startswith("SUSPENDED"), how
-        assert child.request("RESUME 0") == "RESUMED"
+        check(child.request("SUSPEND", timeout=20).startswith("SUSPENDED"), lambda: how)
+        check(child.request("RESUME 0") == "RESUMED")
         wait_counts(out, len(counts(out)) + 5, who="the child")
     wait_ok(out, who="the child")
     if how == "forkpty":
-        assert proc.wait(timeout=10) == 0
+        check(proc.wait(timeout=10) == 0)
     first.close()
     child.close()
 
