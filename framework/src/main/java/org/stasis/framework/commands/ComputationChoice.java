@@ -1,5 +1,6 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.control.CommandFailedException;
 import java.util.Set;
 
 import org.stasis.framework.core.Computations;

@@ -1,5 +1,6 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.control.CommandFailedException;
 import java.util.Map;
 import java.util.stream.Collectors;
 

@@ -1,5 +1,6 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.control.CommandFailedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

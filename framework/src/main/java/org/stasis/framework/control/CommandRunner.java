@@ -58,7 +58,7 @@ final class CommandRunner {
     // What a failed command prints on stdout all the same (e.g. verify --json's verdict).
     private static java.util.Optional<String> output(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof org.stasis.framework.commands.CommandFailedException failed && failed.output() != null) {
+            if (t instanceof CommandFailedException failed && failed.output() != null) {
                 return java.util.Optional.of(failed.output());
             }
         }

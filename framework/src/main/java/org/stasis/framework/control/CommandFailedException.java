@@ -1,4 +1,4 @@
-package org.stasis.framework.commands;
+package org.stasis.framework.control;
 
 /**
  * A command that ran but could not do what was asked; the client exits 1 and shows
