@@ -36,14 +36,19 @@ def wait_gone(host_pid, timeout=10):
 
 
 def counts(path):
-    return [l for l in lines(path) if l.startswith("count ")]
+    """the count lines so far; none while the program has not yet opened its file (its
+    agent registers before main runs)"""
+    try:
+        return [l for l in lines(path) if l.startswith("count ")]
+    except FileNotFoundError:
+        return []
 
 
 def wait_counts(path, n, timeout=20, who="the daemon"):
     deadline = time.time() + timeout
     while len(counts(path)) < n:
         if time.time() > deadline:
-            raise AssertionError("%s stopped counting: %s" % (who, lines(path)[-3:]))
+            raise AssertionError("%s stopped counting: %s" % (who, counts(path)[-3:]))
         time.sleep(0.02)
 
 
