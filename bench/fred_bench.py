@@ -13,7 +13,7 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "native", "python"))
+sys.path.insert(0, os.path.join(REPO, "python"))
 from stasis.fred.session import Session  # noqa: E402
 from stasis.fred import commands  # noqa: E402
 

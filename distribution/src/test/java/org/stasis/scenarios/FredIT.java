@@ -12,9 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * FReD, the reversible debugger (native/python/stasis/fred): real pdb sessions under
+ * FReD, the reversible debugger (python/stasis/fred): real pdb sessions under
  * {@code python3 -m stasis.fred}, driven through a pseudo-terminal by
- * native/python/tests/fred/fred_test.py, one scenario of issue #13 per run.
+ * python/tests/fred/fred_test.py, one scenario of issue #13 per run.
  */
 @Timeout(600)
 class FredIT {
@@ -26,7 +26,7 @@ class FredIT {
         "reverse_continue", "undo", "threads", "bad_input", "divergence"})
     void scenario(String name) throws Exception {
         ProcessBuilder builder = new ProcessBuilder("python3",
-                REPO.resolve("native/python/tests/fred/fred_test.py").toString(), name)
+                REPO.resolve("python/tests/fred/fred_test.py").toString(), name)
                 .redirectErrorStream(true);
         builder.environment().put("STASIS_HOME", DIST.toString());
         Process driver = builder.start();

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The {@code stasis} Python module (native/python/stasis) used by real Python
+ * The {@code stasis} Python module (python/stasis) used by real Python
  * programs under bin/stasis: checkpoint() and its id, is_resume()/is_restart(),
  * hooks for checkpoints the program did not request, sessions(), restore(); and the
  * module outside Stasis (plain python3, and installed with pip), where every call
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PythonModuleIT {
     private static final Duration STEP = Duration.ofSeconds(60);
     private static final Path REPO = Path.of(System.getProperty("stasis.repo", "..")).toAbsolutePath().normalize();
-    private static final Path TESTS = REPO.resolve("native/python/tests");
+    private static final Path TESTS = REPO.resolve("python/tests");
 
     @TempDir
     Path temp;
@@ -117,7 +117,7 @@ class PythonModuleIT {
     @Test
     void outsideStasisEveryCallIsANoOp() throws Exception {
         Path output = temp.resolve("outside.txt");
-        int status = runPython(output, Map.of("PYTHONPATH", REPO.resolve("native/python").toString()),
+        int status = runPython(output, Map.of("PYTHONPATH", REPO.resolve("python").toString()),
                 TESTS.resolve("outside.py").toString());
         String text = Files.readString(output);
         assertEquals(0, status, text);
@@ -133,7 +133,7 @@ class PythonModuleIT {
         Assumptions.assumeTrue(runPython(log, Map.of(), "-m", "pip", "--version") == 0, "no pip here");
         Path target = temp.resolve("site");
         int status = runPython(log, Map.of("PIP_NO_INDEX", "1", "PIP_DISABLE_PIP_VERSION_CHECK", "1"), "-m", "pip",
-                "install", "-q", "--no-index", "--target", target.toString(), REPO.resolve("native/python").toString());
+                "install", "-q", "--no-index", "--target", target.toString(), REPO.resolve("python").toString());
         assertEquals(0, status, Files.readString(log));
         assertTrue(Files.isRegularFile(target.resolve("stasis/__init__.py")), Files.readString(log));
         Path output = temp.resolve("outside.txt");

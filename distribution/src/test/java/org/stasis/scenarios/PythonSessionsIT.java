@@ -26,7 +26,7 @@ import org.stasis.cli.StasisCli;
 class PythonSessionsIT {
     private static final Duration STEP = Duration.ofSeconds(60);
     private static final Path REPO = Path.of(System.getProperty("stasis.repo", "..")).toAbsolutePath().normalize();
-    private static final Path TESTS = REPO.resolve("native/python/tests");
+    private static final Path TESTS = REPO.resolve("python/tests");
     private static final int ROUNDS = 40;
 
     @TempDir

@@ -1,6 +1,6 @@
 """stasis._control.runtime_dir() trusts the runtime directory only as the C client does:
-a directory of our own that nobody else can use (0700). Run by `make -C native check`:
-python3 -m unittest discover -s native/python/tests -p 'test_*.py'"""
+a directory of our own that nobody else can use (0700). Run by `make -C python check`:
+python3 -m unittest discover -s tests -p 'test_*.py'"""
 import os
 import shutil
 import sys

@@ -1,6 +1,6 @@
 """A minimal PEP 517 build backend for the stasis package (used by pyproject.toml).
 
-It needs nothing but the standard library, so ``pip install native/python`` works
+It needs nothing but the standard library, so ``pip install python`` works
 offline, even where setuptools has no ``wheel`` package. It lives beside the package,
 not in it (``backend-path = ["."]``): pip loads it, the installed package never has it.
 The version is the package's ``__version__`` (the one place it is written).
@@ -16,8 +16,8 @@ import zipfile
 from typing import Any, Dict, List, Optional, Tuple
 
 NAME = "stasis"
-ROOT = os.path.dirname(os.path.abspath(__file__))          # .../native/python
-HERE = os.path.join(ROOT, NAME)                            # .../native/python/stasis
+ROOT = os.path.dirname(os.path.abspath(__file__))          # .../python
+HERE = os.path.join(ROOT, NAME)                            # .../python/stasis
 SUMMARY = "Checkpoint and restart Python programs from inside, under Stasis"
 
 

@@ -1,5 +1,5 @@
 """The stasis module outside Stasis: run with plain python3 and PYTHONPATH naming
-the package (or after `pip install native/python`). Every call must be a harmless
+the package (or after `pip install python`). Every call must be a harmless
 no-op; prints "OK outside" and exits 0, else "FAIL ..." and exits 1."""
 
 import os
