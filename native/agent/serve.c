@@ -64,6 +64,16 @@ static void note_resume(void)
     rsys3(SYS_futex, &g_resume_count, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
+/* "RESUME 0 <id> pending": released while the checkpoint is made durable; the
+ * coordinator says PUBLISHED or UNPUBLISHED when it knows */
+static int g_publish_pending;
+
+static int resume_is_pending(const char *line)
+{
+    size_t n = r_strlen(line), k = sizeof " pending" - 1;
+    return n > k && r_streq(line + n - k, " pending");
+}
+
 /* Lets the suspended program run on: the one way out of a suspension (released by the
  * coordinator, restarted with nobody to talk to, or abandoned by a coordinator that
  * went away). `id` is what the program's after-checkpoint hooks see ("RESUME <id>"). */
@@ -72,9 +82,21 @@ static void release_program(const char *id, int restarted)
     g_suspended = 0;
     stasis_hooks_set_id(id);
     stasis_hooks_after(restarted);            /* runs once released */
-    note_resume();
+    if (resume_is_pending(id)) g_publish_pending = 1;
+    else note_resume();
     stasis_resume_all();
     stasis_fork_gate_open();
+}
+
+/* PUBLISHED / UNPUBLISHED after a "pending" RESUME: now a thread waiting in
+ * stasis_checkpoint() may go on; an unpublished checkpoint leaves it no id. */
+static void end_pending(int published)
+{
+    if (!published) stasis_hooks_set_id("RESUME 0");
+    if (g_publish_pending) {
+        g_publish_pending = 0;
+        note_resume();
+    }
 }
 
 /* after a restart the checkpoint thread comes back here: reconnect, say HELLO */
@@ -158,6 +180,7 @@ static void serve(void)
         if (stasis_read_line(g_line, sizeof g_line) < 0) {
             /* coordinator gone: never leave the program frozen */
             if (g_suspended) release_program("RESUME 0", g_restored != g_restored_at_suspend);  /* aborted: no id */
+            end_pending(0);       /* whether it was published is unknown: not for us */
             stasis_conn_close();
             return;
         }
@@ -167,6 +190,10 @@ static void serve(void)
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
+        else if (r_streq(g_line, "PUBLISHED") || r_streq(g_line, "UNPUBLISHED")) {
+            end_pending(g_line[0] == 'P');
+            stasis_send("OK\n");
+        }
         else if (r_startswith(g_line, "COMPUTATION ")) {
             if (stasis_computation_set(g_line + 12) < 0) stasis_send_error("bad computation id");
             else stasis_send("OK\n");

@@ -45,6 +45,8 @@ public final class AgentCore implements CoreSteps {
     private final Map<Integer, ProcessTree> trees = new ConcurrentHashMap<>();
     private final Map<Integer, Map<String, String>> sharedMemory = new ConcurrentHashMap<>();
     private volatile List<Agent> stopped = List.of();
+    // released before their checkpoint was published: they hear how it ended
+    private volatile List<Agent> awaitingPublish = List.of();
     // processes that were stopped (state T) and go back to that state at release
     private final java.util.Set<Integer> stopAgain = ConcurrentHashMap.newKeySet();
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
@@ -248,12 +250,37 @@ public final class AgentCore implements CoreSteps {
 
     @Override
     public void release(Outcome outcome) {
+        release(outcome, false);
+    }
+
+    @Override
+    public void releaseBeforePublish() {
+        release(Outcome.RESUMED, true);
+    }
+
+    @Override
+    public void published(boolean published) {
+        List<Agent> waiting = awaitingPublish;
+        awaitingPublish = List.of();
+        for (Agent agent : waiting) {
+            try {
+                agent.request(published ? "PUBLISHED" : "UNPUBLISHED", SUSPEND_TIMEOUT);
+            } catch (IOException e) {
+                // It ended after it was released: nobody is left to tell.
+            }
+        }
+    }
+
+    private void release(Outcome outcome, boolean beforePublish) {
         if (outcome != Outcome.RESTARTED) {
             refillPipes();                    // a restart refilled them in the restorer
         }
         hands.close();
         stopAgainAtResume(stopped);
-        resume(stopped, outcome, operationId);
+        resume(stopped, outcome, operationId, beforePublish);
+        if (beforePublish) {
+            awaitingPublish = stopped;
+        }
         stopped = List.of();
         RestorerLink link = restorer;
         restorer = null;
@@ -477,8 +504,14 @@ public final class AgentCore implements CoreSteps {
     // The id tells the program which checkpoint it resumed after or was restarted from;
     // after an aborted checkpoint there is none.
     private void resume(List<Agent> agents, Outcome outcome, String checkpointId) {
+        resume(agents, outcome, checkpointId, false);
+    }
+
+    // "pending": the checkpoint is written, not yet published; PUBLISHED or UNPUBLISHED
+    // follows, and a thread of the program that asked for it waits for that.
+    private void resume(List<Agent> agents, Outcome outcome, String checkpointId, boolean pending) {
         String request = (outcome == Outcome.RESTARTED ? "RESUME 1" : "RESUME 0")
-                + (outcome == Outcome.ABORTED ? "" : " " + checkpointId);
+                + (outcome == Outcome.ABORTED ? "" : " " + checkpointId) + (pending ? " pending" : "");
         for (Agent agent : agents) {
             try {
                 agent.request(request, SUSPEND_TIMEOUT);

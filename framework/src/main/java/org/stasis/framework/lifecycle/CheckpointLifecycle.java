@@ -112,6 +112,7 @@ public final class CheckpointLifecycle {
                 });
         Map<String, Records> records = new ConcurrentHashMap<>();
         boolean suspended = false;
+        boolean released = false;
         Outcome outcome = Outcome.ABORTED;
         try {
             cancelIfGone(staging.id(), "before it started", progress);
@@ -129,8 +130,20 @@ public final class CheckpointLifecycle {
             List<ProcessImage> images = writeInParallel(staging, operation, records);
             Lineages.Entry lineage = lineages.of(computation.processes());
             Manifest manifest = manifest(staging, computation, images, records, lineage, fixed);
+            // The program runs on while the checkpoint is made durable (the fsyncs take as
+            // long as the write); the caller still hears of it only once it is published.
+            progress.phase("resume");
+            resume(operation, Outcome.RESUMED, suspended, true);
+            released = true;
             progress.phase("publish");
-            Path published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
+            Path published;
+            try {
+                published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
+            } catch (Exception e) {
+                core.published(false);
+                throw e;
+            }
+            core.published(true);
             lineages.checkpointed(lineage, staging.id(), manifest.processes());
             outcome = Outcome.RESUMED;
             return new CheckpointResult(staging.id(), staging.generation(), published,
@@ -146,7 +159,9 @@ public final class CheckpointLifecycle {
                 store.discard(staging);
             }
             try {
-                resume(operation, outcome, suspended);
+                if (!released) {
+                    resume(operation, outcome, suspended);
+                }
             } finally {
                 operation.end();
             }
@@ -287,12 +302,21 @@ public final class CheckpointLifecycle {
     }
 
     private void resume(Contexts.Operation operation, Outcome outcome, boolean suspended) {
+        resume(operation, outcome, suspended, false);
+    }
+
+    private void resume(Contexts.Operation operation, Outcome outcome, boolean suspended, boolean beforePublish) {
         dispatcher.dispatchToAll(LifecycleEvent.RESUME, operation.label(),
                 callback -> new Contexts.Resume(operation, callback.pluginId(), outcome));
         if (suspended) {
             long start = System.nanoTime();
-            core.release(outcome);
-            logCore(operation.label(), "release", start, "ok", outcome.name().toLowerCase());
+            if (beforePublish) {
+                core.releaseBeforePublish();
+            } else {
+                core.release(outcome);
+            }
+            logCore(operation.label(), "release", start, "ok",
+                    outcome.name().toLowerCase() + (beforePublish ? ", before publishing" : ""));
         }
     }
 

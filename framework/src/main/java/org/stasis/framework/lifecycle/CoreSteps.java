@@ -61,6 +61,25 @@ public interface CoreSteps {
     void release(ResumeContext.Outcome outcome);
 
     /**
+     * Lets the computation's threads run on after a checkpoint whose images are
+     * written but not yet durable: the program runs while the checkpoint is synced and
+     * published. A thread that asked for the checkpoint from inside the program keeps
+     * waiting until {@link #published} says how it ended.
+     */
+    default void releaseBeforePublish() {
+        release(ResumeContext.Outcome.RESUMED);
+    }
+
+    /**
+     * Ends what {@link #releaseBeforePublish} began.
+     *
+     * @param published whether the checkpoint was published (false: it is not there,
+     *        and a program that asked for it hears that it was aborted)
+     */
+    default void published(boolean published) {
+    }
+
+    /**
      * Checks that the checkpoint's memory images can be restarted here, before any
      * plugin or process is touched.
      *

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,14 +78,55 @@ class CheckpointLifecycleTest {
         assertEquals(List.of("first:preCheckpoint", "second:preCheckpoint", "core:suspend", "first:drain",
                 "second:drain"), journal.subList(0, 5));
         assertTrue(journal.containsAll(List.of("first:write", "second:write", "core:write")));
-        assertEquals(List.of("first:resume", "second:resume", "core:release:RESUMED"),
-                journal.subList(journal.size() - 3, journal.size()));
+        assertEquals(List.of("first:resume", "second:resume", "core:release:RESUMED:before-publish",
+                "core:published:true"), journal.subList(journal.size() - 4, journal.size()));
         assertTrue(Files.isRegularFile(root.resolve("app-1/manifest.json")));
         assertEquals(root.resolve("app-1").toRealPath(), root.resolve("latest").toRealPath());
         Manifest manifest = new CheckpointStore(root).read(root.resolve("latest"));
         assertEquals(Map.of("written-by", "first"), manifest.plugins().get("first"));
         assertEquals(4242, manifest.processes().get(0).hostPid());
         assertEquals("2.img", manifest.images().get(0).image());
+    }
+
+    @Test
+    void theProgramRunsOnWhileTheCheckpointIsMadeDurable() throws Exception {
+        plugin("only", 0);
+        CheckpointStore store = new CheckpointStore(root);
+        CoreSteps watching = new JournalingCore(journal) {
+            @Override
+            public void releaseBeforePublish() {
+                super.releaseBeforePublish();
+                try {
+                    journal.add("published yet: " + !store.list().isEmpty());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+
+        new CheckpointLifecycle(dispatcher, log, store, watching).checkpoint(computation);
+
+        assertEquals(List.of("core:release:RESUMED:before-publish", "published yet: false", "core:published:true"),
+                journal.subList(journal.size() - 3, journal.size()));
+    }
+
+    @Test
+    void aCheckpointThatCannotBeMadeDurableIsNotPublishedAndTheProgramHearsIt() throws Exception {
+        plugin("only", 0);
+        JournalingCore failing = new JournalingCore(journal);
+        failing.unsyncableImages = true;
+        CheckpointStore store = new CheckpointStore(root);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> new CheckpointLifecycle(dispatcher, log, store, failing).checkpoint(computation));
+
+        assertTrue(failure.getMessage().contains("app-1"), failure.getMessage());
+        assertEquals("core:published:false", journal.get(journal.size() - 1));
+        assertEquals(1, journal.stream().filter(s -> s.startsWith("core:release")).count(), journal.toString());
+        assertTrue(store.list().isEmpty(), "a checkpoint that is not durable was published");
+        try (var left = Files.list(root)) {
+            assertEquals(List.of(), left.map(p -> p.getFileName().toString()).toList(), "staging left behind");
+        }
     }
 
     @Test

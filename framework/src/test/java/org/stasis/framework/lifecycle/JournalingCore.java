@@ -1,5 +1,7 @@
 package org.stasis.framework.lifecycle;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -12,7 +14,7 @@ import org.stasis.framework.store.ProcessImage;
 /**
  * The core's steps without processes, for tests of the lifecycle: every step is
  * written into the journal the test reads ({@code core:suspend}, {@code core:write},
- * {@code core:release:ABORTED}...), and writing yields one small image of pid 2.
+ * {@code core:release:ABORTED}, {@code core:published:true}...), and writing yields one small image of pid 2.
  */
 class JournalingCore implements CoreSteps {
     private final List<String> journal;
@@ -27,9 +29,15 @@ class JournalingCore implements CoreSteps {
         journal.add("core:suspend");
     }
 
+    /** set: the images leave a dangling link behind, so making them durable fails */
+    boolean unsyncableImages;
+
     @Override
-    public List<ProcessImage> writeImages(Path directory) {
+    public List<ProcessImage> writeImages(Path directory) throws IOException {
         journal.add("core:write");
+        if (unsyncableImages) {
+            Files.createSymbolicLink(directory.resolve("2.img"), directory.resolve("gone"));
+        }
         return List.of(new ProcessImage(2, "2.img", 4096, 1, List.of()));
     }
 
@@ -46,6 +54,16 @@ class JournalingCore implements CoreSteps {
     @Override
     public void release(Outcome outcome) {
         journal.add("core:release:" + outcome);
+    }
+
+    @Override
+    public void releaseBeforePublish() {
+        journal.add("core:release:RESUMED:before-publish");
+    }
+
+    @Override
+    public void published(boolean published) {
+        journal.add("core:published:" + published);
     }
 
     @Override
