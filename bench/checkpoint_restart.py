@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Checkpoint and restart figures for a Python process holding N MiB of random bytes
 with two threads (DESIGN.md, "Where the bar is"). Prints, per size, the median of
-RUNS: checkpoint wall time (the whole `stasis checkpoint` command), the image size on
+RUNS: checkpoint wall time (the whole `stasis checkpoint` command, which returns once the
+checkpoint is durable and published), how long the program was paused (the longest gap
+between its ticks: it runs on while the checkpoint is synced), the image size on
 disk against resident memory, and the time from `stasis restart` to the program's
 first output line after the restart. A restart checks each image's header and
 tables (microseconds) and maps the pages lazily; checking every page against its
@@ -35,7 +37,7 @@ print("ready", os.getpid(), flush=True)
 n = 0
 while True:
     n += 1
-    print("tick", os.getpid(), n, flush=True)
+    print("tick", os.getpid(), n, time.monotonic(), flush=True)
     time.sleep(0.005)
 """
 
@@ -52,7 +54,7 @@ print("ready", flush=True)
 n = 0
 while True:
     n += 1
-    print("tick", n, flush=True)
+    print("tick", n, time.monotonic(), flush=True)
     time.sleep(0.005)
 """
 
@@ -75,6 +77,23 @@ def wait_for(pred, timeout=300):
         if time.time() > deadline:
             sys.exit("bench: timed out")
         time.sleep(0.001)
+
+
+def longest_pause(path, offset):
+    """the longest gap between two ticks of one process written after byte offset: how
+    long the checkpoint held the program (ticks come every 5 ms otherwise)"""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        last, gap = {}, 0.0
+        for line in f.read().decode(errors="replace").splitlines():
+            parts = line.split()
+            if not parts or parts[0] != "tick":
+                continue
+            who, t = parts[1] if len(parts) == 4 else "", float(parts[-1])
+            if who in last:
+                gap = max(gap, t - last[who])
+            last[who] = t
+    return gap
 
 
 def count_ready(path):
@@ -107,12 +126,15 @@ def measure(mib, work, processes=1):
                                           env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
         wait_for(lambda: count_ready(out) >= processes and lines(out) > processes + 2)
         rss = rss_bytes(env)
-        ckpt_times, sizes, restart_times = [], [], []
+        ckpt_times, pauses, sizes, restart_times = [], [], [], []
         checkpoint = None
         for _ in range(RUNS):
+            offset = os.path.getsize(out)
             t0 = time.perf_counter()
             checkpoint = stasis(env, "checkpoint", "--name", "bench").strip().splitlines()[-1]
             ckpt_times.append(time.perf_counter() - t0)
+            time.sleep(0.05)
+            pauses.append(longest_pause(out, offset))
             sizes.append(sum(os.path.getsize(os.path.join(checkpoint, f)) for f in os.listdir(checkpoint)
                              if f.endswith(".img")))
         verify_times = []
@@ -131,9 +153,11 @@ def measure(mib, work, processes=1):
             wait_for(lambda: lines(out) > before)
             restart_times.append(time.perf_counter() - t0)
         label = "%5d MiB" % mib if processes == 1 else "%2d x %d MiB" % (processes, mib)
-        print("%s: checkpoint %.3f s (%.2f GB/s of resident %.0f MiB), image %.0f MiB (%.2f x resident), "
+        print("%s: checkpoint %.3f s durable (program paused %.3f s; %.2f GB/s of resident %.0f MiB), "
+              "image %.0f MiB (%.2f x resident), "
               "restart to first output %.3f s; full CRC32C verification %.3f s   [median of %d]" % (
-                  label, statistics.median(ckpt_times), rss / statistics.median(ckpt_times) / 1e9, rss / 2**20,
+                  label, statistics.median(ckpt_times), statistics.median(pauses),
+                  rss / statistics.median(ckpt_times) / 1e9, rss / 2**20,
                   statistics.median(sizes) / 2**20, statistics.median(sizes) / rss,
                   statistics.median(restart_times), statistics.median(verify_times), RUNS), flush=True)
     finally:
