@@ -18,12 +18,14 @@ struct redir {
 static struct redir g_redir[STASIS_REDIR_MAX];
 int g_nredir;
 
+/* path[0..plen) is prefix[0..n) or below it; the cheap tests first (the boundary,
+ * then from the end: paths under one directory differ at their ends) */
 static int is_under(const char *path, size_t plen, const char *prefix, size_t n)
 {
-    if (plen < n) return 0;
-    for (size_t i = 0; i < n; i++)
+    if (plen < n || (plen > n && path[n] != '/')) return 0;
+    for (size_t i = n; i-- > 0;)
         if (path[i] != prefix[i]) return 0;
-    return plen == n || path[n] == '/';
+    return 1;
 }
 
 /* to + rest into out (cap bytes); 0, or -1 if it does not fit */
@@ -192,9 +194,8 @@ static int may_match_relative(const char *c, size_t n)
     return 0;
 }
 
-static const char *apply(const char *path, char *buf, const char *orig)
+static const char *apply(const char *path, size_t plen, char *buf, const char *orig)
 {
-    size_t plen = r_strlen(path);
     const struct redir *r = lookup(path, plen);
     if (!r) return orig;
     if (splice(buf, STASIS_REDIR_PATH, r->to, r->tlen, path + r->flen, plen - r->flen) < 0) return orig;
@@ -205,14 +206,14 @@ const char *stasis_redirect(const char *path, char *buf)
 {
     if (!path || !path[0] || !g_nredir) return path;
     if (path[0] == '/') {
-        const char *out = apply(path, buf, path);
-        if (out != path || !needs_normalizing(path)) return out;
-        size_t n = r_strlen(path);
-        if (n >= STASIS_REDIR_PATH) return path;
+        size_t n = 0;
+        int odd = 0;                   /* "//" or "/." somewhere: normalize before giving up */
+        for (; path[n]; n++) odd |= path[n] == '/' && (path[n + 1] == '/' || path[n + 1] == '.');
+        const char *out = apply(path, n, buf, path);
+        if (out != path || !odd || !needs_normalizing(path) || n >= STASIS_REDIR_PATH) return out;
         char norm[STASIS_REDIR_PATH];
         r_memcpy(norm, path, n + 1);
-        normalize(norm);
-        return apply(norm, buf, path);
+        return apply(norm, normalize(norm), buf, path);
     }
     size_t c = 0;
     while (path[c] && path[c] != '/') c++;
@@ -224,8 +225,7 @@ const char *stasis_redirect(const char *path, char *buf)
     if (cl + pl + 2 > sizeof full) return path;
     full[cl] = '/';
     r_memcpy(full + cl + 1, path, pl + 1);
-    normalize(full);
-    return apply(full, buf, path);
+    return apply(full, normalize(full), buf, path);
 }
 
 int stasis_redirect_reverse(char *path, size_t cap)
