@@ -1,10 +1,14 @@
 package org.stasis.framework.lifecycle;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.stasis.api.FdSource;
+import org.stasis.api.ProcessPlan;
+
 /** The rules of {@link org.stasis.api.RestartPlan#redirect}: what one plan's redirects may be. */
-final class Redirects {
+public final class Redirects {
     private Redirects() {
     }
 
@@ -14,7 +18,7 @@ final class Redirects {
      * @param to where it is served from
      * @throws IllegalArgumentException if the new redirect is not allowed, one line why
      */
-    static void check(Map<Path, Path> existing, Path from, Path to) {
+    public static void check(Map<Path, Path> existing, Path from, Path to) {
         checkPath(from);
         checkPath(to);
         Path f = from.normalize();
@@ -35,6 +39,33 @@ final class Redirects {
                 throw new IllegalArgumentException("redirect loop or chain: " + f + " -> " + t + " and "
                         + other.getKey() + " -> " + other.getValue() + "; redirect each old path straight to its"
                         + " final place");
+            }
+        }
+    }
+
+    /**
+     * The user's redirects ({@code --redirect OLD=NEW}) whose NEW is no directory
+     * must not cover files under OLD: checked against the files the plugins reopen.
+     *
+     * @param plan the plan the plugins filled in
+     * @param user the user's redirects
+     * @throws IllegalArgumentException naming the first such redirect
+     */
+    static void checkTargets(Plan plan, Map<Path, Path> user) {
+        for (Map.Entry<Path, Path> r : user.entrySet()) {
+            Path from = r.getKey().normalize();
+            if (Files.isDirectory(r.getValue())) {
+                continue;
+            }
+            for (ProcessPlan process : plan.processes()) {
+                for (FdSource source : process.fds().values()) {
+                    if (source instanceof FdSource.OpenFile open && open.path().normalize().startsWith(from)
+                            && !open.path().normalize().equals(from)) {
+                        throw new IllegalArgumentException("--redirect " + from + "=" + r.getValue() + ": "
+                                + r.getValue() + " is not a directory, but the checkpoint has files under " + from
+                                + " (" + open.path() + "); name the directory they are in now");
+                    }
+                }
             }
         }
     }
