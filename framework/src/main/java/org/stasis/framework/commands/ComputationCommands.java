@@ -406,7 +406,7 @@ public class ComputationCommands {
             @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
             @Descriptor("pid of the process that will run stasis-restore: if it ends before it connects, the restart"
                     + " fails at once") @Parameter(names = "--restorer", absentValue = "0") long restorerPid,
-            @Descriptor("path redirects, one OLD=NEW per line: the program's files under OLD are served from NEW")
+            @Descriptor("path redirects, OLD=NEW items separated by TABs: the program's files under OLD are served from NEW")
             @Parameter(names = "--redirect", absentValue = "") String redirects,
             @Descriptor("checkpoint directory") String checkpoint) {
         java.util.Map<Path, Path> redirect;

@@ -10,7 +10,8 @@ import org.stasis.framework.lifecycle.Redirects;
 
 /**
  * {@code stasis restart --redirect OLD=NEW} (repeatable; the command line passes them
- * to {@code restartplan} as one value, one {@code OLD=NEW} per line): the program's
+ * to {@code restartplan} as one value, {@code OLD=NEW} items separated by TABs, which
+ * no redirected path may contain): the program's
  * files moved from OLD to NEW. Checked before anything starts, one line per mistake.
  */
 final class RedirectOption {
@@ -18,13 +19,13 @@ final class RedirectOption {
     }
 
     /**
-     * @param value {@code OLD=NEW} lines (OLD ends at the first {@code =}); empty: none
+     * @param value {@code OLD=NEW} items separated by TABs (OLD ends at the first {@code =}); empty: none
      * @return OLD to NEW, in the given order
      * @throws IllegalArgumentException one line: what is wrong and what to do
      */
     static Map<Path, Path> parse(String value) {
         Map<Path, Path> out = new LinkedHashMap<>();
-        for (String item : value.split("\n")) {
+        for (String item : value.split("\t")) {
             if (item.isEmpty()) {
                 continue;
             }

@@ -238,11 +238,11 @@ public final class CheckpointLifecycle {
         String id = operation.label();
         Plan plan = new Plan(manifest.processes());
         try {
+            Redirects.checkTargets(manifest.plugins(), redirects);
             redirects.forEach(plan::redirect);
             dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
                     callback.pluginId(), Records.readOnly(manifest.plugins().getOrDefault(callback.pluginId(), Map.of())),
                     plan));
-            Redirects.checkTargets(plan, redirects);
             coreStep(id, "restore", () -> core.restore(manifest, directory, plan));
             lineages.restarted(manifest.lineage(), manifest.id(), computation.processes());
         } catch (PluginFailedException e) {

@@ -4,9 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.stasis.api.FdSource;
-import org.stasis.api.ProcessPlan;
-
 /** The rules of {@link org.stasis.api.RestartPlan#redirect}: what one plan's redirects may be. */
 public final class Redirects {
     private Redirects() {
@@ -45,27 +42,25 @@ public final class Redirects {
 
     /**
      * The user's redirects ({@code --redirect OLD=NEW}) whose NEW is no directory
-     * must not cover files under OLD: checked against the files the plugins reopen.
+     * must not cover files under OLD: checked, before any plugin runs, against the
+     * paths the checkpoint's plugin records name (OLD itself may be gone by now).
      *
-     * @param plan the plan the plugins filled in
+     * @param records the checkpoint's plugin records, by plugin
      * @param user the user's redirects
      * @throws IllegalArgumentException naming the first such redirect
      */
-    static void checkTargets(Plan plan, Map<Path, Path> user) {
+    static void checkTargets(Map<String, Map<String, String>> records, Map<Path, Path> user) {
         for (Map.Entry<Path, Path> r : user.entrySet()) {
-            Path from = r.getKey().normalize();
+            String under = r.getKey().normalize() + "/";
             if (Files.isDirectory(r.getValue())) {
                 continue;
             }
-            for (ProcessPlan process : plan.processes()) {
-                for (FdSource source : process.fds().values()) {
-                    if (source instanceof FdSource.OpenFile open && open.path().normalize().startsWith(from)
-                            && !open.path().normalize().equals(from)) {
-                        throw new IllegalArgumentException("--redirect " + from + "=" + r.getValue() + ": "
-                                + r.getValue() + " is not a directory, but the checkpoint has files under " + from
-                                + " (" + open.path() + "); name the directory they are in now");
-                    }
-                }
+            boolean named = records.values().stream().flatMap(m -> m.values().stream())
+                    .anyMatch(v -> v != null && v.contains(under));
+            if (named) {
+                throw new IllegalArgumentException("--redirect " + r.getKey() + "=" + r.getValue() + ": "
+                        + r.getValue() + " is not a directory, but the checkpoint has files under " + r.getKey()
+                        + "; name the directory they are in now");
             }
         }
     }

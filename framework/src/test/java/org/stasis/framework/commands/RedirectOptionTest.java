@@ -26,7 +26,7 @@ class RedirectOptionTest {
     void linesBecomeRedirectsInOrder() throws IOException {
         Path b = Files.createDirectory(dir.resolve("b"));
         Path d = Files.createDirectory(dir.resolve("d"));
-        Map<Path, Path> r = RedirectOption.parse("/gone/a=" + b + "\n/gone/c/=" + d + "\n");
+        Map<Path, Path> r = RedirectOption.parse("/gone/a=" + b + "\t/gone/c/=" + d + "\t");
         assertEquals(Map.of(Path.of("/gone/a"), b, Path.of("/gone/c"), d), r);
         assertEquals(Map.of(), RedirectOption.parse(""));
     }
@@ -40,7 +40,7 @@ class RedirectOptionTest {
         assertTrue(error("rel=" + b).contains("absolute"));
         assertTrue(error("/x=" + dir.resolve("missing")).contains("does not exist"));
         assertTrue(error(a + "=" + file).contains("not a directory"));
-        assertTrue(error(a + "=" + b + "\n" + b + "=" + a).contains("loop"));
-        assertTrue(error("/x=" + b + "\n" + b + "=" + a).contains("loop"));
+        assertTrue(error(a + "=" + b + "\t" + b + "=" + a).contains("loop"));
+        assertTrue(error("/x=" + b + "\t" + b + "=" + a).contains("loop"));
     }
 }

@@ -46,4 +46,14 @@ class PlanRedirectTest {
         plan.redirect(Path.of("/c"), Path.of("/d"));
         assertEquals(2, plan.redirects().size());
     }
+
+    @Test
+    void aFileTargetIsRefusedWhenTheCheckpointNamesFilesUnderTheOldPath() {
+        Map<String, Map<String, String>> records = Map.of("file", Map.of("2.3", "{\"path\":\"/gone/a/x.db\"}"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Redirects.checkTargets(records, Map.of(Path.of("/gone/a"), Path.of("/etc/hostname"))));
+        assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
+        Redirects.checkTargets(records, Map.of(Path.of("/gone/b"), Path.of("/etc/hostname")));
+        Redirects.checkTargets(records, Map.of(Path.of("/gone/a"), Path.of("/tmp")));
+    }
 }
