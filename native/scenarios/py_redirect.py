@@ -101,7 +101,10 @@ def main():
     for n in range(1, rounds + 1):
         while restarts() < n:
             time.sleep(0.02)
-        check(old, sibling, db, log, n)
+        try:
+            check(old, sibling, db, log, n)
+        except OSError as e:
+            fail("%s: %s" % (type(e).__name__, e))
         print("checked", n, flush=True)
     print("OK redirect", flush=True)
 

@@ -44,11 +44,10 @@ def make_old(env):
     return old, os.path.join(env.dir, "moved", "data")
 
 
-def test_redirect_python(env):
-    """open, os.stat, os.listdir, sqlite3 (a connection kept open across the checkpoint
-    and a new one), pathlib, rename/mkdir, relative paths and chdir, a thread, a forked
-    child and exec'd children all see the moved directory at its old path; a second
-    checkpoint and restart without redirect lines keeps it"""
+def two_restarts(env, move_again):
+    """py_redirect: checkpoint, move the directory, restart with a redirect; checkpoint
+    again and restart: with move_again, after moving it once more and with a redirect
+    of its second place only (the agent composes both); else without any redirect"""
     old, new = make_old(env)
     proc, agent, path = env.launch([sys.executable, SCEN + "/py_redirect.py", old, old + "c", "2"])
     wait_word(path, proc, "ready")
@@ -62,15 +61,34 @@ def test_redirect_python(env):
     ck2 = checkpoint_and_kill(env, a2, p2, "ck2")
     with env.coord.cond:                      # the children's agents (ended) are not the restart's
         env.coord.agents[:] = []
+    final, again = new, {}
+    if move_again:
+        final = os.path.join(env.dir, "third")
+        os.rename(new, final)
+        again = {new: final}
     logp3, f3 = env.log()
-    p3, a3, _ = env.coord.restart(RESTORE, ck2, f3)          # no redirect lines: the image keeps them
+    p3, a3, _ = env.coord.restart(RESTORE, ck2, f3, rewrite=again, redirect=again)
     env.procs.append(p3)
     wait_word(logp3, p3, "OK")
     finish(p3, logp3)
     check(not os.path.exists(old), lambda: "something was written at the old path: %s" % os.listdir(old))
-    log = lines(os.path.join(new, "log.txt"))
+    log = lines(os.path.join(final, "log.txt"))
     check(log == ["started", "restart 1", "restart 2"], lambda: log)
-    check(os.path.exists(os.path.join(new, "new2.txt.moved")), lambda: os.listdir(new))
+    check(os.path.exists(os.path.join(final, "new2.txt.moved")), lambda: os.listdir(final))
+
+
+def test_redirect_python(env):
+    """open, os.stat, os.listdir, sqlite3 (a connection kept open across the checkpoint
+    and a new one), pathlib, rename/mkdir, relative paths and chdir, a thread, a forked
+    child and exec'd children all see the moved directory at its old path; a second
+    checkpoint and restart without redirect lines keeps it"""
+    two_restarts(env, False)
+
+
+def test_redirect_added_later(env):
+    """the directory moves again before the second restart, whose plan redirects only
+    its second place: the agent's table composes old -> second -> third"""
+    two_restarts(env, True)
 
 
 def test_redirect_calls(env):
@@ -104,4 +122,4 @@ def test_redirect_plan_errors(env):
         check(r.returncode == 1 and err and "redirect" in err[-1] and why in err[-1], lambda: (line, r.returncode, err))
 
 
-TESTS = [test_redirect_python, test_redirect_calls, test_redirect_plan_errors]
+TESTS = [test_redirect_python, test_redirect_added_later, test_redirect_calls, test_redirect_plan_errors]
