@@ -150,6 +150,19 @@ void stasis_report_zombies(void);
 void stasis_find_tid_offset(void);
 /* wrap.c */
 void stasis_wrap_init(void);
+/* redirect.c: path redirection (RestartPlan.redirect); pathwrap.c: the libc wrappers */
+#define STASIS_REDIR_MAX  32
+#define STASIS_REDIR_PATH 4096
+extern int g_nredir;               /* number of redirects; 0 = the wrappers pass through */
+int stasis_redirect_add(const char *from, size_t flen, const char *to, size_t tlen);
+int stasis_redirect_parse(const char *text, size_t len);
+/* path, or buf (STASIS_REDIR_PATH bytes) holding where it is served from */
+const char *stasis_redirect(const char *path, char *buf);
+/* a path under a redirect's target back to its old name, in place: 1 done, 0 none, -1 too long */
+int stasis_redirect_reverse(char *path, size_t cap);
+size_t stasis_redirect_text(char *buf, size_t cap);
+size_t stasis_redirect_text_size(void);
+void stasis_pathwrap_init(void);
 /* fds.c */
 int stasis_report_fds(void);
 /* relay.c */

@@ -29,6 +29,7 @@
 #define ENV_APPENDED      4        /* our library was appended to the program's LD_PRELOAD */
 #define ENV_ADDED_COMP    8        /* STASIS_COMPUTATION was absent */
 #define ENV_SET_COMP      16       /* STASIS_COMPUTATION named another computation (before a restart) */
+#define ENV_ADDED_REDIR   32       /* STASIS_REDIRECT: the path redirects (redirect.c) */
 #define VAL_MAX 4096
 
 extern char **environ;
@@ -71,6 +72,7 @@ static int missing(char *const envp[])
     const char *comp = env_get(envp, "STASIS_COMPUTATION");
     if (g_computation[0] && !comp) m |= ENV_ADDED_COMP;
     else if (g_computation[0] && strcmp(comp, g_computation)) m |= ENV_SET_COMP;
+    if (g_nredir && !env_get(envp, "STASIS_REDIRECT")) m |= ENV_ADDED_REDIR;
     return m;
 }
 
@@ -91,7 +93,8 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         if ((!(m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) || strncmp(*e, "LD_PRELOAD=", 11)) &&
             (!(m & ENV_SET_COMP) || strncmp(*e, "STASIS_COMPUTATION=", 19)))
             out[k++] = *e;
-    size_t need = 160 + strlen(g_self_path) + strlen(g_sock_path) + (pre ? strlen(pre) : 0);
+    size_t need = 160 + strlen(g_self_path) + strlen(g_sock_path) + (pre ? strlen(pre) : 0) +
+                  ((m & ENV_ADDED_REDIR) ? stasis_redirect_text_size() + 16 : 0);
     if (need > (size_t)(end - b)) return -1;
     if (m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) {
         out[k++] = b;
@@ -109,6 +112,13 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         b = r_stpcpy(b, "STASIS_COMPUTATION=");
         b = r_stpcpy(b, g_computation) + 1;
     }
+    if (m & ENV_ADDED_REDIR) {
+        out[k++] = b;
+        b = r_stpcpy(b, "STASIS_REDIRECT=");
+        size_t n = stasis_redirect_text(b, (size_t)(end - b));
+        b[n] = 0;
+        b += n + 1;
+    }
     out[k++] = b;
     b = r_stpcpy(b, "STASIS_AGENT_ENV=");
     r_utoa(b, (uint64_t)m);
@@ -123,8 +133,8 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         int m_ = missing(envp);                                                  \
         if (m_ < 0) warn_outside((path), "STASIS_AGENT_SOCKET cleared");       \
         if (m_ <= 0) { char *const *env = (envp); call; }                        \
-        char *slots_[env_count(envp) + 5];                                       \
-        char buf_[3 * VAL_MAX + 128];                                            \
+        char *slots_[env_count(envp) + 6];                                       \
+        char buf_[3 * VAL_MAX + 160 + stasis_redirect_text_size()];              \
         if (build_env((envp), m_, slots_, buf_, sizeof buf_) < 0) {              \
             warn_outside((path), "its environment is too large to add the agent"); \
             char *const *env = (envp); call;                                     \
@@ -161,6 +171,7 @@ void stasis_env_hide(void)
     if (m & ENV_ADDED_SOCKET) unsetenv("STASIS_AGENT_SOCKET");
     if (m & ENV_ADDED_PRELOAD) unsetenv("LD_PRELOAD");
     if (m & ENV_ADDED_COMP) unsetenv("STASIS_COMPUTATION");
+    if (m & ENV_ADDED_REDIR) unsetenv("STASIS_REDIRECT");
     if (m & ENV_APPENDED) {
         char *pre = getenv("LD_PRELOAD");
         char *colon = pre ? strrchr(pre, ':') : NULL;
@@ -172,12 +183,16 @@ void stasis_env_hide(void)
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     if (!real_execve) stasis_execwarn_init();
+    char b[STASIS_REDIR_PATH];
+    path = stasis_redirect(path, b);
     WITH_CHILD_ENV(path, envp, env, return real_execve(path, argv, env));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     if (!real_execvpe) stasis_execwarn_init();
+    char b[STASIS_REDIR_PATH];
+    if (strchr(file, '/')) file = stasis_redirect(file, b);   /* a PATH search is not redirected */
     WITH_CHILD_ENV(file, envp, env, return real_execvpe(file, argv, env));
 }
 
@@ -245,6 +260,8 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     if (!real_posix_spawn) stasis_execwarn_init();
+    char b[STASIS_REDIR_PATH];
+    path = stasis_redirect(path, b);
     WITH_CHILD_ENV(path, envp, env, return real_posix_spawn(pid, path, fa, attr, argv, env));
 }
 
@@ -252,5 +269,7 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     if (!real_posix_spawnp) stasis_execwarn_init();
+    char b[STASIS_REDIR_PATH];
+    if (strchr(file, '/')) file = stasis_redirect(file, b);
     WITH_CHILD_ENV(file, envp, env, return real_posix_spawnp(pid, file, fa, attr, argv, env));
 }

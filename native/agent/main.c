@@ -43,6 +43,8 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     path = g_sock_path;
     const char *comp = getenv("STASIS_COMPUTATION");   /* before: it may be one of those */
     if (comp) stasis_computation_set(comp);
+    const char *redir = getenv("STASIS_REDIRECT");      /* our parent's redirects (redirect.c) */
+    if (redir) stasis_redirect_parse(redir, r_strlen(redir));
     stasis_env_hide();            /* variables our parent's agent added (execwarn.c) */
     stasis_find_tid_offset();
     stasis_find_self();

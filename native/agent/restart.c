@@ -154,6 +154,9 @@ void stasis_restart_entry(const struct stasis_restart_args *a)
     uint64_t all = ~0ull;
     rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, KSIGSET_SIZE);
     int use_set_tid = (int)g_restart_args.use_set_tid;
+    if (g_restart_args.version >= 3 && g_restart_args.redirects_len &&
+        stasis_redirect_parse((const char *)(uintptr_t)g_restart_args.redirects, g_restart_args.redirects_len) < 0)
+        die("the plan's redirects do not fit (at most 32, paths under 4096 bytes)");
     if (g_restart_args.restorer_end > g_restart_args.restorer_start)
         rsys2(SYS_munmap, g_restart_args.restorer_start,
               g_restart_args.restorer_end - g_restart_args.restorer_start);

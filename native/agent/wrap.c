@@ -98,6 +98,7 @@ void stasis_wrap_init(void)
     real_ppoll = (ppoll_fn)next_sym("ppoll");
     real_pselect = (pselect_fn)next_sym("pselect");
     real_epoll_pwait = (epoll_pwait_fn)next_sym("epoll_pwait");
+    stasis_pathwrap_init();
 }
 
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)

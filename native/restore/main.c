@@ -155,7 +155,9 @@ int main(int argc, char **argv)
     }
     struct stasis_restart_args args;
     memset(&args, 0, sizeof args);
-    args.version = 2;
+    args.version = 3;
+    args.redirects = (uint64_t)(uintptr_t)g_redirects;
+    args.redirects_len = (uint32_t)g_redirects_len;
     args.restorer_start = restorer_image_start();
     args.restorer_end = restorer_image_end();
     args.scratch_start = STASIS_RESTORER_SCRATCH;

@@ -117,6 +117,26 @@ static int parse_pathmap(char *rest, const char *file, int ln)
     return 0;
 }
 
+/* redirect <from>TAB<to>: handed to every restored agent as text (restart.h); static:
+ * it must outlive the heap, which phase 2 unmaps */
+char g_redirects[PLAN_REDIRECTS_MAX];
+size_t g_redirects_len;
+
+static int parse_redirect(char *rest, const char *file, int ln)
+{
+    char *tab = strchr(rest, '\t');
+    if (!tab || strchr(tab + 1, '\t') || rest[0] != '/' || tab[1] != '/' || tab == rest + 1)
+        return fail(file, ln, "redirect <absolute-from><TAB><absolute-to>");
+    size_t n = strlen(rest);
+    if (n - (size_t)(tab - rest) - 1 >= PLAN_PATH || (size_t)(tab - rest) >= PLAN_PATH)
+        return fail(file, ln, "redirect path too long");
+    if (g_redirects_len + n + 1 > sizeof g_redirects) return fail(file, ln, "too many redirects");
+    memcpy(g_redirects + g_redirects_len, rest, n);
+    g_redirects[g_redirects_len + n] = '\n';
+    g_redirects_len += n + 1;
+    return 0;
+}
+
 const char *plan_map_path(const char *path)
 {
     static char out[PLAN_PATH * 2];
@@ -254,6 +274,7 @@ static int parse_line(char *line, const char *file, int ln)
                    ? fail(file, ln, "bad agent-socket (an absolute path of at most 107 bytes)") : 0;
     if (!strcmp(key, "fd")) return parse_fd(rest, file, ln);
     if (!strcmp(key, "path-map")) return parse_pathmap(rest, file, ln);
+    if (!strcmp(key, "redirect")) return parse_redirect(rest, file, ln);
     if (!strcmp(key, "termios")) return parse_termios(rest, file, ln);
     if (!strcmp(key, "shared")) return parse_shared(rest, file, ln);
     return fail(file, ln, "unknown directive");
@@ -264,6 +285,7 @@ int plan_load(const char *path)
     FILE *f = fopen(path, "re");
     if (!f) { fprintf(stderr, "stasis-restore: %s: %s\n", path, strerror(errno)); return -1; }
     memset(&g_plan, 0, sizeof g_plan);
+    g_redirects_len = 0;
     g_plan_file = path;
     g_nprocs = 0;
     if (plan_grow(&g_procs, &g_capprocs, 1, sizeof *g_procs) < 0) {    /* lines before any process line */

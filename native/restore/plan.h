@@ -66,6 +66,10 @@ extern int g_nprocs;
 void plan_select(int i);
 /* index of the process with this pid, -1 if none */
 int plan_index(int pid);
+/* the plan's redirect lines, "from<TAB>to\n" each, for the restored agents */
+#define PLAN_REDIRECTS_MAX 65536
+extern char g_redirects[PLAN_REDIRECTS_MAX];
+extern size_t g_redirects_len;
 /* path with the first matching path-map prefix replaced (static buffer) */
 const char *plan_map_path(const char *path);
 

@@ -289,8 +289,10 @@ class Coordinator:
 
     # ---- restart ----
     def write_plan(self, ckdir, plan_path, namespaces=True, inherit=(0, 1, 2), memory="lazy", rewrite=None,
-                   shared=None):
+                   shared=None, redirect=None):
         """rewrite: {old_prefix: new_prefix} for fd paths and shared file mappings;
+        redirect: {old: new} redirect lines (the agent serves old from new; fd paths are
+        rewritten by rewrite only);
         shared: None (no shared lines: private copies), "auto" (the shared memory views
         found at checkpoint time) or a list of (start-hex, key)"""
         rewrite = rewrite or {}
@@ -307,6 +309,7 @@ class Coordinator:
                  "process %d %s" % (meta["pid"], meta["image"]),
                  "agent-socket " + self.sock_path]
         lines += ["path-map %s\t%s" % (old, new) for old, new in rewrite.items()]
+        lines += ["redirect %s\t%s" % (old, new) for old, new in (redirect or {}).items()]
         for fd in inherit:
             lines.append("fd %d inherit %d" % (fd, fd))
         for e in meta["fds"]:
@@ -321,10 +324,11 @@ class Coordinator:
         return meta
 
     def restart(self, restorer, ckdir, stdout, namespaces=True, resume=True, timeout=30, memory="lazy",
-                rewrite=None, shared=None):
+                rewrite=None, shared=None, redirect=None):
         """start the restorer; wait for the restored agent; RESUME 1. -> (Popen, Agent, secs)"""
         plan = os.path.join(ckdir, "restart.plan")
-        meta = self.write_plan(ckdir, plan, namespaces, memory=memory, rewrite=rewrite, shared=shared)
+        meta = self.write_plan(ckdir, plan, namespaces, memory=memory, rewrite=rewrite, shared=shared,
+                               redirect=redirect)
         t0 = time.time()
         proc = subprocess.Popen([restorer, plan], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stdout)
         try:

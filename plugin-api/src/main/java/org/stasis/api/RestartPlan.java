@@ -1,5 +1,6 @@
 package org.stasis.api;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 import org.osgi.annotation.versioning.ProviderType;
@@ -8,6 +9,10 @@ import org.osgi.annotation.versioning.ProviderType;
  * What the core does to bring a checkpoint back: per process an fd table and a
  * working directory, plus path rewrites, environment changes and the pid strategy.
  * Plugins add to it in {@link RestartCallback}; the core executes it afterwards.
+ *
+ * <p>Path rewrites ({@link #rewritePath}) change where the core reopens what the
+ * processes had open; redirects ({@link #redirect}) also change what the restored
+ * processes see when they name a path themselves.
  */
 @ProviderType
 public interface RestartPlan {
@@ -65,6 +70,37 @@ public interface RestartPlan {
 
     /** @return the environment changes so far */
     Map<String, String> environment();
+
+    /**
+     * Serves every path the restored processes use under {@code from} from {@code to}:
+     * the agent inside each process maps the path names the program passes to libc
+     * (open, stat, opendir, mkdir, unlink, rename, readlink, realpath, chdir, execve
+     * and their relatives; the {@code *at} calls for absolute paths or
+     * {@code AT_FDCWD}), in every thread and in every process forked or executed
+     * later. The files the processes had open under {@code from} are reopened under
+     * {@code to} too (as with {@link #rewritePath}). Matching is on whole path
+     * components: {@code /a/b} covers {@code /a/b} and {@code /a/b/c}, not
+     * {@code /a/bc}. A redirect lives in the processes' memory: it holds again after
+     * the next checkpoint and restart, where further redirects may be added (a later
+     * one whose {@code from} covers an earlier one's {@code to} moves that one too).
+     *
+     * @param from an absolute path, a directory (then everything under it) or one file,
+     *        as the restored processes name it
+     * @param to an absolute path where it really is now
+     * @throws IllegalArgumentException if a path is not absolute, contains a newline
+     *         or a tab, is the root, or the redirect makes a loop or a chain with
+     *         another one of this plan (a path redirected twice, or {@code to} inside
+     *         {@code from}): give each path its final place
+     * @since 1.5
+     */
+    void redirect(Path from, Path to);
+
+    /**
+     * @return the redirects of this plan so far, {@code from} to {@code to}, in the
+     *         order they were added (normalized absolute paths)
+     * @since 1.5
+     */
+    Map<Path, Path> redirects();
 
     /** @return the pid strategy */
     PidStrategy pidStrategy();

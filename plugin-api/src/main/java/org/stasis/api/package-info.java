@@ -14,7 +14,7 @@
  * <p>This package is semantically versioned: adding a method to a provider type is
  * a minor change, any change to a consumer type is a major one.
  */
-@Version("1.4.0")
+@Version("1.5.0")
 @Export
 package org.stasis.api;
 

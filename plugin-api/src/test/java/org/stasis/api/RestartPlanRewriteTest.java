@@ -36,6 +36,15 @@ class RestartPlanRewriteTest {
             }
 
             @Override
+            public void redirect(java.nio.file.Path from, java.nio.file.Path to) {
+            }
+
+            @Override
+            public Map<java.nio.file.Path, java.nio.file.Path> redirects() {
+                return Map.of();
+            }
+
+            @Override
             public PidStrategy pidStrategy() {
                 return PidStrategy.KEEP_PIDS;
             }

@@ -59,6 +59,9 @@ final class RestartPlanFile {
         text.append("namespaces ")
                 .append(tree || plan.pidStrategy() == RestartPlan.PidStrategy.KEEP_PIDS ? "on" : "off").append('\n');
         text.append("agent-socket ").append(safe(agentSocket.toString())).append('\n');
+        plan.redirects().forEach((from, to) ->
+                text.append("redirect ").append(safe(from.toString())).append('\t').append(safe(to.toString()))
+                        .append('\n'));
         for (String line : pipeData) {
             text.append(safe(line)).append('\n');
         }

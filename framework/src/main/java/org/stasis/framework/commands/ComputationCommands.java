@@ -406,10 +406,18 @@ public class ComputationCommands {
             @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
             @Descriptor("pid of the process that will run stasis-restore: if it ends before it connects, the restart"
                     + " fails at once") @Parameter(names = "--restorer", absentValue = "0") long restorerPid,
+            @Descriptor("path redirects, OLD=NEW items separated by TABs: the program's files under OLD are served from NEW")
+            @Parameter(names = "--redirect", absentValue = "") String redirects,
             @Descriptor("checkpoint directory") String checkpoint) {
+        java.util.Map<Path, Path> redirect;
         try {
-            return coordinator.prepareRestart(Path.of(checkpoint), trusted, restorerPid, ClientGone.of(session))
-                    .toString();
+            redirect = RedirectOption.parse(redirects);
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        }
+        try {
+            return coordinator.prepareRestart(Path.of(checkpoint), trusted, restorerPid, ClientGone.of(session),
+                    redirect).toString();
         } catch (CheckpointInvalidException e) {
             throw new CommandFailedException(e.getMessage(), e);
         } catch (Exception e) {

@@ -70,6 +70,7 @@ public class ProgramCommands {
 
     /**
      * @param out where the program's output goes
+     * @param redirects {@code OLD=NEW} items separated by TABs (as {@code stasis restart --redirect})
      * @param checkpoint a checkpoint directory or a {@code latest} link
      * @return the restarted process
      * @throws Exception if it could not be restarted
@@ -78,12 +79,15 @@ public class ProgramCommands {
     public String restart(
             @Descriptor("file that receives the program's output (default: <ckpt-dir>/<name>.out)")
             @Parameter(names = "--out", absentValue = "") String out,
+            @Descriptor("path redirects, OLD=NEW items separated by TABs: the program's files under OLD are served from NEW")
+            @Parameter(names = "--redirect", absentValue = "") String redirects,
             @Descriptor("checkpoint directory") String checkpoint) throws Exception {
         Path output = output(out);
         List<Agent> before = coordinator.agents();
         Path plan;
         try {
-            plan = coordinator.prepareRestart(Path.of(checkpoint).toAbsolutePath());
+            plan = coordinator.prepareRestart(Path.of(checkpoint).toAbsolutePath(), false, 0, () -> false,
+                    RedirectOption.parse(redirects));
         } catch (Exception e) {
             throw new CommandFailedException(e.getMessage(), e);
         }

@@ -431,6 +431,24 @@ public class Coordinator {
      */
     public Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone)
             throws Exception {
+        return prepareRestart(checkpoint, trusted, restorerPid, gone, java.util.Map.of());
+    }
+
+    /**
+     * Like {@link #prepareRestart(Path, boolean, long, BooleanSupplier)}, with the
+     * user's path redirects ({@code stasis restart --redirect OLD=NEW}): they go into
+     * the plan before the plugins run ({@link org.stasis.api.RestartPlan#redirect}).
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param trusted restart a foreign checkpoint, with a warning
+     * @param restorerPid the pid that will run {@code stasis-restore}; 0 if not known
+     * @param gone whether the client asking has left (then nothing is started)
+     * @param redirects old path to where it is now, checked by {@link org.stasis.framework.lifecycle.Redirects}
+     * @return the plan file
+     * @throws Exception as {@link #prepareRestart(Path)}
+     */
+    public Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
+            java.util.Map<Path, Path> redirects) throws Exception {
         operations.enter("restart of " + checkpoint.getFileName(), true, gone);
         CompletableFuture<Path> plan;
         try {
@@ -451,6 +469,11 @@ public class Coordinator {
             @Override
             public void warning(String message) {
                 warnings.add(message);
+            }
+
+            @Override
+            public java.util.Map<Path, Path> redirects() {
+                return redirects;
             }
         };
         Thread restart = new Thread(() -> {

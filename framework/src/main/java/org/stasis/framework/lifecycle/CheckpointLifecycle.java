@@ -212,6 +212,11 @@ public final class CheckpointLifecycle {
         /** @param message a plugin's warning for the user ({@code RestartContext.warn}) */
         default void warning(String message) {
         }
+
+        /** @return the caller's path redirects (old path to new), put into the plan before the plugins run */
+        default Map<Path, Path> redirects() {
+            return Map.of();
+        }
     }
 
     /**
@@ -236,7 +241,7 @@ public final class CheckpointLifecycle {
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
                 directory, log, core, manifest.options(), listener::warning);
         try {
-            restartAndResume(manifest, directory, computation, operation);
+            restartAndResume(manifest, directory, computation, operation, listener.redirects());
         } finally {
             operation.end();
         }
@@ -244,10 +249,12 @@ public final class CheckpointLifecycle {
     }
 
     private void restartAndResume(Manifest manifest, Path directory, Computation computation,
-            Contexts.Operation operation) throws OperationFailedException {
+            Contexts.Operation operation, Map<Path, Path> redirects) throws OperationFailedException {
         String id = operation.label();
         Plan plan = new Plan(manifest.processes());
         try {
+            Redirects.checkTargets(manifest.plugins(), redirects);
+            redirects.forEach(plan::redirect);
             dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
                     callback.pluginId(), Records.readOnly(manifest.plugins().getOrDefault(callback.pluginId(), Map.of())),
                     plan));

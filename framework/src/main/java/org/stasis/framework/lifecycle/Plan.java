@@ -19,6 +19,7 @@ public final class Plan implements RestartPlan {
     private final Map<Integer, Process> processes = new LinkedHashMap<>();
     private final Map<String, String> rewrites = new LinkedHashMap<>();
     private final Map<String, String> environment = new LinkedHashMap<>();
+    private final Map<Path, Path> redirects = new LinkedHashMap<>();
     private final java.util.Set<Integer> passed = new java.util.TreeSet<>();
     private PidStrategy pidStrategy = PidStrategy.KEEP_PIDS;
 
@@ -59,6 +60,18 @@ public final class Plan implements RestartPlan {
     @Override
     public synchronized Map<String, String> pathRewrites() {
         return Collections.unmodifiableMap(new LinkedHashMap<>(rewrites));
+    }
+
+    @Override
+    public synchronized void redirect(Path from, Path to) {
+        Redirects.check(redirects, from, to);
+        redirects.put(from.normalize(), to.normalize());
+        rewrites.put(from.normalize().toString(), to.normalize().toString());
+    }
+
+    @Override
+    public synchronized Map<Path, Path> redirects() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(redirects));
     }
 
     @Override

@@ -23,6 +23,7 @@ public final class FakePlan implements RestartPlan {
     private final Map<Integer, Process> processes = new TreeMap<>();
     private final Map<String, String> rewrites = new LinkedHashMap<>();
     private final Map<String, String> environment = new LinkedHashMap<>();
+    private final Map<Path, Path> redirects = new LinkedHashMap<>();
     private PidStrategy strategy = PidStrategy.KEEP_PIDS;
 
     /** @param pids the processes of the checkpoint (a live view is fine) */
@@ -55,6 +56,21 @@ public final class FakePlan implements RestartPlan {
     @Override
     public Map<String, String> pathRewrites() {
         return rewrites;
+    }
+
+    /** Records the redirect (and its path rewrite, as the core does); paths must be absolute. */
+    @Override
+    public void redirect(Path from, Path to) {
+        if (!from.isAbsolute() || !to.isAbsolute()) {
+            throw new IllegalArgumentException("a redirect needs absolute paths, not " + from + " -> " + to);
+        }
+        redirects.put(from.normalize(), to.normalize());
+        rewrites.put(from.normalize().toString(), to.normalize().toString());
+    }
+
+    @Override
+    public Map<Path, Path> redirects() {
+        return redirects;
     }
 
     @Override

@@ -89,8 +89,8 @@ final class Reopener {
         } catch (NoSuchFileException e) {
             Optional<Path> primary = primaryOf(key, saved);
             if (primary.isEmpty()) {
-                throw new IOException("file " + path + where + " no longer exists; put it back, or restart from a "
-                        + "place where it exists" + (SavePolicy.writing(saved.flags())
+                throw new IOException("file " + path + where + " no longer exists; put it back, or if it moved, "
+                        + "restart with --redirect " + moved(path) + "=WHERE_IT_IS_NOW" + (SavePolicy.writing(saved.flags())
                                 ? " (a checkpoint taken with --save-files auto would have put it back)" : ""));
             }
             recreateEmpty(path, primary.get());
@@ -99,6 +99,15 @@ final class Reopener {
                     + "--save-files auto to have it put back at restart");
             return Files.readAttributes(path, BasicFileAttributes.class);
         }
+    }
+
+    // What moved: the topmost directory above the file that is gone, else the file itself.
+    static Path moved(Path path) {
+        Path gone = path;
+        for (Path up = path.getParent(); up != null && up.getParent() != null && !Files.exists(up); up = up.getParent()) {
+            gone = up;
+        }
+        return gone;
     }
 
     // A companion is a file open for writing whose name extends the name of another
