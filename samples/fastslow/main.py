@@ -2,7 +2,7 @@
 
     main.py overflow|overflow_fixed [N]     acc += step, N steps per interval, in a C int
                                             (overflow: wraps in interval 7) or long long
-    main.py floatsum [N]                    a sum of 1/k^2 in single precision
+    main.py floatsum [N [INTERVALS]]        a sum of 1/k^2 in single precision
     main.py behave crash|hang [BAD]         interval BAD crashes or hangs when interpreted
     main.py unpicklable                     marks a value that cannot be pickled
     main.py nomark                          never marks
@@ -35,11 +35,11 @@ def accumulate(name, n):
     return acc
 
 
-def floats(n):
+def floats(n, intervals):
     import floatsum
     total = 0.0
     fs.mark(i=0, total=total)
-    for i in range(1, INTERVALS + 1):
+    for i in range(1, intervals + 1):
         total = floatsum.chunk(total, (i - 1) * n, n)
         fs.mark(i=i, total=total)
     return total
@@ -80,7 +80,7 @@ def main(argv):
     if what in ("overflow", "overflow_fixed"):
         result = accumulate(what, int(argv[2]) if len(argv) > 2 else 100_000)
     elif what == "floatsum":
-        result = floats(int(argv[2]) if len(argv) > 2 else 20_000)
+        result = floats(int(argv[2]) if len(argv) > 2 else 20_000, int(argv[3]) if len(argv) > 3 else INTERVALS)
     elif what == "behave":
         result = behave(argv[2], int(argv[3]) if len(argv) > 3 else 3)
     elif what == "unpicklable":

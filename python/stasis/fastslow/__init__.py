@@ -23,6 +23,7 @@ launch``) :func:`mark` does nothing. See doc/fastslow.md.
 import os
 import pickle
 import sys
+import time
 from typing import Any, Dict, Optional
 
 from . import _compare, _files
@@ -110,7 +111,7 @@ def _fast_mark(number: int, state: Dict[str, Any]) -> None:
             stream.flush()
         except Exception:
             pass
-    ckpt_id = stasis.checkpoint(note="fastslow mark %d" % number)
+    ckpt_id = _checkpoint(stasis, number)
     if ckpt_id is None:
         _files.write_json(_files.error(_RUN), {"error": "mark %d: stasis.checkpoint() did nothing: the program "
                                                "does not run under Stasis" % number})
@@ -119,6 +120,19 @@ def _fast_mark(number: int, state: Dict[str, Any]) -> None:
         _become_checker(ckpt_id)
         return
     _files.write_json(_files.mark_info(_RUN, number), {"mark": number, "checkpoint": ckpt_id})
+
+
+def _checkpoint(stasis: Any, number: int) -> Optional[str]:
+    """stasis.checkpoint(), tried again for a while if the coordinator is busy."""
+    for attempt in range(40):
+        try:
+            result: Optional[str] = stasis.checkpoint(note="fastslow mark %d" % number)
+            return result
+        except stasis.CheckpointError:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
+    return None
 
 
 def _become_checker(ckpt_id: str) -> None:

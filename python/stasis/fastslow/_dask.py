@@ -47,8 +47,8 @@ def _python() -> str:
     return sys.executable or "python3"
 
 
-def submit(client: Any, cli: str, name: str, directory: str, log: str, timeout: float) -> Any:
-    return client.submit(_tasks.check, cli, name, directory, log, timeout, pure=False)
+def submit(client: Any, cli: str, name: str, directory: str, log: str, timeout: float, started: str) -> Any:
+    return client.submit(_tasks.check, cli, name, directory, log, timeout, started, pure=False)
 
 
 def outcome(future: Any) -> Optional[_tasks.Outcome]:
@@ -56,7 +56,7 @@ def outcome(future: Any) -> Optional[_tasks.Outcome]:
     if not future.done():
         return None
     try:
-        code, timed_out, tail = future.result()
-        return (int(code), bool(timed_out), str(tail))
+        code, timed_out, tail, where = future.result()
+        return (int(code), bool(timed_out), str(tail), str(where))
     except Exception as e:
-        return (-1, False, "the Dask task failed: %s: %s" % (type(e).__name__, e))
+        return (-1, False, "the Dask task failed: %s: %s" % (type(e).__name__, e), "?")

@@ -4,9 +4,11 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, TextIO
@@ -35,6 +37,7 @@ class Interval:
     detail: Dict[str, Any] = field(default_factory=dict)
     began: float = 0.0
     seconds: float = 0.0
+    where: str = ""                  # host:pid that ran the checker (a Dask worker's, or this one)
 
     def line(self) -> str:
         head = "interval %2d (mark %d -> %d): " % (self.number, self.number - 1, self.number)
@@ -67,7 +70,11 @@ class Run:
     def __init__(self, opts: Options, err: TextIO = sys.stderr) -> None:
         self.opts, self.err = opts, err
         self.cli = find_cli()
-        self.name = "fastslow-%d" % os.getpid()
+        self.name = "fastslow-%d" % os.getpid()           # the fast run's coordinator
+        self.checkers_name = self.name + "-checkers"      # the checkers': one computation each
+        self.directories: Dict[int, str] = {}
+        self.attempts: Dict[int, int] = {}
+        self.coordinator: Optional[threading.Thread] = None
         self.dir = os.path.abspath(opts.directory) if opts.directory else tempfile.mkdtemp(prefix="stasis-fastslow-")
         for sub in ("ckpt", "marks", "roles", "checkers", "results"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
@@ -130,7 +137,19 @@ class Run:
         interval.status, interval.began = "checking", time.monotonic()
         return directory
 
+    def start_checkers_coordinator(self) -> None:
+        """Starts the checkers' coordinator now, in the background, so that the first
+        checkers do not race to start it."""
+        def run() -> None:
+            subprocess.run([self.cli, "coordinator", "--name", self.checkers_name, "--daemon",
+                            "--ckpt-dir", os.path.join(self.dir, "checker-ckpt")], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.coordinator = threading.Thread(target=run, name="fastslow-coordinator", daemon=True)
+        self.coordinator.start()
+
     def launch_checkers(self) -> None:
+        if self.coordinator is not None and self.coordinator.is_alive():
+            return
         limit = 1 << 30 if self.client is not None else self.opts.checkers
         while self.queue and len(self.running) < limit and not self.stopped:
             number = self.queue.pop(0)
@@ -139,10 +158,15 @@ class Run:
                 continue
             if self.client is not None:
                 from . import _dask
-                self.running[number] = _dask.submit(self.client, self.cli, self.name, directory,
-                                                    self.log(number), self.opts.timeout)
+                self.running[number] = _dask.submit(self.client, self.cli, self.checkers_name, directory,
+                                                    self.log(number), self.opts.timeout,
+                                                    _files.started(self.dir, number))
             else:
-                self.running[number] = _tasks.start(self.cli, self.name, directory, self.log(number))
+                self.running[number] = self.restart(number, directory)
+
+    def restart(self, number: int, directory: str) -> "subprocess.Popen[bytes]":
+        self.directories[number] = directory
+        return _tasks.start(self.cli, self.checkers_name, directory, self.log(number), keep=True)
 
     def poll_checkers(self) -> None:
         for number, task in list(self.running.items()):
@@ -152,6 +176,12 @@ class Run:
                 outcome = _dask.outcome(task)
             elif task.poll() is not None:
                 outcome = _tasks.finish(task, self.log(number), False)
+                self.attempts[number] = self.attempts.get(number, 0) + 1
+                if _tasks.busy(outcome, os.path.exists(_files.started(self.dir, number))) and \
+                        self.attempts[number] < 10 and \
+                        time.monotonic() - self.intervals[number].began < self.opts.timeout:
+                    self.running[number] = self.restart(number, self.directories[number])   # again
+                    continue
             elif time.monotonic() - self.intervals[number].began > self.opts.timeout:
                 _tasks.stop(task)
                 outcome = _tasks.finish(task, self.log(number), True)
@@ -160,9 +190,10 @@ class Run:
                 self.verdict(number, outcome)
 
     def verdict(self, number: int, outcome: _tasks.Outcome) -> None:
-        code, timed_out, tail = outcome
+        code, timed_out, tail, where = outcome
         interval = self.intervals[number]
         interval.seconds = time.monotonic() - interval.began
+        interval.where = where
         result = _files.read_json(_files.result(self.dir, number))
         if result is not None:
             interval.status = str(result.get("status", "crashed"))
@@ -236,12 +267,13 @@ class Run:
             self.intervals[number].detail = {"reason": reason}
         self.queue.clear()
 
-    def _stasis(self, *args: str) -> None:
-        subprocess.run([self.cli, args[0], "--name", self.name, *args[1:]], stdin=subprocess.DEVNULL,
+    def _stasis(self, *args: str, name: str = "") -> None:
+        subprocess.run([self.cli, args[0], "--name", name or self.name, *args[1:]], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def close(self) -> None:
         self._stasis("shutdown")
+        self._stasis("shutdown", name=self.checkers_name)
         if self.client is not None:
             self.client.close()
         if not self.opts.keep:
@@ -275,7 +307,8 @@ class Run:
             "wall_seconds": round(time.monotonic() - self.started, 3),
             "problems": problems,
             "intervals": [dict({k: v for k, v in i.detail.items() if k not in ("interval",)},
-                               interval=i.number, status=i.status, seconds=round(i.seconds, 3))
+                               interval=i.number, status=i.status, seconds=round(i.seconds, 3),
+                               checked_by=i.where)
                           for i in intervals],
         }
 
@@ -308,20 +341,31 @@ def _status_text(code: int) -> str:
     return "status %d" % code
 
 
+class Interrupted(Exception):
+    """SIGTERM or SIGHUP: stop everything started and clean up."""
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted()
+
+
 def run(opts: Options) -> int:
     """Runs the check; the exit status: 0 every interval agrees, 1 otherwise."""
     check = Run(opts)
+    for sig in (signal.SIGTERM, signal.SIGHUP):   # stop the fast run and the checkers, clean up
+        signal.signal(sig, _interrupted)
     try:
         if opts.dask:
             from . import _dask
             check.client = _dask.connect(opts.dask, check.dir, check.cli)
+        check.start_checkers_coordinator()
         check.start_fast()
         while check.step():
             time.sleep(0.05)
         check.progress(final=True)
         check.print_report(sys.stdout)
         return 0 if check.report()["ok"] else 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         check.stop_all("interrupted")
         return 1
     finally:
