@@ -2,6 +2,7 @@
 
     main.py overflow|overflow_fixed [N]     acc += step, N steps per interval, in a C int
                                             (overflow: wraps in interval 7) or long long
+    main.py overflow_every [N]              the same, mark() called 4 times per interval, every(4)
     main.py floatsum [N [INTERVALS]]        a sum of 1/k^2 in single precision
     main.py behave crash|hang [BAD]         interval BAD crashes or hangs when interpreted
     main.py unpicklable                     marks a value that cannot be pickled
@@ -35,6 +36,20 @@ def accumulate(name, n):
     return acc
 
 
+def accumulate_every(n, parts=4):
+    """The same in 4 parts per interval, mark() called after each part, every(4)."""
+    import overflow as work
+    fs.every(parts)
+    step = PER_INTERVAL // n
+    acc = 0
+    fs.mark(i=0, acc=acc)
+    for i in range(1, INTERVALS + 1):
+        for part in range(parts):
+            acc = work.chunk(acc, step, n // parts)
+            fs.mark(i=i if part == parts - 1 else -1, acc=acc)
+    return acc
+
+
 def floats(n, intervals):
     import floatsum
     total = 0.0
@@ -49,7 +64,7 @@ def behave(action, bad):
     import behave as work
     acc = 0
     fs.mark(i=0, acc=acc)
-    for i in range(1, 7):
+    for i in range(1, 5):
         acc = work.chunk(acc, i, action, bad)
         fs.mark(i=i, acc=acc)
     return acc
@@ -79,6 +94,8 @@ def main(argv):
     what = argv[1] if len(argv) > 1 else "overflow"
     if what in ("overflow", "overflow_fixed"):
         result = accumulate(what, int(argv[2]) if len(argv) > 2 else 100_000)
+    elif what == "overflow_every":
+        result = accumulate_every(int(argv[2]) if len(argv) > 2 else 100_000)
     elif what == "floatsum":
         result = floats(int(argv[2]) if len(argv) > 2 else 20_000, int(argv[3]) if len(argv) > 3 else INTERVALS)
     elif what == "behave":
