@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fast/slow checking figures (issue #14): the overflow sample (samples/fastslow), 12
-# intervals of N additions each (N=110000000 by default: about 60 s interpreted on
+# intervals of N additions each (N=36000000 by default: about 60 s interpreted on
 # this machine; N=2000000 for a quick look). Prints: the interpreted time (the .pyx run
 # as Python), the compiled time (plain, no Stasis), the fast run under
 # `stasis fastslow` (marks + 13 checkpoints) and its overhead, and the total wall time
@@ -9,7 +9,7 @@
 # usage: bench/fastslow_bench.sh [N]        (needs cython3 python3-dev gcc; a built dist/)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-n="${1:-110000000}"
+n="${1:-36000000}"
 python="${PYTHON:-/usr/bin/python3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

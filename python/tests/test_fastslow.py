@@ -77,6 +77,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.usage(["run", "--checkers", "0", "--", "python3", "x.py"]), 2)
         self.assertEqual(self.usage(["run", "--checkers", "two", "--", "python3", "x.py"]), 2)
 
+    def test_dir_not_empty(self) -> None:
+        self.assertEqual(self.usage(["run", "--dir", HERE, "--", "python3", "x.py"]), 2)
+
     def test_no_command(self) -> None:
         self.assertEqual(self.usage([]), 2)
 

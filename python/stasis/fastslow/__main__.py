@@ -1,6 +1,7 @@
 """python3 -m stasis.fastslow run [OPTIONS] -- python3 prog.py ARGS (stasis fastslow run ...)."""
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -67,6 +68,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     if args.checkers < 1 or args.timeout <= 0 or args.tolerance < 0:
         sys.stderr.write("stasis fastslow: --checkers needs K >= 1, --timeout S > 0, --tolerance T >= 0\n")
+        return 2
+    if args.dir and os.path.isdir(args.dir) and os.listdir(args.dir):
+        sys.stderr.write("stasis fastslow: --dir %s is not empty; give a new or empty directory\n" % args.dir)
         return 2
     return run(Options(program=program, checkers=args.checkers, tolerance=args.tolerance,
                        stop_at_first=args.stop_at_first, json=args.json, timeout=args.timeout,
