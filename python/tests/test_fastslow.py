@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import stasis.fastslow as fs  # noqa: E402
-from stasis.fastslow import _compare, _switch  # noqa: E402
+from stasis.fastslow import _compare, _pyx, _switch  # noqa: E402
 from stasis.fastslow.__main__ import main as cli_main  # noqa: E402
 
 
@@ -47,6 +47,28 @@ class CompareTest(unittest.TestCase):
 
     def test_nan_equals_nan(self) -> None:
         self.assertIsNone(_compare.first_difference_in({"x": float("nan")}, {"x": float("nan")}, 1e-9))
+
+
+class PyxTest(unittest.TestCase):
+    def test_c_declarations_made_python_line_for_line(self) -> None:
+        source = textwrap.dedent("""\
+            cpdef long long f(int a, double b=1.0, c=2):
+                cdef int acc = a  # wraps
+                cdef int j, k
+                for j in range(3):
+                    acc += j
+                return acc
+            """)
+        python = _pyx.to_python(source)
+        self.assertEqual(python.splitlines(), ["def f(a, b=1.0, c=2):", "    acc = a", "    pass",
+                                               "    for j in range(3):", "        acc += j", "    return acc"])
+        namespace: dict = {}
+        exec(compile(python, "f.pyx", "exec"), namespace)
+        self.assertEqual(namespace["f"](2 ** 31 - 1), 2 ** 31 + 2)
+
+    def test_the_rest_is_left_alone(self) -> None:
+        source = "cdef class P:\n    pass\nx = <int>y\n"
+        self.assertEqual(_pyx.to_python(source), source)
 
 
 class MarkOutsideTest(unittest.TestCase):
@@ -103,7 +125,7 @@ class SwitchTest(unittest.TestCase):
         try:
             source = os.path.join(directory, "m.pyx")
             with open(source, "w") as f:
-                f.write("cdef int f(int x):\n    return x\n")
+                f.write("cdef class Point:\n    cdef int x\n")
             module = types.ModuleType("m")
             done = _switch.Switched()
             _switch.switch_module(module, source, done)

@@ -1,15 +1,12 @@
-# The accumulator is a C int: `acc = cython.declare(cython.int, ...)` is Cython's
-# pure-Python spelling of `cdef int acc = ...` (a bare `cdef` line is not Python, and
-# stasis fastslow runs this very source interpreted to check the compiled module).
-# Compiled, acc wraps around past 2**31-1; interpreted, it is a Python int that grows.
-import cython
+# The accumulator is a C int (`cdef int`): compiled, it wraps around past 2**31-1;
+# interpreted (stasis fastslow runs this source as Python, its `cdef` declarations
+# made plain assignments), it is a Python int that grows.
 
 
-def chunk(acc0, step, n):
+def chunk(int acc0, int step, int n):
     """acc0 + step * n, added one step at a time in a C int."""
-    acc = cython.declare(cython.int, acc0)
-    s = cython.declare(cython.int, step)
-    j = cython.declare(cython.int)
+    cdef int acc = acc0
+    cdef int j
     for j in range(n):
-        acc += s
+        acc += step
     return acc

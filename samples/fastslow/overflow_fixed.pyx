@@ -1,5 +1,7 @@
-# The correct twin of overflow.pyx: the accumulator is a 64-bit C integer
-# (`cdef long long acc`), so the compiled module agrees with its source.
+# The correct twin of overflow.pyx: the accumulator is a 64-bit C integer, so the
+# compiled module agrees with its source. Written in Cython's pure-Python syntax
+# (`cython.declare(cython.longlong, ...)` is `cdef long long`): this source is Python
+# as it is.
 import cython
 
 

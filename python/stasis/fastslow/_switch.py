@@ -2,7 +2,8 @@
 (internal; doc/fastslow.md says exactly what is switched).
 
 A compiled module is an extension module (``mod.so``) with its source next to it
-(``mod.pyx`` or ``mod.py``). Its source is compiled by Python into a fresh namespace
+(``mod.pyx`` or ``mod.py``). Its source (a .pyx's simple C declarations made Python
+first, see :mod:`._pyx`) is compiled by Python into a fresh namespace
 (the module's current data globals copied in), and every function defined there
 replaces the compiled function of the same name: in the compiled module, and in the
 globals of every loaded module that refers to the compiled function (``from mod
@@ -51,7 +52,14 @@ def _compiled_by_cython(module: types.ModuleType) -> bool:
 
 def _interpreted_namespace(module: types.ModuleType, source: str) -> Dict[str, Any]:
     with open(source, "rb") as f:
-        code = compile(f.read(), source, "exec", dont_inherit=True)
+        text = f.read().decode("utf-8")
+    try:
+        code = compile(text, source, "exec", dont_inherit=True)
+    except SyntaxError:
+        if not source.endswith(".pyx"):
+            raise
+        from ._pyx import to_python          # C declarations (cdef int x = ...) made Python
+        code = compile(to_python(text), source, "exec", dont_inherit=True)
     namespace: Dict[str, Any] = {"__name__": module.__name__, "__file__": source,
                                  "__builtins__": __builtins__, "__package__": module.__package__}
     exec(code, namespace)
@@ -68,7 +76,7 @@ def switch_module(module: types.ModuleType, source: str, done: Switched) -> None
         namespace = _interpreted_namespace(module, source)
     except SyntaxError as e:
         done.refused.append("%s: %s is not Python (line %s: %s); write it in Cython's pure-Python "
-                            "syntax" % (module.__name__, source, e.lineno, e.msg))
+                            "syntax or with only the C declarations doc/fastslow.md lists" % (module.__name__, source, e.lineno, e.msg))
         return
     except Exception as e:
         done.refused.append("%s: running %s failed: %s: %s" % (module.__name__, source, type(e).__name__, e))
