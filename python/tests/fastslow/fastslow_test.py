@@ -145,7 +145,7 @@ def t_crash():
 
 
 def t_hang():
-    report = fastslow("--checkers", "2", "--timeout", "6", program=["behave", "hang", "3"], expect_status=1)
+    report = fastslow("--checkers", "2", "--timeout", "12", program=["behave", "hang", "3"], expect_status=1)
     st = statuses(report)
     expect(st[3] == "hung" and "--timeout" in report["intervals"][2]["reason"], "interval 3: hung", report)
     expect(all(s == "ok" for n, s in st.items() if n != 3), "the other intervals ok", report)
