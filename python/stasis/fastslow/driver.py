@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, TextIO
 
+from .. import _control
 from . import _files, _tasks
 
 
@@ -274,6 +275,16 @@ class Run:
     def close(self) -> None:
         self._stasis("shutdown")
         self._stasis("shutdown", name=self.checkers_name)
+        if not self.opts.keep:                 # the coordinators' logs too (kept with --keep)
+            try:
+                runtime = _control.runtime_dir(use_agent_socket=False)
+            except _control.ControlError:
+                runtime = ""
+            for name in (self.name, self.checkers_name):
+                try:
+                    os.unlink(os.path.join(runtime, name + ".log"))
+                except OSError:
+                    pass
         if self.client is not None:
             self.client.close()
         if not self.opts.keep:

@@ -273,6 +273,10 @@ def main(argv):
         temp = BUILD = tempfile.mkdtemp(prefix="fastslow-build-")
     names = argv or list(SCENARIOS)
     failed = 0
+    runtime = None
+    if not os.environ.get("STASIS_RUNTIME_DIR"):   # coordinators of its own (ITs run two classes at once)
+        runtime = tempfile.mkdtemp(prefix="fastslow-rt-")
+        os.environ["STASIS_RUNTIME_DIR"] = runtime
     try:
         build(BUILD)
         for name in names:
@@ -289,6 +293,8 @@ def main(argv):
     finally:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
+        if runtime:
+            shutil.rmtree(runtime, ignore_errors=True)
     return 1 if failed else 0
 
 
