@@ -90,6 +90,7 @@ class Run:
         self.client: Any = None
         self.started = time.monotonic()
         self.fast_seconds = 0.0
+        self.fast_stopped = ""               # why the driver stopped the fast run, if it did
 
     # -- the fast run ---------------------------------------------------------------
     def start_fast(self) -> None:
@@ -255,6 +256,8 @@ class Run:
             except subprocess.TimeoutExpired:
                 self.fast.kill()
                 self.fast_status = self.fast.wait()
+            self.fast_seconds = time.monotonic() - self.started
+            self.fast_stopped = reason
         for number, task in list(self.running.items()):
             if self.client is None:
                 _tasks.stop(task)
@@ -300,7 +303,9 @@ class Run:
             found.append("the program never called stasis.fastslow.mark(): nothing to check")
         elif self.marks == 1:
             found.append("the program called stasis.fastslow.mark() once: an interval needs two marks")
-        if self.fast_status not in (0, None) and not self.stopped:
+        if self.fast_stopped:
+            found.append("the fast run was stopped after mark %d: %s" % (self.marks - 1, self.fast_stopped))
+        elif self.fast_status not in (0, None):
             found.append("the fast run ended with %s" % _status_text(self.fast_status or 0))
         return found
 
