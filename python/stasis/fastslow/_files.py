@@ -1,0 +1,71 @@
+"""The run directory of a fast/slow check (internal): the files the fast run, the
+checkers and the driver share. Every file is written whole under a temporary name
+and renamed, so a reader never sees half of one.
+
+``RUN/ckpt/``               the fast run's checkpoints (``stasis launch --ckpt-dir``)
+``RUN/marks/K.pkl``         the state the fast run recorded at mark K (pickled dict)
+``RUN/marks/K.json``        mark K's checkpoint id, once that checkpoint is published
+``RUN/roles/ID.json``       written by the driver before it restarts checkpoint ID as a
+                            checker: the interval to check and the tolerance
+``RUN/checkers/N.started``  interval N's checker runs (interpreted) from its first mark
+``RUN/results/N.json``      interval N's verdict, written by its checker
+``RUN/error.json``          the fast run could not record a mark (unpicklable state...)
+"""
+
+import json
+import os
+from typing import Any, Dict, Optional
+
+ENV = "STASIS_FASTSLOW_DIR"
+"""The environment variable that names the run directory of the fast run."""
+
+
+def path(run: str, *parts: str) -> str:
+    return os.path.join(run, *parts)
+
+
+def write_bytes(target: str, data: bytes) -> None:
+    """Writes ``target`` atomically (temporary file, then rename)."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = "%s.tmp%d" % (target, os.getpid())
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, target)
+
+
+def write_json(target: str, value: Dict[str, Any]) -> None:
+    write_bytes(target, (json.dumps(value, indent=1) + "\n").encode("utf-8"))
+
+
+def read_json(source: str) -> Optional[Dict[str, Any]]:
+    """The JSON object in ``source``, or None if there is none (yet)."""
+    try:
+        with open(source, "rb") as f:
+            value = json.loads(f.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def mark_state(run: str, mark: int) -> str:
+    return path(run, "marks", "%d.pkl" % mark)
+
+
+def mark_info(run: str, mark: int) -> str:
+    return path(run, "marks", "%d.json" % mark)
+
+
+def role(run: str, ckpt_id: str) -> str:
+    return path(run, "roles", ckpt_id + ".json")
+
+
+def started(run: str, interval: int) -> str:
+    return path(run, "checkers", "%d.started" % interval)
+
+
+def result(run: str, interval: int) -> str:
+    return path(run, "results", "%d.json" % interval)
+
+
+def error(run: str) -> str:
+    return path(run, "error.json")

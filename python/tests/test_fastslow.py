@@ -1,0 +1,183 @@
+"""Unit tests of stasis.fastslow without Stasis: comparing states, the switch to
+interpreted functions (on a real Cython module when cython3 and a C compiler are
+there), mark() outside a fast/slow run, the CLI's usage errors."""
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import types
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import stasis.fastslow as fs  # noqa: E402
+from stasis.fastslow import _compare, _pyx, _switch  # noqa: E402
+from stasis.fastslow.__main__ import main as cli_main  # noqa: E402
+
+
+class CompareTest(unittest.TestCase):
+    def test_equal_states(self) -> None:
+        self.assertIsNone(_compare.first_difference_in({"a": 1, "b": [1.0, 2]}, {"a": 1, "b": [1.0, 2]}, 0.0))
+
+    def test_first_variable_in_mark_order(self) -> None:
+        found = _compare.first_difference_in({"i": 7, "acc": -1984967296, "z": 1},
+                                             {"i": 7, "acc": 2310000000, "z": 2}, 0.0)
+        self.assertEqual(found, ("acc", "-1984967296", "2310000000"))
+
+    def test_tolerance(self) -> None:
+        self.assertIsNotNone(_compare.first_difference_in({"t": 1.0}, {"t": 1.0001}, 0.0))
+        self.assertIsNone(_compare.first_difference_in({"t": 1.0}, {"t": 1.0001}, 1e-3))
+        self.assertIsNotNone(_compare.first_difference_in({"t": 1.0}, {"t": 1.01}, 1e-3))
+
+    def test_integers_exact_without_tolerance(self) -> None:
+        self.assertIsNotNone(_compare.first_difference_in({"n": 2 ** 53}, {"n": 2 ** 53 + 1}, 0.0))
+
+    def test_nested_names(self) -> None:
+        found = _compare.first_difference_in({"v": [1, 2, {"k": 3}]}, {"v": [1, 2, {"k": 4}]}, 0.0)
+        self.assertEqual(found, ("v[2]['k']", "3", "4"))
+        self.assertEqual(_compare.first_difference_in({"v": [1]}, {"v": [1, 2]}, 0.0), ("len(v)", "1", "2"))
+
+    def test_missing_variable(self) -> None:
+        self.assertEqual(_compare.first_difference_in({"a": 1}, {}, 0.0), ("a", "1", "(missing)"))
+
+    def test_nan_equals_nan(self) -> None:
+        self.assertIsNone(_compare.first_difference_in({"x": float("nan")}, {"x": float("nan")}, 1e-9))
+
+
+class PyxTest(unittest.TestCase):
+    def test_c_declarations_made_python_line_for_line(self) -> None:
+        source = textwrap.dedent("""\
+            cpdef long long f(int a, double b=1.0, c=2):
+                cdef int acc = a  # wraps
+                cdef int j, k
+                for j in range(3):
+                    acc += j
+                return acc
+            """)
+        python = _pyx.to_python(source)
+        self.assertEqual(python.splitlines(), ["def f(a, b=1.0, c=2):", "    acc = a", "    pass",
+                                               "    for j in range(3):", "        acc += j", "    return acc"])
+        namespace: dict = {}
+        exec(compile(python, "f.pyx", "exec"), namespace)
+        self.assertEqual(namespace["f"](2 ** 31 - 1), 2 ** 31 + 2)
+
+    def test_the_rest_is_left_alone(self) -> None:
+        source = "cdef class P:\n    pass\nx = <int>y\n"
+        self.assertEqual(_pyx.to_python(source), source)
+
+
+class MarkOutsideTest(unittest.TestCase):
+    def test_mark_is_a_no_op(self) -> None:
+        self.assertFalse(fs.interpreted())
+        fs.mark(i=0, f=lambda: 0)   # not even pickled outside a run
+
+    def test_every_checks_its_argument(self) -> None:
+        with self.assertRaises(ValueError):
+            fs.every(0)
+        fs.every(1)
+
+
+class CliTest(unittest.TestCase):
+    def usage(self, argv: list) -> int:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                return cli_main(argv)
+            except SystemExit as e:
+                return int(e.code or 0)
+
+    def test_no_program(self) -> None:
+        self.assertEqual(self.usage(["run"]), 2)
+        self.assertEqual(self.usage(["run", "--"]), 2)
+
+    def test_bad_values(self) -> None:
+        self.assertEqual(self.usage(["run", "--checkers", "0", "--", "python3", "x.py"]), 2)
+        self.assertEqual(self.usage(["run", "--checkers", "two", "--", "python3", "x.py"]), 2)
+
+    def test_dir_not_empty(self) -> None:
+        self.assertEqual(self.usage(["run", "--dir", HERE, "--", "python3", "x.py"]), 2)
+
+    def test_no_command(self) -> None:
+        self.assertEqual(self.usage([]), 2)
+
+
+def _cython_available() -> bool:
+    if not shutil.which("cython3") or not shutil.which("gcc"):
+        return False
+    return subprocess.run([sys.executable, "-c", "import Cython, sysconfig; import os, sys; "
+                           "sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()['include'], "
+                           "'Python.h')) else 1)"], capture_output=True).returncode == 0
+
+
+class SwitchTest(unittest.TestCase):
+    def test_plain_python_module_is_not_switched(self) -> None:
+        module = types.ModuleType("plain")
+        module.__file__ = __file__
+        self.assertIsNone(_switch._source_of(module))
+
+    def test_syntax_error_is_refused_with_reason(self) -> None:
+        directory = tempfile.mkdtemp()
+        try:
+            source = os.path.join(directory, "m.pyx")
+            with open(source, "w") as f:
+                f.write("cdef class Point:\n    cdef int x\n")
+            module = types.ModuleType("m")
+            done = _switch.Switched()
+            _switch.switch_module(module, source, done)
+            self.assertEqual(done.modules, [])
+            self.assertIn("is not Python", done.refused[0])
+        finally:
+            shutil.rmtree(directory)
+
+    @unittest.skipUnless(_cython_available(), "needs cython3, gcc and the Python headers (python3-dev)")
+    def test_real_cython_module_switched(self) -> None:
+        directory = tempfile.mkdtemp()
+        try:
+            with open(os.path.join(directory, "wrapmod.pyx"), "w") as f:
+                f.write(textwrap.dedent("""\
+                    import cython
+                    COUNT = 0
+
+                    def add(a, b):
+                        x = cython.declare(cython.int, a)
+                        y = cython.declare(cython.int, b)
+                        return x + y
+
+                    def twice(a):
+                        return add(a, a)
+                    """))
+            subprocess.run(["cython3", "-3", "wrapmod.pyx"], cwd=directory, check=True, capture_output=True)
+            import sysconfig
+            subprocess.run(["gcc", "-shared", "-fPIC", "-fwrapv", "-O1", "-I" + sysconfig.get_paths()["include"],
+                            "wrapmod.c", "-o", "wrapmod" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")],
+                           cwd=directory, check=True, capture_output=True)
+            sys.path.insert(0, directory)
+            try:
+                import wrapmod  # type: ignore
+                holder = types.ModuleType("fastslow_holder")   # `from wrapmod import add` elsewhere
+                holder.add = wrapmod.add  # type: ignore[attr-defined]
+                sys.modules["fastslow_holder"] = holder
+                self.assertEqual(wrapmod.twice(2 ** 30), -2 ** 31)        # C int wraps
+                wrapmod.COUNT = 5
+                done = _switch.switch_all()
+                self.assertIn("wrapmod", done.modules)
+                self.assertEqual(sorted(done.functions), ["wrapmod.add", "wrapmod.twice"])
+                self.assertEqual(wrapmod.twice(2 ** 30), 2 ** 31)         # interpreted: no wrap
+                self.assertIs(holder.add, wrapmod.add)                   # the copy re-bound too
+                self.assertEqual(holder.add(2 ** 31, 1), 2 ** 31 + 1)
+                self.assertEqual(wrapmod.twice.__globals__["COUNT"], 5)  # data as it was at the switch
+            finally:
+                sys.path.remove(directory)
+                sys.modules.pop("wrapmod", None)
+                sys.modules.pop("fastslow_holder", None)
+        finally:
+            shutil.rmtree(directory)
+
+
+if __name__ == "__main__":
+    unittest.main()
