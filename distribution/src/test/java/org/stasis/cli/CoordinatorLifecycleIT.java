@@ -126,6 +126,31 @@ class CoordinatorLifecycleIT {
         assertTrue(Files.isDirectory(ckpt.resolve("latest")));
     }
 
+    @Test
+    void launchesStartingTheSameCoordinatorAtOnceShareOne() throws Exception {
+        String name = "race" + ProcessHandle.current().pid();
+        started.add(name);
+        List<Process> launches = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            launches.add(cli.start(temp.resolve("launch" + i + ".out"), "launch", "--name", name, "--ckpt-dir",
+                    temp.resolve("ckpt").toString(), "--keep-coordinator", "--", "sleep", "1"));
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(0, launches.get(i).waitFor(), read(temp.resolve("launch" + i + ".out")));
+        }
+        // one coordinator of that name, and it answers (before: the later ones took the
+        // socket away from the first, which ran on unreachable)
+        BooleanSupplier one = () -> coordinatorJvms(name).size() == 1;
+        assertTrue(await(one, Duration.ofSeconds(20)), "coordinators named " + name + ": " + coordinatorJvms(name));
+        assertEquals(0, cli.run("ping", "-q", "--name", name).status());
+    }
+
+    private static List<Long> coordinatorJvms(String name) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(List::of)
+                .map(a -> a.contains("org.stasis.framework.launch.Main") && a.contains(name)).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
     private static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";

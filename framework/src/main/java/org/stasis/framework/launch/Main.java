@@ -3,9 +3,11 @@ package org.stasis.framework.launch;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 import org.stasis.framework.util.RuntimeDirectory;
@@ -40,9 +42,20 @@ public final class Main {
 
     private static int run(LaunchOptions options) {
         FelixRuntime runtime;
+        FileChannel nameLock;
         try {
             RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
             Path socket = directory.socket(options.name());
+            // One coordinator per name: two started at the same moment both found no
+            // socket, and the later one took the earlier one's socket away (that one
+            // then ran on unreachable). The lock is held as long as this JVM runs.
+            nameLock = FileChannel.open(directory.path().resolve(options.name() + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (nameLock.tryLock() == null) {
+                nameLock.close();
+                System.err.println("stasis: coordinator '" + options.name() + "' is already starting or running");
+                return 1;
+            }
             if (answers(socket)) {
                 System.err.println("stasis: coordinator '" + options.name() + "' is already running; stop it with: "
                         + "stasis exec" + nameOption(options) + " stasis:shutdown");
@@ -69,6 +82,11 @@ public final class Main {
             runtime.awaitStop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        try {
+            nameLock.close();
+        } catch (IOException e) {
+            // The lock goes with the process anyway.
         }
         return 0;
     }
