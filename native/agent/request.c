@@ -1,7 +1,9 @@
 /* In-process checkpoint request: int stasis_checkpoint(void), for the program (and
  * the Python module). A user thread opens a second connection to the coordinator,
- * sends "REQUEST checkpoint pid=<pid>", expects "ACCEPTED", then waits until the
- * checkpoint thread has served the RESUME that ends that checkpoint. The calling
+ * sends "REQUEST checkpoint pid=<pid> seq=<n>", expects "ACCEPTED", then waits until the
+ * checkpoint thread has served the RESUME that ends that checkpoint, or DECLINED <n>
+ * when the coordinator could not take it at all (no id then: the caller hears it was
+ * aborted). The calling
  * thread is suspended like every other one meanwhile; after a restart it wakes up in
  * the restored process. Returns 1 resumed, 2 restarted, -1 no agent or refused. */
 #include "agent.h"
@@ -65,8 +67,10 @@ __attribute__((visibility("default"))) int stasis_checkpoint(void)
     int gen = __atomic_load_n(&g_resume_count, __ATOMIC_SEQ_CST);
     int fd = request_connection();
     if (fd < 0) return -1;
-    char line[64], *e = r_stpcpy(line, "REQUEST checkpoint pid=");
+    char line[96], *e = r_stpcpy(line, "REQUEST checkpoint pid=");
     e = r_itoa(e, rsys0(SYS_getpid));
+    e = r_stpcpy(e, " seq=");          /* DECLINED <seq> wakes us if the checkpoint never came */
+    e = r_itoa(e, gen);
     r_stpcpy(e, "\n");
     int ok = r_write_all(fd, line, r_strlen(line)) == 0 && expect_line(fd, "ACCEPTED");
     rsys1(SYS_close, fd);

@@ -74,6 +74,19 @@ static int resume_is_pending(const char *line)
     return n > k && r_streq(line + n - k, " pending");
 }
 
+/* DECLINED <seq>: the checkpoint a thread asked for with "seq=<seq>" failed before
+ * any process was suspended; wake it, unless a RESUME came since (that one woke it). */
+static void do_declined(const char *seq)
+{
+    long n = 0;
+    for (; *seq >= '0' && *seq <= '9'; seq++) n = n * 10 + (*seq - '0');
+    if (!g_suspended && n == __atomic_load_n(&g_resume_count, __ATOMIC_SEQ_CST)) {
+        stasis_hooks_set_id("RESUME 0");
+        note_resume();
+    }
+    stasis_send("OK\n");
+}
+
 /* Lets the suspended program run on: the one way out of a suspension (released by the
  * coordinator, restarted with nobody to talk to, or abandoned by a coordinator that
  * went away). `id` is what the program's after-checkpoint hooks see ("RESUME <id>"). */
@@ -190,6 +203,7 @@ static void serve(void)
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
+        else if (r_startswith(g_line, "DECLINED ")) do_declined(g_line + 9);
         else if (r_streq(g_line, "PUBLISHED") || r_streq(g_line, "UNPUBLISHED")) {
             end_pending(g_line[0] == 'P');
             stasis_send("OK\n");

@@ -4,6 +4,7 @@ Each test launches a scenario under stasis-launch, checkpoints it with the refer
 coordinator (minicoord.py), kills it, restarts it with stasis-restore, several times."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -248,7 +249,7 @@ def test_checkpoint_from_inside(env):
     """stasis_checkpoint() in the program: 'resumed' in the original, 'restarted' after a restart"""
     proc, agent, path = env.launch([SCEN + "/selfckpt", "40", "10", "10"])
     host_pid, line = env.coord.wait_request()
-    check(host_pid == agent.host_pid and line == "REQUEST checkpoint pid=%d" % agent.pid, lambda: line)
+    check(host_pid == agent.host_pid and re.fullmatch(r"REQUEST checkpoint pid=%d seq=\d+" % agent.pid, line), lambda: line)
     ck = os.path.join(env.dir, "ck")
     env.coord.checkpoint(agent, ck, resume=False)
     check(agent.request("RESUME 0") == "RESUMED")

@@ -188,6 +188,25 @@ public final class Agent {
     }
 
     /**
+     * Tells the process that the checkpoint it asked for ({@link CheckpointRequest})
+     * will not come: its waiting thread goes on and hears it was aborted. The agent
+     * ignores it if a RESUME has come since the request (that one woke the thread).
+     *
+     * @param sequence the request's sequence; nothing is sent for -1 (an agent that
+     *        sent none)
+     */
+    public void decline(long sequence) {
+        if (sequence < 0) {
+            return;
+        }
+        try {
+            request("DECLINED " + sequence, Duration.ofSeconds(10));
+        } catch (IOException e) {
+            // Gone: nobody waits any more.
+        }
+    }
+
+    /**
      * Sends a request and returns the agent's one-line answer.
      *
      * @param request the request line

@@ -24,7 +24,7 @@ public final class AgentRegistry implements AutoCloseable {
     private final int uid;
     private final Diagnostics diagnostics;
     private final List<Agent> agents = new ArrayList<>();
-    private volatile Consumer<Integer> checkpointRequests;
+    private volatile Consumer<CheckpointRequest> checkpointRequests;
     private volatile java.util.function.BiConsumer<UnixConnection, String> restorers;
 
     /**
@@ -66,7 +66,7 @@ public final class AgentRegistry implements AutoCloseable {
         try {
             String first = connection.readLine(Duration.ofSeconds(10));
             if (first.startsWith("REQUEST checkpoint")) {
-                requested(connection);
+                requested(connection, first);
                 return;
             }
             if (first.startsWith("RESTORER ")) {
@@ -103,8 +103,8 @@ public final class AgentRegistry implements AutoCloseable {
     }
 
     // A program asked for a checkpoint of its computation (stasis.checkpoint() and friends).
-    private void requested(UnixConnection connection) throws IOException {
-        Consumer<Integer> listener = checkpointRequests;
+    private void requested(UnixConnection connection, String line) throws IOException {
+        Consumer<CheckpointRequest> listener = checkpointRequests;
         try (connection) {
             if (listener == null) {
                 connection.writeLine("ERROR this coordinator does not take checkpoint requests");
@@ -112,15 +112,15 @@ public final class AgentRegistry implements AutoCloseable {
             }
             connection.writeLine("ACCEPTED");
         }
-        listener.accept(connection.peerPid());
+        listener.accept(CheckpointRequest.parse(connection.peerPid(), line));
     }
 
     /**
-     * @param listener called with the requesting process's host pid whenever a
-     *        program asks for a checkpoint; it must eventually checkpoint (or at least
-     *        resume) the computation, because the requesting thread waits for that
+     * @param listener called whenever a program asks for a checkpoint; it must
+     *        eventually checkpoint (or at least resume) the computation, or decline the
+     *        request ({@link Agent#decline}), because the requesting thread waits for that
      */
-    public void onCheckpointRequest(Consumer<Integer> listener) {
+    public void onCheckpointRequest(Consumer<CheckpointRequest> listener) {
         this.checkpointRequests = listener;
     }
 

@@ -36,6 +36,7 @@ import org.stasis.api.WriteCallback;
 import org.stasis.framework.agent.Agent;
 import org.stasis.framework.agent.AgentCore;
 import org.stasis.framework.agent.AgentRegistry;
+import org.stasis.framework.agent.CheckpointRequest;
 import org.stasis.framework.util.RuntimeDirectory;
 import org.stasis.framework.dispatch.EventDispatcher;
 import org.stasis.framework.dispatch.Diagnostics;
@@ -272,17 +273,21 @@ public class Coordinator {
     }
 
     // Runs on its own thread: the request's connection is already answered and closed.
-    private void checkpointRequested(int hostPid) {
+    private void checkpointRequested(CheckpointRequest request) {
+        int hostPid = request.hostPid();
         Thread thread = new Thread(() -> {
+            Optional<Agent> requester = agents.agents().stream().filter(a -> a.hostPid() == hostPid).findFirst();
             try {
-                String id = agents.agents().stream().filter(a -> a.hostPid() == hostPid).map(Agent::computation)
-                        .findFirst().orElse(Agent.NO_COMPUTATION);
+                String id = requester.map(Agent::computation).orElse(Agent.NO_COMPUTATION);
                 CheckpointResult result = checkpoint(id, Progress.NONE);
                 diagnostics.info(result.id(), "requested", "checkpoint " + result.id() + " requested by process "
                         + hostPid);
             } catch (OperationFailedException e) {
                 diagnostics.warning(Diagnostics.COORDINATOR, "requested",
                         "checkpoint requested by process " + hostPid + " failed: " + e.getMessage());
+                // A checkpoint that failed before anything was suspended sent no RESUME:
+                // the thread that asked would wait for ever.
+                requester.ifPresent(agent -> agent.decline(request.sequence()));
             }
         }, "stasis-requested-checkpoint");
         thread.setDaemon(true);
