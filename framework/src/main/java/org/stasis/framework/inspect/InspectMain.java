@@ -62,6 +62,10 @@ public final class InspectMain {
         } catch (RuntimeException e) {
             err.println("stasis: " + (e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("")));
             return FAILED;
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            err.println("stasis: the checkpoint is too large or too deeply nested to read (" + e.getClass().getSimpleName()
+                    + "); raise -Xss or -Xmx in STASIS_JAVA_OPTS");
+            return FAILED;
         }
     }
 
