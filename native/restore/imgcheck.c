@@ -334,27 +334,3 @@ int image_check_only(const char *path)
     g_quiet = 1;
     return image_load(path);
 }
-
-int image_verify_data(const char *path)
-{
-    g_name = path_base(path);
-    static char buf[1 << 20];
-    for (uint32_t i = 0; i < g_img.hdr->n_areas; i++) {
-        const struct stasis_img_area *a = &g_img.areas[i];
-        uint32_t crc = 0;
-        for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
-            const struct stasis_img_run *run = &g_img.runs[r];
-            for (uint64_t done = 0; done < run->len;) {
-                size_t n = run->len - done > sizeof buf ? sizeof buf : (size_t)(run->len - done);
-                if (read_exact(g_img.fd, buf, n, (off_t)(run->file_offset + done)) < 0) return bad("image is truncated");
-                crc = stasis_crc32c(crc, buf, n);
-                done += n;
-            }
-        }
-        if (crc != a->crc32c) {
-            return bad("page data of area %u (%#llx-%#llx) is corrupt (checksum mismatch)", i,
-                       (unsigned long long)a->start, (unsigned long long)a->end);
-        }
-    }
-    return 0;
-}

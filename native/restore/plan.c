@@ -295,6 +295,7 @@ int plan_load(const char *path)
     }
     g_npipe_data = 0;
     g_plan.namespaces = 1;
+    g_plan.verify = 1;                       /* a damaged page is never handed to the program */
     char *line = NULL;
     size_t cap = 0;
     int ln = 0, rc = 0;

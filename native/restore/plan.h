@@ -24,7 +24,7 @@ struct plan_shared { uint64_t start; int obj; int line; };
 struct plan {
     int namespaces;            /* 1 = on (default) */
     int memory_copy;           /* 1 = 'memory copy', 0 = 'memory lazy' (default) */
-    int verify;                /* 1 = check every area's CRC32C before restoring */
+    int verify;                /* 1 (default) = check every area's CRC32C before restoring */
     int pid;                   /* original pid (used with namespaces) */
     char image[PLAN_PATH];
     char cwd[PLAN_PATH];       /* "" = the image's cwd */

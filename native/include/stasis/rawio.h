@@ -8,6 +8,8 @@
 
 /* crc32c.c: CRC32C (Castagnoli), as java.util.zip.CRC32C */
 uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len);
+/* the CRC32C of A followed by B, from crc_a = CRC32C(A), crc_b = CRC32C(B) and len_b = |B| */
+uint32_t stasis_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 
 /* rawio.c */
 size_t r_strlen(const char *s);

@@ -1,5 +1,6 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.store.CheckpointNote;
 import org.stasis.framework.control.CommandFailedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,12 +24,13 @@ import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
-import org.stasis.framework.store.CheckpointInvalidException;
-import org.stasis.framework.store.CheckpointStore;
-import org.stasis.framework.store.ImageFile;
-import org.stasis.framework.store.NativeImageCheck;
-import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
+import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.util.Json;
+import org.stasis.framework.inspect.CheckpointInfo;
+import org.stasis.framework.inspect.CheckpointListing;
+import org.stasis.framework.inspect.CheckpointVerifier;
+import org.stasis.framework.inspect.InspectionFailedException;
 
 /**
  * Shell commands that act on the computation: checkpoint, status, kill, and the
@@ -36,7 +38,7 @@ import org.stasis.framework.store.ProcessImage;
  */
 @Component(service = ComputationCommands.class)
 @GogoCommand(scope = "stasis", function = { "checkpoint", "status", "kill", "ckptdir", "restartplan", "verify",
-        "interval", "keep", "list", "launchid" })
+        "interval", "keep", "list", "launchid", "info" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;
@@ -280,71 +282,11 @@ public class ComputationCommands {
             @Descriptor("only the checkpoints of the same computation (lineage across restarts) as this checkpoint id")
             @Parameter(names = "--lineage-of", absentValue = "") String lineageOf) {
         Path root = directory.isEmpty() ? coordinator.checkpointDirectory() : Path.of(directory);
-        List<Map<String, Object>> rows = new ArrayList<>();
         try {
-            for (CheckpointStore store : stores(root)) {
-                for (Path checkpoint : store.list()) {
-                    Map<String, Object> row = CheckpointHealth.describe(store, checkpoint);
-                    if (computation.isEmpty() || computation.equals(row.get("computation"))) {
-                        rows.add(row);
-                    }
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new CommandFailedException("cannot list " + root + ": " + e.getMessage(), e);
+            return CheckpointListing.list(root, computation, lineageOf, coordinator.lineages()::lineageOf, asJson);
+        } catch (InspectionFailedException e) {
+            throw new CommandFailedException(e.getMessage(), e, e.output());
         }
-        if (!lineageOf.isEmpty()) {
-            String lineage = lineage(lineageOf, rows);
-            rows.removeIf(row -> !lineage.equals(row.get("lineage")));
-        }
-        if (asJson) {
-            return json.write(rows);
-        }
-        if (rows.isEmpty()) {
-            return "no checkpoints in " + root;
-        }
-        boolean notes = rows.stream().anyMatch(r -> r.get("note") != null && !r.get("note").toString().isEmpty());
-        Table table = notes ? new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "COMMAND", "NOTE", "STATE")
-                : new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "COMMAND", "STATE");
-        for (Map<String, Object> row : rows) {
-            String command = String.valueOf(row.get("command"));
-            List<Object> cells = new ArrayList<>(java.util.Arrays.asList(row.get("id"), row.get("computation"),
-                    row.get("generation"), row.get("created"), row.get("processes"),
-                    String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
-                    command));   // whole: the script and its arguments are what tell checkpoints apart
-            if (notes) {
-                cells.add(row.getOrDefault("note", ""));
-            }
-            cells.add(row.get("state"));
-            table.row(cells.toArray());
-        }
-        return table + "\n(" + root + ")";
-    }
-
-    // The directory itself (checkpoints of older versions) and each computation's subdirectory.
-    private static List<CheckpointStore> stores(Path root) throws java.io.IOException {
-        List<CheckpointStore> stores = new ArrayList<>(List.of(new CheckpointStore(root)));
-        if (java.nio.file.Files.isDirectory(root)) {
-            try (var entries = java.nio.file.Files.list(root)) {
-                entries.filter(p -> java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                        && org.stasis.framework.core.Computations.ID.matcher(p.getFileName().toString()).matches()
-                        && !p.getFileName().toString().startsWith(".")
-                        && !java.nio.file.Files.exists(p.resolve("manifest.json")))
-                        .sorted(java.util.Comparator.comparing(p -> p.getFileName().toString(),
-                                org.stasis.framework.core.Computations.ORDER))
-                        .forEach(p -> stores.add(new CheckpointStore(p)));
-            }
-        }
-        return stores;
-    }
-
-    // A checkpoint's lineage: from the coordinator's memory, else from its manifest.
-    private String lineage(String checkpointId, List<Map<String, Object>> rows) {
-        return coordinator.lineages().lineageOf(checkpointId)
-                .or(() -> rows.stream().filter(r -> checkpointId.equals(r.get("id")) && r.get("lineage") != null)
-                        .map(r -> r.get("lineage").toString()).findFirst())
-                .orElseThrow(() -> new CommandFailedException("unknown checkpoint " + checkpointId
-                        + ": its lineage is not known here; see: stasis list", null));
     }
 
     /**
@@ -362,34 +304,28 @@ public class ComputationCommands {
             @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
             @Descriptor("checkpoint directory") String checkpoint) {
         try {
-            CheckpointStore store = new CheckpointStore(coordinator.checkpointDirectory());
-            Path directory = store.resolve(Path.of(checkpoint));
-            Manifest manifest = store.read(directory, trusted);
-            List<Map<String, Object>> images = new ArrayList<>();
-            long bytes = 0;
-            for (ProcessImage image : manifest.images()) {
-                Path file = directory.resolve(image.image());
-                ImageFile.Summary summary = ImageFile.check(file, false);
-                NativeImageCheck.check(restorer, file);      // what a restart checks, every page included
-                bytes += summary.dataBytes();
-                images.add(Map.of("pid", summary.pid(), "areas", summary.areas(), "threads", summary.threads(),
-                        "bytes", summary.dataBytes(), "kernel", summary.kernel()));
-            }
-            if (asJson) {
-                return json.write(Map.of("checkpoint", manifest.id(), "directory", directory.toString(), "ok", true,
-                        "images", images));
-            }
-            return String.format("checkpoint %s is intact: %d process%s, %.1f MiB of memory checked", manifest.id(),
-                    images.size(), images.size() == 1 ? "" : "es", bytes / 1048576.0);
-        } catch (CheckpointInvalidException | CommandFailedException e) {
-            if (!asJson) {
-                throw e instanceof CommandFailedException failed ? failed : new CommandFailedException(e.getMessage(), e);
-            }
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("checkpoint", checkpoint);
-            out.put("ok", false);
-            out.put("error", e.getMessage());
-            throw new CommandFailedException(e.getMessage(), e, json.write(out));
+            return CheckpointVerifier.verify(restorer, Path.of(checkpoint), trusted, asJson);
+        } catch (InspectionFailedException e) {
+            throw new CommandFailedException(e.getMessage(), e, e.output());
+        }
+    }
+
+    /**
+     * @param asJson print JSON
+     * @param trusted describe it even if it is foreign
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @return the checkpoint's manifest as tables: processes, sizes, plugins, records, parent
+     */
+    @Descriptor("describe a checkpoint: processes, sizes, plugins and their records, parent (manifest and image headers)")
+    public String info(@Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean asJson,
+            @Descriptor("describe it even if it is foreign (not yours, or writable by others)")
+            @Parameter(names = "--trust", presentValue = "true", absentValue = "false") boolean trusted,
+            @Descriptor("checkpoint directory") String checkpoint) {
+        try {
+            return CheckpointInfo.info(Path.of(checkpoint), trusted, asJson);
+        } catch (InspectionFailedException e) {
+            throw new CommandFailedException(e.getMessage(), e, e.output());
         }
     }
 

@@ -1,5 +1,7 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.util.Json;
+import org.stasis.framework.util.Table;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.store.CheckpointNote;
 import org.stasis.framework.control.CommandFailedException;
 import java.io.IOException;
 import java.nio.file.Files;

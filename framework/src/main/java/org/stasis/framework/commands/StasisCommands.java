@@ -1,5 +1,7 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.util.Json;
+import org.stasis.framework.util.Table;
 import org.stasis.framework.control.CommandFailedException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package org.stasis.framework.commands;
 
+import org.stasis.framework.util.Table;
 import java.util.List;
 
 import org.stasis.framework.agent.Agent;

@@ -25,10 +25,9 @@ import org.stasis.framework.agent.Agent;
  */
 public final class Computations {
     /** What a computation id may look like (the agent takes the same). */
-    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,63}");
+    public static final Pattern ID = org.stasis.framework.store.ComputationIds.ID;
     /** Ids ordered as people count: c2 before c10. */
-    public static final Comparator<String> ORDER = Comparator.comparingInt(String::length)
-            .thenComparing(Comparator.naturalOrder());
+    public static final Comparator<String> ORDER = org.stasis.framework.store.ComputationIds.ORDER;
     private static final Pattern NUMBERED = Pattern.compile("c(\\d{1,9})");
 
     private final Supplier<List<Agent>> agents;

@@ -1,4 +1,4 @@
-package org.stasis.framework.commands;
+package org.stasis.framework.store;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,15 +13,15 @@ import java.nio.file.StandardCopyOption;
  * {@code checkpoint(note=...)}), kept as {@code note.txt} next to the manifest. A
  * label, not part of what a restart reads.
  */
-final class CheckpointNote {
-    static final String FILE = "note.txt";
+public final class CheckpointNote {
+    public static final String FILE = "note.txt";
     private static final int LIMIT = 4096;
 
     private CheckpointNote() {
     }
 
     /** @return the note of the checkpoint in {@code directory}, "" if none */
-    static String read(Path directory) {
+    public static String read(Path directory) {
         Path file = directory.resolve(FILE);
         try {
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) > LIMIT) {
@@ -40,7 +40,7 @@ final class CheckpointNote {
      * @param text the note; line breaks become spaces
      * @throws IOException if it cannot be written
      */
-    static void write(Path directory, String text) throws IOException {
+    public static void write(Path directory, String text) throws IOException {
         String line = text.replaceAll("[\\r\\n]+", " ").strip();
         if (line.getBytes(StandardCharsets.UTF_8).length > LIMIT) {
             throw new IOException("a note has at most " + LIMIT + " bytes");

@@ -1,4 +1,4 @@
-package org.stasis.framework.commands;
+package org.stasis.framework.inspect;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,18 +12,19 @@ import java.util.stream.Stream;
 
 import org.stasis.api.ProcessInfo;
 import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.store.CheckpointNote;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.ImageFile;
 import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
 
 /** One line of {@code stasis:list}: a checkpoint and whether it can be restarted. */
-final class CheckpointHealth {
+public final class CheckpointHealth {
     private CheckpointHealth() {
     }
 
     // The quick check (manifest, image headers and tables); `verify` reads every page.
-    static Map<String, Object> describe(CheckpointStore store, Path checkpoint) {
+    public static Map<String, Object> describe(CheckpointStore store, Path checkpoint) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("id", checkpoint.getFileName().toString());
         row.put("directory", checkpoint.toString());
@@ -53,7 +54,7 @@ final class CheckpointHealth {
     }
 
     // The computation's main process: the one whose parent is outside the computation.
-    static String command(Manifest manifest) {
+    public static String command(Manifest manifest) {
         List<ProcessInfo> processes = manifest.processes();
         Set<Integer> pids = processes.stream().map(ProcessInfo::pid).collect(Collectors.toSet());
         return processes.stream().filter(p -> !pids.contains(p.parentPid())).findFirst()

@@ -1,4 +1,4 @@
-package org.stasis.framework.commands;
+package org.stasis.framework.util;
 
 import java.time.Instant;
 
@@ -10,14 +10,14 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 
 /** JSON output of the shell commands ({@code --json}). */
-final class Json {
+public final class Json {
     // Instants as ISO-8601 text; the jsr310 module would be one more bundle for one type.
     private final ObjectMapper mapper = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .addModule(new SimpleModule().addSerializer(Instant.class, ToStringSerializer.instance))
             .build();
 
-    String write(Object value) {
+    public String write(Object value) {
         try {
             return mapper.writeValueAsString(value);
         } catch (JsonProcessingException e) {

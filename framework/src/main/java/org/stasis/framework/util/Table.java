@@ -1,17 +1,17 @@
-package org.stasis.framework.commands;
+package org.stasis.framework.util;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** A plain text table with columns padded to their widest cell. */
-final class Table {
+public final class Table {
     private final List<String[]> rows = new ArrayList<>();
 
-    Table(String... header) {
+    public Table(String... header) {
         rows.add(header);
     }
 
-    Table row(Object... cells) {
+    public Table row(Object... cells) {
         String[] text = new String[cells.length];
         for (int i = 0; i < cells.length; i++) {
             text[i] = String.valueOf(cells[i]);
