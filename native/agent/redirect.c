@@ -17,6 +17,30 @@ struct redir {
 
 static struct redir g_redir[STASIS_REDIR_MAX];
 int g_nredir;
+/* one bit per hash of every component of every `from`: a relative path whose first
+ * component has no bit here cannot lead into a redirected path (no getcwd needed) */
+static uint64_t g_comp_mask;
+
+static unsigned comp_bit(const char *c, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)c[i]) * 16777619u;
+    return h & 63;
+}
+
+static void update_mask(void)
+{
+    g_comp_mask = 0;
+    for (int i = 0; i < g_nredir; i++) {
+        const char *f = g_redir[i].from;
+        for (size_t k = 0; f[k];) {
+            while (f[k] == '/') k++;
+            size_t s = k;
+            while (f[k] && f[k] != '/') k++;
+            if (k > s) g_comp_mask |= 1ull << comp_bit(f + s, k - s);
+        }
+    }
+}
 
 /* path[0..plen) is prefix[0..n) or below it; the cheap tests first (the boundary,
  * then from the end: paths under one directory differ at their ends) */
@@ -100,9 +124,11 @@ int stasis_redirect_add(const char *from, size_t flen, const char *to, size_t tl
         if (r_streq(g_redir[i].from, n.from) ||
             (g_redir[i].flen == g_redir[i].tlen && r_streq(g_redir[i].from, g_redir[i].to)))
             remove_at(i);
-    if (n.flen == n.tlen && r_streq(n.from, n.to)) return 0;
-    if (g_nredir >= STASIS_REDIR_MAX) return -1;
-    insert_sorted(&n);
+    if (!(n.flen == n.tlen && r_streq(n.from, n.to))) {
+        if (g_nredir >= STASIS_REDIR_MAX) { update_mask(); return -1; }
+        insert_sorted(&n);
+    }
+    update_mask();
     return 0;
 }
 
@@ -182,7 +208,8 @@ static int needs_normalizing(const char *p)
 static int may_match_relative(const char *c, size_t n)
 {
     if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return 1;
-    for (int i = 0; i < g_nredir; i++) {
+    if (!((g_comp_mask >> comp_bit(c, n)) & 1)) return 0;
+    for (int i = 0; i < g_nredir; i++) {          /* the bit may be another name's */
         const char *f = g_redir[i].from;
         for (size_t k = 0; k + n < g_redir[i].flen; k++)
             if (f[k] == '/' && (f[k + n + 1] == '/' || f[k + n + 1] == 0)) {
@@ -208,7 +235,8 @@ const char *stasis_redirect(const char *path, char *buf)
     if (path[0] == '/') {
         size_t n = 0;
         int odd = 0;                   /* "//" or "/." somewhere: normalize before giving up */
-        for (; path[n]; n++) odd |= path[n] == '/' && (path[n + 1] == '/' || path[n + 1] == '.');
+        for (char ch; (ch = path[n]); n++)
+            if (ch == '/' && (path[n + 1] == '/' || path[n + 1] == '.')) odd = 1;
         const char *out = apply(path, n, buf, path);
         if (out != path || !odd || !needs_normalizing(path) || n >= STASIS_REDIR_PATH) return out;
         char norm[STASIS_REDIR_PATH];

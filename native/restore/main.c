@@ -62,7 +62,8 @@ static int enter_deleted_dir(const char *path)
 static int restore_process_state(void)
 {
     const struct stasis_img_proc *p = &g_img.hdr->proc;
-    const char *cwd = g_plan.cwd[0] ? g_plan.cwd : p->cwd;
+    /* a saved working directory under a redirected path is entered where it is served from */
+    const char *cwd = g_plan.cwd[0] ? g_plan.cwd : plan_redirect_path(p->cwd);
     if (!g_plan.cwd[0] && (p->kflags & STASIS_PROC_CWD_DELETED)) {
         if (enter_deleted_dir(p->cwd) < 0) return -1;
     } else if (cwd[0] && chdir(cwd) < 0) {

@@ -137,6 +137,30 @@ static int parse_redirect(char *rest, const char *file, int ln)
     return 0;
 }
 
+const char *plan_redirect_path(const char *path)
+{
+    static char out[PLAN_PATH * 2];
+    size_t best = 0, plen = strlen(path);
+    const char *to = NULL;
+    size_t tlen = 0;
+    for (size_t i = 0; i < g_redirects_len;) {
+        const char *line = g_redirects + i, *tab = memchr(line, '\t', g_redirects_len - i);
+        const char *nl = memchr(line, '\n', g_redirects_len - i);
+        if (!tab || !nl || tab > nl) break;
+        size_t flen = (size_t)(tab - line);
+        while (flen > 1 && line[flen - 1] == '/') flen--;
+        if (flen > best && plen >= flen && !strncmp(path, line, flen) && (path[flen] == 0 || path[flen] == '/')) {
+            best = flen;
+            to = tab + 1;
+            tlen = (size_t)(nl - to);
+        }
+        i = (size_t)(nl - g_redirects) + 1;
+    }
+    if (!to) return path;
+    snprintf(out, sizeof out, "%.*s%s", (int)tlen, to, path + best);
+    return out;
+}
+
 const char *plan_map_path(const char *path)
 {
     static char out[PLAN_PATH * 2];

@@ -70,6 +70,8 @@ int plan_index(int pid);
 #define PLAN_REDIRECTS_MAX 65536
 extern char g_redirects[PLAN_REDIRECTS_MAX];
 extern size_t g_redirects_len;
+/* path with the longest matching redirect's prefix replaced (static buffer), else path */
+const char *plan_redirect_path(const char *path);
 /* path with the first matching path-map prefix replaced (static buffer) */
 const char *plan_map_path(const char *path);
 

@@ -111,6 +111,26 @@ def test_redirect_calls(env):
     check(not os.path.exists(old), lambda: "the old path came back")
 
 
+def test_redirect_cwd(env):
+    """a program whose working directory was in the moved directory: the restart
+    enters it where it is now, and the program's relative names work"""
+    old, new = make_old(env)
+    here = os.getcwd()
+    os.chdir(old)                              # the launched program's cwd
+    try:
+        proc, agent, path = env.launch([sys.executable, SCEN + "/py_redirect.py", old, old + "c", "1"])
+    finally:
+        os.chdir(here)
+    wait_word(path, proc, "ready")
+    ck = checkpoint_and_kill(env, agent, proc, "ck")
+    os.makedirs(os.path.dirname(new))
+    os.rename(old, new)
+    logp, f = env.log()
+    p2, a2, _ = env.coord.restart(RESTORE, ck, f, rewrite={old: new}, redirect={old: new})
+    env.procs.append(p2)
+    finish(p2, logp)
+
+
 def test_redirect_plan_errors(env):
     """a bad redirect line stops the restorer before anything runs: one line naming it"""
     for line, why in [("redirect data\t/x", "absolute"), ("redirect /a /b", "TAB"), ("redirect /\t/x", "absolute")]:
@@ -122,4 +142,5 @@ def test_redirect_plan_errors(env):
         check(r.returncode == 1 and err and "redirect" in err[-1] and why in err[-1], lambda: (line, r.returncode, err))
 
 
-TESTS = [test_redirect_python, test_redirect_added_later, test_redirect_calls, test_redirect_plan_errors]
+TESTS = [test_redirect_python, test_redirect_added_later, test_redirect_calls, test_redirect_cwd,
+         test_redirect_plan_errors]
