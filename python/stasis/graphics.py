@@ -231,12 +231,18 @@ def _install_restart_hook() -> None:
 
 
 def _after_restart() -> None:
-    """A restarted program that showed a viewer gets a fresh one (the old one was
-    outside the checkpoint): its address goes to stderr."""
-    if _display is None or _viewer_kind is None:
+    """A restarted program whose graphics had a viewer at checkpoint time gets one
+    again (viewers are outside the checkpoint): the one still answering, else a fresh
+    one; its address goes to stderr."""
+    if _display is None:
+        return
+    kind = _viewer_kind
+    if kind is None and os.path.exists(_viewer_file(_display)):
+        kind = "web"                 # one that `stasis show` had started
+    if kind is None:
         return
     try:
-        where = open_viewer(_display, _viewer_kind, outer_display=_outer_display, leave_computation=True)
+        where = open_viewer(_display, kind, outer_display=_outer_display, leave_computation=True)
         sys.stderr.write("stasis: graphics restored; viewer: %s\n" % where)
     except GraphicsError as e:
         sys.stderr.write("stasis: warning: no viewer after the restart: %s\n" % e)
