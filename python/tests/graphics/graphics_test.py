@@ -49,11 +49,13 @@ class Run:
         self.rundir = os.path.join(self.dir, "run")
         os.mkdir(self.rundir, 0o700)
         self.env = dict(os.environ, STASIS_RUNTIME_DIR=self.rundir, STASIS_HOME=DIST)
+        os.environ["STASIS_RUNTIME_DIR"] = self.rundir
         self.env.pop("DISPLAY", None)
         self.name = "g" + scenario.replace("_", "")
         self.ck = os.path.join(self.dir, "ck")
         self.procs = []
         self.outside = []          # pids of viewers/browsers started out here
+        self.displays = []         # X displays of the scenario's own servers (their files removed at the end)
         self.cli("coordinator", "--daemon", "--name", self.name, "--ckpt-dir", self.ck)
 
     def path(self, name):
@@ -119,6 +121,12 @@ class Run:
             except OSError:
                 pass
         self.cli("shutdown", ok=False)
+        for n in self.displays:    # what the killed servers of this scenario left
+            for leftover in ("/tmp/.X%d-lock" % n, "/tmp/.X11-unix/X%d" % n):
+                try:
+                    os.unlink(leftover)
+                except OSError:
+                    pass
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -425,8 +433,69 @@ def scenario_no_xvnc(run):
     check(not os.path.exists(marker), "the program was started without Xvnc")
 
 
+def _xvnc_host_pid(run):
+    status = json.loads(run.cli("status", "--json").stdout)
+    pids = [p["hostPid"] for p in status["processes"] if p["command"].split()[0].endswith("Xvnc")]
+    check(len(pids) == 1, lambda: "one Xvnc expected: %s" % status["processes"])
+    return int(pids[0])
+
+
+def scenario_display(run):
+    """the vnc plugin: the display's lock file is written again at restart (here removed
+    as a reboot would); a display taken by another X server at restart stops the
+    restart with one line naming it"""
+    log = run.path("display.log")
+    proc = run.launch(log, PY, os.path.join(HERE, "display_prog.py"), run.path("rfb.sock"), options=())
+    n = int(wait_for(log, r"^display (\d+)$", proc).group(1))
+    wait_for(log, r"^waiting$", proc)
+    run.displays.append(n)
+    lock = "/tmp/.X%d-lock" % n
+    ckpt = run.checkpoint()
+    run.kill(proc)
+    os.unlink(lock)                               # as after a reboot (/tmp emptied)
+    proc = run.restart(ckpt, run.path("restart.log"))
+    deadline = time.time() + 30
+    while not os.path.exists(run.path("rfb.sock")) or run.cli("status", "--json").stdout.count('"restored" : true') < 2:
+        check(time.time() < deadline and proc.poll() is None, "the restart did not come back")
+        time.sleep(0.1)
+    host = _xvnc_host_pid(run)
+    deadline = time.time() + 10             # written in resume, as the processes come to run again
+    while not os.path.exists(lock) and time.time() < deadline:
+        time.sleep(0.05)
+    check(os.path.exists(lock), lambda: "no lock file %s after the restart; events:\n%s" % (
+        lock, run.cli("events", ok=False).stdout[-3000:]))
+    with open(lock) as f:
+        held = f.read().strip()
+    check(held == str(host), "the lock file holds %r, not the restored Xvnc's pid %d" % (held, host))
+    print("display :%d: lock file written again for pid %d" % (n, host), flush=True)
+    ckpt = run.checkpoint()
+    run.kill(proc)
+    for leftover in (lock, "/tmp/.X11-unix/X%d" % n):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    other_log = open(run.path("other-xvnc.log"), "w")
+    other = subprocess.Popen(["Xvnc", ":%d" % n, "-rfbport", "-1", "-SecurityTypes", "None", "-nolisten", "tcp"],
+                             stdout=other_log, stderr=other_log, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists("/tmp/.X11-unix/X%d" % n):
+            check(time.time() < deadline and other.poll() is None, "the other Xvnc did not start on :%d" % n)
+            time.sleep(0.05)
+        r = run.cli("restart", "--name", run.name, ckpt, ok=False)
+        check(r.returncode != 0, "the restart went on although display :%d is taken" % n)
+        errors = [line for line in r.stderr.splitlines() if line.strip()]
+        check(len(errors) == 1 and ("X display :%d of the checkpoint is taken" % n) in errors[0],
+              "not one line naming the display: %r" % r.stderr)
+        print("display taken: %s" % errors[0], flush=True)
+        run.cli("status")
+    finally:
+        other.terminate()
+        other.wait(timeout=20)
+        other_log.close()
+
+
 SCENARIOS = {"animation": scenario_animation, "web": scenario_web, "click": scenario_click,
-             "api": scenario_api, "no_xvnc": scenario_no_xvnc}
+             "api": scenario_api, "no_xvnc": scenario_no_xvnc, "display": scenario_display}
 
 
 def main():
