@@ -110,7 +110,9 @@ def _spawn_server(geometry: str, depth: int) -> "Tuple[subprocess.Popen[bytes], 
     r, w = os.pipe()
     argv = [xvnc, "-displayfd", str(w), "-geometry", _parse_geometry(geometry), "-depth", str(depth),
             "-rfbport", "-1", "-rfbunixpath", sock, "-rfbunixmode", "0600", "-SecurityTypes", "None",
-            "-nolisten", "tcp", "-AlwaysShared", "-desktop", "stasis"]
+            "-nolisten", "tcp", "-AlwaysShared", "-desktop", "stasis",
+            # clients then draw without System V shared memory, which a restart cannot bring back
+            "-extension", "MIT-SHM"]
     log = open(os.path.join(graphics_dir(), "xvnc-%d.log" % os.getpid()), "ab")
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,))

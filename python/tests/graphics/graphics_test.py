@@ -494,7 +494,34 @@ def scenario_display(run):
         other_log.close()
 
 
-SCENARIOS = {"animation": scenario_animation, "web": scenario_web, "click": scenario_click,
+def scenario_shm(run):
+    """an X client that would draw through MIT-SHM: the server of start_graphics offers no
+    MIT-SHM (System V segments attached cannot be restarted: the checkpoint would be
+    refused), so it draws with XPutImage, and it is checkpointed and restarted"""
+    log = run.path("shm.log")
+    go, stop = run.path("go"), run.path("stop")
+    proc = run.launch(log, PY, os.path.join(HERE, "shm_prog.py"), go, stop, options=("--graphics", "--geometry", "640x480"))
+    how = wait_for(log, r"^drawn (\w+)$", proc).group(1)
+    check(how == "plain", "the X server offered MIT-SHM")
+    orange, teal = (0xff, 0x7f, 0x0e), (0x17, 0xbe, 0xcf)
+    before = run.screenshot("shm-before.png")
+    check(colour_pixels(before[2], orange, 4) > 50000, "the shared image is not on the screen")
+    ckpt = run.checkpoint()
+    run.kill(proc)
+    proc = run.restart(ckpt, run.path("restart.log"))
+    restored = _wait_screen(run, "shm-restored.png", proc)
+    check(restored == before, "the restored screen differs")
+    start = count_lines(log)
+    open(go, "w").close()
+    wait_for(log, r"^redrawn$", proc, after=start)
+    after = run.screenshot("shm-after.png")
+    check(colour_pixels(after[2], teal, 4) > 50000 and colour_pixels(after[2], orange, 4) == 0,
+          "what the client wrote into the shared segment after the restart did not reach the screen")
+    open(stop, "w").close()
+    check(proc.wait(timeout=30) == 0, "shm_prog did not end well")
+
+
+SCENARIOS = {"shm": scenario_shm, "animation": scenario_animation, "web": scenario_web, "click": scenario_click,
              "api": scenario_api, "no_xvnc": scenario_no_xvnc, "display": scenario_display}
 
 
