@@ -434,11 +434,11 @@ def _restore_in_place(name: str, directory: str) -> NoReturn:
 
 # ---------------------------------------------------------------- graphics (stasis.graphics)
 
-def start_graphics(geometry: str = "1280x800", depth: int = 24) -> Optional[str]:
+def start_graphics(geometry: str = "1280x800", depth: int = 24, opengl: bool = False) -> Optional[str]:
     """Starts a VNC X server (Xvnc) inside the computation and points ``DISPLAY`` at
     it; returns the display (``":1"``). See :mod:`stasis.graphics`."""
     from . import graphics
-    return graphics.start_graphics(geometry, depth)
+    return graphics.start_graphics(geometry, depth, opengl)
 
 
 def show_graphics(viewer: str = "web") -> Optional[str]:

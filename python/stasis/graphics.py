@@ -102,7 +102,15 @@ def _parse_geometry(geometry: str) -> str:
     return "%dx%d" % (int(w), int(h))
 
 
-def _spawn_server(geometry: str, depth: int) -> "Tuple[subprocess.Popen[bytes], Display]":
+def _die_with_parent() -> None:
+    """In the forked child: SIGTERM when the parent ends (PR_SET_PDEATHSIG; the restart
+    brings it back)."""
+    import ctypes
+    ctypes.CDLL(None).prctl(1, int(signal.SIGTERM), 0, 0, 0)
+
+
+def _spawn_server(geometry: str, depth: int, opengl: bool,
+                  die_with_parent: bool = False) -> "Tuple[subprocess.Popen[bytes], Display]":
     xvnc = find_xvnc()
     if depth not in (16, 24, 32):
         raise ValueError("depth must be 16, 24 or 32 (got %r)" % depth)
@@ -112,10 +120,13 @@ def _spawn_server(geometry: str, depth: int) -> "Tuple[subprocess.Popen[bytes], 
             "-rfbport", "-1", "-rfbunixpath", sock, "-rfbunixmode", "0600", "-SecurityTypes", "None",
             "-nolisten", "tcp", "-AlwaysShared", "-desktop", "stasis",
             # clients then draw without System V shared memory, which a restart cannot bring back
-            "-extension", "MIT-SHM"]
+            "-extension", "MIT-SHM"] + ([] if opengl else
+            # no GLX: its software renderer (Mesa, LLVM) would add some 200 MiB to every checkpoint
+            ["-extension", "GLX"])
     log = open(os.path.join(graphics_dir(), "xvnc-%d.log" % os.getpid()), "ab")
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,))
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
+                                preexec_fn=_die_with_parent if die_with_parent else None)
     finally:
         os.close(w)
         log.close()
@@ -150,11 +161,15 @@ def _wait_socket(path: str, proc: "subprocess.Popen[bytes]") -> None:
         time.sleep(0.02)
 
 
-def start_graphics(geometry: str = "1280x800", depth: int = 24) -> Optional[str]:
+def start_graphics(geometry: str = "1280x800", depth: int = 24, opengl: bool = False) -> Optional[str]:
     """Starts Xvnc on a free display inside the computation and sets ``DISPLAY`` in
     ``os.environ`` (Tk, matplotlib's TkAgg and GTK pick it up). Returns the display
     (``":1"``); the same one if graphics already run. Outside Stasis: does nothing,
     returns None.
+
+    The server offers no MIT-SHM (clients draw without System V shared memory, which
+    a restart cannot bring back) and, unless ``opengl``, no GLX (its software renderer
+    would add some 200 MiB to every checkpoint).
 
     :raises GraphicsError: Xvnc is missing (the message names the package) or failed
     """
@@ -164,7 +179,7 @@ def start_graphics(geometry: str = "1280x800", depth: int = 24) -> Optional[str]
         return None
     if _display is not None and _server is not None and _server.poll() is None:
         return ":%d" % _display.number
-    proc, display = _spawn_server(geometry, depth)
+    proc, display = _spawn_server(geometry, depth, opengl)
     _server, _display = proc, display
     _outer_display = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = ":%d" % display.number
@@ -233,18 +248,13 @@ def _install_restart_hook() -> None:
 
 
 def _after_restart() -> None:
-    """A restarted program whose graphics had a viewer at checkpoint time gets one
-    again (viewers are outside the checkpoint): the one still answering, else a fresh
-    one; its address goes to stderr."""
-    if _display is None:
-        return
-    kind = _viewer_kind
-    if kind is None and os.path.exists(_viewer_file(_display)):
-        kind = "web"                 # one that `stasis show` had started
-    if kind is None:
+    """A restarted program that had opened a viewer (show_graphics) gets one again
+    (viewers are outside the checkpoint): the one still answering, else a fresh one;
+    its address goes to stderr. Viewers of ``stasis show``: see :func:`_reshow`."""
+    if _display is None or _viewer_kind is None:
         return
     try:
-        where = open_viewer(_display, kind, outer_display=_outer_display, leave_computation=True)
+        where = open_viewer(_display, _viewer_kind, outer_display=_outer_display, leave_computation=True)
         sys.stderr.write("stasis: graphics restored; viewer: %s\n" % where)
     except GraphicsError as e:
         sys.stderr.write("stasis: warning: no viewer after the restart: %s\n" % e)
@@ -278,14 +288,21 @@ def _port_answers(port: int) -> bool:
         return False
 
 
-def current_viewer(display: Display) -> Optional[str]:
-    """The address of the viewer showing ``display`` now, or None."""
+def _viewer_state(display: Display) -> Optional[Dict[str, object]]:
     try:
         with open(_viewer_file(display)) as f:
             state = json.load(f)
     except (OSError, ValueError):
         return None
-    if state.get("kind") == "web" and _port_answers(int(state.get("port", 0))):
+    return state if isinstance(state, dict) else None
+
+
+def current_viewer(display: Display) -> Optional[str]:
+    """The address of the viewer showing ``display`` now, or None."""
+    state = _viewer_state(display)
+    if state is None:
+        return None
+    if state.get("kind") == "web" and _port_answers(int(str(state.get("port", 0)))):
         return str(state["url"])
     return None
 
@@ -333,7 +350,8 @@ def open_viewer(display: Display, kind: str = "web", outer_display: Optional[str
         if proc.poll() is not None or time.monotonic() > deadline:
             raise GraphicsError("the web viewer (websockify) did not start; see %s" % gdir)
         time.sleep(0.05)
-    state = {"kind": "web", "port": port, "url": url, "pid": proc.pid}
+    state = {"kind": "web", "port": port, "url": url, "pid": proc.pid,
+             "origin": "program" if leave_computation else "cli"}
     with open(_viewer_file(display) + ".tmp", "w") as f:
         json.dump(state, f)
     os.replace(_viewer_file(display) + ".tmp", _viewer_file(display))
@@ -458,21 +476,54 @@ def _option(args: List[str], flag: str, default: Optional[str]) -> Optional[str]
 
 
 def _run(args: List[str]) -> int:
-    """``stasis launch --graphics``: Xvnc first, then the program with DISPLAY set."""
+    """``stasis launch --graphics``: Xvnc first, then this process becomes the program
+    (exec) with DISPLAY set; Xvnc, its child, ends with it (PR_SET_PDEATHSIG). No
+    helper process stays in the computation."""
     geometry = _option(args, "--geometry", "1280x800") or "1280x800"
     if args and args[0] == "--":
         args = args[1:]
     if not args:
         raise SystemExit("stasis: launch --graphics needs a program")
-    display = start_graphics(geometry)
-    if display is None:
+    if not _enabled():
+        _notice("launch --graphics")
         return 1
-    child = subprocess.Popen(args)
-    while True:
+    _, display = _spawn_server(geometry, 24, False, die_with_parent=True)
+    os.environ["DISPLAY"] = ":%d" % display.number
+    os.environ["STASIS_VNC_SOCKET"] = display.socket
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(args[0], args)
+    except OSError as e:
+        raise GraphicsError("cannot run %s: %s" % (args[0], e.strerror)) from None
+
+
+def _reshow(name: str, timeout: float = 60.0) -> int:
+    """After ``stasis restart`` (run beside it, outside the computation): once the
+    restored Xvnc answers, a viewer that ``stasis show`` had opened before the
+    checkpoint is shown again (the one still answering, else a fresh one) and its
+    address printed. Nothing if no viewer was showing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
-            return child.wait()
-        except KeyboardInterrupt:
+            display = display_of(name)
+        except GraphicsError:
+            time.sleep(0.2)
             continue
+        state = _viewer_state(display)
+        if state is None or state.get("origin") != "cli":
+            return 0
+        if current_viewer(display) is not None:
+            sys.stderr.write("stasis: graphics viewer: %s\n" % current_viewer(display))
+            return 0
+        try:
+            url = open_viewer(display, str(state.get("kind", "web")))
+        except GraphicsError as e:
+            sys.stderr.write("stasis: warning: no viewer after the restart: %s\n" % e)
+            return 1
+        sys.stderr.write("stasis: graphics restored; viewer: %s\n" % url)
+        return 0
+    return 1
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -488,6 +539,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run(args)
         name = _option(args, "--name", None) or os.environ.get("STASIS_NAME") or "default"
         computation = _option(args, "--computation", None)
+        if cmd == "reshow":
+            return _reshow(name)
         if cmd == "show":
             kind = _option(args, "--viewer", "web") or "web"
             display = display_of(name, computation)

@@ -3,7 +3,7 @@ exists it does not draw (prints "paused" once); when STOP_FILE exists it exits 0
 import os
 import sys
 import matplotlib
-matplotlib.use("TkAgg")
+matplotlib.use(os.environ.get("ANIM_BACKEND", "TkAgg"))   # Agg: the same program without graphics (bench)
 import matplotlib.pyplot as plt
 import numpy as np
 pause = sys.argv[1] if len(sys.argv) > 1 else None

@@ -244,9 +244,8 @@ def scenario_web(run):
         os.kill(int(json.load(f)["pid"]), signal.SIGTERM)      # the old viewer is gone (as after a reboot)
     time.sleep(0.5)
     rlog = run.path("restart.log")
-    before = count_lines(log)
     proc = run.restart(ckpt, rlog)
-    url = wait_for(log, r"viewer: (http://127\.0\.0\.1:\d+/\S+)", proc, after=before).group(1)
+    url = wait_for(rlog, r"viewer: (http://127\.0\.0\.1:\d+/\S+)", proc).group(1)
     check(url != first, "the restart printed the old viewer's address")
     red, blue = _browser_colours(run, url, run.path("chromium.png"))
     check(red > 2000 and blue > 10000, "Chromium's screenshot of %s does not show the plot (red %d, blue %d px)"
