@@ -520,7 +520,29 @@ def scenario_shm(run):
     check(proc.wait(timeout=30) == 0, "shm_prog did not end well")
 
 
-SCENARIOS = {"shm": scenario_shm, "animation": scenario_animation, "web": scenario_web, "click": scenario_click,
+def scenario_display_dies(run):
+    """the graphics server killed by hand: the checkpoint is refused with one line naming
+    it (a checkpoint whose windows cannot come back is never published); the program
+    goes on"""
+    log = run.path("sleeper.log")
+    proc = run.launch(log, PY, "-c", "import time; print('ready', flush=True); time.sleep(120)",
+                      options=("--graphics", "--geometry", "320x200"))
+    wait_for(log, r"^ready$", proc)
+    os.kill(_xvnc_host_pid(run), signal.SIGKILL)
+    deadline = time.time() + 20
+    while "Xvnc" in run.cli("status").stdout:
+        check(time.time() < deadline, "the killed Xvnc stays in stasis status")
+        time.sleep(0.1)
+    r = run.cli("checkpoint", ok=False)
+    check(r.returncode == 1, lambda: "the checkpoint was not refused: %s%s" % (r.stdout, r.stderr))
+    errors = [line for line in r.stderr.splitlines() if line.strip()]
+    check(len(errors) == 1 and "the graphics server (Xvnc :" in errors[0] and "is gone" in errors[0],
+          "not one line naming the graphics server: %r" % r.stderr)
+    print("refused: %s" % errors[0], flush=True)
+    check(proc.poll() is None, "the program did not go on after the refused checkpoint")
+
+
+SCENARIOS = {"display_dies": scenario_display_dies, "shm": scenario_shm, "animation": scenario_animation, "web": scenario_web, "click": scenario_click,
              "api": scenario_api, "no_xvnc": scenario_no_xvnc, "display": scenario_display}
 
 

@@ -3,6 +3,7 @@ package org.stasis.plugin.vnc;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -40,6 +41,7 @@ import org.stasis.api.WriteCallback;
 public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback {
     private static final String DISPLAY = "display.";
     private static final String LOCK = "lock.";
+    private static final String GRAPHICS_SOCKET = "STASIS_VNC_SOCKET";
     private static final String RESTORED = "restored-displays";
 
     private final XDisplays displays;
@@ -55,10 +57,12 @@ public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback
 
     @Override
     public void write(CheckpointContext context) throws IOException {
+        Set<String> servers = new HashSet<>();
         for (ProcessInfo p : context.computation().processes()) {
             if (!displays.isXvnc(p.hostPid())) {
                 continue;
             }
+            displays.rfbSocket(p.hostPid()).ifPresent(servers::add);
             Set<String> inodes = context.openFds(p.pid()).stream()
                     .filter(fd -> fd.kind() == OpenFd.Kind.SOCKET)
                     .map(fd -> fd.target().substring("socket:[".length(), fd.target().length() - 1))
@@ -69,6 +73,24 @@ public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback
                 Optional<String> lock = displays.lockContent(display.getAsInt());
                 lock.ifPresent(content -> context.records().put(LOCK + p.pid(), content));
                 context.log("process " + p.pid() + " serves X display :" + display.getAsInt());
+            }
+        }
+        refuseIfGone(context, servers);
+    }
+
+    /**
+     * A process started on the graphics of the computation ({@code STASIS_VNC_SOCKET}
+     * in its environment, as {@code stasis launch --graphics} and
+     * {@code stasis.start_graphics()} set it) whose Xvnc is no longer there: its
+     * windows could not come back, so the checkpoint is refused.
+     */
+    private void refuseIfGone(CheckpointContext context, Set<String> servers) throws IOException {
+        for (ProcessInfo p : context.computation().processes()) {
+            Optional<String> socket = displays.startEnvironment(p.hostPid(), GRAPHICS_SOCKET);
+            if (socket.isPresent() && !servers.contains(socket.get())) {
+                String display = displays.startEnvironment(p.hostPid(), "DISPLAY").map(d -> " " + d).orElse("");
+                throw new IOException("the graphics server (Xvnc" + display + ") of process " + p.pid()
+                        + " is gone (killed?): its windows cannot come back; start the program again with its graphics");
             }
         }
     }

@@ -39,16 +39,41 @@ record XDisplays(Path proc, Path tmp) {
 
     /** @return whether the process runs a VNC X server (its program is Xvnc) */
     boolean isXvnc(int hostPid) {
+        List<String> argv = strings(hostPid, "cmdline");
+        return !argv.isEmpty() && (argv.get(0).equals("Xvnc") || argv.get(0).endsWith("/Xvnc"));
+    }
+
+    /** @return the RFB socket a VNC X server listens on ({@code -rfbunixpath}), if any */
+    Optional<String> rfbSocket(int hostPid) {
+        List<String> argv = strings(hostPid, "cmdline");
+        int i = argv.indexOf("-rfbunixpath");
+        return i >= 0 && i + 1 < argv.size() ? Optional.of(argv.get(i + 1)) : Optional.empty();
+    }
+
+    /**
+     * @return the value of variable {@code name} in the environment the process was
+     *         started with, if set
+     */
+    Optional<String> startEnvironment(int hostPid, String name) {
+        return strings(hostPid, "environ").stream().filter(v -> v.startsWith(name + "="))
+                .map(v -> v.substring(name.length() + 1)).findFirst();
+    }
+
+    /** The NUL-separated strings of /proc/PID/FILE; empty if the process is gone. */
+    private List<String> strings(int hostPid, String file) {
         try {
-            byte[] cmdline = Files.readAllBytes(proc.resolve(Integer.toString(hostPid)).resolve("cmdline"));
-            int end = 0;
-            while (end < cmdline.length && cmdline[end] != 0) {
-                end++;
+            byte[] raw = Files.readAllBytes(proc.resolve(Integer.toString(hostPid)).resolve(file));
+            List<String> result = new java.util.ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < raw.length; i++) {
+                if (raw[i] == 0) {
+                    result.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
             }
-            String program = new String(cmdline, 0, end, StandardCharsets.UTF_8);
-            return program.equals("Xvnc") || program.endsWith("/Xvnc");
+            return result;
         } catch (IOException e) {
-            return false;                  // gone: not a server of ours
+            return List.of();              // gone: not a server of ours
         }
     }
 

@@ -141,6 +141,26 @@ class VncPluginTest {
     }
 
     @Test
+    void aProgramWhoseGraphicsServerIsGoneIsNotCheckpointed() throws Exception {
+        Files.write(proc.resolve(Integer.toString(SELF)).resolve("cmdline"), "python3\0plot.py\0".getBytes(StandardCharsets.UTF_8));
+        Files.write(proc.resolve(Integer.toString(SELF)).resolve("environ"),
+                "HOME=/root\0DISPLAY=:42\0STASIS_VNC_SOCKET=/run/stasis/graphics/rfb-2-ab.sock\0".getBytes(StandardCharsets.UTF_8));
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> plugin.write(computation.checkpoint()));
+        assertEquals("the graphics server (Xvnc :42) of process 1 is gone (killed?): its windows cannot come back; "
+                + "start the program again with its graphics", e.getMessage());
+    }
+
+    @Test
+    void aProgramWhoseGraphicsServerRunsIsCheckpointed() throws Exception {
+        Files.write(proc.resolve(Integer.toString(SELF)).resolve("cmdline"),
+                "Xvnc\0-rfbunixpath\0/run/stasis/graphics/rfb-2-ab.sock\0".getBytes(StandardCharsets.UTF_8));
+        Files.write(proc.resolve(Integer.toString(SELF)).resolve("environ"),
+                "STASIS_VNC_SOCKET=/run/stasis/graphics/rfb-2-ab.sock\0".getBytes(StandardCharsets.UTF_8));
+        plugin.write(computation.checkpoint());
+        assertEquals("42", computation.records().get("display.7"));
+    }
+
+    @Test
     void otherProgramsAreNotDisplays() throws Exception {
         Files.write(proc.resolve(Integer.toString(SELF)).resolve("cmdline"), "python3\0x.py\0".getBytes(StandardCharsets.UTF_8));
         plugin.write(computation.checkpoint());
