@@ -163,7 +163,7 @@ def colour_pixels(rgb, colour, tolerance=24):
     return n
 
 
-def frames_advance(log, proc, n=2):
+def frames_advance(log, proc, n=1):
     """Waits for n more 'frame' lines of anim.py after the current end of the log."""
     start = count_lines(log)
     for _ in range(n):
@@ -207,7 +207,6 @@ def scenario_animation(run):
         print("generation %d: restored screen equal, animation continues" % gen, flush=True)
     for i in range(20):
         ckpt = run.checkpoint()
-        time.sleep(0.1)
     frames_advance(log, proc)
     run.kill(proc)
     proc = run.restart(ckpt, run.path("restart-last.log"))
