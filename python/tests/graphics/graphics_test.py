@@ -541,7 +541,42 @@ def scenario_display_dies(run):
     check(proc.poll() is None, "the program did not go on after the refused checkpoint")
 
 
-SCENARIOS = {"display_dies": scenario_display_dies, "shm": scenario_shm, "animation": scenario_animation, "web": scenario_web, "click": scenario_click,
+def scenario_native(run):
+    """stasis show --viewer native: TigerVNC's vncviewer on the local X display (an Xvfb
+    of the test's own here) shows the computation's screen"""
+    log = run.path("tk.log")
+    proc = run.launch(log, PY, os.path.join(HERE, "tkclick.py"), options=("--graphics", "--geometry", "640x480"))
+    wait_for(log, r"^waiting$", proc)
+    n = next(n for n in range(150, 250) if not os.path.exists("/tmp/.X%d-lock" % n)
+             and not os.path.exists("/tmp/.X11-unix/X%d" % n))
+    xvfb_log = open(run.path("xvfb.log"), "w")
+    xvfb = subprocess.Popen(["Xvfb", ":%d" % n, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            stdout=xvfb_log, stderr=xvfb_log, stdin=subprocess.DEVNULL)
+    run.displays.append(n)
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists("/tmp/.X11-unix/X%d" % n):
+            check(time.time() < deadline and xvfb.poll() is None, "Xvfb did not start")
+            time.sleep(0.05)
+        env = dict(run.env, DISPLAY=":%d" % n)
+        r = subprocess.run([STASIS, "show", "--name", run.name, "--viewer", "native"], env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        check(r.returncode == 0 and r.stdout.startswith("vncviewer "), "show --viewer native: %r %r" % (r.stdout, r.stderr))
+        while True:
+            tree = subprocess.run(["xwininfo", "-root", "-tree"], env=env, text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=30).stdout
+            if "TigerVNC" in tree and "640x480" in tree:
+                break
+            check(time.time() < deadline + 20, "no vncviewer window on the local display: %s" % tree[-500:])
+            time.sleep(0.2)
+        print("vncviewer shows the screen on :%d" % n, flush=True)
+    finally:
+        xvfb.terminate()                 # the viewer ends with its display
+        xvfb.wait(timeout=20)
+        xvfb_log.close()
+
+
+SCENARIOS = {"native": scenario_native, "display_dies": scenario_display_dies, "shm": scenario_shm, "animation": scenario_animation, "web": scenario_web, "click": scenario_click,
              "api": scenario_api, "no_xvnc": scenario_no_xvnc, "display": scenario_display}
 
 

@@ -24,7 +24,7 @@ class GraphicsIT {
     private static final Path DIST = Path.of(System.getProperty("stasis.dist", "../dist")).toAbsolutePath().normalize();
 
     @ParameterizedTest
-    @ValueSource(strings = {"animation", "web", "click", "api", "no_xvnc", "display", "shm", "display_dies"})
+    @ValueSource(strings = {"animation", "web", "click", "api", "no_xvnc", "display", "shm", "display_dies", "native"})
     void scenario(String name) throws Exception {
         ProcessBuilder builder = new ProcessBuilder("/usr/bin/python3",
                 REPO.resolve("python/tests/graphics/graphics_test.py").toString(), name)
