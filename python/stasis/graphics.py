@@ -380,12 +380,21 @@ def stop_viewer(display: Display) -> None:
         os.unlink(path)
     except (OSError, ValueError):
         return
-    pid = int(state.get("pid", 0))
-    if pid > 0 and _port_answers(int(state.get("port", 0))):
+    pid = int(str(state.get("pid", 0)))
+    port = int(str(state.get("port", 0)))
+    if pid <= 0 or not _port_answers(port):
+        return
+    # websockify may swallow SIGTERM (its handler raises inside its logging): then SIGKILL
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, sig)
         except OSError:
-            pass
+            return
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and _port_answers(port):
+            time.sleep(0.05)
+        if not _port_answers(port):
+            return
 
 
 # ---------------------------------------------------------------- outside: the CLI's helpers

@@ -54,7 +54,6 @@ class Run:
         self.name = "g" + scenario.replace("_", "")
         self.ck = os.path.join(self.dir, "ck")
         self.procs = []
-        self.outside = []          # pids of viewers/browsers started out here
         self.displays = []         # X displays of the scenario's own servers (their files removed at the end)
         self.cli("coordinator", "--daemon", "--name", self.name, "--ckpt-dir", self.ck)
 
@@ -109,15 +108,11 @@ class Run:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        for f in glob.glob(os.path.join(self.rundir, "graphics", "*.viewer.json")):
+        # the viewers of this run (their token files are in its directory), inside a
+        # computation's pid namespace or not: by the pids /proc shows out here
+        for pid in _helpers_of(self.rundir):
             try:
-                with open(f) as fh:
-                    self.outside.append(int(json.load(fh)["pid"]))
-            except (OSError, ValueError, KeyError):
-                pass
-        for pid in self.outside:
-            try:
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         self.cli("shutdown", ok=False)
@@ -129,6 +124,22 @@ class Run:
                     pass
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _helpers_of(directory):
+    """Host pids of the websockify viewers whose arguments name `directory`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if any(a.endswith("websockify") for a in argv[:2]) and any(directory in a for a in argv):
+            found.append(int(entry))
+    return found
 
 
 def wait_for(path, pattern, proc=None, timeout=60, after=0):
@@ -240,7 +251,7 @@ def scenario_web(run):
     ckpt = run.checkpoint()
     run.kill(proc)
     with open(glob.glob(os.path.join(run.rundir, "graphics", "*.viewer.json"))[0]) as f:
-        os.kill(int(json.load(f)["pid"]), signal.SIGTERM)      # the old viewer is gone (as after a reboot)
+        os.kill(int(json.load(f)["pid"]), signal.SIGKILL)      # the old viewer is gone (as after a reboot)
     time.sleep(0.5)
     rlog = run.path("restart.log")
     proc = run.restart(ckpt, rlog)
@@ -403,6 +414,10 @@ def scenario_api(run):
     open(done, "w").close()
     check(proc.wait(timeout=60) == 0, lambda: "api_prog failed: %s" % open(log).read()[-2000:])
     wait_for(log, r"^OK api$")
+    deadline = time.time() + 10
+    while _helpers_of(run.rundir):
+        check(time.time() < deadline, "stop_graphics() left the viewer running")
+        time.sleep(0.1)
     env = dict(os.environ, PYTHONPATH=os.path.join(DIST, "python"))
     for key in ("STASIS_AGENT_SOCKET", "LD_PRELOAD", "STASIS_NAME"):
         env.pop(key, None)
