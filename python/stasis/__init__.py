@@ -40,6 +40,7 @@ __all__ = [
     "enabled", "checkpoint", "is_resume", "is_restart", "isResume", "isRestart",
     "restart_count", "last_checkpoint_id", "on_checkpoint", "on_resume", "on_restart",
     "remove_hook", "sessions", "restore", "Session", "StasisError", "CheckpointError",
+    "start_graphics", "show_graphics", "stop_graphics", "startGraphics", "showGraphics", "stopGraphics",
 ]
 
 __version__ = "0.1"
@@ -429,3 +430,30 @@ def _restore_in_place(name: str, directory: str) -> NoReturn:
     else:
         env.pop("LD_PRELOAD", None)
     os.execve(command, ["stasis", "restart", "--name", name, directory], env)
+
+
+# ---------------------------------------------------------------- graphics (stasis.graphics)
+
+def start_graphics(geometry: str = "1280x800", depth: int = 24, opengl: bool = False) -> Optional[str]:
+    """Starts a VNC X server (Xvnc) inside the computation and points ``DISPLAY`` at
+    it; returns the display (``":1"``). See :mod:`stasis.graphics`."""
+    from . import graphics
+    return graphics.start_graphics(geometry, depth, opengl)
+
+
+def show_graphics(viewer: str = "web") -> Optional[str]:
+    """Opens a viewer of the graphics outside the computation; returns where to look
+    (the web viewer's URL). See :mod:`stasis.graphics`."""
+    from . import graphics
+    return graphics.show_graphics(viewer)
+
+
+def stop_graphics() -> None:
+    """Stops the viewer and the X server :func:`start_graphics` started."""
+    from . import graphics
+    graphics.stop_graphics()
+
+
+startGraphics = start_graphics
+showGraphics = show_graphics
+stopGraphics = stop_graphics
