@@ -40,6 +40,7 @@ __all__ = [
     "enabled", "checkpoint", "is_resume", "is_restart", "isResume", "isRestart",
     "restart_count", "last_checkpoint_id", "on_checkpoint", "on_resume", "on_restart",
     "remove_hook", "sessions", "restore", "Session", "StasisError", "CheckpointError",
+    "load_ipython_extension",
 ]
 
 __version__ = "0.1"
@@ -429,3 +430,10 @@ def _restore_in_place(name: str, directory: str) -> NoReturn:
     else:
         env.pop("LD_PRELOAD", None)
     os.execve(command, ["stasis", "restart", "--name", name, directory], env)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext stasis`` in IPython: the magics ``%checkpoint``, ``%sessions``,
+    ``%restore`` and ``%stasis`` (see :mod:`stasis.ipython`)."""
+    from . import ipython as _ipython
+    _ipython.load_ipython_extension(ipython)
