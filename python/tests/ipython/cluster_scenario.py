@@ -38,7 +38,7 @@ def connect(url_file: str, limit: float = 120) -> ipyparallel.Client:
 def scenario() -> None:
     dist = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    with Stasis("ipycluster", dist=dist, temp=os.environ.get("IPY_SCENARIO_TEMP")) as stasis:
+    with Stasis("ipycluster", dist=dist) as stasis:
         ipdir = os.path.join(stasis.temp, "ipythondir")
         stasis.env.update(IPYTHONDIR=ipdir, JUPYTER_RUNTIME_DIR=os.path.join(stasis.temp, "jupyter-runtime"))
         log = open(os.path.join(stasis.temp, "cluster.log"), "a")

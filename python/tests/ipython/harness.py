@@ -42,6 +42,7 @@ class Stasis:
     def __init__(self, name: str, dist: Optional[str] = None, temp: Optional[str] = None) -> None:
         self.dist = os.path.abspath(dist or os.environ.get("STASIS_DIST") or os.path.join(REPO, "dist"))
         self.stasis = os.path.join(self.dist, "bin", "stasis")
+        temp = temp or os.environ.get("IPY_SCENARIO_TEMP") or None
         self.own_temp = temp is None
         self.temp = temp or tempfile.mkdtemp(prefix="stasis-ipy-")
         self.name = name
