@@ -78,6 +78,7 @@ public class RuntimeInFelixIT {
             "org.stasis.plugin.pty",
             "org.stasis.plugin.socket",
             "org.stasis.plugin.event",
+            "org.stasis.plugin.ipythonconfig",
             "com.sun.jna",
             "org.apache.felix.scr",
             "org.apache.felix.configadmin",
