@@ -21,7 +21,7 @@ import sys
 import pexpect
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import REPO, Stasis, check, main, step  # noqa: E402
+from harness import REPO, Stasis, check, main, step, wait_for  # noqa: E402
 
 UP = "\x1b[A"
 CTRL_U = "\x15"
@@ -161,8 +161,26 @@ def run_terminal(stasis: Stasis, env: dict, log: str) -> None:
     out = r.run("%stasis", 13)
     check("under Stasis: yes" in out and second in out, "%stasis: " + out)
     step("bad ids refused, session untouched")
+    private = profile_restored(stasis, env["IPYTHONDIR"])
     r.child.send("exit\r")
     r.child.expect(pexpect.EOF)
+    wait_for(lambda: not os.path.exists(private), "the private profile copy %s to go with the computation" % private, 30)
+    step("ipython-config: profile restored into %s, removed at the end" % private)
+
+
+def profile_restored(stasis: Stasis, ipdir: str) -> str:
+    """The ipython-config plugin saved the profile and restored it into a private
+    directory of the runtime dir (mode 0700) that holds the checkpoint's files."""
+    events = stasis.cli("events")
+    profile = os.path.join(ipdir, "profile_default")
+    m = re.findall(r"restored %s into (\S+)" % re.escape(profile), events)
+    check(bool(m), "no 'restored %s into' in stasis events:\n%s" % (profile, events))
+    root = m[-1]
+    check(root.startswith(os.path.join(stasis.run_dir, "ipython-config") + "/"), "private copy outside the runtime dir: " + root)
+    private = os.path.dirname(root)
+    check(oct(os.stat(private).st_mode & 0o777) == oct(0o700), "mode of " + private)
+    check(os.path.isfile(os.path.join(root, "history.sqlite")), "no history.sqlite in " + root)
+    return private
 
 
 def outside(env: dict) -> None:
