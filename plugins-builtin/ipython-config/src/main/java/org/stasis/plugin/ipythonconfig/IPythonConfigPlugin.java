@@ -37,8 +37,11 @@ import org.stasis.api.WriteCallback;
  * <p>At restart the saved copies are restored into a private directory (mode 0700)
  * inside the coordinator's runtime directory, {@code ipython-config/<checkpoint>-<n>/
  * root-N}, removed when every process of the restarted computation has ended. The
- * user's own files are never written. The original paths are to be served from there by
- * the restart plan's path redirection once the plugin API has it (issue 11, section 1).
+ * user's own files are never written: the restart plan redirects the original paths
+ * there ({@code RestartPlan.redirect}), so the restored processes read and write the
+ * copies (config as it was at the checkpoint, its history.sqlite) under the old names,
+ * also when the user has changed or deleted the originals since. A restored process
+ * checkpointed again is saved from the copy it sees.
  */
 @Component(configurationPid = IPythonConfigPlugin.PID, property = "service.ranking:Integer=50")
 @StasisPlugin("ipython-config")
@@ -83,16 +86,21 @@ public class IPythonConfigPlugin implements WriteCallback, RestartCallback, Resu
 
     @Override
     public void write(CheckpointContext context) throws IOException {
-        Map<Path, Integer> roots = new LinkedHashMap<>();
+        List<Integer> hostPids = new ArrayList<>();
+        context.computation().processes().forEach(p -> hostPids.add(p.hostPid()));
+        Set<Path> found = new java.util.TreeSet<>();
         for (ProcessInfo process : context.computation().processes()) {
             List<OpenFd> fds = context.openFds(process.pid());
             ProcessView view = ProcessView.read(proc, process.hostPid());
-            if (!ProfileFinder.isIPython(view, fds)) {
-                continue;
+            if (ProfileFinder.isIPython(view, fds)) {
+                // a restored process sees a redirected profile in its private copy
+                ProfileFinder.roots(view, fds).forEach(r -> found.add(directories.seenAs(r, hostPids)));
             }
-            Set<Path> found = ProfileFinder.roots(view, fds);
-            for (Path root : found) {
-                roots.putIfAbsent(root, roots.size() + 1);
+        }
+        Map<Path, Integer> roots = new LinkedHashMap<>();
+        for (Path root : found) {                     // sorted: a root inside another is in its copy
+            if (roots.keySet().stream().noneMatch(root::startsWith)) {
+                roots.put(root, roots.size() + 1);
             }
         }
         PluginRecords records = context.records();
@@ -124,8 +132,15 @@ public class IPythonConfigPlugin implements WriteCallback, RestartCallback, Resu
                     throw new IOException("the checkpoint lacks plugins/ipython-config/root-" + n
                             + " (the saved copy of " + records.get(ROOT + n) + "): it is damaged");
                 }
-                Blobs.restore(saved, dir.resolve("root-" + n));
-                context.log("restored " + records.get(ROOT + n) + " into " + dir.resolve("root-" + n));
+                Path copy = dir.resolve("root-" + n);
+                Blobs.restore(saved, copy);
+                Path root = Path.of(records.get(ROOT + n));
+                if ("file".equals(records.get(KIND + n))) {
+                    copy = copy.resolve(root.getFileName().toString());
+                }
+                context.plan().redirect(root, copy);
+                directories.serves(dir, root, copy);
+                context.log("restored " + root + " into " + copy + " (the restored processes see it at " + root + ")");
             }
         } catch (IOException e) {
             directories.discard(dir);

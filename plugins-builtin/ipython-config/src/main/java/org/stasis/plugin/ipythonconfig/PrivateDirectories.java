@@ -23,6 +23,8 @@ import java.util.function.Consumer;
 final class PrivateDirectories implements AutoCloseable {
     private final Path base;
     private final Map<Path, List<Path>> owners = new ConcurrentHashMap<>();
+    private final Map<Path, Map<Path, Path>> copies = new ConcurrentHashMap<>();
+    private final Map<Path, List<Integer>> hostPids = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watcher;
     private final Path proc;
     private Consumer<String> note = line -> { };
@@ -64,9 +66,31 @@ final class PrivateDirectories implements AutoCloseable {
         }
     }
 
+    /** Notes that {@code dir} serves {@code root} (as the processes name it) from {@code copy}. */
+    void serves(Path dir, Path root, Path copy) {
+        copies.computeIfAbsent(dir, d -> new ConcurrentHashMap<>()).put(root, copy);
+    }
+
+    /**
+     * Where processes restarted by this plugin really find {@code root}: its private copy,
+     * if one of {@code pids} (host pids) belongs to a computation this plugin restarted.
+     */
+    Path seenAs(Path root, java.util.Collection<Integer> pids) {
+        for (Map.Entry<Path, List<Integer>> owner : hostPids.entrySet()) {
+            if (owner.getValue().stream().anyMatch(pids::contains)) {
+                Path copy = copies.getOrDefault(owner.getKey(), Map.of()).get(root);
+                if (copy != null && Files.exists(copy)) {
+                    return copy;
+                }
+            }
+        }
+        return root;
+    }
+
     /** The directory is removed once none of these host pids runs any more. */
     void ownedBy(Path dir, List<Integer> hostPids, Consumer<String> log) {
         this.note = log;
+        this.hostPids.put(dir, List.copyOf(hostPids));
         List<Path> procs = new ArrayList<>();
         for (int pid : hostPids) {
             procs.add(proc.resolve(Integer.toString(pid)));
@@ -77,6 +101,8 @@ final class PrivateDirectories implements AutoCloseable {
     /** Removes the directory now (a failed restart). */
     void discard(Path dir) {
         owners.remove(dir);
+        copies.remove(dir);
+        hostPids.remove(dir);
         Blobs.remove(dir, note);
     }
 

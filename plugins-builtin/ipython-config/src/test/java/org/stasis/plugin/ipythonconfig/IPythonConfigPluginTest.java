@@ -73,6 +73,15 @@ class IPythonConfigPluginTest {
             assertFalse(Files.exists(dir.resolve("root-1/big.bin")));
             assertTrue(Files.isRegularFile(dir.resolve("root-2/kernel.json")));
             assertEquals("edited\n", Files.readString(profile.resolve("ipython_config.py")), "the user's file untouched");
+            assertEquals(Map.of(profile, dir.resolve("root-1"), conn, dir.resolve("root-2/kernel.json")),
+                    computation.plan().redirects(), "the original paths are served from the copies");
+
+            // checkpointed again, the restored process is saved from the copy it sees
+            computation.endOperation();
+            computation.checkpointId("test-2", 2);
+            plugin.write(computation.checkpoint());
+            assertEquals(dir.resolve("root-1").toString(), computation.records().get("root.1"));
+            assertEquals(dir.resolve("root-2/kernel.json").toString(), computation.records().get("root.2"));
         } finally {
             plugin.stop();
         }
