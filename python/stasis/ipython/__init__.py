@@ -196,13 +196,21 @@ def _status(line: str) -> None:
 
 
 class _HistoryAfterRestart:
-    """A restored session logs its input history as a new session of the history
-    database. The database (history.sqlite) is a file: it already holds the lines the
-    original session typed after the checkpoint under the same session and line
-    numbers, so the restored session's lines would collide (IPython would print
-    "Session/line number was not unique" and drop or move them). The new session
-    number is taken in the main thread, before the first cell after the restart is
-    stored; prompt numbers and ``%history`` (in memory) are unchanged."""
+    """After a restart, IPython's history database is connected again and the restored
+    session logs its input as a new session of it.
+
+    - Connected again: SQLite remembers the inode of the database file it opened and
+      refuses to write ("attempt to write a readonly database") once the file at that
+      path is another one, which it is after a restart that serves the profile from a
+      private copy (the ipython-config plugin's path redirection), or after the user
+      replaced the file. A new connection (and a new saving thread) opens the file the
+      path names now.
+    - A new session: the database may already hold the lines the original typed after
+      the checkpoint under the same session and line numbers ("Session/line number was
+      not unique").
+
+    Done in the main thread, before the first cell after the restart is stored; prompt
+    numbers and ``%history`` (in memory) are unchanged."""
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
@@ -219,10 +227,28 @@ class _HistoryAfterRestart:
         if manager is None or not getattr(manager, "enabled", False):
             return
         try:
+            _reconnect(manager)
             with manager.db_input_cache_lock:
                 manager.new_session()
         except Exception as e:              # history is a convenience: never stop the cell
             print("stasis: input history of the restored session not saved: %s" % e)
+
+
+def _reconnect(manager: Any) -> None:
+    """A new connection to the history database, and a new saving thread with its own."""
+    thread = getattr(manager, "save_thread", None)
+    if thread is not None:
+        thread.stop()                       # it would write through its old connection
+    old = manager.db
+    manager.init_db()
+    try:
+        old.close()
+    except Exception:
+        pass
+    if thread is not None:
+        new_thread = type(thread)(manager)
+        manager.save_thread = new_thread
+        new_thread.start()
 
 
 _extensions: List[_HistoryAfterRestart] = []

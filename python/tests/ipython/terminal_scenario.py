@@ -15,6 +15,7 @@ Usage: /usr/bin/python3 terminal_scenario.py [DIST]
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -89,7 +90,16 @@ def scenario() -> None:
             raise
 
 
+CONFIG = "# the profile as it was at the checkpoint\nc.TerminalInteractiveShell.confirm_exit = False\n"
+SHOW_CONFIG = ("import os; p = get_ipython().profile_dir.location; "
+               "print('config:', open(os.path.join(p, 'ipython_config.py')).read().splitlines()[0], os.path.isdir(p))")
+
+
 def run_terminal(stasis: Stasis, env: dict, log: str) -> None:
+    profile = os.path.join(env["IPYTHONDIR"], "profile_default")
+    os.makedirs(profile)
+    with open(os.path.join(profile, "ipython_config.py"), "w") as f:
+        f.write(CONFIG)
     t = Terminal(stasis, stasis.launch_argv("/usr/bin/ipython3", "--colors=NoColor"), env, (24, 100), log)
     t.prompt(1)
     t.run("a = 6 * 7", 2)
@@ -106,6 +116,9 @@ def run_terminal(stasis: Stasis, env: dict, log: str) -> None:
     stasis.kill()
     t.child.expect(pexpect.EOF)
     step("killed")
+    with open(os.path.join(profile, "ipython_config.py"), "w") as f:
+        f.write("# edited by the user after the checkpoint\n")
+    os.remove(os.path.join(profile, "history.sqlite"))
 
     r = Terminal(stasis, stasis.restart_argv(checkpoint_dir(stasis, first)), env, (30, 120), log)
     r.expect("restored from checkpoint %s" % re.escape(first))
@@ -130,35 +143,47 @@ def run_terminal(stasis: Stasis, env: dict, log: str) -> None:
                     (4, "print('values'")):
         check(re.search(r"\b%d: %s" % (n, re.escape(line)), out) is not None, "%%history: " + out)
     check("not unique" not in out, "the restored session's history collided with the original's: " + out)
+    out = r.run(SHOW_CONFIG, 7)
+    check("config: # the profile as it was at the checkpoint True" in out, "the restored session's profile: " + out)
+    with open(os.path.join(profile, "ipython_config.py")) as f:
+        check(f.read() == "# edited by the user after the checkpoint\n", "the user's edit was overwritten")
+    check(not os.path.exists(os.path.join(profile, "history.sqlite")),
+          "the restored session wrote history into the user's profile")
+    step("ipython-config: the restored session sees the checkpoint's profile; the user's edit and deletion stay")
     step("variables, history and up-arrow after restart")
 
-    r.run("c = 'second'", 7)
-    out = r.run("%checkpoint --note second", 8)
+    r.run("c = 'second'", 8)
+    out = r.run("%checkpoint --note second", 9)
     second = re.search(r"checkpoint (\S+) at", out).group(1)
+    shutil.rmtree(profile)                         # the user deletes the whole profile
     for _ in range(2):                             # back and forth, twice
         r.child.send("%%restore %s\r" % first)
         r.expect("restored from checkpoint %s" % re.escape(first))
         out = r.prompt(4)
         out = r.run("print('state', a, 'c' in dir())", 5)
         check("state 42 False" in out, "after %restore first: " + out)
+        out = r.run(SHOW_CONFIG, 6)
+        check("config: # the profile as it was at the checkpoint True" in out,
+              "a deleted profile is served by the saved copy: " + out)
         r.child.send("%%restore %s\r" % second)
         r.expect("restored from checkpoint %s" % re.escape(second))
-        r.prompt(8)
-        out = r.run("print('state', a, c)", 9)
+        r.prompt(9)
+        out = r.run("print('state', a, c)", 10)
         check("state 42 second" in out, "after %restore second: " + out)
-    step("restore back and forth twice")
+    check(not os.path.exists(profile), "the restored sessions recreated the deleted profile")
+    step("restore back and forth twice; the deleted profile served by the saved copy")
 
-    out = r.run("%restore nosuch-1", 10)
+    out = r.run("%restore nosuch-1", 11)
     check("cannot restore nosuch-1" in out and "unchanged" in out, "%restore of an unknown id: " + out)
     damaged = checkpoint_dir(stasis, first)
     with open(os.path.join(damaged, "manifest.json"), "r+") as f:
         f.seek(10)
         f.write("#garbage#")
-    out = r.run("%restore " + first, 11)
+    out = r.run("%restore " + first, 12)
     check("cannot restore " + first in out, "%restore of a damaged checkpoint: " + out)
-    out = r.run("print('still', a, c)", 12)
+    out = r.run("print('still', a, c)", 13)
     check("still 42 second" in out, "session after refused restores: " + out)
-    out = r.run("%stasis", 13)
+    out = r.run("%stasis", 14)
     check("under Stasis: yes" in out and second in out, "%stasis: " + out)
     step("bad ids refused, session untouched")
     private = profile_restored(stasis, env["IPYTHONDIR"])
@@ -166,6 +191,11 @@ def run_terminal(stasis: Stasis, env: dict, log: str) -> None:
     r.child.expect(pexpect.EOF)
     wait_for(lambda: not os.path.exists(private), "the private profile copy %s to go with the computation" % private, 30)
     step("ipython-config: profile restored into %s, removed at the end" % private)
+    with open(log, errors="replace") as f:
+        seen = f.read()
+    for bad in ("readonly database", "Failed to open SQLite history", "not unique"):
+        check(bad not in seen, "the terminal showed %r: restored sessions lost their history" % bad)
+    step("history written by every restored session")
 
 
 def profile_restored(stasis: Stasis, ipdir: str) -> str:
@@ -173,9 +203,9 @@ def profile_restored(stasis: Stasis, ipdir: str) -> str:
     directory of the runtime dir (mode 0700) that holds the checkpoint's files."""
     events = stasis.cli("events")
     profile = os.path.join(ipdir, "profile_default")
-    m = re.findall(r"restored %s into (\S+)" % re.escape(profile), events)
-    check(bool(m), "no 'restored %s into' in stasis events:\n%s" % (profile, events))
-    root = m[-1]
+    check(re.search(r"restored %s into " % re.escape(profile), events) is not None,
+          "no 'restored %s into' in stasis events:\n%s" % (profile, events))
+    root = re.findall(r"restored \S+ into (\S+)", events)[-1]    # the running session's copy
     check(root.startswith(os.path.join(stasis.run_dir, "ipython-config") + "/"), "private copy outside the runtime dir: " + root)
     private = os.path.dirname(root)
     check(oct(os.stat(private).st_mode & 0o777) == oct(0o700), "mode of " + private)
