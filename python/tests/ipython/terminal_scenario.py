@@ -183,7 +183,10 @@ def run_terminal(stasis: Stasis, env: dict, log: str) -> None:
     check("cannot restore " + first in out, "%restore of a damaged checkpoint: " + out)
     out = r.run("print('still', a, c)", 13)
     check("still 42 second" in out, "session after refused restores: " + out)
-    out = r.run("%stasis", 14)
+    out = r.run("print('completes', sorted(get_ipython().complete('', '%%restore %s')[1]))" % first[:-1], 14)
+    check("completes ['%s']" % second in out, "tab completion of %%restore ids (the damaged %s not offered): %s"
+          % (first, out))
+    out = r.run("%stasis", 15)
     check("under Stasis: yes" in out and second in out, "%stasis: " + out)
     step("bad ids refused, session untouched")
     private = profile_restored(stasis, env["IPYTHONDIR"])
