@@ -72,6 +72,10 @@ class Kernel:
         self.env = dict(stasis.env)
         self.env.update(IPYTHONDIR=os.path.join(stasis.temp, "ipythondir"),
                         JUPYTER_RUNTIME_DIR=os.path.join(stasis.temp, "jupyter-runtime"))
+        startup = os.path.join(stasis.temp, "user_startup.py")
+        with open(startup, "w") as f:
+            f.write("user_startup_ran = 'yes'\n")
+        self.env["PYTHONSTARTUP"] = startup         # the user's own: still runs after the extension
         stasis.env = self.env
         self.conn = os.path.join(stasis.temp, "kernel.json")
         write_connection_file(self.conn, ip="127.0.0.1")
@@ -108,6 +112,8 @@ def scenario() -> None:
 def run(stasis: Stasis, kernel: Kernel) -> None:
     kernel.launch()
     c = client(kernel.conn)
+    check(value(c, "user_startup_ran") == "'yes'", "the user's PYTHONSTARTUP file did not run")
+    check(value(c, "[n for n in dir() if n.startswith('_stasis')]") == "[]", "the extension left names behind")
     check(execute(c, "x = 41")["status"] == "ok", "x = 41")
     first = stasis.checkpoint()
     step("checkpoint " + os.path.basename(first))
