@@ -41,6 +41,7 @@ __all__ = [
     "restart_count", "last_checkpoint_id", "on_checkpoint", "on_resume", "on_restart",
     "remove_hook", "sessions", "restore", "Session", "StasisError", "CheckpointError",
     "start_graphics", "show_graphics", "stop_graphics", "startGraphics", "showGraphics", "stopGraphics",
+    "load_ipython_extension",
 ]
 
 __version__ = "0.1"
@@ -457,3 +458,10 @@ def stop_graphics() -> None:
 startGraphics = start_graphics
 showGraphics = show_graphics
 stopGraphics = stop_graphics
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext stasis`` in IPython: the magics ``%checkpoint``, ``%sessions``,
+    ``%restore`` and ``%stasis`` (see :mod:`stasis.ipython`)."""
+    from . import ipython as _ipython
+    _ipython.load_ipython_extension(ipython)
