@@ -21,12 +21,12 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 
-#define PIDFD_THREAD O_EXCL       /* linux/pidfd.h, Linux 6.9 */
+#define PIDFD_THREAD O_EXCL /* linux/pidfd.h, Linux 6.9 */
 
-int g_agent_fd = -1;               /* the connection as a program fd (fallback), else -1 */
-int g_agent_fallback;              /* STASIS_AGENT_FALLBACK=1: never use the relay */
-static int g_relayed;              /* 1: g_sock is a number in the relay's table */
-static int g_direct = -1;          /* while the program cannot look: the connection as a program fd */
+int g_agent_fd = -1;      /* the connection as a program fd (fallback), else -1 */
+int g_agent_fallback;     /* STASIS_AGENT_FALLBACK=1: never use the relay */
+static int g_relayed;     /* 1: g_sock is a number in the relay's table */
+static int g_direct = -1; /* while the program cannot look: the connection as a program fd */
 static char g_out[8192];
 
 static int via_relay(void) { return g_relayed && g_direct < 0; }
@@ -59,7 +59,10 @@ static int send_all(const char *s, size_t len)
     return 0;
 }
 
-void stasis_send(const char *s) { if (g_sock >= 0) send_all(s, r_strlen(s)); }
+void stasis_send(const char *s)
+{
+    if (g_sock >= 0) send_all(s, r_strlen(s));
+}
 
 void stasis_send_error(const char *msg)
 {
@@ -67,7 +70,8 @@ void stasis_send_error(const char *msg)
     size_t n = r_strlen(msg);
     if (n > sizeof g_out - 16) n = sizeof g_out - 16;
     r_memcpy(e, msg, n);
-    e[n] = '\n'; e[n + 1] = 0;
+    e[n] = '\n';
+    e[n + 1] = 0;
     stasis_send(g_out);
 }
 
@@ -85,7 +89,10 @@ static long open_connected(const struct sockaddr_un *sa)
     long fd = rsys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return fd;
     long r = rsys3(SYS_connect, fd, sa, sizeof *sa);
-    if (r < 0) { rsys1(SYS_close, fd); return r; }
+    if (r < 0) {
+        rsys1(SYS_close, fd);
+        return r;
+    }
     return fd;
 }
 
@@ -101,7 +108,10 @@ static int to_program_fd(long fd, int want)
         while (want > 3 && rsys3(SYS_fcntl, want, F_GETFD, 0) >= 0) want--;
     }
     if (fd != want) {
-        if (rsys3(SYS_dup3, fd, want, O_CLOEXEC) < 0) { rsys1(SYS_close, fd); return -1; }
+        if (rsys3(SYS_dup3, fd, want, O_CLOEXEC) < 0) {
+            rsys1(SYS_close, fd);
+            return -1;
+        }
         rsys1(SYS_close, fd);
     }
     g_relayed = 0;
@@ -123,7 +133,10 @@ static int relay_usable(void)
 static int hand_to_new_relay(int fd)
 {
     if (stasis_relay_start(0, 0, fd) < 0) return -1;
-    if (!relay_usable()) { stasis_relay_stop(); return -1; }
+    if (!relay_usable()) {
+        stasis_relay_stop();
+        return -1;
+    }
     g_relayed = 1;
     g_agent_fd = -1;
     g_direct = fd;
@@ -193,8 +206,11 @@ int stasis_conn_forget(int close_fd)
 /* wait up to ms for bytes on the connection: 1 readable, 0 timeout, -1 error */
 int stasis_conn_wait(long ms)
 {
-    struct pollfd { int fd; short events, revents; } p = { g_direct >= 0 ? g_direct : g_sock, 1 /* POLLIN */, 0 };
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct pollfd {
+        int fd;
+        short events, revents;
+    } p = {g_direct >= 0 ? g_direct : g_sock, 1 /* POLLIN */, 0};
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     long r = via_relay() ? stasis_relay_call(SYS_ppoll, (long)&p, 1, (long)&ts, 0, 0, 0)
                          : rsys4(SYS_ppoll, &p, 1, &ts, 0);
     return r > 0 ? 1 : r == 0 ? 0 : -1;
@@ -214,13 +230,20 @@ int stasis_conn_wait(long ms)
 
 static char g_rbuf[4096];
 static size_t g_rhave, g_rpos;
-static uint64_t g_rtotal;               /* bytes received on this connection so far */
-static struct { int fd; uint64_t at; } g_fdq[FDQ_MAX];   /* not yet claimed by a line */
+static uint64_t g_rtotal; /* bytes received on this connection so far */
+static struct {
+    int fd;
+    uint64_t at;
+} g_fdq[FDQ_MAX]; /* not yet claimed by a line */
 static int g_nfdq;
-static int g_req_fds[FDQ_MAX];          /* descriptors of the request being served */
+static int g_req_fds[FDQ_MAX]; /* descriptors of the request being served */
 static int g_nreq;
 
-static void close_fds(int *fds, int n) { for (int i = 0; i < n; i++) if (fds[i] >= 0) rsys1(SYS_close, fds[i]); }
+static void close_fds(int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) rsys1(SYS_close, fds[i]);
+}
 
 static void close_queue(void)
 {
@@ -232,7 +255,10 @@ static void close_queue(void)
  * may now be the program's own fds; 1 in a fork child: they are real copies */
 void stasis_conn_reset(int close_them)
 {
-    if (close_them) { close_queue(); close_fds(g_req_fds, g_nreq); }
+    if (close_them) {
+        close_queue();
+        close_fds(g_req_fds, g_nreq);
+    }
     g_nfdq = g_nreq = 0;
     g_rhave = g_rpos = 0;
     g_rtotal = 0;
@@ -258,8 +284,10 @@ int stasis_conn_take_fd(void)
 int stasis_conn_holds(int fd)
 {
     if (g_direct >= 0 && fd == g_direct) return 1;
-    for (int i = 0; i < g_nreq; i++) if (g_req_fds[i] == fd) return 1;
-    for (int i = 0; i < g_nfdq; i++) if (g_fdq[i].fd == fd) return 1;
+    for (int i = 0; i < g_nreq; i++)
+        if (g_req_fds[i] == fd) return 1;
+    for (int i = 0; i < g_nfdq; i++)
+        if (g_fdq[i].fd == fd) return 1;
     return 0;
 }
 
@@ -285,7 +313,10 @@ int stasis_conn_evict(int fd)
 
 static void queue_fd(int fd, uint64_t at)
 {
-    if (g_nfdq >= FDQ_MAX) { rsys1(SYS_close, fd); return; }
+    if (g_nfdq >= FDQ_MAX) {
+        rsys1(SYS_close, fd);
+        return;
+    }
     g_fdq[g_nfdq].fd = fd;
     g_fdq[g_nfdq].at = at;
     g_nfdq++;
@@ -318,8 +349,11 @@ static int import_fd(int rfd, long *pidfd)
 /* one recvmsg into g_rbuf; n > 0 bytes, 0 EOF, -errno */
 static long receive(void)
 {
-    struct iovec iov = { g_rbuf, sizeof g_rbuf };
-    union { char buf[CMSG_SPACE(FDQ_MAX * sizeof(int))]; struct cmsghdr align; } ctl;
+    struct iovec iov = {g_rbuf, sizeof g_rbuf};
+    union {
+        char buf[CMSG_SPACE(FDQ_MAX * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
     struct msghdr mh;
     r_memset(&mh, 0, sizeof mh);
     mh.msg_iov = &iov;
@@ -343,7 +377,8 @@ static long receive(void)
                 r_memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
                 if (relayed) fd = import_fd(fd, &pidfd);
                 if (fd < 0) continue;
-                if (n > 0) queue_fd(fd, at); else rsys1(SYS_close, fd);
+                if (n > 0) queue_fd(fd, at);
+                else rsys1(SYS_close, fd);
             }
         }
         off += CMSG_ALIGN(c->cmsg_len);
@@ -367,7 +402,8 @@ int stasis_read_line(char *line, size_t cap)
             char c = buf[pos++];
             if (c == '\n') {
                 line[len] = 0;
-                g_rhave = have; g_rpos = pos;
+                g_rhave = have;
+                g_rpos = pos;
                 claim_fds(first, g_rtotal - (have - pos) - 1);
                 return 0;
             }
@@ -375,8 +411,13 @@ int stasis_read_line(char *line, size_t cap)
         }
         long n = receive();
         if (n == -EINTR) continue;
-        if (n <= 0) { g_rhave = g_rpos = 0; close_queue(); return -1; }
-        have = (size_t)n; pos = 0;
+        if (n <= 0) {
+            g_rhave = g_rpos = 0;
+            close_queue();
+            return -1;
+        }
+        have = (size_t)n;
+        pos = 0;
     }
 }
 
@@ -384,8 +425,11 @@ int stasis_read_line(char *line, size_t cap)
 int stasis_send_fd(const char *s, int fd)
 {
     size_t len = r_strlen(s);
-    struct iovec iov = { (void *)s, len };
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+    struct iovec iov = {(void *)s, len};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
     r_memset(&ctl, 0, sizeof ctl);
     struct msghdr mh;
     r_memset(&mh, 0, sizeof mh);
@@ -400,7 +444,7 @@ int stasis_send_fd(const char *s, int fd)
     r_memcpy(CMSG_DATA(c), &fd, sizeof fd);
     if (g_sock < 0) return -EPIPE;
     int rfd = fd, copied = 0;
-    if (via_relay()) {                /* the relay sends a copy from its own table */
+    if (via_relay()) { /* the relay sends a copy from its own table */
         long p = stasis_relay_call(SYS_pidfd_open, r_gettid(), PIDFD_THREAD, 0, 0, 0, 0);
         long cp = p < 0 ? p : stasis_relay_call(SYS_pidfd_getfd, p, fd, 0, 0, 0, 0);
         if (p >= 0) stasis_relay_call(SYS_close, p, 0, 0, 0, 0, 0);
@@ -410,7 +454,8 @@ int stasis_send_fd(const char *s, int fd)
         r_memcpy(CMSG_DATA(c), &rfd, sizeof rfd);
     }
     long n;
-    do n = conn_call(SYS_sendmsg, (long)&mh, MSG_NOSIGNAL, 0); while (n == -EINTR);
+    do n = conn_call(SYS_sendmsg, (long)&mh, MSG_NOSIGNAL, 0);
+    while (n == -EINTR);
     if (copied) stasis_relay_call(SYS_close, rfd, 0, 0, 0, 0, 0);
     if (n < 0) return (int)n;
     if ((size_t)n < len) return send_all(s + n, len - (size_t)n);

@@ -36,12 +36,24 @@ void stasis_do_ctty(const char *args)
     const char *p = args;
     long fd = parse_dec(&p);
     long pgrp = fd < 0 ? -1 : parse_dec(&p);
-    if (pgrp < 0 || *p) { stasis_send_error("CTTY <fd> <pgrp>"); return; }
-    if (fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
+    if (pgrp < 0 || *p) {
+        stasis_send_error("CTTY <fd> <pgrp>");
+        return;
+    }
+    if (fd == g_agent_fd) {
+        stasis_send_error("fd is the agent's own");
+        return;
+    }
     long r = rsys3(SYS_ioctl, fd, TIOCSCTTY, 0);
-    if (r < 0) { send_failure("TIOCSCTTY: ", r); return; }
+    if (r < 0) {
+        send_failure("TIOCSCTTY: ", r);
+        return;
+    }
     int group = (int)pgrp;
-    if (group > 0 && (r = rsys3(SYS_ioctl, fd, TIOCSPGRP, &group)) < 0) { send_failure("TIOCSPGRP: ", r); return; }
+    if (group > 0 && (r = rsys3(SYS_ioctl, fd, TIOCSPGRP, &group)) < 0) {
+        send_failure("TIOCSPGRP: ", r);
+        return;
+    }
     char *e = r_stpcpy(g_ctty_reply, "CTTY_SET ");
     e = r_itoa(e, (int)fd);
     r_stpcpy(e, "\n");

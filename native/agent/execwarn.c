@@ -23,18 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-#define ENV_ADDED_SOCKET  1        /* STASIS_AGENT_ENV bits */
-#define ENV_ADDED_PRELOAD 2        /* LD_PRELOAD was absent */
-#define ENV_APPENDED      4        /* our library was appended to the program's LD_PRELOAD */
-#define ENV_ADDED_COMP    8        /* STASIS_COMPUTATION was absent */
-#define ENV_SET_COMP      16       /* STASIS_COMPUTATION named another computation (before a restart) */
-#define ENV_ADDED_REDIR   32       /* STASIS_REDIRECT: the path redirects (redirect.c) */
-#define VAL_MAX 4096
+#define EXPORT            __attribute__((visibility("default")))
+#define ENV_ADDED_SOCKET  1  /* STASIS_AGENT_ENV bits */
+#define ENV_ADDED_PRELOAD 2  /* LD_PRELOAD was absent */
+#define ENV_APPENDED      4  /* our library was appended to the program's LD_PRELOAD */
+#define ENV_ADDED_COMP    8  /* STASIS_COMPUTATION was absent */
+#define ENV_SET_COMP      16 /* STASIS_COMPUTATION named another computation (before a restart) */
+#define ENV_ADDED_REDIR   32 /* STASIS_REDIRECT: the path redirects (redirect.c) */
+#define VAL_MAX           4096
 
 extern char **environ;
 
-static char g_self_path[VAL_MAX];  /* this library, as loaded */
+static char g_self_path[VAL_MAX]; /* this library, as loaded */
 
 static const char *env_get(char *const envp[], const char *name)
 {
@@ -99,7 +99,10 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
     if (m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) {
         out[k++] = b;
         b = r_stpcpy(b, "LD_PRELOAD=");
-        if (m & ENV_APPENDED) { b = r_stpcpy(b, pre); b = r_stpcpy(b, ":"); }
+        if (m & ENV_APPENDED) {
+            b = r_stpcpy(b, pre);
+            b = r_stpcpy(b, ":");
+        }
         b = r_stpcpy(b, g_self_path) + 1;
     }
     if (m & ENV_ADDED_SOCKET) {
@@ -128,23 +131,28 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
 
 /* Call run(env) with the environment the child should get: envp itself, or a copy
  * with the agent put back (on this stack: a vfork child may be calling us). */
-#define WITH_CHILD_ENV(path, envp, env, call)                                    \
-    do {                                                                         \
-        int m_ = missing(envp);                                                  \
-        if (m_ < 0) warn_outside((path), "STASIS_AGENT_SOCKET cleared");       \
-        if (m_ <= 0) { char *const *env = (envp); call; }                        \
-        char *slots_[env_count(envp) + 6];                                       \
-        char buf_[3 * VAL_MAX + 160 + stasis_redirect_text_size()];              \
-        if (build_env((envp), m_, slots_, buf_, sizeof buf_) < 0) {              \
-            warn_outside((path), "its environment is too large to add the agent"); \
-            char *const *env = (envp); call;                                     \
-        }                                                                        \
-        char *const *env = slots_; call;                                         \
+#define WITH_CHILD_ENV(path, envp, env, call)                                                                          \
+    do {                                                                                                               \
+        int m_ = missing(envp);                                                                                        \
+        if (m_ < 0) warn_outside((path), "STASIS_AGENT_SOCKET cleared");                                               \
+        if (m_ <= 0) {                                                                                                 \
+            char *const *env = (envp);                                                                                 \
+            call;                                                                                                      \
+        }                                                                                                              \
+        char *slots_[env_count(envp) + 6];                                                                             \
+        char buf_[3 * VAL_MAX + 160 + stasis_redirect_text_size()];                                                    \
+        if (build_env((envp), m_, slots_, buf_, sizeof buf_) < 0) {                                                    \
+            warn_outside((path), "its environment is too large to add the agent");                                     \
+            char *const *env = (envp);                                                                                 \
+            call;                                                                                                      \
+        }                                                                                                              \
+        char *const *env = slots_;                                                                                     \
+        call;                                                                                                          \
     } while (0)
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                        const posix_spawnattr_t *, char *const[], char *const[]);
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+                        char *const[], char *const[]);
 
 /* resolved at load time: a vfork child must not run dlsym */
 static execve_fn real_execve, real_execvpe;
@@ -157,8 +165,8 @@ void stasis_execwarn_init(void)
     real_posix_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
     real_posix_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
     Dl_info info;
-    if (!g_self_path[0] && dladdr((void *)stasis_execwarn_init, &info) && info.dli_fname &&
-        info.dli_fname[0] == '/' && strlen(info.dli_fname) < sizeof g_self_path)
+    if (!g_self_path[0] && dladdr((void *)stasis_execwarn_init, &info) && info.dli_fname && info.dli_fname[0] == '/' &&
+        strlen(info.dli_fname) < sizeof g_self_path)
         r_stpcpy(g_self_path, info.dli_fname);
 }
 
@@ -175,7 +183,7 @@ void stasis_env_hide(void)
     if (m & ENV_APPENDED) {
         char *pre = getenv("LD_PRELOAD");
         char *colon = pre ? strrchr(pre, ':') : NULL;
-        if (colon) *colon = 0;          /* in place: the value we appended is last */
+        if (colon) *colon = 0; /* in place: the value we appended is last */
     }
     unsetenv("STASIS_AGENT_ENV");
 }
@@ -192,7 +200,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     if (!real_execvpe) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
-    if (strchr(file, '/')) file = stasis_redirect(file, b);   /* a PATH search is not redirected */
+    if (strchr(file, '/')) file = stasis_redirect(file, b); /* a PATH search is not redirected */
     WITH_CHILD_ENV(file, envp, env, return real_execvpe(file, argv, env));
 }
 
@@ -204,14 +212,15 @@ EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, a
 static size_t count_args(const char *arg0, va_list ap)
 {
     size_t n = 0;
-    if (arg0) for (n = 1; va_arg(ap, const char *); n++) {}
+    if (arg0)
+        for (n = 1; va_arg(ap, const char *); n++) {}
     return n;
 }
 
 /* n = count_args(): argv gets arg0, the n - 1 others and the NULL (consumed from ap) */
-#define COLLECT_ARGS(arg0, argv, n, ap)                                          \
-    char *argv[n + 1];                                                           \
-    argv[0] = (char *)(arg0);                                                    \
+#define COLLECT_ARGS(arg0, argv, n, ap)                                                                                \
+    char *argv[n + 1];                                                                                                 \
+    argv[0] = (char *)(arg0);                                                                                          \
     for (size_t i_ = 1; i_ <= (n); i_++) argv[i_] = va_arg(ap, char *);
 
 EXPORT int execl(const char *path, const char *arg, ...)
@@ -248,7 +257,7 @@ EXPORT int execle(const char *path, const char *arg, ...)
     va_end(ap);
     va_start(ap, arg);
     COLLECT_ARGS(arg, argv, n, ap);
-    char *const *envp = va_arg(ap, char *const *);   /* after the NULL */
+    char *const *envp = va_arg(ap, char *const *); /* after the NULL */
     va_end(ap);
     argv[n] = NULL;
     return execve(path, argv, envp);

@@ -69,12 +69,21 @@ void stasis_do_give(const char *args)
 {
     const char *p = args;
     int fd = parse_fd(&p);
-    if (fd < 0 || *p) { stasis_send_error("GIVE <fd>"); return; }
-    if (fd == g_agent_fd) { stasis_send_error("the agent's own fd cannot be given"); return; }
-    if (stasis_conn_holds(fd) || rsys3(SYS_fcntl, fd, F_GETFD, 0) < 0) { stasis_send_error("fd not open"); return; }
+    if (fd < 0 || *p) {
+        stasis_send_error("GIVE <fd>");
+        return;
+    }
+    if (fd == g_agent_fd) {
+        stasis_send_error("the agent's own fd cannot be given");
+        return;
+    }
+    if (stasis_conn_holds(fd) || rsys3(SYS_fcntl, fd, F_GETFD, 0) < 0) {
+        stasis_send_error("fd not open");
+        return;
+    }
     reply_fd("GIVEN ", fd);
     long r = stasis_send_fd(g_reply, fd);
-    if (r < 0) send_errno("cannot send the fd: ", r);   /* closed meanwhile by the program */
+    if (r < 0) send_errno("cannot send the fd: ", r); /* closed meanwhile by the program */
 }
 
 /* O_CLOEXEC on the fd, O_NONBLOCK on the description, as flags says */
@@ -93,18 +102,30 @@ void stasis_do_take(const char *args)
     const char *p = args;
     uint64_t flags = 0;
     int fd = parse_fd(&p);
-    if (fd < 0 || parse_oct(&p, &flags) < 0 || *p) { stasis_send_error("TAKE <fd> <flags-octal>"); return; }
-    if (fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
+    if (fd < 0 || parse_oct(&p, &flags) < 0 || *p) {
+        stasis_send_error("TAKE <fd> <flags-octal>");
+        return;
+    }
+    if (fd == g_agent_fd) {
+        stasis_send_error("fd is the agent's own");
+        return;
+    }
     int got = stasis_conn_take_fd();
-    if (got < 0) { stasis_send_error("no descriptor came with TAKE"); return; }
+    if (got < 0) {
+        stasis_send_error("no descriptor came with TAKE");
+        return;
+    }
     long r = 0;
     if (got != fd) {
-        r = stasis_conn_evict(fd);              /* another received one sits there */
+        r = stasis_conn_evict(fd); /* another received one sits there */
         if (r == 0) r = rsys3(SYS_dup3, got, fd, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
         rsys1(SYS_close, got);
     }
     if (r >= 0) r = apply_flags(fd, flags);
-    if (r < 0) { send_errno("cannot install the fd: ", r); return; }
+    if (r < 0) {
+        send_errno("cannot install the fd: ", r);
+        return;
+    }
     reply_fd("TAKEN ", fd);
     stasis_send(g_reply);
 }
@@ -119,12 +140,18 @@ void stasis_do_epoll_add(const char *args)
         stasis_send_error("EPOLL_ADD <epfd> <fd> <events-hex> <data-hex>");
         return;
     }
-    if (epfd == g_agent_fd || fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
+    if (epfd == g_agent_fd || fd == g_agent_fd) {
+        stasis_send_error("fd is the agent's own");
+        return;
+    }
     struct epoll_event ev;
     r_memset(&ev, 0, sizeof ev);
     ev.events = (uint32_t)events;
     ev.data.u64 = data;
     long r = rsys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
-    if (r < 0) { send_errno("epoll_ctl: ", r); return; }
+    if (r < 0) {
+        send_errno("epoll_ctl: ", r);
+        return;
+    }
     stasis_send("EPOLL_ADDED\n");
 }

@@ -6,9 +6,9 @@
 #include <fcntl.h>
 
 static char g_buf[8192];
-static char g_line[8448];         /* a target of 4095 bytes, escaped, and the fields */
+static char g_line[8448]; /* a target of 4095 bytes, escaped, and the fields */
 static char g_info[1024];
-static char g_out[16384];          /* lines go out in batches (one relay round trip each) */
+static char g_out[16384]; /* lines go out in batches (one relay round trip each) */
 static size_t g_olen;
 
 static void flush_out(void)
@@ -39,9 +39,13 @@ static void append_fd(int fd)
     r_utoa(e, (uint64_t)fd);
     if (r_read_file(p, g_info, sizeof g_info, NULL) == 0) {
         for (const char *q = g_info; *q;) {
-            if (r_startswith(q, "pos:")) { q += 4; while (*q == ' ' || *q == '\t') q++; pos = r_parse_dec(&q); }
-            else if (r_startswith(q, "flags:")) {
-                q += 6; while (*q == ' ' || *q == '\t') q++;
+            if (r_startswith(q, "pos:")) {
+                q += 4;
+                while (*q == ' ' || *q == '\t') q++;
+                pos = r_parse_dec(&q);
+            } else if (r_startswith(q, "flags:")) {
+                q += 6;
+                while (*q == ' ' || *q == '\t') q++;
                 while (*q >= '0' && *q <= '7') flags = flags * 8 + (uint64_t)(*q++ - '0');
             }
             while (*q && *q != '\n') q++;
@@ -51,8 +55,12 @@ static void append_fd(int fd)
     e = r_stpcpy(g_line, "FD ");
     e = r_utoa(e, (uint64_t)fd);
     e = r_stpcpy(e, " ");
-    char oct[24]; int k = 0;
-    do { oct[k++] = (char)('0' + (flags & 7)); flags >>= 3; } while (flags);
+    char oct[24];
+    int k = 0;
+    do {
+        oct[k++] = (char)('0' + (flags & 7));
+        flags >>= 3;
+    } while (flags);
     while (k) *e++ = oct[--k];
     e = r_stpcpy(e, " ");
     e = r_utoa(e, pos);
@@ -66,13 +74,21 @@ int stasis_report_fds(void)
 {
     g_olen = 0;
     long dfd = rsys3(SYS_open, "/proc/thread-self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (dfd < 0) { stasis_send("ERROR cannot open /proc/self/fd\n"); return -1; }
+    if (dfd < 0) {
+        stasis_send("ERROR cannot open /proc/self/fd\n");
+        return -1;
+    }
     for (;;) {
         long n = rsys3(SYS_getdents64, dfd, g_buf, sizeof g_buf);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
-            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
-                (void *)(g_buf + off);
+            struct {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(g_buf + off);
             off += d->reclen;
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *q = d->name;

@@ -33,20 +33,20 @@
 
 #define JOIN_WAIT_MS 10000
 
-static volatile int g_ckpt_busy;     /* 1 from SUSPEND until the threads are released */
-static volatile int g_forking;       /* forks between prepare and parent handlers */
-static __thread int t_pipe[2];       /* this thread's fork in progress: [read, write] */
+static volatile int g_ckpt_busy; /* 1 from SUSPEND until the threads are released */
+static volatile int g_forking;   /* forks between prepare and parent handlers */
+static __thread int t_pipe[2];   /* this thread's fork in progress: [read, write] */
 static __thread int t_active;
-int g_join_fork;                     /* next HELLO says join=fork */
+int g_join_fork; /* next HELLO says join=fork */
 
 /* what the child handler left for the safe point */
-#define SETTLE_CKPT  1                /* start the checkpoint thread */
-#define SETTLE_HOOKS 2                /* start the hook thread again */
+#define SETTLE_CKPT  1 /* start the checkpoint thread */
+#define SETTLE_HOOKS 2 /* start the hook thread again */
 static int g_settle;
 
 static void fwait(volatile int *addr, int val, long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
 }
 
@@ -64,7 +64,7 @@ static void fork_prepare(void)
         while (__atomic_load_n(&g_ckpt_busy, __ATOMIC_SEQ_CST)) fwait(&g_ckpt_busy, 1, -1);
         __atomic_add_fetch(&g_forking, 1, __ATOMIC_SEQ_CST);
         if (!__atomic_load_n(&g_ckpt_busy, __ATOMIC_SEQ_CST)) break;
-        uncount();                       /* a checkpoint started meanwhile: let it run */
+        uncount(); /* a checkpoint started meanwhile: let it run */
     }
     if (rsys2(SYS_pipe2, t_pipe, O_CLOEXEC) < 0) t_pipe[0] = t_pipe[1] = -1;
     t_active = 1;
@@ -76,13 +76,17 @@ static void fork_parent(void)
     t_active = 0;
     if (t_pipe[1] >= 0) rsys1(SYS_close, t_pipe[1]);
     if (t_pipe[0] >= 0) {
-        struct pollfd p = { .fd = t_pipe[0], .events = POLLIN };
+        struct pollfd p = {.fd = t_pipe[0], .events = POLLIN};
         struct timespec t0, now;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        struct timespec slice = { 0, 100000000L };
+        struct timespec slice = {0, 100000000L};
         for (;;) {
             long r = rsys5(SYS_ppoll, &p, 1, &slice, NULL, KSIGSET_SIZE);
-            if (r > 0) { char c; rsys3(SYS_read, t_pipe[0], &c, 1); break; }   /* word or EOF */
+            if (r > 0) {
+                char c;
+                rsys3(SYS_read, t_pipe[0], &c, 1);
+                break;
+            } /* word or EOF */
             clock_gettime(CLOCK_MONOTONIC, &now);
             if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > JOIN_WAIT_MS) break;
         }
@@ -105,11 +109,11 @@ static int await_ping(void)
 static int join_as_child(void)
 {
     int old = stasis_conn_forget(1);
-    stasis_conn_reset(1);                      /* our copies of fds received by the parent */
+    stasis_conn_reset(1); /* our copies of fds received by the parent */
     if (!g_sock_path[0]) return -1;
     g_sock = stasis_connect(g_sock_path, old);
     if (g_sock < 0) return -1;
-    g_join_fork = 1;                           /* direct: the program is inside fork() */
+    g_join_fork = 1; /* direct: the program is inside fork() */
     stasis_send_hello();
     g_join_fork = 0;
     if (await_ping() < 0) stasis_conn_close();
@@ -120,14 +124,14 @@ static int join_as_child(void)
 /* async-signal-safe: no libc call but raw system calls (see the top of the file) */
 static void fork_child(void)
 {
-    if (!t_active) return;                      /* the parent had no agent */
+    if (!t_active) return; /* the parent had no agent */
     t_active = 0;
     if (t_pipe[0] >= 0) rsys1(SYS_close, t_pipe[0]);
     __atomic_store_n(&g_forking, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g_ckpt_busy, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g_nthreads, 0, __ATOMIC_SEQ_CST);
-    stasis_relay_forget();                     /* the parent's relay did not survive fork */
-    int hooks = stasis_hooks_forget();         /* the hook thread did not survive fork */
+    stasis_relay_forget();             /* the parent's relay did not survive fork */
+    int hooks = stasis_hooks_forget(); /* the hook thread did not survive fork */
     int settle = 0;
     if (join_as_child() == 0) settle = SETTLE_CKPT | (hooks ? SETTLE_HOOKS : 0);
     __atomic_store_n(&g_settle, settle, __ATOMIC_SEQ_CST);
@@ -164,8 +168,11 @@ static void *g_real_fork, *g_real_daemon, *g_real_forkpty;
 
 EXPORT pid_t fork(void)
 {
-    pid_t (*real)(void) = (pid_t (*)(void))real_sym(&g_real_fork, "fork");
-    if (!real) { errno = ENOSYS; return -1; }
+    pid_t (*real)(void) = (pid_t(*)(void))real_sym(&g_real_fork, "fork");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
     pid_t pid = real();
     if (pid == 0) settle_child();
     return pid;
@@ -175,7 +182,10 @@ EXPORT pid_t fork(void)
 EXPORT int daemon(int nochdir, int noclose)
 {
     int (*real)(int, int) = (int (*)(int, int))real_sym(&g_real_daemon, "daemon");
-    if (!real) { errno = ENOSYS; return -1; }
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
     int rc = real(nochdir, noclose);
     if (rc == 0) settle_child();
     return rc;
@@ -187,7 +197,10 @@ EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *tp, const s
 {
     typedef pid_t (*forkpty_fn)(int *, char *, const struct termios *, const struct winsize *);
     forkpty_fn real = (forkpty_fn)real_sym(&g_real_forkpty, "forkpty");
-    if (!real) { errno = ENOSYS; return -1; }
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
     pid_t pid = real(amaster, name, tp, wp);
     if (pid == 0) settle_child();
     return pid;
@@ -195,7 +208,7 @@ EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *tp, const s
 
 void stasis_forkjoin_init(void)
 {
-    real_sym(&g_real_fork, "fork");             /* resolved now: dlsym is no call for a child */
+    real_sym(&g_real_fork, "fork"); /* resolved now: dlsym is no call for a child */
     real_sym(&g_real_daemon, "daemon");
     real_sym(&g_real_forkpty, "forkpty");
     pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -28,19 +28,16 @@ typedef void (*after_fn)(int);
 
 static before_fn volatile g_before;
 static after_fn volatile g_after;
-static volatile int g_hook_started;  /* 0 none, 1 starting/running */
+static volatile int g_hook_started; /* 0 none, 1 starting/running */
 static volatile int g_hook_tid;
-static volatile int g_hook_seq;      /* bumped on every request: the hook thread waits on it */
+static volatile int g_hook_seq; /* bumped on every request: the hook thread waits on it */
 static volatile int g_before_req, g_before_done;
 static volatile int g_after_req, g_after_done;
 static volatile int g_after_restarted;
 
-static char g_last_id[256];          /* id from the last RESUME ("" = none / aborted) */
+static char g_last_id[256]; /* id from the last RESUME ("" = none / aborted) */
 
-static void hook_wake(volatile int *addr)
-{
-    rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff);
-}
+static void hook_wake(volatile int *addr) { rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
 
 /* wait until the counter *addr reaches want (wrap-safe) or ms elapsed;
  * 0 = reached, -1 = timeout */
@@ -55,8 +52,8 @@ static int hook_wait_reach(volatile int *addr, int want, long ms)
         long spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
         if (spent >= ms) return -1;
         long left = ms - spent;
-        if (left > 100) left = 100;       /* re-check often: cheap and robust */
-        struct timespec ts = { left / 1000, (left % 1000) * 1000000L };
+        if (left > 100) left = 100; /* re-check often: cheap and robust */
+        struct timespec ts = {left / 1000, (left % 1000) * 1000000L};
         rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, v, &ts);
     }
 }
@@ -110,7 +107,10 @@ __attribute__((visibility("default"))) int stasis_set_hooks(void (*before)(void)
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     int rc = pthread_create(&t, &at, hook_thread, NULL);
     pthread_attr_destroy(&at);
-    if (rc != 0) { __atomic_store_n(&g_hook_started, 0, __ATOMIC_SEQ_CST); return -1; }
+    if (rc != 0) {
+        __atomic_store_n(&g_hook_started, 0, __ATOMIC_SEQ_CST);
+        return -1;
+    }
     return 0;
 }
 
@@ -126,9 +126,9 @@ __attribute__((visibility("default"))) const char *stasis_last_checkpoint_id(voi
 void stasis_hooks_set_id(const char *resume_line)
 {
     const char *p = resume_line;
-    while (*p && *p != ' ') p++;                 /* "RESUME" */
+    while (*p && *p != ' ') p++; /* "RESUME" */
     while (*p == ' ') p++;
-    while (*p && *p != ' ') p++;                 /* flag */
+    while (*p && *p != ' ') p++; /* flag */
     while (*p == ' ') p++;
     size_t n = 0;
     while (p[n] && p[n] != ' ' && n < sizeof g_last_id - 1) n++;
@@ -140,8 +140,7 @@ void stasis_hooks_set_id(const char *resume_line)
  * for it at most STASIS_HOOK_WAIT_MS. No-op if no hook thread. */
 void stasis_hooks_before(void)
 {
-    if (!__atomic_load_n(&g_hook_started, __ATOMIC_SEQ_CST) || !__atomic_load_n(&g_hook_tid, __ATOMIC_SEQ_CST))
-        return;
+    if (!__atomic_load_n(&g_hook_started, __ATOMIC_SEQ_CST) || !__atomic_load_n(&g_hook_tid, __ATOMIC_SEQ_CST)) return;
     int req = __atomic_add_fetch(&g_before_req, 1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&g_hook_seq, 1, __ATOMIC_SEQ_CST);
     hook_wake(&g_hook_seq);
@@ -167,7 +166,7 @@ void stasis_hooks_wait_after(void)
 {
     if (!__atomic_load_n(&g_hook_started, __ATOMIC_SEQ_CST)) return;
     int tid = __atomic_load_n(&g_hook_tid, __ATOMIC_SEQ_CST);
-    if (!tid || tid == (int)r_gettid()) return;  /* requested from inside a hook */
+    if (!tid || tid == (int)r_gettid()) return; /* requested from inside a hook */
     hook_wait_reach(&g_after_done, __atomic_load_n(&g_after_req, __ATOMIC_SEQ_CST), STASIS_HOOK_WAIT_MS);
 }
 

@@ -10,19 +10,19 @@
 #include <sys/ioctl.h>
 #include <link.h>
 
-#define MAX_RUNS  (1 << 17)
-#define NAMES_CAP (1 << 19)
-#define PM_CHUNK  4096            /* pagemap entries per read (16 MiB of address space) */
+#define MAX_RUNS      (1 << 17)
+#define NAMES_CAP     (1 << 19)
+#define PM_CHUNK      4096 /* pagemap entries per read (16 MiB of address space) */
 #define IOV_MAX_BATCH 1024
-#define WRITE_CHUNK (64ull << 20)    /* bytes per write call: the image grows visibly (progress) */
-#define PAGE 4096ull
+#define WRITE_CHUNK   (64ull << 20) /* bytes per write call: the image grows visibly (progress) */
+#define PAGE          4096ull
 
 static char g_maps[1 << 20];
 static struct stasis_img_area g_areas[STASIS_IMG_MAX_AREAS];
 static struct stasis_img_run g_runs[MAX_RUNS];
 static char g_names[NAMES_CAP];
 static uint64_t g_pm[PM_CHUNK];
-struct stasis_img_header g_hdr;   /* also read at restart (proc.mm) */
+struct stasis_img_header g_hdr; /* also read at restart (proc.mm) */
 static struct iovec g_iov[IOV_MAX_BATCH];
 static int g_niov;
 static uint32_t g_nareas, g_nruns, g_names_len;
@@ -32,7 +32,14 @@ static uint32_t g_nareas, g_nruns, g_names_len;
  * times faster than copying a large process into it (and already durable). The header
  * and the tables, which are not page multiples, go through the buffered `bfd`. Writes
  * are positional (`wpos`) because the two descriptors share no file offset. */
-struct writer { int fd; int bfd; long pmfd; uint64_t off; uint64_t wpos; const char *err; };
+struct writer {
+    int fd;
+    int bfd;
+    long pmfd;
+    uint64_t off;
+    uint64_t wpos;
+    const char *err;
+};
 
 static int flush_iov(struct writer *w)
 {
@@ -44,10 +51,19 @@ static int flush_iov(struct writer *w)
             batch += g_iov[i + cnt++].iov_len;
         long n = rsys5(SYS_pwritev, w->fd, &g_iov[i], cnt, (long)w->wpos, 0);
         if (n == -EINTR) continue;
-        if (n == -EINVAL && w->fd != w->bfd) { w->fd = w->bfd; continue; }  /* no direct I/O here */
-        if (n <= 0) { w->err = "write to image failed (disk full?)"; return -1; }
+        if (n == -EINVAL && w->fd != w->bfd) {
+            w->fd = w->bfd;
+            continue;
+        } /* no direct I/O here */
+        if (n <= 0) {
+            w->err = "write to image failed (disk full?)";
+            return -1;
+        }
         w->wpos += (uint64_t)n;
-        while (i < g_niov && (size_t)n >= g_iov[i].iov_len) { n -= (long)g_iov[i].iov_len; i++; }
+        while (i < g_niov && (size_t)n >= g_iov[i].iov_len) {
+            n -= (long)g_iov[i].iov_len;
+            i++;
+        }
         if (i < g_niov && n) {
             g_iov[i].iov_base = (char *)g_iov[i].iov_base + n;
             g_iov[i].iov_len -= (size_t)n;
@@ -70,7 +86,7 @@ static int is_zero_page(const void *p)
 /* Pages of "volatile" areas (the checkpoint thread's own stack and the agent's
  * writable data) change while the image is written: they go through a bounce page so
  * that the stored bytes and their CRC are the same snapshot. */
-static char *g_bounce;   /* one page, mmap'd per WRITE (not part of the image) */
+static char *g_bounce; /* one page, mmap'd per WRITE (not part of the image) */
 
 static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
 {
@@ -83,8 +99,8 @@ static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t a
         g_niov = 1;
         return flush_iov(w);
     }
-    if (g_niov && (uint64_t)(uintptr_t)g_iov[g_niov - 1].iov_base + g_iov[g_niov - 1].iov_len == addr
-        && g_iov[g_niov - 1].iov_len + len <= WRITE_CHUNK) {
+    if (g_niov && (uint64_t)(uintptr_t)g_iov[g_niov - 1].iov_base + g_iov[g_niov - 1].iov_len == addr &&
+        g_iov[g_niov - 1].iov_len + len <= WRITE_CHUNK) {
         g_iov[g_niov - 1].iov_len += len;
     } else {
         if (g_niov == IOV_MAX_BATCH && flush_iov(w) < 0) return -1;
@@ -100,11 +116,16 @@ static int add_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, u
 {
     struct stasis_img_run *last = g_nruns ? &g_runs[g_nruns - 1] : 0;
     if (a->run_count && last->addr + last->len == addr && last->file_offset + last->len == w->off) {
-        last->len += len;                           /* extend the previous run */
+        last->len += len; /* extend the previous run */
     } else {
-        if (g_nruns >= MAX_RUNS) { w->err = "too many page runs"; return -1; }
+        if (g_nruns >= MAX_RUNS) {
+            w->err = "too many page runs";
+            return -1;
+        }
         struct stasis_img_run *r = &g_runs[g_nruns++];
-        r->addr = addr; r->len = len; r->file_offset = w->off;
+        r->addr = addr;
+        r->len = len;
+        r->file_offset = w->off;
         a->run_count++;
     }
     if (put_page_data(w, a, addr, len, vol) < 0) return -1;
@@ -113,7 +134,7 @@ static int add_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, u
     return 0;
 }
 
-static uint64_t g_self_start, g_self_end;   /* the agent's writable segment(s) */
+static uint64_t g_self_start, g_self_end; /* the agent's writable segment(s) */
 
 static int is_volatile(const struct stasis_img_area *a)
 {
@@ -141,11 +162,13 @@ struct pm_scan_arg {
     uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
     uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
-struct page_region { uint64_t start, end, categories; };
-#define PM_PRESENT (1ull << 3)
-#define PM_SWAPPED (1ull << 4)
+struct page_region {
+    uint64_t start, end, categories;
+};
+#define PM_PRESENT    (1ull << 3)
+#define PM_SWAPPED    (1ull << 4)
 #define PM_SCAN_IOCTL _IOWR('f', 16, struct pm_scan_arg)
-#define PM_REGIONS 512
+#define PM_REGIONS    512
 static struct page_region g_regions[PM_REGIONS];
 
 static int make_readable(struct writer *w, struct stasis_img_area *a, int *done)
@@ -217,13 +240,17 @@ static int dump_area(struct writer *w, struct stasis_img_area *a)
         uint64_t n = (a->end - base) / PAGE;
         if (n > PM_CHUNK) n = PM_CHUNK;
         long got = rsys4(SYS_pread64, w->pmfd, g_pm, n * 8, (base / PAGE) * 8);
-        if (got != (long)(n * 8)) { w->err = "cannot read /proc/self/pagemap"; return -1; }
+        if (got != (long)(n * 8)) {
+            w->err = "cannot read /proc/self/pagemap";
+            return -1;
+        }
         for (uint64_t i = 0; i < n; i++) {
             uint64_t addr = base + i * PAGE;
             if (!page_candidate(a, g_pm[i], a->pgoff + (addr - a->start), fsize)) continue;
             if (!(a->prot & PROT_READ) && !made_readable) {
                 if (rsys3(SYS_mprotect, a->start, a->end - a->start, a->prot | PROT_READ) < 0) {
-                    w->err = "mprotect(PROT_READ) failed on a protected area"; return -1;
+                    w->err = "mprotect(PROT_READ) failed on a protected area";
+                    return -1;
                 }
                 made_readable = 1;
             }
@@ -243,7 +270,8 @@ static void add_special(uint64_t s, uint64_t e, const char *name)
     struct stasis_img_proc *p = &g_hdr.proc;
     if (p->n_special >= STASIS_IMG_NSPECIAL) return;
     struct stasis_img_special *sp = &p->special[p->n_special++];
-    sp->start = s; sp->end = e;
+    sp->start = s;
+    sp->end = e;
     for (int i = 0; i < 15 && name[i]; i++) sp->name[i] = name[i];
 }
 
@@ -251,40 +279,57 @@ static void add_special(uint64_t s, uint64_t e, const char *name)
 static int parse_maps_line(char *line, const char **err)
 {
     const char *p = line;
-    uint64_t s = r_parse_hex(&p); p++;
-    uint64_t e = r_parse_hex(&p); p++;
-    char perms[4] = { p[0], p[1], p[2], p[3] };
+    uint64_t s = r_parse_hex(&p);
+    p++;
+    uint64_t e = r_parse_hex(&p);
+    p++;
+    char perms[4] = {p[0], p[1], p[2], p[3]};
     p += 5;
-    uint64_t off = r_parse_hex(&p); p++;
-    while (*p && *p != ' ') p++;                /* dev */
+    uint64_t off = r_parse_hex(&p);
+    p++;
+    while (*p && *p != ' ') p++; /* dev */
     while (*p == ' ') p++;
     uint64_t inode = r_parse_dec(&p);
     while (*p == ' ') p++;
     const char *name = p;
     if (r_streq(name, "[vsyscall]")) return 1;
-    if (r_startswith(name, "[vvar")) { add_special(s, e, name); return 1; }
+    if (r_startswith(name, "[vvar")) {
+        add_special(s, e, name);
+        return 1;
+    }
     _Static_assert(STASIS_IMG_MAX_AREAS == 8192, "the message below names the limit");
-    if (g_nareas >= STASIS_IMG_MAX_AREAS) { *err = "more than 8192 memory areas: the image format holds 8192 per process"; return -1; }
+    if (g_nareas >= STASIS_IMG_MAX_AREAS) {
+        *err = "more than 8192 memory areas: the image format holds 8192 per process";
+        return -1;
+    }
     struct stasis_img_area *a = &g_areas[g_nareas];
     r_memset(a, 0, sizeof *a);
-    a->start = s; a->end = e; a->pgoff = off;
-    a->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-              (perms[2] == 'x' ? PROT_EXEC : 0);
+    a->start = s;
+    a->end = e;
+    a->pgoff = off;
+    a->prot =
+            (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
     int shared = perms[3] == 's';
     int deleted = 0;
     size_t nl = r_strlen(name);
     if (nl > 10 && r_streq(name + nl - 10, " (deleted)")) deleted = 1;
-    if (r_streq(name, "[vdso]")) { a->kind = STASIS_AREA_VDSO; add_special(s, e, name); }
-    else if (shared) {
+    if (r_streq(name, "[vdso]")) {
+        a->kind = STASIS_AREA_VDSO;
+        add_special(s, e, name);
+    } else if (shared) {
         a->flags |= STASIS_AF_SHARED;
-        a->kind = (inode && !deleted && name[0] == '/' && !r_startswith(name, "/memfd:") &&
-                   !r_startswith(name, "/SYSV")) ? STASIS_AREA_FILE_SHARED : STASIS_AREA_SHARED_ANON;
-    } else
-        a->kind = (inode && name[0] == '/') ? STASIS_AREA_FILE_PRIVATE : STASIS_AREA_ANON;
+        a->kind =
+                (inode && !deleted && name[0] == '/' && !r_startswith(name, "/memfd:") && !r_startswith(name, "/SYSV"))
+                        ? STASIS_AREA_FILE_SHARED
+                        : STASIS_AREA_SHARED_ANON;
+    } else a->kind = (inode && name[0] == '/') ? STASIS_AREA_FILE_PRIVATE : STASIS_AREA_ANON;
     if (r_streq(name, "[stack]")) a->flags |= STASIS_AF_STACK;
     if (r_streq(name, "[heap]")) a->flags |= STASIS_AF_HEAP;
     if (nl) {
-        if (g_names_len + nl + 1 > NAMES_CAP) { *err = "name pool full"; return -1; }
+        if (g_names_len + nl + 1 > NAMES_CAP) {
+            *err = "name pool full";
+            return -1;
+        }
         a->name_off = g_names_len;
         a->name_len = (uint32_t)nl;
         r_memcpy(g_names + g_names_len, name, nl + 1);
@@ -297,9 +342,13 @@ static int parse_maps_line(char *line, const char **err)
 static int read_maps(const char **err)
 {
     size_t len;
-    g_nareas = 0; g_nruns = 0; g_names_len = 0; g_niov = 0;
+    g_nareas = 0;
+    g_nruns = 0;
+    g_names_len = 0;
+    g_niov = 0;
     if (r_read_file("/proc/self/maps", g_maps, sizeof g_maps, &len) < 0) {
-        *err = "cannot read /proc/self/maps"; return -1;
+        *err = "cannot read /proc/self/maps";
+        return -1;
     }
     char *line = g_maps;
     while (*line) {
@@ -316,7 +365,9 @@ static int read_maps(const char **err)
 
 static void fill_header_ident(void)
 {
-    struct { char s[6][65]; } uts;
+    struct {
+        char s[6][65];
+    } uts;
     r_memcpy(g_hdr.magic, STASIS_IMG_MAGIC, 8);
     g_hdr.version = STASIS_IMG_VERSION;
     g_hdr.header_size = sizeof g_hdr;
@@ -334,9 +385,12 @@ static void fill_header_ident(void)
 static int write_table(struct writer *w)
 {
     g_hdr.table_offset = w->off;
-    g_iov[0].iov_base = g_areas; g_iov[0].iov_len = sizeof(g_areas[0]) * g_nareas;
-    g_iov[1].iov_base = g_runs;  g_iov[1].iov_len = sizeof(g_runs[0]) * g_nruns;
-    g_iov[2].iov_base = g_names; g_iov[2].iov_len = g_names_len;
+    g_iov[0].iov_base = g_areas;
+    g_iov[0].iov_len = sizeof(g_areas[0]) * g_nareas;
+    g_iov[1].iov_base = g_runs;
+    g_iov[1].iov_len = sizeof(g_runs[0]) * g_nruns;
+    g_iov[2].iov_base = g_names;
+    g_iov[2].iov_len = g_names_len;
     g_niov = 3;
     uint32_t crc = 0;
     for (int i = 0; i < 3; i++) crc = stasis_crc32c(crc, g_iov[i].iov_base, g_iov[i].iov_len);
@@ -364,7 +418,7 @@ static long open_image(const char *dir, char *path, size_t cap, int *direct_fd)
     long fd = rsys3(SYS_open, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
         long direct = rsys3(SYS_open, path, O_WRONLY | O_DIRECT | O_CLOEXEC, 0);
-        *direct_fd = direct >= 0 ? (int)direct : (int)fd;   /* tmpfs and others refuse O_DIRECT */
+        *direct_fd = direct >= 0 ? (int)direct : (int)fd; /* tmpfs and others refuse O_DIRECT */
     }
     return fd;
 }
@@ -372,7 +426,8 @@ static long open_image(const char *dir, char *path, size_t cap, int *direct_fd)
 /* the agent's own writable segments (.data/.bss), found once at startup */
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    (void)size; (void)arg;
+    (void)size;
+    (void)arg;
     uint64_t me = (uint64_t)(uintptr_t)&g_sock;
     int mine = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -392,27 +447,32 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-void stasis_find_self(void)
-{
-    dl_iterate_phdr(phdr_cb, NULL);
-}
+void stasis_find_self(void) { dl_iterate_phdr(phdr_cb, NULL); }
 
-int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas,
-                       char *path, size_t cap, const char **err)
+int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *path, size_t cap, const char **err)
 {
-    struct writer w = { .fd = -1, .bfd = -1, .pmfd = -1, .off = 0, .wpos = 0, .err = 0 };
+    struct writer w = {.fd = -1, .bfd = -1, .pmfd = -1, .off = 0, .wpos = 0, .err = 0};
     r_memset(&g_hdr, 0, sizeof g_hdr);
     int direct = -1;
     long fd = open_image(dir, path, cap, &direct);
-    if (fd < 0) { *err = "cannot create image file"; return -1; }
+    if (fd < 0) {
+        *err = "cannot create image file";
+        return -1;
+    }
     w.bfd = (int)fd;
     w.fd = direct;
     w.pmfd = rsys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
     int rc = -1;
-    if (w.pmfd < 0) { w.err = "cannot open /proc/self/pagemap"; goto out; }
+    if (w.pmfd < 0) {
+        w.err = "cannot open /proc/self/pagemap";
+        goto out;
+    }
     if (read_maps(&w.err) < 0) goto out;
     long b = rsys6(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (b < 0) { w.err = "cannot map a bounce page"; goto out; }
+    if (b < 0) {
+        w.err = "cannot map a bounce page";
+        goto out;
+    }
     g_bounce = (char *)b;
     fill_header_ident();
     if (stasis_save_proc(&g_hdr, &w.err) < 0) goto out;
@@ -434,16 +494,23 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas,
     g_hdr.header_crc32c = 0;
     g_hdr.header_crc32c = stasis_crc32c(0, &g_hdr, sizeof g_hdr);
     if (rsys4(SYS_pwrite64, w.bfd, &g_hdr, sizeof g_hdr, 0) != (long)sizeof g_hdr) {
-        w.err = "cannot write image header"; goto out;
+        w.err = "cannot write image header";
+        goto out;
     }
     *bytes = w.off;
     *areas = g_nareas;
     rc = 0;
 out:
-    if (g_bounce) { rsys2(SYS_munmap, g_bounce, PAGE); g_bounce = 0; }
+    if (g_bounce) {
+        rsys2(SYS_munmap, g_bounce, PAGE);
+        g_bounce = 0;
+    }
     if (w.pmfd >= 0) rsys1(SYS_close, w.pmfd);
     if (direct >= 0 && direct != w.bfd) rsys1(SYS_close, direct);
     rsys1(SYS_close, w.bfd);
-    if (rc < 0) { *err = w.err ? w.err : "image write failed"; rsys1(SYS_unlink, path); }
+    if (rc < 0) {
+        *err = w.err ? w.err : "image write failed";
+        rsys1(SYS_unlink, path);
+    }
     return rc;
 }

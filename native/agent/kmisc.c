@@ -14,53 +14,71 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
-#define KM_MAX 4096
+#define KM_MAX   4096
 #define KM_CHUNK 65536
 
 enum { KM_DC = 1, KM_WF = 2, KM_HG = 4, KM_NH = 8, KM_DD = 16, KM_MG = 32 };
-static const struct { char name[3]; int bit, advice; } g_adv[] = {
-    { "dc", KM_DC, MADV_DONTFORK }, { "wf", KM_WF, MADV_WIPEONFORK }, { "hg", KM_HG, MADV_HUGEPAGE },
-    { "nh", KM_NH, MADV_NOHUGEPAGE }, { "dd", KM_DD, MADV_DONTDUMP }, { "mg", KM_MG, MADV_MERGEABLE },
+static const struct {
+    char name[3];
+    int bit, advice;
+} g_adv[] = {
+        {"dc", KM_DC, MADV_DONTFORK},   {"wf", KM_WF, MADV_WIPEONFORK}, {"hg", KM_HG, MADV_HUGEPAGE},
+        {"nh", KM_NH, MADV_NOHUGEPAGE}, {"dd", KM_DD, MADV_DONTDUMP},   {"mg", KM_MG, MADV_MERGEABLE},
 };
 #define NADV ((int)ARRAY_SIZE(g_adv))
 
-struct km_area { uint64_t start, end; uint32_t prot, advice; };
+struct km_area {
+    uint64_t start, end;
+    uint32_t prot, advice;
+};
 static struct km_area g_km[KM_MAX];
 static int g_nkm;
 static int g_subreaper;
 static char g_smaps[KM_CHUNK + 1];
-static int g_advised;            /* inherited over fork, kept in the image: advice stays */
+static int g_advised; /* inherited over fork, kept in the image: advice stays */
 
 static int km_is_flag_advice(int advice)
 {
     switch (advice) {
-    case MADV_DONTFORK: case MADV_DOFORK: case MADV_WIPEONFORK: case MADV_KEEPONFORK:
-    case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
-    case MADV_MERGEABLE: case MADV_UNMERGEABLE:
-        return 1;
-    default:
-        return 0;
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+    case MADV_MERGEABLE:
+    case MADV_UNMERGEABLE: return 1;
+    default: return 0;
     }
 }
 
-__attribute__((visibility("default")))
-int madvise(void *addr, size_t len, int advice)
+__attribute__((visibility("default"))) int madvise(void *addr, size_t len, int advice)
 {
     if (km_is_flag_advice(advice)) __atomic_store_n(&g_advised, 1, __ATOMIC_RELAXED);
     long r = rsys3(SYS_madvise, addr, len, advice);
-    if (r < 0) { errno = (int)-r; return -1; }
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     return 0;
 }
 
-
-struct km_parse { uint64_t start, end; uint32_t prot; int special; };
+struct km_parse {
+    uint64_t start, end;
+    uint32_t prot;
+    int special;
+};
 
 static void km_header(const char *p, struct km_parse *cur)
 {
-    cur->start = r_parse_hex(&p); p++;
-    cur->end = r_parse_hex(&p); p++;
+    cur->start = r_parse_hex(&p);
+    p++;
+    cur->end = r_parse_hex(&p);
+    p++;
     cur->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
-    for (int f = 0; f < 4 && *p && *p != '\n'; f++) {        /* perms, offset, dev, inode */
+    for (int f = 0; f < 4 && *p && *p != '\n'; f++) { /* perms, offset, dev, inode */
         while (*p && *p != ' ' && *p != '\n') p++;
         while (*p == ' ') p++;
     }
@@ -79,7 +97,7 @@ static int km_flags(const char *p, const struct km_parse *cur)
     }
     if (!adv || cur->special) return 0;
     if (g_nkm >= KM_MAX) return -1;
-    g_km[g_nkm++] = (struct km_area){ cur->start, cur->end, cur->prot, adv };
+    g_km[g_nkm++] = (struct km_area){cur->start, cur->end, cur->prot, adv};
     return 0;
 }
 
@@ -88,7 +106,10 @@ static int km_line(const char *p, struct km_parse *cur)
     if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')) {
         const char *q = p;
         while ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f')) q++;
-        if (*q == '-') { km_header(p, cur); return 0; }
+        if (*q == '-') {
+            km_header(p, cur);
+            return 0;
+        }
     }
     return r_startswith(p, "VmFlags:") ? km_flags(p, cur) : 0;
 }
@@ -101,26 +122,40 @@ int stasis_kmisc_save(const char **err)
     rsys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &g_subreaper);
     if (!__atomic_load_n(&g_advised, __ATOMIC_RELAXED)) return 0;
     long fd = rsys3(SYS_open, "/proc/self/smaps", O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) { *err = "cannot open /proc/self/smaps"; return -1; }
-    struct km_parse cur = { 0, 0, 0, 1 };
+    if (fd < 0) {
+        *err = "cannot open /proc/self/smaps";
+        return -1;
+    }
+    struct km_parse cur = {0, 0, 0, 1};
     size_t have = 0;
     int rc = 0;
     for (;;) {
         long n = rsys3(SYS_read, fd, g_smaps + have, KM_CHUNK - have);
         if (n == -EINTR) continue;
-        if (n < 0) { *err = "cannot read /proc/self/smaps"; rc = -1; break; }
+        if (n < 0) {
+            *err = "cannot read /proc/self/smaps";
+            rc = -1;
+            break;
+        }
         have += (size_t)n;
         g_smaps[have] = 0;
         size_t done = 0;
         for (size_t i = 0; i < have; i++) {
             if (g_smaps[i] != '\n' && !(n == 0 && i + 1 == have)) continue;
-            if (km_line(g_smaps + done, &cur) < 0) { *err = "too many memory areas with madvise advice"; rc = -1; }
+            if (km_line(g_smaps + done, &cur) < 0) {
+                *err = "too many memory areas with madvise advice";
+                rc = -1;
+            }
             done = i + 1;
         }
         if (n == 0 || rc < 0) break;
         for (size_t i = done; i < have; i++) g_smaps[i - done] = g_smaps[i];
         have -= done;
-        if (have == KM_CHUNK) { *err = "a line of /proc/self/smaps is too long"; rc = -1; break; }
+        if (have == KM_CHUNK) {
+            *err = "a line of /proc/self/smaps is too long";
+            rc = -1;
+            break;
+        }
     }
     rsys1(SYS_close, fd);
     return rc;
@@ -135,7 +170,7 @@ static void km_die(const char *what, uint64_t addr, long err)
     e = r_stpcpy(e, " (errno ");
     e = r_itoa(e, -err);
     r_stpcpy(e, ")");
-    stasis_restart_die(buf);      /* to the restorer's report channel, like every restart error */
+    stasis_restart_die(buf); /* to the restorer's report channel, like every restart error */
 }
 
 /* MADV_WIPEONFORK needs anonymous memory; a lazily restored area is a private view of
@@ -166,9 +201,11 @@ void stasis_kmisc_restore(void)
                 km_anonymize(a);
                 r = rsys3(SYS_madvise, a->start, a->end - a->start, g_adv[i].advice);
             }
-            if (r < 0) km_die(g_adv[i].bit == KM_WF ? "cannot restore MADV_WIPEONFORK" :
-                              g_adv[i].bit == KM_DC ? "cannot restore MADV_DONTFORK" :
-                              "cannot restore madvise advice (hugepage, dontdump or mergeable)", a->start, r);
+            if (r < 0)
+                km_die(g_adv[i].bit == KM_WF   ? "cannot restore MADV_WIPEONFORK"
+                       : g_adv[i].bit == KM_DC ? "cannot restore MADV_DONTFORK"
+                                               : "cannot restore madvise advice (hugepage, dontdump or mergeable)",
+                       a->start, r);
         }
     }
 }

@@ -15,21 +15,23 @@
 #include <signal.h>
 #include <sys/prctl.h>
 
-#define KS_MAX 2048
-#define KS_INFO 128              /* sizeof(siginfo_t) */
+#define KS_MAX  2048
+#define KS_INFO 128 /* sizeof(siginfo_t) */
 
 struct ks_sig {
-    int32_t tid;                 /* thread that had it pending; 0 = process-wide */
+    int32_t tid; /* thread that had it pending; 0 = process-wide */
     int32_t signo;
     unsigned char info[KS_INFO];
 };
-struct ks_thread { int32_t tid, pdeathsig; };
+struct ks_thread {
+    int32_t tid, pdeathsig;
+};
 
 static struct ks_sig g_sig[KS_MAX];
 static int g_nsig;
 static struct ks_thread g_thr[STASIS_IMG_MAX_THREADS];
 static int g_nthr;
-static int g_overflow;           /* more pending signals than room: refuse the checkpoint */
+static int g_overflow; /* more pending signals than room: refuse the checkpoint */
 
 /* a new suspend: forget the previous one (before any thread is signalled) */
 void stasis_ksig_begin(void)
@@ -69,16 +71,21 @@ static uint64_t pending_mask(const char *field)
  * may be asked for); their slots go to mine[] */
 static int take_pending(const char *field, int32_t owner, int *mine, int n, int cap)
 {
-    const struct { long sec, nsec; } zero = { 0, 0 };
+    const struct {
+        long sec, nsec;
+    } zero = {0, 0};
     for (;;) {
         uint64_t set = pending_mask(field);
         if (!set) break;
         int i = n < cap ? __atomic_fetch_add(&g_nsig, 1, __ATOMIC_SEQ_CST) : KS_MAX;
-        if (i >= KS_MAX) { __atomic_store_n(&g_overflow, 1, __ATOMIC_SEQ_CST); break; }
+        if (i >= KS_MAX) {
+            __atomic_store_n(&g_overflow, 1, __ATOMIC_SEQ_CST);
+            break;
+        }
         struct ks_sig *s = &g_sig[i];
         long r = rsys4(SYS_rt_sigtimedwait, &set, s->info, &zero, KSIGSET_SIZE);
         s->tid = owner;
-        s->signo = r > 0 ? (int32_t)r : 0;           /* 0: gone meanwhile, skipped */
+        s->signo = r > 0 ? (int32_t)r : 0; /* 0: gone meanwhile, skipped */
         if (r <= 0) break;
         mine[n++] = i;
     }
@@ -113,8 +120,7 @@ void stasis_ksig_thread_restore(int index)
     int old = g_hdr.tids[index], pid = (int)rsys0(SYS_getpid), tid = (int)r_gettid();
     int nt = __atomic_load_n(&g_nthr, __ATOMIC_SEQ_CST);
     for (int k = 0; k < nt && k < STASIS_IMG_MAX_THREADS; k++)
-        if (g_thr[k].tid == old && g_thr[k].pdeathsig)
-            rsys2(SYS_prctl, PR_SET_PDEATHSIG, g_thr[k].pdeathsig);
+        if (g_thr[k].tid == old && g_thr[k].pdeathsig) rsys2(SYS_prctl, PR_SET_PDEATHSIG, g_thr[k].pdeathsig);
     int n = __atomic_load_n(&g_nsig, __ATOMIC_SEQ_CST);
     for (int i = 0; i < n && i < KS_MAX; i++)
         if (g_sig[i].signo && (g_sig[i].tid == old || (index == 0 && g_sig[i].tid == 0)))

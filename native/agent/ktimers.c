@@ -29,25 +29,28 @@
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
 #define PR_TIMER_CREATE_RESTORE_IDS 77
 #endif
-#define KT_SIGNAL 32             /* the signal glibc's own SIGEV_THREAD helper uses */
-#define KT_MAX 512
+#define KT_SIGNAL     32 /* the signal glibc's own SIGEV_THREAD helper uses */
+#define KT_MAX        512
 #define KT_THREAD_MAX 256
 
 /* ---- SIGEV_THREAD timers served by the agent ---- */
 struct kt_thread_timer {
-    int used;                    /* by process `pid` (a forked child has none of its parent's) */
+    int used; /* by process `pid` (a forked child has none of its parent's) */
     int pid;
-    int kid;                     /* kernel timer id */
+    int kid; /* kernel timer id */
     void (*fn)(union sigval);
     union sigval val;
-    size_t stacksize;            /* 0: default */
+    size_t stacksize; /* 0: default */
 };
 static struct kt_thread_timer g_tt[KT_THREAD_MAX];
 static pthread_mutex_t g_tt_lock = PTHREAD_MUTEX_INITIALIZER;
-static int g_helper_tid;         /* tid of the helper thread (in g_helper_pid) */
+static int g_helper_tid; /* tid of the helper thread (in g_helper_pid) */
 static int g_helper_pid;
 
-struct kt_call { void (*fn)(union sigval); union sigval val; };
+struct kt_call {
+    void (*fn)(union sigval);
+    union sigval val;
+};
 
 static void *kt_call_thread(void *arg)
 {
@@ -64,7 +67,10 @@ static void kt_dispatch(const siginfo_t *si)
     pthread_mutex_lock(&g_tt_lock);
     struct kt_call *c = (t->used && t->kid == si->si_timerid) ? malloc(sizeof *c) : NULL;
     size_t stack = t->stacksize;
-    if (c) { c->fn = t->fn; c->val = t->val; }
+    if (c) {
+        c->fn = t->fn;
+        c->val = t->val;
+    }
     pthread_mutex_unlock(&g_tt_lock);
     if (!c) return;
     pthread_attr_t at;
@@ -136,28 +142,32 @@ static int kt_create_thread_timer(clockid_t clk, const struct sigevent *sev, tim
         if (r == 0) {
             size_t stack = 0;
             if (sev->sigev_notify_attributes) pthread_attr_getstacksize(sev->sigev_notify_attributes, &stack);
-            t->used = 1; t->pid = pid; t->kid = kid; t->fn = sev->sigev_notify_function;
-            t->val = sev->sigev_value; t->stacksize = stack;
+            t->used = 1;
+            t->pid = pid;
+            t->kid = kid;
+            t->fn = sev->sigev_notify_function;
+            t->val = sev->sigev_value;
+            t->stacksize = stack;
             *out = (timer_t)(intptr_t)kid;
         }
     }
     pthread_mutex_unlock(&g_tt_lock);
-    if (r < 0) { errno = (int)-r; return -1; }
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     return 0;
 }
 
-__attribute__((visibility("default")))
-int timer_create(clockid_t clk, struct sigevent *sev, timer_t *out)
+__attribute__((visibility("default"))) int timer_create(clockid_t clk, struct sigevent *sev, timer_t *out)
 {
     static int (*real)(clockid_t, struct sigevent *, timer_t *);
-    if (g_sock >= 0 && sev && sev->sigev_notify == SIGEV_THREAD)
-        return kt_create_thread_timer(clk, sev, out);
+    if (g_sock >= 0 && sev && sev->sigev_notify == SIGEV_THREAD) return kt_create_thread_timer(clk, sev, out);
     if (!real) real = (int (*)(clockid_t, struct sigevent *, timer_t *))dlsym(RTLD_NEXT, "timer_create");
     return real(clk, sev, out);
 }
 
-__attribute__((visibility("default")))
-int timer_delete(timer_t id)
+__attribute__((visibility("default"))) int timer_delete(timer_t id)
 {
     static int (*real)(timer_t);
     if (!real) real = (int (*)(timer_t))dlsym(RTLD_NEXT, "timer_delete");
@@ -172,12 +182,14 @@ int timer_delete(timer_t id)
 }
 
 /* ---- checkpoint: what /proc/self/timers and timer_gettime say ---- */
-struct kt_ts { int64_t sec, nsec; };
+struct kt_ts {
+    int64_t sec, nsec;
+};
 struct kt_saved {
     int32_t id, clock, signo, notify, tid;
-    uint64_t value;              /* sigev_value */
-    struct kt_ts interval, remaining;        /* as timer_gettime's struct itimerspec */
-    struct kt_ts taken;                      /* its clock when remaining was read */
+    uint64_t value;                   /* sigev_value */
+    struct kt_ts interval, remaining; /* as timer_gettime's struct itimerspec */
+    struct kt_ts taken;               /* its clock when remaining was read */
 };
 static struct kt_saved g_kt[KT_MAX];
 static int g_nkt;
@@ -199,12 +211,19 @@ static int kt_parse(const char **err)
     size_t len;
     g_nkt = 0;
     if (r_read_file("/proc/self/timers", g_timers_buf, sizeof g_timers_buf, &len) < 0) {
-        *err = "cannot read /proc/self/timers"; return -1;
+        *err = "cannot read /proc/self/timers";
+        return -1;
     }
-    if (len >= sizeof g_timers_buf - 1) { *err = "too many POSIX timers (more than 512)"; return -1; }
+    if (len >= sizeof g_timers_buf - 1) {
+        *err = "too many POSIX timers (more than 512)";
+        return -1;
+    }
     for (const char *p = g_timers_buf; *p;) {
         if (r_startswith(p, "ID: ")) {
-            if (g_nkt >= KT_MAX) { *err = "too many POSIX timers (more than 512)"; return -1; }
+            if (g_nkt >= KT_MAX) {
+                *err = "too many POSIX timers (more than 512)";
+                return -1;
+            }
             p += 4;
             r_memset(&g_kt[g_nkt], 0, sizeof g_kt[0]);
             g_kt[g_nkt++].id = (int32_t)r_parse_dec(&p);
@@ -234,10 +253,16 @@ int stasis_timers_save(const char **err)
     if (kt_parse(err) < 0) return -1;
     for (int i = 0; i < g_nkt; i++) {
         struct kt_saved *t = &g_kt[i];
-        if (t->notify < 0) { *err = "a POSIX timer has a notification this agent does not know"; return -1; }
+        if (t->notify < 0) {
+            *err = "a POSIX timer has a notification this agent does not know";
+            return -1;
+        }
         rsys2(SYS_clock_gettime, t->clock, &t->taken);
-        long r = rsys2(SYS_timer_gettime, t->id, &t->interval);   /* {interval, value} */
-        if (r < 0) { *err = "timer_gettime failed on a POSIX timer listed in /proc/self/timers"; return -1; }
+        long r = rsys2(SYS_timer_gettime, t->id, &t->interval); /* {interval, value} */
+        if (r < 0) {
+            *err = "timer_gettime failed on a POSIX timer listed in /proc/self/timers";
+            return -1;
+        }
     }
     return 0;
 }
@@ -252,7 +277,7 @@ static void kt_die(const char *msg, int id, long err)
     e = r_stpcpy(e, ", errno ");
     e = r_itoa(e, -err);
     r_stpcpy(e, ")");
-    stasis_restart_die(buf);      /* to the restorer's report channel, like every restart error */
+    stasis_restart_die(buf); /* to the restorer's report channel, like every restart error */
 }
 
 static int kt_new_tid(int old)
@@ -271,8 +296,10 @@ static int kt_clock_moves(int clock)
 /* remaining time less what the clock moved since the checkpoint; at least 1 ns */
 static void kt_time_left(const struct kt_saved *t, struct kt_ts *spec)
 {
-    spec[0].sec = t->interval.sec; spec[0].nsec = t->interval.nsec;
-    spec[1].sec = t->remaining.sec; spec[1].nsec = t->remaining.nsec;
+    spec[0].sec = t->interval.sec;
+    spec[0].nsec = t->interval.nsec;
+    spec[1].sec = t->remaining.sec;
+    spec[1].nsec = t->remaining.nsec;
     struct kt_ts now;
     if (!kt_clock_moves(t->clock) || rsys2(SYS_clock_gettime, t->clock, &now) < 0) return;
     int64_t left = (t->remaining.sec * 1000000000 + t->remaining.nsec) -
@@ -307,5 +334,8 @@ void stasis_timers_restore(void)
     }
     rsys5(SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0);
     /* the agent's SIGEV_THREAD helper keeps serving them: only its tid may change */
-    if (g_helper_tid) { g_helper_tid = kt_new_tid(g_helper_tid); g_helper_pid = (int)rsys0(SYS_getpid); }
+    if (g_helper_tid) {
+        g_helper_tid = kt_new_tid(g_helper_tid);
+        g_helper_pid = (int)rsys0(SYS_getpid);
+    }
 }

@@ -50,8 +50,8 @@ static long take_record_lock(int fd, int ofd, int write, int64_t start, int64_t 
 
 static void send_lock_errno(long err)
 {
-    const char *text = err == -EAGAIN || err == -EACCES || err == -EWOULDBLOCK
-        ? "the lock is held by someone else" : strerrordesc_np((int)-err);
+    const char *text = err == -EAGAIN || err == -EACCES || err == -EWOULDBLOCK ? "the lock is held by someone else"
+                                                                               : strerrordesc_np((int)-err);
     char *e = r_stpcpy(g_lock_reply, "cannot lock: ");
     r_stpcpy(e, text ? text : "unknown error");
     stasis_send_error(g_lock_reply);
@@ -61,8 +61,8 @@ void stasis_do_lock(const char *args)
 {
     const char *p = args;
     int64_t fd = parse_num(&p);
-    static const char *const kinds[3] = { "posix", "ofd", "flock" };
-    static const char *const modes[2] = { "r", "w" };
+    static const char *const kinds[3] = {"posix", "ofd", "flock"};
+    static const char *const modes[2] = {"r", "w"};
     int kind = fd < 0 ? -1 : parse_word(&p, kinds, 3);
     int write = kind < 0 ? -1 : parse_word(&p, modes, 2);
     int64_t start = write < 0 ? -1 : parse_num(&p);
@@ -71,9 +71,15 @@ void stasis_do_lock(const char *args)
         stasis_send_error("LOCK <fd> posix|ofd|flock r|w <start> <length>");
         return;
     }
-    if (fd == g_agent_fd) { stasis_send_error("fd is the agent's own"); return; }
+    if (fd == g_agent_fd) {
+        stasis_send_error("fd is the agent's own");
+        return;
+    }
     long r = kind == 2 ? rsys2(SYS_flock, fd, (write ? LOCK_EX : LOCK_SH) | LOCK_NB)
-                      : take_record_lock((int)fd, kind == 1, write, start, len);
-    if (r < 0) { send_lock_errno(r); return; }
+                       : take_record_lock((int)fd, kind == 1, write, start, len);
+    if (r < 0) {
+        send_lock_errno(r);
+        return;
+    }
     stasis_send("LOCKED\n");
 }

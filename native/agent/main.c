@@ -41,11 +41,11 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     if (r_strlen(path) >= sizeof g_sock_path) return;
     r_stpcpy(g_sock_path, path);
     path = g_sock_path;
-    const char *comp = getenv("STASIS_COMPUTATION");   /* before: it may be one of those */
+    const char *comp = getenv("STASIS_COMPUTATION"); /* before: it may be one of those */
     if (comp) stasis_computation_set(comp);
-    const char *redir = getenv("STASIS_REDIRECT");      /* our parent's redirects (redirect.c) */
+    const char *redir = getenv("STASIS_REDIRECT"); /* our parent's redirects (redirect.c) */
     if (redir) stasis_redirect_parse(redir, r_strlen(redir));
-    stasis_env_hide();            /* variables our parent's agent added (execwarn.c) */
+    stasis_env_hide(); /* variables our parent's agent added (execwarn.c) */
     stasis_find_tid_offset();
     stasis_find_self();
     stasis_hold_init();
@@ -53,9 +53,12 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     const char *fb = getenv("STASIS_AGENT_FALLBACK");
     g_agent_fallback = fb && fb[0] == '1';
     g_sock = stasis_connect(path, -1);
-    if (g_sock < 0) { g_sock_path[0] = 0; return; }
+    if (g_sock < 0) {
+        g_sock_path[0] = 0;
+        return;
+    }
     stasis_forkjoin_init();
     stasis_send_hello();
-    stasis_conn_hide();           /* only the relay holds it once the program runs */
+    stasis_conn_hide(); /* only the relay holds it once the program runs */
     if (stasis_start_ckpt_thread() < 0) stasis_conn_close();
 }

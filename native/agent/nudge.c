@@ -13,15 +13,17 @@
 #include <signal.h>
 
 #define SIGSETXID_NO 33
-#define NUDGE_MARK   0x5354534e         /* "STSN" */
+#define NUDGE_MARK   0x5354534e /* "STSN" */
 #ifndef SA_RESTORER
-#define SA_RESTORER  0x04000000
+#define SA_RESTORER 0x04000000
 #endif
 
-struct ksigaction { uint64_t handler, flags, restorer, mask; };
+struct ksigaction {
+    uint64_t handler, flags, restorer, mask;
+};
 typedef void (*sa_fn)(int, siginfo_t *, void *);
 
-static struct ksigaction g_glibc;       /* SIGSETXID's action while ours is in */
+static struct ksigaction g_glibc; /* SIGSETXID's action while ours is in */
 static volatile int g_installed;
 
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
@@ -41,7 +43,10 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 static int blocks(const char *status, int sig)
 {
     const char *p = status;
-    while (*p && !r_startswith(p, "SigBlk:")) { while (*p && *p != '\n') p++; if (*p) p++; }
+    while (*p && !r_startswith(p, "SigBlk:")) {
+        while (*p && *p != '\n') p++;
+        if (*p) p++;
+    }
     if (!*p) return -1;
     p += 7;
     while (*p == ' ' || *p == '\t') p++;
@@ -58,7 +63,7 @@ static int install(void)
         return -1;
     ours.handler = (uint64_t)(uintptr_t)nudge_handler;
     ours.flags = SA_SIGINFO | SA_RESTART | SA_RESTORER | (g_glibc.flags & SA_ONSTACK);
-    ours.restorer = suspend.restorer;          /* libc's rt_sigreturn trampoline */
+    ours.restorer = suspend.restorer; /* libc's rt_sigreturn trampoline */
     ours.mask = ~0ull;
     if (rsys4(SYS_rt_sigaction, SIGSETXID_NO, &ours, NULL, KSIGSET_SIZE) < 0) return -1;
     g_installed = 1;
@@ -71,8 +76,8 @@ int stasis_nudge(int pid, int tid)
     char *e = r_stpcpy(path, "/proc/self/task/");
     e = r_itoa(e, tid);
     r_stpcpy(e, "/status");
-    if (stasis_read_private(path, status, sizeof status, NULL) < 0) return 0;   /* gone: reaped later */
-    if (blocks(status, STASIS_SUSPEND_SIG) != 1) return 0;             /* it will get there */
+    if (stasis_read_private(path, status, sizeof status, NULL) < 0) return 0; /* gone: reaped later */
+    if (blocks(status, STASIS_SUSPEND_SIG) != 1) return 0;                    /* it will get there */
     if (blocks(status, SIGSETXID_NO) != 0 || install() < 0) return -1;
     siginfo_t si;
     r_memset(&si, 0, sizeof si);

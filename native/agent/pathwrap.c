@@ -24,74 +24,75 @@
 #define EXPORT __attribute__((visibility("default")))
 #define QUIET  __builtin_expect(!g_nredir, 1)
 /* the path to pass on: as given, or where it is served from (buf: STASIS_REDIR_PATH) */
-#define RD(p, buf) (QUIET ? (p) : stasis_redirect((p), (buf)))
-#define RD_AT(dirfd, p, buf) \
-    (QUIET || ((dirfd) != AT_FDCWD && (p)[0] != '/') ? (p) : stasis_redirect((p), (buf)))
-#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
+#define RD(p, buf)           (QUIET ? (p) : stasis_redirect((p), (buf)))
+#define RD_AT(dirfd, p, buf) (QUIET || ((dirfd) != AT_FDCWD && (p)[0] != '/') ? (p) : stasis_redirect((p), (buf)))
+#define NEEDS_MODE(flags)    (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE)
 
 /* one real function per wrapper: its type, its pointer, its resolution */
-#define FUNCS(X)                                                                             \
-    X(open, int, (const char *, int, ...))                                                  \
-    X(open64, int, (const char *, int, ...))                                                \
-    X(__open_2, int, (const char *, int))                                                   \
-    X(__open64_2, int, (const char *, int))                                                 \
-    X(openat, int, (int, const char *, int, ...))                                           \
-    X(openat64, int, (int, const char *, int, ...))                                         \
-    X(__openat_2, int, (int, const char *, int))                                            \
-    X(__openat64_2, int, (int, const char *, int))                                          \
-    X(creat, int, (const char *, mode_t))                                                   \
-    X(creat64, int, (const char *, mode_t))                                                 \
-    X(fopen, FILE *, (const char *, const char *))                                          \
-    X(fopen64, FILE *, (const char *, const char *))                                        \
-    X(freopen, FILE *, (const char *, const char *, FILE *))                                \
-    X(freopen64, FILE *, (const char *, const char *, FILE *))                              \
-    X(stat, int, (const char *, struct stat *))                                             \
-    X(stat64, int, (const char *, struct stat64 *))                                         \
-    X(lstat, int, (const char *, struct stat *))                                            \
-    X(lstat64, int, (const char *, struct stat64 *))                                        \
-    X(fstatat, int, (int, const char *, struct stat *, int))                                \
-    X(fstatat64, int, (int, const char *, struct stat64 *, int))                            \
-    X(statx, int, (int, const char *, int, unsigned, struct statx *))                       \
-    X(statfs, int, (const char *, struct statfs *))                                         \
-    X(statfs64, int, (const char *, struct statfs64 *))                                     \
-    X(statvfs, int, (const char *, struct statvfs *))                                       \
-    X(statvfs64, int, (const char *, struct statvfs64 *))                                   \
-    X(access, int, (const char *, int))                                                     \
-    X(faccessat, int, (int, const char *, int, int))                                        \
-    X(euidaccess, int, (const char *, int))                                                 \
-    X(eaccess, int, (const char *, int))                                                    \
-    X(opendir, DIR *, (const char *))                                                       \
-    X(mkdir, int, (const char *, mode_t))                                                   \
-    X(mkdirat, int, (int, const char *, mode_t))                                            \
-    X(rmdir, int, (const char *))                                                           \
-    X(unlink, int, (const char *))                                                          \
-    X(unlinkat, int, (int, const char *, int))                                              \
-    X(rename, int, (const char *, const char *))                                            \
-    X(renameat, int, (int, const char *, int, const char *))                                \
-    X(renameat2, int, (int, const char *, int, const char *, unsigned))                     \
-    X(link, int, (const char *, const char *))                                              \
-    X(linkat, int, (int, const char *, int, const char *, int))                             \
-    X(symlink, int, (const char *, const char *))                                           \
-    X(symlinkat, int, (const char *, int, const char *))                                    \
-    X(readlink, ssize_t, (const char *, char *, size_t))                                    \
-    X(readlinkat, ssize_t, (int, const char *, char *, size_t))                             \
-    X(realpath, char *, (const char *, char *))                                             \
-    X(canonicalize_file_name, char *, (const char *))                                       \
-    X(chdir, int, (const char *))                                                           \
-    X(chmod, int, (const char *, mode_t))                                                   \
-    X(fchmodat, int, (int, const char *, mode_t, int))                                      \
-    X(chown, int, (const char *, uid_t, gid_t))                                             \
-    X(lchown, int, (const char *, uid_t, gid_t))                                            \
-    X(fchownat, int, (int, const char *, uid_t, gid_t, int))                                \
-    X(truncate, int, (const char *, off_t))                                                 \
-    X(truncate64, int, (const char *, off64_t))                                             \
-    X(utime, int, (const char *, const struct utimbuf *))                                   \
-    X(utimes, int, (const char *, const struct timeval[2]))                                  \
-    X(utimensat, int, (int, const char *, const struct timespec[2], int))                    \
-    X(mkfifo, int, (const char *, mode_t))                                                  \
+#define FUNCS(X)                                                                                                       \
+    X(open, int, (const char *, int, ...))                                                                             \
+    X(open64, int, (const char *, int, ...))                                                                           \
+    X(__open_2, int, (const char *, int))                                                                              \
+    X(__open64_2, int, (const char *, int))                                                                            \
+    X(openat, int, (int, const char *, int, ...))                                                                      \
+    X(openat64, int, (int, const char *, int, ...))                                                                    \
+    X(__openat_2, int, (int, const char *, int))                                                                       \
+    X(__openat64_2, int, (int, const char *, int))                                                                     \
+    X(creat, int, (const char *, mode_t))                                                                              \
+    X(creat64, int, (const char *, mode_t))                                                                            \
+    X(fopen, FILE *, (const char *, const char *))                                                                     \
+    X(fopen64, FILE *, (const char *, const char *))                                                                   \
+    X(freopen, FILE *, (const char *, const char *, FILE *))                                                           \
+    X(freopen64, FILE *, (const char *, const char *, FILE *))                                                         \
+    X(stat, int, (const char *, struct stat *))                                                                        \
+    X(stat64, int, (const char *, struct stat64 *))                                                                    \
+    X(lstat, int, (const char *, struct stat *))                                                                       \
+    X(lstat64, int, (const char *, struct stat64 *))                                                                   \
+    X(fstatat, int, (int, const char *, struct stat *, int))                                                           \
+    X(fstatat64, int, (int, const char *, struct stat64 *, int))                                                       \
+    X(statx, int, (int, const char *, int, unsigned, struct statx *))                                                  \
+    X(statfs, int, (const char *, struct statfs *))                                                                    \
+    X(statfs64, int, (const char *, struct statfs64 *))                                                                \
+    X(statvfs, int, (const char *, struct statvfs *))                                                                  \
+    X(statvfs64, int, (const char *, struct statvfs64 *))                                                              \
+    X(access, int, (const char *, int))                                                                                \
+    X(faccessat, int, (int, const char *, int, int))                                                                   \
+    X(euidaccess, int, (const char *, int))                                                                            \
+    X(eaccess, int, (const char *, int))                                                                               \
+    X(opendir, DIR *, (const char *))                                                                                  \
+    X(mkdir, int, (const char *, mode_t))                                                                              \
+    X(mkdirat, int, (int, const char *, mode_t))                                                                       \
+    X(rmdir, int, (const char *))                                                                                      \
+    X(unlink, int, (const char *))                                                                                     \
+    X(unlinkat, int, (int, const char *, int))                                                                         \
+    X(rename, int, (const char *, const char *))                                                                       \
+    X(renameat, int, (int, const char *, int, const char *))                                                           \
+    X(renameat2, int, (int, const char *, int, const char *, unsigned))                                                \
+    X(link, int, (const char *, const char *))                                                                         \
+    X(linkat, int, (int, const char *, int, const char *, int))                                                        \
+    X(symlink, int, (const char *, const char *))                                                                      \
+    X(symlinkat, int, (const char *, int, const char *))                                                               \
+    X(readlink, ssize_t, (const char *, char *, size_t))                                                               \
+    X(readlinkat, ssize_t, (int, const char *, char *, size_t))                                                        \
+    X(realpath, char *, (const char *, char *))                                                                        \
+    X(canonicalize_file_name, char *, (const char *))                                                                  \
+    X(chdir, int, (const char *))                                                                                      \
+    X(chmod, int, (const char *, mode_t))                                                                              \
+    X(fchmodat, int, (int, const char *, mode_t, int))                                                                 \
+    X(chown, int, (const char *, uid_t, gid_t))                                                                        \
+    X(lchown, int, (const char *, uid_t, gid_t))                                                                       \
+    X(fchownat, int, (int, const char *, uid_t, gid_t, int))                                                           \
+    X(truncate, int, (const char *, off_t))                                                                            \
+    X(truncate64, int, (const char *, off64_t))                                                                        \
+    X(utime, int, (const char *, const struct utimbuf *))                                                              \
+    X(utimes, int, (const char *, const struct timeval[2]))                                                            \
+    X(utimensat, int, (int, const char *, const struct timespec[2], int))                                              \
+    X(mkfifo, int, (const char *, mode_t))                                                                             \
     X(mknod, int, (const char *, mode_t, dev_t))
 
-#define DECLARE(name, ret, params) typedef ret(*name##_fn) params; static name##_fn real_##name;
+#define DECLARE(name, ret, params)                                                                                     \
+    typedef ret(*name##_fn) params;                                                                                    \
+    static name##_fn real_##name;
 FUNCS(DECLARE)
 
 /* dlsym is not async-signal-safe: resolved by the constructor (stasis_wrap_init) */
@@ -172,19 +173,19 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 }
 
 /* ---- one path, other arguments passed through ---- */
-#define WRAP1(name, ret, params, args, path)                                     \
-    EXPORT ret name params                                                       \
-    {                                                                            \
-        char b[STASIS_REDIR_PATH];                                               \
-        const char *p_ = RD(path, b);                                            \
-        return REAL(name) args;                                                  \
+#define WRAP1(name, ret, params, args, path)                                                                           \
+    EXPORT ret name params                                                                                             \
+    {                                                                                                                  \
+        char b[STASIS_REDIR_PATH];                                                                                     \
+        const char *p_ = RD(path, b);                                                                                  \
+        return REAL(name) args;                                                                                        \
     }
-#define WRAP_AT(name, ret, params, args, dirfd, path)                            \
-    EXPORT ret name params                                                       \
-    {                                                                            \
-        char b[STASIS_REDIR_PATH];                                               \
-        const char *p_ = RD_AT(dirfd, path, b);                                  \
-        return REAL(name) args;                                                  \
+#define WRAP_AT(name, ret, params, args, dirfd, path)                                                                  \
+    EXPORT ret name params                                                                                             \
+    {                                                                                                                  \
+        char b[STASIS_REDIR_PATH];                                                                                     \
+        const char *p_ = RD_AT(dirfd, path, b);                                                                        \
+        return REAL(name) args;                                                                                        \
     }
 
 WRAP1(creat, int, (const char *path, mode_t m), (p_, m), path)
@@ -265,10 +266,26 @@ EXPORT int linkat(int da, const char *a, int db, const char *b, int fl)
 }
 
 /* ---- the pre-2.33 stat symbols old binaries still call (x86_64: one struct stat) ---- */
-EXPORT int __xstat(int ver, const char *path, struct stat *st) { (void)ver; return stat(path, st); }
-EXPORT int __xstat64(int ver, const char *path, struct stat64 *st) { (void)ver; return stat64(path, st); }
-EXPORT int __lxstat(int ver, const char *path, struct stat *st) { (void)ver; return lstat(path, st); }
-EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st) { (void)ver; return lstat64(path, st); }
+EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+    (void)ver;
+    return stat(path, st);
+}
+EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+    (void)ver;
+    return stat64(path, st);
+}
+EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+    (void)ver;
+    return lstat(path, st);
+}
+EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+    (void)ver;
+    return lstat64(path, st);
+}
 EXPORT int __fxstatat(int ver, int d, const char *path, struct stat *st, int fl)
 {
     (void)ver;
@@ -310,7 +327,7 @@ EXPORT char *realpath(const char *path, char *resolved)
 
 EXPORT char *__realpath_chk(const char *path, char *resolved, size_t len)
 {
-    (void)len;                       /* a fortified caller's buffer holds PATH_MAX */
+    (void)len; /* a fortified caller's buffer holds PATH_MAX */
     return realpath(path, resolved);
 }
 

@@ -38,21 +38,34 @@ void stasis_do_drain(const char *args)
 {
     const char *p = args;
     int fd = parse_fd(&p);
-    if (fd < 0 || *p != ' ') { stasis_send_error("DRAIN <fd> <max>"); return; }
+    if (fd < 0 || *p != ' ') {
+        stasis_send_error("DRAIN <fd> <max>");
+        return;
+    }
     p++;
     long max = (long)r_parse_dec(&p);
     if (max <= 0 || max > CHUNK) max = CHUNK;
     int avail = 0;
-    if (rsys3(SYS_ioctl, fd, FIONREAD, &avail) < 0) { stasis_send_error("not a pipe read end"); return; }
+    if (rsys3(SYS_ioctl, fd, FIONREAD, &avail) < 0) {
+        stasis_send_error("not a pipe read end");
+        return;
+    }
     long n = 0;
     if (avail > 0) {
         long want = avail < max ? avail : max;
-        do n = rsys3(SYS_read, fd, g_bytes, want); while (n == -EINTR);
-        if (n < 0) { stasis_send_error("cannot read the pipe"); return; }
+        do n = rsys3(SYS_read, fd, g_bytes, want);
+        while (n == -EINTR);
+        if (n < 0) {
+            stasis_send_error("cannot read the pipe");
+            return;
+        }
     }
     static const char digits[] = "0123456789abcdef";
     char *e = r_stpcpy(g_reply, "DRAINED ");
-    for (long i = 0; i < n; i++) { *e++ = digits[g_bytes[i] >> 4]; *e++ = digits[g_bytes[i] & 15]; }
+    for (long i = 0; i < n; i++) {
+        *e++ = digits[g_bytes[i] >> 4];
+        *e++ = digits[g_bytes[i] & 15];
+    }
     r_stpcpy(e, "\n");
     stasis_send(g_reply);
 }
@@ -62,20 +75,32 @@ void stasis_do_fill(const char *args)
     static char path[64];
     const char *p = args;
     int fd = parse_fd(&p);
-    if (fd < 0 || *p != ' ') { stasis_send_error("FILL <fd> <hex>"); return; }
+    if (fd < 0 || *p != ' ') {
+        stasis_send_error("FILL <fd> <hex>");
+        return;
+    }
     p++;
     size_t n = 0;
     while (p[0] && p[1] && n < sizeof g_bytes) {
         int hi = hexval(p[0]), lo = hexval(p[1]);
-        if (hi < 0 || lo < 0) { stasis_send_error("bad hex"); return; }
+        if (hi < 0 || lo < 0) {
+            stasis_send_error("bad hex");
+            return;
+        }
         g_bytes[n++] = (unsigned char)(hi << 4 | lo);
         p += 2;
     }
-    if (*p) { stasis_send_error("bad hex or chunk too long"); return; }
+    if (*p) {
+        stasis_send_error("bad hex or chunk too long");
+        return;
+    }
     char *e = r_stpcpy(path, "/proc/self/fd/");
     e = r_itoa(e, fd);
     long w = rsys3(SYS_open, path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
-    if (w < 0) { stasis_send_error("cannot open a write end of the pipe"); return; }
+    if (w < 0) {
+        stasis_send_error("cannot open a write end of the pipe");
+        return;
+    }
     size_t done = 0;
     while (done < n) {
         long r = rsys3(SYS_write, w, g_bytes + done, n - done);
@@ -84,7 +109,10 @@ void stasis_do_fill(const char *args)
         done += (size_t)r;
     }
     rsys1(SYS_close, w);
-    if (done < n) { stasis_send_error("the pipe is full"); return; }
+    if (done < n) {
+        stasis_send_error("the pipe is full");
+        return;
+    }
     e = r_stpcpy(g_reply, "FILLED ");
     e = r_utoa(e, n);
     r_stpcpy(e, "\n");

@@ -80,7 +80,10 @@ static void remove_at(int i)
 static void insert_sorted(const struct redir *r)
 {
     int i = g_nredir;
-    while (i > 0 && g_redir[i - 1].flen < r->flen) { g_redir[i] = g_redir[i - 1]; i--; }
+    while (i > 0 && g_redir[i - 1].flen < r->flen) {
+        g_redir[i] = g_redir[i - 1];
+        i--;
+    }
     g_redir[i] = *r;
     g_nredir++;
 }
@@ -125,7 +128,10 @@ int stasis_redirect_add(const char *from, size_t flen, const char *to, size_t tl
             (g_redir[i].flen == g_redir[i].tlen && r_streq(g_redir[i].from, g_redir[i].to)))
             remove_at(i);
     if (!(n.flen == n.tlen && r_streq(n.from, n.to))) {
-        if (g_nredir >= STASIS_REDIR_MAX) { update_mask(); return -1; }
+        if (g_nredir >= STASIS_REDIR_MAX) {
+            update_mask();
+            return -1;
+        }
         insert_sorted(&n);
     }
     update_mask();
@@ -137,7 +143,10 @@ int stasis_redirect_parse(const char *text, size_t len)
     size_t i = 0;
     while (i < len) {
         size_t s = i, tab = 0;
-        while (i < len && text[i] != '\n') { if (text[i] == '\t' && !tab) tab = i; i++; }
+        while (i < len && text[i] != '\n') {
+            if (text[i] == '\t' && !tab) tab = i;
+            i++;
+        }
         if (i > s) {
             if (!tab) return -1;
             if (stasis_redirect_add(text + s, tab - s, text + tab + 1, i - tab - 1) < 0) return -1;
@@ -160,7 +169,7 @@ size_t stasis_redirect_text(char *buf, size_t cap)
         n += r->tlen;
         buf[n++] = '\n';
     }
-    if (n) buf[n - 1] = 0;              /* no newline after the last */
+    if (n) buf[n - 1] = 0; /* no newline after the last */
     return n ? n - 1 : 0;
 }
 
@@ -198,8 +207,9 @@ static size_t normalize(char *p)
 static int needs_normalizing(const char *p)
 {
     for (size_t i = 0; p[i]; i++)
-        if (p[i] == '/' && (p[i + 1] == '/' || (p[i + 1] == '.' && (p[i + 2] == '/' || !p[i + 2] ||
-                                                                     (p[i + 2] == '.' && (p[i + 3] == '/' || !p[i + 3]))))))
+        if (p[i] == '/' &&
+            (p[i + 1] == '/' || (p[i + 1] == '.' && (p[i + 2] == '/' || !p[i + 2] ||
+                                                     (p[i + 2] == '.' && (p[i + 3] == '/' || !p[i + 3]))))))
             return 1;
     return 0;
 }
@@ -209,7 +219,7 @@ static int may_match_relative(const char *c, size_t n)
 {
     if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return 1;
     if (!((g_comp_mask >> comp_bit(c, n)) & 1)) return 0;
-    for (int i = 0; i < g_nredir; i++) {          /* the bit may be another name's */
+    for (int i = 0; i < g_nredir; i++) { /* the bit may be another name's */
         const char *f = g_redir[i].from;
         for (size_t k = 0; k + n < g_redir[i].flen; k++)
             if (f[k] == '/' && (f[k + n + 1] == '/' || f[k + n + 1] == 0)) {
@@ -234,7 +244,7 @@ const char *stasis_redirect(const char *path, char *buf)
     if (!path || !path[0] || !g_nredir) return path;
     if (path[0] == '/') {
         size_t n = 0;
-        int odd = 0;                   /* "//" or "/." somewhere: normalize before giving up */
+        int odd = 0; /* "//" or "/." somewhere: normalize before giving up */
         for (char ch; (ch = path[n]); n++)
             if (ch == '/' && (path[n + 1] == '/' || path[n + 1] == '.')) odd = 1;
         const char *out = apply(path, n, buf, path);

@@ -29,12 +29,12 @@
 #define MB_DONE   2
 #define NR_EXIT   (-1L)
 
-volatile int g_relay_tid;          /* 0 = no relay; cleared by the kernel when it exits */
+volatile int g_relay_tid; /* 0 = no relay; cleared by the kernel when it exits */
 static int g_relay_drop_caps;
-static int g_relay_keep;           /* the fd of the creator's table that the relay keeps, or -1 */
+static int g_relay_keep; /* the fd of the creator's table that the relay keeps, or -1 */
 static char g_relay_stack[16384] __attribute__((aligned(64)));
 static struct {
-    volatile int state;            /* MB_* */
+    volatile int state; /* MB_* */
     long nr, a[6];
     long ret;
 } g_mb;
@@ -61,7 +61,7 @@ __asm__(".text\n"
 
 static void fwait(volatile int *addr, int val, long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
 }
 
@@ -69,21 +69,26 @@ static void fwake(volatile int *addr) { rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVAT
 
 static void drop_caps(void)
 {
-    struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
-    struct { uint32_t eff, perm, inh; } data[2];
+    struct {
+        uint32_t version;
+        int pid;
+    } hdr = {0x20080522, 0};
+    struct {
+        uint32_t eff, perm, inh;
+    } data[2];
     r_memset(data, 0, sizeof data);
     rsys2(SYS_capset, &hdr, data);
 }
 
 static void relay_main(void)
 {
-    int k = g_relay_keep;                     /* our copy of the program's table: all but k */
+    int k = g_relay_keep; /* our copy of the program's table: all but k */
     if (k > 0) rsys3(SYS_close_range, 0, k - 1, 0);
     rsys3(SYS_close_range, k >= 0 ? (unsigned)k + 1 : 0u, ~0u, 0);
     if (g_relay_drop_caps) drop_caps();
     rsys2(SYS_prctl, PR_SET_NAME, "stasis-relay");
     for (;;) {
-        for (;;) {                    /* DONE until the caller took the result, then IDLE */
+        for (;;) { /* DONE until the caller took the result, then IDLE */
             int s = __atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST);
             if (s == MB_POSTED) break;
             fwait(&g_mb.state, s, -1);
@@ -114,14 +119,17 @@ int stasis_relay_start(int tid, int drop_caps_flag, int keep)
     if (g_relay_tid > 0) return 0;
     struct clone_args ca;
     r_memset(&ca, 0, sizeof ca);
-    ca.flags = CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
-               CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    ca.flags = CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
+               CLONE_CHILD_CLEARTID;
     ca.parent_tid = (uint64_t)(uintptr_t)&g_relay_tid;
     ca.child_tid = (uint64_t)(uintptr_t)&g_relay_tid;
     ca.stack = (uint64_t)(uintptr_t)g_relay_stack;
     ca.stack_size = sizeof g_relay_stack;
     pid_t want = tid;
-    if (tid > 0) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
+    if (tid > 0) {
+        ca.set_tid = (uint64_t)(uintptr_t)&want;
+        ca.set_tid_size = 1;
+    }
     __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST);
     g_relay_drop_caps = drop_caps_flag;
     g_relay_keep = keep;
@@ -129,7 +137,10 @@ int stasis_relay_start(int tid, int drop_caps_flag, int keep)
     rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, KSIGSET_SIZE);
     long r = stasis_relay_clone3(&ca, sizeof ca, relay_main);
     rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, KSIGSET_SIZE);
-    if (r < 0) { g_relay_tid = 0; return (int)r; }
+    if (r < 0) {
+        g_relay_tid = 0;
+        return (int)r;
+    }
     return 0;
 }
 
@@ -138,13 +149,21 @@ long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f)
 {
     if (g_relay_tid <= 0) return -EPIPE;
     g_mb.nr = nr;
-    g_mb.a[0] = a; g_mb.a[1] = b; g_mb.a[2] = c; g_mb.a[3] = d; g_mb.a[4] = e; g_mb.a[5] = f;
+    g_mb.a[0] = a;
+    g_mb.a[1] = b;
+    g_mb.a[2] = c;
+    g_mb.a[3] = d;
+    g_mb.a[4] = e;
+    g_mb.a[5] = f;
     __atomic_store_n(&g_mb.state, MB_POSTED, __ATOMIC_SEQ_CST);
     fwake(&g_mb.state);
     for (;;) {
         int s = __atomic_load_n(&g_mb.state, __ATOMIC_SEQ_CST);
         if (s == MB_DONE) break;
-        if (__atomic_load_n(&g_relay_tid, __ATOMIC_SEQ_CST) <= 0) { __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST); return -EPIPE; }
+        if (__atomic_load_n(&g_relay_tid, __ATOMIC_SEQ_CST) <= 0) {
+            __atomic_store_n(&g_mb.state, MB_IDLE, __ATOMIC_SEQ_CST);
+            return -EPIPE;
+        }
         fwait(&g_mb.state, s, 1000);
     }
     long r = g_mb.ret;
@@ -173,10 +192,16 @@ int stasis_read_private(const char *path, char *buf, size_t cap, size_t *len)
     size_t got = 0;
     int rc = 0;
     for (;;) {
-        if (got + 1 >= cap) { rc = -E2BIG; break; }
+        if (got + 1 >= cap) {
+            rc = -E2BIG;
+            break;
+        }
         long n = stasis_private_syscall3(SYS_read, fd, (long)(buf + got), (long)(cap - 1 - got));
         if (n == -EINTR) continue;
-        if (n < 0) { rc = (int)n; break; }
+        if (n < 0) {
+            rc = (int)n;
+            break;
+        }
         if (n == 0) break;
         got += (size_t)n;
     }
@@ -195,7 +220,7 @@ void stasis_relay_stop(void)
     for (int i = 0; i < 100; i++) {
         int t = g_relay_tid;
         if (t <= 0) break;
-        struct timespec ts = { 0, 100000000L };   /* the kernel's wake at exit is not private */
+        struct timespec ts = {0, 100000000L}; /* the kernel's wake at exit is not private */
         rsys4(SYS_futex, &g_relay_tid, FUTEX_WAIT, t, &ts);
     }
 }

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-char g_sock_path[108];              /* coordinator socket (env, or plan after restart) */
-char g_computation[64];            /* computation id: from the launch, kept by fork and restart */
+char g_sock_path[108];  /* coordinator socket (env, or plan after restart) */
+char g_computation[64]; /* computation id: from the launch, kept by fork and restart */
 
 /* takes id as the computation's id if it is short and plain ([A-Za-z0-9._-]); 0, else -1 */
 int stasis_computation_set(const char *id)
@@ -22,16 +22,16 @@ int stasis_computation_set(const char *id)
     size_t n = 0;
     for (; id[n]; n++) {
         char c = id[n];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                 c == '_' || c == '-';
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                 c == '-';
         if (!ok || n + 1 >= sizeof g_computation) return -1;
     }
     if (n == 0) return -1;
     r_stpcpy(g_computation, id);
     return 0;
 }
-volatile int g_resume_count;        /* bumped by every RESUME (serve.c) */
-volatile int g_last_restarted;      /* that RESUME ended a restart */
+volatile int g_resume_count;   /* bumped by every RESUME (serve.c) */
+volatile int g_last_restarted; /* that RESUME ended a restart */
 
 static int request_connection(void)
 {
@@ -41,7 +41,10 @@ static int request_connection(void)
     r_stpcpy(sa.sun_path, g_sock_path);
     long fd = rsys3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    if (rsys3(SYS_connect, fd, &sa, sizeof sa) < 0) { rsys1(SYS_close, fd); return -1; }
+    if (rsys3(SYS_connect, fd, &sa, sizeof sa) < 0) {
+        rsys1(SYS_close, fd);
+        return -1;
+    }
     return (int)fd;
 }
 
@@ -69,7 +72,7 @@ __attribute__((visibility("default"))) int stasis_checkpoint(void)
     if (fd < 0) return -1;
     char line[96], *e = r_stpcpy(line, "REQUEST checkpoint pid=");
     e = r_itoa(e, rsys0(SYS_getpid));
-    e = r_stpcpy(e, " seq=");          /* DECLINED <seq> wakes us if the checkpoint never came */
+    e = r_stpcpy(e, " seq="); /* DECLINED <seq> wakes us if the checkpoint never came */
     e = r_itoa(e, gen);
     r_stpcpy(e, "\n");
     int ok = r_write_all(fd, line, r_strlen(line)) == 0 && expect_line(fd, "ACCEPTED");
@@ -80,6 +83,6 @@ __attribute__((visibility("default"))) int stasis_checkpoint(void)
         if (now != gen) break;
         rsys4(SYS_futex, &g_resume_count, FUTEX_WAIT_PRIVATE, now, NULL);
     }
-    stasis_hooks_wait_after();     /* the after hooks run before the caller goes on */
+    stasis_hooks_wait_after(); /* the after hooks run before the caller goes on */
     return g_last_restarted ? 2 : 1;
 }

@@ -67,8 +67,13 @@ static void die(const char *msg) { stasis_restart_die(msg); }
 static int g_drop_caps;
 static void drop_caps(void)
 {
-    struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
-    struct { uint32_t eff, perm, inh; } data[2];
+    struct {
+        uint32_t version;
+        int pid;
+    } hdr = {0x20080522, 0};
+    struct {
+        uint32_t eff, perm, inh;
+    } data[2];
     r_memset(data, 0, sizeof data);
     if (g_drop_caps) rsys2(SYS_capset, &hdr, data);
 }
@@ -95,19 +100,22 @@ static void create_thread(struct stasis_thread *t, int use_set_tid)
     struct clone_args ca;
     r_memset(&ca, 0, sizeof ca);
     pid_t want = t->tid;
-    ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-               CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID;
+    ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |
+               CLONE_CHILD_CLEARTID;
     ca.child_tid = t->tid_addr;
     ca.tls = t->fsbase;
     if (g_tid_off >= 0 && !use_set_tid) {
-        ca.flags |= CLONE_PARENT_SETTID;           /* patch glibc's cached tid */
+        ca.flags |= CLONE_PARENT_SETTID; /* patch glibc's cached tid */
         ca.parent_tid = t->fsbase + (uint64_t)g_tid_off;
     }
     /* temporary stack just below the saved stack pointer, inside the thread's stack */
     uint64_t top = (t->ctx.rsp - 4096) & ~15ull;
     ca.stack = top - 16384;
     ca.stack_size = 16384;
-    if (use_set_tid) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
+    if (use_set_tid) {
+        ca.set_tid = (uint64_t)(uintptr_t)&want;
+        ca.set_tid_size = 1;
+    }
     long r = stasis_clone3_thread(&ca, sizeof ca, t);
     if (r < 0) die(use_set_tid ? "clone3 with the saved tid failed" : "clone3 failed");
     t->tid = (int)r;
@@ -123,11 +131,17 @@ static void restore_exe_link(void)
     const struct stasis_img_mm *m = &g_hdr.proc.mm;
     struct prctl_mm_map map;
     r_memset(&map, 0, sizeof map);
-    map.start_code = m->start_code; map.end_code = m->end_code;
-    map.start_data = m->start_data; map.end_data = m->end_data;
-    map.start_brk = m->start_brk; map.brk = m->brk; map.start_stack = m->start_stack;
-    map.arg_start = m->arg_start; map.arg_end = m->arg_end;
-    map.env_start = m->env_start; map.env_end = m->env_end;
+    map.start_code = m->start_code;
+    map.end_code = m->end_code;
+    map.start_data = m->start_data;
+    map.end_data = m->end_data;
+    map.start_brk = m->start_brk;
+    map.brk = m->brk;
+    map.start_stack = m->start_stack;
+    map.arg_start = m->arg_start;
+    map.arg_end = m->arg_end;
+    map.env_start = m->env_start;
+    map.env_end = m->env_end;
     map.exe_fd = (uint32_t)fd;
     rsys5(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0);
     rsys1(SYS_close, fd);
@@ -140,7 +154,7 @@ static void start_relay(int use_set_tid)
 {
     int saved = g_relay_tid;
     stasis_relay_forget();
-    if (saved <= 0) return;                     /* fallback: no relay */
+    if (saved <= 0) return; /* fallback: no relay */
     if (stasis_relay_start(use_set_tid ? saved : 0, g_drop_caps, -1) < 0 && use_set_tid)
         stasis_relay_start(0, g_drop_caps, -1);
 }
@@ -158,11 +172,9 @@ void stasis_restart_entry(const struct stasis_restart_args *a)
         stasis_redirect_parse((const char *)(uintptr_t)g_restart_args.redirects, g_restart_args.redirects_len) < 0)
         die("the plan's redirects do not fit (at most 32, paths under 4096 bytes)");
     if (g_restart_args.restorer_end > g_restart_args.restorer_start)
-        rsys2(SYS_munmap, g_restart_args.restorer_start,
-              g_restart_args.restorer_end - g_restart_args.restorer_start);
+        rsys2(SYS_munmap, g_restart_args.restorer_start, g_restart_args.restorer_end - g_restart_args.restorer_start);
     if (g_restart_args.scratch_end > g_restart_args.scratch_start)
-        rsys2(SYS_munmap, g_restart_args.scratch_start,
-              g_restart_args.scratch_end - g_restart_args.scratch_start);
+        rsys2(SYS_munmap, g_restart_args.scratch_start, g_restart_args.scratch_end - g_restart_args.scratch_start);
     if (use_set_tid) restore_exe_link();
     g_drop_caps = use_set_tid && rsys0(SYS_getuid) != 0;
     g_restored++;
@@ -174,7 +186,7 @@ void stasis_restart_entry(const struct stasis_restart_args *a)
     if (main_t->tid_addr) rsys1(SYS_set_tid_address, main_t->tid_addr);
     if (g_tid_off >= 0 && !use_set_tid)
         *(volatile int *)(uintptr_t)(main_t->fsbase + (uint64_t)g_tid_off) = main_t->tid;
-    stasis_timers_restore();      /* after the threads: timers may signal one */
+    stasis_timers_restore(); /* after the threads: timers may signal one */
     stasis_kmisc_restore();
     restore_thread_state(main_t);
     drop_caps();

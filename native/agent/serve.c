@@ -9,7 +9,7 @@
 static int g_suspended;
 static int g_restored_at_suspend;
 static char g_line[8192];
-static char g_out[8704];          /* HELLO: an escaped exe path of up to 8190 bytes */
+static char g_out[8704]; /* HELLO: an escaped exe path of up to 8190 bytes */
 
 void stasis_send_hello(void)
 {
@@ -33,7 +33,10 @@ void stasis_send_hello(void)
     e = r_itoa(e, g_agent_fd);
     e = r_stpcpy(e, " hold=");
     for (int shift = 60; shift >= 0; shift -= 4) *e++ = "0123456789abcdef"[(g_hold_cookie >> shift) & 15];
-    if (g_computation[0]) { e = r_stpcpy(e, " comp="); e = r_stpcpy(e, g_computation); }
+    if (g_computation[0]) {
+        e = r_stpcpy(e, " comp=");
+        e = r_stpcpy(e, g_computation);
+    }
     e = r_stpcpy(e, " exe=");
     e = r_stpcpy_escaped(e, exe);
     r_stpcpy(e, "\n");
@@ -43,11 +46,21 @@ void stasis_send_hello(void)
 static void do_suspend(void)
 {
     const char *err = 0;
-    if (g_suspended) { stasis_send("SUSPENDED already\n"); return; }
-    stasis_hooks_before();        /* program hooks, while its threads still run */
-    if (stasis_fork_gate_close() < 0) { stasis_send_error("timeout: a fork() did not finish"); return; }
+    if (g_suspended) {
+        stasis_send("SUSPENDED already\n");
+        return;
+    }
+    stasis_hooks_before(); /* program hooks, while its threads still run */
+    if (stasis_fork_gate_close() < 0) {
+        stasis_send_error("timeout: a fork() did not finish");
+        return;
+    }
     stasis_ksig_begin();
-    if (stasis_suspend_all(&err) < 0) { stasis_fork_gate_open(); stasis_send_error(err); return; }
+    if (stasis_suspend_all(&err) < 0) {
+        stasis_fork_gate_open();
+        stasis_send_error(err);
+        return;
+    }
     g_suspended = 1;
     g_restored_at_suspend = g_restored;
     char *e = r_stpcpy(g_out, "SUSPENDED threads=");
@@ -94,7 +107,7 @@ static void release_program(const char *id, int restarted)
 {
     g_suspended = 0;
     stasis_hooks_set_id(id);
-    stasis_hooks_after(restarted);            /* runs once released */
+    stasis_hooks_after(restarted); /* runs once released */
     if (resume_is_pending(id)) g_publish_pending = 1;
     else note_resume();
     stasis_resume_all();
@@ -115,25 +128,25 @@ static void end_pending(int published)
 /* after a restart the checkpoint thread comes back here: reconnect, say HELLO */
 static void after_restart(void)
 {
-    stasis_conn_forget(0);        /* the image's connection (restart.c restarted the relay) */
-    stasis_conn_reset(0);         /* queued fd numbers are from before the image */
+    stasis_conn_forget(0); /* the image's connection (restart.c restarted the relay) */
+    stasis_conn_reset(0);  /* queued fd numbers are from before the image */
     if (g_restart_args.agent_socket[0]) {
         r_stpcpy(g_sock_path, g_restart_args.agent_socket);
         int want = g_threads[g_nthreads - 1].saved_fd;
         g_sock = stasis_connect(g_restart_args.agent_socket, want > 2 ? want : -1);
-        if (g_sock < 0) {         /* all or nothing: the coordinator must release us */
+        if (g_sock < 0) { /* all or nothing: the coordinator must release us */
             static char msg[200];
             char *e = r_stpcpy(msg, "cannot reconnect to the coordinator at ");
             r_stpcpy(e, g_restart_args.agent_socket);
             stasis_restart_die(msg);
         }
     }
-    if (g_sock < 0) {             /* nobody to talk to: run on */
+    if (g_sock < 0) { /* nobody to talk to: run on */
         stasis_restart_ready();
         release_program("RESUME 1", 1);
         return;
     }
-    stasis_send_hello();          /* through the relay: the restored fd table is exactly the saved one */
+    stasis_send_hello(); /* through the relay: the restored fd table is exactly the saved one */
     stasis_restart_ready();
 }
 
@@ -143,13 +156,25 @@ static void do_write(const char *dir)
     uint64_t bytes = 0;
     uint32_t areas = 0;
     const char *err = 0;
-    if (!g_suspended) { stasis_send_error("not suspended"); return; }
+    if (!g_suspended) {
+        stasis_send_error("not suspended");
+        return;
+    }
     /* relative to the program's working directory it would land anywhere */
-    if (dir[0] != '/') { stasis_send_error("WRITE needs an absolute directory"); return; }
+    if (dir[0] != '/') {
+        stasis_send_error("WRITE needs an absolute directory");
+        return;
+    }
     struct stasis_thread *me = &g_threads[g_nthreads - 1];
-    me->saved_fd = g_agent_fd;    /* fallback: reconnect at the same program fd */
-    if (stasis_ctx_save(&me->ctx) != 0) { after_restart(); return; }
-    if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) { stasis_send_error(err); return; }
+    me->saved_fd = g_agent_fd; /* fallback: reconnect at the same program fd */
+    if (stasis_ctx_save(&me->ctx) != 0) {
+        after_restart();
+        return;
+    }
+    if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) {
+        stasis_send_error(err);
+        return;
+    }
     char *e = r_stpcpy(g_out, "WRITTEN ");
     e = r_utoa(e, bytes);
     e = r_stpcpy(e, " ");
@@ -165,14 +190,20 @@ static int g_stop_on_resume;
 
 static void do_stop(void)
 {
-    if (!g_suspended) { stasis_send_error("not suspended"); return; }
+    if (!g_suspended) {
+        stasis_send_error("not suspended");
+        return;
+    }
     g_stop_on_resume = 1;
     stasis_send("STOPPING\n");
 }
 
 static void do_resume(const char *line)
 {
-    if (!g_suspended) { stasis_send("RESUMED\n"); return; }
+    if (!g_suspended) {
+        stasis_send("RESUMED\n");
+        return;
+    }
     int stop = g_stop_on_resume;
     g_stop_on_resume = 0;
     /* answer first: a released program may exit at once, and the relay that carries
@@ -192,8 +223,8 @@ static void serve(void)
     while (g_sock >= 0) {
         if (stasis_read_line(g_line, sizeof g_line) < 0) {
             /* coordinator gone: never leave the program frozen */
-            if (g_suspended) release_program("RESUME 0", g_restored != g_restored_at_suspend);  /* aborted: no id */
-            end_pending(0);       /* whether it was published is unknown: not for us */
+            if (g_suspended) release_program("RESUME 0", g_restored != g_restored_at_suspend); /* aborted: no id */
+            end_pending(0); /* whether it was published is unknown: not for us */
             stasis_conn_close();
             return;
         }
@@ -207,12 +238,10 @@ static void serve(void)
         else if (r_streq(g_line, "PUBLISHED") || r_streq(g_line, "UNPUBLISHED")) {
             end_pending(g_line[0] == 'P');
             stasis_send("OK\n");
-        }
-        else if (r_startswith(g_line, "COMPUTATION ")) {
+        } else if (r_startswith(g_line, "COMPUTATION ")) {
             if (stasis_computation_set(g_line + 12) < 0) stasis_send_error("bad computation id");
             else stasis_send("OK\n");
-        }
-        else if (r_streq(g_line, "FDS")) stasis_report_fds();
+        } else if (r_streq(g_line, "FDS")) stasis_report_fds();
         else if (r_startswith(g_line, "DRAIN ")) stasis_do_drain(g_line + 6);
         else if (r_streq(g_line, "ZOMBIES")) stasis_report_zombies();
         else if (r_startswith(g_line, "FILL ")) stasis_do_fill(g_line + 5);
@@ -222,7 +251,7 @@ static void serve(void)
         else if (r_startswith(g_line, "CTTY ")) stasis_do_ctty(g_line + 5);
         else if (r_startswith(g_line, "LOCK ")) stasis_do_lock(g_line + 5);
         else stasis_send_error("unknown request");
-        stasis_conn_drop_fds();    /* answered: descriptors it did not use are closed */
+        stasis_conn_drop_fds(); /* answered: descriptors it did not use are closed */
     }
 }
 
@@ -233,4 +262,3 @@ void *stasis_ckpt_thread(void *arg)
     serve();
     return NULL;
 }
-

@@ -19,19 +19,16 @@
 
 struct stasis_thread g_threads[STASIS_IMG_MAX_THREADS];
 int g_nthreads;
-static volatile int g_gen;         /* suspend generation */
-static volatile int g_resume_gen;  /* generation released */
+static volatile int g_gen;        /* suspend generation */
+static volatile int g_resume_gen; /* generation released */
 static volatile int g_parked;
 
 static void futex_wait(volatile int *addr, int val, long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     rsys4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL);
 }
-static void futex_wake(volatile int *addr)
-{
-    rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff);
-}
+static void futex_wake(volatile int *addr) { rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
 
 /* A thread's state is written by the checkpoint thread and by the thread itself in
  * the signal handler: every access is atomic. */
@@ -45,8 +42,7 @@ void stasis_fill_self_slot(struct stasis_thread *t)
     uint64_t fs = 0, head = 0, len = 0, tidaddr = 0;
     rsys2(SYS_arch_prctl, ARCH_GET_FS, &fs);
     rsys3(SYS_get_robust_list, 0, &head, &len);
-    if (rsys2(SYS_prctl, PR_GET_TID_ADDRESS, &tidaddr) < 0)
-        tidaddr = (g_tid_off >= 0) ? fs + (uint64_t)g_tid_off : 0;
+    if (rsys2(SYS_prctl, PR_GET_TID_ADDRESS, &tidaddr) < 0) tidaddr = (g_tid_off >= 0) ? fs + (uint64_t)g_tid_off : 0;
     t->fsbase = fs;
     t->robust_head = head;
     t->robust_len = len;
@@ -80,7 +76,8 @@ uint64_t g_hold_cookie;
 void stasis_hold_init(void)
 {
     uint64_t c = 0;
-    if (rsys3(SYS_getrandom, &c, sizeof c, 0) != (long)sizeof c || !c) c = 0x5eed5eed5eed5eedull ^ (uint64_t)(uintptr_t)&c;
+    if (rsys3(SYS_getrandom, &c, sizeof c, 0) != (long)sizeof c || !c)
+        c = 0x5eed5eed5eed5eedull ^ (uint64_t)(uintptr_t)&c;
     g_hold_cookie = c;
 }
 
@@ -127,8 +124,7 @@ void stasis_park_signalled(siginfo_t *si, void *uc)
     int expected = TS_SIGNALLED;
     /* claimed once: a second entry for the same suspend (our signal and a nudge both
      * delivered) must not save the thread's pending signals a second time */
-    if (!t || !__atomic_compare_exchange_n(&t->state, &expected, TS_PARKING, 0, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_SEQ_CST)) {
+    if (!t || !__atomic_compare_exchange_n(&t->state, &expected, TS_PARKING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         /* a late signal of ours (a nudge sent while it was already on its way here):
          * nothing to park, but the call it interrupted is restarted all the same */
         stasis_sysrestart_prepare(uc, -1, &plan);
@@ -139,7 +135,7 @@ void stasis_park_signalled(siginfo_t *si, void *uc)
     int my_gen = load(&g_gen);
     stasis_sysrestart_prepare(uc, (int)(t - g_threads), &plan);
     stasis_fill_self_slot(t);
-    stasis_ksig_thread_save();    /* ksignals.c: pending signals, pdeathsig */
+    stasis_ksig_thread_save(); /* ksignals.c: pending signals, pdeathsig */
     if (stasis_ctx_save(&t->ctx) == 0) {
         ts_set(t, TS_PARKED);
         __atomic_add_fetch(&g_parked, 1, __ATOMIC_SEQ_CST);
@@ -158,7 +154,7 @@ void stasis_park_signalled(siginfo_t *si, void *uc)
 int stasis_install_handler(void)
 {
     int (*real_sigaction)(int, const struct sigaction *, struct sigaction *) =
-        (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
+            (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
     if (!real_sigaction) return -1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -178,20 +174,32 @@ static int signal_new_threads(int self, const char **err)
     int pid = (int)rsys0(SYS_getpid), sent = 0;
     /* the program still runs: the descriptor is the relay's, not one it could see */
     long fd = stasis_private_syscall3(SYS_open, (long)"/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0) { *err = "cannot open /proc/self/task"; return -1; }
+    if (fd < 0) {
+        *err = "cannot open /proc/self/task";
+        return -1;
+    }
     for (;;) {
         long n = stasis_private_syscall3(SYS_getdents64, fd, (long)buf, sizeof buf);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
-            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
-                (void *)(buf + off);
+            struct {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(buf + off);
             off += d->reclen;
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *p = d->name;
             int tid = (int)r_parse_dec(&p);
-            if (tid == self || tid == g_relay_tid || find_slot(tid)) continue;   /* relay.c */
+            if (tid == self || tid == g_relay_tid || find_slot(tid)) continue; /* relay.c */
             int n = nthreads();
-            if (n >= STASIS_IMG_MAX_THREADS) { *err = "more than 256 threads: the image format holds 256 per process"; stasis_private_syscall3(SYS_close, fd, 0, 0); return -1; }
+            if (n >= STASIS_IMG_MAX_THREADS) {
+                *err = "more than 256 threads: the image format holds 256 per process";
+                stasis_private_syscall3(SYS_close, fd, 0, 0);
+                return -1;
+            }
             struct stasis_thread *t = &g_threads[n];
             r_memset(t, 0, sizeof *t);
             __atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED);
@@ -243,7 +251,7 @@ static void compact_slots(int self)
     ts_set(me, TS_PARKED);
     me->is_ckpt = 1;
     stasis_fill_self_slot(me);
-    set_nthreads(0);                           /* every thread is parked: none looks */
+    set_nthreads(0); /* every thread is parked: none looks */
     r_memcpy(g_threads, tmp, sizeof(tmp[0]) * (size_t)n);
     set_nthreads(n);
 }
@@ -274,7 +282,10 @@ int stasis_suspend_all(const char **err)
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
+        if (signal_new_threads(self, err) < 0) {
+            stasis_resume_all();
+            return -1;
+        }
         while (count_signalled() > 0) {
             int p = load(&g_parked);
             futex_wait(&g_parked, p, 20);
@@ -291,7 +302,10 @@ int stasis_suspend_all(const char **err)
         }
         /* threads created meanwhile? one more scan that finds nothing new ends it */
         int before = nthreads();
-        if (signal_new_threads(self, err) < 0) { stasis_resume_all(); return -1; }
+        if (signal_new_threads(self, err) < 0) {
+            stasis_resume_all();
+            return -1;
+        }
         if (nthreads() == before) break;
     }
     stasis_nudge_end();

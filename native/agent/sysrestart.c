@@ -26,7 +26,10 @@
 
 #define NS 1000000000LL
 
-struct probe { long nr; uint64_t args[6], sp, pc; };
+struct probe {
+    long nr;
+    uint64_t args[6], sp, pc;
+};
 static struct probe g_probe[STASIS_IMG_MAX_THREADS];
 
 /* replacement timeouts that restarted calls point at (the program's are const) */
@@ -41,7 +44,11 @@ static int64_t mono_ns(void)
 
 static int64_t ts_ns(const struct timespec *ts) { return ts->tv_sec * NS + ts->tv_nsec; }
 
-static const char *skip_sp(const char *p) { while (*p == ' ') p++; return p; }
+static const char *skip_sp(const char *p)
+{
+    while (*p == ' ') p++;
+    return p;
+}
 
 static uint64_t hex_field(const char **p)
 {
@@ -64,7 +71,7 @@ void stasis_sysrestart_probe(int idx, int tid)
     r_stpcpy(e, "/syscall");
     if (stasis_read_private(path, buf, sizeof buf, &len) < 0) return;
     buf[len] = 0;
-    if (buf[0] < '0' || buf[0] > '9') return;       /* "running" or "-1 sp pc" */
+    if (buf[0] < '0' || buf[0] > '9') return; /* "running" or "-1 sp pc" */
     const char *s = buf;
     long nr = (long)r_parse_dec(&s);
     for (int i = 0; i < 6; i++) p->args[i] = hex_field(&s);
@@ -73,7 +80,7 @@ void stasis_sysrestart_probe(int idx, int tid)
     p->nr = nr;
 }
 
-static const int arg_reg[6] = { REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9 };
+static const int arg_reg[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
 
 /* the context is the probed syscall, just returned -EINTR */
 static int interrupted_probe(const greg_t *g, const struct probe *p)
@@ -92,9 +99,8 @@ static long mov_eax_before(const unsigned char *code, int n)
 {
     if (code[n - 2] != 0x0f || code[n - 1] != 0x05) return -1;
     for (int gap = 0; gap <= 5; gap++) {
-        const unsigned char *m = code + n - 2 - gap;       /* the instruction between */
-        int ok = gap == 0 ||
-                 (gap == 4 && m[0] == 0x8b && (m[1] & 0xc7) == 0x44 && (m[1] & 0x38) && m[2] == 0x24) ||
+        const unsigned char *m = code + n - 2 - gap; /* the instruction between */
+        int ok = gap == 0 || (gap == 4 && m[0] == 0x8b && (m[1] & 0xc7) == 0x44 && (m[1] & 0x38) && m[2] == 0x24) ||
                  (gap == 5 && (m[0] & 0xf0) == 0x40 && !(m[0] & 0x04) && m[1] == 0x8b && (m[2] & 0xc7) == 0x44 &&
                   (m[2] & 0x38) && m[3] == 0x24);
         const unsigned char *b = m - 5;
@@ -116,8 +122,8 @@ static long mov_eax_before(const unsigned char *code, int n)
 static long syscall_before(const greg_t *g)
 {
     unsigned char code[12];
-    struct iovec local = { code, sizeof code };
-    struct iovec remote = { (void *)(uintptr_t)((uint64_t)g[REG_RIP] - sizeof code), sizeof code };
+    struct iovec local = {code, sizeof code};
+    struct iovec remote = {(void *)(uintptr_t)((uint64_t)g[REG_RIP] - sizeof code), sizeof code};
     if (g[REG_RAX] != -EINTR) return -1;
     if (rsys6(SYS_process_vm_readv, rsys0(SYS_getpid), (long)&local, 1, (long)&remote, 1, 0) != (long)sizeof code)
         return -1;
@@ -132,7 +138,7 @@ static long syscall_before(const greg_t *g)
 /* time left of a relative timeout of `total` ns, given how long the call ran (-1: unknown) */
 static int64_t left_ns(int64_t total, int64_t ran)
 {
-    if (ran < 0) return total;                     /* no start time: the full timeout again */
+    if (ran < 0) return total; /* no start time: the full timeout again */
     return total > ran ? total - ran : 0;
 }
 
@@ -140,7 +146,7 @@ static int64_t left_ns(int64_t total, int64_t ran)
 static void plan_timespec(struct stasis_sysplan *pl, int reg, const struct timespec *orig,
                           const struct timespec *kernel_left, int64_t ran)
 {
-    if (!orig) return;                             /* no timeout: restart as is */
+    if (!orig) return; /* no timeout: restart as is */
     int64_t left = kernel_left ? ts_ns(kernel_left) : left_ns(ts_ns(orig), ran);
     t_rts.tv_sec = left / NS;
     t_rts.tv_nsec = left % NS;
@@ -154,13 +160,13 @@ static void plan_ms(struct stasis_sysplan *pl, int reg, int ms, int64_t ran)
     if (ms <= 0) return;
     int64_t left = left_ns((int64_t)ms * 1000000LL, ran);
     pl->reg = reg;
-    pl->value = (uint64_t)(int64_t)((left + 999999) / 1000000);   /* round up: never short */
+    pl->value = (uint64_t)(int64_t)((left + 999999) / 1000000); /* round up: never short */
 }
 
 static int plan_futex(struct stasis_sysplan *pl, const greg_t *g, int64_t ran)
 {
     int cmd = (int)g[REG_RSI] & FUTEX_CMD_MASK;
-    if (cmd == FUTEX_WAIT)                         /* relative timeout */
+    if (cmd == FUTEX_WAIT) /* relative timeout */
         plan_timespec(pl, REG_R10, (const struct timespec *)g[REG_R10], NULL, ran);
     /* FUTEX_WAIT_BITSET: absolute or none (the PI ones the kernel restarts itself) */
     return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET;
@@ -170,41 +176,46 @@ static int plan_futex(struct stasis_sysplan *pl, const greg_t *g, int64_t ran)
 static int plan_call(struct stasis_sysplan *pl, long nr, const greg_t *g, int64_t ran)
 {
     switch (nr) {
-    case SYS_poll:
-        plan_ms(pl, REG_RDX, (int)g[REG_RDX], ran);
-        return 1;
-    case SYS_epoll_wait: case SYS_epoll_pwait:
-        plan_ms(pl, REG_R10, (int)g[REG_R10], ran);
-        return 1;
-    case SYS_epoll_pwait2: case SYS_semtimedop:
-        plan_timespec(pl, REG_R10, (const struct timespec *)g[REG_R10], NULL, ran);
-        return 1;
-    case SYS_rt_sigtimedwait:
-        plan_timespec(pl, REG_RDX, (const struct timespec *)g[REG_RDX], NULL, ran);
-        return 1;
+    case SYS_poll: plan_ms(pl, REG_RDX, (int)g[REG_RDX], ran); return 1;
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait: plan_ms(pl, REG_R10, (int)g[REG_R10], ran); return 1;
+    case SYS_epoll_pwait2:
+    case SYS_semtimedop: plan_timespec(pl, REG_R10, (const struct timespec *)g[REG_R10], NULL, ran); return 1;
+    case SYS_rt_sigtimedwait: plan_timespec(pl, REG_RDX, (const struct timespec *)g[REG_RDX], NULL, ran); return 1;
     case SYS_nanosleep:
-        plan_timespec(pl, REG_RDI, (const struct timespec *)g[REG_RDI],
-                      (const struct timespec *)g[REG_RSI], ran);
+        plan_timespec(pl, REG_RDI, (const struct timespec *)g[REG_RDI], (const struct timespec *)g[REG_RSI], ran);
         return 1;
     case SYS_clock_nanosleep:
         if (!(g[REG_RSI] & TIMER_ABSTIME))
-            plan_timespec(pl, REG_RDX, (const struct timespec *)g[REG_RDX],
-                          (const struct timespec *)g[REG_R10], ran);
+            plan_timespec(pl, REG_RDX, (const struct timespec *)g[REG_RDX], (const struct timespec *)g[REG_R10], ran);
         return 1;
-    case SYS_futex:
-        return plan_futex(pl, g, ran);
+    case SYS_futex: return plan_futex(pl, g, ran);
     /* the kernel updated the timeout in place, or there is none, or it is absolute */
-    case SYS_select: case SYS_pselect6: case SYS_ppoll:
-    case SYS_pause: case SYS_rt_sigsuspend:
-    case SYS_semop: case SYS_msgrcv: case SYS_msgsnd:
-    case SYS_mq_timedreceive: case SYS_mq_timedsend: case SYS_futex_waitv:
+    case SYS_select:
+    case SYS_pselect6:
+    case SYS_ppoll:
+    case SYS_pause:
+    case SYS_rt_sigsuspend:
+    case SYS_semop:
+    case SYS_msgrcv:
+    case SYS_msgsnd:
+    case SYS_mq_timedreceive:
+    case SYS_mq_timedsend:
+    case SYS_futex_waitv:
     /* EINTR only when nothing was transferred (socket timeouts turn ERESTARTSYS into EINTR) */
-    case SYS_read: case SYS_readv: case SYS_recvfrom: case SYS_recvmsg:
-    case SYS_write: case SYS_writev: case SYS_sendto: case SYS_sendmsg:
-    case SYS_accept: case SYS_accept4: case SYS_wait4: case SYS_waitid:
-        return 1;
-    default:
-        return 0;                                  /* unknown semantics: EINTR stays */
+    case SYS_read:
+    case SYS_readv:
+    case SYS_recvfrom:
+    case SYS_recvmsg:
+    case SYS_write:
+    case SYS_writev:
+    case SYS_sendto:
+    case SYS_sendmsg:
+    case SYS_accept:
+    case SYS_accept4:
+    case SYS_wait4:
+    case SYS_waitid: return 1;
+    default: return 0; /* unknown semantics: EINTR stays */
     }
 }
 
@@ -220,8 +231,10 @@ void stasis_sysrestart_prepare(void *ucv, int idx, struct stasis_sysplan *pl)
     long nr = probed ? g_probe[idx].nr : syscall_before(g);
     if (nr < 0) return;
     int64_t ran = -1;
-    if (stasis_call_rec.start_ns && (stasis_call_rec.nr == nr || stasis_call_rec.nr2 == nr))
-        { ran = mono_ns() - stasis_call_rec.start_ns; pl->rec = 1; }
+    if (stasis_call_rec.start_ns && (stasis_call_rec.nr == nr || stasis_call_rec.nr2 == nr)) {
+        ran = mono_ns() - stasis_call_rec.start_ns;
+        pl->rec = 1;
+    }
     if (plan_call(pl, nr, g, ran)) pl->nr = nr;
 }
 
@@ -243,8 +256,8 @@ void stasis_sysrestart_apply(void *ucv, const struct stasis_sysplan *pl)
     ucontext_t *uc = ucv;
     if (pl->nr < 0 || program_signal_pending(uc)) return;
     greg_t *g = uc->uc_mcontext.gregs;
-    g[REG_RIP] -= 2;                               /* back onto `syscall` (0f 05) */
+    g[REG_RIP] -= 2; /* back onto `syscall` (0f 05) */
     g[REG_RAX] = pl->nr;
     if (pl->reg >= 0) g[pl->reg] = (greg_t)pl->value;
-    if (pl->rec) stasis_call_rec.start_ns = mono_ns();   /* the rest of it runs from now */
+    if (pl->rec) stasis_call_rec.start_ns = mono_ns(); /* the rest of it runs from now */
 }

@@ -14,7 +14,7 @@ static void tid_candidates(unsigned char *cand, size_t n)
         if (*(int *)(uintptr_t)(fs + off) != tid) cand[off / 4] = 0;
 }
 
-static unsigned char g_cand[256];   /* 1 KiB: within glibc's struct pthread */
+static unsigned char g_cand[256]; /* 1 KiB: within glibc's struct pthread */
 
 static void *probe_thread(void *arg)
 {
@@ -31,6 +31,8 @@ void stasis_find_tid_offset(void)
     if (pthread_create(&t, NULL, probe_thread, NULL) != 0) return;
     pthread_join(t, NULL);
     for (size_t i = 0; i < sizeof g_cand; i++)
-        if (g_cand[i]) { g_tid_off = (int)(i * 4); return; }
+        if (g_cand[i]) {
+            g_tid_off = (int)(i * 4);
+            return;
+        }
 }
-

@@ -54,7 +54,7 @@ void stasis_call_begin(struct stasis_call *saved, long nr, long nr2)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     *saved = stasis_call_rec;
-    stasis_call_rec.start_ns = 0;                  /* never half-written for the handler */
+    stasis_call_rec.start_ns = 0; /* never half-written for the handler */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     stasis_call_rec.nr = nr;
     stasis_call_rec.nr2 = nr2;
@@ -144,8 +144,10 @@ static int timed_raw(long nr, const long *a)
     switch (nr) {
     case SYS_futex: return (a[1] & FUTEX_CMD_MASK) == FUTEX_WAIT && a[3];
     case SYS_poll: return (int)a[2] > 0;
-    case SYS_epoll_wait: case SYS_epoll_pwait: return (int)a[3] > 0;
-    case SYS_epoll_pwait2: case SYS_semtimedop: return a[3] != 0;
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait: return (int)a[3] > 0;
+    case SYS_epoll_pwait2:
+    case SYS_semtimedop: return a[3] != 0;
     case SYS_rt_sigtimedwait: return a[2] != 0;
     case SYS_nanosleep: return 1;
     case SYS_clock_nanosleep: return !(a[1] & TIMER_ABSTIME);

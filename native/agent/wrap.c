@@ -19,25 +19,37 @@ static int is_agent_fd(int fd) { return g_agent_fd >= 0 && fd == g_agent_fd; }
 
 static long ret_errno(long r)
 {
-    if (r < 0) { errno = (int)-r; return -1; }
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     return r;
 }
 
 EXPORT int close(int fd)
 {
-    if (is_agent_fd(fd)) { errno = EBADF; return -1; }
+    if (is_agent_fd(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     return (int)ret_errno(rsys1(SYS_close, fd));
 }
 
 EXPORT int dup2(int oldfd, int newfd)
 {
-    if (is_agent_fd(newfd)) { errno = EBUSY; return -1; }
+    if (is_agent_fd(newfd)) {
+        errno = EBUSY;
+        return -1;
+    }
     return (int)ret_errno(rsys2(SYS_dup2, oldfd, newfd));
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-    if (is_agent_fd(newfd)) { errno = EBUSY; return -1; }
+    if (is_agent_fd(newfd)) {
+        errno = EBUSY;
+        return -1;
+    }
     return (int)ret_errno(rsys3(SYS_dup3, oldfd, newfd, flags));
 }
 
@@ -53,10 +65,7 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
     return (int)ret_errno(rsys3(SYS_close_range, first, last, flags));
 }
 
-EXPORT void closefrom(int lowfd)
-{
-    close_range((unsigned)lowfd, ~0u, 0);
-}
+EXPORT void closefrom(int lowfd) { close_range((unsigned)lowfd, ~0u, 0); }
 
 /* ---- signals ---- */
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
@@ -106,8 +115,11 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
     if (!real_sigaction) stasis_wrap_init();
     sigaction_fn real = real_sigaction;
     if (sig == STASIS_SUSPEND_SIG && g_sock >= 0) {
-        if (old) { memset(old, 0, sizeof *old); old->sa_handler = SIG_DFL; }
-        return 0;                               /* pretend: the signal is the agent's */
+        if (old) {
+            memset(old, 0, sizeof *old);
+            old->sa_handler = SIG_DFL;
+        }
+        return 0; /* pretend: the signal is the agent's */
     }
     if (act && sigismember(&act->sa_mask, STASIS_SUSPEND_SIG) == 1) {
         struct sigaction copy = *act;
@@ -178,7 +190,7 @@ EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct times
 {
     if (!real_sigtimedwait) stasis_wrap_init();
     sigset_t copy;
-    struct stasis_call call;                       /* its start time (sysrestart.c) */
+    struct stasis_call call; /* its start time (sysrestart.c) */
     if (t) stasis_call_begin(&call, SYS_rt_sigtimedwait, SYS_rt_sigtimedwait);
     int r = real_sigtimedwait(filter_set(set, &copy), info, t);
     if (t) stasis_call_end(&call);
@@ -210,7 +222,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, c
 {
     if (!real_epoll_pwait) stasis_wrap_init();
     sigset_t copy;
-    struct stasis_call call;                       /* its start time (sysrestart.c) */
+    struct stasis_call call; /* its start time (sysrestart.c) */
     if (timeout > 0) stasis_call_begin(&call, SYS_epoll_pwait, SYS_epoll_pwait);
     int r = real_epoll_pwait(epfd, ev, max, timeout, filter_set(mask, &copy));
     if (timeout > 0) stasis_call_end(&call);

@@ -26,7 +26,7 @@ static int stat_of(const char *name, char *state, long *ppid)
     if (n <= 0) return -1;
     g_stat[n] = 0;
     const char *p = g_stat + n;
-    while (p > g_stat && *p != ')') p--;            /* comm may hold spaces and ')' */
+    while (p > g_stat && *p != ')') p--; /* comm may hold spaces and ')' */
     if (*p != ')' || !p[1] || !p[2] || !p[3]) return -1;
     *state = p[2];
     p += 4;
@@ -38,13 +38,21 @@ void stasis_report_zombies(void)
 {
     long me = rsys0(SYS_getpid);
     long dir = rsys3(SYS_open, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (dir < 0) { stasis_send_error("cannot open /proc"); return; }
+    if (dir < 0) {
+        stasis_send_error("cannot open /proc");
+        return;
+    }
     for (;;) {
         long n = rsys3(SYS_getdents64, dir, g_dents, sizeof g_dents);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
-            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
-                (void *)(g_dents + off);
+            struct {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(g_dents + off);
             off += d->reclen;
             if (d->name[0] < '1' || d->name[0] > '9') continue;
             char state;
@@ -56,7 +64,7 @@ void stasis_report_zombies(void)
             r_memset(&si, 0, sizeof si);
             if (rsys5(SYS_waitid, P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT, 0) < 0 || si.si_pid != pid) continue;
             int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
-                       : (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+                                                  : (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
             char *e = r_stpcpy(g_line, "ZOMBIE ");
             e = r_itoa(e, pid);
             e = r_stpcpy(e, " ");

@@ -7,13 +7,12 @@
 #include "opts.h"
 #include "remote.h"
 
-static const char HELP[] =
-    "usage: stasis call [--name N] COMMAND [ARGS...] [-- ARGS...]\n"
-    "\n"
-    "Run the Gogo command stasis:COMMAND in coordinator N (default 'default') with\n"
-    "ARGS passed verbatim, each as one string. --name N (or --name=N) may appear\n"
-    "anywhere before a literal '--'; everything after '--' is passed as it is.\n"
-    "So may --connect HOST:PORT and --token-file F (TCP, see: stasis exec --help).\n";
+static const char HELP[] = "usage: stasis call [--name N] COMMAND [ARGS...] [-- ARGS...]\n"
+                           "\n"
+                           "Run the Gogo command stasis:COMMAND in coordinator N (default 'default') with\n"
+                           "ARGS passed verbatim, each as one string. --name N (or --name=N) may appear\n"
+                           "anywhere before a literal '--'; everything after '--' is passed as it is.\n"
+                           "So may --connect HOST:PORT and --token-file F (TCP, see: stasis exec --help).\n";
 
 typedef struct call_opts {
     const char *name;
@@ -38,31 +37,26 @@ static int parse(int argc, char **argv, call_opts *o)
             }
             if ((t = opt_take(cmd, "--name", argc, argv, &i, &o->name)) == OPT_NO)
                 t = remote_take_option(cmd, argc, argv, &i);
-            if (t == OPT_BAD)
-                return EXIT_USAGE;
-            if (t == OPT_TAKEN)
-                continue;
-            if (!o->command && opt_is_help(a))
-                return msg_help(HELP) ? EXIT_FAIL : PARSE_HELP;
-            if (!o->command && a[0] == '-' && a[1] != '\0')
-                return opt_unexpected(cmd, a);
+            if (t == OPT_BAD) return EXIT_USAGE;
+            if (t == OPT_TAKEN) continue;
+            if (!o->command && opt_is_help(a)) return msg_help(HELP) ? EXIT_FAIL : PARSE_HELP;
+            if (!o->command && a[0] == '-' && a[1] != '\0') return opt_unexpected(cmd, a);
         }
-        if (!o->command)
-            o->command = a;
-        else
-            o->args[o->nargs++] = argv[i];
+        if (!o->command) o->command = a;
+        else o->args[o->nargs++] = argv[i];
     }
-    if (!o->command)
-        return msg_usage(cmd, "missing COMMAND");
+    if (!o->command) return msg_usage(cmd, "missing COMMAND");
     if (!gogo_is_command_name(o->command))
-        return msg_usage(cmd, "'%s' is not a stasis command name (for other Gogo commands "
-                              "use: stasis exec 'COMMAND LINE')", o->command);
+        return msg_usage(cmd,
+                         "'%s' is not a stasis command name (for other Gogo commands "
+                         "use: stasis exec 'COMMAND LINE')",
+                         o->command);
     return opt_check_name(cmd, o->name) ? EXIT_USAGE : 0;
 }
 
 int cmd_call(int argc, char **argv)
 {
-    call_opts o = { .name = "default" };
+    call_opts o = {.name = "default"};
     o.args = calloc((size_t)argc, sizeof *o.args);
     if (!o.args) {
         msg_err("out of memory");

@@ -21,31 +21,25 @@ void frames_init(frame_reader *r, int fd, frame_sink sink, void *sink_ctx)
 /* Wait until fd is readable, calling the idle callback between polls. */
 static int wait_readable(frame_reader *r)
 {
-    struct pollfd p = { .fd = r->fd, .events = POLLIN };
+    struct pollfd p = {.fd = r->fd, .events = POLLIN};
     for (;;) {
         int n = poll(&p, 1, r->idle_ms);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return FRAMES_LOST;
-        if (n == 0 && r->idle(r->idle_ctx))
-            return FRAMES_ABORTED;
+        if (n > 0) return 0;
+        if (n < 0 && errno != EINTR) return FRAMES_LOST;
+        if (n == 0 && r->idle(r->idle_ctx)) return FRAMES_ABORTED;
     }
 }
 
 /* Make buffered bytes available. Returns 0 or a FRAMES_* code (EOF -> LOST). */
 static int fill(frame_reader *r)
 {
-    if (r->pos < r->len)
-        return 0;
+    if (r->pos < r->len) return 0;
     if (r->idle) {
         int w = wait_readable(r);
-        if (w)
-            return w;
+        if (w) return w;
     }
     ssize_t n = io_read(r->fd, r->buf, sizeof r->buf);
-    if (n <= 0)
-        return FRAMES_LOST;
+    if (n <= 0) return FRAMES_LOST;
     r->pos = 0;
     r->len = (size_t)n;
     r->received += (size_t)n;
@@ -55,12 +49,10 @@ static int fill(frame_reader *r)
 /* Parse "T <digits>" (without the newline). */
 static int parse_header(const char *h, size_t n, char *type, uint64_t *size)
 {
-    if (n < 3 || !strchr("OEX", h[0]) || h[1] != ' ')
-        return FRAMES_PROTOCOL;
+    if (n < 3 || !strchr("OEX", h[0]) || h[1] != ' ') return FRAMES_PROTOCOL;
     uint64_t v = 0;
     for (size_t i = 2; i < n; i++) {
-        if (h[i] < '0' || h[i] > '9' || v > (UINT64_MAX - 9) / 10)
-            return FRAMES_PROTOCOL;
+        if (h[i] < '0' || h[i] > '9' || v > (UINT64_MAX - 9) / 10) return FRAMES_PROTOCOL;
         v = v * 10 + (uint64_t)(h[i] - '0');
     }
     *type = h[0];
@@ -74,13 +66,10 @@ static int read_header(frame_reader *r, char *type, uint64_t *size)
     size_t n = 0;
     for (;;) {
         int f = fill(r);
-        if (f)
-            return f;
+        if (f) return f;
         char c = r->buf[r->pos++];
-        if (c == '\n')
-            return parse_header(h, n, type, size);
-        if (n == sizeof h)
-            return FRAMES_PROTOCOL;
+        if (c == '\n') return parse_header(h, n, type, size);
+        if (n == sizeof h) return FRAMES_PROTOCOL;
         h[n++] = c;
     }
 }
@@ -90,8 +79,7 @@ static int relay_payload(frame_reader *r, char type, uint64_t size)
 {
     while (size > 0) {
         int f = fill(r);
-        if (f)
-            return f;
+        if (f) return f;
         size_t avail = r->len - r->pos;
         size_t n = size < avail ? (size_t)size : avail;
         r->sink(r->sink_ctx, type, r->buf + r->pos, n);
@@ -103,19 +91,15 @@ static int relay_payload(frame_reader *r, char type, uint64_t size)
 
 static int read_status(frame_reader *r, uint64_t size)
 {
-    if (size == 0 || size > STATUS_MAX)
-        return FRAMES_PROTOCOL;
+    if (size == 0 || size > STATUS_MAX) return FRAMES_PROTOCOL;
     int status = 0;
     for (uint64_t i = 0; i < size; i++) {
         int f = fill(r);
-        if (f)
-            return f;
+        if (f) return f;
         char c = r->buf[r->pos++];
-        if (c < '0' || c > '9')
-            return FRAMES_PROTOCOL;
+        if (c < '0' || c > '9') return FRAMES_PROTOCOL;
         status = status * 10 + (c - '0');
-        if (status > 255)
-            return FRAMES_PROTOCOL;
+        if (status > 255) return FRAMES_PROTOCOL;
     }
     return status;
 }
@@ -126,12 +110,9 @@ int frames_run(frame_reader *r)
         char type;
         uint64_t size;
         int rc = read_header(r, &type, &size);
-        if (rc)
-            return rc;
-        if (type == 'X')
-            return read_status(r, size);
+        if (rc) return rc;
+        if (type == 'X') return read_status(r, size);
         rc = relay_payload(r, type, size);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
 }

@@ -22,12 +22,11 @@ static const char QUOTE_ESC[] = "'\\''";
 
 int gogo_is_command_name(const char *s)
 {
-    if (!*s || *s == '-' || *s == '.')
-        return 0;
+    if (!*s || *s == '-' || *s == '.') return 0;
     for (; *s; s++) {
         char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '-' || c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.'))
             return 0;
     }
     return 1;
@@ -36,8 +35,7 @@ int gogo_is_command_name(const char *s)
 static size_t quoted_len(const char *arg)
 {
     size_t n = 2;
-    for (; *arg; arg++)
-        n += *arg == '\'' ? sizeof QUOTE_ESC - 1 : 1;
+    for (; *arg; arg++) n += *arg == '\'' ? sizeof QUOTE_ESC - 1 : 1;
     return n;
 }
 
@@ -66,11 +64,9 @@ static char *append_quoted(char *out, const char *arg)
 char *gogo_command_line(const char *scope, const char *cmd, char *const *args, int nargs)
 {
     size_t size = strlen(scope) + 1 + strlen(cmd) + 1;
-    for (int i = 0; i < nargs; i++)
-        size += 1 + quoted_len(args[i]);
+    for (int i = 0; i < nargs; i++) size += 1 + quoted_len(args[i]);
     char *line = malloc(size);
-    if (!line)
-        return NULL;
+    if (!line) return NULL;
     char *p = line;
     p = append_plain(p, scope);
     *p++ = ':';

@@ -10,8 +10,7 @@ int io_write_all(int fd, const void *buf, size_t n)
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += w;
@@ -39,8 +38,7 @@ int io_writev_all(int fd, struct iovec *iov, int count)
     while (count > 0) {
         ssize_t w = writev(fd, iov, count);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         iov_advance(&iov, &count, (size_t)w);
@@ -52,8 +50,7 @@ ssize_t io_read(int fd, void *buf, size_t n)
 {
     for (;;) {
         ssize_t r = read(fd, buf, n);
-        if (r >= 0 || errno != EINTR)
-            return r;
+        if (r >= 0 || errno != EINTR) return r;
     }
 }
 
@@ -61,8 +58,7 @@ int io_read_all(int fd, char **out, size_t *len)
 {
     size_t cap = 8192, n = 0;
     char *buf = malloc(cap);
-    if (!buf)
-        return -1;
+    if (!buf) return -1;
     for (;;) {
         if (cap - n < 4096) {
             char *bigger = realloc(buf, cap * 2);
@@ -81,8 +77,7 @@ int io_read_all(int fd, char **out, size_t *len)
             errno = e;
             return -1;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         n += (size_t)r;
     }
     buf[n] = '\0';

@@ -11,8 +11,7 @@
 static void emit_line(char *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        if (buf[i] == '\n' || buf[i] == '\r')
-            buf[i] = ' ';
+        if (buf[i] == '\n' || buf[i] == '\r') buf[i] = ' ';
     }
     buf[len++] = '\n';
     (void)io_write_all(2, buf, len);
@@ -21,8 +20,7 @@ static void emit_line(char *buf, size_t len)
 static size_t format_into(char *buf, size_t size, const char *fmt, va_list ap)
 {
     int n = vsnprintf(buf, size, fmt, ap);
-    if (n < 0)
-        return 0;
+    if (n < 0) return 0;
     return (size_t)n < size ? (size_t)n : size - 1;
 }
 
@@ -44,10 +42,8 @@ int msg_usage(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     (void)format_into(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (cmd)
-        msg_err("%s: %s; see: stasis %s --help", cmd, what, cmd);
-    else
-        msg_err("%s; see: stasis --help", what);
+    if (cmd) msg_err("%s: %s; see: stasis %s --help", cmd, what, cmd);
+    else msg_err("%s; see: stasis --help", what);
     return EXIT_USAGE;
 }
 
@@ -55,14 +51,11 @@ void msg_no_coordinator(const char *name)
 {
     if (strcmp(name, "default") == 0)
         msg_err("no coordinator 'default' is running; start one with: stasis coordinator --daemon");
-    else
-        msg_err("no coordinator '%s' is running; start one with: stasis coordinator --daemon --name %s",
-                name, name);
+    else msg_err("no coordinator '%s' is running; start one with: stasis coordinator --daemon --name %s", name, name);
 }
 
 int msg_help(const char *text)
 {
-    if (io_write_all(1, text, strlen(text)) < 0)
-        return EXIT_FAIL;
+    if (io_write_all(1, text, strlen(text)) < 0) return EXIT_FAIL;
     return EXIT_OK;
 }

@@ -13,14 +13,12 @@ int opt_take(const char *cmd, const char *key, int argc, char **argv, int *i, co
 {
     const char *arg = argv[*i];
     size_t klen = strlen(key);
-    if (strncmp(arg, key, klen) != 0)
-        return OPT_NO;
+    if (strncmp(arg, key, klen) != 0) return OPT_NO;
     if (arg[klen] == '=') {
         *val = arg + klen + 1;
         return OPT_TAKEN;
     }
-    if (arg[klen] != '\0')
-        return OPT_NO;
+    if (arg[klen] != '\0') return OPT_NO;
     if (*i + 1 >= argc) {
         msg_usage(cmd, "option %s needs a value", key);
         return OPT_BAD;
@@ -29,10 +27,7 @@ int opt_take(const char *cmd, const char *key, int argc, char **argv, int *i, co
     return OPT_TAKEN;
 }
 
-int opt_is_help(const char *arg)
-{
-    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
-}
+int opt_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
 
 int opt_check_name(const char *cmd, const char *name)
 {
@@ -40,13 +35,11 @@ int opt_check_name(const char *cmd, const char *name)
     int ok = n > 0 && n <= NAME_MAX_LEN && name[0] != '.' && name[0] != '-';
     for (size_t k = 0; ok && k < n; k++) {
         char c = name[k];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-             || c == '_' || c == '-' || c == '.';
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+             c == '.';
     }
-    if (ok)
-        return 0;
-    msg_usage(cmd, "invalid coordinator name '%s' (use up to %d letters, digits, '_', '-', '.')",
-              name, NAME_MAX_LEN);
+    if (ok) return 0;
+    msg_usage(cmd, "invalid coordinator name '%s' (use up to %d letters, digits, '_', '-', '.')", name, NAME_MAX_LEN);
     return OPT_BAD;
 }
 
@@ -78,7 +71,6 @@ int opt_parse_pid(const char *cmd, const char *text, pid_t *out)
 
 int opt_unexpected(const char *cmd, const char *arg)
 {
-    if (arg[0] == '-' && arg[1] != '\0')
-        return msg_usage(cmd, "unknown option '%s'", arg);
+    if (arg[0] == '-' && arg[1] != '\0') return msg_usage(cmd, "unknown option '%s'", arg);
     return msg_usage(cmd, "unexpected argument '%s'", arg);
 }

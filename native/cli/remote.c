@@ -35,8 +35,7 @@ int remote_take_option(const char *cmd, int argc, char **argv, int *i)
         remote.address = v;
         return t;
     }
-    if (t == OPT_NO && (t = opt_take(cmd, "--token-file", argc, argv, i, &v)) == OPT_TAKEN)
-        remote.token_file = v;
+    if (t == OPT_NO && (t = opt_take(cmd, "--token-file", argc, argv, i, &v)) == OPT_TAKEN) remote.token_file = v;
     return t;
 }
 
@@ -49,10 +48,7 @@ int remote_check_usage(void)
     return 0;
 }
 
-int remote_enabled(void)
-{
-    return remote.address != NULL;
-}
+int remote_enabled(void) { return remote.address != NULL; }
 
 static int token_path(const char *name, char *out, size_t size)
 {
@@ -72,8 +68,8 @@ int remote_open(const char *name, int quiet)
 {
     char token[TOKEN_MAX_HEX + 1];
     char line[sizeof token + 8];
-    if (token_path(name, remote.used_token_file, sizeof remote.used_token_file) < 0
-        || token_read(remote.used_token_file, token, sizeof token) < 0)
+    if (token_path(name, remote.used_token_file, sizeof remote.used_token_file) < 0 ||
+        token_read(remote.used_token_file, token, sizeof token) < 0)
         return CONN_ERROR;
     const char *why;
     int fd = tcp_connect(remote.host, remote.port, CONNECT_TIMEOUT_MS, &why);
@@ -81,11 +77,11 @@ int remote_open(const char *name, int quiet)
         if (errno == ECONNREFUSED) {
             if (!quiet)
                 msg_err("nothing listens at %s; start the coordinator there with: "
-                        "stasis coordinator --daemon --listen %s", remote.address, remote.address);
+                        "stasis coordinator --daemon --listen %s",
+                        remote.address, remote.address);
             return CONN_ABSENT;
         }
-        msg_err("cannot connect to coordinator '%s' at %s: %s", name, remote.address,
-                why ? why : strerror(errno));
+        msg_err("cannot connect to coordinator '%s' at %s: %s", name, remote.address, why ? why : strerror(errno));
         return CONN_ERROR;
     }
     size_t n = (size_t)snprintf(line, sizeof line, "TOKEN %s\n", token);
@@ -102,8 +98,7 @@ int remote_open(const char *name, int quiet)
 
 int remote_explain_silent_close(const char *name)
 {
-    if (!remote_enabled())
-        return 0;
+    if (!remote_enabled()) return 0;
     msg_err("coordinator '%s' at %s closed the connection without answering: it refused the token "
             "from %s (wrong token? the coordinator logs refusals) or it is stopping",
             name, remote.address, remote.used_token_file);

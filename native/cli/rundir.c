@@ -21,12 +21,9 @@ static int resolve_dir(char *out, size_t size)
     const char *dir = env_nonempty("STASIS_RUNTIME_DIR");
     const char *xdg = env_nonempty("XDG_RUNTIME_DIR");
     int n;
-    if (dir)
-        n = snprintf(out, size, "%s", dir);
-    else if (xdg)
-        n = snprintf(out, size, "%s/stasis", xdg);
-    else
-        n = snprintf(out, size, "/tmp/stasis-%u", (unsigned)getuid());
+    if (dir) n = snprintf(out, size, "%s", dir);
+    else if (xdg) n = snprintf(out, size, "%s/stasis", xdg);
+    else n = snprintf(out, size, "/tmp/stasis-%u", (unsigned)getuid());
     if (n < 0 || (size_t)n >= size) {
         msg_err("runtime directory path is too long; set STASIS_RUNTIME_DIR to a shorter directory");
         return -1;
@@ -38,8 +35,7 @@ static int check_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
+        if (errno == ENOENT) return 0;
         msg_err("cannot inspect runtime directory %s: %s", dir, strerror(errno));
         return -1;
     }
@@ -65,8 +61,7 @@ static int check_dir(const char *dir)
 int rundir_file_path(const char *name, const char *suffix, char *out, size_t size)
 {
     char dir[4096];
-    if (resolve_dir(dir, sizeof dir) < 0 || check_dir(dir) < 0)
-        return -1;
+    if (resolve_dir(dir, sizeof dir) < 0 || check_dir(dir) < 0) return -1;
     int n = snprintf(out, size, "%s/%s%s", dir, name, suffix);
     if (n < 0 || (size_t)n >= size) {
         msg_err("path %s/%s%s is too long; set STASIS_RUNTIME_DIR to a shorter directory", dir, name, suffix);
@@ -79,8 +74,7 @@ int rundir_socket_path(const char *name, char *out, size_t size)
 {
     char dir[4096];
     struct sockaddr_un sa;
-    if (resolve_dir(dir, sizeof dir) < 0 || check_dir(dir) < 0)
-        return -1;
+    if (resolve_dir(dir, sizeof dir) < 0 || check_dir(dir) < 0) return -1;
     int n = snprintf(out, size, "%s/%s.sock", dir, name);
     if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof sa.sun_path) {
         msg_err("socket path %s/%s.sock is too long (at most %zu bytes); "

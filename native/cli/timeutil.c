@@ -12,9 +12,7 @@ int64_t time_now_ms(void)
 
 void time_sleep_ms(int64_t ms)
 {
-    if (ms <= 0)
-        return;
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
+    if (ms <= 0) return;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }

@@ -9,8 +9,8 @@
 #include "stasis/rawio.h"
 #include <nmmintrin.h>
 
-#define POLY 0x82f63b78u                       /* reflected: bit 31 is x^0 */
-#define BLOCK 4096u                            /* bytes per stream of a 3-way round */
+#define POLY  0x82f63b78u /* reflected: bit 31 is x^0 */
+#define BLOCK 4096u       /* bytes per stream of a 3-way round */
 
 /* a * b modulo the polynomial (both reflected) */
 static uint32_t mulmod(uint32_t a, uint32_t b)
@@ -18,7 +18,7 @@ static uint32_t mulmod(uint32_t a, uint32_t b)
     uint32_t product = 0;
     for (uint32_t bit = 1u << 31; bit; bit >>= 1) {
         if (a & bit) product ^= b;
-        b = (b & 1) ? (b >> 1) ^ POLY : b >> 1;   /* b *= x */
+        b = (b & 1) ? (b >> 1) ^ POLY : b >> 1; /* b *= x */
     }
     return product;
 }
@@ -26,7 +26,7 @@ static uint32_t mulmod(uint32_t a, uint32_t b)
 /* x^(8n) modulo the polynomial: square-and-multiply over the bits of 8n */
 static uint32_t x_pow_8n(uint64_t n)
 {
-    uint32_t result = 1u << 31, square = 1u << 23;   /* x^0, and x^8 */
+    uint32_t result = 1u << 31, square = 1u << 23; /* x^0, and x^8 */
     while (n) {
         if (n & 1) result = mulmod(result, square);
         square = mulmod(square, square);
@@ -40,8 +40,7 @@ uint32_t stasis_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
     return crc_b ^ mulmod(crc_a, x_pow_8n(len_b));
 }
 
-__attribute__((target("sse4.2")))
-static uint64_t crc_words(uint64_t c, const unsigned char *p, size_t words)
+__attribute__((target("sse4.2"))) static uint64_t crc_words(uint64_t c, const unsigned char *p, size_t words)
 {
     for (size_t i = 0; i < words; i++) {
         uint64_t v;
@@ -52,8 +51,7 @@ static uint64_t crc_words(uint64_t c, const unsigned char *p, size_t words)
 }
 
 /* register c after 3 * BLOCK bytes at p, the three blocks in flight together */
-__attribute__((target("sse4.2")))
-static uint64_t crc_3way(uint64_t c, const unsigned char *p, uint32_t shift)
+__attribute__((target("sse4.2"))) static uint64_t crc_3way(uint64_t c, const unsigned char *p, uint32_t shift)
 {
     uint64_t c1 = 0, c2 = 0;
     const unsigned char *p1 = p + BLOCK, *p2 = p + 2 * BLOCK;
@@ -70,13 +68,15 @@ static uint64_t crc_3way(uint64_t c, const unsigned char *p, uint32_t shift)
     return mulmod(mulmod((uint32_t)c, shift) ^ (uint32_t)c1, shift) ^ (uint32_t)c2;
 }
 
-__attribute__((target("sse4.2")))
-uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len)
+__attribute__((target("sse4.2"))) uint32_t stasis_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-    static uint32_t block_shift;               /* x^(8 BLOCK); racing writers store the same value */
+    static uint32_t block_shift; /* x^(8 BLOCK); racing writers store the same value */
     const unsigned char *p = buf;
     uint64_t c = ~crc & 0xffffffffu;
-    while (len && ((uintptr_t)p & 7)) { c = _mm_crc32_u8((uint32_t)c, *p++); len--; }
+    while (len && ((uintptr_t)p & 7)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        len--;
+    }
     if (len >= 3 * BLOCK) {
         uint32_t shift = __atomic_load_n(&block_shift, __ATOMIC_RELAXED);
         if (!shift) {

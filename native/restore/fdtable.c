@@ -11,12 +11,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int *g_tmp;              /* the planned fds, parked above every planned number */
+static int *g_tmp; /* the planned fds, parked above every planned number */
 static int g_captmp;
 
 static int fail(const struct plan_fd *f, const char *what)
 {
-    fprintf(stderr, "stasis-restore: fd %d: %s%s%s: %s\n", f->fd, what, f->path[0] ? " " : "", f->path, strerror(errno));
+    fprintf(stderr, "stasis-restore: fd %d: %s%s%s: %s\n", f->fd, what, f->path[0] ? " " : "", f->path,
+            strerror(errno));
     return -1;
 }
 
@@ -37,10 +38,20 @@ static int open_planned(const struct plan_fd *f)
     int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
     int keeper = fifo_keeper(f->path);
     int fd = open(f->path, flags | O_CLOEXEC);
-    if (keeper >= 0) { int e = errno; close(keeper); errno = e; }
+    if (keeper >= 0) {
+        int e = errno;
+        close(keeper);
+        errno = e;
+    }
     if (fd < 0) return fail(f, "cannot open");
-    if (f->kind == FD_UNLINKED && unlink(f->path) < 0) { close(fd); return fail(f, "cannot unlink"); }
-    if (f->offset && lseek(fd, f->offset, SEEK_SET) < 0 && errno != ESPIPE) { close(fd); return fail(f, "cannot seek"); }
+    if (f->kind == FD_UNLINKED && unlink(f->path) < 0) {
+        close(fd);
+        return fail(f, "cannot unlink");
+    }
+    if (f->offset && lseek(fd, f->offset, SEEK_SET) < 0 && errno != ESPIPE) {
+        close(fd);
+        return fail(f, "cannot seek");
+    }
     return fd;
 }
 
@@ -60,8 +71,10 @@ static int set_termios(void)
         memcpy(&tio, t->bytes, sizeof tio);
         if (tcsetattr(t->fd, TCSANOW, &tio) == 0) continue;
         if (errno == ENOTTY) {
-            fprintf(stderr, "stasis-restore: warning: process %d: fd %d was a terminal at checkpoint time and is not "
-                    "one now; its terminal settings are not restored\n", g_plan.pid, t->fd);
+            fprintf(stderr,
+                    "stasis-restore: warning: process %d: fd %d was a terminal at checkpoint time and is not "
+                    "one now; its terminal settings are not restored\n",
+                    g_plan.pid, t->fd);
             continue;
         }
         fprintf(stderr, "stasis-restore: process %d: cannot restore the terminal settings of fd %d: %s\n", g_plan.pid,
@@ -97,22 +110,31 @@ int fdtable_install(int keep_fd, int *more, int nmore, int *report)
     }
     if (keep_fd >= 0) {
         int k = fcntl(keep_fd, F_DUPFD_CLOEXEC, high);
-        if (k < 0) { perror("stasis-restore: dup image fd"); return -1; }
+        if (k < 0) {
+            perror("stasis-restore: dup image fd");
+            return -1;
+        }
         close(keep_fd);
         keep_fd = k;
         high = k + 1;
     }
-    if (*report >= 0) {                         /* messages go there: move it first */
+    if (*report >= 0) { /* messages go there: move it first */
         int k = fcntl(*report, F_DUPFD_CLOEXEC, high);
-        if (k < 0) { perror("stasis-restore: dup report fd"); return -1; }
+        if (k < 0) {
+            perror("stasis-restore: dup report fd");
+            return -1;
+        }
         close(*report);
         *report = k;
         high = k + 1;
     }
-    for (int i = 0; i < nmore; i++) {          /* ascending, right above keep_fd */
+    for (int i = 0; i < nmore; i++) { /* ascending, right above keep_fd */
         if (more[i] < 0) continue;
         int k = fcntl(more[i], F_DUPFD_CLOEXEC, high);
-        if (k < 0) { perror("stasis-restore: dup restorer fd"); return -1; }
+        if (k < 0) {
+            perror("stasis-restore: dup restorer fd");
+            return -1;
+        }
         close(more[i]);
         more[i] = k;
         high = k + 1;
@@ -133,8 +155,10 @@ int fdtable_install(int keep_fd, int *more, int nmore, int *report)
     }
     /* close everything below the parked fds, then place them */
     int lowest_parked = keep_fd >= 0 ? keep_fd : high;
-    for (int i = 0; i < g_plan.nfds; i++) if (g_tmp[i] < lowest_parked) lowest_parked = g_tmp[i];
-    for (int i = 0; i < nmore; i++) if (more[i] >= 0 && more[i] < lowest_parked) lowest_parked = more[i];
+    for (int i = 0; i < g_plan.nfds; i++)
+        if (g_tmp[i] < lowest_parked) lowest_parked = g_tmp[i];
+    for (int i = 0; i < nmore; i++)
+        if (more[i] >= 0 && more[i] < lowest_parked) lowest_parked = more[i];
     if (*report >= 0 && *report < lowest_parked) lowest_parked = *report;
     if (lowest_parked > 0) close_range(0, (unsigned)lowest_parked - 1, 0);
     for (int i = 0; i < g_plan.nfds; i++) {
@@ -143,7 +167,7 @@ int fdtable_install(int keep_fd, int *more, int nmore, int *report)
         if (dup3(g_tmp[i], f->fd, cloexec ? O_CLOEXEC : 0) < 0) return fail(f, "dup3");
     }
     for (int i = 0; i < g_plan.nfds; i++) close(g_tmp[i]);
-    if (keep_fd >= 0 && *report > keep_fd) {        /* the report fd sits right above keep_fd */
+    if (keep_fd >= 0 && *report > keep_fd) { /* the report fd sits right above keep_fd */
         if (*report > keep_fd + 1) close_range((unsigned)keep_fd + 1, (unsigned)*report - 1, 0);
         close_above(*report, more, nmore);
     } else if (keep_fd >= 0) close_above(keep_fd, more, nmore);

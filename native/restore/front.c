@@ -21,8 +21,8 @@
 
 static char g_bindir[4096];
 static pid_t g_front_child;
-static char g_kill_marker[4200];    /* "<runtime>/<name>.killed." + pid namespace inode, or "" */
-static const int g_front_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static char g_kill_marker[4200]; /* "<runtime>/<name>.killed." + pid namespace inode, or "" */
+static const int g_front_fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 void front_init(void)
 {
@@ -35,7 +35,7 @@ void front_init(void)
 
 int front_listen(unsigned long ino)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int len = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "stasis-front-%lu", ino);
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0) return -1;
@@ -97,7 +97,8 @@ static void stop_then_kill(pid_t child)
 static void answer(int c, const char *line)
 {
     ssize_t w;
-    do w = send(c, line, strlen(line), MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
+    do w = send(c, line, strlen(line), MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
 }
 
 static int read_line(int c, char *buf, size_t size)
@@ -110,7 +111,10 @@ static int read_line(int c, char *buf, size_t size)
         have += (size_t)r;
         buf[have] = 0;
         char *nl = strchr(buf, '\n');
-        if (nl) { *nl = 0; return 0; }
+        if (nl) {
+            *nl = 0;
+            return 0;
+        }
     }
     return -1;
 }
@@ -119,8 +123,8 @@ static int valid_name(const char *s)
 {
     if (!*s) return 0;
     for (; *s; s++)
-        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
-            *s != '-' && *s != '_' && *s != '.')
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') && *s != '-' &&
+            *s != '_' && *s != '.')
             return 0;
     return 1;
 }
@@ -128,14 +132,23 @@ static int valid_name(const char *s)
 /* checks "REPLACE NAME DIR": 0 and name/dir set, or -1 with the reason in why */
 static int parse(char *line, char **name, char **dir, char *why, size_t whysize)
 {
-    if (strncmp(line, "REPLACE ", 8)) { snprintf(why, whysize, "unknown request"); return -1; }
+    if (strncmp(line, "REPLACE ", 8)) {
+        snprintf(why, whysize, "unknown request");
+        return -1;
+    }
     *name = line + 8;
     char *sp = strchr(*name, ' ');
-    if (!sp) { snprintf(why, whysize, "REPLACE needs a name and a checkpoint directory"); return -1; }
+    if (!sp) {
+        snprintf(why, whysize, "REPLACE needs a name and a checkpoint directory");
+        return -1;
+    }
     *sp = 0;
     *dir = sp + 1;
     struct stat st;
-    if (!valid_name(*name)) { snprintf(why, whysize, "bad coordinator name"); return -1; }
+    if (!valid_name(*name)) {
+        snprintf(why, whysize, "bad coordinator name");
+        return -1;
+    }
     if ((*dir)[0] != '/' || stat(*dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         snprintf(why, whysize, "no checkpoint directory %.200s", *dir);
         return -1;
@@ -152,7 +165,7 @@ static __attribute__((noreturn)) void become_restart(const char *name, const cha
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    char *argv[] = { "stasis", "restart", "--name", (char *)name, (char *)dir, NULL };
+    char *argv[] = {"stasis", "restart", "--name", (char *)name, (char *)dir, NULL};
     execv(stasis, argv);
     dprintf(2, "stasis: cannot run %s to restore %s: %s\n", stasis, dir, strerror(errno));
     _exit(1);
@@ -164,7 +177,7 @@ void front_serve(int listen_fd, pid_t child)
     if (c < 0) return;
     struct ucred cred;
     socklen_t len = sizeof cred;
-    struct timeval tv = { 5, 0 };
+    struct timeval tv = {5, 0};
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char line[4400], why[300], *name, *dir;
     if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid() ||
@@ -197,7 +210,7 @@ void front_serve(int listen_fd, pid_t child)
 static void front_forward(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    if (si && si->si_code == SI_KERNEL) return;   /* a terminal's: the program got it too */
+    if (si && si->si_code == SI_KERNEL) return; /* a terminal's: the program got it too */
     if (g_front_child > 0) kill(g_front_child, sig);
 }
 
@@ -261,7 +274,7 @@ void front_run(pid_t child, int ns_fd)
     close(ns_fd);
     int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
     for (;;) {
-        struct pollfd p[2] = { { lfd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+        struct pollfd p[2] = {{lfd, POLLIN, 0}, {pidfd, POLLIN, 0}};
         int r = poll(p, 2, pidfd < 0 ? 100 : -1);
         if (r < 0 && errno != EINTR) pidfd = -1;
         if (r > 0 && lfd >= 0 && p[0].revents) front_serve(lfd, child);

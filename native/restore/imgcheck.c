@@ -23,12 +23,12 @@ extern char __executable_start[], _end[];
 uint64_t restorer_image_start(void) { return (uint64_t)(uintptr_t)__executable_start & ~4095ull; }
 uint64_t restorer_image_end(void) { return ((uint64_t)(uintptr_t)_end + 4095) & ~4095ull; }
 
-#define USER_TOP 0x7ffffffff000ull           /* TASK_SIZE with 4-level page tables */
-#define MAX_TABLE_BYTES (256ull << 20)         /* the tables live in the scratch range */
-#define PID_MAX_LIMIT 4194304                  /* the kernel's bound for pid_max (64 bit) */
+#define USER_TOP        0x7ffffffff000ull /* TASK_SIZE with 4-level page tables */
+#define MAX_TABLE_BYTES (256ull << 20)    /* the tables live in the scratch range */
+#define PID_MAX_LIMIT   4194304           /* the kernel's bound for pid_max (64 bit) */
 
-static const char *g_name;                     /* the image's file name, for messages */
-static int g_quiet;                            /* --check: no warnings */
+static const char *g_name; /* the image's file name, for messages */
+static int g_quiet;        /* --check: no warnings */
 
 static int overlaps(uint64_t s, uint64_t e, uint64_t rs, uint64_t re) { return s < re && rs < e; }
 
@@ -82,7 +82,8 @@ static int check_identity(struct stasis_img_header *h)
     uint32_t got = stasis_crc32c(0, h, sizeof *h);
     h->header_crc32c = want;
     if (got != want) return bad("image header is corrupt (checksum mismatch)");
-    if (!terminated(h->arch, sizeof h->arch) || strcmp(h->arch, "x86_64")) return bad("image is for another architecture");
+    if (!terminated(h->arch, sizeof h->arch) || strcmp(h->arch, "x86_64"))
+        return bad("image is for another architecture");
     if (h->page_size != (uint32_t)sysconf(_SC_PAGESIZE)) return bad("image page size differs");
     return 0;
 }
@@ -91,8 +92,9 @@ static int check_identity(struct stasis_img_header *h)
  * each term is checked against a bound before it is added) */
 static int check_layout(const struct stasis_img_header *h, uint64_t fsize)
 {
-    if (fsize < h->file_size) return bad("image is truncated (%llu of %llu bytes)", (unsigned long long)fsize,
-                                         (unsigned long long)h->file_size);
+    if (fsize < h->file_size)
+        return bad("image is truncated (%llu of %llu bytes)", (unsigned long long)fsize,
+                   (unsigned long long)h->file_size);
     uint64_t fs = h->file_size;
     if (h->data_offset < sizeof *h || h->data_offset % h->page_size || h->data_offset > fs)
         return bad("data offset %#llx is outside the file or not page aligned", (unsigned long long)h->data_offset);
@@ -101,7 +103,8 @@ static int check_layout(const struct stasis_img_header *h, uint64_t fsize)
     if (h->table_size > fs - h->table_offset || h->table_size > MAX_TABLE_BYTES)
         return bad("tables of %llu bytes do not fit in the file", (unsigned long long)h->table_size);
     if (h->n_areas == 0 || h->n_areas > STASIS_IMG_MAX_AREAS) return bad("bad area count %u", h->n_areas);
-    uint64_t need = (uint64_t)h->n_areas * sizeof(struct stasis_img_area) + (uint64_t)h->n_runs * sizeof(struct stasis_img_run);
+    uint64_t need =
+            (uint64_t)h->n_areas * sizeof(struct stasis_img_area) + (uint64_t)h->n_runs * sizeof(struct stasis_img_run);
     if (need > h->table_size) return bad("%u areas and %u page runs do not fit in the tables", h->n_areas, h->n_runs);
     if (h->n_threads == 0 || h->n_threads > STASIS_IMG_MAX_THREADS) return bad("bad thread count %u", h->n_threads);
     if (h->pid <= 0 || h->pid > PID_MAX_LIMIT) return bad("bad pid %d", h->pid);
@@ -117,14 +120,15 @@ static int check_proc(const struct stasis_img_proc *p)
     if (p->kflags & ~STASIS_PROC_CWD_DELETED) return bad("unknown process flags %#x", p->kflags);
     if (!terminated(p->cwd, sizeof p->cwd)) return bad("working directory is not NUL-terminated");
     if (p->cwd[0] && p->cwd[0] != '/') return bad("working directory is not an absolute path");
-    if (p->main_fsbase >= USER_TOP) return bad("thread pointer %#llx is outside user space", (unsigned long long)p->main_fsbase);
+    if (p->main_fsbase >= USER_TOP)
+        return bad("thread pointer %#llx is outside user space", (unsigned long long)p->main_fsbase);
     for (uint32_t i = 0; i < p->n_special; i++) {
         const struct stasis_img_special *s = &p->special[i];
-        if (!terminated(s->name, sizeof s->name) || s->name[0] != '[')
-            return bad("special area %u has a bad name", i);
+        if (!terminated(s->name, sizeof s->name) || s->name[0] != '[') return bad("special area %u has a bad name", i);
         if (s->start >= s->end || s->start % 4096 || s->end % 4096 || s->end > USER_TOP)
             return bad("special area %u (%s) has bad bounds", i, s->name);
-        if (in_reserved(s->start, s->end)) return bad("special area %u (%s) overlaps the restorer's own memory", i, s->name);
+        if (in_reserved(s->start, s->end))
+            return bad("special area %u (%s) overlaps the restorer's own memory", i, s->name);
         for (uint32_t j = 0; j < i; j++)
             if (overlaps(s->start, s->end, p->special[j].start, p->special[j].end))
                 return bad("special area %u overlaps special area %u", i, j);
@@ -137,7 +141,8 @@ static int check_cpu(const struct stasis_img_header *h)
     uint64_t xcr0;
     uint32_t f[5];
     stasis_cpu_features(&xcr0, f);
-    if ((h->proc.xcr0 & ~xcr0) != 0) return bad("this CPU lacks XSAVE state components the image uses (other CPU model)");
+    if ((h->proc.xcr0 & ~xcr0) != 0)
+        return bad("this CPU lacks XSAVE state components the image uses (other CPU model)");
     for (int i = 0; i < 5; i++)
         if (h->proc.cpuid[i] & ~f[i])
             return bad("this CPU lacks instruction set features the checkpointed process may use");
@@ -152,7 +157,7 @@ static int check_cpu(const struct stasis_img_header *h)
 static int check_kernel_specials(const struct stasis_img_proc *p)
 {
     FILE *f = fopen("/proc/self/maps", "re");
-    if (!f) return 0;                          /* phase 2 says it, if it matters */
+    if (!f) return 0; /* phase 2 says it, if it matters */
     char line[512];
     int rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -165,7 +170,8 @@ static int check_kernel_specials(const struct stasis_img_proc *p)
         for (uint32_t j = 0; j < p->n_special; j++)
             if (!strcmp(p->special[j].name, name)) sv = &p->special[j];
         if (!sv) rc = bad("it has no record of the kernel's %s mapping (checkpointed on another kernel?)", name);
-        else if (sv->end - sv->start != e - s) rc = bad("the kernel's %s differs in size from the checkpointed one", name);
+        else if (sv->end - sv->start != e - s)
+            rc = bad("the kernel's %s differs in size from the checkpointed one", name);
     }
     fclose(f);
     return rc;
@@ -214,7 +220,8 @@ static int check_area(uint32_t i, const struct stasis_img_area *a, uint64_t name
     if (a->pgoff % h->page_size) return bad("area %u has a file offset that is not page aligned", i);
     if (a->pgoff > (uint64_t)INT64_MAX - (a->end - a->start)) return bad("area %u has a file offset out of range", i);
     if (a->prot & ~7u) return bad("area %u has unknown protection bits %#x", i, a->prot);
-    if (a->flags & ~(STASIS_AF_SHARED | STASIS_AF_STACK | STASIS_AF_HEAP)) return bad("area %u has unknown flags %#x", i, a->flags);
+    if (a->flags & ~(STASIS_AF_SHARED | STASIS_AF_STACK | STASIS_AF_HEAP))
+        return bad("area %u has unknown flags %#x", i, a->flags);
     if (a->name_len && (a->name_off >= names_len || a->name_len >= names_len - a->name_off ||
                         g_img.names[a->name_off + a->name_len] != 0))
         return bad("area %u has a name that is not NUL-terminated inside the name pool", i);
@@ -243,8 +250,9 @@ static int check_overlaps(void)
     int rc = 0;
     for (uint32_t k = 1; k < h->n_areas && rc == 0; k++) {
         const struct stasis_img_area *p = &g_img.areas[ix[k - 1]], *a = &g_img.areas[ix[k]];
-        if (a->start < p->end) rc = bad("area %u overlaps area %u", ix[k] > ix[k - 1] ? ix[k] : ix[k - 1],
-                                        ix[k] > ix[k - 1] ? ix[k - 1] : ix[k]);
+        if (a->start < p->end)
+            rc = bad("area %u overlaps area %u", ix[k] > ix[k - 1] ? ix[k] : ix[k - 1],
+                     ix[k] > ix[k - 1] ? ix[k - 1] : ix[k]);
     }
     free(ix);
     for (uint32_t i = 0; i < h->n_areas && rc == 0; i++) {
@@ -312,7 +320,8 @@ static int load(const char *path)
     char *tab = scratch(hsz, (h->table_size + 4096) & ~4095ul);
     if (!tab) return bad("cannot reserve scratch memory for tables");
     if (read_exact(fd, tab, h->table_size, (off_t)h->table_offset) < 0) return bad("image is truncated");
-    if (stasis_crc32c(0, tab, h->table_size) != h->table_crc32c) return bad("image tables are corrupt (checksum mismatch)");
+    if (stasis_crc32c(0, tab, h->table_size) != h->table_crc32c)
+        return bad("image tables are corrupt (checksum mismatch)");
     g_img.areas = (struct stasis_img_area *)tab;
     g_img.runs = (struct stasis_img_run *)(tab + (size_t)h->n_areas * sizeof(struct stasis_img_area));
     g_img.names = (const char *)(g_img.runs + h->n_runs);

@@ -5,7 +5,7 @@
 
 struct loaded_image {
     int fd;
-    struct stasis_img_header *hdr;   /* in the restorer's scratch region */
+    struct stasis_img_header *hdr; /* in the restorer's scratch region */
     struct stasis_img_area *areas;
     struct stasis_img_run *runs;
     const char *names;

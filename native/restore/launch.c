@@ -40,21 +40,30 @@ static int enter_namespaces(const char *sock)
     int p[2];
     front_init();
     front_kill_marker(sock);
-    if (pipe2(p, O_CLOEXEC) < 0) { perror("stasis-launch: pipe"); _exit(1); }
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        perror("stasis-launch: pipe");
+        _exit(1);
+    }
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
     pid_t c = fork();
-    if (c < 0) { perror("stasis-launch: fork"); _exit(1); }
+    if (c < 0) {
+        perror("stasis-launch: fork");
+        _exit(1);
+    }
     if (c > 0) {
         close(p[1]);
-        if (p[0] != 3) { dup3(p[0], 3, O_CLOEXEC); close(p[0]); }
-        close_range(4, ~0u, 0);          /* the program's descriptors are the program's */
+        if (p[0] != 3) {
+            dup3(p[0], 3, O_CLOEXEC);
+            close(p[0]);
+        }
+        close_range(4, ~0u, 0); /* the program's descriptors are the program's */
         sigprocmask(SIG_SETMASK, &old, NULL);
         front_run(c, 3);
     }
     close(p[0]);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);     /* the front killed: the computation goes too */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the front killed: the computation goes too */
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (ns_enter() < 0) {
         fprintf(stderr, "stasis-launch: warning: namespaces unavailable (%s); running without\n", strerror(errno));
@@ -62,14 +71,17 @@ static int enter_namespaces(const char *sock)
         close(p[1]);
         return 0;
     }
-    g_ns_report_fd = p[1];                /* ns_spawn tells the front its namespace */
+    g_ns_report_fd = p[1]; /* ns_spawn tells the front its namespace */
     return 1;
 }
 
 int main(int argc, char **argv)
 {
     int i = 1, use_ns = 1;
-    if (i < argc && !strcmp(argv[i], "--no-namespaces")) { use_ns = 0; i++; }
+    if (i < argc && !strcmp(argv[i], "--no-namespaces")) {
+        use_ns = 0;
+        i++;
+    }
     if (argc - i < 4 || strcmp(argv[i + 2], "--")) return usage();
     const char *agent = argv[i], *sock = argv[i + 1];
     char **prog = &argv[i + 3];
@@ -79,7 +91,10 @@ int main(int argc, char **argv)
     }
     if (use_ns) use_ns = enter_namespaces(sock);
     if (use_ns) ns_spawn(0, "stasis-launch");
-    if (set_env(agent, sock) < 0) { perror("stasis-launch: setenv"); return 1; }
+    if (set_env(agent, sock) < 0) {
+        perror("stasis-launch: setenv");
+        return 1;
+    }
     execvp(prog[0], prog);
     fprintf(stderr, "stasis-launch: %s: %s\n", prog[0], strerror(errno));
     return 127;

@@ -27,10 +27,10 @@
 static void restore_rlimits(const struct stasis_img_proc *p)
 {
     for (int r = 0; r < STASIS_IMG_NRLIMIT && r < RLIM_NLIMITS; r++) {
-        struct rlimit cur, want = { p->rlim[r].cur, p->rlim[r].max };
+        struct rlimit cur, want = {p->rlim[r].cur, p->rlim[r].max};
         if (getrlimit(r, &cur) < 0) continue;
         if (cur.rlim_cur == want.rlim_cur && cur.rlim_max == want.rlim_max) continue;
-        if (setrlimit(r, &want) < 0) {           /* cannot raise a hard limit: keep ours */
+        if (setrlimit(r, &want) < 0) { /* cannot raise a hard limit: keep ours */
             if (want.rlim_cur > cur.rlim_max) want.rlim_cur = cur.rlim_max;
             want.rlim_max = cur.rlim_max;
             setrlimit(r, &want);
@@ -47,8 +47,9 @@ static int enter_deleted_dir(const char *path)
     const char *dir = path;
     if (mkdir(path, 0700) < 0) {
         if (!mkdtemp(tmp)) {
-            fprintf(stderr, "stasis-restore: cannot make a directory to stand for the deleted working directory %s: %s\n",
-                    path, strerror(errno));
+            fprintf(stderr,
+                    "stasis-restore: cannot make a directory to stand for the deleted working directory %s: %s\n", path,
+                    strerror(errno));
             return -1;
         }
         dir = tmp;
@@ -73,8 +74,8 @@ static int restore_process_state(void)
     umask((mode_t)p->umask);
     restore_rlimits(p);
     for (int w = 0; w < 3; w++) {
-        struct itimerval it = { { p->itimer[w].interval_sec, p->itimer[w].interval_usec },
-                                { p->itimer[w].value_sec, p->itimer[w].value_usec } };
+        struct itimerval it = {{p->itimer[w].interval_sec, p->itimer[w].interval_usec},
+                               {p->itimer[w].value_sec, p->itimer[w].value_usec}};
         if ((it.it_value.tv_sec || it.it_value.tv_usec) && setitimer(w, &it, NULL) < 0)
             fprintf(stderr, "stasis-restore: warning: cannot restore interval timer %d\n", w);
     }
@@ -111,7 +112,6 @@ static void expect_processes(void)
     supervise_expect(pids, g_nprocs);
 }
 
-
 /* stasis-restore --check IMAGE...: every rule the restorer applies to an image before
  * it touches anything, and every page's checksum (`stasis verify` runs it); exit 1
  * with one line at the first violation, 0 and nothing printed if every image passes */
@@ -128,7 +128,7 @@ static int check_images(int n, char **images)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "--check")) return check_images(argc - 2, argv + 2);
-    int no_verify = argc == 3 && !strcmp(argv[1], "--no-verify");   /* the user accepts damaged pages */
+    int no_verify = argc == 3 && !strcmp(argv[1], "--no-verify"); /* the user accepts damaged pages */
     if (no_verify) {
         argv++;
         argc--;
@@ -137,19 +137,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: stasis-restore [--no-verify] PLAN_FILE | stasis-restore --check IMAGE...\n");
         return 2;
     }
-    front_init();                             /* before any namespace: where `stasis` is */
-    supervise_start(argv[1]);                 /* returns in the process that restores */
+    front_init();             /* before any namespace: where `stasis` is */
+    supervise_start(argv[1]); /* returns in the process that restores */
     if (plan_load(argv[1]) < 0) return 1;
     if (no_verify) g_plan.verify = 0;
     expect_processes();
     raise_fd_limit();
     if (pipes_create() < 0) return 1;
-    plan_select(0);                           /* pipe ends are known now */
+    plan_select(0); /* pipe ends are known now */
     int tree = g_nprocs > 1 || tree_has_zombies();
     int64_t mono[2], boot[2];
     if (tree) {
         if (!g_plan.namespaces) {
-            fprintf(stderr, "stasis-restore: %s: a plan with several processes (or zombies) needs 'namespaces on'\n", argv[1]);
+            fprintf(stderr, "stasis-restore: %s: a plan with several processes (or zombies) needs 'namespaces on'\n",
+                    argv[1]);
             return 1;
         }
         if (tree_check_images(mono, boot) < 0) return 1;
@@ -175,14 +176,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "stasis-restore: cannot create namespaces (%s); use 'namespaces off'\n", strerror(errno));
             return 1;
         }
-        g_ns_report_fd = g_report_fd;         /* the supervisor's replace channel (front.h) */
+        g_ns_report_fd = g_report_fd; /* the supervisor's replace channel (front.h) */
         if (ns_time_not_before(mono, boot) < 0)
-            fprintf(stderr, "stasis-restore: warning: no time namespace (%s): CLOCK_MONOTONIC goes back\n", strerror(errno));
+            fprintf(stderr, "stasis-restore: warning: no time namespace (%s): CLOCK_MONOTONIC goes back\n",
+                    strerror(errno));
         if (tree) {
-            plan_select(ns_spawn_tree(tree_build, "stasis-restore"));  /* in each restored process */
+            plan_select(ns_spawn_tree(tree_build, "stasis-restore")); /* in each restored process */
             if (image_load(g_plan.image) < 0) _exit(1);
         } else {
-            ns_spawn(g_img.hdr->pid, "stasis-restore");   /* returns in the process with the saved pid */
+            ns_spawn(g_img.hdr->pid, "stasis-restore"); /* returns in the process with the saved pid */
         }
         args.use_set_tid = 1;
     }
@@ -191,7 +193,7 @@ int main(int argc, char **argv)
     sigprocmask(SIG_SETMASK, &all, NULL);
     int nshm;
     int *shm = shm_fds(&nshm);
-    int fd = fdtable_install(g_img.fd, shm, nshm, &g_report_fd);   /* stderr follows g_report_fd */
+    int fd = fdtable_install(g_img.fd, shm, nshm, &g_report_fd); /* stderr follows g_report_fd */
     if (fd < 0) _exit(1);
     args.report_fd = g_report_fd;
     if (restore_process_state() < 0) _exit(1);

@@ -44,7 +44,10 @@ int memory_open_shared_files(int above)
     for (uint32_t i = 0; i < g_img.hdr->n_areas; i++) {
         const struct stasis_img_area *a = &g_img.areas[i];
         if (a->kind != STASIS_AREA_FILE_SHARED && a->kind != STASIS_AREA_SHARED_ANON) continue;
-        if (i >= sizeof g_shared_fd / sizeof g_shared_fd[0]) { fprintf(stderr, "stasis-restore: too many areas\n"); return -1; }
+        if (i >= sizeof g_shared_fd / sizeof g_shared_fd[0]) {
+            fprintf(stderr, "stasis-restore: too many areas\n");
+            return -1;
+        }
         if (a->kind == STASIS_AREA_SHARED_ANON) {
             g_shared_fd[i] = shm_fd_for(a->start);
             continue;
@@ -54,7 +57,10 @@ int memory_open_shared_files(int above)
         if (fd < 0) return -1;
         int hi = fcntl(fd, F_DUPFD_CLOEXEC, above);
         close(fd);
-        if (hi < 0) { perror("stasis-restore: dup"); return -1; }
+        if (hi < 0) {
+            perror("stasis-restore: dup");
+            return -1;
+        }
         g_shared_fd[i] = hi;
     }
     return 0;
@@ -62,7 +68,7 @@ int memory_open_shared_files(int above)
 
 void memory_restore_and_jump(int image_fd, const struct stasis_restart_args *args, int copy)
 {
-    static struct phase2_input in;              /* in the restorer's bss: it stays */
+    static struct phase2_input in; /* in the restorer's bss: it stays */
     in.image_fd = image_fd;
     in.copy = copy;
     r_memcpy(&in.args, args, sizeof in.args);

@@ -18,7 +18,7 @@
 
 static volatile pid_t g_child;
 int g_ns_report_fd = -1;
-static const int g_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static const int g_fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 static int write_file(const char *path, const char *s)
 {
@@ -61,11 +61,11 @@ int ns_time_not_before(const int64_t monotonic[2], const int64_t boottime[2])
     int64_t ms, mn, bs, bn;
     lift(CLOCK_MONOTONIC, monotonic, &ms, &mn);
     lift(CLOCK_BOOTTIME, boottime, &bs, &bn);
-    if (!ms && !mn && !bs && !bn) return 0;          /* same boot: nothing to do */
+    if (!ms && !mn && !bs && !bn) return 0; /* same boot: nothing to do */
     if (unshare(CLONE_NEWTIME) < 0) return -1;
     char buf[128];
-    snprintf(buf, sizeof buf, "monotonic %lld %lld\nboottime %lld %lld\n",
-             (long long)ms, (long long)mn, (long long)bs, (long long)bn);
+    snprintf(buf, sizeof buf, "monotonic %lld %lld\nboottime %lld %lld\n", (long long)ms, (long long)mn, (long long)bs,
+             (long long)bn);
     return write_file("/proc/self/timens_offsets", buf);
 }
 
@@ -129,7 +129,8 @@ static void detach_from_launcher(int status_fd, int st)
 {
     prctl(PR_SET_PDEATHSIG, 0);
     ssize_t n;
-    do n = write(status_fd, &st, sizeof st); while (n < 0 && errno == EINTR);
+    do n = write(status_fd, &st, sizeof st);
+    while (n < 0 && errno == EINTR);
     close(status_fd);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
@@ -153,7 +154,7 @@ static __attribute__((noreturn)) void init_reap(pid_t main_child, int status_fd)
         }
         if (p == main_child) {
             main_st = st;
-            g_child = 0;                 /* nobody to forward signals to any more */
+            g_child = 0; /* nobody to forward signals to any more */
             detach_from_launcher(status_fd, st);
         }
     }
@@ -164,9 +165,15 @@ pid_t ns_clone_pid(pid_t want)
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
     ca.exit_signal = SIGCHLD;
-    if (want > 0) { ca.set_tid = (uint64_t)(uintptr_t)&want; ca.set_tid_size = 1; }
+    if (want > 0) {
+        ca.set_tid = (uint64_t)(uintptr_t)&want;
+        ca.set_tid_size = 1;
+    }
     long r = rsys2(SYS_clone3, &ca, sizeof ca);
-    if (r < 0) { errno = (int)-r; return -1; }
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
     return (pid_t)r;
 }
 
@@ -204,7 +211,8 @@ static void report_pidns(int nsdir)
     char line[64];
     int n = snprintf(line, sizeof line, "@pidns %lu\n", (unsigned long)st.st_ino);
     ssize_t w;
-    do w = write(g_ns_report_fd, line, (size_t)n); while (w < 0 && errno == EINTR);
+    do w = write(g_ns_report_fd, line, (size_t)n);
+    while (w < 0 && errno == EINTR);
 }
 
 /* Tests only: how long the outer side waits before it reports the namespace, to show
@@ -213,8 +221,9 @@ static void test_delay(void)
 {
     const char *ms = getenv("STASIS_TEST_PIDNS_DELAY_MS");
     long n = ms ? strtol(ms, NULL, 10) : 0;
-    struct timespec ts = { n / 1000, (n % 1000) * 1000000L };
-    if (n > 0 && n < 10000) while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+    struct timespec ts = {n / 1000, (n % 1000) * 1000000L};
+    if (n > 0 && n < 10000)
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 /* init waits until the outer side reported the namespace (or gave up): a restored
@@ -239,16 +248,22 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
     }
     int nsdir = g_ns_report_fd >= 0 ? open("/proc/self/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     pid_t init = fork();
-    if (init < 0) { fprintf(stderr, "%s: fork: %s\n", who, strerror(errno)); _exit(1); }
+    if (init < 0) {
+        fprintf(stderr, "%s: fork: %s\n", who, strerror(errno));
+        _exit(1);
+    }
     if (init > 0) {
-        signal(SIGPIPE, SIG_IGN);        /* a reader that is gone is no reason to die */
+        signal(SIGPIPE, SIG_IGN); /* a reader that is gone is no reason to die */
         close(go[0]);
         test_delay();
         report_pidns(nsdir);
-        close(go[1]);                    /* init goes on */
+        close(go[1]); /* init goes on */
         close(sp[1]);
-        if (sp[0] != 3) { dup2(sp[0], 3); close(sp[0]); }
-        close_range(4, ~0u, 0);          /* e.g. pipe ends meant for the program only */
+        if (sp[0] != 3) {
+            dup2(sp[0], 3);
+            close(sp[0]);
+        }
+        close_range(4, ~0u, 0); /* e.g. pipe ends meant for the program only */
         g_child = init;
         set_forwarding();
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -274,8 +289,11 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
         return r;
     }
     if (c <= 0) _exit(1);
-    if (sp[1] != 3) { dup2(sp[1], 3); close(sp[1]); }
-    close_range(4, ~0u, 0);              /* readers must see EOF when the writers close */
+    if (sp[1] != 3) {
+        dup2(sp[1], 3);
+        close(sp[1]);
+    }
+    close_range(4, ~0u, 0); /* readers must see EOF when the writers close */
     g_child = c;
     set_forwarding();
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -10,15 +10,18 @@
 #include <linux/prctl.h>
 #include <sys/mman.h>
 
-#define MREMAP_MAYMOVE 1
-#define MREMAP_FIXED 2
+#define MREMAP_MAYMOVE  1
+#define MREMAP_FIXED    2
 #define SCRATCH_SPECIAL (STASIS_RESTORER_SCRATCH + 0x30000000ull)
 
 static char g_stack[1 << 18] __attribute__((aligned(64)));
 static char g_maps[1 << 18];
 static struct phase2_input g_in;
 static struct stasis_restart_args g_args;
-static struct { uint64_t start, end; char name[16]; } g_cur[8];
+static struct {
+    uint64_t start, end;
+    char name[16];
+} g_cur[8];
 static int g_ncur;
 
 /* the output routine of phase 2: one line to the supervisor's report channel (fd 2
@@ -28,7 +31,11 @@ static void say(const char *what, const char *msg, long err)
     char buf[256], *e = r_stpcpy(buf, "stasis-restore: ");
     e = r_stpcpy(e, what);
     e = r_stpcpy(e, msg);
-    if (err) { e = r_stpcpy(e, " (errno "); e = r_itoa(e, -err); e = r_stpcpy(e, ")"); }
+    if (err) {
+        e = r_stpcpy(e, " (errno ");
+        e = r_itoa(e, -err);
+        e = r_stpcpy(e, ")");
+    }
     e = r_stpcpy(e, "\n");
     rsys3(SYS_write, g_args.report_fd >= 0 ? g_args.report_fd : 2, buf, (size_t)(e - buf));
 }
@@ -55,7 +62,8 @@ static void unmap_foreign(void)
     if (r_read_file("/proc/self/maps", g_maps, sizeof g_maps, &len) < 0) die("cannot read /proc/self/maps", 0);
     for (char *line = g_maps; *line;) {
         const char *p = line;
-        uint64_t s = r_parse_hex(&p); p++;
+        uint64_t s = r_parse_hex(&p);
+        p++;
         uint64_t e = r_parse_hex(&p);
         const char *name = p;
         while (*name && *name != '\n' && *name != '[' && *name != '/') name++;
@@ -63,9 +71,13 @@ static void unmap_foreign(void)
         while (*nl && *nl != '\n') nl++;
         int special = *name == '[' && (r_startswith(name, "[vdso]") || r_startswith(name, "[vvar"));
         if (special && g_ncur < 8) {
-            g_cur[g_ncur].start = s; g_cur[g_ncur].end = e;
+            g_cur[g_ncur].start = s;
+            g_cur[g_ncur].end = e;
             int i = 0;
-            while (i < 15 && name[i] && name[i] != '\n') { g_cur[g_ncur].name[i] = name[i]; i++; }
+            while (i < 15 && name[i] && name[i] != '\n') {
+                g_cur[g_ncur].name[i] = name[i];
+                i++;
+            }
             g_cur[g_ncur].name[i] = 0;
             g_ncur++;
         } else if (!in_restorer(s, e) && !r_startswith(name, "[vsyscall]")) {
@@ -81,7 +93,7 @@ static void move_specials(void)
 {
     const struct stasis_img_proc *pr = &g_in.hdr->proc;
     uint64_t off = 0;
-    for (int i = 0; i < g_ncur; i++) {            /* step 1: out of the way */
+    for (int i = 0; i < g_ncur; i++) { /* step 1: out of the way */
         uint64_t len = g_cur[i].end - g_cur[i].start;
         const struct stasis_img_special *sv = 0;
         for (uint32_t j = 0; j < pr->n_special; j++)
@@ -94,7 +106,7 @@ static void move_specials(void)
         g_cur[i].end = g_cur[i].start + len;
         off += len + 0x100000;
     }
-    for (int i = 0; i < g_ncur; i++) {            /* step 2: to the saved addresses */
+    for (int i = 0; i < g_ncur; i++) { /* step 2: to the saved addresses */
         for (uint32_t j = 0; j < pr->n_special; j++) {
             if (!r_streq(pr->special[j].name, g_cur[i].name)) continue;
             uint64_t len = g_cur[i].end - g_cur[i].start;
@@ -211,11 +223,17 @@ static void restore_mm(void)
     const struct stasis_img_proc *pr = &g_in.hdr->proc;
     struct prctl_mm_map m;
     r_memset(&m, 0, sizeof m);
-    m.start_code = pr->mm.start_code; m.end_code = pr->mm.end_code;
-    m.start_data = pr->mm.start_data; m.end_data = pr->mm.end_data;
-    m.start_brk = pr->mm.start_brk; m.brk = pr->mm.brk; m.start_stack = pr->mm.start_stack;
-    m.arg_start = pr->mm.arg_start; m.arg_end = pr->mm.arg_end;
-    m.env_start = pr->mm.env_start; m.env_end = pr->mm.env_end;
+    m.start_code = pr->mm.start_code;
+    m.end_code = pr->mm.end_code;
+    m.start_data = pr->mm.start_data;
+    m.end_data = pr->mm.end_data;
+    m.start_brk = pr->mm.start_brk;
+    m.brk = pr->mm.brk;
+    m.start_stack = pr->mm.start_stack;
+    m.arg_start = pr->mm.arg_start;
+    m.arg_end = pr->mm.arg_end;
+    m.env_start = pr->mm.env_start;
+    m.env_end = pr->mm.env_end;
     m.auxv = (__u64 *)(uintptr_t)pr->auxv;
     m.auxv_size = pr->auxv_words * 8;
     m.exe_fd = (uint32_t)-1;
@@ -247,8 +265,9 @@ static void __attribute__((noreturn)) phase2(void)
     rsys2(SYS_arch_prctl, ARCH_SET_FS, pr->main_fsbase);
     __asm__ volatile("mov %0, %%rsp\n\t"
                      "call *%%rax\n\t"
-                     "ud2"
-                     :: "r"(stack), "D"(&g_args), "a"(entry) : "memory");
+                     "ud2" ::"r"(stack),
+                     "D"(&g_args), "a"(entry)
+                     : "memory");
     __builtin_unreachable();
 }
 
@@ -259,7 +278,8 @@ void phase2_start(const struct phase2_input *in)
     uint64_t top = ((uint64_t)(uintptr_t)g_stack + sizeof g_stack - 64) & ~15ull;
     __asm__ volatile("mov %0, %%rsp\n\t"
                      "call *%%rax\n\t"
-                     "ud2"
-                     :: "r"(top), "a"(phase2) : "memory");
+                     "ud2" ::"r"(top),
+                     "a"(phase2)
+                     : "memory");
     __builtin_unreachable();
 }

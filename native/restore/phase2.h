@@ -6,13 +6,13 @@
 
 struct phase2_input {
     int image_fd;
-    int copy;                                  /* 1: read page data instead of mapping it */
+    int copy; /* 1: read page data instead of mapping it */
     struct stasis_restart_args args;
-    const struct stasis_img_header *hdr;       /* the image's tables, in the scratch region */
+    const struct stasis_img_header *hdr; /* the image's tables, in the scratch region */
     const struct stasis_img_area *areas;
     const struct stasis_img_run *runs;
-    const int *area_fd;                        /* per area: its shared file/object fd, or -1 */
-    const int *close_fds;                      /* closed once mapped (shared memory objects) */
+    const int *area_fd;   /* per area: its shared file/object fd, or -1 */
+    const int *close_fds; /* closed once mapped (shared memory objects) */
     int n_close;
 };
 

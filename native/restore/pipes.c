@@ -13,27 +13,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FIRST_FD 200             /* above the fds a plan usually names: parked, close-on-exec */
+#define FIRST_FD 200 /* above the fds a plan usually names: parked, close-on-exec */
 
-struct made { long long id; int end[2]; };
+struct made {
+    long long id;
+    int end[2];
+};
 static struct made *g_made;
 static int g_nmade, g_capmade;
 
 static struct made *find(long long id)
 {
-    for (int i = 0; i < g_nmade; i++) if (g_made[i].id == id) return &g_made[i];
+    for (int i = 0; i < g_nmade; i++)
+        if (g_made[i].id == id) return &g_made[i];
     return NULL;
 }
 
 static int refill(struct made *m, const char *path)
 {
     const char *why;
-    int fd = open_beneath(path, &why);          /* a blob of the checkpoint: no symlinks, no FIFOs */
-    if (fd < 0) { fprintf(stderr, "stasis-restore: pipe data %s: %s\n", path, why); return -1; }
+    int fd = open_beneath(path, &why); /* a blob of the checkpoint: no symlinks, no FIFOs */
+    if (fd < 0) {
+        fprintf(stderr, "stasis-restore: pipe data %s: %s\n", path, why);
+        return -1;
+    }
     struct stat st;
     if (fstat(fd, &st) == 0 && st.st_size > fcntl(m->end[1], F_GETPIPE_SZ) &&
         fcntl(m->end[1], F_SETPIPE_SZ, (int)st.st_size) < 0) {
-        fprintf(stderr, "stasis-restore: pipe data %s: %lld bytes do not fit into a pipe\n", path, (long long)st.st_size);
+        fprintf(stderr, "stasis-restore: pipe data %s: %lld bytes do not fit into a pipe\n", path,
+                (long long)st.st_size);
         close(fd);
         return -1;
     }
@@ -41,12 +49,20 @@ static int refill(struct made *m, const char *path)
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) { fprintf(stderr, "stasis-restore: pipe data %s: %s\n", path, strerror(errno)); close(fd); return -1; }
+        if (n < 0) {
+            fprintf(stderr, "stasis-restore: pipe data %s: %s\n", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
         if (n == 0) break;
         for (ssize_t done = 0; done < n;) {
             ssize_t w = write(m->end[1], buf + done, (size_t)(n - done));
             if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) { fprintf(stderr, "stasis-restore: pipe data %s: cannot refill\n", path); close(fd); return -1; }
+            if (w <= 0) {
+                fprintf(stderr, "stasis-restore: pipe data %s: cannot refill\n", path);
+                close(fd);
+                return -1;
+            }
             done += w;
         }
     }
@@ -85,13 +101,19 @@ int pipes_create(void)
                     return -1;
                 }
                 int e[2];
-                if (pipe2(e, O_CLOEXEC) < 0) { perror("stasis-restore: pipe"); return -1; }
+                if (pipe2(e, O_CLOEXEC) < 0) {
+                    perror("stasis-restore: pipe");
+                    return -1;
+                }
                 m = &g_made[g_nmade++];
                 m->id = f->pipe_id;
                 for (int k = 0; k < 2; k++) {
                     m->end[k] = fcntl(e[k], F_DUPFD_CLOEXEC, FIRST_FD);
                     close(e[k]);
-                    if (m->end[k] < 0) { perror("stasis-restore: pipe fd"); return -1; }
+                    if (m->end[k] < 0) {
+                        perror("stasis-restore: pipe fd");
+                        return -1;
+                    }
                 }
             }
             int end = m->end[f->pipe_write ? 1 : 0];
@@ -101,7 +123,7 @@ int pipes_create(void)
     }
     for (int d = 0; d < g_npipe_data; d++) {
         struct made *m = find(g_pipe_data[d].id);
-        if (!m) continue;                       /* nobody holds that pipe any more */
+        if (!m) continue; /* nobody holds that pipe any more */
         if (refill(m, g_pipe_data[d].path) < 0) return -1;
     }
     return packet_mode();

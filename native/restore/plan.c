@@ -67,7 +67,8 @@ static int parse_fd(char *rest, const char *file, int ln)
     } else if (!strcmp(kind, "open") || !strcmp(kind, "unlinked")) {
         f->kind = kind[0] == 'o' ? FD_OPEN : FD_UNLINKED;
         int m = 0;
-        if (sscanf(p, "%o %lld %n", (unsigned *)&f->flags, &f->offset, &m) < 2) return fail(file, ln, "bad flags/offset");
+        if (sscanf(p, "%o %lld %n", (unsigned *)&f->flags, &f->offset, &m) < 2)
+            return fail(file, ln, "bad flags/offset");
         if (copy_path(f->path, sizeof f->path, p + m) < 0) return fail(file, ln, "missing path");
     } else if (!strcmp(kind, "pipe")) {
         char end[4];
@@ -179,7 +180,8 @@ const char *plan_shm_key(int obj) { return g_shm_keys[obj]; }
  * -2 too many objects */
 static int shm_key_index(const char *key)
 {
-    for (int i = 0; i < g_nshm_keys; i++) if (!strcmp(g_shm_keys[i], key)) return i;
+    for (int i = 0; i < g_nshm_keys; i++)
+        if (!strcmp(g_shm_keys[i], key)) return i;
     if (g_nshm_keys >= PLAN_MAX_SHM) return -2;
     char **grown = realloc(g_shm_keys, (size_t)(g_nshm_keys + 1) * sizeof *grown);
     if (!grown) return -1;
@@ -209,7 +211,7 @@ static int parse_shared(char *rest, const char *file, int ln)
     }
     int obj = shm_key_index(end + 1);
     if (obj < 0) return fail(file, ln, obj == -2 ? "too many shared memory objects" : "out of memory");
-    pp->shared[pp->nshared++] = (struct plan_shared){ .start = start, .obj = obj, .line = ln };
+    pp->shared[pp->nshared++] = (struct plan_shared){.start = start, .obj = obj, .line = ln};
     return 0;
 }
 
@@ -246,7 +248,7 @@ static int parse_line(char *line, const char *file, int ln)
         if (sscanf(rest, "%d %n", &pid, &m) < 1 || pid <= 0) return fail(file, ln, "bad process line");
         if (copy_path(image, sizeof image, rest + m) < 0) return fail(file, ln, "missing image path");
         if (plan_index(pid) >= 0) return fail(file, ln, "process listed twice");
-        if (g_nprocs == 0 && !g_procs[0].image) g_nprocs = 1;     /* lines before it belong to it */
+        if (g_nprocs == 0 && !g_procs[0].image) g_nprocs = 1; /* lines before it belong to it */
         else if (plan_grow(&g_procs, &g_capprocs, g_nprocs + 1, sizeof *g_procs) < 0)
             return fail(file, ln, "out of memory");
         else g_nprocs++;
@@ -274,14 +276,16 @@ static int parse_line(char *line, const char *file, int ln)
         if (plan_grow(&pp->zombie_pid, &cap, pp->nzombies + 1, sizeof(int)) < 0 ||
             plan_grow(&pp->zombie_status, &pp->capzombies, pp->nzombies + 1, sizeof(int)) < 0)
             return fail(file, ln, "out of memory");
-        if (sscanf(rest, "%d %d", &zp, &st) != 2 || zp <= 1 || st < 0) return fail(file, ln, "zombie <pid> <wait-status>");
+        if (sscanf(rest, "%d %d", &zp, &st) != 2 || zp <= 1 || st < 0)
+            return fail(file, ln, "zombie <pid> <wait-status>");
         pp->zombie_pid[pp->nzombies] = zp;
         pp->zombie_status[pp->nzombies++] = st;
         return 0;
     }
     if (!strcmp(key, "tree")) {
         struct plan_proc *pp = cur();
-        if (sscanf(rest, "%d %d %d", &pp->ppid, &pp->pgid, &pp->sid) != 3 || pp->ppid < 0 || pp->pgid < 0 || pp->sid < 0)
+        if (sscanf(rest, "%d %d %d", &pp->ppid, &pp->pgid, &pp->sid) != 3 || pp->ppid < 0 || pp->pgid < 0 ||
+            pp->sid < 0)
             return fail(file, ln, "tree <ppid> <pgid> <sid>");
         pp->has_tree = 1;
         return 0;
@@ -295,7 +299,8 @@ static int parse_line(char *line, const char *file, int ln)
     }
     if (!strcmp(key, "agent-socket"))
         return copy_path(g_plan.agent_socket, sizeof g_plan.agent_socket, rest) < 0 || g_plan.agent_socket[0] != '/'
-                   ? fail(file, ln, "bad agent-socket (an absolute path of at most 107 bytes)") : 0;
+                       ? fail(file, ln, "bad agent-socket (an absolute path of at most 107 bytes)")
+                       : 0;
     if (!strcmp(key, "fd")) return parse_fd(rest, file, ln);
     if (!strcmp(key, "path-map")) return parse_pathmap(rest, file, ln);
     if (!strcmp(key, "redirect")) return parse_redirect(rest, file, ln);
@@ -307,19 +312,22 @@ static int parse_line(char *line, const char *file, int ln)
 int plan_load(const char *path)
 {
     FILE *f = fopen(path, "re");
-    if (!f) { fprintf(stderr, "stasis-restore: %s: %s\n", path, strerror(errno)); return -1; }
+    if (!f) {
+        fprintf(stderr, "stasis-restore: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
     memset(&g_plan, 0, sizeof g_plan);
     g_redirects_len = 0;
     g_plan_file = path;
     g_nprocs = 0;
-    if (plan_grow(&g_procs, &g_capprocs, 1, sizeof *g_procs) < 0) {    /* lines before any process line */
+    if (plan_grow(&g_procs, &g_capprocs, 1, sizeof *g_procs) < 0) { /* lines before any process line */
         fclose(f);
         fprintf(stderr, "stasis-restore: out of memory\n");
         return -1;
     }
     g_npipe_data = 0;
     g_plan.namespaces = 1;
-    g_plan.verify = 1;                       /* a damaged page is never handed to the program */
+    g_plan.verify = 1; /* a damaged page is never handed to the program */
     char *line = NULL;
     size_t cap = 0;
     int ln = 0, rc = 0;
@@ -327,23 +335,30 @@ int plan_load(const char *path)
     while ((len = getline(&line, &cap, f)) >= 0) {
         ln++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-        if (memchr(line, 0, (size_t)len)) {      /* the rest of the line would be silently cut off */
+        if (memchr(line, 0, (size_t)len)) { /* the rest of the line would be silently cut off */
             fprintf(stderr, "stasis-restore: %s:%d: a NUL byte inside the line\n", path, ln);
             rc = -1;
             break;
         }
-        if (parse_line(line, path, ln) < 0) { rc = -1; break; }
+        if (parse_line(line, path, ln) < 0) {
+            rc = -1;
+            break;
+        }
     }
     free(line);
     fclose(f);
-    if (rc == 0 && (!g_nprocs || !g_procs[0].image)) { fprintf(stderr, "stasis-restore: %s: no process line\n", path); rc = -1; }
+    if (rc == 0 && (!g_nprocs || !g_procs[0].image)) {
+        fprintf(stderr, "stasis-restore: %s: no process line\n", path);
+        rc = -1;
+    }
     if (rc == 0) plan_select(0);
     return rc;
 }
 
 int plan_index(int pid)
 {
-    for (int i = 0; i < g_nprocs; i++) if (g_procs[i].pid == pid) return i;
+    for (int i = 0; i < g_nprocs; i++)
+        if (g_procs[i].pid == pid) return i;
     return -1;
 }
 

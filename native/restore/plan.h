@@ -10,37 +10,51 @@ enum plan_fd_kind { FD_OPEN = 1, FD_INHERIT, FD_UNLINKED, FD_PIPE };
 
 struct plan_fd {
     int fd, kind, src, flags;
-    long long pipe_id; int pipe_write;   /* FD_PIPE: which pipe, which end; src = the end once created */
+    long long pipe_id;
+    int pipe_write; /* FD_PIPE: which pipe, which end; src = the end once created */
     long long offset;
     char path[PLAN_PATH];
 };
 
-struct plan_termios { int fd; unsigned char bytes[128]; int len; };
+struct plan_termios {
+    int fd;
+    unsigned char bytes[128];
+    int len;
+};
 
 /* shared <start-hex> <key>: the saved area starting at `start` is a view of shared
  * memory object `obj` (index into the plan's keys, plan_shm_key) */
-struct plan_shared { uint64_t start; int obj; int line; };
+struct plan_shared {
+    uint64_t start;
+    int obj;
+    int line;
+};
 
 struct plan {
-    int namespaces;            /* 1 = on (default) */
-    int memory_copy;           /* 1 = 'memory copy', 0 = 'memory lazy' (default) */
-    int verify;                /* 1 (default) = check every area's CRC32C before restoring */
-    int pid;                   /* original pid (used with namespaces) */
+    int namespaces;  /* 1 = on (default) */
+    int memory_copy; /* 1 = 'memory copy', 0 = 'memory lazy' (default) */
+    int verify;      /* 1 (default) = check every area's CRC32C before restoring */
+    int pid;         /* original pid (used with namespaces) */
     char image[PLAN_PATH];
-    char cwd[PLAN_PATH];       /* "" = the image's cwd */
+    char cwd[PLAN_PATH]; /* "" = the image's cwd */
     char agent_socket[108];
-    int nfds;                  /* the selected process's fd and termios lines (not copied) */
+    int nfds; /* the selected process's fd and termios lines (not copied) */
     struct plan_fd *fds;
     int ntermios;
     struct plan_termios *termios;
     int npathmaps, cappathmaps;
-    struct plan_pathmap { char from[PLAN_PATH], to[PLAN_PATH]; } *pathmap;
-    int nshared;               /* the selected process's shared lines (not copied) */
+    struct plan_pathmap {
+        char from[PLAN_PATH], to[PLAN_PATH];
+    } * pathmap;
+    int nshared; /* the selected process's shared lines (not copied) */
     const struct plan_shared *shared;
 };
 
 /* pipe <id> <data-path>: bytes to put into pipe <id> before the processes run */
-struct plan_pipe_data { long long id; char *path; };
+struct plan_pipe_data {
+    long long id;
+    char *path;
+};
 extern struct plan_pipe_data *g_pipe_data;
 extern int g_npipe_data;
 /* One process of the plan. fd/termios/cwd/tree lines belong to the process line
@@ -48,16 +62,16 @@ extern int g_npipe_data;
  * list grows as the plan needs (heap: read in phase 1 only). */
 struct plan_proc {
     int pid;
-    int has_tree, ppid, pgid, sid;   /* tree <ppid> <pgid> <sid> */
+    int has_tree, ppid, pgid, sid; /* tree <ppid> <pgid> <sid> */
     char *image;
-    char *cwd;                       /* NULL = the image's cwd */
+    char *cwd; /* NULL = the image's cwd */
     int nfds, capfds;
     struct plan_fd *fds;
     int ntermios, captermios;
     struct plan_termios *termios;
-    int nzombies, capzombies;        /* zombie <pid> <wait-status>: exited, unreaped children */
+    int nzombies, capzombies; /* zombie <pid> <wait-status>: exited, unreaped children */
     int *zombie_pid, *zombie_status;
-    int nshared, capshared;          /* shared <start-hex> <key> */
+    int nshared, capshared; /* shared <start-hex> <key> */
     struct plan_shared *shared;
 };
 extern struct plan_proc *g_procs;

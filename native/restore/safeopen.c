@@ -19,7 +19,10 @@ const char *path_base(const char *path)
 static int path_dir(const char *path, char *dir, size_t cap)
 {
     const char *s = strrchr(path, '/');
-    if (!s) { strcpy(dir, "."); return 0; }
+    if (!s) {
+        strcpy(dir, ".");
+        return 0;
+    }
     size_t n = s == path ? 1 : (size_t)(s - path);
     if (n >= cap) return -1;
     memcpy(dir, path, n);
@@ -30,10 +33,10 @@ static int path_dir(const char *path, char *dir, size_t cap)
 static int open_name(int dfd, const char *name)
 {
     int flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-    struct open_how how = { .flags = (uint64_t)flags, .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
+    struct open_how how = {.flags = (uint64_t)flags, .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
     int fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof how);
     if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return fd;
-    return openat(dfd, name, flags);          /* name has no '/': O_NOFOLLOW covers it */
+    return openat(dfd, name, flags); /* name has no '/': O_NOFOLLOW covers it */
 }
 
 int open_beneath(const char *path, const char **why)
@@ -45,7 +48,10 @@ int open_beneath(const char *path, const char **why)
         return -1;
     }
     int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) { *why = strerror(errno); return -1; }
+    if (dfd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
     int fd = open_name(dfd, name);
     int err = errno;
     close(dfd);
@@ -59,6 +65,6 @@ int open_beneath(const char *path, const char **why)
         *why = "not a regular file";
         return -1;
     }
-    fcntl(fd, F_SETFL, 0);                     /* clear O_NONBLOCK */
+    fcntl(fd, F_SETFL, 0); /* clear O_NONBLOCK */
     return fd;
 }

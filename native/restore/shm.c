@@ -20,21 +20,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-struct range { uint64_t off, end; };
+struct range {
+    uint64_t off, end;
+};
 struct object {
     uint64_t size;
     int nfilled, capfilled;
-    struct range *filled;          /* copied from a readable view: complete there */
+    struct range *filled; /* copied from a readable view: complete there */
 };
 
-static int g_fd[PLAN_MAX_SHM];     /* static storage: phase 2 reads it */
+static int g_fd[PLAN_MAX_SHM]; /* static storage: phase 2 reads it */
 static int g_nfd;
 static struct object *g_obj;
 
 static int line_error(const struct plan_shared *s, const char *msg)
 {
-    fprintf(stderr, "stasis-restore: %s:%d: shared %llx: %s\n", g_plan_file, s->line,
-            (unsigned long long)s->start, msg);
+    fprintf(stderr, "stasis-restore: %s:%d: shared %llx: %s\n", g_plan_file, s->line, (unsigned long long)s->start,
+            msg);
     return -1;
 }
 
@@ -62,7 +64,10 @@ static int objects_init(void)
     if (g_obj) return 0;
     raise_fd_limit();
     g_obj = calloc((size_t)g_nshm_keys, sizeof *g_obj);
-    if (!g_obj) { perror("stasis-restore: shared memory"); return -1; }
+    if (!g_obj) {
+        perror("stasis-restore: shared memory");
+        return -1;
+    }
     g_nfd = g_nshm_keys;
     for (int i = 0; i < g_nfd; i++) g_fd[i] = -1;
     return 0;
@@ -100,11 +105,14 @@ static int remember(struct object *o, uint64_t off, uint64_t end)
     if (o->nfilled == o->capfilled) {
         int cap = o->capfilled ? o->capfilled * 2 : 4;
         struct range *grown = realloc(o->filled, (size_t)cap * sizeof *grown);
-        if (!grown) { perror("stasis-restore: shared memory"); return -1; }
+        if (!grown) {
+            perror("stasis-restore: shared memory");
+            return -1;
+        }
         o->filled = grown;
         o->capfilled = cap;
     }
-    o->filled[o->nfilled++] = (struct range){ off, end };
+    o->filled[o->nfilled++] = (struct range){off, end};
     return 0;
 }
 

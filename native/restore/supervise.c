@@ -20,11 +20,11 @@
 int g_report_fd = -1;
 
 static pid_t g_child;
-static int g_coord = -1;                 /* connection to the coordinator, -1 none */
-static int g_expected = -1;              /* processes of the plan (-1: not known yet) */
+static int g_coord = -1;    /* connection to the coordinator, -1 none */
+static int g_expected = -1; /* processes of the plan (-1: not known yet) */
 static int g_ready;
-static int g_front = -1;                 /* the replace channel (front.h), -1 none */
-static const int g_fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static int g_front = -1; /* the replace channel (front.h), -1 none */
+static const int g_fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 /* ---- child side ---- */
 
@@ -55,10 +55,10 @@ void supervise_expect(const int *pids, int n)
 static void become_restorer(int report)
 {
     g_report_fd = report;
-    cookie_io_functions_t io = { .write = cookie_write };
+    cookie_io_functions_t io = {.write = cookie_write};
     FILE *f = fopencookie(NULL, "w", io);
     if (f) {
-        setvbuf(f, NULL, _IONBF, 0);          /* one write per message: whole lines */
+        setvbuf(f, NULL, _IONBF, 0); /* one write per message: whole lines */
         stderr = f;
     }
 }
@@ -70,8 +70,14 @@ static void send_coord(const char *what, const char *line)
     if (g_coord < 0) return;
     char buf[4200];
     int n = snprintf(buf, sizeof buf, "%s%s\n", what, line);
-    if (n > (int)sizeof buf - 1) { n = (int)sizeof buf - 1; buf[n - 1] = '\n'; }
-    if (send(g_coord, buf, (size_t)n, MSG_NOSIGNAL) < 0) { close(g_coord); g_coord = -1; }
+    if (n > (int)sizeof buf - 1) {
+        n = (int)sizeof buf - 1;
+        buf[n - 1] = '\n';
+    }
+    if (send(g_coord, buf, (size_t)n, MSG_NOSIGNAL) < 0) {
+        close(g_coord);
+        g_coord = -1;
+    }
 }
 
 /* the restart's processes: the child's children (init of the pid namespace: killing
@@ -94,7 +100,7 @@ static void kill_restart(void)
     kill(g_child, SIGKILL);
 }
 
-static unsigned long g_pidns;   /* the restored computation's pid namespace, from "@pidns" */
+static unsigned long g_pidns; /* the restored computation's pid namespace, from "@pidns" */
 
 static int status_code(int st)
 {
@@ -116,7 +122,7 @@ static void __attribute__((noreturn)) fail(const char *line, const char *to_coor
 static void forward(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    if (si && si->si_code == SI_KERNEL) return;   /* a terminal's: the program got it too */
+    if (si && si->si_code == SI_KERNEL) return; /* a terminal's: the program got it too */
     if (g_child > 0) kill(g_child, sig);
 }
 
@@ -147,7 +153,7 @@ static int connect_coordinator(const char *plan_file)
     if (!path[0]) return -1;
     front_kill_marker(path);
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     strcpy(sa.sun_path, path);
     if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
         if (s >= 0) close(s);
@@ -156,7 +162,10 @@ static int connect_coordinator(const char *plan_file)
     char abs[4096], hello[4300];
     const char *plan = realpath(plan_file, abs) ? abs : plan_file;
     int n = snprintf(hello, sizeof hello, "RESTORER pid=%d plan=%s\n", (int)getpid(), plan);
-    if (n >= (int)sizeof hello || send(s, hello, (size_t)n, MSG_NOSIGNAL) != n) { close(s); return -1; }
+    if (n >= (int)sizeof hello || send(s, hello, (size_t)n, MSG_NOSIGNAL) != n) {
+        close(s);
+        return -1;
+    }
     return s;
 }
 
@@ -171,15 +180,24 @@ static void close_others(int a, int b)
 
 static void report_line(char *line)
 {
-    if (!strncmp(line, "@expect ", 8)) { g_expected = atoi(line + 8); return; }
+    if (!strncmp(line, "@expect ", 8)) {
+        g_expected = atoi(line + 8);
+        return;
+    }
     if (!strncmp(line, "@proc ", 6)) return;
     if (!strncmp(line, "@pidns ", 7)) {
         g_pidns = strtoul(line + 7, NULL, 10);
         if (g_front < 0) g_front = front_listen(g_pidns);
         return;
     }
-    if (!strncmp(line, "@ready ", 7)) { g_ready++; return; }
-    if (strstr(line, "warning:")) { dprintf(2, "%s\n", line); return; }
+    if (!strncmp(line, "@ready ", 7)) {
+        g_ready++;
+        return;
+    }
+    if (strstr(line, "warning:")) {
+        dprintf(2, "%s\n", line);
+        return;
+    }
     fail(line, NULL);
 }
 
@@ -191,7 +209,11 @@ static int read_reports(int fd)
     ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
     if (n < 0) return errno == EINTR || errno == EAGAIN ? 1 : 0;
     if (n == 0) {
-        if (have) { buf[have] = 0; have = 0; report_line(buf); }
+        if (have) {
+            buf[have] = 0;
+            have = 0;
+            report_line(buf);
+        }
         return 0;
     }
     have += (size_t)n;
@@ -203,7 +225,11 @@ static int read_reports(int fd)
     }
     have = (size_t)(buf + have - start);
     memmove(buf, start, have);
-    if (have == sizeof buf - 1) { buf[have] = 0; have = 0; report_line(buf); }   /* overlong line */
+    if (have == sizeof buf - 1) {
+        buf[have] = 0;
+        have = 0;
+        report_line(buf);
+    } /* overlong line */
     return 1;
 }
 
@@ -224,11 +250,11 @@ static int read_coordinator(void)
     if (!strncmp(buf, "ABORT ", 6)) {
         char line[4300];
         snprintf(line, sizeof line, "stasis: restart failed: %s", buf + 6);
-        close(g_coord);                      /* the coordinator knows: no FAILED back */
+        close(g_coord); /* the coordinator knows: no FAILED back */
         g_coord = -1;
         fail(line, NULL);
     }
-    return strcmp(buf, "DONE") ? 0 : 2;      /* DONE: it released every process */
+    return strcmp(buf, "DONE") ? 0 : 2; /* DONE: it released every process */
 }
 
 static int complete(void) { return g_expected >= 0 && g_ready >= g_expected; }
@@ -236,10 +262,9 @@ static int complete(void) { return g_expected >= 0 && g_ready >= g_expected; }
 static void __attribute__((noreturn)) supervise(int reports)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, g_child, 0);
-    int released = 0;                        /* the coordinator said DONE */
+    int released = 0; /* the coordinator said DONE */
     for (;;) {
-        struct pollfd p[4] = { { reports, POLLIN, 0 }, { g_coord, POLLIN, 0 }, { pidfd, POLLIN, 0 },
-                               { g_front, POLLIN, 0 } };
+        struct pollfd p[4] = {{reports, POLLIN, 0}, {g_coord, POLLIN, 0}, {pidfd, POLLIN, 0}, {g_front, POLLIN, 0}};
         if (poll(p, 4, pidfd < 0 ? 100 : -1) < 0 && errno != EINTR) break;
         if (g_front >= 0 && p[3].revents) front_serve(g_front, g_child);
         if (reports >= 0 && p[0].revents && !read_reports(reports)) {
@@ -247,8 +272,10 @@ static void __attribute__((noreturn)) supervise(int reports)
             reports = -1;
             if (!complete()) {
                 char line[200];
-                snprintf(line, sizeof line, "stasis-restore: %d of %d processes were restored; the others ended "
-                         "during their restore without a message", g_ready, g_expected < 0 ? 1 : g_expected);
+                snprintf(line, sizeof line,
+                         "stasis-restore: %d of %d processes were restored; the others ended "
+                         "during their restore without a message",
+                         g_ready, g_expected < 0 ? 1 : g_expected);
                 fail(line, NULL);
             }
         }
@@ -263,17 +290,23 @@ static void __attribute__((noreturn)) supervise(int reports)
         int st;
         pid_t w = waitpid(g_child, &st, WNOHANG);
         if (w == g_child) {
-            if (reports >= 0) while (read_reports(reports) > 0) {}   /* its last words first */
+            if (reports >= 0)
+                while (read_reports(reports) > 0) {} /* its last words first */
             if (!complete() && !released) {
                 char line[200];
-                snprintf(line, sizeof line, "stasis-restore: the restart ended (status %d) before every process "
-                         "was restored", status_code(st));
+                snprintf(line, sizeof line,
+                         "stasis-restore: the restart ended (status %d) before every process "
+                         "was restored",
+                         status_code(st));
                 fail(line, NULL);
             }
             front_say_if_killed(g_pidns);
             _exit(status_code(st));
         }
-        if (reports >= 0 && complete()) { close(reports); reports = -1; }
+        if (reports >= 0 && complete()) {
+            close(reports);
+            reports = -1;
+        }
         if (pidfd >= 0 && (p[2].revents & POLLNVAL)) pidfd = -1;
     }
     _exit(1);
@@ -282,7 +315,7 @@ static void __attribute__((noreturn)) supervise(int reports)
 void supervise_start(const char *plan_file)
 {
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return;      /* no channel: messages go to stderr as they are */
+    if (pipe2(p, O_CLOEXEC) < 0) return; /* no channel: messages go to stderr as they are */
     g_coord = connect_coordinator(plan_file);
     g_child = fork();
     if (g_child < 0) {
@@ -293,7 +326,7 @@ void supervise_start(const char *plan_file)
         return;
     }
     if (g_child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);     /* the supervisor killed: the restart goes too */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* the supervisor killed: the restart goes too */
         close(p[0]);
         if (g_coord >= 0) close(g_coord);
         become_restorer(p[1]);

@@ -33,7 +33,10 @@ static void image_unload(void)
 
 static void later(int64_t have[2], const int64_t v[2])
 {
-    if (v[0] > have[0] || (v[0] == have[0] && v[1] > have[1])) { have[0] = v[0]; have[1] = v[1]; }
+    if (v[0] > have[0] || (v[0] == have[0] && v[1] > have[1])) {
+        have[0] = v[0];
+        have[1] = v[1];
+    }
 }
 
 int tree_check_images(int64_t monotonic[2], int64_t boottime[2])
@@ -66,10 +69,7 @@ int tree_check_images(int64_t monotonic[2], int64_t boottime[2])
     return 0;
 }
 
-static int parent_index(int i)
-{
-    return g_procs[i].has_tree ? plan_index(g_procs[i].ppid) : -1;
-}
+static int parent_index(int i) { return g_procs[i].has_tree ? plan_index(g_procs[i].ppid) : -1; }
 
 /* in the new process i: its saved session or process group */
 static void join_group(int i)
@@ -79,17 +79,19 @@ static void join_group(int i)
     if (p->sid == p->pid) {
         if (setsid() < 0) fprintf(stderr, "stasis-restore: warning: process %d: setsid: %s\n", p->pid, strerror(errno));
     } else if (p->pgid == p->pid) {
-        if (setpgid(0, 0) < 0) fprintf(stderr, "stasis-restore: warning: process %d: setpgid: %s\n", p->pid, strerror(errno));
+        if (setpgid(0, 0) < 0)
+            fprintf(stderr, "stasis-restore: warning: process %d: setpgid: %s\n", p->pid, strerror(errno));
     } else if (p->pgid > 0 && plan_index(p->pgid) >= 0 && getpgid(0) != p->pgid) {
         if (setpgid(0, p->pgid) < 0)
-            fprintf(stderr, "stasis-restore: warning: process %d: cannot join process group %d: %s\n", p->pid,
-                    p->pgid, strerror(errno));
+            fprintf(stderr, "stasis-restore: warning: process %d: cannot join process group %d: %s\n", p->pid, p->pgid,
+                    strerror(errno));
     }
 }
 
 int tree_has_zombies(void)
 {
-    for (int i = 0; i < g_nprocs; i++) if (g_procs[i].nzombies) return 1;
+    for (int i = 0; i < g_nprocs; i++)
+        if (g_procs[i].nzombies) return 1;
     return 0;
 }
 
@@ -107,7 +109,7 @@ static void make_zombies(int i)
         if (z == 0) {
             int st = p->zombie_status[k];
             if (WIFSIGNALED(st)) {
-                struct rlimit none = { 0, 0 };
+                struct rlimit none = {0, 0};
                 setrlimit(RLIMIT_CORE, &none);
                 signal(WTERMSIG(st), SIG_DFL);
                 sigset_t all;
@@ -117,7 +119,7 @@ static void make_zombies(int i)
             }
             _exit(WEXITSTATUS(st));
         }
-        siginfo_t si;                     /* wait until it is a zombie; leave it unreaped */
+        siginfo_t si; /* wait until it is a zombie; leave it unreaped */
         while (waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
     }
 }
@@ -130,7 +132,10 @@ again:
     for (int i = 0; i < g_nprocs; i++) {
         if (parent_index(i) != self) continue;
         int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) { perror("stasis-restore: pipe"); _exit(1); }
+        if (pipe2(p, O_CLOEXEC) < 0) {
+            perror("stasis-restore: pipe");
+            _exit(1);
+        }
         pid_t c = ns_clone_pid(g_procs[i].pid);
         if (c < 0) {
             fprintf(stderr, "stasis-restore: cannot create process with pid %d: %s\n", g_procs[i].pid, strerror(errno));
@@ -142,14 +147,18 @@ again:
             ready = p[1];
             self = i;
             join_group(i);
-            goto again;                  /* now create this process's own children */
+            goto again; /* now create this process's own children */
         }
         close(p[1]);
         char b;
         ssize_t n;
-        do n = read(p[0], &b, 1); while (n < 0 && errno == EINTR);
+        do n = read(p[0], &b, 1);
+        while (n < 0 && errno == EINTR);
         close(p[0]);
-        if (n != 1) { fprintf(stderr, "stasis-restore: process %d was not recreated\n", g_procs[i].pid); _exit(1); }
+        if (n != 1) {
+            fprintf(stderr, "stasis-restore: process %d was not recreated\n", g_procs[i].pid);
+            _exit(1);
+        }
         if (self < 0 && *main_child == 0) *main_child = c;
     }
     if (self < 0) return -1;

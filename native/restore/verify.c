@@ -26,8 +26,8 @@
 #define MADV_POPULATE_READ 22
 #endif
 
-#define PIECE (8ull << 20)                     /* bytes per piece of work */
-#define SMALL (32ull << 20)                    /* below this, no workers */
+#define PIECE       (8ull << 20)  /* bytes per piece of work */
+#define SMALL       (32ull << 20) /* below this, no workers */
 #define MAX_WORKERS 16
 
 struct piece {
@@ -35,7 +35,7 @@ struct piece {
     uint32_t area, crc;
 };
 
-struct work {                                  /* shared with the workers */
+struct work { /* shared with the workers */
     uint64_t next, count;
     struct piece p[];
 };
@@ -98,7 +98,7 @@ static int crc_mapped(int fd, struct piece *p)
 {
     void *m = mmap(NULL, p->len, PROT_READ, MAP_SHARED, fd, (off_t)p->file_offset);
     if (m == MAP_FAILED) return crc_read(fd, p);
-    madvise(m, p->len, MADV_POPULATE_READ);   /* one batch of page-ins instead of a fault per page */
+    madvise(m, p->len, MADV_POPULATE_READ); /* one batch of page-ins instead of a fault per page */
     p->crc = stasis_crc32c(0, m, p->len);
     munmap(m, p->len);
     return 0;
@@ -143,7 +143,8 @@ static int checksum_pieces(int fd, struct work *w)
         while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {}
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) failed = 1;
     }
-    if (failed || w->next < w->count) return refuse("cannot read its page data (did the file shrink while it was read?)");
+    if (failed || w->next < w->count)
+        return refuse("cannot read its page data (did the file shrink while it was read?)");
     return 0;
 }
 

@@ -24,7 +24,7 @@ static int env_is(const char *const want[])
 
 static int run_child(const char *who, long steps)
 {
-    static const char *const none[] = { NULL }, *const minimal[] = { "MINIMAL=1", NULL };
+    static const char *const none[] = {NULL}, *const minimal[] = {"MINIMAL=1", NULL};
     const char *const *want = !strcmp(who, "A") ? none : minimal;
     if (!env_is(want) || getenv("LD_PRELOAD") || getenv("STASIS_AGENT_SOCKET")) {
         printf("FAIL %s environment is not what its parent passed (first: %s)\n", who, environ[0] ? environ[0] : "-");
@@ -35,9 +35,15 @@ static int run_child(const char *who, long steps)
     int gen = 0;
     for (long i = 1; i <= steps; i++) {
         sum += i;
-        if (sum != i * (i + 1) / 2) { printf("FAIL %s sum\n", who); return 1; }
+        if (sum != i * (i + 1) / 2) {
+            printf("FAIL %s sum\n", who);
+            return 1;
+        }
         int g = sc_restarts();
-        if (g != gen) { printf("%s restarted %d\n", who, g); gen = g; }
+        if (g != gen) {
+            printf("%s restarted %d\n", who, g);
+            gen = g;
+        }
         printf("%s count %ld\n", who, i);
         sc_sleep_ms(20);
     }
@@ -53,7 +59,7 @@ static pid_t start(const char *self, const char *who, const char *steps)
     if (!strcmp(who, "A")) {
         execlp("env", "env", "-i", self, "child", "A", steps, (char *)NULL);
     } else {
-        char *const envp[] = { "MINIMAL=1", NULL };
+        char *const envp[] = {"MINIMAL=1", NULL};
         execle(self, "agentexec", "child", "B", steps, (char *)NULL, envp);
     }
     _exit(127);
@@ -63,8 +69,14 @@ static int reap(pid_t c, const char *who)
 {
     int st;
     while (waitpid(c, &st, 0) < 0)
-        if (errno != EINTR) { printf("FAIL waitpid %s: %s\n", who, strerror(errno)); return 1; }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { printf("FAIL child %s status %#x\n", who, st); return 1; }
+        if (errno != EINTR) {
+            printf("FAIL waitpid %s: %s\n", who, strerror(errno));
+            return 1;
+        }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        printf("FAIL child %s status %#x\n", who, st);
+        return 1;
+    }
     return 0;
 }
 
@@ -85,7 +97,10 @@ int main(int argc, char **argv)
     int gen = 0;
     for (int i = 0; i < 5; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("parent restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("parent restarted %d\n", g);
+            gen = g;
+        }
         sc_sleep_ms(20);
     }
     int bad = reap(a, "A") + reap(b, "B");

@@ -16,11 +16,14 @@
 
 #define MAXFD 1024
 
-static char g_mine[MAXFD];     /* fds this program opened (or inherited: 0, 1, 2) */
-static int g_file = -1;        /* its own file (its executable), offset = steps done */
+static char g_mine[MAXFD]; /* fds this program opened (or inherited: 0, 1, 2) */
+static int g_file = -1;    /* its own file (its executable), offset = steps done */
 static long g_steps;
 
-static void own(int fd, int yes) { if (fd >= 0 && fd < MAXFD) g_mine[fd] = (char)yes; }
+static void own(int fd, int yes)
+{
+    if (fd >= 0 && fd < MAXFD) g_mine[fd] = (char)yes;
+}
 
 static void open_own_file(void)
 {
@@ -53,7 +56,9 @@ static void check_listing(void)
 static void close_everything(long step)
 {
     switch (step % 3) {
-    case 0: for (int fd = 3; fd <= MAXFD; fd++) syscall(SYS_close, fd); break;
+    case 0:
+        for (int fd = 3; fd <= MAXFD; fd++) syscall(SYS_close, fd);
+        break;
     case 1: syscall(SYS_close_range, 3u, ~0u, 0); break;
     default: closefrom(3); break;
     }
@@ -64,7 +69,7 @@ static void close_everything(long step)
 
 static void lower_limit(void)
 {
-    struct rlimit rl = { 32, 32 };
+    struct rlimit rl = {32, 32};
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0) sc_fail("setrlimit");
 }
 
@@ -81,7 +86,7 @@ static void check_limit(void)
         if (n == 32) break;
     }
     for (int i = 0; i < n; i++) close(fds[i]);
-    if (n != 32 - 3 - 1) {                 /* 0, 1, 2 and our own file are open */
+    if (n != 32 - 3 - 1) { /* 0, 1, 2 and our own file are open */
         printf("FAIL could open %d fds under RLIMIT_NOFILE 32, want 28\n", n);
         fflush(stdout);
         exit(1);
@@ -98,11 +103,16 @@ static void check_file(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) { fprintf(stderr, "usage: agentfd listfd|closeall|rlimit N\n"); return 2; }
+    if (argc != 3) {
+        fprintf(stderr, "usage: agentfd listfd|closeall|rlimit N\n");
+        return 2;
+    }
     const char *mode = argv[1];
     long n = atol(argv[2]);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    own(0, 1); own(1, 1); own(2, 1);
+    own(0, 1);
+    own(1, 1);
+    own(2, 1);
     if (!strcmp(mode, "rlimit")) lower_limit();
     open_own_file();
     int gen = 0;
@@ -110,10 +120,16 @@ int main(int argc, char **argv)
         if (!strcmp(mode, "listfd")) check_listing();
         else if (!strcmp(mode, "closeall")) close_everything(g_steps);
         else if (!strcmp(mode, "rlimit")) check_limit();
-        else { fprintf(stderr, "agentfd: unknown mode %s\n", mode); return 2; }
+        else {
+            fprintf(stderr, "agentfd: unknown mode %s\n", mode);
+            return 2;
+        }
         check_file();
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %ld\n", i);
         sc_sleep_ms(10);
     }

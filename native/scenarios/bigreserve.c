@@ -11,7 +11,7 @@
 #define TIB (1ull << 40)
 
 static unsigned char *g_rw, *g_none;
-static const uint64_t g_offs[] = { 0, 4096, 1ull << 30, TIB, 2 * TIB - 4096 };
+static const uint64_t g_offs[] = {0, 4096, 1ull << 30, TIB, 2 * TIB - 4096};
 #define NOFFS (sizeof g_offs / sizeof g_offs[0])
 
 static void check(void)
@@ -36,7 +36,10 @@ int main(int argc, char **argv)
     for (uint64_t i = 1; i <= n; i++) {
         check();
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %llu\n", (unsigned long long)i);
         fflush(stdout);
         sc_sleep_ms(step);

@@ -32,9 +32,14 @@
 #include <unistd.h>
 
 enum kind { TIMED, EVENT, VICTIM };
-static const char *kind_name[] = { "timed", "event", "victim" };
+static const char *kind_name[] = {"timed", "event", "victim"};
 
-struct res { long ret; int err; int good; char detail[96]; };
+struct res {
+    long ret;
+    int err;
+    int good;
+    char detail[96];
+};
 struct tcase {
     const char *name;
     enum kind kind;
@@ -49,13 +54,13 @@ static long T_ms = 3000, S_ms = 2000, R_ms = 6000;
 static int64_t t0;
 static int ev_pipe[2], rd_pipe[2], listen_fd, epfd, epfd_timed, semid, msqid;
 static mqd_t mq_ev, mq_timed;
-static char mq_names[2][64], sock_path[107];   /* an abstract name: no file is left when killed */
+static char mq_names[2][64], sock_path[107]; /* an abstract name: no file is left when killed */
 static pid_t child;
 static volatile int fw_event, fw_timed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER, cv_timed = PTHREAD_COND_INITIALIZER;
 static int cv_flag;
-static int usr1_count;                          /* handlers of several threads: atomic */
+static int usr1_count; /* handlers of several threads: atomic */
 
 static int64_t now_ms(void)
 {
@@ -64,7 +69,7 @@ static int64_t now_ms(void)
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static struct timespec rel(long ms) { return (struct timespec){ ms / 1000, (ms % 1000) * 1000000L }; }
+static struct timespec rel(long ms) { return (struct timespec){ms / 1000, (ms % 1000) * 1000000L}; }
 
 static struct timespec abs_in(clockid_t clk, long ms)
 {
@@ -72,7 +77,10 @@ static struct timespec abs_in(clockid_t clk, long ms)
     clock_gettime(clk, &ts);
     ts.tv_sec += ms / 1000;
     ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
     return ts;
 }
 
@@ -92,10 +100,14 @@ static void set_rc(struct res *r, int rc, int want)
 #define WANT_ERR(r, ret, e) set((r), (ret), (ret) < 0 && errno == (e))
 
 /* ---- timed calls: nothing comes, they time out after T ---- */
-static void t_poll(struct res *r) { long x = poll(NULL, 0, (int)T_ms); set(r, x, x == 0); }
+static void t_poll(struct res *r)
+{
+    long x = poll(NULL, 0, (int)T_ms);
+    set(r, x, x == 0);
+}
 static void t_select(struct res *r)
 {
-    struct timeval tv = { T_ms / 1000, (T_ms % 1000) * 1000 };
+    struct timeval tv = {T_ms / 1000, (T_ms % 1000) * 1000};
     long x = select(0, NULL, NULL, NULL, &tv);
     set(r, x, x == 0);
 }
@@ -128,7 +140,7 @@ static void t_epoll_pwait(struct res *r)
 }
 static void t_semtimedop(struct res *r)
 {
-    struct sembuf op = { 1, -1, 0 };
+    struct sembuf op = {1, -1, 0};
     struct timespec ts = rel(T_ms);
     long x = semtimedop(semid, &op, 1, &ts);
     WANT_ERR(r, x, EAGAIN);
@@ -162,8 +174,16 @@ static void t_clock_nanosleep_abs(struct res *r)
     struct timespec ts = abs_in(CLOCK_MONOTONIC, T_ms);
     set_rc(r, clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL), 0);
 }
-static void t_sleep(struct res *r) { long x = sleep((unsigned)(T_ms / 1000)); set(r, x, x == 0); }
-static void t_usleep(struct res *r) { long x = usleep((useconds_t)(T_ms * 1000)); set(r, x, x == 0); }
+static void t_sleep(struct res *r)
+{
+    long x = sleep((unsigned)(T_ms / 1000));
+    set(r, x, x == 0);
+}
+static void t_usleep(struct res *r)
+{
+    long x = usleep((useconds_t)(T_ms * 1000));
+    set(r, x, x == 0);
+}
 static void t_sigtimedwait(struct res *r)
 {
     sigset_t s;
@@ -198,7 +218,7 @@ static void t_cond_timedwait(struct res *r)
 /* ---- event calls: their event comes at R ---- */
 static void e_poll(struct res *r)
 {
-    struct pollfd p = { ev_pipe[0], POLLIN, 0 };
+    struct pollfd p = {ev_pipe[0], POLLIN, 0};
     long x = poll(&p, 1, -1);
     set(r, x, x == 1);
 }
@@ -235,7 +255,7 @@ static void e_pselect(struct res *r)
 }
 static void e_ppoll(struct res *r)
 {
-    struct pollfd p = { ev_pipe[0], POLLIN, 0 };
+    struct pollfd p = {ev_pipe[0], POLLIN, 0};
     long x = ppoll(&p, 1, NULL, NULL);
     set(r, x, x == 1);
 }
@@ -265,13 +285,16 @@ static void e_mq_receive(struct res *r)
 }
 static void e_semop(struct res *r)
 {
-    struct sembuf op = { 0, -1, 0 };
+    struct sembuf op = {0, -1, 0};
     long x = semop(semid, &op, 1);
     set(r, x, x == 0);
 }
 static void e_msgrcv(struct res *r)
 {
-    struct { long type; char text[8]; } m;
+    struct {
+        long type;
+        char text[8];
+    } m;
     long x = msgrcv(msqid, &m, sizeof m.text, 1, 0);
     set(r, x, x == 3);
 }
@@ -283,7 +306,11 @@ static void e_sigwaitinfo(struct res *r)
     long x = sigwaitinfo(&s, NULL);
     set(r, x, x == SIGUSR2);
 }
-static void e_pause(struct res *r) { long x = pause(); WANT_ERR(r, x, EINTR); }
+static void e_pause(struct res *r)
+{
+    long x = pause();
+    WANT_ERR(r, x, EINTR);
+}
 static void e_sigsuspend(struct res *r)
 {
     sigset_t block, wait_mask;
@@ -313,54 +340,58 @@ static void e_cond_wait(struct res *r)
 /* ---- victims: the program's own SIGUSR1 at S must interrupt them ---- */
 static void v_clock_nanosleep(struct res *r)
 {
-    struct timespec ts = rel(T_ms + R_ms), rem = { 0, 0 };
+    struct timespec ts = rel(T_ms + R_ms), rem = {0, 0};
     int rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &rem);
     set_rc(r, rc, EINTR);
     snprintf(r->detail, sizeof r->detail, "rem=%ldms", (long)(rem.tv_sec * 1000 + rem.tv_nsec / 1000000));
 }
-static void v_poll(struct res *r) { long x = poll(NULL, 0, -1); WANT_ERR(r, x, EINTR); }
+static void v_poll(struct res *r)
+{
+    long x = poll(NULL, 0, -1);
+    WANT_ERR(r, x, EINTR);
+}
 
 static struct tcase cases[] = {
-    { "poll", TIMED, 0, t_poll, 0, 0, 0, { 0 } },
-    { "select", TIMED, 0, t_select, 0, 0, 0, { 0 } },
-    { "pselect", TIMED, 0, t_pselect, 0, 0, 0, { 0 } },
-    { "ppoll", TIMED, 0, t_ppoll, 0, 0, 0, { 0 } },
-    { "epoll_wait", TIMED, 1, t_epoll_wait, 0, 0, 0, { 0 } },
-    { "epoll_pwait", TIMED, 1, t_epoll_pwait, 0, 0, 0, { 0 } },
-    { "semtimedop", TIMED, 0, t_semtimedop, 0, 0, 0, { 0 } },
-    { "mq_timedreceive", TIMED, 2, t_mq_timedreceive, 0, 0, 0, { 0 } },
-    { "nanosleep", TIMED, 0, t_nanosleep_rem, 0, 0, 0, { 0 } },
-    { "nanosleep_norem", TIMED, 0, t_nanosleep_null, 0, 0, 0, { 0 } },
-    { "clock_nanosleep_rel", TIMED, 0, t_clock_nanosleep_rel, 0, 0, 0, { 0 } },
-    { "clock_nanosleep_abs", TIMED, 0, t_clock_nanosleep_abs, 0, 0, 0, { 0 } },
-    { "sleep", TIMED, 0, t_sleep, 0, 0, 0, { 0 } },
-    { "usleep", TIMED, 0, t_usleep, 0, 0, 0, { 0 } },
-    { "sigtimedwait", TIMED, 0, t_sigtimedwait, 0, 0, 0, { 0 } },
-    { "raw_rt_sigtimedwait", TIMED, 0, t_raw_sigtimedwait, 0, 0, 0, { 0 } },
-    { "futex_wait_timeout", TIMED, 0, t_futex, 0, 0, 0, { 0 } },
-    { "cond_timedwait", TIMED, 0, t_cond_timedwait, 0, 0, 0, { 0 } },
-    { "poll_fd", EVENT, 1, e_poll, 0, 0, 0, { 0 } },
-    { "epoll_wait_fd", EVENT, 1, e_epoll_wait, 0, 0, 0, { 0 } },
-    { "epoll_pwait_fd", EVENT, 1, e_epoll_pwait, 0, 0, 0, { 0 } },
-    { "select_fd", EVENT, 1, e_select, 0, 0, 0, { 0 } },
-    { "pselect_fd", EVENT, 1, e_pselect, 0, 0, 0, { 0 } },
-    { "ppoll_fd", EVENT, 1, e_ppoll, 0, 0, 0, { 0 } },
-    { "read_pipe", EVENT, 1, e_read, 0, 0, 0, { 0 } },
-    { "accept", EVENT, 1, e_accept, 0, 0, 0, { 0 } },
-    { "waitpid", EVENT, 1, e_waitpid, 0, 0, 0, { 0 } },
-    { "mq_receive", EVENT, 2, e_mq_receive, 0, 0, 0, { 0 } },
-    { "semop", EVENT, 0, e_semop, 0, 0, 0, { 0 } },
-    { "msgrcv", EVENT, 0, e_msgrcv, 0, 0, 0, { 0 } },
-    { "sigwaitinfo", EVENT, 0, e_sigwaitinfo, 0, 0, 0, { 0 } },
-    { "pause", EVENT, 0, e_pause, 0, 0, 0, { 0 } },
-    { "sigsuspend", EVENT, 0, e_sigsuspend, 0, 0, 0, { 0 } },
-    { "futex_wait", EVENT, 0, e_futex, 0, 0, 0, { 0 } },
-    { "cond_wait", EVENT, 0, e_cond_wait, 0, 0, 0, { 0 } },
-    { "victim_clock_nanosleep", VICTIM, 0, v_clock_nanosleep, 0, 0, 0, { 0 } },
-    { "victim_poll", VICTIM, 0, v_poll, 0, 0, 0, { 0 } },
+        {"poll", TIMED, 0, t_poll, 0, 0, 0, {0}},
+        {"select", TIMED, 0, t_select, 0, 0, 0, {0}},
+        {"pselect", TIMED, 0, t_pselect, 0, 0, 0, {0}},
+        {"ppoll", TIMED, 0, t_ppoll, 0, 0, 0, {0}},
+        {"epoll_wait", TIMED, 1, t_epoll_wait, 0, 0, 0, {0}},
+        {"epoll_pwait", TIMED, 1, t_epoll_pwait, 0, 0, 0, {0}},
+        {"semtimedop", TIMED, 0, t_semtimedop, 0, 0, 0, {0}},
+        {"mq_timedreceive", TIMED, 2, t_mq_timedreceive, 0, 0, 0, {0}},
+        {"nanosleep", TIMED, 0, t_nanosleep_rem, 0, 0, 0, {0}},
+        {"nanosleep_norem", TIMED, 0, t_nanosleep_null, 0, 0, 0, {0}},
+        {"clock_nanosleep_rel", TIMED, 0, t_clock_nanosleep_rel, 0, 0, 0, {0}},
+        {"clock_nanosleep_abs", TIMED, 0, t_clock_nanosleep_abs, 0, 0, 0, {0}},
+        {"sleep", TIMED, 0, t_sleep, 0, 0, 0, {0}},
+        {"usleep", TIMED, 0, t_usleep, 0, 0, 0, {0}},
+        {"sigtimedwait", TIMED, 0, t_sigtimedwait, 0, 0, 0, {0}},
+        {"raw_rt_sigtimedwait", TIMED, 0, t_raw_sigtimedwait, 0, 0, 0, {0}},
+        {"futex_wait_timeout", TIMED, 0, t_futex, 0, 0, 0, {0}},
+        {"cond_timedwait", TIMED, 0, t_cond_timedwait, 0, 0, 0, {0}},
+        {"poll_fd", EVENT, 1, e_poll, 0, 0, 0, {0}},
+        {"epoll_wait_fd", EVENT, 1, e_epoll_wait, 0, 0, 0, {0}},
+        {"epoll_pwait_fd", EVENT, 1, e_epoll_pwait, 0, 0, 0, {0}},
+        {"select_fd", EVENT, 1, e_select, 0, 0, 0, {0}},
+        {"pselect_fd", EVENT, 1, e_pselect, 0, 0, 0, {0}},
+        {"ppoll_fd", EVENT, 1, e_ppoll, 0, 0, 0, {0}},
+        {"read_pipe", EVENT, 1, e_read, 0, 0, 0, {0}},
+        {"accept", EVENT, 1, e_accept, 0, 0, 0, {0}},
+        {"waitpid", EVENT, 1, e_waitpid, 0, 0, 0, {0}},
+        {"mq_receive", EVENT, 2, e_mq_receive, 0, 0, 0, {0}},
+        {"semop", EVENT, 0, e_semop, 0, 0, 0, {0}},
+        {"msgrcv", EVENT, 0, e_msgrcv, 0, 0, 0, {0}},
+        {"sigwaitinfo", EVENT, 0, e_sigwaitinfo, 0, 0, 0, {0}},
+        {"pause", EVENT, 0, e_pause, 0, 0, 0, {0}},
+        {"sigsuspend", EVENT, 0, e_sigsuspend, 0, 0, 0, {0}},
+        {"futex_wait", EVENT, 0, e_futex, 0, 0, 0, {0}},
+        {"cond_wait", EVENT, 0, e_cond_wait, 0, 0, 0, {0}},
+        {"victim_clock_nanosleep", VICTIM, 0, v_clock_nanosleep, 0, 0, 0, {0}},
+        {"victim_poll", VICTIM, 0, v_poll, 0, 0, 0, {0}},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
-static int use_fds, use_mq;     /* needs_fds: 1 = descriptors, 2 = a message queue too */
+static int use_fds, use_mq; /* needs_fds: 1 = descriptors, 2 = a message queue too */
 
 /* setup failed: what and why, exit 1 */
 static void die(const char *what)
@@ -385,37 +416,41 @@ static void *runner(void *arg)
     return NULL;
 }
 
-static void on_usr1(int sig) { (void)sig; __atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST); }
+static void on_usr1(int sig)
+{
+    (void)sig;
+    __atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST);
+}
 
 static void setup_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;                        /* no SA_RESTART: the program wants EINTR */
+    sa.sa_handler = on_usr1; /* no SA_RESTART: the program wants EINTR */
     sigaction(SIGUSR1, &sa, NULL);
     sigset_t s;
     sigemptyset(&s);
-    sigaddset(&s, SIGUSR2);                         /* for sigwaitinfo / sigtimedwait */
+    sigaddset(&s, SIGUSR2); /* for sigwaitinfo / sigtimedwait */
     pthread_sigmask(SIG_BLOCK, &s, NULL);
 }
 
 static void setup_fds(void)
 {
-    struct timespec wall;                           /* unique names: pids repeat in pid namespaces */
+    struct timespec wall; /* unique names: pids repeat in pid namespaces */
     clock_gettime(CLOCK_REALTIME, &wall);
     long long tag = (long long)wall.tv_sec * 1000000000LL + wall.tv_nsec;
     if (pipe(ev_pipe) < 0 || pipe(rd_pipe) < 0) die("pipe");
     epfd = epoll_create1(0);
     epfd_timed = epoll_create1(0);
-    struct epoll_event ev = { .events = EPOLLIN };
+    struct epoll_event ev = {.events = EPOLLIN};
     if (epfd < 0 || epfd_timed < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, ev_pipe[0], &ev) < 0) die("epoll");
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
     snprintf(sock_path, sizeof sock_path, "stasis-bc-%d-%lld", (int)getpid(), tag);
     strcpy(a.sun_path + 1, sock_path);
     listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (listen_fd < 0 || bind(listen_fd, (void *)&a, sizeof a) < 0 || listen(listen_fd, 4) < 0) die("listen");
     if (use_mq) {
-        struct mq_attr at = { .mq_maxmsg = 4, .mq_msgsize = 64 };
+        struct mq_attr at = {.mq_maxmsg = 4, .mq_msgsize = 64};
         for (int i = 0; i < 2; i++)
             snprintf(mq_names[i], sizeof mq_names[i], "/stasis-bc-%d-%lld-%d", (int)getpid(), tag, i);
         mq_ev = mq_open(mq_names[0], O_RDWR | O_CREAT | O_EXCL, 0600, &at);
@@ -424,8 +459,8 @@ static void setup_fds(void)
     }
     child = fork();
     if (child < 0) die("fork");
-    if (child == 0) {                               /* exits at R */
-        struct timespec at_r = { (t0 + R_ms) / 1000, ((t0 + R_ms) % 1000) * 1000000L };
+    if (child == 0) { /* exits at R */
+        struct timespec at_r = {(t0 + R_ms) / 1000, ((t0 + R_ms) % 1000) * 1000000L};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at_r, NULL) == EINTR) {}
         _exit(7);
     }
@@ -442,7 +477,7 @@ static void setup_ipc(void)
 static int main_interrupted;
 static void sleep_until(long ms)
 {
-    struct timespec at = { (t0 + ms) / 1000, ((t0 + ms) % 1000) * 1000000L };
+    struct timespec at = {(t0 + ms) / 1000, ((t0 + ms) % 1000) * 1000000L};
     int rc;
     while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL)) == EINTR) main_interrupted++;
 }
@@ -458,15 +493,18 @@ static void release_events(void)
     if (use_fds) {
         if (write(ev_pipe[1], "e", 1) != 1 || write(rd_pipe[1], "r", 1) != 1) die("write");
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
         strcpy(a.sun_path + 1, sock_path);
         if (s < 0 || connect(s, (void *)&a, sizeof a) < 0) die("connect");
         close(s);
         if (use_mq && mq_send(mq_ev, "mq", 2, 0) < 0) die("mq_send");
     }
-    struct sembuf op = { 0, 1, 0 };
+    struct sembuf op = {0, 1, 0};
     if (semop(semid, &op, 1) < 0) die("semop +1");
-    struct { long type; char text[8]; } m = { 1, "msg" };
+    struct {
+        long type;
+        char text[8];
+    } m = {1, "msg"};
     if (msgsnd(msqid, &m, 3, 0) < 0) die("msgsnd");
     kill_case("sigwaitinfo", SIGUSR2);
     kill_case("pause", SIGUSR1);
@@ -482,15 +520,14 @@ static void release_events(void)
 /* a failed check: one line with what went wrong */
 static int check(struct tcase *c)
 {
-    int64_t el = c->t_end - t0;                     /* when it returned, from the start */
+    int64_t el = c->t_end - t0; /* when it returned, from the start */
     const char *why = NULL;
     if (!c->r.good) why = c->r.err == EINTR ? "EINTR" : "wrong result";
     else if (c->kind == TIMED && c->t_end - c->t_start < T_ms - 5) why = "returned early";
     else if (c->kind == EVENT && el < R_ms - 5) why = "returned before its event";
     else if (c->kind == VICTIM && el < S_ms - 5) why = "returned before the signal";
     printf("case %s %s %s %lld ret=%ld errno=%d %s%s\n", c->name, kind_name[c->kind], why ? "FAIL" : "ok",
-           (long long)(c->kind == TIMED ? c->t_end - c->t_start : el), c->r.ret, c->r.err,
-           why ? why : "", c->r.detail);
+           (long long)(c->kind == TIMED ? c->t_end - c->t_start : el), c->r.ret, c->r.err, why ? why : "", c->r.detail);
     return why == NULL;
 }
 
@@ -506,7 +543,10 @@ static void cleanup(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: blocking_calls all|nomq|nofd [T_ms [S_ms [R_ms]]]\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: blocking_calls all|nomq|nofd [T_ms [S_ms [R_ms]]]\n");
+        return 2;
+    }
     use_fds = !strcmp(argv[1], "all") || !strcmp(argv[1], "nomq");
     use_mq = !strcmp(argv[1], "all");
     if (argc > 2) T_ms = atol(argv[2]);
@@ -523,7 +563,7 @@ int main(int argc, char **argv)
         if (pthread_create(&cases[i].th, NULL, runner, &cases[i]) != 0) die("pthread_create");
         n++;
     }
-    printf("ready %d calls sem=%d msg=%d\n", n, semid, msqid);   /* a test that kills us removes them */
+    printf("ready %d calls sem=%d msg=%d\n", n, semid, msqid); /* a test that kills us removes them */
     sleep_until(S_ms);
     kill_case("victim_clock_nanosleep", SIGUSR1);
     kill_case("victim_poll", SIGUSR1);
@@ -536,8 +576,15 @@ int main(int argc, char **argv)
         bad += !check(&cases[i]);
     }
     cleanup();
-    if (main_interrupted) { printf("FAIL main absolute sleep got EINTR %d times\n", main_interrupted); bad++; }
-    if (bad) { printf("FAIL blocking_calls: %d of %d calls\n", bad, n); return 1; }
-    printf("OK blocking_calls %d calls restarts=%d usr1=%d\n", n, sc_restarts(), __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
+    if (main_interrupted) {
+        printf("FAIL main absolute sleep got EINTR %d times\n", main_interrupted);
+        bad++;
+    }
+    if (bad) {
+        printf("FAIL blocking_calls: %d of %d calls\n", bad, n);
+        return 1;
+    }
+    printf("OK blocking_calls %d calls restarts=%d usr1=%d\n", n, sc_restarts(),
+           __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
     return 0;
 }

@@ -10,7 +10,7 @@
 /* sleep ms, ignoring EINTR (a restart may interrupt a sleep) */
 static inline void sc_sleep_ms(long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 

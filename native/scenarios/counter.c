@@ -12,23 +12,27 @@
 #include <unistd.h>
 
 #define HEAP_WORDS (256 * 1024)
-#define MAP_BYTES (4u << 20)
+#define MAP_BYTES  (4u << 20)
 
 static uint64_t g_static[1024];
 static uint64_t *g_heap;
 static unsigned char *g_map;
-static unsigned char *g_locked;     /* PROT_NONE page with a pattern inside */
+static unsigned char *g_locked; /* PROT_NONE page with a pattern inside */
 
 static uint64_t pattern(uint64_t i) { return i * 0x9E3779B97F4A7C15ull + 17; }
 
 static volatile sig_atomic_t g_usr1;
 static char g_altstack[65536];
-static void on_usr1(int sig) { (void)sig; g_usr1++; }
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_usr1++;
+}
 
 /* kernel state that must survive: handler (on an alternate stack), mask, umask, name */
 static void setup_kernel_state(void)
 {
-    stack_t ss = { .ss_sp = g_altstack, .ss_size = sizeof g_altstack, .ss_flags = 0 };
+    stack_t ss = {.ss_sp = g_altstack, .ss_size = sizeof g_altstack, .ss_flags = 0};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
@@ -44,7 +48,7 @@ static void setup_kernel_state(void)
     closefrom(3);
     umask(027);
     prctl(PR_SET_NAME, "stasis-counter");
-    struct itimerval it = { { 0, 0 }, { 1000, 0 } };   /* armed, never fires in a test */
+    struct itimerval it = {{0, 0}, {1000, 0}}; /* armed, never fires in a test */
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -76,7 +80,7 @@ static void setup(void)
     g_locked = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (!g_heap || g_map == MAP_FAILED || g_locked == MAP_FAILED) sc_fail("alloc");
     for (size_t i = 0; i < HEAP_WORDS; i++) g_heap[i] = pattern(i);
-    for (size_t i = 0; i < MAP_BYTES; i += 4096) g_map[i] = (unsigned char)(i >> 12);  /* sparse */
+    for (size_t i = 0; i < MAP_BYTES; i += 4096) g_map[i] = (unsigned char)(i >> 12); /* sparse */
     memset(g_locked, 0xA5, 4096);
     mprotect(g_locked, 4096, PROT_NONE);
 }
@@ -84,8 +88,10 @@ static void setup(void)
 static void check(uint64_t count, uint64_t sum)
 {
     if (g_static[7] != pattern(7) || g_static[1023] != pattern(1023)) sc_fail("static data");
-    for (size_t i = 0; i < HEAP_WORDS; i += 997) if (g_heap[i] != pattern(i)) sc_fail("heap");
-    for (size_t i = 0; i < MAP_BYTES; i += 4096) if (g_map[i] != (unsigned char)(i >> 12)) sc_fail("mmap");
+    for (size_t i = 0; i < HEAP_WORDS; i += 997)
+        if (g_heap[i] != pattern(i)) sc_fail("heap");
+    for (size_t i = 0; i < MAP_BYTES; i += 4096)
+        if (g_map[i] != (unsigned char)(i >> 12)) sc_fail("mmap");
     if (sum != count * (count + 1) / 2) sc_fail("sum");
 }
 
@@ -108,19 +114,23 @@ int main(int argc, char **argv)
     for (uint64_t i = 1; i <= n; i++) {
         sum += i;
         check(i, sum);
-        void *p = malloc(1000 + (i % 5000));  /* keep the brk heap moving */
+        void *p = malloc(1000 + (i % 5000)); /* keep the brk heap moving */
         if (!p) sc_fail("malloc");
         memset(p, 1, 1000);
         if (i % 3) free(p);
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %llu\n", (unsigned long long)i);
         fflush(stdout);
         sc_sleep_ms(step);
     }
     mprotect(g_locked, 4096, PROT_READ);
-    for (int i = 0; i < 4096; i++) if (g_locked[i] != 0xA5) sc_fail("PROT_NONE page");
-    void *big = malloc(64 << 20);            /* brk/mmap still work */
+    for (int i = 0; i < 4096; i++)
+        if (g_locked[i] != 0xA5) sc_fail("PROT_NONE page");
+    void *big = malloc(64 << 20); /* brk/mmap still work */
     if (!big) sc_fail("big malloc");
     memset(big, 3, 64 << 20);
     free(big);

@@ -25,7 +25,10 @@ static void count_to(unsigned long n, long step_ms, pid_t want_ppid)
             exit(1);
         }
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %lu\n", i);
         fflush(stdout);
         sc_sleep_ms(step_ms);
@@ -61,7 +64,7 @@ static int double_fork(unsigned long n, const char *file)
         if (d == 0) {
             close(p[1]);
             output_to(file);
-            while (getppid() != 1) sc_sleep_ms(1);   /* its parent exits at once */
+            while (getppid() != 1) sc_sleep_ms(1); /* its parent exits at once */
             count_to(n, 20, 1);
             return 0;
         }
@@ -83,7 +86,10 @@ static int self_stop(unsigned long n)
     int gen = 0;
     for (unsigned long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %lu\n", i);
         fflush(stdout);
         if (i == 5) {

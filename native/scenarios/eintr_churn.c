@@ -23,9 +23,9 @@ static long calls[NTHREADS], eintr[NTHREADS];
 
 static long one_call(int kind)
 {
-    struct timespec ts = { 0, 1000000L * (1 + kind % 3) };
+    struct timespec ts = {0, 1000000L * (1 + kind % 3)};
     struct epoll_event ev;
-    struct sembuf op = { 0, -1, 0 };
+    struct sembuf op = {0, -1, 0};
     switch (kind) {
     case 0: return poll(NULL, 0, 2);
     case 1: return nanosleep(&ts, NULL);

@@ -12,7 +12,10 @@
 
 int main(int argc, char **argv)
 {
-    if (argc < 4) { fprintf(stderr, "usage: files N OUTFILE INFILE [STEP_MS]\n"); return 2; }
+    if (argc < 4) {
+        fprintf(stderr, "usage: files N OUTFILE INFILE [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[1]);
     long step = argc > 4 ? atol(argv[4]) : 10;
     int out = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0600);
@@ -31,7 +34,10 @@ int main(int argc, char **argv)
     int gen = 0;
     for (long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         if (read(in, buf, REC) != REC) sc_fail("read input");
         snprintf(want, sizeof want, "line %06ld\n", i + 4);
         if (memcmp(buf, want, REC)) sc_fail("input content");
@@ -53,7 +59,7 @@ int main(int argc, char **argv)
     if (shared) {
         if (shared[0] != n) sc_fail("shared mapping content");
         long v = 0;
-        int sfd = open(argv[5], O_RDONLY);     /* gone if restarted from another path */
+        int sfd = open(argv[5], O_RDONLY); /* gone if restarted from another path */
         if (sfd >= 0 && (pread(sfd, &v, sizeof v, 0) != sizeof v || v != n)) sc_fail("shared file content");
         if (sfd >= 0) close(sfd);
     }
@@ -62,7 +68,10 @@ int main(int argc, char **argv)
     long expect = 1;
     while (fgets(buf, sizeof buf, f)) {
         snprintf(want, sizeof want, "out %06ld\n", expect);
-        if (strcmp(buf, want)) { printf("FAIL output line %ld: %s", expect, buf); return 1; }
+        if (strcmp(buf, want)) {
+            printf("FAIL output line %ld: %s", expect, buf);
+            return 1;
+        }
         expect++;
     }
     fclose(f);

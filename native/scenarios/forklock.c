@@ -95,7 +95,10 @@ static int child(long n, long step)
     int gen = 0;
     for (long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         char *p = malloc(64 + (size_t)i % 256);
         if (!p) return 1;
         snprintf(p, 64, "count %ld", i);
@@ -109,7 +112,10 @@ static int child(long n, long step)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: forklock N [STEP_MS]\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: forklock N [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[1]);
     long step = argc > 2 ? atol(argv[2]) : 20;
     FILE *null = fopen("/dev/null", "w");

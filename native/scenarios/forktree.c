@@ -83,26 +83,42 @@ static int run_join(int secs)
  * pipe; A forwards the rest, closes its own, reaps B (exit 0 = all records in order)
  * and exits 7 if it got the signal; the root reaps A and prints OK with the count. */
 static volatile sig_atomic_t g_usr1;
-static void on_usr1(int sig) { (void)sig; g_usr1 = 1; }
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_usr1 = 1;
+}
 
-#define REC 16                           /* "%015ld\n" */
+#define REC 16 /* "%015ld\n" */
 
 static void check_place(const char *who, pid_t ppid, pid_t pgid, int *seen)
 {
     /* the parent is gone: the computation is being killed (a restart that lost the
      * parent link shows as a failed waitpid in the parent) */
     if (getppid() == 1 && ppid != 1) _exit(0);
-    if (getppid() != ppid) { printf("FAIL %s: parent %d, want %d\n", who, (int)getppid(), (int)ppid); exit(1); }
-    if (getpgid(0) != pgid) { printf("FAIL %s: group %d, want %d\n", who, (int)getpgid(0), (int)pgid); exit(1); }
+    if (getppid() != ppid) {
+        printf("FAIL %s: parent %d, want %d\n", who, (int)getppid(), (int)ppid);
+        exit(1);
+    }
+    if (getpgid(0) != pgid) {
+        printf("FAIL %s: group %d, want %d\n", who, (int)getpgid(0), (int)pgid);
+        exit(1);
+    }
     int r = sc_restarts();
-    if (r != *seen) { *seen = r; printf("restarted %s %d\n", who, r); }
+    if (r != *seen) {
+        *seen = r;
+        printf("restarted %s %d\n", who, r);
+    }
 }
 
 static int read_rec(FILE *in, char *rec)
 {
     size_t got = fread(rec, 1, REC, in);
     if (got == 0 && feof(in)) return 0;
-    if (got != REC) { printf("FAIL partial record (%zu bytes)\n", got); exit(1); }
+    if (got != REC) {
+        printf("FAIL partial record (%zu bytes)\n", got);
+        exit(1);
+    }
     return 1;
 }
 
@@ -116,7 +132,10 @@ static void run_b(pid_t a, int rd)
     while (read_rec(in, rec)) {
         check_place("B", a, a, &seen);
         long got = strtol(rec, NULL, 10);
-        if (got != want || rec[REC - 1] != '\n') { printf("FAIL B: record %ld, want %ld\n", got, want); exit(1); }
+        if (got != want || rec[REC - 1] != '\n') {
+            printf("FAIL B: record %ld, want %ld\n", got, want);
+            exit(1);
+        }
         want++;
     }
     printf("B got %ld\n", want);
@@ -131,7 +150,11 @@ static void run_a(pid_t root, int rd)
     if (pipe(p2) < 0) _exit(2);
     pid_t b = fork();
     if (b < 0) _exit(2);
-    if (b == 0) { close(rd); close(p2[1]); run_b(me, p2[0]); }
+    if (b == 0) {
+        close(rd);
+        close(p2[1]);
+        run_b(me, p2[0]);
+    }
     close(p2[0]);
     FILE *in = fdopen(rd, "r");
     int seen = 0;
@@ -139,14 +162,23 @@ static void run_a(pid_t root, int rd)
     char rec[REC];
     while (read_rec(in, rec)) {
         check_place("A", root, me, &seen);
-        if (write(p2[1], rec, REC) != REC) { printf("FAIL A: write: %s\n", strerror(errno)); exit(1); }
-        if (++n % 4 == 0) sc_sleep_ms(1);       /* slower than the root: data waits in the pipe */
+        if (write(p2[1], rec, REC) != REC) {
+            printf("FAIL A: write: %s\n", strerror(errno));
+            exit(1);
+        }
+        if (++n % 4 == 0) sc_sleep_ms(1); /* slower than the root: data waits in the pipe */
     }
     close(p2[1]);
     int st;
     while (waitpid(b, &st, 0) < 0)
-        if (errno != EINTR) { printf("FAIL A: waitpid B: %s\n", strerror(errno)); exit(1); }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { printf("FAIL A: B status %#x\n", st); exit(1); }
+        if (errno != EINTR) {
+            printf("FAIL A: waitpid B: %s\n", strerror(errno));
+            exit(1);
+        }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        printf("FAIL A: B status %#x\n", st);
+        exit(1);
+    }
     printf("A reaped B\n");
     exit(g_usr1 ? 7 : 3);
 }
@@ -159,9 +191,13 @@ static int run_tree(int ticks)
     if (pipe(p1) < 0) sc_fail("pipe");
     pid_t a = fork();
     if (a < 0) sc_fail("fork A");
-    if (a == 0) { close(p1[1]); setpgid(0, 0); run_a(root, p1[0]); }
+    if (a == 0) {
+        close(p1[1]);
+        setpgid(0, 0);
+        run_a(root, p1[0]);
+    }
     close(p1[0]);
-    setpgid(a, a);                       /* both sides: no race with A's own call */
+    setpgid(a, a); /* both sides: no race with A's own call */
     pid_t z = fork();
     if (z < 0) sc_fail("fork Z");
     if (z == 0) _exit(5);
@@ -173,7 +209,10 @@ static int run_tree(int ticks)
         check_place("root", parent, grp, &seen);
         for (int k = 0; k < 100; k++, sent++) {
             snprintf(rec, sizeof rec, "%015ld\n", sent);
-            if (write(p1[1], rec, REC) != REC) { printf("FAIL root: write: %s\n", strerror(errno)); return 1; }
+            if (write(p1[1], rec, REC) != REC) {
+                printf("FAIL root: write: %s\n", strerror(errno));
+                return 1;
+            }
         }
         printf("tick %d\n", i);
         sc_sleep_ms(20);
@@ -183,11 +222,20 @@ static int run_tree(int ticks)
     int st;
     while (waitpid(a, &st, 0) < 0)
         if (errno != EINTR) sc_fail("waitpid A");
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 7) { printf("FAIL root: A status %#x\n", st); return 1; }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 7) {
+        printf("FAIL root: A status %#x\n", st);
+        return 1;
+    }
     /* the zombie left at the start is still there (recreated by every restart) */
     while (waitpid(z, &st, 0) < 0)
-        if (errno != EINTR) { printf("FAIL root: waitpid zombie %d: %s\n", (int)z, strerror(errno)); return 1; }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 5) { printf("FAIL root: zombie status %#x\n", st); return 1; }
+        if (errno != EINTR) {
+            printf("FAIL root: waitpid zombie %d: %s\n", (int)z, strerror(errno));
+            return 1;
+        }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 5) {
+        printf("FAIL root: zombie status %#x\n", st);
+        return 1;
+    }
     printf("OK tree %ld\n", sent);
     return 0;
 }
@@ -202,16 +250,22 @@ static int run_outside(void)
     pid_t c = fork();
     if (c < 0) sc_fail("fork");
     if (c == 0) {
-        char *argv[] = { "sleep", "2", NULL }, *envp[] = { "STASIS_AGENT_SOCKET=", NULL };
+        char *argv[] = {"sleep", "2", NULL}, *envp[] = {"STASIS_AGENT_SOCKET=", NULL};
         execve("/bin/sleep", argv, envp);
         _exit(127);
     }
     printf("outside %d\n", (int)c);
-    for (int i = 0; i < 100; i++) { printf("tick %d\n", i); sc_sleep_ms(20); }
+    for (int i = 0; i < 100; i++) {
+        printf("tick %d\n", i);
+        sc_sleep_ms(20);
+    }
     int st;
     while (waitpid(c, &st, 0) < 0)
         if (errno != EINTR) sc_fail("waitpid");
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { printf("FAIL child status %#x\n", st); return 1; }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        printf("FAIL child status %#x\n", st);
+        return 1;
+    }
     printf("OK outside\n");
     return 0;
 }

@@ -48,7 +48,10 @@ static int via_forkpty(int fd, long n)
 
 int main(int argc, char **argv)
 {
-    if (argc < 4) { fprintf(stderr, "usage: forkvia daemon|forkpty N FILE\n"); return 2; }
+    if (argc < 4) {
+        fprintf(stderr, "usage: forkvia daemon|forkpty N FILE\n");
+        return 2;
+    }
     long n = atol(argv[2]);
     int fd = open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) sc_fail("open");

@@ -12,18 +12,20 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-struct fds { int posix, ofd, flk, probe, flprobe; };
+struct fds {
+    int posix, ofd, flk, probe, flprobe;
+};
 
 static void lock_range(int fd, int cmd, off_t start, off_t len)
 {
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len };
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
     if (fcntl(fd, cmd, &fl) < 0) sc_fail("take lock");
 }
 
 /* the lock another description sees at start: its type and pid */
 static void probe(int fd, off_t start, short *type, pid_t *pid)
 {
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = 1 };
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = 1};
     if (fcntl(fd, F_OFD_GETLK, &fl) < 0) sc_fail("F_OFD_GETLK");
     *type = fl.l_type;
     *pid = fl.l_pid;
@@ -37,8 +39,7 @@ static int fdinfo_has(int fd, const char *want)
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strncmp(line, "lock:", 5) == 0 && strstr(line, want) != NULL;
+    while (!found && fgets(line, sizeof line, f)) found = strncmp(line, "lock:", 5) == 0 && strstr(line, want) != NULL;
     fclose(f);
     return found;
 }
@@ -55,12 +56,12 @@ static void fdinfo_fail(int fd, const char *what)
     if (in >= 0) close(in);
     buf[n > 0 ? n : 0] = 0;
     for (char *c = buf; *c; c++)
-        if (*c == '\n') *c = '|';              /* one line: the test shows the last lines */
+        if (*c == '\n') *c = '|'; /* one line: the test shows the last lines */
     char self[64] = "";
     ssize_t l = readlink("/proc/self", self, sizeof self - 1);
     self[l > 0 ? l : 0] = 0;
-    printf("fdinfo of fd %d (read %zd, errno %d, /proc/self -> %s, getpid %d): %s\n", fd, n, n < 0 ? e : 0,
-           self, (int)getpid(), buf);
+    printf("fdinfo of fd %d (read %zd, errno %d, /proc/self -> %s, getpid %d): %s\n", fd, n, n < 0 ? e : 0, self,
+           (int)getpid(), buf);
     sc_fail(what);
 }
 
@@ -91,7 +92,10 @@ static int open_in(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: kf_locks N DIR [STEP_MS]\n"); return 2; }
+    if (argc < 3) {
+        fprintf(stderr, "usage: kf_locks N DIR [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[1]);
     long step = argc > 3 ? atol(argv[3]) : 10;
     struct fds d;
@@ -106,7 +110,10 @@ int main(int argc, char **argv)
     int gen = 0;
     for (long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         check(&d);
         printf("locked %ld\n", i);
         fflush(stdout);

@@ -15,7 +15,9 @@
 
 #define SIZE 8192
 
-struct fds { int a, b, c, d; };
+struct fds {
+    int a, b, c, d;
+};
 
 static void expect_target(int fd, const char *want)
 {
@@ -24,7 +26,10 @@ static void expect_target(int fd, const char *want)
     ssize_t n = readlink(path, got, sizeof got - 1);
     if (n < 0) sc_fail("readlink");
     got[n] = 0;
-    if (strcmp(got, want)) { printf("FAIL fd %d is %s, not %s\n", fd, got, want); exit(1); }
+    if (strcmp(got, want)) {
+        printf("FAIL fd %d is %s, not %s\n", fd, got, want);
+        exit(1);
+    }
 }
 
 static void check(const struct fds *f, long step)
@@ -52,7 +57,10 @@ static void check(const struct fds *f, long step)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: kf_memfd N [STEP_MS]\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: kf_memfd N [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[1]);
     long step = argc > 2 ? atol(argv[2]) : 10;
     struct fds f;
@@ -72,7 +80,10 @@ int main(int argc, char **argv)
     int gen = 0;
     for (long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         check(&f, i);
         printf("memfd %ld\n", i);
         fflush(stdout);

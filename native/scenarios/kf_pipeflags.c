@@ -18,7 +18,11 @@
 static void expect_flags(int fd, int want, const char *what)
 {
     int got = fcntl(fd, F_GETFL) & (O_NONBLOCK | O_DIRECT | O_ACCMODE);
-    if (got != want) { printf("FAIL %s: flags 0%o, not 0%o\n", what, got, want); fflush(stdout); exit(1); }
+    if (got != want) {
+        printf("FAIL %s: flags 0%o, not 0%o\n", what, got, want);
+        fflush(stdout);
+        exit(1);
+    }
 }
 
 static void child(int ar, int br, int rw, long n)
@@ -41,7 +45,10 @@ static void child(int ar, int br, int rw, long n)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: kf_pipeflags N [STEP_MS]\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: kf_pipeflags N [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[1]);
     long step = argc > 2 ? atol(argv[2]) : 10;
     int a[2], b[2], r[2];
@@ -51,14 +58,21 @@ int main(int argc, char **argv)
     pid_t pid = fork();
     if (pid < 0) sc_fail("fork");
     if (pid == 0) {
-        close(a[1]); close(b[1]); close(r[0]);
+        close(a[1]);
+        close(b[1]);
+        close(r[0]);
         child(a[0], b[0], r[1], n);
     }
-    close(a[0]); close(b[0]); close(r[1]);
+    close(a[0]);
+    close(b[0]);
+    close(r[1]);
     int gen = 0;
     for (long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         expect_flags(a[1], O_WRONLY, "A write end");
         expect_flags(b[1], O_WRONLY | O_NONBLOCK | O_DIRECT, "B write end");
         expect_flags(r[0], O_RDONLY, "R read end");

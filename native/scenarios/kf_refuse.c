@@ -30,9 +30,9 @@ static void setup(const char *mode)
         g_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     } else if (!strcmp(mode, "mqueue")) {
         struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);    /* pids repeat in pid namespaces: names must not */
+        clock_gettime(CLOCK_REALTIME, &now); /* pids repeat in pid namespaces: names must not */
         snprintf(g_mq, sizeof g_mq, "/kf-refuse-%d-%ld", (int)getpid(), (long)now.tv_nsec);
-        struct mq_attr a = { .mq_maxmsg = 4, .mq_msgsize = 16 };
+        struct mq_attr a = {.mq_maxmsg = 4, .mq_msgsize = 16};
         g_fd = mq_open(g_mq, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
         if (g_fd >= 0 && mq_send(g_fd, "hello", 5, 3) < 0) sc_fail("mq_send");
     } else if (!strcmp(mode, "sysvshm")) {
@@ -41,7 +41,10 @@ static void setup(const char *mode)
         if (id < 0 || g_shm == (void *)-1 || shmctl(id, IPC_RMID, NULL) < 0) sc_fail("shm");
         g_fd = 0;
     } else if (!strcmp(mode, "sysvmsg")) {
-        struct { long type; char text[8]; } m = { 1, "hello" };
+        struct {
+            long type;
+            char text[8];
+        } m = {1, "hello"};
         g_msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
         if (g_msqid < 0 || msgsnd(g_msqid, &m, sizeof m.text, 0) < 0) sc_fail("msg");
         g_fd = 0;
@@ -87,7 +90,10 @@ static void cleanup(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: kf_refuse MODE N [STEP_MS]\n"); return 2; }
+    if (argc < 3) {
+        fprintf(stderr, "usage: kf_refuse MODE N [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[2]);
     long step = argc > 3 ? atol(argv[3]) : 10;
     setup(argv[1]);

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct fds { int s, t, d; };
+struct fds {
+    int s, t, d;
+};
 
 static void check(const struct fds *f)
 {
@@ -29,7 +31,10 @@ static void check(const struct fds *f)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: kf_symlink N DIR [STEP_MS]\n"); return 2; }
+    if (argc < 3) {
+        fprintf(stderr, "usage: kf_symlink N DIR [STEP_MS]\n");
+        return 2;
+    }
     long n = atol(argv[1]);
     long step = argc > 3 ? atol(argv[3]) : 10;
     char path[4096];
@@ -48,7 +53,10 @@ int main(int argc, char **argv)
     int gen = 0;
     for (long i = 1; i <= n; i++) {
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         check(&f);
         printf("paths %ld\n", i);
         fflush(stdout);

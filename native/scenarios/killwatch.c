@@ -11,7 +11,7 @@
 
 static void watch(int parent_alive, int feed, int who)
 {
-    struct pollfd fds[2] = { { .fd = parent_alive, .events = POLLIN }, { .fd = feed, .events = POLLIN } };
+    struct pollfd fds[2] = {{.fd = parent_alive, .events = POLLIN}, {.fd = feed, .events = POLLIN}};
     char buf[512];
     for (;;) {
         if (poll(fds, 2, -1) < 0) {
@@ -34,7 +34,7 @@ static void watch(int parent_alive, int feed, int who)
 /* writes to the last child for ever; returns only if it died before the parent */
 static void feed_last_child(int feed)
 {
-    char buf[64] = { 0 };
+    char buf[64] = {0};
     for (;;) {
         ssize_t w = write(feed, buf, sizeof buf);
         if (w < 0 && errno == EPIPE) {
@@ -47,7 +47,10 @@ static void feed_last_child(int feed)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: killwatch N\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: killwatch N\n");
+        return 2;
+    }
     int n = atoi(argv[1]);
     int alive[2], feed[2];
     if (pipe(alive) < 0 || pipe(feed) < 0) sc_fail("pipe");

@@ -53,7 +53,7 @@ static void prctl_check(void)
     int s = -1, r = -1;
     prctl(PR_GET_PDEATHSIG, &s);
     prctl(PR_GET_CHILD_SUBREAPER, &r);
-    sc_sleep_ms(30);                        /* the worker reads its own again */
+    sc_sleep_ms(30); /* the worker reads its own again */
     int w = __atomic_load_n(&g_worker_sig, __ATOMIC_SEQ_CST);
     if (s != SIGUSR2 || w != SIGUSR1 || r != 1) {
         printf("pdeathsig main %d worker %d subreaper %d\n", s, w, r);
@@ -62,9 +62,12 @@ static void prctl_check(void)
 }
 
 /* ---- madvise ---- */
-static const struct { int advice; const char *flag; } g_adv[] = {
-    { MADV_DONTFORK, "dc" }, { MADV_WIPEONFORK, "wf" }, { MADV_HUGEPAGE, "hg" },
-    { MADV_NOHUGEPAGE, "nh" }, { MADV_DONTDUMP, "dd" },
+static const struct {
+    int advice;
+    const char *flag;
+} g_adv[] = {
+        {MADV_DONTFORK, "dc"},   {MADV_WIPEONFORK, "wf"}, {MADV_HUGEPAGE, "hg"},
+        {MADV_NOHUGEPAGE, "nh"}, {MADV_DONTDUMP, "dd"},
 };
 #define NADV 5
 static unsigned char *g_area[NADV];
@@ -102,18 +105,25 @@ static void madvise_setup(void)
 static void madvise_check(int step)
 {
     for (int i = 0; i < NADV; i++) {
-        if (!has_flag((uintptr_t)g_area[i], g_adv[i].flag)) { printf("area %d lost %s\n", i, g_adv[i].flag); sc_fail("VmFlags"); }
+        if (!has_flag((uintptr_t)g_area[i], g_adv[i].flag)) {
+            printf("area %d lost %s\n", i, g_adv[i].flag);
+            sc_fail("VmFlags");
+        }
         for (size_t o = 0; o < 4 * PG; o += 64)
-            if (g_area[i][o] != (unsigned char)(i * 37 + o / 64 + 1)) { printf("area %d\n", i); sc_fail("area data"); }
+            if (g_area[i][o] != (unsigned char)(i * 37 + o / 64 + 1)) {
+                printf("area %d\n", i);
+                sc_fail("area data");
+            }
     }
     if (step % 5) return;
-    pid_t c = (pid_t)syscall(SYS_fork);         /* raw: the child does not join the computation */
+    pid_t c = (pid_t)syscall(SYS_fork); /* raw: the child does not join the computation */
     if (c == 0) {
-        int bad = has_flag((uintptr_t)g_area[0], "") || g_area[1][0] != 0;   /* dontfork: gone; wipeonfork: zero */
+        int bad = has_flag((uintptr_t)g_area[0], "") || g_area[1][0] != 0; /* dontfork: gone; wipeonfork: zero */
         _exit(bad);
     }
     int st;
-    if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st)) sc_fail("fork semantics (dontfork/wipeonfork)");
+    if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+        sc_fail("fork semantics (dontfork/wipeonfork)");
 }
 
 /* ---- cmdline / environ ---- */
@@ -133,7 +143,7 @@ static size_t slurp(const char *path, char *buf, size_t cap)
 
 static void cmdline_setup(char **argv)
 {
-    if (argv[1]) memset(argv[1], 'X', strlen(argv[1]));   /* rewritten in place */
+    if (argv[1]) memset(argv[1], 'X', strlen(argv[1])); /* rewritten in place */
     g_cmd0_len = slurp("/proc/self/cmdline", g_cmd0, sizeof g_cmd0);
     g_env0_len = slurp("/proc/self/environ", g_env0, sizeof g_env0);
     if (!memmem(g_cmd0, g_cmd0_len, "XXXX", 4) || !g_env0_len) sc_fail("cmdline/environ setup");
@@ -144,8 +154,10 @@ static void cmdline_check(void)
     static char now[65536];
     size_t n = slurp("/proc/self/cmdline", now, sizeof now);
     if (n != g_cmd0_len || memcmp(now, g_cmd0, n)) {
-        for (size_t i = 0; i < n; i++) if (!now[i]) now[i] = '|';
-        for (size_t i = 0; i < g_cmd0_len; i++) if (!g_cmd0[i]) g_cmd0[i] = '|';
+        for (size_t i = 0; i < n; i++)
+            if (!now[i]) now[i] = '|';
+        for (size_t i = 0; i < g_cmd0_len; i++)
+            if (!g_cmd0[i]) g_cmd0[i] = '|';
         printf("cmdline %zu %.*s, was %zu %.*s\n", n, (int)n, now, g_cmd0_len, (int)g_cmd0_len, g_cmd0);
         sc_fail("/proc/self/cmdline changed");
     }
@@ -177,7 +189,10 @@ static void cwd_check(void)
     if (fd >= 0 || errno != ENOENT) sc_fail("a file could be created in the deleted directory");
     ssize_t n = readlink("/proc/self/cwd", buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = 0;
-    if (strcmp(buf, g_cwd_link)) { printf("cwd %s, was %s\n", buf, g_cwd_link); sc_fail("/proc/self/cwd"); }
+    if (strcmp(buf, g_cwd_link)) {
+        printf("cwd %s, was %s\n", buf, g_cwd_link);
+        sc_fail("/proc/self/cwd");
+    }
 }
 
 static void check(int step)
@@ -190,7 +205,10 @@ static void check(int step)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: kprocmisc prctl|madvise|cmdline|cwd N [STEP_MS]\n"); return 2; }
+    if (argc < 3) {
+        fprintf(stderr, "usage: kprocmisc prctl|madvise|cmdline|cwd N [STEP_MS]\n");
+        return 2;
+    }
     g_item = strdup(argv[1]);
     int n = atoi(argv[2]);
     long step = argc > 3 ? atol(argv[3]) : 100;
@@ -204,7 +222,10 @@ int main(int argc, char **argv)
     for (int i = 1; i <= n; i++) {
         sc_sleep_ms(step);
         check(i);
-        if (sc_restarts() != restarts) { restarts = sc_restarts(); printf("restarted %d\n", restarts); }
+        if (sc_restarts() != restarts) {
+            restarts = sc_restarts();
+            printf("restarted %d\n", restarts);
+        }
         printf("step %d\n", i);
     }
     printf("OK %s restarts %d\n", g_item, restarts);

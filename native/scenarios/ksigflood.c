@@ -19,22 +19,28 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGRTMIN + 6);
     sigprocmask(SIG_BLOCK, &set, NULL);
     for (int v = 0; v < NQ; v++)
-        if (sigqueue(getpid(), SIGRTMIN + 6, (union sigval){ .sival_int = v }) < 0) sc_fail("sigqueue");
+        if (sigqueue(getpid(), SIGRTMIN + 6, (union sigval){.sival_int = v}) < 0) sc_fail("sigqueue");
     for (int i = 1; i <= n; i++) {
         sc_sleep_ms(step);
         printf("step %d\n", i);
     }
     static char seen[NQ];
-    struct timespec zero = { 0, 0 };
+    struct timespec zero = {0, 0};
     siginfo_t si;
     int got = 0;
     while (sigtimedwait(&set, &si, &zero) == SIGRTMIN + 6) {
         int v = si.si_value.sival_int;
-        if (v < 0 || v >= NQ || seen[v]) { printf("value %d\n", v); sc_fail("a signal came twice or changed"); }
+        if (v < 0 || v >= NQ || seen[v]) {
+            printf("value %d\n", v);
+            sc_fail("a signal came twice or changed");
+        }
         seen[v] = 1;
         got++;
     }
-    if (got != NQ) { printf("got %d of %d\n", got, NQ); sc_fail("signals lost"); }
+    if (got != NQ) {
+        printf("got %d of %d\n", got, NQ);
+        sc_fail("signals lost");
+    }
     printf("OK %d signals\n", got);
     return 0;
 }

@@ -36,32 +36,34 @@ static void expect_pending(const char *who, uint64_t own)
     uint64_t shared = bit(SIGUSR2) | bit(SIGRTMIN + 3);
     uint64_t p = status_mask("SigPnd:"), s = status_mask("ShdPnd:");
     if (p != own || s != shared) {
-        printf("%s: SigPnd %llx (want %llx) ShdPnd %llx (want %llx)\n", who,
-               (unsigned long long)p, (unsigned long long)own, (unsigned long long)s, (unsigned long long)shared);
+        printf("%s: SigPnd %llx (want %llx) ShdPnd %llx (want %llx)\n", who, (unsigned long long)p,
+               (unsigned long long)own, (unsigned long long)s, (unsigned long long)shared);
         sc_fail("pending signal sets");
     }
 }
 
 static void take(const sigset_t *set, int sig, int code, int value)
 {
-    struct timespec zero = { 0, 0 };
+    struct timespec zero = {0, 0};
     siginfo_t si;
     int got = sigtimedwait(set, &si, &zero);
     if (got != sig || si.si_code != code || (code == SI_QUEUE && si.si_value.sival_int != value) ||
         si.si_pid != g_pid || si.si_uid != getuid()) {
-        printf("took %d code %d value %d pid %d; wanted %d code %d value %d pid %d\n", got,
-               got > 0 ? si.si_code : 0, got > 0 ? si.si_value.sival_int : 0, got > 0 ? si.si_pid : 0,
-               sig, code, value, g_pid);
+        printf("took %d code %d value %d pid %d; wanted %d code %d value %d pid %d\n", got, got > 0 ? si.si_code : 0,
+               got > 0 ? si.si_value.sival_int : 0, got > 0 ? si.si_pid : 0, sig, code, value, g_pid);
         sc_fail("pending signal taken");
     }
 }
 
 static void take_none(const sigset_t *set)
 {
-    struct timespec zero = { 0, 0 };
+    struct timespec zero = {0, 0};
     siginfo_t si;
     int got = sigtimedwait(set, &si, &zero);
-    if (got > 0) { printf("extra signal %d value %d\n", got, si.si_value.sival_int); sc_fail("a signal came twice"); }
+    if (got > 0) {
+        printf("extra signal %d value %d\n", got, si.si_value.sival_int);
+        sc_fail("a signal came twice");
+    }
 }
 
 static void *worker(void *arg)
@@ -76,7 +78,7 @@ static void *worker(void *arg)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGRTMIN + 4);
-    take(&set, SIGUSR1, SI_USER, 0);              /* glibc reports SI_TKILL as SI_USER */
+    take(&set, SIGUSR1, SI_USER, 0); /* glibc reports SI_TKILL as SI_USER */
     take(&set, SIGRTMIN + 4, SI_QUEUE, 41);
     take(&set, SIGRTMIN + 4, SI_QUEUE, 42);
     take_none(&set);
@@ -86,7 +88,7 @@ static void *worker(void *arg)
 
 static void queue(pthread_t t, int sig, int v)
 {
-    if (pthread_sigqueue(t, sig, (union sigval){ .sival_int = v }) != 0) sc_fail("pthread_sigqueue");
+    if (pthread_sigqueue(t, sig, (union sigval){.sival_int = v}) != 0) sc_fail("pthread_sigqueue");
 }
 
 int main(int argc, char **argv)
@@ -97,13 +99,13 @@ int main(int argc, char **argv)
     g_pid = getpid();
     sigset_t all;
     sigemptyset(&all);
-    int sigs[] = { SIGUSR1, SIGUSR2, SIGRTMIN + 3, SIGRTMIN + 4, SIGRTMIN + 5 };
+    int sigs[] = {SIGUSR1, SIGUSR2, SIGRTMIN + 3, SIGRTMIN + 4, SIGRTMIN + 5};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&all, sigs[i]);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     pthread_t w;
     pthread_create(&w, NULL, worker, NULL);
     for (int v = 31; v <= 33; v++)
-        if (sigqueue(g_pid, SIGRTMIN + 3, (union sigval){ .sival_int = v }) < 0) sc_fail("sigqueue");
+        if (sigqueue(g_pid, SIGRTMIN + 3, (union sigval){.sival_int = v}) < 0) sc_fail("sigqueue");
     kill(g_pid, SIGUSR2);
     pthread_kill(w, SIGUSR1);
     queue(w, SIGRTMIN + 4, 41);
@@ -114,7 +116,10 @@ int main(int argc, char **argv)
     for (int i = 1; i <= g_n; i++) {
         sc_sleep_ms(step);
         expect_pending("main", bit(SIGRTMIN + 5));
-        if (sc_restarts() != restarts) { restarts = sc_restarts(); printf("restarted %d\n", restarts); }
+        if (sc_restarts() != restarts) {
+            restarts = sc_restarts();
+            printf("restarted %d\n", restarts);
+        }
         printf("step %d\n", i);
     }
     g_stop = 1;
@@ -123,7 +128,7 @@ int main(int argc, char **argv)
     sigaddset(&mine, SIGUSR2);
     sigaddset(&mine, SIGRTMIN + 3);
     sigaddset(&mine, SIGRTMIN + 5);
-    take(&mine, SIGRTMIN + 5, SI_QUEUE, 51);      /* the thread's own queue comes first */
+    take(&mine, SIGRTMIN + 5, SI_QUEUE, 51); /* the thread's own queue comes first */
     take(&mine, SIGUSR2, SI_USER, 0);
     take(&mine, SIGRTMIN + 3, SI_QUEUE, 31);
     take(&mine, SIGRTMIN + 3, SI_QUEUE, 32);

@@ -30,7 +30,8 @@ static int g_nothread;
 
 static void on_a(int sig, siginfo_t *si, void *uc)
 {
-    (void)sig; (void)uc;
+    (void)sig;
+    (void)uc;
     if (si->si_code != SI_TIMER || si->si_value.sival_int != 0xA1 || si->si_timerid != (int)(intptr_t)g_ta) g_bad = 1;
     g_ticks_a += 1 + si->si_overrun;
 }
@@ -79,8 +80,8 @@ static void make_timer(clockid_t clk, int notify, int sig, union sigval v, timer
 
 static void arm(timer_t t, long value_ms, long interval_ms)
 {
-    struct itimerspec its = { { interval_ms / 1000, (interval_ms % 1000) * 1000000L },
-                              { value_ms / 1000, (value_ms % 1000) * 1000000L } };
+    struct itimerspec its = {{interval_ms / 1000, (interval_ms % 1000) * 1000000L},
+                             {value_ms / 1000, (value_ms % 1000) * 1000000L}};
     if (timer_settime(t, 0, &its, NULL) < 0) sc_fail("timer_settime");
 }
 
@@ -100,7 +101,9 @@ static void read_timers(char *out, size_t cap)
     for (int i = 0; i <= k; i++) order[i] = i;
     for (int i = 1; i <= k; i++)
         for (int j = i; j > 0 && atoi(ent[order[j]] + 4) < atoi(ent[order[j - 1]] + 4); j--) {
-            int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
         }
     out[0] = 0;
     for (int i = 0; i <= k; i++)
@@ -111,12 +114,19 @@ static void check_state(void)
 {
     static char now[4096];
     read_timers(now, sizeof now);
-    if (strcmp(now, g_timers0)) { printf("was:\n%snow:\n%s", g_timers0, now); sc_fail("/proc/self/timers changed"); }
+    if (strcmp(now, g_timers0)) {
+        printf("was:\n%snow:\n%s", g_timers0, now);
+        sc_fail("/proc/self/timers changed");
+    }
     struct itimerspec its;
     if (timer_gettime(g_td, &its) < 0 || its.it_value.tv_sec || its.it_value.tv_nsec) sc_fail("disarmed timer D");
-    if (timer_gettime(g_te, &its) < 0 || its.it_value.tv_sec < 900 || its.it_value.tv_sec > 1000) sc_fail("timer E remaining");
+    if (timer_gettime(g_te, &its) < 0 || its.it_value.tv_sec < 900 || its.it_value.tv_sec > 1000)
+        sc_fail("timer E remaining");
     if (timer_gettime(g_ta, &its) < 0 || its.it_interval.tv_nsec != 20000000) sc_fail("timer A interval");
-    if (g_bad) { printf("bad delivery %d\n", g_bad); sc_fail("timer signal id/value/thread"); }
+    if (g_bad) {
+        printf("bad delivery %d\n", g_bad);
+        sc_fail("timer signal id/value/thread");
+    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     if (!g_f_fired && (double)ts.tv_sec + ts.tv_nsec / 1e9 > g_f_deadline + 0.5) sc_fail("one-shot timer F is late");
@@ -135,7 +145,8 @@ static int check_rates(double dt, int da, int db, int dc)
 {
     double ea = dt / 0.020, eb = dt / 0.030, ec = dt / 0.025;
     if (g_nothread) ec = dc = 0;
-    if (da < ea * 0.5 || da > ea * 1.5 + 2 || db < eb * 0.5 || db > eb * 1.5 + 2 || dc < ec * 0.5 || dc > ec * 1.5 + 2) {
+    if (da < ea * 0.5 || da > ea * 1.5 + 2 || db < eb * 0.5 || db > eb * 1.5 + 2 || dc < ec * 0.5 ||
+        dc > ec * 1.5 + 2) {
         printf("rates over %.2fs: A %d (~%.0f) B %d (~%.0f) C %d (~%.0f)\n", dt, da, ea, db, eb, dc, ec);
         return 0;
     }
@@ -161,17 +172,17 @@ int main(int argc, char **argv)
     pthread_t w;
     pthread_create(&w, NULL, worker, NULL);
     while (!__atomic_load_n(&g_worker_tid, __ATOMIC_SEQ_CST)) sc_sleep_ms(1);
-    make_timer(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 1, (union sigval){ .sival_int = 0xA1 }, &g_ta);
-    make_timer(CLOCK_MONOTONIC, SIGEV_THREAD_ID, SIGRTMIN + 2, (union sigval){ .sival_ptr = &g_tb }, &g_tb);
+    make_timer(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 1, (union sigval){.sival_int = 0xA1}, &g_ta);
+    make_timer(CLOCK_MONOTONIC, SIGEV_THREAD_ID, SIGRTMIN + 2, (union sigval){.sival_ptr = &g_tb}, &g_tb);
     g_nothread = argc > 3 && !strcmp(argv[3], "nothread");
-    if (!g_nothread) make_timer(CLOCK_MONOTONIC, SIGEV_THREAD, 0, (union sigval){ .sival_int = 0xC3 }, &g_tc);
-    make_timer(CLOCK_REALTIME, SIGEV_SIGNAL, SIGRTMIN + 3, (union sigval){ .sival_int = 0xD4 }, &g_td);
-    make_timer(CLOCK_BOOTTIME, SIGEV_NONE, 0, (union sigval){ .sival_int = 0xE5 }, &g_te);
+    if (!g_nothread) make_timer(CLOCK_MONOTONIC, SIGEV_THREAD, 0, (union sigval){.sival_int = 0xC3}, &g_tc);
+    make_timer(CLOCK_REALTIME, SIGEV_SIGNAL, SIGRTMIN + 3, (union sigval){.sival_int = 0xD4}, &g_td);
+    make_timer(CLOCK_BOOTTIME, SIGEV_NONE, 0, (union sigval){.sival_int = 0xE5}, &g_te);
     arm(g_ta, 20, 20);
     arm(g_tb, 30, 30);
     if (!g_nothread) arm(g_tc, 25, 25);
     arm(g_te, 1000000, 0);
-    make_timer(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 4, (union sigval){ .sival_int = 0xF6 }, &g_tf);
+    make_timer(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 4, (union sigval){.sival_int = 0xF6}, &g_tf);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     arm(g_tf, 3000, 0);
@@ -197,7 +208,10 @@ int main(int argc, char **argv)
                 if (!check_rates(t - t0, da, db, dc)) sc_fail("timer rate");
                 windows_since_restart++;
             }
-            t0 = t; a0 = g_ticks_a; b0 = g_ticks_b; c0 = g_ticks_c;
+            t0 = t;
+            a0 = g_ticks_a;
+            b0 = g_ticks_b;
+            c0 = g_ticks_c;
         }
     }
     if (restarts && !windows_since_restart) sc_fail("no undisturbed window after the last restart");

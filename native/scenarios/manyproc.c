@@ -20,7 +20,11 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
-static void on_term(int sig) { (void)sig; g_stop = 1; }
+static void on_term(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
 
 static uint64_t pattern(uint64_t i) { return i * 0x9E3779B97F4A7C15ull + 5; }
 
@@ -44,7 +48,8 @@ static void __attribute__((noreturn)) child(pid_t root, int k, const char *file)
     while (!g_stop) {
         if (getppid() != root) _exit(3);
         if (shared && shared[0] != pattern(99)) _exit(6);
-        for (int i = 0; i < 4096; i += 61) if (state[i] != pattern((uint64_t)(i + k))) _exit(4);
+        for (int i = 0; i < 4096; i += 61)
+            if (state[i] != pattern((uint64_t)(i + k))) _exit(4);
         sc_sleep_ms(20);
     }
     _exit(0);
@@ -56,7 +61,10 @@ static void count(long steps, void (*check)(void))
     for (long i = 1; i <= steps; i++) {
         check();
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %ld\n", i);
         fflush(stdout);
         sc_sleep_ms(20);
@@ -95,7 +103,11 @@ static int g_nfds;
 static void check_fds(void)
 {
     for (int k = 0; k < g_nfds; k++)
-        if (lseek(3 + k, 0, SEEK_CUR) != k) { printf("FAIL fd %d offset\n", 3 + k); fflush(stdout); exit(1); }
+        if (lseek(3 + k, 0, SEEK_CUR) != k) {
+            printf("FAIL fd %d offset\n", 3 + k);
+            fflush(stdout);
+            exit(1);
+        }
 }
 
 static int run_fds(int n, const char *file, long steps)
@@ -109,7 +121,10 @@ static int run_fds(int n, const char *file, long steps)
     for (int k = 0; k < n; k++) {
         int fd = open(file, O_RDONLY);
         if (fd < 0) sc_fail("open");
-        if (fd != 3 + k) { if (dup2(fd, 3 + k) < 0) sc_fail("dup2"); close(fd); }
+        if (fd != 3 + k) {
+            if (dup2(fd, 3 + k) < 0) sc_fail("dup2");
+            close(fd);
+        }
         if (lseek(3 + k, k, SEEK_SET) != k) sc_fail("lseek");
     }
     g_nfds = n;

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
     sev.sigev_notify_function = on_tick;
     timer_t timer;
     if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0) sc_fail("timer_create");
-    struct itimerspec its = { { 0, 2000000 }, { 0, 2000000 } };   /* every 2 ms */
+    struct itimerspec its = {{0, 2000000}, {0, 2000000}}; /* every 2 ms */
     if (timer_settime(timer, 0, &its, NULL) < 0) sc_fail("timer_settime");
     int gen = 0;
     uint64_t sum = 0;
@@ -36,7 +36,10 @@ int main(int argc, char **argv)
         sum += i;
         if (sum != i * (i + 1) / 2) sc_fail("sum");
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         printf("count %llu\n", (unsigned long long)i);
         fflush(stdout);
         sc_sleep_ms(step);

@@ -90,8 +90,8 @@ static void exec_tool(void)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        char *argv[] = { (char *)at("tool"), NULL };
-        execve(argv[0], argv, (char *[]){ NULL });
+        char *argv[] = {(char *)at("tool"), NULL};
+        execve(argv[0], argv, (char *[]){NULL});
         _exit(127);
     }
     int st = 0;

@@ -110,11 +110,20 @@ static int run_twice(long steps)
             printf("restarted %d\n", seen);
             fflush(stdout);
         }
-        if (*b != 2 * (i - 1)) { say("FAIL second view has %ld, want %ld\n", *b, 2 * (i - 1)); return 1; }
+        if (*b != 2 * (i - 1)) {
+            say("FAIL second view has %ld, want %ld\n", *b, 2 * (i - 1));
+            return 1;
+        }
         *a = 2 * i - 1;
-        if (*b != 2 * i - 1) { say("FAIL second view has %ld, want %ld\n", *b, 2 * i - 1); return 1; }
+        if (*b != 2 * i - 1) {
+            say("FAIL second view has %ld, want %ld\n", *b, 2 * i - 1);
+            return 1;
+        }
         *b = 2 * i;
-        if (*a != 2 * i) { say("FAIL first view has %ld, want %ld\n", *a, 2 * i); return 1; }
+        if (*a != 2 * i) {
+            say("FAIL first view has %ld, want %ld\n", *a, 2 * i);
+            return 1;
+        }
         if (i % 10 == 0) say("step %ld %ld\n", i, *a);
         sc_sleep_ms(5);
     }

@@ -25,10 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define REC 16
-#define CAP (64 * 1024)
+#define REC      16
+#define CAP      (64 * 1024)
 #define PER_TICK 100
-#define FORWARD 8192              /* A holds at most this much for B: the rest waits in the pipe */
+#define FORWARD  8192 /* A holds at most this much for B: the rest waits in the pipe */
 
 struct buf {
     char d[CAP];
@@ -36,7 +36,11 @@ struct buf {
 };
 
 static volatile sig_atomic_t g_usr1;
-static void on_usr1(int sig) { (void)sig; g_usr1++; }
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_usr1++;
+}
 
 static void failf(const char *who, const char *what, long a, long b)
 {
@@ -84,7 +88,10 @@ static int fill(struct buf *b, int fd, const char *who, size_t limit)
 {
     if (b->len >= limit) return -1;
     ssize_t n = read(fd, b->d + b->len, limit - b->len);
-    if (n > 0) { b->len += (size_t)n; return 1; }
+    if (n > 0) {
+        b->len += (size_t)n;
+        return 1;
+    }
     if (n == 0) return 0;
     if (errno == EAGAIN || errno == EINTR) return -1;
     printf("FAIL %s: read: %s\n", who, strerror(errno));
@@ -119,7 +126,10 @@ static void take(struct buf *b, char kind, long *next, const char *who, void (*o
     size_t whole = b->len / REC * REC;
     for (size_t at = 0; at < whole; at += REC) {
         const char *rec = b->d + at;
-        if (rec[0] != kind && other) { other(rec); continue; }
+        if (rec[0] != kind && other) {
+            other(rec);
+            continue;
+        }
         char want[32];
         snprintf(want, sizeof want, "%c%014ld\n", kind, *next);
         if (memcmp(rec, want, REC) != 0) failf(who, "record (got, want)", strtol(rec + 1, NULL, 10), *next);
@@ -142,29 +152,32 @@ static void signal_group(long *sent)
 {
     kill(-getpgrp(), SIGUSR1);
     (*sent)++;
-    for (int i = 0; i < 200 && g_usr1 < *sent; i++) sc_sleep_ms(10);     /* own copy arrived */
+    for (int i = 0; i < 200 && g_usr1 < *sent; i++) sc_sleep_ms(10); /* own copy arrived */
     if (g_usr1 != *sent) failf("B", "own signals (got, sent)", g_usr1, *sent);
 }
 
 static void run_b(pid_t a, int sock)
 {
-    struct place me = { "B", a, a, sc_restarts() };
+    struct place me = {"B", a, a, sc_restarts()};
     struct buf *in = calloc(1, sizeof *in), *acks = calloc(1, sizeof *acks);
     if (!in || !acks) sc_fail("B: memory");
     long next = 0, sent = 0;
     int r;
     while ((r = fill(in, sock, "B", CAP)) != 0) {
-        if (check_place(&me)) { expect_nonblock("B", sock, 0); signal_group(&sent); }
+        if (check_place(&me)) {
+            expect_nonblock("B", sock, 0);
+            signal_group(&sent);
+        }
         long first = next;
         take(in, 'r', &next, "B", NULL);
         for (long n = first; n < next; n++) {
             put(acks, 'a', n);
-            if (n % 3 == 2) sc_sleep_ms(1);          /* slower than the root */
+            if (n % 3 == 2) sc_sleep_ms(1); /* slower than the root */
         }
         while (acks->len) flush(acks, sock, "B");
     }
     if (in->len) failf("B", "partial record at the end (bytes, records)", (long)in->len, next);
-    sc_sleep_ms(50);                    /* keep the final signal apart from a restart's */
+    sc_sleep_ms(50); /* keep the final signal apart from a restart's */
     signal_group(&sent);
     put(acks, 's', sent);
     while (acks->len) flush(acks, sock, "B");
@@ -181,7 +194,7 @@ static void on_b_word(const char *rec)
 }
 
 struct pump {
-    int down, up, sock;            /* from the root, to the root, to B */
+    int down, up, sock; /* from the root, to the root, to B */
     struct buf *tob, *fromb, *toroot;
     int root_eof, b_eof, shut;
     long acks;
@@ -190,9 +203,9 @@ struct pump {
 static void pump_once(struct pump *p)
 {
     struct pollfd fds[3] = {
-        { p->down, p->root_eof || p->tob->len >= FORWARD ? 0 : POLLIN, 0 },
-        { p->sock, (p->tob->len ? POLLOUT : 0) | (p->b_eof || p->toroot->len > CAP / 2 ? 0 : POLLIN), 0 },
-        { p->up, p->toroot->len ? POLLOUT : 0, 0 },
+            {p->down, p->root_eof || p->tob->len >= FORWARD ? 0 : POLLIN, 0},
+            {p->sock, (p->tob->len ? POLLOUT : 0) | (p->b_eof || p->toroot->len > CAP / 2 ? 0 : POLLIN), 0},
+            {p->up, p->toroot->len ? POLLOUT : 0, 0},
     };
     if (poll(fds, 3, 100) < 0) {
         if (errno == EINTR) return;
@@ -223,14 +236,19 @@ static void pump_once(struct pump *p)
 
 static void run_a(pid_t root, int down, int up)
 {
-    struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+    struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
     sigaction(SIGUSR1, &sa, NULL);
     pid_t self = getpid();
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) sc_fail("A: socketpair");
     pid_t b = fork();
     if (b < 0) sc_fail("A: fork B");
-    if (b == 0) { close(sv[0]); close(down); close(up); run_b(self, sv[1]); }
+    if (b == 0) {
+        close(sv[0]);
+        close(down);
+        close(up);
+        run_b(self, sv[1]);
+    }
     close(sv[1]);
     pid_t z = fork();
     if (z < 0) sc_fail("A: fork Z");
@@ -238,12 +256,20 @@ static void run_a(pid_t root, int down, int up)
     set_nonblock(down);
     set_nonblock(up);
     set_nonblock(sv[0]);
-    int small = FORWARD;              /* few records fit in the socket: B's pace rules the stream */
+    int small = FORWARD; /* few records fit in the socket: B's pace rules the stream */
     if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) < 0) sc_fail("A: SO_SNDBUF");
-    struct pump p = { down, up, sv[0], calloc(1, sizeof(struct buf)), calloc(1, sizeof(struct buf)),
-                      calloc(1, sizeof(struct buf)), 0, 0, 0, 0 };
+    struct pump p = {down,
+                     up,
+                     sv[0],
+                     calloc(1, sizeof(struct buf)),
+                     calloc(1, sizeof(struct buf)),
+                     calloc(1, sizeof(struct buf)),
+                     0,
+                     0,
+                     0,
+                     0};
     if (!p.tob || !p.fromb || !p.toroot) sc_fail("A: memory");
-    struct place me = { "A", root, self, sc_restarts() };
+    struct place me = {"A", root, self, sc_restarts()};
     while (!p.b_eof || p.toroot->len) {
         if (check_place(&me)) {
             expect_nonblock("A", down, 1);
@@ -278,26 +304,32 @@ static int run_root(int ticks)
         close(up[0]);
         run_a(self, down[0], up[1]);
     }
-    setpgid(a, a);                       /* both sides: no race with A's own call */
+    setpgid(a, a); /* both sides: no race with A's own call */
     close(down[0]);
     close(up[1]);
     set_nonblock(down[1]);
     set_nonblock(up[0]);
     printf("tree %d %d\n", (int)self, (int)a);
-    struct place me = { "root", getppid(), getpgid(0), sc_restarts() };
+    struct place me = {"root", getppid(), getpgid(0), sc_restarts()};
     struct buf *out = calloc(1, sizeof *out), *in = calloc(1, sizeof *in);
     if (!out || !in) sc_fail("root: memory");
     long sent = 0, acked = 0;
     int tick = 0, closed = 0, open_up = 1;
     while (open_up) {
-        if (check_place(&me)) { expect_nonblock("root", down[1], 1); expect_nonblock("root", up[0], 1); }
+        if (check_place(&me)) {
+            expect_nonblock("root", down[1], 1);
+            expect_nonblock("root", up[0], 1);
+        }
         if (!out->len && tick < ticks) {
             for (int k = 0; k < PER_TICK; k++) put(out, 'r', sent++);
             printf("tick %d\n", tick++);
             sc_sleep_ms(20);
         }
-        if (!out->len && tick == ticks && !closed) { close(down[1]); closed = 1; }
-        struct pollfd fds[2] = { { up[0], POLLIN, 0 }, { closed ? -1 : down[1], out->len ? POLLOUT : 0, 0 } };
+        if (!out->len && tick == ticks && !closed) {
+            close(down[1]);
+            closed = 1;
+        }
+        struct pollfd fds[2] = {{up[0], POLLIN, 0}, {closed ? -1 : down[1], out->len ? POLLOUT : 0, 0}};
         if (poll(fds, 2, 100) < 0 && errno != EINTR) sc_fail("root: poll");
         for (int i = 0; i < 2; i++)
             if (fds[i].revents & POLLNVAL) failf("root", "fd not open (fd, -)", fds[i].fd, 0);

@@ -22,7 +22,10 @@ static void *worker(void *arg)
     uint64_t local = 0;
     for (uint64_t i = 0; i < g_n; i++) {
         pthread_mutex_lock(&g_lock);
-        if (g_count[id] != local || t_mine != local) { pthread_mutex_unlock(&g_lock); sc_fail("per-thread counter"); }
+        if (g_count[id] != local || t_mine != local) {
+            pthread_mutex_unlock(&g_lock);
+            sc_fail("per-thread counter");
+        }
         g_count[id]++;
         g_a++;
         g_b += 2;
@@ -59,7 +62,7 @@ static void *spinner(void *arg)
         for (int i = 0; i < 200000; i++) x = x * 6364136223846793005ull + 1442695040888963407ull;
         n++;
         g_spins = n;
-        if (n % 2 == 0) usleep(500);           /* spin about half of the time only */
+        if (n % 2 == 0) usleep(500); /* spin about half of the time only */
     }
     return (void *)(uintptr_t)(x | 1);
 }
@@ -116,14 +119,18 @@ int main(int argc, char **argv)
     pthread_t th[NT], tw, ts, tc, tsw;
     if (pthread_create(&tsw, NULL, sigwaiter, NULL)) sc_fail("pthread_create");
     if (pthread_create(&tw, NULL, waiter, NULL) || pthread_create(&ts, NULL, spinner, NULL) ||
-        pthread_create(&tc, NULL, churner, NULL)) sc_fail("pthread_create");
+        pthread_create(&tc, NULL, churner, NULL))
+        sc_fail("pthread_create");
     for (int t = 0; t < NT; t++)
         if (pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t)) sc_fail("pthread_create");
     int gen = 0;
     for (;;) {
         check_shared();
         int g = sc_restarts();
-        if (g != gen) { printf("restarted %d\n", g); gen = g; }
+        if (g != gen) {
+            printf("restarted %d\n", g);
+            gen = g;
+        }
         pthread_mutex_lock(&g_lock);
         int done = g_a == NT * g_n;
         pthread_mutex_unlock(&g_lock);

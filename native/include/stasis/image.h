@@ -5,50 +5,50 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STASIS_IMG_MAGIC      "STASISIM"
-#define STASIS_IMG_VERSION    1u
+#define STASIS_IMG_MAGIC       "STASISIM"
+#define STASIS_IMG_VERSION     1u
 #define STASIS_IMG_MAX_THREADS 256
-#define STASIS_IMG_NSIG       64
-#define STASIS_IMG_NRLIMIT    16
-#define STASIS_IMG_NSPECIAL   4
-#define STASIS_IMG_MAX_AREAS  8192   /* per process: what the agent saves, what every reader accepts */
+#define STASIS_IMG_NSIG        64
+#define STASIS_IMG_NRLIMIT     16
+#define STASIS_IMG_NSPECIAL    4
+#define STASIS_IMG_MAX_AREAS   8192 /* per process: what the agent saves, what every reader accepts */
 
 /* stasis_img_proc.kflags */
-#define STASIS_PROC_CWD_DELETED 0x1u  /* cwd was deleted; `cwd` is the path it had */
+#define STASIS_PROC_CWD_DELETED 0x1u /* cwd was deleted; `cwd` is the path it had */
 
 /* area kinds */
 enum stasis_area_kind {
-    STASIS_AREA_ANON = 1,        /* private anonymous (heap, stacks, malloc arenas) */
-    STASIS_AREA_FILE_PRIVATE = 2,/* private file mapping: stored like anon */
-    STASIS_AREA_FILE_SHARED = 3, /* shared file mapping: not stored, file re-mapped */
-    STASIS_AREA_SHARED_ANON = 4, /* MAP_SHARED|MAP_ANONYMOUS (or deleted shmem): stored, mapped shared */
-    STASIS_AREA_VDSO = 5,        /* [vdso]: not stored, kernel's vdso moved here */
+    STASIS_AREA_ANON = 1,         /* private anonymous (heap, stacks, malloc arenas) */
+    STASIS_AREA_FILE_PRIVATE = 2, /* private file mapping: stored like anon */
+    STASIS_AREA_FILE_SHARED = 3,  /* shared file mapping: not stored, file re-mapped */
+    STASIS_AREA_SHARED_ANON = 4,  /* MAP_SHARED|MAP_ANONYMOUS (or deleted shmem): stored, mapped shared */
+    STASIS_AREA_VDSO = 5,         /* [vdso]: not stored, kernel's vdso moved here */
 };
 
 /* area flags */
-#define STASIS_AF_SHARED   0x1u  /* 's' in /proc/self/maps */
-#define STASIS_AF_STACK    0x2u  /* [stack] */
-#define STASIS_AF_HEAP     0x4u  /* [heap] */
+#define STASIS_AF_SHARED 0x1u /* 's' in /proc/self/maps */
+#define STASIS_AF_STACK  0x2u /* [stack] */
+#define STASIS_AF_HEAP   0x4u /* [heap] */
 
 struct stasis_img_area {
-    uint64_t start, end;     /* [start, end) virtual addresses */
-    uint64_t pgoff;          /* offset in the mapped file (file kinds) */
-    uint64_t data_bytes;     /* bytes stored for this area (sum of its runs) */
-    uint32_t prot;           /* PROT_* bits */
-    uint32_t flags;          /* STASIS_AF_* */
-    uint32_t kind;           /* enum stasis_area_kind */
-    uint32_t crc32c;         /* CRC32C (Castagnoli) of the area's stored data, runs in order */
-    uint32_t run_first;      /* index into the run table */
+    uint64_t start, end; /* [start, end) virtual addresses */
+    uint64_t pgoff;      /* offset in the mapped file (file kinds) */
+    uint64_t data_bytes; /* bytes stored for this area (sum of its runs) */
+    uint32_t prot;       /* PROT_* bits */
+    uint32_t flags;      /* STASIS_AF_* */
+    uint32_t kind;       /* enum stasis_area_kind */
+    uint32_t crc32c;     /* CRC32C (Castagnoli) of the area's stored data, runs in order */
+    uint32_t run_first;  /* index into the run table */
     uint32_t run_count;
-    uint32_t name_off;       /* offset of the name in the name pool (NUL-terminated) */
-    uint32_t name_len;       /* 0 = anonymous, no name */
+    uint32_t name_off; /* offset of the name in the name pool (NUL-terminated) */
+    uint32_t name_len; /* 0 = anonymous, no name */
 };
 
 /* a run of stored pages: mapped MAP_PRIVATE|MAP_FIXED from the image at restart */
 struct stasis_img_run {
-    uint64_t addr;           /* page-aligned virtual address */
-    uint64_t len;            /* multiple of page_size */
-    uint64_t file_offset;    /* page-aligned offset in the image file */
+    uint64_t addr;        /* page-aligned virtual address */
+    uint64_t len;         /* multiple of page_size */
+    uint64_t file_offset; /* page-aligned offset in the image file */
 };
 
 /* struct k_sigaction as the rt_sigaction syscall sees it on x86_64 */
@@ -56,67 +56,70 @@ struct stasis_img_sigaction {
     uint64_t handler, flags, restorer, mask;
 };
 
-struct stasis_img_special {  /* [vdso], [vvar], [vvar_vclock] ... */
+struct stasis_img_special { /* [vdso], [vvar], [vvar_vclock] ... */
     uint64_t start, end;
     char name[16];
 };
 
-struct stasis_img_mm {       /* struct prctl_mm_map fields (PR_SET_MM_MAP) */
+struct stasis_img_mm { /* struct prctl_mm_map fields (PR_SET_MM_MAP) */
     uint64_t start_code, end_code, start_data, end_data;
     uint64_t start_brk, brk, start_stack;
     uint64_t arg_start, arg_end, env_start, env_end;
 };
 
 struct stasis_img_proc {
-    uint64_t entry;          /* restored agent's restart entry point */
-    uint64_t entry_stack;    /* top of a stack in restored memory for the entry */
-    uint64_t main_fsbase;    /* fs base of the main thread */
+    uint64_t entry;       /* restored agent's restart entry point */
+    uint64_t entry_stack; /* top of a stack in restored memory for the entry */
+    uint64_t main_fsbase; /* fs base of the main thread */
     uint32_t umask, personality;
     uint32_t n_special, auxv_words;
     struct stasis_img_special special[STASIS_IMG_NSPECIAL];
     struct stasis_img_sigaction sigact[STASIS_IMG_NSIG]; /* index = signo - 1 */
-    struct { uint64_t cur, max; } rlim[STASIS_IMG_NRLIMIT];
+    struct {
+        uint64_t cur, max;
+    } rlim[STASIS_IMG_NRLIMIT];
     struct stasis_img_mm mm;
     uint64_t auxv[64];
-    struct { int64_t interval_sec, interval_usec, value_sec, value_usec; } itimer[3]; /* REAL, VIRTUAL, PROF */
-    uint64_t xcr0;           /* XSAVE features enabled (xgetbv 0) */
-    uint32_t cpuid[5];       /* feature bits: leaf 1 ecx, edx; leaf 7.0 ebx, ecx, edx */
+    struct {
+        int64_t interval_sec, interval_usec, value_sec, value_usec;
+    } itimer[3];       /* REAL, VIRTUAL, PROF */
+    uint64_t xcr0;     /* XSAVE features enabled (xgetbv 0) */
+    uint32_t cpuid[5]; /* feature bits: leaf 1 ecx, edx; leaf 7.0 ebx, ecx, edx */
     uint32_t pad0;
-    int64_t  monotonic[2];   /* CLOCK_MONOTONIC at checkpoint {sec, nsec} */
-    int64_t  boottime[2];    /* CLOCK_BOOTTIME at checkpoint */
-    uint32_t kflags;         /* STASIS_PROC_* */
+    int64_t monotonic[2]; /* CLOCK_MONOTONIC at checkpoint {sec, nsec} */
+    int64_t boottime[2];  /* CLOCK_BOOTTIME at checkpoint */
+    uint32_t kflags;      /* STASIS_PROC_* */
     uint32_t pad1;
-    uint64_t reserved[43];   /* zero; room for later fields without moving cwd */
+    uint64_t reserved[43]; /* zero; room for later fields without moving cwd */
     char cwd[4096];
 };
 
 struct stasis_img_header {
-    char     magic[8];       /* STASIS_IMG_MAGIC, no NUL */
-    uint32_t version;        /* STASIS_IMG_VERSION */
-    uint32_t header_size;    /* sizeof(struct stasis_img_header) */
-    char     arch[16];       /* "x86_64" */
-    char     kernel[72];     /* uname -r of the checkpointed machine */
+    char magic[8];        /* STASIS_IMG_MAGIC, no NUL */
+    uint32_t version;     /* STASIS_IMG_VERSION */
+    uint32_t header_size; /* sizeof(struct stasis_img_header) */
+    char arch[16];        /* "x86_64" */
+    char kernel[72];      /* uname -r of the checkpointed machine */
     uint32_t page_size;
     uint32_t n_areas;
     uint32_t n_runs;
     uint32_t n_threads;
-    uint64_t data_offset;    /* first data byte (page aligned, after the header) */
-    uint64_t data_bytes;     /* total stored page data */
-    uint64_t table_offset;   /* areas[n_areas], runs[n_runs], then the name pool */
+    uint64_t data_offset;  /* first data byte (page aligned, after the header) */
+    uint64_t data_bytes;   /* total stored page data */
+    uint64_t table_offset; /* areas[n_areas], runs[n_runs], then the name pool */
     uint64_t table_size;
-    uint64_t file_size;      /* total image size, for truncation checks */
-    int32_t  pid, ppid;
-    int32_t  tids[STASIS_IMG_MAX_THREADS]; /* tids[0] = main thread */
+    uint64_t file_size; /* total image size, for truncation checks */
+    int32_t pid, ppid;
+    int32_t tids[STASIS_IMG_MAX_THREADS]; /* tids[0] = main thread */
     struct stasis_img_proc proc;
-    uint32_t table_crc32c;   /* CRC32C of the table bytes */
-    uint32_t header_crc32c;  /* CRC32C of this header with this field zero */
+    uint32_t table_crc32c;  /* CRC32C of the table bytes */
+    uint32_t header_crc32c; /* CRC32C of this header with this field zero */
 };
-
 
 /* The layout other readers hard-code (Java ImageLayout, tests/imagefmt.py, doc/image-format.md):
  * a change here fails the build here, and tests/image_layout.c + tests/check_image_layout.py
  * fail `make` until those readers agree. */
-#define STASIS_IMG_ASSERT_AT(type, field, off) \
+#define STASIS_IMG_ASSERT_AT(type, field, off)                                                                         \
     _Static_assert(offsetof(struct type, field) == (off), #type "." #field " moved: update every reader")
 _Static_assert(sizeof(struct stasis_img_header) == 8880, "image header size changed: update every reader");
 _Static_assert(sizeof(struct stasis_img_proc) == 7680, "image proc size changed: update every reader");

@@ -13,18 +13,18 @@ uint32_t stasis_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 
 /* rawio.c */
 size_t r_strlen(const char *s);
-char  *r_stpcpy(char *d, const char *s);
-char  *r_stpcpy_escaped(char *d, const char *s);
-char  *r_utoa(char *d, uint64_t v);
-char  *r_itoa(char *d, int64_t v);
-char  *r_xtoa(char *d, uint64_t v);
-int    r_write_all(int fd, const void *buf, size_t len);
-int    r_read_file(const char *path, char *buf, size_t cap, size_t *len);
+char *r_stpcpy(char *d, const char *s);
+char *r_stpcpy_escaped(char *d, const char *s);
+char *r_utoa(char *d, uint64_t v);
+char *r_itoa(char *d, int64_t v);
+char *r_xtoa(char *d, uint64_t v);
+int r_write_all(int fd, const void *buf, size_t len);
+int r_read_file(const char *path, char *buf, size_t cap, size_t *len);
 uint64_t r_parse_hex(const char **p);
 uint64_t r_parse_dec(const char **p);
-int    r_streq(const char *a, const char *b);
-int    r_startswith(const char *s, const char *prefix);
-void   r_memset(void *d, int c, size_t n);
-void   r_memcpy(void *d, const void *s, size_t n);
-long   r_gettid(void);
+int r_streq(const char *a, const char *b);
+int r_startswith(const char *s, const char *prefix);
+void r_memset(void *d, int c, size_t n);
+void r_memcpy(void *d, const void *s, size_t n);
+long r_gettid(void);
 #endif

@@ -10,7 +10,8 @@ static inline long rsys6(long n, long a, long b, long c, long d, long e, long f)
     register long r10 __asm__("r10") = d;
     register long r8 __asm__("r8") = e;
     register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall" : "=a"(ret)
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
                      : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                      : "rcx", "r11", "memory");
     return ret;

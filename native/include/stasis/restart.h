@@ -12,17 +12,17 @@
 #define STASIS_RESTORER_SCRATCH_END 0x10100000000ull
 
 struct stasis_restart_args {
-    uint32_t version;            /* 3 (1: no report_fd; 2: no redirects) */
-    uint32_t use_set_tid;        /* 1: recreate threads with their saved tids */
-    uint64_t restorer_start;     /* ranges the agent unmaps once it runs */
+    uint32_t version;        /* 3 (1: no report_fd; 2: no redirects) */
+    uint32_t use_set_tid;    /* 1: recreate threads with their saved tids */
+    uint64_t restorer_start; /* ranges the agent unmaps once it runs */
     uint64_t restorer_end;
     uint64_t scratch_start;
     uint64_t scratch_end;
-    char agent_socket[108];      /* where to reconnect ("" = stay disconnected) */
-    int32_t report_fd;           /* version >= 2: the restorer's report channel (-1: none);
+    char agent_socket[108]; /* where to reconnect ("" = stay disconnected) */
+    int32_t report_fd;      /* version >= 2: the restorer's report channel (-1: none);
                                   * the agent writes "@ready <pid>" (or its error) and closes it */
-    uint32_t redirects_len;      /* version >= 3: bytes of the plan's redirects at `redirects` */
-    uint64_t redirects;          /* "from<TAB>to\n" lines, in the restorer's memory (the agent
+    uint32_t redirects_len; /* version >= 3: bytes of the plan's redirects at `redirects` */
+    uint64_t redirects;     /* "from<TAB>to\n" lines, in the restorer's memory (the agent
                                   * adds them to its table before it unmaps the restorer) */
 };
 
