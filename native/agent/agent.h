@@ -178,6 +178,7 @@ int stasis_report_fds(void);
 /* relay.c */
 extern volatile int g_relay_tid;
 int stasis_relay_start(int tid, int drop_caps, int keep);
+void stasis_drop_caps(void);
 long stasis_relay_call(long nr, long a, long b, long c, long d, long e, long f);
 void stasis_relay_stop(void);
 void stasis_relay_forget(void);

@@ -82,13 +82,7 @@ int stasis_report_fds(void)
         long n = rsys3(SYS_getdents64, dfd, g_buf, sizeof g_buf);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
-            struct {
-                uint64_t ino;
-                int64_t off;
-                unsigned short reclen;
-                unsigned char type;
-                char name[];
-            } *d = (void *)(g_buf + off);
+            struct r_dirent64 *d = (void *)(g_buf + off);
             off += d->reclen;
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *q = d->name;

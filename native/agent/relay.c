@@ -67,7 +67,8 @@ static void fwait(volatile int *addr, int val, long ms)
 
 static void fwake(volatile int *addr) { rsys3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
 
-static void drop_caps(void)
+/* this thread gives up every capability (capset with empty sets) */
+void stasis_drop_caps(void)
 {
     struct {
         uint32_t version;
@@ -85,7 +86,7 @@ static void relay_main(void)
     int k = g_relay_keep; /* our copy of the program's table: all but k */
     if (k > 0) rsys3(SYS_close_range, 0, k - 1, 0);
     rsys3(SYS_close_range, k >= 0 ? (unsigned)k + 1 : 0u, ~0u, 0);
-    if (g_relay_drop_caps) drop_caps();
+    if (g_relay_drop_caps) stasis_drop_caps();
     rsys2(SYS_prctl, PR_SET_NAME, "stasis-relay");
     for (;;) {
         for (;;) { /* DONE until the caller took the result, then IDLE */

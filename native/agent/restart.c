@@ -67,15 +67,7 @@ static void die(const char *msg) { stasis_restart_die(msg); }
 static int g_drop_caps;
 static void drop_caps(void)
 {
-    struct {
-        uint32_t version;
-        int pid;
-    } hdr = {0x20080522, 0};
-    struct {
-        uint32_t eff, perm, inh;
-    } data[2];
-    r_memset(data, 0, sizeof data);
-    if (g_drop_caps) rsys2(SYS_capset, &hdr, data);
+    if (g_drop_caps) stasis_drop_caps();
 }
 
 /* per-thread kernel state that a new thread does not inherit */

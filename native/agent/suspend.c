@@ -182,13 +182,7 @@ static int signal_new_threads(int self, const char **err)
         long n = stasis_private_syscall3(SYS_getdents64, fd, (long)buf, sizeof buf);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
-            struct {
-                uint64_t ino;
-                int64_t off;
-                unsigned short reclen;
-                unsigned char type;
-                char name[];
-            } *d = (void *)(buf + off);
+            struct r_dirent64 *d = (void *)(buf + off);
             off += d->reclen;
             if (d->name[0] < '0' || d->name[0] > '9') continue;
             const char *p = d->name;

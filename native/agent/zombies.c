@@ -46,13 +46,7 @@ void stasis_report_zombies(void)
         long n = rsys3(SYS_getdents64, dir, g_dents, sizeof g_dents);
         if (n <= 0) break;
         for (long off = 0; off < n;) {
-            struct {
-                uint64_t ino;
-                int64_t off;
-                unsigned short reclen;
-                unsigned char type;
-                char name[];
-            } *d = (void *)(g_dents + off);
+            struct r_dirent64 *d = (void *)(g_dents + off);
             off += d->reclen;
             if (d->name[0] < '1' || d->name[0] > '9') continue;
             char state;

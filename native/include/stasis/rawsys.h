@@ -29,4 +29,13 @@ static inline long rsys6(long n, long a, long b, long c, long d, long e, long f)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* one record of getdents64 (glibc declares none for the raw call) */
+struct r_dirent64 {
+    unsigned long long ino;
+    long long off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+};
+
 #endif
