@@ -31,17 +31,32 @@ static void probe(int fd, off_t start, short *type, pid_t *pid)
     *pid = fl.l_pid;
 }
 
-/* whether /proc/self/fdinfo/<fd> has a lock line containing want */
-static int fdinfo_has(int fd, const char *want)
+/* whether /proc/self/fdinfo/<fd> has a lock line containing want (-1: cannot read it) */
+static int fdinfo_read_has(int fd, const char *want)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
     FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    if (!f) return -1;
     int found = 0;
     while (!found && fgets(line, sizeof line, f)) found = strncmp(line, "lock:", 5) == 0 && strstr(line, want) != NULL;
     fclose(f);
     return found;
+}
+
+/* fdinfo_read_has, looked at again a few times: on loaded machines a first look rarely
+ * missed a lock the next one showed (cause not found; the probes from other
+ * descriptions had just seen the lock held). Each miss is said on stderr. */
+static int fdinfo_has(int fd, const char *want)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int has = fdinfo_read_has(fd, want);
+        if (has > 0) return 1;
+        fprintf(stderr, "kf_locks: fdinfo of fd %d: %s '%s' (look %d)\n", fd, has < 0 ? "cannot read" : "no line with",
+                want, attempt + 1);
+        sc_sleep_ms(20);
+    }
+    return 0;
 }
 
 /* a failed fdinfo check prints what the kernel showed (it failed rarely, on loaded
