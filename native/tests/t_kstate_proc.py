@@ -80,7 +80,7 @@ def test_ksigpend_resumed(env):
 
 def test_ksigpend_no_namespaces(env):
     """tids change: each thread's signals follow it"""
-    resume_then_restart(env, [SCEN + "/ksigpend", "40", "100"], gens=2, progress=5, namespaces=False)
+    resume_then_restart(env, [SCEN + "/ksigpend", "60", "100"], gens=2, progress=5, namespaces=False)
 
 
 TESTS += [test_ksigpend, test_ksigpend_resumed, test_ksigpend_no_namespaces]
