@@ -1003,25 +1003,52 @@ def all_tests():
     return tests
 
 
+def run_once(t, name):
+    """-> None if test t passed, else what went wrong (one line)"""
+    env = Env(name)
+    ok = False
+    try:
+        t(env)
+        ok = True
+        return None
+    except Exception as e:  # noqa: BLE001
+        return "%s: %s" % (type(e).__name__, e)
+    finally:
+        env.cleanup(keep=os.environ.get("STASIS_KEEP") == "all" or (not ok and os.environ.get("STASIS_KEEP") == "1"))
+
+
 def main():
+    """Runs the tests (all, or those named). A test that fails runs once more: on these
+    2-core machines, shared with other work, a few timing-bound scenarios failed once in
+    many runs for causes not found; one that passes on its second run is listed at the
+    end as such (never silently), one that fails twice fails the suite.
+    STASIS_NO_RETRY=1: no second run."""
     want = sys.argv[2:]
-    failed = 0
+    failed, second = [], []
+    retry = os.environ.get("STASIS_NO_RETRY") != "1"
     for t in all_tests():
         name = t.__name__[5:]
         if want and name not in want:
             continue
-        env = Env(name)
         t0 = time.time()
-        ok = False
-        try:
-            t(env)
-            ok = True
+        error = run_once(t, name)
+        if error is not None and retry:
+            print("RETRY %-23s %s" % (name, error), flush=True)
+            first, t0 = error, time.time()
+            error = run_once(t, name)
+            if error is None:
+                second.append("%s (first run: %s)" % (name, first))
+        if error is None:
             print("PASS %-24s %.1fs" % (name, time.time() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print("FAIL %-24s %s: %s" % (name, type(e).__name__, e), flush=True)
-        finally:
-            env.cleanup(keep=os.environ.get("STASIS_KEEP") == "all" or (not ok and os.environ.get("STASIS_KEEP") == "1"))
+        else:
+            failed.append(name)
+            print("FAIL %-24s %s" % (name, error), flush=True)
+    if second:
+        print("passed only on a second run: %d" % len(second))
+        for line in second:
+            print("  " + line)
+    if failed:
+        print("failed: %s" % " ".join(failed))
     return 1 if failed else 0
 
 
