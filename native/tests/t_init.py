@@ -110,7 +110,11 @@ def test_daemon_outlives_launch(env):
             logp, logf = env.log()
             rp = subprocess.Popen([RESTORE, plan], stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
             env.procs.append(rp)
-            agent = env.coord.wait_agent(lambda a: a.restored > 0 and a.pid == pid)
+            try:
+                agent = env.coord.wait_agent(lambda a: a.restored > 0 and a.pid == pid)
+            except TimeoutError:      # seen once: say what the restorer said
+                raise AssertionError("generation %d: the restored daemon never registered (restorer rc %s): %s"
+                                     % (g, rp.poll(), lines(logp)[-5:]))
             started.append(agent.host_pid)
             check(agent.request("RESUME 1") == "RESUMED")
             wait_counts(out, seen + 10)
