@@ -89,7 +89,9 @@ class Session:
         # lines are all commands for the prompt)
         self.user_fd: Optional[int] = user_fd if os.isatty(user_fd) else None
         self.cli = find_cli()
-        self.name = "fred-%d" % os.getpid()
+        # one coordinator per session: a second session in the same process must not
+        # find the first one's coordinator while it is still shutting down
+        self.name = "fred-%d-%s" % (os.getpid(), os.urandom(3).hex())
         self.dir = tempfile.mkdtemp(prefix="stasis-fred-")
         self.history: List[Entry] = []
         self._ckpts: List[Ckpt] = []
