@@ -7,9 +7,11 @@ Prints one line per figure. Not a test: nothing is asserted.
 """
 import argparse
 import os
+import pty
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,15 +83,27 @@ def pdb_time(prog, n):
     return time.monotonic() - start
 
 
-def pdb_step_latency(prog, steps, pause):
-    """Plain pdb over a pipe: seconds from sending 'n' to its next prompt, median."""
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "pdb", prog, "0", "100000"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+def pdb_step_latency(prog, steps, pause, terminal=False):
+    """Plain pdb over a pipe, or on a pseudo-terminal as a person at a terminal runs it
+    (and as FReD runs its debuggee): seconds from sending 'n' to the next prompt, median."""
+    if terminal:
+        master, slave = pty.openpty()
+        attrs = termios.tcgetattr(slave)
+        attrs[3] &= ~termios.ECHO
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        proc = subprocess.Popen([sys.executable, "-m", "pdb", prog, "0", "100000"], stdin=slave, stdout=slave,
+                                stderr=slave, start_new_session=True)
+        os.close(slave)
+        read, write = (lambda: os.read(master, 4096)), (lambda b: os.write(master, b))
+    else:
+        proc = subprocess.Popen([sys.executable, "-u", "-m", "pdb", prog, "0", "100000"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+        read, write = (lambda: proc.stdout.read(1)), proc.stdin.write
 
     def prompt():
         buf = b""
         while not buf.endswith(b"(Pdb) "):
-            chunk = proc.stdout.read(1)
+            chunk = read()
             if not chunk:
                 raise RuntimeError("pdb ended")
             buf += chunk
@@ -99,19 +113,22 @@ def pdb_step_latency(prog, steps, pause):
         for _ in range(steps):
             time.sleep(pause)
             start = time.monotonic()
-            proc.stdin.write(b"n\n")
+            write(b"n\n")
             prompt()
             times.append(time.monotonic() - start)
         return sorted(times)[len(times) // 2]
     finally:
         proc.kill()
         proc.wait()
+        if terminal:
+            os.close(master)
 
 
 def step_figure(prog, steps=30, pause=0.3):
     """What a person stepping sees: the time from a command to its prompt, with a pause
     between commands (FReD checkpoints in the pause, while the person reads)."""
-    plain = pdb_step_latency(prog, steps, pause)
+    piped = pdb_step_latency(prog, steps, pause)
+    plain = pdb_step_latency(prog, steps, pause, terminal=True)
     s = session(prog, 0, 100000)
     try:
         times = []
@@ -119,9 +136,10 @@ def step_figure(prog, steps=30, pause=0.3):
             time.sleep(pause)
             times.append(timed(s.forward, "n"))
         fred = sorted(times)[len(times) // 2]
-        print("'next' to prompt with %.1f s between steps (median of %d): plain pdb %.1f ms, FReD %.1f ms "
-              "(%d checkpoints taken meanwhile)" % (pause, steps, plain * 1000, fred * 1000, len(s.ckpts) - 1),
-              flush=True)
+        print("'next' to prompt with %.1f s between steps (median of %d): plain pdb on a terminal %.1f ms "
+              "(over a pipe %.1f ms), FReD %.1f ms (%+.0f%% over pdb on a terminal; %d checkpoints taken meanwhile)"
+              % (pause, steps, plain * 1000, piped * 1000, fred * 1000, 100.0 * (fred - plain) / plain,
+                 len(s.ckpts) - 1), flush=True)
     finally:
         s.close()
 
@@ -148,6 +166,7 @@ def main():
     parser.add_argument("--mib", type=int, default=100)
     parser.add_argument("--statements", type=int, default=50000)
     opts = parser.parse_args()
+    print("load average %.2f %.2f %.2f" % os.getloadavg(), flush=True)
     with tempfile.TemporaryDirectory(prefix="fred-bench-") as tmp:
         prog = os.path.join(tmp, "prog.py")
         with open(prog, "w") as f:
