@@ -131,6 +131,7 @@ def checkpoint(note: Optional[str] = None) -> Optional[str]:
         raise RuntimeError("stasis.checkpoint() cannot be called from a checkpoint hook")
     # ctypes releases the GIL for the call: the hook thread can run Python hooks
     # while this thread waits, and the other threads run until the agent stops them.
+    asked = _datetime.datetime.now(_datetime.timezone.utc)
     result = int(_AGENT.checkpoint())
     if result < 0:
         raise CheckpointError("the coordinator refused the checkpoint request")
@@ -138,11 +139,45 @@ def checkpoint(note: Optional[str] = None) -> Optional[str]:
     with _lock:
         _state = "restart" if result == 2 else "resume"
     if ckpt_id is None:
-        raise CheckpointError("the checkpoint was aborted (see: stasis events)")
+        raise CheckpointError(_abort_reason(asked) or "the checkpoint was aborted (see: stasis events)")
     _known_id = ckpt_id
     if note and result != 2:
         _note(ckpt_id, str(note))
     return ckpt_id
+
+
+def _abort_reason(asked: "_datetime.datetime") -> Optional[str]:
+    """Why the checkpoint asked for at ``asked`` was aborted, from the coordinator's
+    event log (its line comes just after the processes run again); None if unknown."""
+    import json
+    import re
+    import time
+    marker = re.compile(r"^checkpoint requested by process \d+ failed: (?:checkpoint \S+ aborted: )?")
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            status, out, _ = _control.execute("stasis:events --json -n 20", timeout=5.0)
+            entries = json.loads(out) if status == 0 else []
+        except (_control.ControlError, ValueError):
+            return None
+        for entry in reversed(entries):
+            message = str(entry.get("message") or "")
+            when = _instant(str(entry.get("time") or ""))
+            if marker.match(message) and when is not None and when >= asked - _datetime.timedelta(seconds=1):
+                return marker.sub("", message, count=1)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def _instant(text: str) -> "Optional[_datetime.datetime]":
+    """An ISO-8601 instant of the coordinator (``2026-12-03T07:10:08.063Z``), any fraction."""
+    import re
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", text)
+    if m is None:
+        return None
+    fraction = (m.group(2) or "0")[:6].ljust(6, "0")
+    return _datetime.datetime.strptime(m.group(1) + "." + fraction + "+0000", "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
 def _note(ckpt_id: str, text: str) -> None:

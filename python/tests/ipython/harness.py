@@ -39,7 +39,8 @@ def wait_for(predicate: Callable[[], bool], what: str, limit: float = 60.0) -> N
 class Stasis:
     """A coordinator named ``name`` in a runtime dir of its own under ``temp``."""
 
-    def __init__(self, name: str, dist: Optional[str] = None, temp: Optional[str] = None) -> None:
+    def __init__(self, name: str, dist: Optional[str] = None, temp: Optional[str] = None,
+                 coordinator_prefix: Optional[List[str]] = None) -> None:
         self.dist = os.path.abspath(dist or os.environ.get("STASIS_DIST") or os.path.join(REPO, "dist"))
         self.stasis = os.path.join(self.dist, "bin", "stasis")
         temp = temp or os.environ.get("IPY_SCENARIO_TEMP") or None
@@ -54,15 +55,16 @@ class Stasis:
         self.env["STASIS_RUNTIME_DIR"] = self.run_dir
         for key in ("STASIS_AGENT_SOCKET", "STASIS_NAME", "STASIS_HOME", "STASIS_COMPUTATION", "LD_PRELOAD"):
             self.env.pop(key, None)
-        out = self.cli("coordinator", "--daemon", "--name", name, "--ckpt-dir", self.ckpt_dir)
+        out = self.cli("coordinator", "--daemon", "--name", name, "--ckpt-dir", self.ckpt_dir,
+                       prefix=coordinator_prefix or [])
         self.coordinator_pid = int(out.split("(pid ")[1].split(",")[0])
         self.children: List[int] = []
 
-    def cli(self, *args: str, ok: bool = True, timeout: float = 120) -> str:
+    def cli(self, *args: str, ok: bool = True, timeout: float = 120, prefix: Optional[List[str]] = None) -> str:
         args_l = list(args)
         if args_l[0] not in ("coordinator",):
             args_l[1:1] = ["--name", self.name]
-        r = subprocess.run([self.stasis] + args_l, env=self.env, stdout=subprocess.PIPE,
+        r = subprocess.run(list(prefix or []) + [self.stasis] + args_l, env=self.env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout,
                            universal_newlines=True)
         if ok and r.returncode != 0:

@@ -51,6 +51,12 @@ class IPythonScenariosIT {
         run("cluster_scenario.py", "ipython_cluster", "3");
     }
 
+    /** An unreadable profile file refuses the checkpoint (one line); a failed restart leaves no private copy. */
+    @Test
+    void theProfilesFailureCases() throws Exception {
+        run("profile_failures_scenario.py", "ipython_profile_failures");
+    }
+
     private void run(String driver, String name, String... extra) throws Exception {
         assertTrue(new File(PYTHON).canExecute(), PYTHON + " is missing");
         Path output = temp.resolve(name + ".txt");

@@ -14,7 +14,8 @@ import java.util.function.Consumer;
  * Copies a saved directory tree (or one file) into the checkpoint's plugin directory and
  * back out of it. Regular files and directories only: symbolic links, sockets and FIFOs
  * are not saved (the profile's own files are what IPython needs); a file larger than
- * the limit or unreadable is skipped with a line for the event log.
+ * the limit is skipped with a line for the event log. A file or directory that cannot
+ * be read fails the save (the checkpoint is refused: a restored session would miss it).
  */
 final class Blobs {
     private Blobs() {
@@ -29,6 +30,7 @@ final class Blobs {
      * @param target where its copy goes (created; must not exist)
      * @param limit the largest file saved, in bytes
      * @param note receives one line per skipped file
+     * @throws IOException naming the first file or directory that cannot be read
      */
     static Saved save(Path source, Path target, long limit, Consumer<String> note) throws IOException {
         long[] counts = new long[3];
@@ -53,31 +55,37 @@ final class Blobs {
             }
 
             @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) {
-                note.accept("not saved: " + file + " cannot be read (" + e.getClass().getSimpleName() + ")");
-                counts[2]++;
-                return FileVisitResult.CONTINUE;
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                throw unreadable(file, e);
             }
         });
         return new Saved((int) counts[0], counts[1], (int) counts[2]);
     }
 
-    private static void copyOne(Path file, Path copy, long limit, Consumer<String> note, long[] counts) {
-        try {
-            long size = Files.size(file);
-            if (size > limit) {
-                note.accept("not saved: " + file + " has " + size + " bytes, more than the limit of " + limit
-                        + " (Config Admin: org.stasis.plugin.ipythonconfig max.file.bytes)");
-                counts[2]++;
-                return;
-            }
-            Files.copy(file, copy, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-            counts[0]++;
-            counts[1] += size;
-        } catch (IOException e) {
-            note.accept("not saved: " + file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+    private static void copyOne(Path file, Path copy, long limit, Consumer<String> note, long[] counts)
+            throws IOException {
+        long size = Files.size(file);
+        if (size > limit) {
+            note.accept("not saved: " + file + " has " + size + " bytes, more than the limit of " + limit
+                    + " (Config Admin: org.stasis.plugin.ipythonconfig max.file.bytes)");
             counts[2]++;
+            return;
         }
+        try {
+            Files.copy(file, copy, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.FileSystemException e) {
+            throw file.toString().equals(e.getFile()) ? unreadable(file, e) : e;
+        }
+        counts[0]++;
+        counts[1] += size;
+    }
+
+    /** One line: which file, why, what to do. */
+    private static IOException unreadable(Path file, IOException cause) {
+        String why = cause instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " " + cause.getMessage());
+        return new IOException("cannot read " + file + " (" + why + "): the IPython profile cannot be saved;"
+                + " make the file readable or remove it, then checkpoint again", cause);
     }
 
     /** Copies a saved tree to {@code target} (created), keeping the files' modes. */

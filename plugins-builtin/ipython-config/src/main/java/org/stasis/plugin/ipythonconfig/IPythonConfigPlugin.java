@@ -32,11 +32,13 @@ import org.stasis.api.WriteCallback;
  * JUPYTER_CONFIG_DIR and its connection file ({@code -f}) are copied into the
  * checkpoint as blobs ({@code plugins/ipython-config/root-N/}); files larger than
  * {@code max.file.bytes} (Config Admin, PID {@code org.stasis.plugin.ipythonconfig},
- * default 64 MiB) or unreadable are skipped, each with a line in {@code stasis events}.
+ * default 64 MiB) are skipped, each with a line in {@code stasis events}; a file the
+ * coordinator cannot read refuses the checkpoint with one line naming it.
  *
  * <p>At restart the saved copies are restored into a private directory (mode 0700)
  * inside the coordinator's runtime directory, {@code ipython-config/<checkpoint>-<n>/
- * root-N}, removed when every process of the restarted computation has ended. The
+ * root-N}, removed when every process of the restarted computation has ended, or at
+ * once when the restart fails before its {@code resume}. The
  * user's own files are never written: the restart plan redirects the original paths
  * there ({@code RestartPlan.redirect}), so the restored processes read and write the
  * copies (config as it was at the checkpoint, its history.sqlite) under the old names,
@@ -146,7 +148,18 @@ public class IPythonConfigPlugin implements WriteCallback, RestartCallback, Resu
             directories.discard(dir);
             throw e;
         }
-        context.store().put(RESTORED, dir);
+        context.store().put(RESTORED, new Restored(dir, directories));
+    }
+
+    /**
+     * A restart's private directory until its {@code resume} takes it: the operation store
+     * closes it, removing the directory, when the restart fails before that.
+     */
+    private record Restored(Path dir, PrivateDirectories directories) implements AutoCloseable {
+        @Override
+        public void close() {
+            directories.discard(dir);
+        }
     }
 
     @Override
@@ -154,10 +167,10 @@ public class IPythonConfigPlugin implements WriteCallback, RestartCallback, Resu
         if (!context.isRestart()) {
             return;
         }
-        context.store().remove(RESTORED, Path.class).ifPresent(dir -> {
+        context.store().remove(RESTORED, Restored.class).ifPresent(restored -> {
             List<Integer> hostPids = new ArrayList<>();
             context.computation().processes().forEach(p -> hostPids.add(p.hostPid()));
-            directories.ownedBy(dir, hostPids, context::log);
+            directories.ownedBy(restored.dir(), hostPids, context::log);
         });
     }
 }

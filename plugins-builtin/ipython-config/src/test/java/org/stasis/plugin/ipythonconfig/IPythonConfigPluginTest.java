@@ -79,6 +79,7 @@ class IPythonConfigPluginTest {
             // checkpointed again, the restored process is saved from the copy it sees
             computation.endOperation();
             computation.checkpointId("test-2", 2);
+            Blobs.remove(temp.resolve("ckpt/plugins/ipython-config"), l -> { });   // a new checkpoint: a new directory
             plugin.write(computation.checkpoint());
             assertEquals(dir.resolve("root-1").toString(), computation.records().get("root.1"));
             assertEquals(dir.resolve("root-2/kernel.json").toString(), computation.records().get("root.2"));
@@ -154,6 +155,50 @@ class IPythonConfigPluginTest {
             IOException e = assertThrows(IOException.class, () -> plugin.restart(computation.restart()));
             assertTrue(e.getMessage().contains("damaged"), e.getMessage());
             assertTrue(plugin.privateDirectories().isEmpty());
+        } finally {
+            plugin.stop();
+        }
+    }
+
+    /** A restart that fails after this plugin's restart and before resume (the restorer refused, was killed). */
+    @Test
+    void aRestartThatFailsBeforeResumeRemovesItsPrivateDirectoryAtOnce() throws Exception {
+        profile();
+        Path proc = fakeProc("/usr/bin/ipython3", "IPYTHONDIR=" + temp.resolve("ipd"));
+        Path runtime = Files.createDirectory(temp.resolve("run"));
+        IPythonConfigPlugin plugin = new IPythonConfigPlugin(proc, runtime);
+        plugin.configure(Map.of());
+        try (FakeComputation computation = new FakeComputation(temp.resolve("ckpt/plugins/ipython-config"))) {
+            computation.process(1);
+            plugin.write(computation.checkpoint());
+            computation.endOperation();
+            plugin.restart(computation.restart());
+            Path dir = plugin.privateDirectories().get(0);
+            assertTrue(Files.isRegularFile(dir.resolve("root-1/ipython_config.py")));
+            computation.endOperation();                 // the restart failed: the core drops its store
+            assertTrue(plugin.privateDirectories().isEmpty(), plugin.privateDirectories().toString());
+            assertFalse(Files.exists(dir), "the failed restart's private copy stayed");
+        } finally {
+            plugin.stop();
+        }
+    }
+
+    /** Unreadable for the coordinator: permission denied (as root every file is readable: skipped). */
+    @Test
+    void anUnreadableFileRefusesTheCheckpointWithOneLineNamingIt() throws Exception {
+        Path profile = profile();
+        Path secret = profile.resolve("startup/10-secret.py");
+        Files.writeString(secret, "token = 1\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("---------"));
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(secret), "root reads every file");
+        Path proc = fakeProc("/usr/bin/ipython3", "IPYTHONDIR=" + temp.resolve("ipd"));
+        IPythonConfigPlugin plugin = new IPythonConfigPlugin(proc, Files.createDirectory(temp.resolve("run")));
+        plugin.configure(Map.of());
+        try (FakeComputation computation = new FakeComputation(temp.resolve("ckpt/plugins/ipython-config"))) {
+            computation.process(1);
+            IOException e = assertThrows(IOException.class, () -> plugin.write(computation.checkpoint()));
+            assertTrue(e.getMessage().startsWith("cannot read " + secret + " (permission denied)"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
         } finally {
             plugin.stop();
         }
