@@ -535,18 +535,26 @@ def scenario_shm(run):
 
 
 def scenario_display_dies(run):
-    """the graphics server killed by hand: the checkpoint is refused with one line naming
-    it (a checkpoint whose windows cannot come back is never published); the program
-    goes on"""
+    """the graphics server killed by hand: stasis status (and --json) warns, the
+    checkpoint is refused with one line naming it (a checkpoint whose windows cannot come
+    back is never published); the program goes on"""
     log = run.path("sleeper.log")
     proc = run.launch(log, PY, "-c", "import time; print('ready', flush=True); time.sleep(120)",
                       options=("--graphics", "--geometry", "320x200"))
     wait_for(log, r"^ready$", proc)
     os.kill(_xvnc_host_pid(run), signal.SIGKILL)
     deadline = time.time() + 20
-    while "Xvnc" in run.cli("status").stdout:
+    while any("Xvnc" in p["command"] for p in json.loads(run.cli("status", "--json").stdout)["processes"]):
         check(time.time() < deadline, "the killed Xvnc stays in stasis status")
         time.sleep(0.1)
+    status = run.cli("status").stdout
+    warned = [line for line in status.splitlines() if line.startswith("warning ")]
+    check(len(warned) == 1 and "vnc: the graphics server (Xvnc :" in warned[0] and "is gone" in warned[0]
+          and "the next checkpoint will be refused" in warned[0], "stasis status does not say so:\n" + status)
+    print("status: %s" % warned[0], flush=True)
+    computations = json.loads(run.cli("status", "--json").stdout)["computations"]
+    check(len(computations) == 1 and len(computations[0]["warnings"]) == 1
+          and "is gone" in computations[0]["warnings"][0], "status --json does not say so: %r" % computations)
     r = run.cli("checkpoint", ok=False)
     check(r.returncode == 1, lambda: "the checkpoint was not refused: %s%s" % (r.stdout, r.stderr))
     errors = [line for line in r.stderr.splitlines() if line.strip()]

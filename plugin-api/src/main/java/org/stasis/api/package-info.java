@@ -11,10 +11,14 @@
  * restart. A callback that throws, or does not return within the configured timeout,
  * aborts the checkpoint; the error names the plugin.
  *
+ * <p>Outside checkpoints and restarts, a plugin may also register a
+ * {@link org.stasis.api.StatusCallback} to add warnings to {@code stasis status}
+ * (since 1.6).
+ *
  * <p>This package is semantically versioned: adding a method to a provider type is
  * a minor change, any change to a consumer type is a major one.
  */
-@Version("1.5.0")
+@Version("1.6.0")
 @Export
 package org.stasis.api;
 

@@ -165,6 +165,7 @@ public class ComputationCommands {
             c.put("command", coordinator.computations().command(id));
             c.put("processes", processes);
             coordinator.lastCheckpoint(id).ifPresent(l -> c.put("lastCheckpoint", lastOf(l)));
+            c.put("warnings", coordinator.statusWarnings(id));
             computations.add(c);
         }
         out.put("computations", computations);

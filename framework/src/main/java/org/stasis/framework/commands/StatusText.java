@@ -41,6 +41,12 @@ final class StatusText {
                         agent.info().command());
             }
         }
-        return text.append(table).toString();
+        text.append(table);
+        for (String id : ids) {
+            for (String warning : coordinator.statusWarnings(id)) {
+                text.append('\n').append("warning      ").append(id).append(": ").append(warning);
+            }
+        }
+        return text.toString();
     }
 }

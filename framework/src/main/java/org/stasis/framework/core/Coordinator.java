@@ -32,6 +32,7 @@ import org.stasis.api.PreCheckpointCallback;
 import org.stasis.api.RestartCallback;
 import org.stasis.api.ResumeCallback;
 import org.stasis.api.StasisPlugin;
+import org.stasis.api.StatusCallback;
 import org.stasis.api.WriteCallback;
 import org.stasis.framework.agent.Agent;
 import org.stasis.framework.agent.AgentCore;
@@ -44,6 +45,7 @@ import org.stasis.framework.dispatch.EventLog;
 import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
+import org.stasis.framework.dispatch.StatusWarnings;
 import org.stasis.framework.lifecycle.CheckpointLifecycle;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.Lineages;
@@ -75,6 +77,7 @@ public class Coordinator {
     public static final String EXPLICIT_PROPERTY = "stasis.explicit";
 
     private final PluginRegistry registry = new PluginRegistry();
+    private final StatusWarnings statusWarnings = new StatusWarnings(Duration.ofSeconds(2));
     private final String name;
     private final EventLog log;
     private final Diagnostics diagnostics;
@@ -307,6 +310,7 @@ public class Coordinator {
         intervals.close();
         agents.close();
         dispatcher.close();
+        statusWarnings.close();
     }
 
     /** @return where agents of this computation connect */
@@ -667,6 +671,23 @@ public class Coordinator {
 
     void removeResume(ServiceReference<?> reference) {
         remove(LifecycleEvent.RESUME, reference);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addStatus(StatusCallback callback, ServiceReference<?> reference) {
+        statusWarnings.add((Long) reference.getProperty(Constants.SERVICE_ID), pluginId(reference), callback);
+    }
+
+    void removeStatus(ServiceReference<?> reference) {
+        statusWarnings.remove((Long) reference.getProperty(Constants.SERVICE_ID));
+    }
+
+    /**
+     * @param id a computation id
+     * @return the plugins' warnings about it for {@code stasis status}, {@code "<plugin>: <line>"}
+     */
+    public List<String> statusWarnings(String id) {
+        return statusWarnings.of(computation(id));
     }
 
     private void add(LifecycleEvent event, Object callback, ServiceReference<?> reference) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -12,6 +13,7 @@ import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Component;
 import org.stasis.api.CheckpointContext;
+import org.stasis.api.Computation;
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessInfo;
 import org.stasis.api.RestartCallback;
@@ -19,6 +21,7 @@ import org.stasis.api.RestartContext;
 import org.stasis.api.ResumeCallback;
 import org.stasis.api.ResumeContext;
 import org.stasis.api.StasisPlugin;
+import org.stasis.api.StatusCallback;
 import org.stasis.api.WriteCallback;
 
 /**
@@ -34,11 +37,12 @@ import org.stasis.api.WriteCallback;
  * {@code /tmp/.X<n>-lock} with its pid, so that other X servers keep off the display
  * (only for a server that had one: started with {@code -displayfd}, as
  * {@code stasis.start_graphics()} does, an X server writes none).
- * Runs after the socket plugin at checkpoint and before it at restart.
+ * Runs after the socket plugin at checkpoint and before it at restart. A graphics
+ * server killed by hand refuses the next checkpoint and shows in {@code stasis status}.
  */
 @Component(property = "service.ranking:Integer=140")
 @StasisPlugin("vnc")
-public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback {
+public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback, StatusCallback {
     private static final String DISPLAY = "display.";
     private static final String LOCK = "lock.";
     private static final String GRAPHICS_SOCKET = "STASIS_VNC_SOCKET";
@@ -57,12 +61,10 @@ public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback
 
     @Override
     public void write(CheckpointContext context) throws IOException {
-        Set<String> servers = new HashSet<>();
         for (ProcessInfo p : context.computation().processes()) {
             if (!displays.isXvnc(p.hostPid())) {
                 continue;
             }
-            displays.rfbSocket(p.hostPid()).ifPresent(servers::add);
             Set<String> inodes = context.openFds(p.pid()).stream()
                     .filter(fd -> fd.kind() == OpenFd.Kind.SOCKET)
                     .map(fd -> fd.target().substring("socket:[".length(), fd.target().length() - 1))
@@ -75,24 +77,44 @@ public class VncPlugin implements WriteCallback, RestartCallback, ResumeCallback
                 context.log("process " + p.pid() + " serves X display :" + display.getAsInt());
             }
         }
-        refuseIfGone(context, servers);
+        List<String> gone = goneServers(context.computation());
+        if (!gone.isEmpty()) {
+            throw new IOException(gone.get(0) + ": its windows cannot come back; start the program again with its graphics");
+        }
+    }
+
+    /** {@code stasis status}: a graphics server of the computation killed by hand. */
+    @Override
+    public List<String> warnings(Computation computation) {
+        return goneServers(computation).stream()
+                .map(line -> line + ": the next checkpoint will be refused; start the program again with its graphics")
+                .toList();
     }
 
     /**
-     * A process started on the graphics of the computation ({@code STASIS_VNC_SOCKET}
-     * in its environment, as {@code stasis launch --graphics} and
-     * {@code stasis.start_graphics()} set it) whose Xvnc is no longer there: its
-     * windows could not come back, so the checkpoint is refused.
+     * Processes started on the graphics of the computation ({@code STASIS_VNC_SOCKET} in
+     * their environment, as {@code stasis launch --graphics} and
+     * {@code stasis.start_graphics()} set it) whose Xvnc is no longer there: their windows
+     * could not come back.
+     *
+     * @return one line per such process: {@code the graphics server (Xvnc :N) of process P is gone (killed?)}
      */
-    private void refuseIfGone(CheckpointContext context, Set<String> servers) throws IOException {
-        for (ProcessInfo p : context.computation().processes()) {
+    private List<String> goneServers(Computation computation) {
+        Set<String> servers = new HashSet<>();
+        for (ProcessInfo p : computation.processes()) {
+            if (displays.isXvnc(p.hostPid())) {
+                displays.rfbSocket(p.hostPid()).ifPresent(servers::add);
+            }
+        }
+        List<String> gone = new java.util.ArrayList<>();
+        for (ProcessInfo p : computation.processes()) {
             Optional<String> socket = displays.startEnvironment(p.hostPid(), GRAPHICS_SOCKET);
             if (socket.isPresent() && !servers.contains(socket.get())) {
                 String display = displays.startEnvironment(p.hostPid(), "DISPLAY").map(d -> " " + d).orElse("");
-                throw new IOException("the graphics server (Xvnc" + display + ") of process " + p.pid()
-                        + " is gone (killed?): its windows cannot come back; start the program again with its graphics");
+                gone.add("the graphics server (Xvnc" + display + ") of process " + p.pid() + " is gone (killed?)");
             }
         }
+        return gone;
     }
 
     @Override
