@@ -85,28 +85,20 @@ def checkpoint_magic(line: str, out: Printer = print) -> Optional[str]:
     except ValueError as e:
         out("stasis: %s (usage: %%checkpoint [--note TEXT])" % e)
         return None
+    import datetime
+    # the time of the request, kept in memory: it is in the image too, so the restored
+    # session says when without asking the coordinator (a round trip of 0.1-0.3 s)
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     try:
         ckpt = stasis.checkpoint(note=note)
     except stasis.StasisError as e:
         out("stasis: checkpoint failed: %s" % e)
         return None
-    when = _time_of(ckpt)
     if stasis.is_restart():
         out("restored from checkpoint %s (taken %s)" % (ckpt, when))
     else:
         out("checkpoint %s at %s" % (ckpt, when))
     return ckpt
-
-
-def _time_of(ckpt: Optional[str]) -> str:
-    try:
-        for s in stasis.sessions():
-            if s.id == ckpt:
-                return _when(s)
-    except stasis.StasisError:
-        pass
-    import datetime
-    return datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def sessions_magic(line: str = "", out: Printer = print) -> None:
