@@ -53,14 +53,18 @@ def one_run(stasis: Stasis, env: dict, log) -> tuple:
     stasis.kill()
     child.expect(pexpect.EOF)
     start = time.monotonic()
+    started = time.time()
     child = spawn(stasis, stasis.restart_argv(directory), env, log)
     child.expect(r"In \[3\]:")
     prompt = time.monotonic() - start
+    if os.environ.get("EVENTS") == "1":
+        print("stasis restart started at %s.%03dZ, prompt at +%.3f s" % (time.strftime("%H:%M:%S", time.gmtime(started)),
+              int(started * 1000) % 1000, prompt), flush=True)
     child.send("print('MiB', len(blob) >> 20)\r")
     child.expect(r"MiB %d" % MIB)
     answer = time.monotonic() - start
     if os.environ.get("EVENTS") == "1":             # where the time went, step by step
-        print(stasis.cli("events", "-n", "60"), flush=True)
+        print("\n".join(stasis.cli("events", "-n", "60").splitlines()[-22:]), flush=True)
     stasis.kill()
     child.expect(pexpect.EOF)
     return checkpoint, own, prompt, answer
