@@ -55,11 +55,13 @@ def one_run(stasis: Stasis, env: dict, log) -> tuple:
     start = time.monotonic()
     started = time.time()
     child = spawn(stasis, stasis.restart_argv(directory), env, log)
+    child.expect("restored from checkpoint")
+    said = time.monotonic() - start
     child.expect(r"In \[3\]:")
     prompt = time.monotonic() - start
     if os.environ.get("EVENTS") == "1":
-        print("stasis restart started at %s.%03dZ, prompt at +%.3f s" % (time.strftime("%H:%M:%S", time.gmtime(started)),
-              int(started * 1000) % 1000, prompt), flush=True)
+        print("stasis restart started at %s.%03dZ, 'restored from checkpoint' at +%.3f s, prompt at +%.3f s"
+              % (time.strftime("%H:%M:%S", time.gmtime(started)), int(started * 1000) % 1000, said, prompt), flush=True)
     child.send("print('MiB', len(blob) >> 20)\r")
     child.expect(r"MiB %d" % MIB)
     answer = time.monotonic() - start
