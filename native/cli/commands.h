@@ -8,6 +8,7 @@
 
 int cmd_ping(int argc, char **argv);
 int cmd_wait_ready(int argc, char **argv);
+int cmd_wait_gone(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_shell(int argc, char **argv);

@@ -13,6 +13,7 @@ static const char HELP[] = "usage: stasis-client COMMAND [OPTIONS]\n"
                            "  ping [--name N] [-q]                     is coordinator N running and ready?\n"
                            "  wait-ready [--name N] [--timeout S] [--pid PID]\n"
                            "                                           wait until coordinator N is ready\n"
+                           "  wait-gone [--name N] [--timeout S]       wait until coordinator N has exited\n"
                            "  exec [--name N] 'COMMAND LINE'           run a Gogo command line\n"
                            "  exec [--name N] -f FILE|-                run a Gogo script\n"
                            "  call [--name N] COMMAND [ARGS...]        run stasis:COMMAND, ARGS verbatim\n"
@@ -32,7 +33,7 @@ typedef struct command {
 } command;
 
 static const command COMMANDS[] = {
-        {"ping", cmd_ping}, {"wait-ready", cmd_wait_ready}, {"exec", cmd_exec},
+        {"ping", cmd_ping}, {"wait-ready", cmd_wait_ready}, {"wait-gone", cmd_wait_gone},       {"exec", cmd_exec},
         {"call", cmd_call}, {"shell", cmd_shell},           {"coordinators", cmd_coordinators},
 };
 

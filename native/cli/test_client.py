@@ -515,6 +515,30 @@ class ClientTest(unittest.TestCase):
         self.assert_one_line(r.stderr)
         self.assertIn(b"(pid %d) exited" % child.pid, r.stderr)
 
+    def test_wait_gone(self):
+        # No coordinator: at once. A lock holder (another process: fcntl locks of our own
+        # never conflict) that stays: a timeout. One that lets go and exits: done.
+        self.assertEqual(self.run_client("wait-gone", "--timeout", "5").returncode, 0)
+        lock = os.path.join(self.rundir, "default.lock")
+        holder = subprocess.Popen([sys.executable, "-c", (
+            "import fcntl, os, sys, time\n"
+            "f = open(sys.argv[1], 'w'); fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True)\n"
+            "sys.stdin.readline(); os.unlink(sys.argv[1]); time.sleep(0.3)\n"), lock],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.procs.append(holder)
+        self.assertEqual(holder.stdout.readline(), b"held\n")
+        r = self.run_client("wait-gone", "--timeout", "0.2")
+        self.assertEqual(r.returncode, 1)
+        self.assert_one_line(r.stderr)
+        self.assertIn(b"still stopping after 0.2 s", r.stderr)
+        waiter = subprocess.Popen([CLIENT, "wait-gone", "--timeout", "10"], env=self.env())
+        self.procs.append(waiter)
+        time.sleep(0.3)  # the waiter has seen the lock held (and by whom)
+        holder.stdin.write(b"go\n")
+        holder.stdin.flush()
+        self.assertEqual(waiter.wait(10), 0)
+        self.assertIsNotNone(holder.poll(), "wait-gone returned before the holder exited")
+
     # --- shell ------------------------------------------------------------------------
 
     def test_shell_relay_until_eof(self):

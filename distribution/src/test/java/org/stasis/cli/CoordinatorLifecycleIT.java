@@ -145,6 +145,16 @@ class CoordinatorLifecycleIT {
         assertEquals(0, cli.run("ping", "-q", "--name", name).status());
     }
 
+    // Whether process pid runs (a zombie has ended: its parent may not be the one to reap it).
+    private static boolean runs(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private static List<Long> coordinatorJvms(String name) {
         return ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(List::of)
                 .map(a -> a.contains("org.stasis.framework.launch.Main") && a.contains(name)).orElse(false))
@@ -157,6 +167,29 @@ class CoordinatorLifecycleIT {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void aLaunchRightAfterShutdownStartsANewCoordinator() throws Exception {
+        String name = "again";
+        for (int i = 0; i < 3; i++) {
+            long old = start(name);
+            StasisCli.Result shutdown = cli.run("shutdown", "--name", name);
+            assertEquals(0, shutdown.status(), shutdown.toString());
+            // shutdown returns once the coordinator has exited and its files are gone
+            assertFalse(runs(old), "shutdown returned while the coordinator still ran");
+            assertFalse(Files.exists(runtime.resolve(name + ".sock")), "its control socket is still there");
+            assertFalse(Files.exists(runtime.resolve(name + ".lock")), "its lock file is still there");
+            assertFalse(Files.exists(runtime.resolve(name + ".cache")), "its framework cache is still there");
+            // before: the launch found the old coordinator still answering, registered with it, and it vanished
+            StasisCli.Result launch = cli.run("launch", "--name", name, "--keep-coordinator", "--ckpt-dir",
+                    temp.resolve("ckpt").toString(), "--", "true");
+            assertEquals(0, launch.status(), "round " + i + ": " + launch);
+            assertTrue(pidOf(name) != old, "the launch used the coordinator that was shut down");
+            assertEquals(0, cli.run("shutdown", "--name", name).status());
+        }
+        assertEquals(1, cli.run("ping", "-q", "--name", name).status());
+        assertTrue(cli.run("shutdown", "--name", name).status() != 0, "shutdown of no coordinator succeeded");
     }
 
     @Test
@@ -194,6 +227,10 @@ class CoordinatorLifecycleIT {
         assertFalse(Files.exists(runtime.resolve("victim2.sock")), "the next start kept the stale socket");
         assertFalse(Files.exists(runtime.resolve("victim2.agent.sock")));
         assertTrue(Files.exists(runtime.resolve("alive.sock")));
+        // lock files of killed coordinators go with the next start (a coordinator that exits removes its own)
+        assertFalse(Files.exists(runtime.resolve("victim.lock")), "stale lock file kept");
+        assertFalse(Files.exists(runtime.resolve("victim2.lock")), "stale lock file kept");
+        assertTrue(Files.exists(runtime.resolve("alive.lock")));
         assertTrue(ProcessHandle.of(live).isPresent());
         cli.run("coordinators");
         assertEquals(0, cli.run("ping", "-q", "--name", "alive").status(), "a live coordinator lost its socket");

@@ -123,6 +123,7 @@ public class StasisCommands {
      */
     @Descriptor("stop this coordinator")
     public String shutdown() throws BundleException {
+        coordinator.stopping(); // no new request from now on; this one's reply still goes out
         // Stop from another thread so this command's reply still reaches the caller.
         Thread stopper = new Thread(() -> {
             try {

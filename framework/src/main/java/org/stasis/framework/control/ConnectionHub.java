@@ -39,6 +39,7 @@ final class ConnectionHub implements AutoCloseable {
     }
 
     private final Selector selector;
+    private final List<ServerSocketChannel> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final HubLimits limits;
     private final Workers workers;
     private final UserPrincipal owner;
@@ -85,10 +86,23 @@ final class ConnectionHub implements AutoCloseable {
     void listen(ServerSocketChannel server, boolean tcp) throws IOException {
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT, new Listener(server, tcp));
+        servers.add(server);
     }
 
     void start() {
         thread.start();
+    }
+
+    /** Takes no new connection from now on: closes the listening sockets; the connections taken carry on. */
+    void closeListeners() {
+        for (ServerSocketChannel server : servers) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+        selector.wakeup();
     }
 
     @Override

@@ -89,6 +89,18 @@ public class ControlServer {
         server.bind(UnixDomainSocketAddress.of(socket), 512);
         hub.listen(server, false);
         hub.start();
+        coordinator.onStopping(this::closeDoor);
+    }
+
+    // The coordinator stops: new clients find no socket (no coordinator) rather than one
+    // that takes their request and then vanishes; requests already taken are answered.
+    private void closeDoor() {
+        hub.closeListeners();
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            // deactivate() tries again
+        }
     }
 
     // A request restarts an idle coordinator's grace period, before and after it runs:

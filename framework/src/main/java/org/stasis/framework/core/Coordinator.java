@@ -99,6 +99,7 @@ public class Coordinator {
     private final CheckpointOptions options = new CheckpointOptions();
     private final java.time.Instant started = java.time.Instant.now();
     private final LiveSettings settings;
+    private volatile Runnable closeControl = () -> { };
     private final IdleExit idleExit;
     private volatile int controlPort;
 
@@ -139,6 +140,7 @@ public class Coordinator {
     }
 
     private void exitIdle(BundleContext context) {
+        stopping();
         diagnostics.info(Diagnostics.COORDINATOR, "idle-exit", "coordinator '" + name + "' exits: it has had no computation for "
                 + idleExit.grace().toSeconds() + " s and was started by launch or restart; its checkpoints stay"
                 + " (keep it with: stasis launch --keep-coordinator, or idle.exit.seconds=0)");
@@ -228,6 +230,20 @@ public class Coordinator {
     /** @param port the TCP port the control server listens on ({@code --listen}), 0 for none */
     public void controlPort(int port) {
         this.controlPort = port;
+    }
+
+    /** @param close stops the control server from taking new connections (the control server's) */
+    public void onStopping(Runnable close) {
+        this.closeControl = close;
+    }
+
+    /**
+     * The coordinator is about to stop: from now on it takes no new control connection,
+     * so that a client finds no coordinator (and a launch starts a new one) rather than
+     * one that vanishes under it. Requests already taken still get their answers.
+     */
+    public void stopping() {
+        closeControl.run();
     }
 
     /** @return the TCP port of the control server, 0 when it listens only on its Unix socket */

@@ -35,6 +35,7 @@ final class FelixRuntime {
     private final RuntimeDirectory runtimeDirectory;
     private final Path cache;
     private Framework framework;
+    private boolean stopped;
 
     FelixRuntime(LaunchOptions options, RuntimeDirectory runtimeDirectory, Path cache) {
         this.options = options;
@@ -82,8 +83,12 @@ final class FelixRuntime {
         framework.waitForStop(0);
     }
 
-    /** Stops the framework, waiting a little for bundles to clean up, and removes its cache. */
-    void stop() {
+    /** Stops the framework, waiting a little for bundles to clean up, and removes its cache (once). */
+    synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         try {
             if (framework != null) {
                 framework.stop();

@@ -3,11 +3,9 @@ package org.stasis.framework.launch;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 import org.stasis.framework.util.RuntimeDirectory;
@@ -18,6 +16,9 @@ import org.stasis.framework.util.StaleFiles;
  * OSGi runtime and keeps it running until it is shut down.
  */
 public final class Main {
+    /** How long a start waits for a coordinator of the same name that neither answers nor lets go. */
+    private static final long NAME_WAIT_NANOS = 15_000_000_000L;
+
     private Main() {
     }
 
@@ -42,32 +43,37 @@ public final class Main {
 
     private static int run(LaunchOptions options) {
         FelixRuntime runtime;
-        FileChannel nameLock;
+        NameLock nameLock;
         try {
             RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
             Path socket = directory.socket(options.name());
             // One coordinator per name: two started at the same moment both found no
             // socket, and the later one took the earlier one's socket away (that one
             // then ran on unreachable). The lock is held as long as this JVM runs.
-            nameLock = FileChannel.open(directory.path().resolve(options.name() + ".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            if (nameLock.tryLock() == null) {
-                nameLock.close();
+            nameLock = awaitName(directory.path().resolve(options.name() + ".lock"), socket);
+            if (nameLock == null) {
                 System.err.println("stasis: coordinator '" + options.name() + "' is already starting or running");
                 return 1;
             }
             if (answers(socket)) {
+                nameLock.close();
                 System.err.println("stasis: coordinator '" + options.name() + "' is already running; stop it with: "
                         + "stasis exec" + nameOption(options) + " stasis:shutdown");
                 return 1;
             }
             // What dead coordinators left (sockets nobody listens on, plans of gone pids) goes now.
-            removeStaleFiles(directory);
+            removeStaleFiles(directory, options.name());
             runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"));
-            Runtime.getRuntime().addShutdownHook(new Thread(runtime::stop, "stasis-stop"));
+            NameLock held = nameLock;
+            // Everything of this coordinator is gone (its cache too) before the name is free again.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                runtime.stop();
+                held.close();
+            }, "stasis-stop"));
             runtime.start();
             if (!awaitAnswer(socket)) {
                 runtime.stop();
+                nameLock.close();
                 System.err.println("stasis: cannot start coordinator '" + options.name()
                         + "': its control socket did not open (see the errors above)");
                 return 1;
@@ -83,18 +89,32 @@ public final class Main {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            nameLock.close();
-        } catch (IOException e) {
-            // The lock goes with the process anyway.
-        }
+        runtime.stop();
+        nameLock.close();
         return 0;
     }
 
-    private static void removeStaleFiles(RuntimeDirectory directory) {
+    // The name is held by a coordinator that is starting (it will answer soon: give way to
+    // it) or stopping (it answers no more and lets go soon: take over). Null: give way.
+    private static NameLock awaitName(Path lockFile, Path socket) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + NAME_WAIT_NANOS;
+        for (;;) {
+            NameLock lock = NameLock.tryAcquire(lockFile);
+            if (lock != null) {
+                return lock;
+            }
+            if (answers(socket) || System.nanoTime() > deadline) {
+                return null;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void removeStaleFiles(RuntimeDirectory directory, String name) {
         try {
             StaleFiles.sweep(directory.path()).forEach(f -> System.err.println("stasis: removed " + f
                     + " (left by a coordinator that is gone)"));
+            NameLock.sweep(directory.path(), name); // unused names' lock files: not worth a line
         } catch (IOException e) {
             System.err.println("stasis: cannot look for stale files in " + directory.path() + ": " + e.getMessage()
                     + "; starting anyway");
