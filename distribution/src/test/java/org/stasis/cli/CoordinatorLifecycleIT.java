@@ -183,8 +183,9 @@ class CoordinatorLifecycleIT {
             assertFalse(Files.exists(runtime.resolve(name + ".cache")), "its framework cache is still there");
             // before: the launch found the old coordinator still answering, registered with it, and it vanished
             StasisCli.Result launch = cli.run("launch", "--name", name, "--keep-coordinator", "--ckpt-dir",
-                    temp.resolve("ckpt").toString(), "--", "true");
+                    temp.resolve("ckpt").toString(), "--", "sleep", "1");
             assertEquals(0, launch.status(), "round " + i + ": " + launch);
+            assertEquals(0, cli.run("ping", "-q", "--name", name).status(), "the coordinator launch used vanished");
             assertTrue(pidOf(name) != old, "the launch used the coordinator that was shut down");
             assertEquals(0, cli.run("shutdown", "--name", name).status());
         }
