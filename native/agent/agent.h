@@ -110,7 +110,7 @@ void stasis_restart_ready(void);
 extern char g_sock_path[108];
 extern char g_computation[64]; /* the computation's id (STASIS_COMPUTATION), "" if none */
 int stasis_computation_set(const char *id);
-extern volatile int g_resume_count, g_last_restarted;
+extern volatile int g_resume_count, g_last_restarted, g_wake_at_release;
 /* hooks.c */
 void stasis_hooks_set_id(const char *resume_line);
 void stasis_hooks_before(void);

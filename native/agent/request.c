@@ -5,7 +5,10 @@
  * when the coordinator could not take it at all (no id then: the caller hears it was
  * aborted). The calling
  * thread is suspended like every other one meanwhile; after a restart it wakes up in
- * the restored process. Returns 1 resumed, 2 restarted, -1 no agent or refused. */
+ * the restored process. Returns 1 resumed, 2 restarted, -1 no agent or refused.
+ * stasis_checkpoint_nowait() is the same but goes on as soon as the program is released
+ * ("RESUME 0 <id> pending": the images are written), before the checkpoint is durable:
+ * stasis_last_checkpoint_id() then names it, and turns NULL if it ends UNPUBLISHED. */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <errno.h>
@@ -32,6 +35,7 @@ int stasis_computation_set(const char *id)
 }
 volatile int g_resume_count;   /* bumped by every RESUME (serve.c) */
 volatile int g_last_restarted; /* that RESUME ended a restart */
+volatile int g_wake_at_release; /* the requester goes on at a pending RESUME (serve.c) */
 
 static int request_connection(void)
 {
@@ -64,12 +68,13 @@ static int expect_line(int fd, const char *want)
     return r_streq(buf, want);
 }
 
-__attribute__((visibility("default"))) int stasis_checkpoint(void)
+static int request_checkpoint(int nowait)
 {
     if (g_sock < 0 || !g_sock_path[0]) return -1;
     int gen = __atomic_load_n(&g_resume_count, __ATOMIC_SEQ_CST);
     int fd = request_connection();
     if (fd < 0) return -1;
+    __atomic_store_n(&g_wake_at_release, nowait, __ATOMIC_SEQ_CST);
     char line[96], *e = r_stpcpy(line, "REQUEST checkpoint pid=");
     e = r_itoa(e, rsys0(SYS_getpid));
     e = r_stpcpy(e, " seq="); /* DECLINED <seq> wakes us if the checkpoint never came */
@@ -77,7 +82,10 @@ __attribute__((visibility("default"))) int stasis_checkpoint(void)
     r_stpcpy(e, "\n");
     int ok = r_write_all(fd, line, r_strlen(line)) == 0 && expect_line(fd, "ACCEPTED");
     rsys1(SYS_close, fd);
-    if (!ok) return -1;
+    if (!ok) {
+        __atomic_store_n(&g_wake_at_release, 0, __ATOMIC_SEQ_CST);
+        return -1;
+    }
     for (;;) {
         int now = __atomic_load_n(&g_resume_count, __ATOMIC_SEQ_CST);
         if (now != gen) break;
@@ -85,4 +93,14 @@ __attribute__((visibility("default"))) int stasis_checkpoint(void)
     }
     stasis_hooks_wait_after(); /* the after hooks run before the caller goes on */
     return g_last_restarted ? 2 : 1;
+}
+
+__attribute__((visibility("default"))) int stasis_checkpoint(void)
+{
+    return request_checkpoint(0);
+}
+
+__attribute__((visibility("default"))) int stasis_checkpoint_nowait(void)
+{
+    return request_checkpoint(1);
 }

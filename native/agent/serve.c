@@ -108,7 +108,8 @@ static void release_program(const char *id, int restarted)
     g_suspended = 0;
     stasis_hooks_set_id(id);
     stasis_hooks_after(restarted); /* runs once released */
-    if (resume_is_pending(id)) g_publish_pending = 1;
+    int early = __atomic_exchange_n(&g_wake_at_release, 0, __ATOMIC_SEQ_CST); /* stasis_checkpoint_nowait() */
+    if (resume_is_pending(id) && !early) g_publish_pending = 1;
     else note_resume();
     stasis_resume_all();
     stasis_fork_gate_open();
