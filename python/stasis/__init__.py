@@ -101,12 +101,19 @@ def last_checkpoint_id() -> Optional[str]:
     return _AGENT.checkpoint_id() if _AGENT is not None else None
 
 
-def checkpoint(note: Optional[str] = None) -> Optional[str]:
+def checkpoint(note: Optional[str] = None, wait: bool = True) -> Optional[str]:
     """Checkpoints the whole computation now and returns the checkpoint's id.
 
     ``note``: a line of text kept with the checkpoint (:attr:`Session.note`, the
     NOTE column of ``stasis list``); given by the original process once it is
     published.
+
+    ``wait=False``: returns as soon as the program runs on again (its memory is
+    written), before the checkpoint is durable and published; the program pauses
+    only while its memory is written. The id is returned at once; whoever needs the
+    checkpoint waits for its directory to appear in the store (:func:`last_checkpoint_id`
+    turns None if it is not published after all). Not with ``note`` (ValueError).
+    An agent without this ability waits for the publication.
 
     Blocks until the coordinator has published the checkpoint (every process of the
     computation is stopped meanwhile, this thread included). It then returns twice,
@@ -129,10 +136,14 @@ def checkpoint(note: Optional[str] = None) -> Optional[str]:
         return None
     if getattr(_in_hook, "active", False):
         raise RuntimeError("stasis.checkpoint() cannot be called from a checkpoint hook")
+    if note and not wait:
+        raise ValueError("stasis.checkpoint(note=..., wait=False): a note needs the published checkpoint; "
+                         "give it with wait=True or later with stasis note ID TEXT")
     # ctypes releases the GIL for the call: the hook thread can run Python hooks
     # while this thread waits, and the other threads run until the agent stops them.
     asked = _datetime.datetime.now(_datetime.timezone.utc)
-    result = int(_AGENT.checkpoint())
+    call = _AGENT.checkpoint if wait or _AGENT.checkpoint_nowait is None else _AGENT.checkpoint_nowait
+    result = int(call())
     if result < 0:
         raise CheckpointError("the coordinator refused the checkpoint request")
     ckpt_id = _AGENT.checkpoint_id()

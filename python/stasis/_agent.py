@@ -28,7 +28,11 @@ class Agent:
         self.active = lib.stasis_agent_active
         self.active.restype = ctypes.c_int
         self.active.argtypes = []
-        # newer agents only: id of the last checkpoint, program hooks
+        # newer agents only: id of the last checkpoint, program hooks, nowait checkpoint
+        self.checkpoint_nowait: Optional[Any] = getattr(lib, "stasis_checkpoint_nowait", None)
+        if self.checkpoint_nowait is not None:
+            self.checkpoint_nowait.restype = ctypes.c_int
+            self.checkpoint_nowait.argtypes = []
         self.last_id: Optional[Any] = getattr(lib, "stasis_last_checkpoint_id", None)
         if self.last_id is not None:
             self.last_id.restype = ctypes.c_char_p
