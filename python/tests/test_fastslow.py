@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import stasis.fastslow as fs  # noqa: E402
-from stasis.fastslow import _compare, _pyx, _switch  # noqa: E402
+from stasis.fastslow import _compare, _files, _pyx, _schedule, _switch  # noqa: E402
 from stasis.fastslow.__main__ import main as cli_main  # noqa: E402
 
 
@@ -47,6 +47,45 @@ class CompareTest(unittest.TestCase):
 
     def test_nan_equals_nan(self) -> None:
         self.assertIsNone(_compare.first_difference_in({"x": float("nan")}, {"x": float("nan")}, 1e-9))
+
+
+class ScheduleTest(unittest.TestCase):
+    """Where a new checker starts: checkers go on from interval to interval, so a new
+    one starts where nobody is about to arrive."""
+
+    def test_runs(self) -> None:
+        self.assertEqual(_schedule.runs([5, 1, 2, 3, 9, 6]), [(1, 3), (5, 6), (9, 9)])
+
+    def test_nobody_before_start_at_the_beginning(self) -> None:
+        self.assertEqual(_schedule.next_start(range(1, 13), lambda n: False, lambda n: True), 1)
+
+    def test_somebody_before_start_halfway(self) -> None:
+        # the checker on interval 1 goes on into 2..7; the new one takes 8..12
+        self.assertEqual(_schedule.next_start(range(2, 13), lambda n: n == 2, lambda n: True), 8)
+        self.assertEqual(_schedule.next_start([2, 3], lambda n: n == 2, lambda n: True), 3)
+        self.assertIsNone(_schedule.next_start([2], lambda n: n == 2, lambda n: True))
+
+    def test_longest_stretch_first(self) -> None:
+        free = [2, 3, 4, 5, 6, 7, 8, 11, 12]          # 1 and 9..10 are being checked
+        busy = {2, 11}.__contains__
+        self.assertEqual(_schedule.next_start(free, busy, lambda n: True), 6)
+
+    def test_only_published_checkpoints(self) -> None:
+        self.assertEqual(_schedule.next_start(range(1, 5), lambda n: False, lambda n: n >= 3), 3)
+        self.assertIsNone(_schedule.next_start(range(1, 5), lambda n: False, lambda n: False))
+
+
+class ClaimTest(unittest.TestCase):
+    def test_an_interval_is_claimed_once(self) -> None:
+        run = tempfile.mkdtemp()
+        try:
+            self.assertTrue(_files.claim(run, 3, 1))
+            self.assertFalse(_files.claim(run, 3, 3))
+            self.assertEqual(_files.claim_owner(run, 3), 1)
+            self.assertIsNone(_files.claim_owner(run, 4))
+            self.assertEqual(sorted(os.listdir(os.path.join(run, "claims"))), ["3"])
+        finally:
+            shutil.rmtree(run)
 
 
 class PyxTest(unittest.TestCase):

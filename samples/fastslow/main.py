@@ -7,8 +7,8 @@
     main.py behave crash|hang [BAD]         interval BAD crashes or hangs when interpreted
     main.py unpicklable                     marks a value that cannot be pickled
     main.py nomark                          never marks
-    main.py broken [N]                      the checkpoint of mark 1 is damaged after it
-                                            was published: interval 2 cannot be checked
+    main.py broken [N]                      the checkpoint of mark 0 is damaged after it
+                                            was published: interval 1 cannot be checked
 
 The compiled module must be importable (PYTHONPATH=the directory with its .so and its
 source). Prints the final value.
@@ -17,6 +17,7 @@ import glob
 import importlib
 import os
 import sys
+import time
 
 import stasis
 import stasis.fastslow as fs
@@ -71,21 +72,29 @@ def behave(action, bad):
 
 
 def broken(n):
+    """(The checkpoint of mark 0: a checker that goes on from interval 1 to 2 would check
+    interval 2 without the damaged checkpoint of mark 1.)"""
     import overflow_fixed as work
     acc = 0
     fs.mark(i=0, acc=acc)
+    if not fs.interpreted():
+        damage(stasis.last_checkpoint_id())
     for i in range(1, 5):
         acc = work.chunk(acc, 1, n)
         fs.mark(i=i, acc=acc)
-        if i == 1 and not fs.interpreted():
-            damage(stasis.last_checkpoint_id())
     return acc
 
 
 def damage(ckpt_id):
-    """Truncates the memory image of checkpoint ckpt_id (a disk that lost data)."""
+    """Truncates the memory image of checkpoint ckpt_id (a disk that lost data), once it
+    is published (marks do not wait for that)."""
     run = os.environ.get("STASIS_FASTSLOW_DIR", "")
-    for image in glob.glob(os.path.join(run, "ckpt", "*", str(ckpt_id), "image-*.img")):
+    for _ in range(600):
+        images = glob.glob(os.path.join(run, "ckpt", "*", str(ckpt_id), "image-*.img"))
+        if images:
+            break
+        time.sleep(0.05)
+    for image in images:
         with open(image, "r+b") as f:
             f.truncate(4096)
 

@@ -40,9 +40,12 @@ _mode = "fast" if _RUN else "off"      # "off", "fast" or "checker"
 _every = 1
 _calls = 0
 _marks = 0
-_target = -1                          # the checker's last mark
+_target = -1                          # the mark that ends the checker's current interval
 _tolerance = 0.0
-_interval = 0
+_interval = 0                         # the checker's current interval
+_owner = 0                            # its first interval (what its claims say)
+_go_on = False                        # may it go on to the next interval (the driver's role)
+_info: Dict[str, Any] = {}            # what was switched (written with each interval's start)
 
 
 def every(n: int) -> None:
@@ -105,13 +108,14 @@ def _pickled(state: Dict[str, Any]) -> bytes:
 def _fast_mark(number: int, state: Dict[str, Any]) -> None:
     import stasis
     assert _RUN is not None
+    began = time.monotonic()
     _files.write_bytes(_files.mark_state(_RUN, number), _pickled(state))
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:
             pass
-    ckpt_id = _checkpoint(stasis, number)
+    ckpt_id = _checkpoint(stasis)
     if ckpt_id is None:
         _files.write_json(_files.error(_RUN), {"error": "mark %d: stasis.checkpoint() did nothing: the program "
                                                "does not run under Stasis" % number})
@@ -119,45 +123,68 @@ def _fast_mark(number: int, state: Dict[str, Any]) -> None:
     if stasis.is_restart():
         _become_checker(ckpt_id)
         return
-    _files.write_json(_files.mark_info(_RUN, number), {"mark": number, "checkpoint": ckpt_id})
+    # the driver waits for the checkpoint's publication (its directory) before it uses it
+    _files.write_json(_files.mark_info(_RUN, number), {"mark": number, "checkpoint": ckpt_id,
+                                                       "paused": round(time.monotonic() - began, 4)})
 
 
-def _checkpoint(stasis: Any, number: int) -> Optional[str]:
-    """stasis.checkpoint(), tried again for a while if the coordinator is busy."""
-    for attempt in range(40):
+def _checkpoint(stasis: Any) -> Optional[str]:
+    """stasis.checkpoint() without waiting for the publication (the program pauses only
+    while its memory is written), tried again for a while if the coordinator is busy
+    (publishing the previous mark's checkpoint, say)."""
+    deadline = time.monotonic() + 60.0
+    pause = 0.01
+    while True:
         try:
-            result: Optional[str] = stasis.checkpoint(note="fastslow mark %d" % number)
+            result: Optional[str] = stasis.checkpoint(wait=False)
             return result
         except stasis.CheckpointError:
-            if attempt == 39:
+            if time.monotonic() > deadline:
                 raise
-            time.sleep(0.25)
-    return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def _become_checker(ckpt_id: str) -> None:
     """Restarted from a mark's checkpoint: a checker if the driver said so, else a plain
     restart that goes on without marks."""
-    global _mode, _target, _tolerance, _interval
+    global _mode, _target, _tolerance, _interval, _owner, _go_on, _info
     assert _RUN is not None
     role = _files.read_json(_files.role(_RUN, ckpt_id))
     if role is None:
         _mode = "off"
         return
     from . import _switch
-    _interval = int(role["interval"])
+    _interval = _owner = int(role["interval"])
     _target = _marks                      # the mark at the end of this interval
     _tolerance = float(role.get("tolerance", 0.0))
+    _go_on = bool(role.get("continue", False))
     done = _switch.switch_all()
-    info = {"interval": _interval, "pid": os.getpid(), "modules": done.modules,
-            "functions": done.functions, "refused": done.refused}
+    _info = {"interval": _interval, "pid": os.getpid(), "modules": done.modules,
+             "functions": done.functions, "refused": done.refused}
     if not done.modules:
         _write_result("not checked", reason="no compiled module could be switched to interpreted: "
                       + ("; ".join(done.refused) or "no Cython module with its .pyx/.py source next to it "
-                                                   "is loaded"), switched=info)
+                                                   "is loaded"), switched=_info)
         os._exit(0)
     _mode = "checker"
-    _files.write_json(_files.started(_RUN, _interval), info)
+    _files.write_json(_files.started(_RUN, _interval), _info)
+
+
+def _take_next(number: int) -> bool:
+    """After an ok interval ending at mark ``number``: goes on checking the next interval
+    if the driver allows it, the fast run recorded its end already, and no other
+    checker has taken it."""
+    global _interval, _target
+    assert _RUN is not None
+    if not _go_on or not os.path.exists(_files.mark_state(_RUN, number + 1)):
+        return False
+    if not _files.claim(_RUN, _interval + 1, _owner):
+        return False
+    _interval += 1
+    _target = number + 1
+    _files.write_json(_files.started(_RUN, _interval), dict(_info, interval=_interval, first=_owner))
+    return True
 
 
 def _write_result(status: str, **fields: Any) -> None:
@@ -166,7 +193,8 @@ def _write_result(status: str, **fields: Any) -> None:
 
 
 def _finish(number: int, state: Dict[str, Any]) -> None:
-    """The checker's end: compare with the fast run's state at this mark, record, exit."""
+    """The end of the checker's interval: compare with the fast run's state at this mark,
+    record; then go on with the next interval (:func:`_take_next`) or end the process."""
     assert _RUN is not None
     info = _files.read_json(_files.started(_RUN, _interval)) or {}
     try:
@@ -183,6 +211,8 @@ def _finish(number: int, state: Dict[str, Any]) -> None:
     found = _compare.first_difference_in(fast, slow, _tolerance)
     if found is None:
         _write_result("ok", functions=info.get("functions", []))
+        if _take_next(number):
+            return
     else:
         variable, fast_text, slow_text = found
         _write_result("mismatch", variable=variable, fast=fast_text, interpreted=slow_text,

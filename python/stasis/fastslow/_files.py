@@ -4,9 +4,13 @@ and renamed, so a reader never sees half of one.
 
 ``RUN/ckpt/``               the fast run's checkpoints (``stasis launch --ckpt-dir``)
 ``RUN/marks/K.pkl``         the state the fast run recorded at mark K (pickled dict)
-``RUN/marks/K.json``        mark K's checkpoint id, once that checkpoint is published
+``RUN/marks/K.json``        mark K's checkpoint id, once the fast run goes on after it
+                            (published when ``RUN/ckpt/*/ID`` exists)
 ``RUN/roles/ID.json``       written by the driver before it restarts checkpoint ID as a
                             checker: the interval to check and the tolerance
+``RUN/claims/N``            interval N is taken by a checker (created exclusively: by the
+                            driver when it starts a checker there, or by a checker that
+                            goes on from interval N-1); holds the first interval of that checker
 ``RUN/checkers/N.started``  interval N's checker runs (interpreted) from its first mark
 ``RUN/results/N.json``      interval N's verdict, written by its checker
 ``RUN/error.json``          the fast run could not record a mark (unpicklable state...)
@@ -69,3 +73,32 @@ def result(run: str, interval: int) -> str:
 
 def error(run: str) -> str:
     return path(run, "error.json")
+
+
+def claim_path(run: str, interval: int) -> str:
+    return path(run, "claims", "%d" % interval)
+
+
+def claim(run: str, interval: int, owner: int) -> bool:
+    """Takes interval ``interval`` for the checker that began at interval ``owner``;
+    False if it was taken already (by another checker, or by the driver)."""
+    target = claim_path(run, interval)
+    tmp = "%s.tmp%d" % (target, os.getpid())
+    write_bytes(tmp, b"%d\n" % owner)
+    try:
+        os.link(tmp, target)                  # atomic, whole, and only once
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
+
+
+def claim_owner(run: str, interval: int) -> Optional[int]:
+    """The first interval of the checker that took ``interval``; None if nobody did
+    (or the claim is being written)."""
+    try:
+        with open(claim_path(run, interval), "rb") as f:
+            return int(f.read().decode("ascii").strip())
+    except (OSError, ValueError):
+        return None

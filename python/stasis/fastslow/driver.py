@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, TextIO
 
 from .. import _control
-from . import _files, _tasks
+from . import _files, _schedule, _tasks
 
 
 @dataclass
@@ -77,14 +77,18 @@ class Run:
         self.attempts: Dict[int, int] = {}
         self.coordinator: Optional[threading.Thread] = None
         self.dir = os.path.abspath(opts.directory) if opts.directory else tempfile.mkdtemp(prefix="stasis-fastslow-")
-        for sub in ("ckpt", "marks", "roles", "checkers", "results"):
+        for sub in ("ckpt", "marks", "roles", "checkers", "results", "claims"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         self.intervals: Dict[int, Interval] = {}
-        self.marks = 0                       # marks whose checkpoint is published
+        self.marks = 0                       # marks the fast run recorded
+        self.checkpoints: Dict[int, str] = {}  # mark -> its checkpoint id
+        self.published: Dict[int, str] = {}  # mark -> its published checkpoint's directory
+        self.unpublished: Dict[int, str] = {}  # mark -> why its checkpoint cannot be used
         self.fast: Optional["subprocess.Popen[bytes]"] = None
         self.fast_status: Optional[int] = None
-        self.running: Dict[int, Any] = {}    # interval -> Popen (local) or Future (Dask)
-        self.queue: List[int] = []
+        self.fast_ended = 0.0
+        self.running: Dict[int, Any] = {}    # first interval -> Popen (local) or Future (Dask)
+        self.owner: Dict[int, int] = {}      # interval -> the first interval of the checker that took it
         self.stopped = False
         self.last_progress = ""
         self.client: Any = None
@@ -106,38 +110,81 @@ class Run:
                                       "--ckpt-dir", os.path.join(self.dir, "ckpt"), "--", *self.opts.program],
                                      stdin=subprocess.DEVNULL, stdout=out.fileno(), env=env)
 
-    def checkpoint_dir(self, mark: int) -> Optional[str]:
-        info = _files.read_json(_files.mark_info(self.dir, mark))
-        if not info:
-            return None
-        found = glob.glob(os.path.join(self.dir, "ckpt", "*", str(info["checkpoint"])))
-        return found[0] if found else None
-
     def discover(self) -> None:
-        while os.path.exists(_files.mark_info(self.dir, self.marks)):
+        """New marks of the fast run, their checkpoints once published (the fast run
+        goes on before that), and the intervals checkers took on their own."""
+        while True:
+            info = _files.read_json(_files.mark_info(self.dir, self.marks))
+            if info is None:
+                break
+            self.checkpoints[self.marks] = str(info["checkpoint"])
             if self.marks >= 1:
                 self.intervals[self.marks] = Interval(self.marks)
-                self.queue.append(self.marks)
             self.marks += 1
+        for mark in range(self.marks):
+            if mark not in self.published and mark not in self.unpublished:
+                found = glob.glob(os.path.join(self.dir, "ckpt", "*", self.checkpoints[mark]))
+                if found:
+                    self.published[mark] = found[0]
+        self.give_up_unpublished()
+        for number, interval in self.intervals.items():
+            if interval.status == "waiting" and number not in self.owner:
+                owner = _files.claim_owner(self.dir, number)
+                if owner is not None:                 # a checker went on into it
+                    self.owner[number] = owner
+                    interval.status, interval.began = "checking", time.monotonic()
+
+    def give_up_unpublished(self) -> None:
+        """A mark's checkpoint that is still not published once a later one is (the
+        coordinator publishes them in order), or long after the fast run ended, never
+        will be."""
+        later = max(self.published, default=-1)
+        late = self.fast_status is not None and time.monotonic() - self.fast_ended > 60
+        for mark in range(self.marks):
+            if mark not in self.published and mark not in self.unpublished and (mark < later or late):
+                self.unpublished[mark] = "the checkpoint of mark %d (%s) was not published (see: stasis events)" % (
+                    mark, self.checkpoints[mark])
 
     # -- checkers -------------------------------------------------------------------------
     def log(self, number: int) -> str:
         return os.path.join(self.dir, "checkers", "%d.log" % number)
 
-    def prepare(self, number: int) -> Optional[str]:
-        """Writes the checker's role; its checkpoint directory, or None (then the
-        interval is 'not checked')."""
+    def prepare(self, number: int) -> str:
+        """Takes interval ``number`` and writes its checker's role; the directory of the
+        checkpoint to restart (published)."""
         interval = self.intervals[number]
-        info = _files.read_json(_files.mark_info(self.dir, number - 1))
-        directory = self.checkpoint_dir(number - 1)
-        if info is None or directory is None:
-            interval.status = "not checked"
-            interval.detail = {"reason": "the checkpoint of mark %d is missing" % (number - 1)}
-            return None
-        _files.write_json(_files.role(self.dir, str(info["checkpoint"])),
-                          {"interval": number, "tolerance": self.opts.tolerance})
+        self.owner[number] = number
+        _files.write_json(_files.role(self.dir, self.checkpoints[number - 1]),
+                          {"interval": number, "tolerance": self.opts.tolerance,
+                           "continue": self.client is None})
         interval.status, interval.began = "checking", time.monotonic()
-        return directory
+        return self.published[number - 1]
+
+    def free(self) -> List[int]:
+        """Intervals nobody took yet; those that can never be checked are settled."""
+        found = []
+        for number, interval in self.intervals.items():
+            if interval.status != "waiting":
+                continue
+            before = self.intervals.get(number - 1)
+            reachable = before is not None and before.status in ("waiting", "checking") and self.client is None
+            if number - 1 in self.unpublished and not reachable:
+                interval.status = "not checked"
+                interval.detail = {"reason": self.unpublished[number - 1]}
+                continue
+            found.append(number)
+        return found
+
+    def busy_before(self, number: int) -> bool:
+        before = self.intervals.get(number - 1)
+        return (self.client is None and before is not None and before.status == "checking"
+                and self.owner.get(number - 1) in self.running)
+
+    def next_start(self) -> Optional[int]:
+        free = self.free()
+        if self.client is not None:                    # Dask: one task per interval, in order
+            return next((n for n in sorted(free) if n - 1 in self.published), None)
+        return _schedule.next_start(free, self.busy_before, lambda n: n - 1 in self.published)
 
     def start_checkers_coordinator(self) -> None:
         """Starts the checkers' coordinator now, in the background, so that the first
@@ -153,11 +200,14 @@ class Run:
         if self.coordinator is not None and self.coordinator.is_alive():
             return
         limit = 1 << 30 if self.client is not None else self.opts.checkers
-        while self.queue and len(self.running) < limit and not self.stopped:
-            number = self.queue.pop(0)
-            directory = self.prepare(number)
-            if directory is None:
+        while len(self.running) < limit and not self.stopped:
+            number = self.next_start()
+            if number is None:
+                break
+            if not _files.claim(self.dir, number, number):
+                self.discover()                        # a checker just went on into it
                 continue
+            directory = self.prepare(number)
             if self.client is not None:
                 from . import _dask
                 self.running[number] = _dask.submit(self.client, self.cli, self.checkers_name, directory,
@@ -170,32 +220,52 @@ class Run:
         self.directories[number] = directory
         return _tasks.start(self.cli, self.checkers_name, directory, self.log(number), keep=True)
 
+    def poll_results(self) -> None:
+        """The verdicts checkers wrote (a checker that goes on writes one per interval)."""
+        for number, interval in self.intervals.items():
+            if interval.status == "checking":
+                result = _files.read_json(_files.result(self.dir, number))
+                if result is not None:
+                    interval.status, interval.detail = str(result.get("status", "crashed")), result
+                    interval.seconds = time.monotonic() - interval.began
+
+    def current(self, first: int) -> int:
+        """The interval the checker that began at ``first`` works on now."""
+        return max(n for n, o in self.owner.items() if o == first)
+
     def poll_checkers(self) -> None:
-        for number, task in list(self.running.items()):
+        self.poll_results()
+        for first, task in list(self.running.items()):
             outcome: Optional[_tasks.Outcome] = None
+            now = self.current(first)
             if self.client is not None:
                 from . import _dask
                 outcome = _dask.outcome(task)
             elif task.poll() is not None:
-                outcome = _tasks.finish(task, self.log(number), False)
-                self.attempts[number] = self.attempts.get(number, 0) + 1
-                if _tasks.busy(outcome, os.path.exists(_files.started(self.dir, number))) and \
-                        self.attempts[number] < 10 and \
-                        time.monotonic() - self.intervals[number].began < self.opts.timeout:
-                    self.running[number] = self.restart(number, self.directories[number])   # again
+                outcome = _tasks.finish(task, self.log(first), False)
+                self.attempts[first] = self.attempts.get(first, 0) + 1
+                if _tasks.busy(outcome, os.path.exists(_files.started(self.dir, first))) and \
+                        self.attempts[first] < 10 and \
+                        time.monotonic() - self.intervals[first].began < self.opts.timeout:
+                    self.running[first] = self.restart(first, self.directories[first])   # again
                     continue
-            elif time.monotonic() - self.intervals[number].began > self.opts.timeout:
+            elif self.intervals[now].status == "checking" and \
+                    time.monotonic() - self.intervals[now].began > self.opts.timeout:
                 _tasks.stop(task)
-                outcome = _tasks.finish(task, self.log(number), True)
+                outcome = _tasks.finish(task, self.log(first), True)
             if outcome is not None:
-                del self.running[number]
-                self.verdict(number, outcome)
+                del self.running[first]
+                self.discover()                        # what it took just before it ended
+                for number in sorted(n for n, o in self.owner.items() if o == first):
+                    self.verdict(number, outcome)
 
     def verdict(self, number: int, outcome: _tasks.Outcome) -> None:
         code, timed_out, tail, where = outcome
         interval = self.intervals[number]
+        interval.where = interval.where or where
+        if interval.status != "checking":
+            return
         interval.seconds = time.monotonic() - interval.began
-        interval.where = where
         result = _files.read_json(_files.result(self.dir, number))
         if result is not None:
             interval.status = str(result.get("status", "crashed"))
@@ -237,7 +307,8 @@ class Run:
         """One round; False once everything is done."""
         if self.fast is not None and self.fast_status is None and self.fast.poll() is not None:
             self.fast_status = self.fast.returncode
-            self.fast_seconds = time.monotonic() - self.started
+            self.fast_ended = time.monotonic()
+            self.fast_seconds = self.fast_ended - self.started
         self.discover()
         self.poll_checkers()
         if self.opts.stop_at_first and any(i.status == "mismatch" for i in self.intervals.values()):
@@ -245,7 +316,8 @@ class Run:
             return False
         self.launch_checkers()
         self.progress()
-        return not (self.fast_status is not None and not self.queue and not self.running)
+        waiting = any(i.status == "waiting" for i in self.intervals.values())
+        return not (self.fast_status is not None and not waiting and not self.running)
 
     def stop_all(self, reason: str) -> None:
         self.stopped = True
@@ -258,18 +330,17 @@ class Run:
                 self.fast_status = self.fast.wait()
             self.fast_seconds = time.monotonic() - self.started
             self.fast_stopped = reason
-        for number, task in list(self.running.items()):
+        for task in self.running.values():
             if self.client is None:
                 _tasks.stop(task)
             else:
                 task.cancel()
-            self.intervals[number].status = "not checked"
-            self.intervals[number].detail = {"reason": reason}
         self.running.clear()
-        for number in self.queue:
-            self.intervals[number].status = "not checked"
-            self.intervals[number].detail = {"reason": reason}
-        self.queue.clear()
+        self.poll_results()
+        for interval in self.intervals.values():
+            if interval.status in ("waiting", "checking"):
+                interval.status = "not checked"
+                interval.detail = {"reason": reason}
 
     def _stasis(self, *args: str, name: str = "") -> None:
         subprocess.run([self.cli, args[0], "--name", name or self.name, *args[1:]], stdin=subprocess.DEVNULL,

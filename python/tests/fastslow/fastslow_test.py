@@ -165,9 +165,9 @@ def t_nomark():
 def t_broken():
     report = fastslow(program=["broken", "1000"], expect_status=1)
     st = statuses(report)
-    expect(st[2] == "not checked" and "could not be restarted" in report["intervals"][1]["reason"],
-           "interval 2: not checked, with the reason", report)
-    expect(all(s == "ok" for n, s in st.items() if n != 2), "the other intervals ok", report)
+    expect(st[1] == "not checked" and "could not be restarted" in report["intervals"][0]["reason"],
+           "interval 1: not checked, with the reason", report)
+    expect(all(s == "ok" for n, s in st.items() if n != 1), "the other intervals ok", report)
 
 
 # -- Dask --------------------------------------------------------------------------------------
