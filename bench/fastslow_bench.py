@@ -91,8 +91,9 @@ def main():
         print("fastslow bench: overflow sample, %d intervals x %d additions (%s)" % (INTERVALS, n, load()))
         slow, _, slow_load = timed([PYTHON, os.path.join(work, "slow", "main.py")] + program, env=env)
         plain, _, plain_load = timed([PYTHON, fast_main] + program, env=env)
-        launch, _, launch_load = timed([CLI, "launch", "--name", "fsbench-%d" % os.getpid(), "--",
-                                        PYTHON, fast_main] + program, env=env)
+        name = "fsbench-%d" % os.getpid()
+        launch, _, launch_load = timed([CLI, "launch", "--name", name, "--", PYTHON, fast_main] + program, env=env)
+        subprocess.run([CLI, "shutdown", "--name", name], stdin=subprocess.DEVNULL, capture_output=True, env=env)
         run = os.path.join(work, "run")
         wall, done, run_load = timed([CLI, "fastslow", "run", "--json", "--checkers", str(args.checkers),
                                       "--dir", run, "--", PYTHON, fast_main] + program, ok=(0, 1), env=env)
