@@ -89,6 +89,7 @@ class Run:
         self.fast_ended = 0.0
         self.running: Dict[int, Any] = {}    # first interval -> Popen (local) or Future (Dask)
         self.owner: Dict[int, int] = {}      # interval -> the first interval of the checker that took it
+        self.ended: Dict[int, _tasks.Outcome] = {}  # first interval -> how that checker ended
         self.stopped = False
         self.last_progress = ""
         self.client: Any = None
@@ -133,6 +134,9 @@ class Run:
                 if owner is not None:                 # a checker went on into it
                     self.owner[number] = owner
                     interval.status, interval.began = "checking", time.monotonic()
+                    if owner in self.ended:           # before the fast run's mark showed here
+                        self.poll_results()
+                        self.verdict(number, self.ended[owner])
 
     def give_up_unpublished(self) -> None:
         """A mark's checkpoint that is still not published once a later one is (the
@@ -255,6 +259,7 @@ class Run:
                 outcome = _tasks.finish(task, self.log(first), True)
             if outcome is not None:
                 del self.running[first]
+                self.ended[first] = outcome
                 self.discover()                        # what it took just before it ended
                 for number in sorted(n for n, o in self.owner.items() if o == first):
                     self.verdict(number, outcome)
