@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, TextIO
@@ -71,11 +70,11 @@ class Run:
     def __init__(self, opts: Options, err: TextIO = sys.stderr) -> None:
         self.opts, self.err = opts, err
         self.cli = find_cli()
-        self.name = "fastslow-%d" % os.getpid()           # the fast run's coordinator
-        self.checkers_name = self.name + "-checkers"      # the checkers': one computation each
+        self.name = "fastslow-%d" % os.getpid()           # the fast run's coordinator, and the
+        #                                                   local checkers' (one computation each)
+        self.checkers_name = self.name + "-checkers"      # the Dask workers' coordinators
         self.directories: Dict[int, str] = {}
         self.attempts: Dict[int, int] = {}
-        self.coordinator: Optional[threading.Thread] = None
         self.dir = os.path.abspath(opts.directory) if opts.directory else tempfile.mkdtemp(prefix="stasis-fastslow-")
         for sub in ("ckpt", "marks", "roles", "checkers", "results", "claims"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
@@ -190,19 +189,7 @@ class Run:
             return next((n for n in sorted(free) if n - 1 in self.published), None)
         return _schedule.next_start(free, self.busy_before, lambda n: n - 1 in self.published)
 
-    def start_checkers_coordinator(self) -> None:
-        """Starts the checkers' coordinator now, in the background, so that the first
-        checkers do not race to start it."""
-        def run() -> None:
-            subprocess.run([self.cli, "coordinator", "--name", self.checkers_name, "--daemon",
-                            "--ckpt-dir", os.path.join(self.dir, "checker-ckpt")], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.coordinator = threading.Thread(target=run, name="fastslow-coordinator", daemon=True)
-        self.coordinator.start()
-
     def launch_checkers(self) -> None:
-        if self.coordinator is not None and self.coordinator.is_alive():
-            return
         limit = 1 << 30 if self.client is not None else self.opts.checkers
         while len(self.running) < limit and not self.stopped:
             number = self.next_start()
@@ -222,7 +209,9 @@ class Run:
 
     def restart(self, number: int, directory: str) -> "subprocess.Popen[bytes]":
         self.directories[number] = directory
-        return _tasks.start(self.cli, self.checkers_name, directory, self.log(number), keep=True)
+        # under the fast run's coordinator (no second one to start: the first checkers
+        # start sooner); the fast run's marks wait while it restarts a checker
+        return _tasks.start(self.cli, self.name, directory, self.log(number), keep=True)
 
     def poll_results(self) -> None:
         """The verdicts checkers wrote (a checker that goes on writes one per interval)."""
@@ -249,7 +238,7 @@ class Run:
                 outcome = _tasks.finish(task, self.log(first), False)
                 self.attempts[first] = self.attempts.get(first, 0) + 1
                 if _tasks.busy(outcome, os.path.exists(_files.started(self.dir, first))) and \
-                        self.attempts[first] < 10 and \
+                        self.attempts[first] < 100 and \
                         time.monotonic() - self.intervals[first].began < self.opts.timeout:
                     self.running[first] = self.restart(first, self.directories[first])   # again
                     continue
@@ -450,7 +439,6 @@ def run(opts: Options) -> int:
         if opts.dask:
             from . import _dask
             check.client = _dask.connect(opts.dask, check.dir, check.cli)
-        check.start_checkers_coordinator()
         check.start_fast()
         while check.step():
             time.sleep(0.05)
