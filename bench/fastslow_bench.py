@@ -115,7 +115,13 @@ def main():
         print("  verdict: %s" % (", ".join("interval %d %s%s" % (i["interval"], i["status"], " (%s)" % i.get(
             "variable", "") if i["status"] == "mismatch" else "") for i in bad) or "all ok"))
         restarts = len(glob.glob(os.path.join(run, "checkers", "*.log")))
-        print("  checker restarts: %d for %d intervals" % (restarts, len(report["intervals"])))
+        stretches = {}
+        for claim in glob.glob(os.path.join(run, "claims", "*")):
+            with open(claim) as f:
+                stretches.setdefault(int(f.read()), []).append(int(os.path.basename(claim)))
+        print("  checker restarts: %d for %d intervals; stretches checked: %s" % (
+            restarts, len(report["intervals"]),
+            ", ".join("%d-%d" % (min(v), max(v)) for _, v in sorted(stretches.items()))))
 
 
 if __name__ == "__main__":
