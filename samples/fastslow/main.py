@@ -5,6 +5,7 @@
     main.py overflow_every [N]              the same, mark() called 4 times per interval, every(4)
     main.py floatsum [N [INTERVALS]]        a sum of 1/k^2 in single precision
     main.py behave crash|hang [BAD]         interval BAD crashes or hangs when interpreted
+    main.py behave_slow hang [BAD]          the same, the fast run 1 s per interval (12)
     main.py unpicklable                     marks a value that cannot be pickled
     main.py nomark                          never marks
     main.py broken [N]                      the checkpoint of mark 0 is damaged after it
@@ -61,11 +62,13 @@ def floats(n, intervals):
     return total
 
 
-def behave(action, bad):
+def behave(action, bad, intervals=4, pause=0.0):
     import behave as work
     acc = 0
     fs.mark(i=0, acc=acc)
-    for i in range(1, 5):
+    for i in range(1, intervals + 1):
+        if not fs.interpreted():
+            time.sleep(pause)
         acc = work.chunk(acc, i, action, bad)
         fs.mark(i=i, acc=acc)
     return acc
@@ -109,6 +112,8 @@ def main(argv):
         result = floats(int(argv[2]) if len(argv) > 2 else 20_000, int(argv[3]) if len(argv) > 3 else INTERVALS)
     elif what == "behave":
         result = behave(argv[2], int(argv[3]) if len(argv) > 3 else 3)
+    elif what == "behave_slow":
+        result = behave(argv[2], int(argv[3]) if len(argv) > 3 else 2, intervals=12, pause=1.0)
     elif what == "unpicklable":
         fs.mark(i=0, ok=1, callback=lambda x: x)
         result = 0

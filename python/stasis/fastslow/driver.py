@@ -316,7 +316,10 @@ class Run:
     def stop_all(self, reason: str) -> None:
         self.stopped = True
         if self.fast is not None and self.fast_status is None:
-            self._stasis("kill")
+            # the checkers are computations of the same coordinator: name the fast run's
+            # (the directory its checkpoints are published in), once there is one
+            computation = next((os.path.basename(os.path.dirname(d)) for d in self.published.values()), "")
+            self._stasis("kill", *(["--computation", computation] if computation else []))
             try:
                 self.fast_status = self.fast.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -151,6 +151,38 @@ def t_hang():
     expect(all(s == "ok" for n, s in st.items() if n != 3), "the other intervals ok", report)
 
 
+def t_interrupted():
+    """SIGTERM to the driver while the fast run and a (hung) checker both run under its
+    coordinator: everything started is stopped at once, the report says interrupted."""
+    command = [CLI, "fastslow", "run", "--json", "--checkers", "2", "--", PYTHON, os.path.join(BUILD, "main.py"),
+               "behave_slow", "hang", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True, env=dict(os.environ, STASIS_HOME=STASIS_HOME, STASIS_PYTHON=PYTHON))
+    try:
+        deadline = time.monotonic() + 60
+        seen = ""
+        while not ("ok 1" in seen and "checking 1" in seen) and time.monotonic() < deadline:
+            line = proc.stderr.readline()      # interval 1 checked, interval 2's checker hangs
+            if not line:
+                break
+            seen = line
+        if "checking 1" not in seen:
+            raise Failed("no checker ran alongside the fast run; last line: %s" % seen)
+        time.sleep(2)
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 1 or took > 5:       # the fast run had 7 s or more to go
+        raise Failed("SIGTERM: status %s after %.1f s (want 1 within 5 s); stderr:\n%s"
+                     % (proc.returncode, took, err[-2000:]))
+    print("  stopped %.1f s after SIGTERM" % took)
+
+
 def t_unpicklable():
     report = fastslow(program=["unpicklable"], expect_status=1)
     expect(any("'callback'" in p and "cannot be pickled" in p for p in report["problems"]),

@@ -29,7 +29,7 @@ class FastSlowIT {
     // K=1: stop_at_first (intervals 1-7 one at a time), K=2: fixed, float_*, crash...,
     // K=4: overflow_k4 (with every(4)); overflow_k1 and overflow_k2 are in the driver too.
     @ValueSource(strings = {"overflow_k4", "stop_at_first", "fixed", "float_tolerance", "float_exact",
-        "crash", "hang", "unpicklable", "nomark", "broken", "dask", "dask_unshared"})
+        "crash", "hang", "interrupted", "unpicklable", "nomark", "broken", "dask", "dask_unshared"})
     void scenario(String name) throws Exception {
         Files.createDirectories(BUILD);
         String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
