@@ -84,6 +84,8 @@ def main():
     env = dict(os.environ, STASIS_HOME=HOME, STASIS_PYTHON=PYTHON,
                PYTHONPATH=os.pathsep.join(filter(None, [os.path.join(HOME, "python"), os.environ.get("PYTHONPATH")])))
     with tempfile.TemporaryDirectory(prefix="fastslow-bench-") as work:
+        env["STASIS_RUNTIME_DIR"] = os.path.join(work, "rt")      # the coordinators' files go with it
+        os.mkdir(env["STASIS_RUNTIME_DIR"], 0o700)
         build(work)
         n = args.n or size(work, args.target, env)
         fast_main = os.path.join(work, "fast", "main.py")
