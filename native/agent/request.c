@@ -33,8 +33,8 @@ int stasis_computation_set(const char *id)
     r_stpcpy(g_computation, id);
     return 0;
 }
-volatile int g_resume_count;   /* bumped by every RESUME (serve.c) */
-volatile int g_last_restarted; /* that RESUME ended a restart */
+volatile int g_resume_count;    /* bumped by every RESUME (serve.c) */
+volatile int g_last_restarted;  /* that RESUME ended a restart */
 volatile int g_wake_at_release; /* the requester goes on at a pending RESUME (serve.c) */
 
 static int request_connection(void)
