@@ -95,12 +95,6 @@ static int request_checkpoint(int nowait)
     return g_last_restarted ? 2 : 1;
 }
 
-__attribute__((visibility("default"))) int stasis_checkpoint(void)
-{
-    return request_checkpoint(0);
-}
+__attribute__((visibility("default"))) int stasis_checkpoint(void) { return request_checkpoint(0); }
 
-__attribute__((visibility("default"))) int stasis_checkpoint_nowait(void)
-{
-    return request_checkpoint(1);
-}
+__attribute__((visibility("default"))) int stasis_checkpoint_nowait(void) { return request_checkpoint(1); }

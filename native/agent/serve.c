@@ -107,7 +107,7 @@ static void release_program(const char *id, int restarted)
 {
     g_suspended = 0;
     stasis_hooks_set_id(id);
-    stasis_hooks_after(restarted); /* runs once released */
+    stasis_hooks_after(restarted);                                            /* runs once released */
     int early = __atomic_exchange_n(&g_wake_at_release, 0, __ATOMIC_SEQ_CST); /* stasis_checkpoint_nowait() */
     if (resume_is_pending(id) && !early) g_publish_pending = 1;
     else note_resume();
