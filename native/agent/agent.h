@@ -82,6 +82,17 @@ void stasis_call_end(const struct stasis_call *saved);
 void stasis_find_self(void);
 int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *path_out, size_t path_cap,
                        const char **err);
+/* image.c: register and write-protect every trackable area (incr.c) */
+int stasis_image_track(void);
+/* incr.c: incremental images (dirty page tracking) */
+extern uint64_t g_incr_base_id;
+void stasis_incr_track(uint64_t start, uint64_t end);
+int stasis_incr_active(void);
+const char *stasis_incr_parent(const char *dir);
+void stasis_incr_fill(struct stasis_img_header *h);
+void stasis_incr_done(int ok);
+void stasis_incr_after_restart(void);
+void stasis_incr_forget(void);
 /* procstate.c (g_hdr lives in image.c; g_exe = /proc/self/exe at checkpoint) */
 extern struct stasis_img_header g_hdr;
 extern char g_exe[4096];

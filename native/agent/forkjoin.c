@@ -131,6 +131,7 @@ static void fork_child(void)
     __atomic_store_n(&g_ckpt_busy, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g_nthreads, 0, __ATOMIC_SEQ_CST);
     stasis_relay_forget();             /* the parent's relay did not survive fork */
+    stasis_incr_forget();              /* nor did its dirty page tracking */
     int hooks = stasis_hooks_forget(); /* the hook thread did not survive fork */
     int settle = 0;
     if (join_as_child() == 0) settle = SETTLE_CKPT | (hooks ? SETTLE_HOOKS : 0);

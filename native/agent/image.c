@@ -165,6 +165,8 @@ struct pm_scan_arg {
 struct page_region {
     uint64_t start, end, categories;
 };
+#define PM_WPALLOWED  (1ull << 0)
+#define PM_WRITTEN    (1ull << 1)
 #define PM_PRESENT    (1ull << 3)
 #define PM_SWAPPED    (1ull << 4)
 #define PM_SCAN_IOCTL _IOWR('f', 16, struct pm_scan_arg)
@@ -222,9 +224,96 @@ static int dump_scanned(struct writer *w, struct stasis_img_area *a)
     return end_readable(w, a, made_readable) < 0 ? -1 : 1;
 }
 
+/* areas the dirty tracking covers: private memory that is not the agent's own
+ * (which changes while it is written) and not a huge reservation (protecting its
+ * holes would fill page tables for all of it) */
+#define TRACK_MAX (64ull << 30)
+static int trackable(const struct stasis_img_area *a)
+{
+    if (a->kind != STASIS_AREA_ANON && a->kind != STASIS_AREA_FILE_PRIVATE) return 0;
+    return !is_volatile(a) && a->end - a->start <= TRACK_MAX;
+}
+
+/* a range whose content is the parent image's at the same addresses */
+static int add_parent_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len)
+{
+    struct stasis_img_run *last = g_nruns ? &g_runs[g_nruns - 1] : 0;
+    if (a->run_count && last->file_offset == STASIS_RUN_PARENT && last->addr + last->len == addr) {
+        last->len += len;
+        return 0;
+    }
+    if (g_nruns >= MAX_RUNS) {
+        w->err = "too many page runs";
+        return -1;
+    }
+    struct stasis_img_run *r = &g_runs[g_nruns++];
+    r->addr = addr;
+    r->len = len;
+    r->file_offset = STASIS_RUN_PARENT;
+    a->run_count++;
+    return 0;
+}
+
+static long scan(struct writer *w, struct pm_scan_arg *arg, uint64_t at, uint64_t end, uint64_t need, uint64_t ret,
+                 uint64_t vec_len)
+{
+    r_memset(arg, 0, sizeof *arg);
+    arg->size = sizeof *arg;
+    arg->start = at;
+    arg->end = end;
+    arg->vec = (uint64_t)(uintptr_t)g_regions;
+    arg->vec_len = vec_len;
+    arg->category_mask = need;
+    arg->category_anyof_mask = need ? 0 : PM_WPALLOWED;
+    arg->return_mask = ret;
+    if (vec_len == 1) arg->max_pages = 1;
+    return rsys3(SYS_ioctl, w->pmfd, PM_SCAN_IOCTL, arg);
+}
+
+/* one region of a tracked area: written pages stored, clean ones the parent's; a
+ * clean anonymous page that is neither present nor swapped is zero (never touched,
+ * or dropped by MADV_DONTNEED since) */
+static int dump_region(struct writer *w, struct stasis_img_area *a, const struct page_region *g, int *readable)
+{
+    if (g->categories & PM_WRITTEN) {
+        for (uint64_t addr = g->start; addr < g->end; addr += PAGE) {
+            if (make_readable(w, a, readable) < 0) return -1;
+            if (is_zero_page((const void *)(uintptr_t)addr)) continue;
+            if (add_run(w, a, addr, PAGE, 0) < 0) return -1;
+        }
+        return 0;
+    }
+    if (a->kind == STASIS_AREA_ANON && !(g->categories & (PM_PRESENT | PM_SWAPPED))) return 0;
+    return add_parent_run(w, a, g->start, g->end - g->start);
+}
+
+/* a tracked area of an incremental image: 1 done, 0 not tracked (store it whole) */
+static int dump_incremental(struct writer *w, struct stasis_img_area *a)
+{
+    struct pm_scan_arg arg;
+    if (scan(w, &arg, a->start, a->end, PM_WPALLOWED, PM_WPALLOWED, 1) != 1) return 0;
+    int readable = 0;
+    for (uint64_t at = a->start; at < a->end;) {
+        long n = scan(w, &arg, at, a->end, 0, PM_WRITTEN | PM_PRESENT | PM_SWAPPED, PM_REGIONS);
+        if (n < 0) {
+            w->err = "cannot scan /proc/self/pagemap for written pages";
+            return -1;
+        }
+        for (long r = 0; r < n; r++)
+            if (dump_region(w, a, &g_regions[r], &readable) < 0) return -1;
+        if (arg.walk_end <= at) break;
+        at = arg.walk_end;
+    }
+    return end_readable(w, a, readable) < 0 ? -1 : 1;
+}
+
 static int dump_area(struct writer *w, struct stasis_img_area *a)
 {
     a->run_first = g_nruns;
+    if (stasis_incr_active() && trackable(a)) {
+        int r = dump_incremental(w, a);
+        if (r != 0) return r < 0 ? -1 : 0;
+    }
     if (a->kind == STASIS_AREA_ANON) {
         int r = dump_scanned(w, a);
         if (r != 0) return r < 0 ? -1 : 0;
@@ -449,6 +538,15 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void stasis_find_self(void) { dl_iterate_phdr(phdr_cb, NULL); }
 
+int stasis_image_track(void)
+{
+    const char *err = 0;
+    if (read_maps(&err) < 0) return -1;
+    for (uint32_t i = 0; i < g_nareas; i++)
+        if (trackable(&g_areas[i])) stasis_incr_track(g_areas[i].start, g_areas[i].end);
+    return 0;
+}
+
 int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *path, size_t cap, const char **err)
 {
     struct writer w = {.fd = -1, .bfd = -1, .pmfd = -1, .off = 0, .wpos = 0, .err = 0};
@@ -475,6 +573,7 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
     }
     g_bounce = (char *)b;
     fill_header_ident();
+    stasis_incr_fill(&g_hdr);
     if (stasis_save_proc(&g_hdr, &w.err) < 0) goto out;
     w.off = (sizeof g_hdr + PAGE - 1) & ~(PAGE - 1);
     g_hdr.data_offset = w.off;

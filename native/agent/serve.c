@@ -129,6 +129,7 @@ static void end_pending(int published)
 /* after a restart the checkpoint thread comes back here: reconnect, say HELLO */
 static void after_restart(void)
 {
+    stasis_incr_after_restart();
     stasis_conn_forget(0); /* the image's connection (restart.c restarted the relay) */
     stasis_conn_reset(0);  /* queued fd numbers are from before the image */
     if (g_restart_args.agent_socket[0]) {
@@ -173,15 +174,36 @@ static void do_write(const char *dir)
         return;
     }
     if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) {
+        stasis_incr_done(0);
         stasis_send_error(err);
         return;
     }
+    stasis_incr_done(1);
     char *e = r_stpcpy(g_out, "WRITTEN ");
     e = r_utoa(e, bytes);
     e = r_stpcpy(e, " ");
     e = r_utoa(e, areas);
     e = r_stpcpy(e, " ");
     e = r_stpcpy(e, path);
+    r_stpcpy(e, "\n");
+    stasis_send(g_out);
+}
+
+/* PARENT <checkpoint-dir>|-: the next WRITE stores only what changed since this
+ * process's image there, if it can (doc/agent-protocol.md) */
+static void do_parent(const char *dir)
+{
+    if (!g_suspended) {
+        stasis_send_error("not suspended");
+        return;
+    }
+    const char *why = stasis_incr_parent(dir);
+    if (!why) {
+        stasis_send("PARENT incremental\n");
+        return;
+    }
+    char *e = r_stpcpy(g_out, "PARENT full ");
+    e = r_stpcpy(e, why);
     r_stpcpy(e, "\n");
     stasis_send(g_out);
 }
@@ -233,6 +255,7 @@ static void serve(void)
         else if (r_streq(g_line, "HELLO")) stasis_send_hello();
         else if (r_streq(g_line, "SUSPEND")) do_suspend();
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
+        else if (r_startswith(g_line, "PARENT ") && g_line[7]) do_parent(g_line + 7);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
         else if (r_startswith(g_line, "DECLINED ")) do_declined(g_line + 9);

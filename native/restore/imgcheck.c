@@ -28,6 +28,7 @@ uint64_t restorer_image_end(void) { return ((uint64_t)(uintptr_t)_end + 4095) & 
 #define PID_MAX_LIMIT   4194304           /* the kernel's bound for pid_max (64 bit) */
 
 static const char *g_name; /* the image's file name, for messages */
+uint64_t g_img_scratch_off; /* where in the scratch range image_load puts header and tables */
 static int g_quiet;        /* --check: no warnings */
 
 static int overlaps(uint64_t s, uint64_t e, uint64_t rs, uint64_t re) { return s < re && rs < e; }
@@ -46,7 +47,7 @@ static int __attribute__((format(printf, 1, 2))) bad(const char *fmt, ...)
 
 static void *scratch(uint64_t off, size_t len)
 {
-    void *want = (void *)(uintptr_t)(STASIS_RESTORER_SCRATCH + off);
+    void *want = (void *)(uintptr_t)(STASIS_RESTORER_SCRATCH + g_img_scratch_off + off);
     void *p = mmap(want, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     return p == want ? p : NULL;
 }
@@ -75,7 +76,8 @@ static int in_reserved(uint64_t s, uint64_t e)
 static int check_identity(struct stasis_img_header *h)
 {
     if (memcmp(h->magic, STASIS_IMG_MAGIC, 8)) return bad("not a Stasis memory image (bad magic)");
-    if (h->version != STASIS_IMG_VERSION) return bad("unsupported image format version %u", h->version);
+    if (h->version < STASIS_IMG_VERSION_MIN || h->version > STASIS_IMG_VERSION)
+        return bad("unsupported image format version %u", h->version);
     if (h->header_size != sizeof *h) return bad("image header size mismatch");
     uint32_t want = h->header_crc32c;
     h->header_crc32c = 0;
@@ -120,6 +122,8 @@ static int check_proc(const struct stasis_img_proc *p)
     if (p->kflags & ~STASIS_PROC_CWD_DELETED) return bad("unknown process flags %#x", p->kflags);
     if (!terminated(p->cwd, sizeof p->cwd)) return bad("working directory is not NUL-terminated");
     if (p->cwd[0] && p->cwd[0] != '/') return bad("working directory is not an absolute path");
+    if (!terminated(p->parent, sizeof p->parent)) return bad("parent name is not NUL-terminated");
+    if (!p->parent_id != !p->parent[0]) return bad("parent id and parent name disagree");
     if (p->main_fsbase >= USER_TOP)
         return bad("thread pointer %#llx is outside user space", (unsigned long long)p->main_fsbase);
     for (uint32_t i = 0; i < p->n_special; i++) {
@@ -193,14 +197,18 @@ static int check_runs(uint32_t i, const struct stasis_img_area *a)
     uint64_t sum = 0, prev_end = a->start;
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_img.runs[r];
+        int parent = run->file_offset == STASIS_RUN_PARENT;
+        if (parent && (!h->proc.parent_id || (a->kind != STASIS_AREA_ANON && a->kind != STASIS_AREA_FILE_PRIVATE)))
+            return bad("page run %u of area %u refers to a parent image it cannot have", r, i);
         if (run->len == 0 || run->len % h->page_size || run->addr % h->page_size || run->file_offset % h->page_size)
             return bad("page run %u of area %u is empty or not page aligned", r, i);
         if (run->addr < prev_end || run->addr >= a->end || run->len > a->end - run->addr)
             return bad("page run %u lies outside area %u or overlaps the run before it", r, i);
+        prev_end = run->addr + run->len;
+        if (parent) continue; /* the parent's pages: checked with the parent (chain.c) */
         if (run->file_offset < h->data_offset || run->file_offset > h->table_offset ||
             run->len > h->table_offset - run->file_offset)
             return bad("page run %u of area %u lies outside the page data", r, i);
-        prev_end = run->addr + run->len;
         sum += run->len;
     }
     if (sum != a->data_bytes) return bad("area %u: its page runs do not add up to its stored size", i);
@@ -328,15 +336,17 @@ static int load(const char *path)
     return check_tables();
 }
 
-int image_load(const char *path)
+int image_load_named(const char *path, const char *name)
 {
-    g_name = path_base(path);
+    g_name = name;
     g_img.fd = -1;
     if (load(path) == 0) return 0;
     if (g_img.fd >= 0) close(g_img.fd);
     g_img.fd = -1;
     return -1;
 }
+
+int image_load(const char *path) { return image_load_named(path, path_base(path)); }
 
 int image_check_only(const char *path)
 {

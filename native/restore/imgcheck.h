@@ -20,6 +20,11 @@ int image_verify_data(const char *path);
  * rule of doc/image-format.md ("Validation"); on error prints one line
  * "stasis: image NAME: what is wrong" and returns -1 */
 int image_load(const char *path);
+/* image_load with another name in its messages, tables at g_img_scratch_off */
+int image_load_named(const char *path, const char *name);
+extern uint64_t g_img_scratch_off;
+/* verify.c: image_verify_data with another name in its messages */
+int image_verify_named(const char *name);
 /* image_load for `stasis-restore --check IMAGE` (and `stasis verify`): no warnings */
 int image_check_only(const char *path);
 #endif

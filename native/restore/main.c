@@ -2,6 +2,7 @@
 #include "fdtable.h"
 #include "front.h"
 #include "imgcheck.h"
+#include "chain.h"
 #include "memory.h"
 #include "nsinit.h"
 #include "plan.h"
@@ -119,6 +120,8 @@ static int check_images(int n, char **images)
 {
     for (int i = 0; i < n; i++) {
         if (image_check_only(images[i]) < 0 || image_verify_data(images[i]) < 0) return 1;
+        if (chain_open(images[i], 1, 0) < 0) return 1;
+        chain_close();
         if (g_img.fd >= 0) close(g_img.fd);
         munmap((void *)(uintptr_t)STASIS_RESTORER_SCRATCH, STASIS_RESTORER_SCRATCH_END - STASIS_RESTORER_SCRATCH);
     }
@@ -157,6 +160,7 @@ int main(int argc, char **argv)
     } else {
         if (image_load(g_plan.image) < 0) return 1;
         if (g_plan.verify && image_verify_data(g_plan.image) < 0) return 1;
+        if (chain_open(g_plan.image, g_plan.verify, 1) < 0) return 1;
         if (shm_take_image(0) < 0) return 1;
         memcpy(mono, g_img.hdr->proc.monotonic, sizeof mono);
         memcpy(boot, g_img.hdr->proc.boottime, sizeof boot);
@@ -182,7 +186,7 @@ int main(int argc, char **argv)
                     strerror(errno));
         if (tree) {
             plan_select(ns_spawn_tree(tree_build, "stasis-restore")); /* in each restored process */
-            if (image_load(g_plan.image) < 0) _exit(1);
+            if (image_load(g_plan.image) < 0 || chain_open(g_plan.image, 0, 1) < 0) _exit(1);
         } else {
             ns_spawn(g_img.hdr->pid, "stasis-restore"); /* returns in the process with the saved pid */
         }
@@ -193,8 +197,13 @@ int main(int argc, char **argv)
     sigprocmask(SIG_SETMASK, &all, NULL);
     int nshm;
     int *shm = shm_fds(&nshm);
-    int fd = fdtable_install(g_img.fd, shm, nshm, &g_report_fd); /* stderr follows g_report_fd */
+    int more[nshm + CHAIN_MAX + 1]; /* the shared memory objects, then the parent images */
+    memcpy(more, shm, (size_t)nshm * sizeof *more);
+    memcpy(more + nshm, g_chain.fd, (size_t)g_chain.n * sizeof *more);
+    int fd = fdtable_install(g_img.fd, more, nshm + g_chain.n, &g_report_fd); /* stderr follows g_report_fd */
     if (fd < 0) _exit(1);
+    memcpy(shm, more, (size_t)nshm * sizeof *more);
+    memcpy(g_chain.fd, more + nshm, (size_t)g_chain.n * sizeof *more);
     args.report_fd = g_report_fd;
     if (restore_process_state() < 0) _exit(1);
     if (memory_open_shared_files(fd + 1) < 0) _exit(1);

@@ -6,6 +6,7 @@
 #include "plan.h"
 #include "shm.h"
 #include "imgcheck.h"
+#include "chain.h"
 #include "stasis/rawio.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -77,5 +78,7 @@ void memory_restore_and_jump(int image_fd, const struct stasis_restart_args *arg
     in.runs = g_img.runs;
     in.area_fd = g_shared_fd;
     in.n_close = shm_fd_list(&in.close_fds);
+    in.chain_fd = g_chain.fd;
+    in.n_chain = g_chain.n;
     phase2_start(&in);
 }

@@ -122,6 +122,15 @@ static void map_or_die(uint64_t addr, uint64_t len, int prot, int flags, long fd
     if (r < 0) die("mmap of a saved area failed", r);
 }
 
+/* the file and offset of a run (chain.c: level 0 = the image, n = its n-th parent) */
+static int run_fd(const struct stasis_img_run *run)
+{
+    int level = (int)((run->file_offset >> 56) & 0x7f);
+    return level ? g_in.chain_fd[level - 1] : g_in.image_fd;
+}
+
+static uint64_t run_off(const struct stasis_img_run *run) { return run->file_offset & ((1ull << 56) - 1); }
+
 static void map_shared_file(const struct stasis_img_area *a)
 {
     int fd = g_in.area_fd[a - g_in.areas];
@@ -141,7 +150,7 @@ static void map_shared_anon(const struct stasis_img_area *a)
     map_or_die(a->start, a->end - a->start, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_in.runs[r];
-        long n = rsys4(SYS_pread64, g_in.image_fd, run->addr, run->len, run->file_offset);
+        long n = rsys4(SYS_pread64, run_fd(run), run->addr, run->len, run_off(run));
         if (n != (long)run->len) die("cannot read shared memory data from the image", n < 0 ? n : 0);
     }
     rsys3(SYS_mprotect, a->start, a->end - a->start, a->prot);
@@ -173,7 +182,7 @@ static void map_private(const struct stasis_img_area *a)
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
             const struct stasis_img_run *run = &g_in.runs[r];
             for (uint64_t done = 0; done < run->len;) {
-                long n = rsys4(SYS_pread64, g_in.image_fd, run->addr + done, run->len - done, run->file_offset + done);
+                long n = rsys4(SYS_pread64, run_fd(run), run->addr + done, run->len - done, run_off(run) + done);
                 if (n <= 0) die("cannot read page data from the image", n);
                 done += (uint64_t)n;
             }
@@ -186,7 +195,7 @@ static void map_private(const struct stasis_img_area *a)
     if (!whole) map_or_die(a->start, a->end - a->start, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_in.runs[r];
-        map_or_die(run->addr, run->len, prot, MAP_PRIVATE, g_in.image_fd, run->file_offset);
+        map_or_die(run->addr, run->len, prot, MAP_PRIVATE, run_fd(run), run_off(run));
     }
 }
 
@@ -259,6 +268,7 @@ static void __attribute__((noreturn)) phase2(void)
         if (g_in.close_fds[i] >= 0) rsys1(SYS_close, g_in.close_fds[i]);
     restore_mm();
     restore_sigactions();
+    for (int i = 0; i < g_in.n_chain; i++) rsys1(SYS_close, g_in.chain_fd[i]);
     rsys1(SYS_close, g_in.image_fd);
     const struct stasis_img_proc *pr = &g_in.hdr->proc;
     uint64_t entry = pr->entry, stack = pr->entry_stack & ~15ull;

@@ -14,6 +14,8 @@ struct phase2_input {
     const int *area_fd;   /* per area: its shared file/object fd, or -1 */
     const int *close_fds; /* closed once mapped (shared memory objects) */
     int n_close;
+    const int *chain_fd; /* parent images: run level n (file_offset bits 56..62) is chain_fd[n-1] */
+    int n_chain;
 };
 
 /* switch to phase 2's own stack, replace the address space, enter the restored agent;

@@ -10,6 +10,7 @@
  * through a pipe. Then each process restores itself from its own image. */
 #include "tree.h"
 #include "imgcheck.h"
+#include "chain.h"
 #include "nsinit.h"
 #include "plan.h"
 #include "shm.h"
@@ -25,6 +26,7 @@
 
 static void image_unload(void)
 {
+    chain_close();
     if (g_img.fd > 0) close(g_img.fd);
     /* header and tables live in the scratch range: release all of it */
     munmap((void *)(uintptr_t)0x10000000000ull, 0x100000000ull);
@@ -46,6 +48,7 @@ int tree_check_images(int64_t monotonic[2], int64_t boottime[2])
         const char *image = g_procs[i].image;
         if (image_load(image) < 0) return -1;
         if (g_plan.verify && image_verify_data(image) < 0) return -1;
+        if (chain_open(image, g_plan.verify, 0) < 0) return -1;
         if (g_img.hdr->pid != g_procs[i].pid) {
             fprintf(stderr, "stasis-restore: %s: image of pid %d, plan says %d\n", image, (int)g_img.hdr->pid,
                     g_procs[i].pid);

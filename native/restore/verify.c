@@ -65,6 +65,7 @@ static struct work *plan_pieces(size_t *bytes)
         const struct stasis_img_area *a = &g_img.areas[i];
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
             const struct stasis_img_run *run = &g_img.runs[r];
+            if (run->file_offset == STASIS_RUN_PARENT) continue; /* checked with the parent */
             for (uint64_t done = 0; done < run->len && w->count < most; done += PIECE) {
                 struct piece *p = &w->p[w->count++];
                 p->file_offset = run->file_offset + done;
@@ -163,9 +164,11 @@ static int compare_areas(const struct work *w)
     return 0;
 }
 
-int image_verify_data(const char *path)
+int image_verify_data(const char *path) { return image_verify_named(path_base(path)); }
+
+int image_verify_named(const char *name)
 {
-    g_verify_name = path_base(path);
+    g_verify_name = name;
     size_t bytes;
     struct work *w = plan_pieces(&bytes);
     if (!w) return refuse("cannot reserve memory to check its pages");

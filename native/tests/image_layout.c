@@ -13,6 +13,11 @@ struct layout_value {
 
 static const struct layout_value g_layout[] = {
         {"VERSION", STASIS_IMG_VERSION},
+        {"VERSION_MIN", STASIS_IMG_VERSION_MIN},
+        {"OFF_PROC_IMAGE_ID", PROC_AT(image_id)},
+        {"OFF_PROC_PARENT_ID", PROC_AT(parent_id)},
+        {"OFF_PROC_PARENT", PROC_AT(parent)},
+        {"PARENT_LEN", STASIS_IMG_PARENT_LEN},
         {"MAX_AREAS", STASIS_IMG_MAX_AREAS},
         {"MAX_THREADS", STASIS_IMG_MAX_THREADS},
         {"HEADER_SIZE", sizeof(struct stasis_img_header)},

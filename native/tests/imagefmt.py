@@ -7,7 +7,8 @@ import sys
 
 # The layout, named as tests/image_layout.c prints it from the C header; `make` fails
 # (tests/check_image_layout.py) when a value here disagrees with the C compiler.
-VERSION = 1
+VERSION = 2
+VERSION_MIN = 1
 MAX_AREAS = 8192
 MAX_THREADS = 256
 HEADER_SIZE = 8880
@@ -35,6 +36,11 @@ OFF_PROC = 1192
 OFF_PROC_ENTRY = OFF_PROC
 OFF_PROC_KFLAGS = OFF_PROC + 3232
 OFF_PROC_CWD = OFF_PROC + 3584
+OFF_PROC_IMAGE_ID = OFF_PROC + 3240
+OFF_PROC_PARENT_ID = OFF_PROC + 3248
+OFF_PROC_PARENT = OFF_PROC + 3256
+PARENT_LEN = 256
+RUN_PARENT = 1 << 63
 CWD_LEN = 4096
 OFF_TABLE_CRC = 8872
 OFF_HEADER_CRC = 8876
@@ -80,7 +86,7 @@ def read_image(path, all_crcs=False):
         raise ValueError("bad magic")
     version = struct.unpack_from("<I", h, OFF_VERSION)[0]
     header_size = struct.unpack_from("<I", h, OFF_HEADER_SIZE)[0]
-    if version != VERSION or header_size != HEADER_SIZE:
+    if not VERSION_MIN <= version <= VERSION or header_size != HEADER_SIZE:
         raise ValueError("version/header size")
     stored = struct.unpack_from("<I", h, OFF_HEADER_CRC)[0]
     if crc32c(h[:OFF_HEADER_CRC] + b"\0\0\0\0" + h[OFF_HEADER_CRC + 4:]) != stored:
@@ -103,6 +109,8 @@ def read_image(path, all_crcs=False):
         raise ValueError("table crc")
     cwd = h[OFF_PROC_CWD:OFF_PROC_CWD + CWD_LEN].split(b"\0")[0].decode()
     kflags = struct.unpack_from("<I", h, OFF_PROC_KFLAGS)[0]
+    image_id, parent_id = struct.unpack_from("<QQ", h, OFF_PROC_IMAGE_ID)
+    parent = h[OFF_PROC_PARENT:OFF_PROC_PARENT + PARENT_LEN].split(b"\0")[0].decode() if version >= 2 else ""
     names = tab[n_areas * AREA_SIZE + n_runs * RUN_SIZE:]
     areas = []
     for i in range(n_areas):
@@ -111,6 +119,10 @@ def read_image(path, all_crcs=False):
         name = names[noff:noff + nlen].decode(errors="replace") if nlen else ""
         runs = [struct.unpack_from(RUN_FORMAT, tab, n_areas * AREA_SIZE + r * RUN_SIZE)
                 for r in range(rfirst, rfirst + rcount)]
+        parent_runs = [r for r in runs if r[2] == RUN_PARENT]
+        if parent_runs and not parent:
+            raise ValueError("area %x: parent runs without a parent" % start)
+        runs = [r for r in runs if r[2] != RUN_PARENT]
         if sum(r[1] for r in runs) != nbytes:
             raise ValueError("area %x: run bytes" % start)
         if all_crcs or nbytes <= 256 * 1024:
@@ -120,10 +132,12 @@ def read_image(path, all_crcs=False):
             if c != crc:
                 raise ValueError("area %x-%x (%s): data crc" % (start, end, name))
         areas.append({"start": start, "end": end, "kind": KINDS.get(kind, kind), "prot": prot,
-                      "flags": flags, "bytes": nbytes, "name": name})
+                      "flags": flags, "bytes": nbytes, "name": name,
+                      "parent_bytes": sum(r[1] for r in parent_runs)})
     return {"arch": arch, "kernel": kernel, "page": page, "pid": pid, "ppid": ppid, "tids": tids,
             "cwd": cwd, "cwd_deleted": bool(kflags & PROC_CWD_DELETED), "areas": areas, "data_offset": data_off, "data_bytes": data_bytes,
-            "file_size": file_size}
+            "file_size": file_size,
+            "version": version, "image_id": image_id, "parent_id": parent_id, "parent": parent}
 
 
 def main():

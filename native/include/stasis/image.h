@@ -6,7 +6,9 @@
 #include <stdint.h>
 
 #define STASIS_IMG_MAGIC       "STASISIM"
-#define STASIS_IMG_VERSION     1u
+#define STASIS_IMG_VERSION     2u /* 2: incremental images (parent fields, parent runs); 1 is still read */
+#define STASIS_IMG_VERSION_MIN 1u
+#define STASIS_IMG_PARENT_LEN  256
 #define STASIS_IMG_MAX_THREADS 256
 #define STASIS_IMG_NSIG        64
 #define STASIS_IMG_NRLIMIT     16
@@ -44,7 +46,11 @@ struct stasis_img_area {
     uint32_t name_len; /* 0 = anonymous, no name */
 };
 
-/* a run of stored pages: mapped MAP_PRIVATE|MAP_FIXED from the image at restart */
+/* a run of stored pages: mapped MAP_PRIVATE|MAP_FIXED from the image at restart.
+ * file_offset == STASIS_RUN_PARENT (version 2, images with a parent): the pages are
+ * not in this image; they are what the parent image holds at the same addresses
+ * (zero where the parent holds nothing). */
+#define STASIS_RUN_PARENT (1ull << 63)
 struct stasis_img_run {
     uint64_t addr;        /* page-aligned virtual address */
     uint64_t len;         /* multiple of page_size */
@@ -90,7 +96,11 @@ struct stasis_img_proc {
     int64_t boottime[2];  /* CLOCK_BOOTTIME at checkpoint */
     uint32_t kflags;      /* STASIS_PROC_* */
     uint32_t pad1;
-    uint64_t reserved[43]; /* zero; room for later fields without moving cwd */
+    uint64_t image_id;  /* random, unique per image (version 2; 0 in version 1) */
+    uint64_t parent_id; /* image_id of the parent image, 0 = self-contained */
+    char parent[STASIS_IMG_PARENT_LEN]; /* "CKPT-DIR-NAME/image-PID.img": the parent image, found
+                                         * beside this image's checkpoint directory */
+    uint64_t reserved[9]; /* zero; room for later fields without moving cwd */
     char cwd[4096];
 };
 
@@ -146,6 +156,9 @@ STASIS_IMG_ASSERT_AT(stasis_img_header, table_crc32c, 8872);
 STASIS_IMG_ASSERT_AT(stasis_img_header, header_crc32c, 8876);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, entry, 0);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, kflags, 3232);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, image_id, 3240);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, parent_id, 3248);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, parent, 3256);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, cwd, 3584);
 STASIS_IMG_ASSERT_AT(stasis_img_area, start, 0);
 STASIS_IMG_ASSERT_AT(stasis_img_area, end, 8);

@@ -30,6 +30,11 @@ import static org.stasis.framework.store.ImageLayout.OFF_N_RUNS;
 import static org.stasis.framework.store.ImageLayout.OFF_N_THREADS;
 import static org.stasis.framework.store.ImageLayout.OFF_PAGE_SIZE;
 import static org.stasis.framework.store.ImageLayout.OFF_PID;
+import static org.stasis.framework.store.ImageLayout.OFF_PROC_IMAGE_ID;
+import static org.stasis.framework.store.ImageLayout.OFF_PROC_PARENT;
+import static org.stasis.framework.store.ImageLayout.OFF_PROC_PARENT_ID;
+import static org.stasis.framework.store.ImageLayout.PARENT_LEN;
+import static org.stasis.framework.store.ImageLayout.VERSION_MIN;
 import static org.stasis.framework.store.ImageLayout.OFF_TABLE_CRC;
 import static org.stasis.framework.store.ImageLayout.OFF_TABLE_OFFSET;
 import static org.stasis.framework.store.ImageLayout.OFF_TABLE_SIZE;
@@ -61,9 +66,16 @@ public final class ImageFile {
      * @param areas memory areas
      * @param threads threads captured
      * @param dataBytes bytes of page data stored
+     * @param imageId the image's random id (0 in version 1 images)
+     * @param parentId the parent image's id, 0 when the image is self-contained
+     * @param parent the parent image as "CHECKPOINT-DIR-NAME/image-PID.img", "" when self-contained
      */
-    public record Summary(int pid, String arch, String kernel, int areas, int threads, long dataBytes) {
+    public record Summary(int pid, String arch, String kernel, int areas, int threads, long dataBytes, long imageId,
+                          long parentId, String parent) {
     }
+
+    /** A run whose pages are the parent image's (version 2): its file offset. */
+    static final long RUN_PARENT = 1L << 63;
 
     private ImageFile() {
     }
@@ -114,8 +126,9 @@ public final class ImageFile {
             throw invalid(image, "it is not a Stasis memory image");
         }
         int version = header.getInt(OFF_VERSION);
-        if (version != VERSION) {
-            throw invalid(image, "it has image format version " + version + " and this Stasis reads version " + VERSION);
+        if (version < VERSION_MIN || version > VERSION) {
+            throw invalid(image, "it has image format version " + version + " and this Stasis reads versions "
+                    + VERSION_MIN + " to " + VERSION);
         }
         if (header.getInt(OFF_HEADER_SIZE) != HEADER_SIZE) {
             throw invalid(image, "its header size is wrong");
@@ -147,7 +160,10 @@ public final class ImageFile {
             throw invalid(image, "its area table is out of bounds");
         }
         return new Summary(header.getInt(OFF_PID), arch, text(header, OFF_KERNEL, KERNEL_LEN), areas,
-                header.getInt(OFF_N_THREADS), header.getLong(OFF_DATA_BYTES));
+                header.getInt(OFF_N_THREADS), header.getLong(OFF_DATA_BYTES),
+                version >= 2 ? header.getLong(OFF_PROC_IMAGE_ID) : 0,
+                version >= 2 ? header.getLong(OFF_PROC_PARENT_ID) : 0,
+                version >= 2 ? text(header, OFF_PROC_PARENT, PARENT_LEN) : "");
     }
 
     private static void checkAreas(FileChannel channel, ByteBuffer table, int areas, int runs, Path image)
@@ -169,6 +185,9 @@ public final class ImageFile {
                 int run = areas * AREA_SIZE + r * RUN_SIZE;
                 long length = table.getLong(run + RUN_OFF_LEN);
                 long offset = table.getLong(run + RUN_OFF_FILE_OFFSET);
+                if (offset == RUN_PARENT) {
+                    continue; // the parent's pages: checked with the parent
+                }
                 if (length < 0 || offset < 0 || offset + length > channel.size()) {
                     throw invalid(image, "area " + a + " points outside the file");
                 }

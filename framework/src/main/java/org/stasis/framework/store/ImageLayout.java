@@ -8,7 +8,12 @@ package org.stasis.framework.store;
  * per line.
  */
 final class ImageLayout {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    static final int VERSION_MIN = 1;
+    static final int OFF_PROC_IMAGE_ID = 4432;
+    static final int OFF_PROC_PARENT_ID = 4440;
+    static final int OFF_PROC_PARENT = 4448;
+    static final int PARENT_LEN = 256;
     static final int MAX_AREAS = 8192;
     static final int HEADER_SIZE = 8880;
     static final int AREA_SIZE = 64;

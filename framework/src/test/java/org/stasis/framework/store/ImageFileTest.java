@@ -69,7 +69,7 @@ class ImageFileTest {
     void anIntactImageIsAcceptedAndSummarized() throws Exception {
         ImageFile.Summary summary = ImageFile.check(write(validImage()), true);
 
-        assertEquals(new ImageFile.Summary(2, "x86_64", "6.18.0", 1, 2, 8192), summary);
+        assertEquals(new ImageFile.Summary(2, "x86_64", "6.18.0", 1, 2, 8192, 0, 0, ""), summary);
     }
 
     @Test
@@ -105,8 +105,8 @@ class ImageFileTest {
     @Test
     void anotherFormatVersionOrArchitectureIsRefusedByName() throws Exception {
         byte[] version = validImage();
-        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
-        assertTrue(problem(version, false).contains("format version 2"));
+        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
+        assertTrue(problem(version, false).contains("format version 3"));
 
         byte[] arch = validImage();
         ByteBuffer b = ByteBuffer.wrap(arch).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,0 +1,158 @@
+"""Incremental checkpoints (issue #15, item 3): after `PARENT <checkpoint-dir>` the
+agent writes only the pages written since its image there (userfaultfd write-protect,
+PAGEMAP_SCAN) and refers to the parent for the rest; the restorer follows the chain,
+checks every image of it, and refuses a missing, damaged, foreign or cyclic parent
+with one line."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+
+import imagefmt
+from run_tests import RESTORE, SCEN, check, finish, kill_agent_process, lines, wait_lines
+from t_restart import failing_restart
+
+MIB = 48
+
+
+def checkpoint(env, agent, ck, parent=None, resume=True):
+    """SUSPEND, FDS, PARENT, WRITE (meta.json as minicoord writes it) -> (PARENT answer, image path)"""
+    os.makedirs(ck, mode=0o700, exist_ok=True)
+    r = agent.request("SUSPEND")
+    check(r.startswith("SUSPENDED"), lambda: r)
+    fds = agent.fds()
+    answer = agent.request("PARENT " + (parent or "-"))
+    check(answer.startswith("PARENT "), lambda: "PARENT: " + answer)
+    r = agent.request("WRITE " + ck)
+    check(r.startswith("WRITTEN "), lambda: "WRITE: " + r)
+    _, nbytes, nareas, image = r.split(" ", 3)
+    from minicoord import shared_areas
+    meta = {"pid": agent.pid, "image": image, "fds": fds, "hello": agent.hello, "bytes": int(nbytes),
+            "areas": int(nareas), "shared": shared_areas(agent.host_pid)}
+    with open(os.path.join(ck, "meta.json"), "w") as f:
+        json.dump(meta, f)
+    if resume:
+        check(agent.request("RESUME 0") == "RESUMED")
+    return answer, image
+
+
+def chain_of_three(env, steps=400):
+    """incr_pages checkpointed full, then twice incrementally; killed after the third.
+    -> (cks, images)"""
+    proc, agent, path = env.launch([SCEN + "/incr_pages", str(MIB), str(steps), "20"])
+    cks, images = [], []
+    for g in range(3):
+        wait_lines(path, len(lines(path)) + 3, proc, timeout=60)
+        ck = os.path.join(env.dir, "ck%d" % (g + 1))
+        answer, image = checkpoint(env, agent, ck, cks[-1] if cks else None, resume=g < 2)
+        want = "PARENT incremental" if cks else "PARENT full a full checkpoint was asked for"
+        check(answer == want, lambda: "generation %d: %r" % (g + 1, answer))
+        cks.append(ck)
+        images.append(image)
+    kill_agent_process(agent, proc)
+    return cks, images
+
+
+def test_incremental_chain(env):
+    cks, images = chain_of_three(env)
+    full, second, third = (imagefmt.read_image(i, all_crcs=True) for i in images)
+    check(full["parent"] == "" and full["version"] == 2, lambda: "first image: %r" % full["parent"])
+    for img, parent, pimg in ((second, cks[0], full), (third, cks[1], second)):
+        check(img["parent"] == "%s/image-%d.img" % (os.path.basename(parent), img["pid"]),
+              lambda: "parent named %r" % img["parent"])
+        check(img["parent_id"] == pimg["image_id"], lambda: "parent id differs")
+        # a few dozen pages changed between checkpoints of a 48 MiB process
+        check(img["file_size"] * 10 < full["file_size"],
+              lambda: "incremental image %d bytes, full %d" % (img["file_size"], full["file_size"]))
+        check(sum(a["parent_bytes"] for a in img["areas"]) >= (MIB - 2) << 20,
+              lambda: "the parent is not referenced for the clean pages")
+    checked = subprocess.run([RESTORE, "--check", images[2]], capture_output=True, text=True, timeout=60)
+    check(checked.returncode == 0, lambda: "--check: %s" % checked.stderr)
+    # restart from the third: every page of the chain checked by the program
+    proc, agent, path, _ = env.restart(cks[2])
+    wait_lines(path, len(lines(path)) + 3, proc, timeout=60)
+    # incremental again after the restart (tracking set up by the restored agent)
+    ck4 = os.path.join(env.dir, "ck4")
+    answer, image4 = checkpoint(env, agent, ck4, cks[2], resume=False)
+    check(answer == "PARENT incremental", lambda: "after restart: %r" % answer)
+    kill_agent_process(agent, proc)
+    fourth = imagefmt.read_image(image4, all_crcs=True)
+    check(fourth["file_size"] * 10 < full["file_size"], lambda: "fourth image %d bytes" % fourth["file_size"])
+    proc, agent, path, _ = env.restart(ck4, memory="copy")
+    out = finish(proc, path, timeout=120)
+    check(any(" restarted 2" in line for line in out), lambda: "no second restart seen: %s" % out[-3:])
+
+
+def test_incremental_not_possible(env):
+    """no parent image of this process there: full, with the reason in one line"""
+    proc, agent, path = env.launch([SCEN + "/incr_pages", "4", "100", "20"])
+    wait_lines(path, 2, proc)
+    answer, _ = checkpoint(env, agent, os.path.join(env.dir, "a"), os.path.join(env.dir, "nowhere"))
+    check(answer == "PARENT full no dirty page tracking since a checkpoint of this process", lambda: answer)
+    answer, _ = checkpoint(env, agent, os.path.join(env.dir, "b"), os.path.join(env.dir, "nowhere"))
+    check(answer == "PARENT full the parent checkpoint holds no image of this process", lambda: answer)
+    kill_agent_process(agent, proc)
+
+
+def restart_fails(env, ck, image, want):
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan)
+    rc, out, _ = failing_restart(env, plan, timeout=60)
+    check(rc == 1 and len(out) >= 1 and want in out[-1], lambda: "restorer rc %s: %r" % (rc, out))
+    checked = subprocess.run([RESTORE, "--check", image], capture_output=True, text=True, timeout=60)
+    check(checked.returncode == 1 and want in checked.stderr, lambda: "--check: %r" % checked.stderr)
+    return out[-1]
+
+
+def rewrite_header(image, offset, data):
+    """patch header bytes and fix the header checksum"""
+    with open(image, "r+b") as f:
+        h = bytearray(f.read(imagefmt.HEADER_SIZE))
+        h[offset:offset + len(data)] = data
+        h[imagefmt.OFF_HEADER_CRC:imagefmt.OFF_HEADER_CRC + 4] = b"\0\0\0\0"
+        struct.pack_into("<I", h, imagefmt.OFF_HEADER_CRC, imagefmt.crc32c(bytes(h)))
+        f.seek(0)
+        f.write(h)
+
+
+def test_broken_parents_refused(env):
+    cks, images = chain_of_three(env)
+    child, parent = images[2], images[1]
+    name = os.path.basename(child)
+    # missing: the parent checkpoint moved away
+    moved = cks[1] + ".moved"
+    os.rename(cks[1], moved)
+    line = restart_fails(env, cks[2], child, "is missing")
+    check(line.startswith("stasis: image %s: its parent image ck2/" % name), lambda: line)
+    os.rename(moved, cks[1])
+    # truncated
+    saved = parent + ".saved"
+    shutil.copyfile(parent, saved)
+    size = os.path.getsize(parent)
+    os.truncate(parent, size - 8192)
+    line = restart_fails(env, cks[2], child, "image is truncated")
+    check(line.startswith("stasis: image ck2/%s (a parent of %s): " % (name, name)), lambda: line)
+    # corrupt page data of the grandparent (the full image): a checksum mismatch
+    gp = images[0]
+    g = imagefmt.read_image(gp)
+    with open(gp, "r+b") as f:
+        f.seek(g["data_offset"] + g["data_bytes"] // 2)
+        f.write(b"\xde\xad\xbe\xef")
+    shutil.copyfile(saved, parent)
+    line = restart_fails(env, cks[2], child, "is corrupt (checksum mismatch)")
+    check(line.startswith("stasis: image ck1/%s (a parent of %s): page data of area" % (name, name)), lambda: line)
+    # a parent from another computation (another id)
+    shutil.copyfile(saved, parent)
+    rewrite_header(parent, imagefmt.OFF_PROC_IMAGE_ID, struct.pack("<Q", 0x1234567))
+    restart_fails(env, cks[2], child, "is not the image this one was taken over")
+    # a cycle: the parent names the child as its parent
+    shutil.copyfile(saved, parent)
+    child_img = imagefmt.read_image(child)
+    ref = ("ck3/" + name).encode()
+    rewrite_header(parent, imagefmt.OFF_PROC_PARENT_ID, struct.pack("<Q", child_img["image_id"]))
+    rewrite_header(parent, imagefmt.OFF_PROC_PARENT, ref + b"\0" * (imagefmt.PARENT_LEN - len(ref)))
+    restart_fails(env, cks[2], child, "form a cycle")
+
+
+TESTS = [test_incremental_chain, test_incremental_not_possible, test_broken_parents_refused]
