@@ -270,9 +270,11 @@ static long scan(struct writer *w, struct pm_scan_arg *arg, uint64_t at, uint64_
     return rsys3(SYS_ioctl, w->pmfd, PM_SCAN_IOCTL, arg);
 }
 
-/* one region of a tracked area: written pages stored, clean ones the parent's; a
- * clean anonymous page that is neither present nor swapped is zero (never touched,
- * or dropped by MADV_DONTNEED since) */
+/* one region of a tracked area: written pages stored (a written page that reads zero,
+ * e.g. dropped by MADV_DONTNEED since, is zero: no run), clean ones the parent's. A
+ * protected hole reads as swapped (its write-protect marker); a clean anonymous page
+ * that is neither present nor swapped is a hole the area grew by since (brk, stack):
+ * zero. */
 static int dump_region(struct writer *w, struct stasis_img_area *a, const struct page_region *g, int *readable)
 {
     if (g->categories & PM_WRITTEN) {
