@@ -216,9 +216,22 @@ public final class AgentCore implements CoreSteps {
 
     @Override
     public List<ProcessImage> writeImages(Path directory) throws Exception {
+        return writeImages(directory, null, note -> {
+        });
+    }
+
+    @Override
+    public List<ProcessImage> writeImages(Path directory, Path parent, java.util.function.Consumer<String> notes)
+            throws Exception {
         Map<Integer, ProcessImage> images = new ConcurrentHashMap<>();
         Map<Integer, Map<String, String>> shared = SharedMemory.sharedBetweenAreas(sharedMemory);
         forEach(stopped, agent -> {
+            // Full unless the agent can store only what changed since its image in parent.
+            String base = agent.request("PARENT " + (parent == null ? "-" : parent.toAbsolutePath()), WRITE_TIMEOUT);
+            if (parent != null && !base.equals("PARENT incremental")) {
+                notes.accept("process " + agent.pid() + ": full image ("
+                        + (base.startsWith("PARENT full ") ? base.substring(12) : base) + ")");
+            }
             String answer = agent.request("WRITE " + directory.toAbsolutePath(), WRITE_TIMEOUT);
             String[] parts = answer.split(" ", 4);
             if (parts.length != 4 || !parts[0].equals("WRITTEN")) {

@@ -80,7 +80,9 @@ public class ComputationCommands {
             @Descriptor("a note for the checkpoint (shown by list and Python's sessions())")
             @Parameter(names = "--note", absentValue = "") String note,
             @Descriptor("the computation (see status); needed when several run")
-            @Parameter(names = "--computation", absentValue = "") String computation)
+            @Parameter(names = "--computation", absentValue = "") String computation,
+            @Descriptor("write every memory image whole, not only what changed since the previous checkpoint")
+            @Parameter(names = "--full", presentValue = "true", absentValue = "false") boolean full)
             throws InterruptedException {
         String id = ComputationChoice.of(coordinator.computations(), computation, "checkpoint")
                 .orElseThrow(() -> new CommandFailedException("there is no process to checkpoint; start one with:"
@@ -88,7 +90,7 @@ public class ComputationCommands {
         CheckpointResult result;
         try (ProgressLine line = progress ? new ProgressLine(session.getConsole()) : null) {
             result = coordinator.checkpoint(id, Progress.cancelledWhen(line == null ? Progress.NONE : line,
-                    ClientGone.of(session)));
+                    ClientGone.of(session)), full);
         } catch (OperationFailedException e) {
             throw new CommandFailedException(e.getMessage(), e);
         }

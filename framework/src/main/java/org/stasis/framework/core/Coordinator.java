@@ -399,11 +399,25 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint(String id, Progress progress) throws OperationFailedException {
+        return checkpoint(id, progress, false);
+    }
+
+    /**
+     * Takes a checkpoint of one computation, incremental over its previous one where
+     * it can be unless {@code full}; one operation at a time.
+     *
+     * @param id the computation's id
+     * @param progress hears the phases
+     * @param full write every memory image whole
+     * @return the published checkpoint
+     * @throws OperationFailedException if it failed; nothing was published
+     */
+    public CheckpointResult checkpoint(String id, Progress progress, boolean full) throws OperationFailedException {
         operations.enter("checkpoint", false, progress::cancelled);
         try {
             Path root = checkpointDirectory.resolve(id);
             core.computation(id);
-            CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress, options.asMap());
+            CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress, options.asMap(), full);
             lastCheckpoint = result;
             lastOf.put(id, result);
             linkLatest(result);
@@ -566,7 +580,8 @@ public class Coordinator {
             return List.of();
         }
         try {
-            List<Path> deleted = new CheckpointStore(root).prune(storeName, keep);
+            List<Path> deleted = new CheckpointStore(root).prune(storeName, keep,
+                    line -> diagnostics.info(Diagnostics.COORDINATOR, "keep", line));
             for (Path old : deleted) {
                 diagnostics.info(Diagnostics.COORDINATOR, "keep", "deleted " + old.getFileName() + " (keep " + keep + ")");
             }

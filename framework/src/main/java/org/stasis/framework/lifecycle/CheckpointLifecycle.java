@@ -98,6 +98,23 @@ public final class CheckpointLifecycle {
      */
     public CheckpointResult checkpoint(Computation computation, Progress progress, Map<String, String> options)
             throws OperationFailedException {
+        return checkpoint(computation, progress, options, false);
+    }
+
+    /**
+     * Takes and publishes one checkpoint: incremental over the computation's previous
+     * checkpoint in the same directory where its processes can (only the pages written
+     * since), unless {@code full}.
+     *
+     * @param computation what to checkpoint
+     * @param progress hears the phases
+     * @param options the options in force (e.g. {@code save-files})
+     * @param full write every image whole
+     * @return the published checkpoint
+     * @throws OperationFailedException if a plugin or a core step failed; nothing was published
+     */
+    public CheckpointResult checkpoint(Computation computation, Progress progress, Map<String, String> options,
+            boolean full) throws OperationFailedException {
         long start = System.nanoTime();
         Staging staging;
         try {
@@ -127,9 +144,11 @@ public final class CheckpointLifecycle {
             checkpointEvent(LifecycleEvent.DRAIN, operation, records);
             cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("write");
-            List<ProcessImage> images = writeInParallel(staging, operation, records);
             Lineages.Entry lineage = lineages.of(computation.processes());
-            Manifest manifest = manifest(staging, computation, images, records, lineage, fixed);
+            Path parent = full ? null : Incremental.parentOf(store, lineage.parent(), note -> note(staging.id(), note));
+            List<ProcessImage> images = writeInParallel(staging, operation, records, parent);
+            String base = Incremental.baseOf(staging.directory(), images, lineage.parent());
+            Manifest manifest = manifest(staging, computation, images, records, lineage, fixed, base);
             // The program runs on while the checkpoint is made durable (the fsyncs take as
             // long as the write); the caller still hears of it only once it is published.
             progress.phase("resume");
@@ -288,10 +307,11 @@ public final class CheckpointLifecycle {
 
     // The core writes memory while plugins write their records: both are I/O bound.
     private List<ProcessImage> writeInParallel(Staging staging, Contexts.Operation operation,
-            Map<String, Records> records) throws Exception {
+            Map<String, Records> records, Path parent) throws Exception {
         CompletableFuture<List<ProcessImage>> images = CompletableFuture.supplyAsync(() -> {
             try {
-                return coreStepReturning(staging.id(), "write", () -> core.writeImages(staging.directory()));
+                return coreStepReturning(staging.id(), "write", () -> core.writeImages(staging.directory(), parent,
+                        note -> note(staging.id(), note)));
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
@@ -328,14 +348,14 @@ public final class CheckpointLifecycle {
     }
 
     private static Manifest manifest(Staging staging, Computation computation, List<ProcessImage> images,
-            Map<String, Records> records, Lineages.Entry lineage, Map<String, String> options) {
+            Map<String, Records> records, Lineages.Entry lineage, Map<String, String> options, String base) {
         Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
                 List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
                 options, computation instanceof NamedComputation named ? named.id() : null,
-                computation instanceof NamedComputation named ? named.command() : null);
+                computation instanceof NamedComputation named ? named.command() : null, base);
     }
 
     @FunctionalInterface
@@ -378,6 +398,11 @@ public final class CheckpointLifecycle {
                     "warning", "restarted with --trust although: " + e.getMessage()));
             return store.read(directory, true);
         }
+    }
+
+    // Why a checkpoint that could have been incremental is (partly) full: one line each.
+    private void note(String operation, String message) {
+        log.add(new EventLogEntry(Instant.now(), operation, "core:incremental", "core", 0, "note", message));
     }
 
     private void logCore(String operation, String name, long startNanos, String status, String message) {

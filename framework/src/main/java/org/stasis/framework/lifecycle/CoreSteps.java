@@ -35,6 +35,21 @@ public interface CoreSteps {
     List<ProcessImage> writeImages(Path directory) throws Exception;
 
     /**
+     * Writes every process's memory image, incrementally over its image in
+     * {@code parent} where the process can (doc/agent-protocol.md, PARENT).
+     *
+     * @param directory where the images go
+     * @param parent the published checkpoint to refer to for unchanged pages, null for full images
+     * @param notes receives one line per process whose image is full although a parent was given
+     * @return what was written, one entry per process
+     * @throws Exception if an image cannot be written; the checkpoint is aborted
+     */
+    default List<ProcessImage> writeImages(Path directory, Path parent, java.util.function.Consumer<String> notes)
+            throws Exception {
+        return writeImages(directory);
+    }
+
+    /**
      * @param pid a process id inside the computation
      * @return its open descriptors as reported at suspend time; empty before
      */

@@ -258,14 +258,17 @@ public final class CheckpointStore {
 
     /**
      * Deletes the oldest published checkpoints of a computation beyond the newest
-     * {@code keep}; never the one {@code latest} points at.
+     * {@code keep}; never the one {@code latest} points at, nor one that a kept
+     * checkpoint still needs (the chain of parents of an incremental checkpoint).
      *
      * @param computation the computation's name
      * @param keep how many to keep (at least 1)
+     * @param kept receives one line per old checkpoint kept because a newer one needs it
      * @return the checkpoints deleted
      * @throws IOException if one cannot be deleted
      */
-    public synchronized List<Path> prune(String computation, int keep) throws IOException {
+    public synchronized List<Path> prune(String computation, int keep, java.util.function.Consumer<String> kept)
+            throws IOException {
         if (keep < 1) {
             throw new IllegalArgumentException("keep at least one checkpoint, not " + keep);
         }
@@ -273,16 +276,63 @@ public final class CheckpointStore {
         List<Path> mine = list().stream()
                 .filter(p -> Entry.of(p).orElseThrow().computation().equals(computation))
                 .collect(Collectors.toList());
+        Map<String, String> neededBy = new java.util.HashMap<>();
+        for (int i = Math.max(0, mine.size() - keep); i < mine.size(); i++) {
+            chainOf(mine.get(i), neededBy);
+        }
+        if (latest != null) {
+            chainOf(latest, neededBy);
+        }
         List<Path> deleted = new java.util.ArrayList<>();
         for (int i = 0; i < mine.size() - keep; i++) {
             Path old = mine.get(i);
             if (latest != null && old.toRealPath().equals(latest)) {
                 continue;
             }
+            String name = old.getFileName().toString();
+            if (neededBy.containsKey(name)) {
+                kept.accept("kept " + name + ": " + neededBy.get(name) + " is incremental over it");
+                continue;
+            }
             Trees.delete(old);
             deleted.add(old);
         }
         return deleted;
+    }
+
+    /** {@link #prune(String, int, java.util.function.Consumer)} without the notes. */
+    public List<Path> prune(String computation, int keep) throws IOException {
+        return prune(computation, keep, line -> {
+        });
+    }
+
+    /**
+     * @param checkpoint a published checkpoint
+     * @return the checkpoints it needs: its parent (the manifest's {@code base}), the
+     *         parent's parent, and so on, nearest first (a broken link ends the list)
+     */
+    public List<String> chain(Path checkpoint) {
+        Map<String, String> neededBy = new java.util.LinkedHashMap<>();
+        chainOf(checkpoint, neededBy);
+        return List.copyOf(neededBy.keySet());
+    }
+
+    // Every parent of checkpoint, each with the checkpoint that names it; stops at a broken link or a cycle.
+    private void chainOf(Path checkpoint, Map<String, String> neededBy) {
+        Path current = checkpoint;
+        for (int depth = 0; depth < 64; depth++) {
+            String base;
+            try {
+                base = read(current).base();
+            } catch (CheckpointInvalidException e) {
+                return;
+            }
+            if (base == null || base.contains("/") || base.startsWith(".") || neededBy.containsKey(base)) {
+                return;
+            }
+            neededBy.put(base, current.getFileName().toString());
+            current = root.resolve(base);
+        }
     }
 
     // Two processes with one pid (two computations mixed into one checkpoint) can never be restarted.

@@ -27,11 +27,14 @@ import org.stasis.api.ProcessInfo;
  *        {@code save-files}); empty in manifests written before options existed
  * @param computationId the computation's id within its coordinator ({@code c1}); null in older checkpoints
  * @param command the command line the computation was launched with; null in older checkpoints
+ * @param base the checkpoint (a sibling directory) whose memory images this one's images
+ *        refer to for the pages that did not change (incremental checkpoint), null when
+ *        every image is self-contained (doc/image-format.md)
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
         Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options,
-        String computationId, String command) {
+        String computationId, String command, String base) {
 
     /** A manifest's options are never null. */
     public Manifest {
@@ -43,7 +46,7 @@ public record Manifest(int formatVersion, String id, String computation, long ge
             String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
             Map<String, Map<String, String>> plugins, String lineage, String parent) {
         this(formatVersion, id, computation, generation, created, arch, kernel, processes, images, plugins, lineage,
-                parent, Map.of(), null, null);
+                parent, Map.of(), null, null, null);
     }
 
     /** The manifest format this build writes and reads. */

@@ -25,7 +25,7 @@ class CheckpointStoreTest {
     private static Manifest manifest(Staging staging) {
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), "app", staging.generation(), "2026-11-25T00:00:00Z",
                 System.getProperty("os.arch"), "6.18", List.of(), List.of(), Map.of(), "lineage-1", null, Map.of(),
-                "c1", "app");
+                "c1", "app", null);
     }
 
     private Path publishOne() throws Exception {
