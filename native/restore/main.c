@@ -3,6 +3,7 @@
 #include "front.h"
 #include "imgcheck.h"
 #include "chain.h"
+#include "compact.h"
 #include "memory.h"
 #include "nsinit.h"
 #include "plan.h"
@@ -131,13 +132,15 @@ static int check_images(int n, char **images)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "--check")) return check_images(argc - 2, argv + 2);
+    if (argc == 4 && !strcmp(argv[1], "--compact")) return compact_image(argv[2], argv[3]);
     int no_verify = argc == 3 && !strcmp(argv[1], "--no-verify"); /* the user accepts damaged pages */
     if (no_verify) {
         argv++;
         argc--;
     }
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: stasis-restore [--no-verify] PLAN_FILE | stasis-restore --check IMAGE...\n");
+        fprintf(stderr, "usage: stasis-restore [--no-verify] PLAN_FILE | stasis-restore --check IMAGE... | "
+                        "stasis-restore --compact IMAGE OUT\n");
         return 2;
     }
     front_init();             /* before any namespace: where `stasis` is */

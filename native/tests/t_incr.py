@@ -155,4 +155,31 @@ def test_broken_parents_refused(env):
     restart_fails(env, cks[2], child, "form a cycle")
 
 
-TESTS = [test_incremental_chain, test_incremental_not_possible, test_broken_parents_refused]
+def test_compact(env):
+    """stasis-restore --compact: a self-contained copy that restarts without its parents"""
+    cks, images = chain_of_three(env)
+    ck = os.path.join(env.dir, "compact")
+    os.mkdir(ck, 0o700)
+    out = os.path.join(ck, os.path.basename(images[2]))
+    r = subprocess.run([RESTORE, "--compact", images[2], out], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and not r.stderr, lambda: "--compact: %s" % r.stderr)
+    copy, chained = imagefmt.read_image(out, all_crcs=True), imagefmt.read_image(images[2])
+    check(copy["parent"] == "" and copy["parent_id"] == 0, lambda: "the copy names a parent")
+    check(copy["image_id"] == chained["image_id"], lambda: "the copy has another id")
+    check(all(a["parent_bytes"] == 0 for a in copy["areas"]), lambda: "the copy has parent runs")
+    check(copy["data_bytes"] >= MIB << 20, lambda: "the copy holds only %d bytes" % copy["data_bytes"])
+    with open(os.path.join(cks[2], "meta.json")) as f:
+        meta = json.load(f)
+    meta["image"] = out
+    with open(os.path.join(ck, "meta.json"), "w") as f:
+        json.dump(meta, f)
+    for old in cks:
+        shutil.rmtree(old)
+    again = subprocess.run([RESTORE, "--compact", out, out], capture_output=True, text=True, timeout=60)
+    check(again.returncode == 1 and again.stderr.startswith("stasis: image ") and "cannot create" in again.stderr,
+          lambda: "compact over an existing file: %r" % again.stderr)
+    proc, agent, path, _ = env.restart(ck)
+    finish(proc, path, timeout=120)
+
+
+TESTS = [test_incremental_chain, test_incremental_not_possible, test_broken_parents_refused, test_compact]

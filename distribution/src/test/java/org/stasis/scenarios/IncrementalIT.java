@@ -47,11 +47,11 @@ class IncrementalIT {
             Path c1 = checkpointAfterSteps(computation, output, 3, false);
             Path c2 = checkpointAfterSteps(computation, output, 3, false);
             Path c3 = checkpointAfterSteps(computation, output, 3, false);
+            assertTrue(Files.isDirectory(c1), "keep 2 deleted the parent of a kept checkpoint");
             assertEquals(null, base(c1));
             assertEquals(name(c1), base(c2));
             assertEquals(name(c2), base(c3));
             assertTrue(imageBytes(c2) * 10 < imageBytes(c1), "incremental " + imageBytes(c2) + " full " + imageBytes(c1));
-            assertTrue(Files.isDirectory(c1), "keep 2 deleted the parent of a kept checkpoint");
             computation.kill(program);
 
             // the chain of three restarts; the program checks every page each step
