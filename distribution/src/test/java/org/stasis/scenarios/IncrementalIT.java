@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * as its {@code base}; a chain of three restarts (the program checks every page);
  * {@code keep} never deletes a checkpoint a kept one still needs, and deletes the chain
  * once nothing needs it; {@code --full} starts a new chain; a damaged parent makes the
- * restart refuse with one line.
+ * restart refuse with one line; {@code stasis compact} writes a copy that restarts
+ * without its parent.
  */
 @Timeout(400)
 class IncrementalIT {
@@ -85,7 +86,15 @@ class IncrementalIT {
                     + " (a parent of " + image(c6).getFileName() + "): page data of area"), said);
             flipMiddleOfPageData(parentImage);
 
-            Process again = computation.restart(c6, output);
+            // compact: a copy that restarts without its parent
+            StasisCli.Result compacted = computation.run("compact", c6.toString());
+            assertEquals(0, compacted.status(), compacted.toString());
+            Path copy = Path.of(compacted.out().strip());
+            assertEquals(c6.resolveSibling(name(c6) + ".compact"), copy);
+            assertEquals(null, base(copy));
+            assertTrue(imageBytes(copy) > 64L << 20, "the copy holds " + imageBytes(copy) + " bytes");
+            Files.move(c5, temp.resolve("c5-moved"));
+            Process again = computation.restart(copy, output);
             Computation.awaitLine(output, l -> l.matches("step \\d+ restarted 2"), Duration.ofSeconds(120));
             computation.kill(again);
             assertFalse(Files.readString(output).contains("FAIL"), Files.readString(output));

@@ -38,7 +38,7 @@ import org.stasis.framework.inspect.InspectionFailedException;
  */
 @Component(service = ComputationCommands.class)
 @GogoCommand(scope = "stasis", function = { "checkpoint", "status", "kill", "ckptdir", "restartplan", "verify",
-        "interval", "keep", "list", "launchid", "info" })
+        "interval", "keep", "list", "launchid", "info", "compact" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;
@@ -310,6 +310,22 @@ public class ComputationCommands {
             return CheckpointVerifier.verify(restorer, Path.of(checkpoint), trusted, asJson);
         } catch (InspectionFailedException e) {
             throw new CommandFailedException(e.getMessage(), e, e.output());
+        }
+    }
+
+    /**
+     * Writes a self-contained copy of an incremental checkpoint beside it.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @return the copy's directory
+     */
+    @Descriptor("write a self-contained copy of a checkpoint (CKPT.compact beside it): its parents' pages copied in,"
+            + " so that it restarts without them")
+    public String compact(@Descriptor("checkpoint directory") String checkpoint) {
+        try {
+            return org.stasis.framework.store.Compaction.compact(restorer, Path.of(checkpoint)).toString();
+        } catch (org.stasis.framework.store.CheckpointInvalidException | java.io.IOException e) {
+            throw new CommandFailedException("cannot compact " + checkpoint + ": " + e.getMessage(), e);
         }
     }
 

@@ -77,6 +77,8 @@ public final class InspectMain {
                         p.flag("--trust"), json);
             case "info":
                 return CheckpointInfo.info(p.checkpoint(), p.flag("--trust"), json);
+            case "compact":
+                return compact(p.home().resolve("bin/stasis-restore"), p.checkpoint());
             case "list":
                 p.noPositional();
                 Path root = p.value("--ckpt-dir").map(Path::of).orElse(Path.of(System.getProperty("user.home"),
@@ -164,6 +166,15 @@ public final class InspectMain {
                 throw new IllegalArgumentException(command + " takes no argument '" + positional.get(0)
                         + "'; see: stasis " + command + " --help");
             }
+        }
+    }
+
+    // stasis compact CKPT: the copy's directory, or one line saying why not
+    private static String compact(java.nio.file.Path restorer, java.nio.file.Path checkpoint) {
+        try {
+            return org.stasis.framework.store.Compaction.compact(restorer, checkpoint).toString();
+        } catch (org.stasis.framework.store.CheckpointInvalidException | java.io.IOException e) {
+            throw new InspectionFailedException("cannot compact " + checkpoint + ": " + e.getMessage(), e, null);
         }
     }
 }
