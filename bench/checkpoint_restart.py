@@ -10,9 +10,14 @@ tables (microseconds) and maps the pages lazily; checking every page against its
 CRC32C is what `stasis verify` does, and its time is printed too (that is what full
 verification would add to a restart). Figures, not assertions.
 
+The checkpoints measured here are full ones (--full). With --incremental, a full
+checkpoint and then an incremental one after the program rewrote CHANGE MiB (scattered
+64 KiB blocks) of its data: time and image size of each, and their ratios.
+
 usage: bench/checkpoint_restart.py [MiB ...]        (default: 100 1024; RUNS=3)
        bench/checkpoint_restart.py --tree             16 processes x 64 MiB against 1 x 1024 MiB:
-                                                      the difference is the cost of coordination"""
+                                                      the difference is the cost of coordination
+       bench/checkpoint_restart.py --incremental [MiB [CHANGE]]   (default: 1024 10)"""
 import os
 import re
 import shutil
@@ -55,6 +60,22 @@ n = 0
 while True:
     n += 1
     print("tick", n, time.monotonic(), flush=True)
+    time.sleep(0.005)
+"""
+
+
+INCR_PROGRAM = r"""
+import os, random, sys, time
+data = bytearray(os.urandom(int(sys.argv[1]) << 20))
+change, flag = int(sys.argv[2]), sys.argv[3]
+print("ready", flush=True)
+while True:
+    if os.path.exists(flag):
+        for _ in range((change << 20) // 65536):
+            at = random.randrange(0, len(data) - 65536)
+            data[at:at + 65536] = os.urandom(65536)
+        os.unlink(flag)
+        print("changed", flush=True)
     time.sleep(0.005)
 """
 
@@ -131,7 +152,7 @@ def measure(mib, work, processes=1):
         for _ in range(RUNS):
             offset = os.path.getsize(out)
             t0 = time.perf_counter()
-            checkpoint = stasis(env, "checkpoint", "--name", "bench").strip().splitlines()[-1]
+            checkpoint = stasis(env, "checkpoint", "--name", "bench", "--full").strip().splitlines()[-1]
             ckpt_times.append(time.perf_counter() - t0)
             time.sleep(0.05)
             pauses.append(longest_pause(out, offset))
@@ -171,7 +192,63 @@ def measure(mib, work, processes=1):
         time.sleep(1)
 
 
+def image_bytes(checkpoint):
+    return sum(os.path.getsize(os.path.join(checkpoint, f)) for f in os.listdir(checkpoint) if f.endswith(".img"))
+
+
+def measure_incremental(mib, change, work):
+    """full checkpoint, CHANGE MiB rewritten, incremental checkpoint; RUNS times"""
+    env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
+    os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
+    program, out, flag = (os.path.join(work, n) for n in ("incr.py", "out.txt", "change"))
+    with open(program, "w") as f:
+        f.write(INCR_PROGRAM)
+    stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
+    procs = []
+    try:
+        with open(out, "ab") as sink:
+            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib),
+                                           str(change), flag], env=env, stdout=sink, stderr=sink,
+                                          stdin=subprocess.DEVNULL))
+        wait_for(lambda: count_ready(out) >= 1)
+        full_t, full_b, incr_t, incr_b = [], [], [], []
+        for _ in range(RUNS):
+            t0 = time.perf_counter()
+            full = stasis(env, "checkpoint", "--name", "bench", "--full").strip().splitlines()[-1]
+            full_t.append(time.perf_counter() - t0)
+            full_b.append(image_bytes(full))
+            changed = open(out, "rb").read().count(b"changed")
+            open(flag, "w").close()
+            wait_for(lambda: open(out, "rb").read().count(b"changed") > changed)
+            t0 = time.perf_counter()
+            incr = stasis(env, "checkpoint", "--name", "bench").strip().splitlines()[-1]
+            incr_t.append(time.perf_counter() - t0)
+            incr_b.append(image_bytes(incr))
+        ft, fb, it, ib = (statistics.median(v) for v in (full_t, full_b, incr_t, incr_b))
+        print("%5d MiB, %d MiB rewritten: full checkpoint %.3f s, image %.0f MiB; incremental %.3f s, image %.1f MiB"
+              " (%.1f%% of the time, %.1f%% of the size)   [median of %d]" % (
+                  mib, change, ft, fb / 2**20, it, ib / 2**20, 100 * it / ft, 100 * ib / fb, RUNS), flush=True)
+    finally:
+        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
+        time.sleep(1)
+
+
 def main():
+    if sys.argv[1:2] == ["--incremental"]:
+        rest = [int(a) for a in sys.argv[2:]]
+        mib, change = (rest + [1024, 10][len(rest):])[:2]
+        work = tempfile.mkdtemp(prefix="stasis-bench-")
+        try:
+            measure_incremental(mib, change, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     if sys.argv[1:] == ["--tree"]:
         runs = [(1024, 1), (64, 16)]
     else:
