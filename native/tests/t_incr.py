@@ -182,4 +182,57 @@ def test_compact(env):
     finish(proc, path, timeout=120)
 
 
-TESTS = [test_incremental_chain, test_incremental_not_possible, test_broken_parents_refused, test_compact]
+class _ParentBeforeWrite:
+    """while active, every WRITE of minicoord's tree checkpoints is preceded by PARENT"""
+    def __init__(self, parent):
+        import minicoord
+        self.cls, self.parent, self.answers = minicoord.Agent, parent, []
+
+    def __enter__(self):
+        real, me = self.cls.request, self
+        self.real = real
+
+        def request(agent, line, *a, **k):
+            if line.startswith("WRITE "):
+                me.answers.append(real(agent, "PARENT " + (me.parent or "-"), *a, **k))
+            return real(agent, line, *a, **k)
+        self.cls.request = request
+        return self
+
+    def __exit__(self, *exc):
+        self.cls.request = self.real
+
+
+def test_incremental_tree(env):
+    """a process tree (pipes, a zombie, process groups): full, then incremental, restarted"""
+    proc, first, path = env.launch([os.path.join(SCEN, "forktree"), "tree", "150"])
+    wait_lines(path, 1, proc)
+    with env.coord.cond:
+        env.coord.agents.append(first)
+    _, rpid, apid = lines(path)[0].split()
+    root = env.coord.wait_agent(lambda x: x.pid == int(rpid))
+    known = [root, env.coord.wait_agent(lambda x: x.pid == int(apid))]
+    wait_lines(path, len(lines(path)) + 10, proc)
+    ck1, ck2 = os.path.join(env.dir, "ck1"), os.path.join(env.dir, "ck2")
+    with _ParentBeforeWrite(None):
+        known = env.coord.checkpoint_tree(known, ck1)
+    wait_lines(path, len(lines(path)) + 5, proc)
+    with _ParentBeforeWrite(ck1) as p:
+        agents = env.coord.checkpoint_tree(known, ck2, resume=False)
+    check(len(agents) == 3 and p.answers == ["PARENT incremental"] * 3, lambda: p.answers)
+    for name in os.listdir(ck2):
+        if name.endswith(".img"):
+            img = imagefmt.read_image(os.path.join(ck2, name))
+            check(img["parent"] == "ck1/" + name, lambda: "%s: parent %r" % (name, img["parent"]))
+    kill_agent_process(root, proc)
+    for a in agents:
+        a.close()
+    path, f = env.log()
+    proc, restored = env.coord.restart_tree(RESTORE, ck2, f)
+    env.procs.append(proc)
+    check(sorted(restored) == sorted(a.pid for a in agents))
+    out = finish(proc, path)
+    check("A reaped B" in out, lambda: out[-5:])
+
+
+TESTS = [test_incremental_chain, test_incremental_tree, test_incremental_not_possible, test_broken_parents_refused, test_compact]
