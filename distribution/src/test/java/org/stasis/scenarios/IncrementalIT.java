@@ -84,7 +84,13 @@ class IncrementalIT {
             assertEquals(1, lines.size(), said);
             assertTrue(lines.get(0).startsWith("stasis: image " + name(c5) + "/" + parentImage.getFileName()
                     + " (a parent of " + image(c6).getFileName() + "): page data of area"), said);
+            StasisCli.Result verified = computation.run("verify", c6.toString());
+            assertEquals(1, verified.status(), verified.toString());
+            assertTrue(verified.err().contains("(a parent of " + image(c6).getFileName() + "): page data of area"),
+                    verified.toString());
             flipMiddleOfPageData(parentImage);
+            StasisCli.Result intact = computation.run("verify", c6.toString());
+            assertEquals(0, intact.status(), intact.toString());
 
             // compact: a copy that restarts without its parent
             StasisCli.Result compacted = computation.run("compact", c6.toString());
