@@ -28,6 +28,33 @@ class CheckpointStoreTest {
                 "c1", "app", null);
     }
 
+    private static Manifest manifest(Staging staging, String base) {
+        return new Manifest(Manifest.FORMAT_VERSION, staging.id(), "app", staging.generation(), "2026-11-25T00:00:00Z",
+                System.getProperty("os.arch"), "6.18", List.of(), List.of(), Map.of(), "lineage-1", null, Map.of(),
+                "c1", "app", base);
+    }
+
+    @Test
+    void pruneKeepsTheParentsOfKeptIncrementalCheckpointsAndSaysSo() throws Exception {
+        CheckpointStore store = store();
+        // app-1 full, app-2 and app-3 over it, app-4 full, app-5 over app-4
+        String[] bases = { null, "app-1", "app-2", null, "app-4" };
+        for (String base : bases) {
+            Staging staging = store.begin("app");
+            store.publish(staging, manifest(staging, base));
+        }
+        java.util.List<String> said = new java.util.ArrayList<>();
+        // keep 3 = app-3..app-5: app-3 needs app-2 and app-1
+        assertEquals(List.of(), store.prune("app", 3, said::add));
+        assertEquals(List.of("kept app-1: app-2 is incremental over it", "kept app-2: app-3 is incremental over it"),
+                said);
+        assertEquals(List.of("app-2", "app-1"), store.chain(store.root().resolve("app-3")));
+        // keep 2 = app-4, app-5: the first chain goes
+        List<Path> deleted = store.prune("app", 2);
+        assertEquals(List.of("app-1", "app-2", "app-3"), deleted.stream().map(p -> p.getFileName().toString()).toList());
+        assertTrue(Files.isDirectory(store.root().resolve("app-4")));
+    }
+
     private Path publishOne() throws Exception {
         CheckpointStore store = store();
         Staging staging = store.begin("app");
