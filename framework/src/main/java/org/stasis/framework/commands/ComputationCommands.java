@@ -102,9 +102,11 @@ public class ComputationCommands {
                         + e.getMessage(), e);
             }
         }
+        String base = baseOf(result.directory());
         if (asJson) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("id", result.id());
+            out.put("base", base);
             out.put("computation", id);
             out.put("generation", result.generation());
             out.put("directory", result.directory().toString());
@@ -119,6 +121,9 @@ public class ComputationCommands {
         for (ProcessImage image : result.images()) {
             text.append(String.format("  process %d: %.1f MiB in %d memory areas%n", image.pid(),
                     image.bytes() / 1048576.0, image.areas()));
+        }
+        if (base != null) {
+            text.append("  incremental: unchanged pages are in ").append(base).append('\n');
         }
         for (Path old : coordinator.pruned(result.id())) {
             text.append("  deleted ").append(old.getFileName()).append(" (keep ").append(coordinator.keep())
@@ -310,6 +315,15 @@ public class ComputationCommands {
             return CheckpointVerifier.verify(restorer, Path.of(checkpoint), trusted, asJson);
         } catch (InspectionFailedException e) {
             throw new CommandFailedException(e.getMessage(), e, e.output());
+        }
+    }
+
+    // The checkpoint an incremental one refers to (its manifest's base), null if none.
+    private static String baseOf(Path checkpoint) {
+        try {
+            return new org.stasis.framework.store.CheckpointStore(checkpoint.getParent()).read(checkpoint).base();
+        } catch (org.stasis.framework.store.CheckpointInvalidException e) {
+            return null;
         }
     }
 

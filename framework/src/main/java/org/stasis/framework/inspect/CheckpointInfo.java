@@ -64,6 +64,7 @@ public final class CheckpointInfo {
         about.put("command", manifest.command() != null ? manifest.command() : CheckpointHealth.command(manifest));
         about.put("note", CheckpointNote.read(directory));
         about.put("parent", manifest.parent());
+        about.put("base", manifest.base());
         about.put("lineage", manifest.lineage());
         about.put("arch", manifest.arch());
         about.put("kernel", manifest.kernel());
@@ -122,7 +123,7 @@ public final class CheckpointInfo {
     private static String text(Map<String, Object> about) {
         Table head = new Table("checkpoint", String.valueOf(about.get("id")));
         for (String key : List.of("directory", "computation", "generation", "created", "command", "note", "parent",
-                "lineage", "arch", "kernel")) {
+                "base", "lineage", "arch", "kernel")) {
             Object value = about.get(key);
             head.row(key, value == null || value.toString().isEmpty() ? "-" : value);
         }
