@@ -225,12 +225,13 @@ static int dump_scanned(struct writer *w, struct stasis_img_area *a)
 }
 
 /* areas the dirty tracking covers: private memory that is not the agent's own
- * (which changes while it is written) and not a huge reservation (protecting its
- * holes would fill page tables for all of it) */
-#define TRACK_MAX (64ull << 30)
+ * (which changes while it is written) and not a huge reservation (protecting fills
+ * page tables for all of it: markers on its holes) */
+#define TRACK_MAX (4ull << 30) /* protecting costs about 10 ms per GiB of address space */
 static int trackable(const struct stasis_img_area *a)
 {
     if (a->kind != STASIS_AREA_ANON && a->kind != STASIS_AREA_FILE_PRIVATE) return 0;
+    if (!a->prot) return 0; /* reservations (PROT_NONE): stored whole the day they are used */
     return !is_volatile(a) && a->end - a->start <= TRACK_MAX;
 }
 

@@ -11,7 +11,8 @@
  * replaced since is not, and is stored whole). The descriptor lives in the relay's
  * file table (relay.c): the program never sees it.
  *
- * The base: the id of the image the protection was set after. A WRITE is incremental
+ * Tracking starts once the coordinator has sent PARENT (any): one that never does pays
+ * nothing. The base: the id of the image the protection was set after. A WRITE is incremental
  * only when the coordinator names that very image as the parent (PARENT), so an image
  * that was not published never becomes a parent by mistake. */
 #include "agent.h"
@@ -50,6 +51,7 @@ static const char *g_track_why;   /* why tracking is off, when it is */
 uint64_t g_incr_base_id;          /* image the tracking is relative to; 0 = none */
 static int32_t g_incr_base_pid;   /* that image's pid (its file name) */
 static int g_parent_ok;           /* PARENT accepted for the next WRITE */
+static int g_wanted;              /* the coordinator speaks PARENT: track after each image */
 static uint64_t g_parent_id;
 static char g_parent_ref[STASIS_IMG_PARENT_LEN];
 static struct stasis_img_header g_parent_hdr;
@@ -105,6 +107,7 @@ const char *stasis_incr_parent(const char *dir)
 {
     static char path[4096];
     g_parent_ok = 0;
+    g_wanted = 1;
     if (r_streq(dir, "-")) return "a full checkpoint was asked for";
     if (dir[0] != '/') return "the parent directory is not absolute";
     if (g_uffd < 0 || !g_incr_base_id)
@@ -135,6 +138,12 @@ const char *stasis_incr_parent(const char *dir)
  * that the memory saved (and restored) already names it */
 void stasis_incr_fill(struct stasis_img_header *h)
 {
+    if (!stasis_incr_active() && g_uffd >= 0) {
+        /* a full image: the protection's markers on holes would read as swapped pages
+         * (to be stored); closing the userfaultfd removes them (and all protection) */
+        stasis_relay_call(SYS_close, g_uffd, 0, 0, 0, 0, 0);
+        g_uffd = -1;
+    }
     uint64_t id = 0;
     while (!id)
         if (rsys3(SYS_getrandom, &id, sizeof id, 0) != (long)sizeof id) id = (uint64_t)rsys0(SYS_getpid) << 32 | 1;
@@ -151,7 +160,7 @@ void stasis_incr_fill(struct stasis_img_header *h)
 void stasis_incr_done(int ok)
 {
     g_parent_ok = 0;
-    if (!ok) {
+    if (!ok || !g_wanted) { /* a coordinator that never asks for incremental images pays nothing */
         g_incr_base_id = 0;
         return;
     }
