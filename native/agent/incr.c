@@ -22,8 +22,8 @@
 #include <sys/ioctl.h>
 
 /* local definitions: the build's kernel headers may predate them (Linux 6.7+) */
-#define UFFD_USER_MODE_ONLY_FLAG   1
-#define UFFD_API_VERSION           0xAAull
+#define UFFD_USER_MODE_ONLY_FLAG      1
+#define UFFD_API_VERSION              0xAAull
 #define UFFD_FEATURE_WP_UNPOPULATED_F (1ull << 13)
 #define UFFD_FEATURE_WP_ASYNC_F       (1ull << 15)
 struct incr_uffd_api {
@@ -40,18 +40,18 @@ struct incr_uffd_wp {
     struct incr_uffd_range range;
     uint64_t mode;
 };
-#define INCR_UFFDIO_API           _IOWR(0xAA, 0x3F, struct incr_uffd_api)
-#define INCR_UFFDIO_REGISTER      _IOWR(0xAA, 0x00, struct incr_uffd_register)
-#define INCR_UFFDIO_WRITEPROTECT  _IOWR(0xAA, 0x06, struct incr_uffd_wp)
+#define INCR_UFFDIO_API              _IOWR(0xAA, 0x3F, struct incr_uffd_api)
+#define INCR_UFFDIO_REGISTER         _IOWR(0xAA, 0x00, struct incr_uffd_register)
+#define INCR_UFFDIO_WRITEPROTECT     _IOWR(0xAA, 0x06, struct incr_uffd_wp)
 #define INCR_UFFDIO_REGISTER_MODE_WP (1ull << 1)
 #define INCR_UFFDIO_WP_MODE_WP       1ull
 
-static long g_uffd = -1;          /* in the relay's file table */
-static const char *g_track_why;   /* why tracking is off, when it is */
-uint64_t g_incr_base_id;          /* image the tracking is relative to; 0 = none */
-static int32_t g_incr_base_pid;   /* that image's pid (its file name) */
-static int g_parent_ok;           /* PARENT accepted for the next WRITE */
-static int g_wanted;              /* the coordinator speaks PARENT: track after each image */
+static long g_uffd = -1;        /* in the relay's file table */
+static const char *g_track_why; /* why tracking is off, when it is */
+uint64_t g_incr_base_id;        /* image the tracking is relative to; 0 = none */
+static int32_t g_incr_base_pid; /* that image's pid (its file name) */
+static int g_parent_ok;         /* PARENT accepted for the next WRITE */
+static int g_wanted;            /* the coordinator speaks PARENT: track after each image */
 static uint64_t g_parent_id;
 static char g_parent_ref[STASIS_IMG_PARENT_LEN];
 static struct stasis_img_header g_parent_hdr;

@@ -85,8 +85,9 @@ static int load_parent(const char *root, const struct stasis_img_header *child, 
     snprintf(path, sizeof path, "%s/%s", root, ref);
     snprintf(name, sizeof name, "%s (a parent of %s)", ref, child_name);
     if (access(path, F_OK) != 0)
-        return fail(child_name, "its parent image %s is missing (looked for %s); put the parent checkpoint "
-                                "beside this one, or restart an older complete checkpoint",
+        return fail(child_name,
+                    "its parent image %s is missing (looked for %s); put the parent checkpoint "
+                    "beside this one, or restart an older complete checkpoint",
                     ref, path);
     g_img_scratch_off = PARENT_BASE + (uint64_t)(n - 1) * PARENT_SLOT;
     int rc = image_load_named(path, name);
@@ -94,8 +95,9 @@ static int load_parent(const char *root, const struct stasis_img_header *child, 
     g_img_scratch_off = 0;
     if (rc < 0) return -1; /* one line said what is wrong, naming it "REF (parent of CHILD)" */
     if (g_img.hdr->proc.image_id != child->proc.parent_id)
-        return fail(child_name, "%s is not the image this one was taken over (another computation's, or "
-                                "replaced); restart an older complete checkpoint",
+        return fail(child_name,
+                    "%s is not the image this one was taken over (another computation's, or "
+                    "replaced); restart an older complete checkpoint",
                     ref);
     return 0;
 }
@@ -164,7 +166,7 @@ static int resolve(int lv, uint64_t addr, uint64_t len)
             uint64_t s = r->addr > addr ? r->addr : addr, e = r->addr + r->len < end ? r->addr + r->len : end;
             if (s >= e) continue;
             int rc = r->file_offset == STASIS_RUN_PARENT ? resolve(lv + 1, s, e - s)
-                                                          : emit(s, e - s, (uint64_t)lv, r->file_offset + (s - r->addr));
+                                                         : emit(s, e - s, (uint64_t)lv, r->file_offset + (s - r->addr));
             if (rc < 0) return -1;
         }
     }
@@ -183,7 +185,8 @@ static int flatten(const char *image)
         uint64_t first = g_nflat, bytes = 0;
         for (uint32_t k = a->run_first; k < a->run_first + a->run_count; k++) {
             const struct stasis_img_run *r = &g_img.runs[k];
-            int rc = r->file_offset == STASIS_RUN_PARENT ? resolve(1, r->addr, r->len) : emit(r->addr, r->len, 0, r->file_offset);
+            int rc = r->file_offset == STASIS_RUN_PARENT ? resolve(1, r->addr, r->len)
+                                                         : emit(r->addr, r->len, 0, r->file_offset);
             if (rc < 0) return fail(path_base(image), "too many page runs across its chain of parents");
         }
         for (uint64_t k = first; k < g_nflat; k++) bytes += g_flat[k].len;

@@ -7,9 +7,9 @@
 #define CHAIN_LEVEL_SHIFT 56 /* resolved runs: file_offset | level << 56 (0 = the image itself) */
 
 struct chain {
-    int n;                                /* parents loaded */
-    int fd[CHAIN_MAX];                    /* level n+1's image file */
-    struct loaded_image img[CHAIN_MAX];   /* their headers and tables (scratch) */
+    int n;                              /* parents loaded */
+    int fd[CHAIN_MAX];                  /* level n+1's image file */
+    struct loaded_image img[CHAIN_MAX]; /* their headers and tables (scratch) */
 };
 extern struct chain g_chain;
 

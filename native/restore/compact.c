@@ -57,8 +57,8 @@ static int write_copy(int out, const char *name)
     for (uint32_t i = 0; i < src->n_areas; i++) n_runs += g_img.areas[i].run_count;
     size_t names_len = (size_t)(src->table_size - (uint64_t)src->n_areas * sizeof(struct stasis_img_area) -
                                 (uint64_t)src->n_runs * sizeof(struct stasis_img_run));
-    size_t tab_len = (size_t)src->n_areas * sizeof(struct stasis_img_area) + n_runs * sizeof(struct stasis_img_run) +
-                     names_len;
+    size_t tab_len =
+            (size_t)src->n_areas * sizeof(struct stasis_img_area) + n_runs * sizeof(struct stasis_img_run) + names_len;
     char *tab = malloc(tab_len);
     if (!tab) return fprintf(stderr, "stasis: image %s: out of memory\n", name), -1;
     struct stasis_img_area *areas = (struct stasis_img_area *)tab;

@@ -27,9 +27,9 @@ uint64_t restorer_image_end(void) { return ((uint64_t)(uintptr_t)_end + 4095) & 
 #define MAX_TABLE_BYTES (256ull << 20)    /* the tables live in the scratch range */
 #define PID_MAX_LIMIT   4194304           /* the kernel's bound for pid_max (64 bit) */
 
-static const char *g_name; /* the image's file name, for messages */
+static const char *g_name;  /* the image's file name, for messages */
 uint64_t g_img_scratch_off; /* where in the scratch range image_load puts header and tables */
-static int g_quiet;        /* --check: no warnings */
+static int g_quiet;         /* --check: no warnings */
 
 static int overlaps(uint64_t s, uint64_t e, uint64_t rs, uint64_t re) { return s < re && rs < e; }
 

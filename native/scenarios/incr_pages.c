@@ -21,7 +21,10 @@ static uint32_t g_fresh_tag;
 static uint64_t *g_brk;
 static size_t g_brk_words;
 
-static uint64_t word(size_t page, uint32_t ver, size_t i) { return (page * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)ver << 32) ^ i; }
+static uint64_t word(size_t page, uint32_t ver, size_t i)
+{
+    return (page * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)ver << 32) ^ i;
+}
 
 static void write_page(size_t p, uint32_t ver)
 {

@@ -96,11 +96,11 @@ struct stasis_img_proc {
     int64_t boottime[2];  /* CLOCK_BOOTTIME at checkpoint */
     uint32_t kflags;      /* STASIS_PROC_* */
     uint32_t pad1;
-    uint64_t image_id;  /* random, unique per image (version 2; 0 in version 1) */
-    uint64_t parent_id; /* image_id of the parent image, 0 = self-contained */
+    uint64_t image_id;                  /* random, unique per image (version 2; 0 in version 1) */
+    uint64_t parent_id;                 /* image_id of the parent image, 0 = self-contained */
     char parent[STASIS_IMG_PARENT_LEN]; /* "CKPT-DIR-NAME/image-PID.img": the parent image, found
                                          * beside this image's checkpoint directory */
-    uint64_t reserved[9]; /* zero; room for later fields without moving cwd */
+    uint64_t reserved[9];               /* zero; room for later fields without moving cwd */
     char cwd[4096];
 };
 
