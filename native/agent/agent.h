@@ -142,6 +142,13 @@ int stasis_conn_evict(int fd);
 void stasis_send(const char *s);
 int stasis_send_fd(const char *s, int fd);
 void stasis_send_error(const char *msg);
+/* prefetch.c: after a lazy restart, page in the image's mappings between requests */
+void stasis_prefetch_arm(void);
+int stasis_prefetch_pending(void);
+void stasis_prefetch_step(void);
+void stasis_prefetch_stop(void);
+/* conn.c: 1 if a request's bytes are read already (a poll would not see them) */
+int stasis_conn_buffered(void);
 /* serve.c */
 void stasis_send_hello(void);
 void *stasis_ckpt_thread(void *arg);

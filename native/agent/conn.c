@@ -390,6 +390,8 @@ static long receive(void)
 
 /* read one request line (without '\n') into line; -1 on EOF/error (received
  * descriptors not yet served are closed) */
+int stasis_conn_buffered(void) { return g_rpos < g_rhave; }
+
 int stasis_read_line(char *line, size_t cap)
 {
     char *buf = g_rbuf;

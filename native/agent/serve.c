@@ -50,7 +50,8 @@ static void do_suspend(void)
         stasis_send("SUSPENDED already\n");
         return;
     }
-    stasis_hooks_before(); /* program hooks, while its threads still run */
+    stasis_prefetch_stop(); /* the next image is another file */
+    stasis_hooks_before();  /* program hooks, while its threads still run */
     if (stasis_fork_gate_close() < 0) {
         stasis_send_error("timeout: a fork() did not finish");
         return;
@@ -113,6 +114,7 @@ static void release_program(const char *id, int restarted)
     else note_resume();
     stasis_resume_all();
     stasis_fork_gate_open();
+    if (restarted) stasis_prefetch_arm(); /* the program runs: page in the rest meanwhile */
 }
 
 /* PUBLISHED / UNPUBLISHED after a "pending" RESUME: now a thread waiting in
@@ -241,9 +243,16 @@ static void do_resume(const char *line)
     release_program(line, g_restored != g_restored_at_suspend);
 }
 
+/* prefetch (prefetch.c) until a request waits or it is done */
+static void prefetch_until_request(void)
+{
+    while (stasis_prefetch_pending() && !stasis_conn_buffered() && stasis_conn_wait(0) == 0) stasis_prefetch_step();
+}
+
 static void serve(void)
 {
     while (g_sock >= 0) {
+        prefetch_until_request();
         if (stasis_read_line(g_line, sizeof g_line) < 0) {
             /* coordinator gone: never leave the program frozen */
             if (g_suspended) release_program("RESUME 0", g_restored != g_restored_at_suspend); /* aborted: no id */

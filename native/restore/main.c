@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <stddef.h>
@@ -114,6 +115,17 @@ static void expect_processes(void)
     supervise_expect(pids, g_nprocs);
 }
 
+/* the restored agent pages in what stays mapped from this image (agent/prefetch.c) */
+static void prefetch_args(int image_fd, struct stasis_restart_args *args)
+{
+    struct stat st;
+    if (fstat(image_fd, &st) < 0) return;
+    args->image_ino = (uint64_t)st.st_ino;
+    args->image_dev_major = major(st.st_dev);
+    args->image_dev_minor = minor(st.st_dev);
+    args->prefetch = 1;
+}
+
 /* stasis-restore --check IMAGE...: every rule the restorer applies to an image before
  * it touches anything, and every page's checksum (`stasis verify` runs it); exit 1
  * with one line at the first violation, 0 and nothing printed if every image passes */
@@ -133,14 +145,16 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "--check")) return check_images(argc - 2, argv + 2);
     if (argc == 4 && !strcmp(argv[1], "--compact")) return compact_image(argv[2], argv[3]);
-    int no_verify = argc == 3 && !strcmp(argv[1], "--no-verify"); /* the user accepts damaged pages */
-    if (no_verify) {
-        argv++;
-        argc--;
+    int no_verify = 0, no_prefetch = 0;
+    for (; argc > 2 && argv[1][0] == '-'; argv++, argc--) {
+        if (!strcmp(argv[1], "--no-verify")) no_verify = 1;          /* the user accepts damaged pages */
+        else if (!strcmp(argv[1], "--no-prefetch")) no_prefetch = 1; /* pages come in on first touch only */
+        else break;
     }
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: stasis-restore [--no-verify] PLAN_FILE | stasis-restore --check IMAGE... | "
-                        "stasis-restore --compact IMAGE OUT\n");
+        fprintf(stderr,
+                "usage: stasis-restore [--no-verify] [--no-prefetch] PLAN_FILE | stasis-restore --check IMAGE... | "
+                "stasis-restore --compact IMAGE OUT\n");
         return 2;
     }
     front_init();             /* before any namespace: where `stasis` is */
@@ -170,7 +184,7 @@ int main(int argc, char **argv)
     }
     struct stasis_restart_args args;
     memset(&args, 0, sizeof args);
-    args.version = 3;
+    args.version = 4;
     args.redirects = (uint64_t)(uintptr_t)g_redirects;
     args.redirects_len = (uint32_t)g_redirects_len;
     args.restorer_start = restorer_image_start();
@@ -208,6 +222,7 @@ int main(int argc, char **argv)
     memcpy(shm, more, (size_t)nshm * sizeof *more);
     memcpy(g_chain.fd, more + nshm, (size_t)g_chain.n * sizeof *more);
     args.report_fd = g_report_fd;
+    if (!no_prefetch && !g_plan.memory_copy) prefetch_args(fd, &args);
     if (restore_process_state() < 0) _exit(1);
     if (memory_open_shared_files(fd + 1) < 0) _exit(1);
     unregister_rseq();

@@ -12,7 +12,7 @@
 #define STASIS_RESTORER_SCRATCH_END 0x10100000000ull
 
 struct stasis_restart_args {
-    uint32_t version;        /* 3 (1: no report_fd; 2: no redirects) */
+    uint32_t version;        /* 4 (1: no report_fd; 2: no redirects; 3: no prefetch) */
     uint32_t use_set_tid;    /* 1: recreate threads with their saved tids */
     uint64_t restorer_start; /* ranges the agent unmaps once it runs */
     uint64_t restorer_end;
@@ -24,6 +24,14 @@ struct stasis_restart_args {
     uint32_t redirects_len; /* version >= 3: bytes of the plan's redirects at `redirects` */
     uint64_t redirects;     /* "from<TAB>to\n" lines, in the restorer's memory (the agent
                                   * adds them to its table before it unmaps the restorer) */
+    /* version >= 4: background prefetch (agent/prefetch.c). prefetch = 1: once the
+     * program runs again, the checkpoint thread pages in every private mapping of the
+     * image file (identified by device and inode) that the lazy restore left unread */
+    uint64_t image_ino;
+    uint32_t image_dev_major;
+    uint32_t image_dev_minor;
+    uint32_t prefetch;
+    uint32_t reserved;
 };
 
 /* the restored agent's entry: never returns; called on proc.entry_stack */

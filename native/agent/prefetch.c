@@ -1,0 +1,91 @@
+/* Background prefetch after a lazy restart (issue #15, item 4). The restorer maps the
+ * image's pages MAP_PRIVATE and the program faults them in one at a time on first
+ * touch; a program that goes over all its memory pays a page fault (and, page cache
+ * cold, a read) per page. Once the restarted program runs again, the checkpoint
+ * thread pages in, between requests of the coordinator and in address order, every
+ * private mapping of the image file (the restorer names it by device and inode in
+ * the restart arguments, version >= 4) with MADV_POPULATE_READ: one call per CHUNK
+ * reads the file (with readahead) and fills the page tables, so the program's later
+ * touches find their pages present. Pages the program touched already are skipped
+ * by the kernel. No new thread (a new tid could be a pid the restart still needs);
+ * a SUSPEND stops it (the next checkpoint's image is another file). */
+#include "agent.h"
+#include "stasis/rawsys.h"
+#include <errno.h>
+#include <sys/mman.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+#define MAX_RANGES 4096
+#define CHUNK      (4ull << 20) /* bytes per call: a request waits at most this long */
+
+static struct {
+    uint64_t start, end;
+} g_ranges[MAX_RANGES];
+static int g_nranges, g_next;
+static uint64_t g_cursor;
+static char g_pmaps[1 << 18];
+
+/* "start-end perms offset MAJ:MIN inode path": a private readable view of the image */
+static int image_view(const char *p, uint64_t *s, uint64_t *e)
+{
+    *s = r_parse_hex(&p);
+    p++;
+    *e = r_parse_hex(&p);
+    p++;
+    int readable = p[0] == 'r', private = p[3] == 'p';
+    p += 5;
+    r_parse_hex(&p); /* offset */
+    p++;
+    uint64_t maj = r_parse_hex(&p);
+    p++;
+    uint64_t min = r_parse_hex(&p);
+    p++;
+    uint64_t ino = r_parse_dec(&p);
+    return readable && private && ino == g_restart_args.image_ino && maj == g_restart_args.image_dev_major &&
+           min == g_restart_args.image_dev_minor;
+}
+
+void stasis_prefetch_arm(void)
+{
+    g_nranges = g_next = 0;
+    g_cursor = 0;
+    if (g_restart_args.version < 4 || !g_restart_args.prefetch) return;
+    size_t len;
+    if (r_read_file("/proc/self/maps", g_pmaps, sizeof g_pmaps - 1, &len) < 0) return;
+    g_pmaps[len] = 0;
+    for (const char *line = g_pmaps; *line && g_nranges < MAX_RANGES;) {
+        uint64_t s, e;
+        if (image_view(line, &s, &e)) {
+            if (g_nranges && g_ranges[g_nranges - 1].end == s) g_ranges[g_nranges - 1].end = e;
+            else {
+                g_ranges[g_nranges].start = s;
+                g_ranges[g_nranges].end = e;
+                g_nranges++;
+            }
+        }
+        while (*line && *line != '\n') line++;
+        if (*line) line++;
+    }
+    if (g_nranges) g_cursor = g_ranges[0].start;
+}
+
+int stasis_prefetch_pending(void) { return g_next < g_nranges; }
+
+void stasis_prefetch_stop(void) { g_next = g_nranges; }
+
+/* one CHUNK (or the rest of a range); a range that is gone or changed is skipped */
+void stasis_prefetch_step(void)
+{
+    if (!stasis_prefetch_pending()) return;
+    uint64_t end = g_ranges[g_next].end, len = end - g_cursor > CHUNK ? CHUNK : end - g_cursor;
+    long r = rsys3(SYS_madvise, g_cursor, len, MADV_POPULATE_READ);
+    if (r == -EINVAL) { /* no MADV_POPULATE_READ (kernel < 5.14): nothing to do */
+        stasis_prefetch_stop();
+        return;
+    }
+    g_cursor = r == 0 ? g_cursor + len : end;
+    if (g_cursor >= end && ++g_next < g_nranges) g_cursor = g_ranges[g_next].start;
+}

@@ -1,0 +1,95 @@
+"""Background prefetch after a restart (issue #15, item 4): once the restarted program
+runs, its agent's checkpoint thread pages in every private mapping of the image file
+(MADV_POPULATE_READ, address order, between the coordinator's requests), so a program
+that goes over all its memory finds it present. The scenario never touches its data
+while it ticks: only a prefetch can make the image's mappings resident.
+`stasis-restore --no-prefetch PLAN` leaves the pages to the first touch."""
+import os
+import subprocess
+import time
+
+from run_tests import RESTORE, SCEN, check, finish, kill_agent_process, wait_lines
+
+MIB = 96
+
+
+def image_rss(host_pid):
+    """bytes of the process's mappings of its image file that are resident"""
+    total, in_image = 0, False
+    with open("/proc/%d/smaps" % host_pid) as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5:       # a mapping's first line
+                in_image = len(head) >= 6 and head[5].endswith(".img")
+            elif in_image and head[0] == "Rss:":
+                total += int(head[1]) * 1024
+    return total
+
+
+def checkpointed(env, steps):
+    """prefetch_hold.py holding MIB MiB, checkpointed and killed -> checkpoint dir"""
+    proc, agent, path = env.launch(["python3", SCEN + "/prefetch_hold.py", str(MIB), str(steps), "0.05"])
+    wait_lines(path, 3, proc, timeout=60)
+    ck = os.path.join(env.dir, "ck%d" % len(os.listdir(env.dir)))
+    env.coord.checkpoint(agent, ck, resume=False)
+    kill_agent_process(agent, proc)
+    return ck
+
+
+def restart(env, ck, *options):
+    """the restorer with options on ck's plan; RESUME 1 -> (Popen, agent, output path)"""
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan)
+    path, f = env.log()
+    proc = subprocess.Popen([RESTORE, *options, plan], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    env.procs.append(proc)
+    agent = env.coord.wait_agent(lambda a: a.restored > 0, timeout=60)
+    check(agent.request("RESUME 1") == "RESUMED")
+    return proc, agent, path
+
+
+def wait_rss(host_pid, path, timeout=8):
+    """the image's resident bytes once they reach MIB MiB (or at timeout), measured
+    while the program still ticks (its final check touches every page itself)"""
+    deadline, rss = time.time() + timeout, 0
+    while time.time() < deadline:
+        rss = image_rss(host_pid)
+        if rss >= MIB << 20:
+            break
+        time.sleep(0.05)
+    with open(path) as f:
+        check("progress" in f.read().splitlines()[-1], lambda: "the program ended before the pages were in")
+    return rss
+
+
+def test_lazy_restart_prefetches(env):
+    ck = checkpointed(env, 300)
+    proc, agent, path = restart(env, ck, "--no-verify")
+    rss = wait_rss(agent.host_pid, path)
+    check(rss >= MIB << 20, lambda: "only %d MiB of the image paged in: no prefetch" % (rss >> 20))
+    finish(proc, path, timeout=60)
+
+
+def test_no_prefetch_leaves_pages_to_first_touch(env):
+    ck = checkpointed(env, 100)
+    proc, agent, path = restart(env, ck, "--no-verify", "--no-prefetch")
+    wait_lines(path, 10, proc, timeout=30)   # half a second of running
+    rss = image_rss(agent.host_pid)
+    check(rss < (MIB << 20) // 2, lambda: "%d MiB of the image paged in without prefetch" % (rss >> 20))
+    finish(proc, path, timeout=60)
+
+
+def test_checkpoint_while_prefetching(env):
+    """a SUSPEND stops the prefetch; the next generation restarts (verified) and prefetches too"""
+    ck = checkpointed(env, 300)
+    proc, agent, path = restart(env, ck, "--no-verify")
+    ck2 = os.path.join(env.dir, "again")
+    env.coord.checkpoint(agent, ck2, resume=False)  # at once: the prefetch has just begun
+    kill_agent_process(agent, proc)
+    proc, agent, path = restart(env, ck2)
+    rss = wait_rss(agent.host_pid, path)
+    check(rss >= MIB << 20, lambda: "only %d MiB of the image paged in after a verified restart" % (rss >> 20))
+    finish(proc, path, timeout=60)
+
+
+TESTS = [test_lazy_restart_prefetches, test_no_prefetch_leaves_pages_to_first_touch, test_checkpoint_while_prefetching]
