@@ -5,10 +5,11 @@
  * thread pages in, between requests of the coordinator and in address order, every
  * private mapping of the image file (the restorer names it by device and inode in
  * the restart arguments, version >= 4) with MADV_POPULATE_READ: one call per CHUNK
- * reads the file (with readahead) and fills the page tables, so the program's later
- * touches find their pages present. Pages the program touched already are skipped
- * by the kernel. No new thread (a new tid could be a pid the restart still needs);
- * a SUSPEND stops it (the next checkpoint's image is another file). */
+ * reads the file and fills the page tables, so the program's later touches find their
+ * pages present; MADV_WILLNEED AHEAD of it queues the reads in large requests. Pages
+ * the program touched already are skipped by the kernel. No new thread (a new tid
+ * could be a pid the restart still needs); a SUSPEND stops it (the next checkpoint's
+ * image is another file). */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <errno.h>
@@ -19,7 +20,11 @@
 #endif
 
 #define MAX_RANGES 4096
-#define CHUNK      (4ull << 20) /* bytes per call: a request waits at most this long */
+/* bytes per MADV_POPULATE_READ call: a request of the coordinator waits at most this long */
+#define CHUNK (4ull << 20)
+/* MADV_WILLNEED this far ahead: the reads are queued in large requests while the pages
+ * before are mapped */
+#define AHEAD (64ull << 20)
 
 static struct {
     uint64_t start, end;
@@ -76,11 +81,22 @@ int stasis_prefetch_pending(void) { return g_next < g_nranges; }
 
 void stasis_prefetch_stop(void) { g_next = g_nranges; }
 
+/* asks the kernel to read [from, from + len) of the current range (clipped) */
+static void read_ahead(uint64_t from, uint64_t len)
+{
+    uint64_t end = g_ranges[g_next].end;
+    if (from >= end) return;
+    rsys3(SYS_madvise, from, end - from < len ? end - from : len, MADV_WILLNEED);
+}
+
 /* one CHUNK (or the rest of a range); a range that is gone or changed is skipped */
 void stasis_prefetch_step(void)
 {
     if (!stasis_prefetch_pending()) return;
-    uint64_t end = g_ranges[g_next].end, len = end - g_cursor > CHUNK ? CHUNK : end - g_cursor;
+    uint64_t start = g_ranges[g_next].start, end = g_ranges[g_next].end;
+    uint64_t len = end - g_cursor > CHUNK ? CHUNK : end - g_cursor;
+    if (g_cursor == start) read_ahead(start, AHEAD + CHUNK);
+    else read_ahead(g_cursor + AHEAD, CHUNK);
     long r = rsys3(SYS_madvise, g_cursor, len, MADV_POPULATE_READ);
     if (r == -EINVAL) { /* no MADV_POPULATE_READ (kernel < 5.14): nothing to do */
         stasis_prefetch_stop();
