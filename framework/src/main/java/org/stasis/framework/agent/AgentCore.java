@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ import org.stasis.api.ProcessPlan;
 import org.stasis.api.RestartPlan;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.dispatch.Diagnostics;
+import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.lifecycle.CoreSteps;
 import org.stasis.framework.lifecycle.Plan;
 import org.stasis.framework.store.CheckpointInvalidException;
@@ -225,7 +227,9 @@ public final class AgentCore implements CoreSteps {
             throws Exception {
         Map<Integer, ProcessImage> images = new ConcurrentHashMap<>();
         Map<Integer, Map<String, String>> shared = SharedMemory.sharedBetweenAreas(sharedMemory);
+        long begin = System.nanoTime();
         forEach(stopped, agent -> {
+            long start = System.nanoTime();
             // Full unless the agent can store only what changed since its image in parent.
             String base = agent.request("PARENT " + (parent == null ? "-" : parent.toAbsolutePath()), WRITE_TIMEOUT);
             if (parent != null && !base.equals("PARENT incremental")) {
@@ -237,6 +241,7 @@ public final class AgentCore implements CoreSteps {
             if (parts.length != 4 || !parts[0].equals("WRITTEN")) {
                 throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
             }
+            logWritten(agent.pid(), parts[1], begin, start);
             images.put(agent.pid(), new ProcessImage(agent.pid(), Path.of(parts[3]).getFileName().toString(),
                     Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of()),
                     trees.getOrDefault(agent.pid(), agent.tree()), shared.getOrDefault(agent.pid(), Map.of()),
@@ -259,6 +264,15 @@ public final class AgentCore implements CoreSteps {
         }
         checkAllStopped(operationId);
         return ordered;
+    }
+
+    // One event log entry per process (core:write-process): when its image was written,
+    // relative to the first WRITE sent, so that `stasis events` shows whether they overlap.
+    private void logWritten(int pid, String bytes, long begin, long start) {
+        long end = System.nanoTime();
+        diagnostics.log().add(new EventLogEntry(Instant.now(), operationId, "core:write-process", "core",
+                (end - start) / 1_000_000, "ok", "process " + pid + ": " + bytes + " bytes, from +"
+                        + (start - begin) / 1_000_000 + " ms to +" + (end - begin) / 1_000_000 + " ms"));
     }
 
     @Override

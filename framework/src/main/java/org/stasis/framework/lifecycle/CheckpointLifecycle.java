@@ -157,7 +157,8 @@ public final class CheckpointLifecycle {
             progress.phase("publish");
             Path published;
             try {
-                published = coreStepReturning(staging.id(), "publish", () -> store.publish(staging, manifest));
+                coreStep(staging.id(), "fsync", () -> store.seal(staging, manifest));
+                published = coreStepReturning(staging.id(), "publish", () -> store.publishSealed(staging));
             } catch (Exception e) {
                 core.published(false);
                 throw e;

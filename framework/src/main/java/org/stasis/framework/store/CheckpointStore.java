@@ -110,10 +110,34 @@ public final class CheckpointStore {
      * @throws IOException if any step fails; the staging area is left for {@link #discard}
      */
     public Path publish(Staging staging, Manifest manifest) throws IOException {
+        seal(staging, manifest);
+        return publishSealed(staging);
+    }
+
+    /**
+     * The first half of {@link #publish}: writes the manifest and makes every file of the
+     * staged checkpoint private and durable (fsync), without publishing it.
+     *
+     * @param staging what was written
+     * @param manifest its table of contents
+     * @throws IOException if a step fails; the staging area is left for {@link #discard}
+     */
+    public void seal(Staging staging, Manifest manifest) throws IOException {
         Path manifestFile = staging.directory().resolve(MANIFEST);
         Files.write(manifestFile, json.writeValueAsBytes(manifest));
         FileSync.makePrivate(staging.directory());
         FileSync.tree(staging.directory());
+    }
+
+    /**
+     * The second half of {@link #publish}: renames a {@link #seal sealed} checkpoint to
+     * its final name and moves {@code latest} to it.
+     *
+     * @param staging what was sealed
+     * @return the published checkpoint's directory
+     * @throws IOException if a step fails; the staging area is left for {@link #discard}
+     */
+    public Path publishSealed(Staging staging) throws IOException {
         Path target = root.resolve(staging.id());
         try {
             Files.move(staging.directory(), target, StandardCopyOption.ATOMIC_MOVE);

@@ -3,10 +3,16 @@ package org.stasis.framework.store;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -33,14 +39,60 @@ final class FileSync {
         }
     }
 
-    /** Fsyncs every regular file and directory under {@code root}, then root itself. */
+    /**
+     * Fsyncs every regular file and directory under {@code root}, then root itself. The
+     * files are synced in parallel (up to {@link #PARALLEL} at once: a process's image
+     * each, and the file system commits concurrent fsyncs together), then the directories,
+     * deepest first.
+     */
     static void tree(Path root) throws IOException {
         List<Path> paths;
         try (Stream<Path> walk = Files.walk(root)) {
             paths = walk.collect(Collectors.toList());
         }
-        for (int i = paths.size() - 1; i >= 0; i--) {
-            one(paths.get(i));
+        List<Path> files = new ArrayList<>();
+        List<Path> directories = new ArrayList<>();
+        for (Path path : paths) {
+            (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? files : directories).add(path);
+        }
+        parallel(files);
+        for (int i = directories.size() - 1; i >= 0; i--) {
+            one(directories.get(i));
+        }
+    }
+
+    static final int PARALLEL = 16;
+
+    private static void parallel(List<Path> files) throws IOException {
+        if (files.size() < 2) {
+            for (Path file : files) {
+                one(file);
+            }
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, files.size()), r -> {
+            Thread thread = new Thread(r, "stasis-fsync");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (Path file : files) {
+                done.add(pool.submit(() -> {
+                    one(file);
+                    return null;
+                }));
+            }
+            for (Future<?> future : done) {
+                future.get();
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the checkpoint was made durable", e);
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -26,6 +26,7 @@ import org.stasis.api.ProcessInfo;
 import org.stasis.api.ResumeContext.Outcome;
 import org.stasis.framework.dispatch.EventDispatcher;
 import org.stasis.framework.dispatch.EventLog;
+import org.stasis.framework.dispatch.EventLogEntry;
 import org.stasis.framework.dispatch.PluginCallback;
 import org.stasis.framework.dispatch.PluginRegistry;
 import org.stasis.framework.store.CheckpointStore;
@@ -86,6 +87,18 @@ class CheckpointLifecycleTest {
         assertEquals(Map.of("written-by", "first"), manifest.plugins().get("first"));
         assertEquals(4242, manifest.processes().get(0).hostPid());
         assertEquals("2.img", manifest.images().get(0).image());
+    }
+
+    @Test
+    void theEventLogTimesEachCoreStepOfACheckpointFsyncApart() throws Exception {
+        plugin("only", 0);
+
+        CheckpointResult result = lifecycle().checkpoint(computation);
+
+        List<String> steps = log.recent(200).stream()
+                .filter(e -> e.operation().equals(result.id()) && e.actor().equals("core"))
+                .map(EventLogEntry::step).toList();
+        assertEquals(List.of("core:suspend", "core:write", "core:release", "core:fsync", "core:publish"), steps);
     }
 
     @Test

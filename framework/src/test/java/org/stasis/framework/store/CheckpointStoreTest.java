@@ -62,6 +62,27 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void aSealedCheckpointIsDurableButNotPublishedUntilItIsRenamed() throws Exception {
+        CheckpointStore store = store();
+        Staging staging = store.begin("app");
+        for (int i = 0; i < 20; i++) { // more images than one fsync thread each
+            Files.write(staging.directory().resolve(i + ".img"), new byte[] { (byte) i });
+        }
+        Files.createDirectories(staging.directory().resolve("plugins/p"));
+        Files.writeString(staging.directory().resolve("plugins/p/blob"), "x");
+
+        store.seal(staging, manifest(staging));
+
+        assertTrue(store.list().isEmpty());
+        assertTrue(Files.isRegularFile(staging.directory().resolve(CheckpointStore.MANIFEST)));
+        Path published = store.publishSealed(staging);
+        assertEquals(List.of(published), store.list());
+        assertEquals(19, Files.readAllBytes(published.resolve("19.img"))[0]);
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(published.resolve("plugins/p/blob"))));
+    }
+
+    @Test
     void checkpointsArePrivateToTheUser() throws Exception {
         Path published = publishOne();
 
