@@ -13,6 +13,7 @@ import java.util.TreeMap;
 
 import org.osgi.service.component.annotations.Component;
 import org.stasis.api.CheckpointContext;
+import org.stasis.api.DrainCallback;
 import org.stasis.api.FdSource;
 import org.stasis.api.OpenFd;
 import org.stasis.api.ProcessInfo;
@@ -38,12 +39,28 @@ import org.stasis.api.WriteCallback;
  */
 @Component(property = "service.ranking:Integer=200")
 @StasisPlugin("file")
-public class FilePlugin implements WriteCallback, RestartCallback {
+public class FilePlugin implements DrainCallback, WriteCallback, RestartCallback {
     private Opener opener;
     private static final String OPEN = "open.";
     private static final String DELETED = "deleted.";
     private static final String SHARES = "shares.";
     private static final String FIFO = "fifo.";
+
+    /**
+     * Refuses what cannot be restarted before any memory is written, and takes the
+     * descriptors its checks need while the agents are idle: during the write phase an
+     * agent answers only once its image is written, so checks made there waited for the
+     * last process's image (the core keeps duplicates for the whole operation).
+     */
+    @Override
+    public void drain(CheckpointContext context) throws IOException {
+        for (ProcessInfo process : context.computation().processes()) {
+            Unsupported.checkSysV(process);
+            for (OpenFd fd : context.openFds(process.pid())) {
+                Unsupported.checkFd(context, process, fd, opener());
+            }
+        }
+    }
 
     @Override
     public void write(CheckpointContext context) throws IOException {
@@ -51,10 +68,8 @@ public class FilePlugin implements WriteCallback, RestartCallback {
         Memfds memfds = new Memfds();
         SavedFiles saved = new SavedFiles(SavePolicy.parse(context.option(SavedFiles.OPTION).orElse(null)));
         for (ProcessInfo process : context.computation().processes()) {
-            Unsupported.checkSysV(process);
             for (OpenFd fd : context.openFds(process.pid())) {
                 String key = process.pid() + "." + fd.fd();
-                Unsupported.checkFd(context, process, fd, opener());
                 if (fd.kind() != OpenFd.Kind.PIPE && fd.kind() != OpenFd.Kind.SOCKET) {
                     Locks.save(context, process, fd);
                 }
