@@ -64,7 +64,8 @@ class StoreRobustnessIT {
                 Computation.awaitLine(output, l -> l.equals("count 5"), Duration.ofSeconds(30));
                 Path first = computation.checkpoint();
 
-                StasisCli.Result full = computation.run("checkpoint");
+                // a full one: an incremental one would fit in what is left
+                StasisCli.Result full = computation.run("checkpoint", "--full");
                 assertEquals(1, full.status(), full.toString());
                 assertTrue(full.err().startsWith("stasis: checkpoint full-c1-2 aborted:"), full.toString());
                 assertTrue(full.err().strip().lines().count() == 1, full.toString());
