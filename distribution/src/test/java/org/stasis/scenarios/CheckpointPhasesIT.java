@@ -79,12 +79,16 @@ class CheckpointPhasesIT {
         return Pattern.compile("\"" + field + "\"\\s*:\\s*\"" + Pattern.quote(value) + "\"").matcher(entry).find();
     }
 
+    // a line may be read while it is still being written: its pid counts once a space follows it
+    private static final Pattern PROGRESS = Pattern.compile("progress (\\d+) \\d");
+
     // every one of the three processes printed a line after the first `skip` lines
     private static void awaitProgressOfThree(Path output, int skip) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(output) && Files.readAllLines(output).stream().skip(skip)
-                    .filter(l -> l.startsWith("progress ")).map(l -> l.split(" ")[1]).distinct().count() >= 3) {
+                    .map(PROGRESS::matcher).filter(java.util.regex.Matcher::lookingAt).map(m -> m.group(1)).distinct()
+                    .count() >= 3) {
                 return;
             }
             Thread.sleep(50);
