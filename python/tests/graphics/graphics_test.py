@@ -83,8 +83,8 @@ class Run:
     def restart(self, ckpt, log):
         return self.start(log, "restart", "--name", self.name, ckpt)
 
-    def checkpoint(self):
-        return self.cli("checkpoint").stdout.strip().splitlines()[-1]
+    def checkpoint(self, *options):
+        return self.cli("checkpoint", *options).stdout.strip().splitlines()[-1]
 
     def kill(self, proc):
         self.cli("kill")
