@@ -3,12 +3,8 @@ package org.stasis.scenarios;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -73,23 +69,13 @@ class DamagedImageIT {
         throw new AssertionError("the restart with --no-verify did not run: " + Files.readString(output));
     }
 
-    /** Flips 4 bytes in the middle of the image's page data (data_offset at 120, data_bytes at 128). */
+    /** Flips 4 bytes in the middle of the page data of the checkpoint's first image; returns that image. */
     private static Path damageMiddleOfPageData(Path checkpoint) throws Exception {
         Path image;
         try (Stream<Path> files = Files.list(checkpoint)) {
             image = files.filter(p -> p.getFileName().toString().endsWith(".img")).findFirst().orElseThrow();
         }
-        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer header = ByteBuffer.allocate(136).order(ByteOrder.LITTLE_ENDIAN);
-            channel.read(header, 0);
-            long at = header.getLong(120) + header.getLong(128) / 2;
-            ByteBuffer bytes = ByteBuffer.allocate(4);
-            channel.read(bytes, at);
-            for (int i = 0; i < 4; i++) {
-                bytes.put(i, (byte) ~bytes.get(i));
-            }
-            channel.write(bytes.flip(), at);
-        }
+        ImageDamage.flipMiddleOfPageData(image);
         return image;
     }
 }

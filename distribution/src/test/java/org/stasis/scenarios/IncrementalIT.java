@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -74,7 +70,7 @@ class IncrementalIT {
 
             // a damaged parent: one line, nothing started
             Path parentImage = image(c5);
-            flipMiddleOfPageData(parentImage);
+            ImageDamage.flipMiddleOfPageData(parentImage);
             Path refusedOutput = temp.resolve("refused.txt");
             Process refused = computation.restart(c6, refusedOutput);
             assertTrue(refused.waitFor(120, TimeUnit.SECONDS), "the refused restart did not end");
@@ -88,7 +84,7 @@ class IncrementalIT {
             assertEquals(1, verified.status(), verified.toString());
             assertTrue(verified.err().contains("(a parent of " + image(c6).getFileName() + "): page data of area"),
                     verified.toString());
-            flipMiddleOfPageData(parentImage);
+            ImageDamage.flipMiddleOfPageData(parentImage);
             StasisCli.Result intact = computation.run("verify", c6.toString());
             assertEquals(0, intact.status(), intact.toString());
 
@@ -136,20 +132,5 @@ class IncrementalIT {
 
     private static long imageBytes(Path checkpoint) throws Exception {
         return Files.size(image(checkpoint));
-    }
-
-    /** Flips 4 bytes in the middle of the image's page data (data_offset at 120, data_bytes at 128). */
-    private static void flipMiddleOfPageData(Path image) throws Exception {
-        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer header = ByteBuffer.allocate(136).order(ByteOrder.LITTLE_ENDIAN);
-            channel.read(header, 0);
-            long at = header.getLong(120) + header.getLong(128) / 2;
-            ByteBuffer bytes = ByteBuffer.allocate(4);
-            channel.read(bytes, at);
-            for (int i = 0; i < 4; i++) {
-                bytes.put(i, (byte) ~bytes.get(i));
-            }
-            channel.write(bytes.flip(), at);
-        }
     }
 }

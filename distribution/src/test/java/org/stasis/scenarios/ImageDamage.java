@@ -1,0 +1,28 @@
+package org.stasis.scenarios;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** Damages a memory image on disk the way a bad disk would, for tests of verification. */
+final class ImageDamage {
+    private ImageDamage() {
+    }
+
+    /** Flips 4 bytes in the middle of the image's page data (data_offset at 120, data_bytes at 128). */
+    static void flipMiddleOfPageData(Path image) throws Exception {
+        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer header = ByteBuffer.allocate(136).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(header, 0);
+            long at = header.getLong(120) + header.getLong(128) / 2;
+            ByteBuffer bytes = ByteBuffer.allocate(4);
+            channel.read(bytes, at);
+            for (int i = 0; i < 4; i++) {
+                bytes.put(i, (byte) ~bytes.get(i));
+            }
+            channel.write(bytes.flip(), at);
+        }
+    }
+}
