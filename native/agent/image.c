@@ -112,22 +112,31 @@ static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t a
     return 0;
 }
 
-static int add_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
+/* a run of the area at file offset off (or STASIS_RUN_PARENT): extends the previous run
+ * when it continues it in memory and in the file (or in the parent) */
+static int append_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, uint64_t off)
 {
     struct stasis_img_run *last = g_nruns ? &g_runs[g_nruns - 1] : 0;
-    if (a->run_count && last->addr + last->len == addr && last->file_offset + last->len == w->off) {
-        last->len += len; /* extend the previous run */
-    } else {
-        if (g_nruns >= MAX_RUNS) {
-            w->err = "too many page runs";
-            return -1;
-        }
-        struct stasis_img_run *r = &g_runs[g_nruns++];
-        r->addr = addr;
-        r->len = len;
-        r->file_offset = w->off;
-        a->run_count++;
+    if (a->run_count && last->addr + last->len == addr &&
+        (off == STASIS_RUN_PARENT ? last->file_offset == STASIS_RUN_PARENT : last->file_offset + last->len == off)) {
+        last->len += len;
+        return 0;
     }
+    if (g_nruns >= MAX_RUNS) {
+        w->err = "too many page runs";
+        return -1;
+    }
+    struct stasis_img_run *r = &g_runs[g_nruns++];
+    r->addr = addr;
+    r->len = len;
+    r->file_offset = off;
+    a->run_count++;
+    return 0;
+}
+
+static int add_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
+{
+    if (append_run(w, a, addr, len, w->off) < 0) return -1;
     if (put_page_data(w, a, addr, len, vol) < 0) return -1;
     a->data_bytes += len;
     w->off += len;
@@ -238,21 +247,7 @@ static int trackable(const struct stasis_img_area *a)
 /* a range whose content is the parent image's at the same addresses */
 static int add_parent_run(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len)
 {
-    struct stasis_img_run *last = g_nruns ? &g_runs[g_nruns - 1] : 0;
-    if (a->run_count && last->file_offset == STASIS_RUN_PARENT && last->addr + last->len == addr) {
-        last->len += len;
-        return 0;
-    }
-    if (g_nruns >= MAX_RUNS) {
-        w->err = "too many page runs";
-        return -1;
-    }
-    struct stasis_img_run *r = &g_runs[g_nruns++];
-    r->addr = addr;
-    r->len = len;
-    r->file_offset = STASIS_RUN_PARENT;
-    a->run_count++;
-    return 0;
+    return append_run(w, a, addr, len, STASIS_RUN_PARENT);
 }
 
 static long scan(struct writer *w, struct pm_scan_arg *arg, uint64_t at, uint64_t end, uint64_t need, uint64_t ret,
