@@ -59,7 +59,9 @@ void stasis_prefetch_arm(void)
     g_cursor = 0;
     if (g_restart_args.version < 4 || !g_restart_args.prefetch) return;
     size_t len;
-    if (r_read_file("/proc/self/maps", g_pmaps, sizeof g_pmaps - 1, &len) < 0) return;
+    /* the program runs meanwhile: read through the relay, so that no descriptor of ours
+     * shows in the program's own table (shm_fork saw /proc/self/maps at fd 3) */
+    if (stasis_read_private("/proc/self/maps", g_pmaps, sizeof g_pmaps - 1, &len) < 0) return;
     g_pmaps[len] = 0;
     for (const char *line = g_pmaps; *line && g_nranges < MAX_RANGES;) {
         uint64_t s, e;
