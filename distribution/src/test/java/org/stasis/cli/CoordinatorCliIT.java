@@ -71,7 +71,7 @@ class CoordinatorCliIT {
         StasisCli.Result version = cli.run("version", "--name", "itest", "--json");
 
         assertEquals(0, version.status(), version.toString());
-        assertTrue(version.out().contains("\"pluginApi\" : \"1.6.0\""), version.toString());
+        assertTrue(version.out().contains("\"pluginApi\" : \"1.7.0\""), version.toString());
         assertTrue(version.out().contains("\"coordinator\" : \"itest\""), version.toString());
     }
 

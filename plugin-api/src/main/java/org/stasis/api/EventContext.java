@@ -1,6 +1,9 @@
 package org.stasis.api;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -66,5 +69,51 @@ public interface EventContext {
      */
     default OperationStore store() {
         throw new UnsupportedOperationException("this core has no operation store (plugin API before 1.4)");
+    }
+
+    /**
+     * This context's part of the computation. A computation that spans hosts has one
+     * part per host it ran on (each an ordinary computation of that host's
+     * coordinator, with its own processes); every part runs the same events of one
+     * checkpoint or restart at the same time, with a barrier between phases. A
+     * computation on one host has one part. The default (a core older than 1.7) is
+     * {@code "local"}.
+     *
+     * @return the part's name, unique within the computation (e.g. the host's name)
+     * @since 1.7
+     */
+    default String part() {
+        return "local";
+    }
+
+    /**
+     * @return the names of every part of the computation in this operation, this one
+     *         included, in a stable order that every part sees alike
+     * @since 1.7
+     */
+    default List<String> parts() {
+        return List.of(part());
+    }
+
+    /**
+     * Exchanges bytes with this plugin's instances in the other parts of the
+     * computation: every part's instance may call it with the same {@code topic}
+     * during the same event, and each call returns once every part has either given
+     * its bytes for the topic or finished the event without giving any. This is how
+     * a plugin learns what the other hosts hold, e.g. which TCP connections lead to
+     * a process of the computation on another host. On one host it returns at once
+     * with this part's bytes only.
+     *
+     * @param topic what is exchanged; a plugin may exchange several topics per event,
+     *        each once
+     * @param mine this part's bytes (at most 16 MiB)
+     * @return every part's bytes by part name, this part's included; parts that gave
+     *         nothing are absent
+     * @throws IOException if a part could not be reached or the exchange timed out;
+     *         the operation is aborted everywhere
+     * @since 1.7
+     */
+    default Map<String, byte[]> exchange(String topic, byte[] mine) throws IOException {
+        return Map.of(part(), mine);
     }
 }

@@ -15,10 +15,14 @@
  * {@link org.stasis.api.StatusCallback} to add warnings to {@code stasis status}
  * (since 1.6).
  *
+ * <p>A computation may span hosts (since 1.7): each host's share is a <em>part</em>,
+ * and {@link org.stasis.api.EventContext#exchange} lets a plugin's instances in the
+ * parts tell each other what they hold.
+ *
  * <p>This package is semantically versioned: adding a method to a provider type is
  * a minor change, any change to a consumer type is a major one.
  */
-@Version("1.6.0")
+@Version("1.7.0")
 @Export
 package org.stasis.api;
 
