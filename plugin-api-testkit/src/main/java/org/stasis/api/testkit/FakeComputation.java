@@ -60,6 +60,8 @@ public final class FakeComputation implements AutoCloseable {
     private FakeStore store = new FakeStore();
     private String checkpointId = "test-1";
     private long generation = 1;
+    private String partName;
+    private FakeParts parts;
 
     /**
      * @param descriptors where duplicates are made and tracked (the test closes it)
@@ -118,6 +120,24 @@ public final class FakeComputation implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Makes this computation one part of a computation that spans hosts: its contexts
+     * report {@code part()} and {@code parts()} and exchange bytes through {@code parts}
+     * with the other parts' computations.
+     *
+     * @param name this part's name, one of {@code parts}' names
+     * @param parts the parts, shared by every part's computation
+     * @return this
+     */
+    public FakeComputation part(String name, FakeParts parts) {
+        if (!parts.names().contains(name)) {
+            throw new IllegalArgumentException("no part " + name + " in " + parts.names());
+        }
+        this.partName = name;
+        this.parts = parts;
+        return this;
+    }
+
     /** @return the plugin's records, shared by every context (modifiable: copy records in for a restart) */
     public Map<String, String> records() {
         return records;
@@ -155,6 +175,9 @@ public final class FakeComputation implements AutoCloseable {
         FakeComputation restarted = new FakeComputation(directory);
         processes.keySet().forEach(restarted::process);
         restarted.records.putAll(records);
+        if (parts != null) {
+            restarted.part(partName, parts);
+        }
         return restarted.checkpointId(checkpointId, generation);
     }
 
@@ -328,6 +351,21 @@ public final class FakeComputation implements AutoCloseable {
         @Override
         public FakeStore store() {
             return store;
+        }
+
+        @Override
+        public String part() {
+            return parts == null ? EventContext.super.part() : partName;
+        }
+
+        @Override
+        public List<String> parts() {
+            return parts == null ? EventContext.super.parts() : parts.names();
+        }
+
+        @Override
+        public Map<String, byte[]> exchange(String topic, byte[] mine) throws IOException {
+            return parts == null ? EventContext.super.exchange(topic, mine) : parts.exchange(partName, event, topic, mine);
         }
     }
 

@@ -10,8 +10,12 @@
  * {@link org.stasis.api.ResumeContext} of one checkpoint and restart, and keeps what
  * the plugin did: records, log lines, the restart plan
  * ({@link org.stasis.api.testkit.FakePlan}).
+ *
+ * <p>{@link org.stasis.api.testkit.FakeParts} plays a computation that spans hosts: one
+ * {@code FakeComputation} per part, their plugins' {@code exchange} calls synchronised
+ * as the core's (since 1.1).
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.stasis.api.testkit;
 
