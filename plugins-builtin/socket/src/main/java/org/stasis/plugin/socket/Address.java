@@ -170,6 +170,15 @@ record Address(byte[] raw) {
         return Arrays.equals(canonicalIp(), other.canonicalIp());
     }
 
+    /** @return whether this is a loopback address (127.0.0.0/8, ::1), reachable only from its own host */
+    boolean isLoopback() {
+        if (family() != Net.AF_INET && family() != Net.AF_INET6) {
+            return false;
+        }
+        byte[] ip = canonicalIp();
+        return ip.length == 4 ? ip[0] == 127 : Arrays.equals(ip, loopback(Net.AF_INET6, 0).ip());
+    }
+
     /** @return the same address with another port (IPv4/IPv6) */
     Address withPort(int port) {
         byte[] copy = raw.clone();

@@ -15,7 +15,7 @@ import java.util.random.RandomGenerator;
  * left in the kernel. It must be sent again (through the sender's end) to resume.
  */
 final class CookieDrain {
-    private static final int COOKIE = 16;
+    static final int COOKIE = 16;
     private static final int CHUNK = 1 << 16;
     private static final int POLL_MILLIS = 100;
 
@@ -99,7 +99,7 @@ final class CookieDrain {
     }
 
     /** A growable byte array that can lose its tail. */
-    private static final class Buffer {
+    static final class Buffer {
         byte[] bytes = new byte[CHUNK];
         int length;
 

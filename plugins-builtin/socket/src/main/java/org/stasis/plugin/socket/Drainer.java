@@ -35,6 +35,8 @@ final class Drainer {
     private final CookieDrain cookies;
     private final Path proc;
     private final Limits limits;
+    private final RandomGenerator random;
+    private final Duration cookieTimeout;
     private Map<Long, UnixDiag.Entry> unix;
 
     /**
@@ -50,6 +52,8 @@ final class Drainer {
         this.cookies = new CookieDrain(sockets, random, cookieTimeout);
         this.proc = proc;
         this.limits = Limits.read(proc.resolve("sys/net/core"));
+        this.random = random;
+        this.cookieTimeout = cookieTimeout;
     }
 
     /**
@@ -78,6 +82,9 @@ final class Drainer {
             }
         }
         into.links.putAll(new Topology(into.sockets).links());
+        // Always, also without sockets: the other parts wait for every part's offer.
+        List<Spanning.Found> between = new Spanning(random, context::log).find(context.part(), context::exchange, into);
+        new CrossDrain(sockets, peeker, cookieTimeout).drain(between, duplicates, into);
         drainQueues(context, into, duplicates);
         new Backlog(sockets, cookies, context::log).take(into, duplicates);
         watches(context, into);
@@ -142,7 +149,8 @@ final class Drainer {
             }
         }
         for (SocketDescription socket : into.sockets.values()) {
-            if (drained.contains(socket.inode()) || socket.listening() || !socket.supported()) {
+            if (drained.contains(socket.inode()) || socket.listening() || !socket.supported()
+                    || into.links.get(socket.inode()).kind() == Link.Kind.BETWEEN) {
                 continue;
             }
             try {

@@ -6,10 +6,12 @@ package org.stasis.plugin.socket;
  *
  * @param kind the relation
  * @param other the other socket's inode (the peer of a pair, the target of a
- *        one-way datagram connection, the listener a client waits in), else 0
+ *        one-way datagram connection, the listener a client waits in, the peer in
+ *        another part), else 0
  * @param listener for a pair: the listening socket of the computation that accepted
  *        it (a restart connects and accepts through it so both ends keep their
- *        names), else 0
+ *        names); for a link between parts: this part's listener that accepted this
+ *        end; else 0
  */
 record Link(Kind kind, long other, long listener) {
     /** The relations. */
@@ -23,7 +25,9 @@ record Link(Kind kind, long other, long listener) {
         /** A Unix datagram socket connected one way to a named socket of the computation. */
         TO,
         /** Connected to a peer outside the computation, or to one that is gone. */
-        OUTSIDE
+        OUTSIDE,
+        /** A TCP connection to a socket of another part of the computation (another host). */
+        BETWEEN
     }
 
     static final Link ALONE = new Link(Kind.ALONE, 0, 0);

@@ -31,6 +31,8 @@ final class Rebuilder {
     private final Binder binder;
     private final Filler filler;
     private final Made made = new Made();
+    private final String part;
+    private final Exchange exchange;
 
     /**
      * @param sockets the system calls
@@ -42,6 +44,17 @@ final class Rebuilder {
      */
     Rebuilder(Sockets sockets, Snapshot snapshot, Consumer<String> log, UnaryOperator<String> rewrite,
             Duration patience, Limits limits) {
+        this(sockets, snapshot, log, rewrite, patience, limits, "local", (topic, mine) -> Map.of("local", mine));
+    }
+
+    /**
+     * @param part this part's name (a computation that spans hosts has one part per host)
+     * @param exchange how to reach the other parts (connections between parts are joined through it)
+     */
+    Rebuilder(Sockets sockets, Snapshot snapshot, Consumer<String> log, UnaryOperator<String> rewrite,
+            Duration patience, Limits limits, String part, Exchange exchange) {
+        this.part = part;
+        this.exchange = exchange;
         this.sockets = sockets;
         this.snapshot = snapshot;
         this.log = log;
@@ -59,10 +72,18 @@ final class Rebuilder {
             List<SocketDescription> ordered = new ArrayList<>(snapshot.sockets.values());
             ordered.sort(Comparator.comparingInt(this::rank).thenComparingInt(this::queueOrder)
                     .thenComparingLong(SocketDescription::inode));
+            boolean rejoined = false;
             for (SocketDescription socket : ordered) {
+                if (rank(socket) >= 2 && !rejoined) { // after the listeners, before the clients waiting in them
+                    new Rejoiner(this, sockets, snapshot, made, filler, log, part, exchange).rejoin();
+                    rejoined = true;
+                }
                 if (!made.sockets.containsKey(socket.inode())) { // the other end of a pair may have made it
                     make(socket);
                 }
+            }
+            if (!rejoined) {
+                new Rejoiner(this, sockets, snapshot, made, filler, log, part, exchange).rejoin();
             }
             Refiller refiller = new Refiller(sockets, snapshot, made, binder, filler, log);
             refiller.refill();
@@ -82,7 +103,7 @@ final class Rebuilder {
     private int rank(SocketDescription socket) {
         return switch (link(socket).kind()) {
             case ALONE -> socket.listening() ? 0 : 1;
-            case PAIR -> 2;
+            case PAIR, BETWEEN -> 2;
             case WAITING -> 3;
             case TO -> 4;
             case OUTSIDE -> 5;
@@ -107,13 +128,14 @@ final class Rebuilder {
             case WAITING -> waiting(socket, snapshot.sockets.get(link.other()));
             case TO -> to(socket, snapshot.sockets.get(link.other()));
             case OUTSIDE -> outside(socket);
+            case BETWEEN -> throw new IllegalStateException(socket.describe() + " was not joined to its other part");
         }
     }
 
     // ---------------------------------------------------------------- creation
 
     /** A new socket of the saved kind with the saved options. */
-    private int create(SocketDescription socket) throws IOException {
+    int create(SocketDescription socket) throws IOException {
         int fd = sockets.socket(socket.family(), socket.type(), socket.protocol());
         try {
             applyOptions(fd, socket);
@@ -129,7 +151,7 @@ final class Rebuilder {
     }
 
     /** @param accepted whether the socket came from accept (it has the listener's binding options already) */
-    private void applyOptions(int fd, SocketDescription socket, boolean accepted) throws IOException {
+    void applyOptions(int fd, SocketDescription socket, boolean accepted) throws IOException {
         for (Map.Entry<SocketOption, long[]> option : socket.options().entrySet()) {
             if (accepted && option.getKey().beforeBind()) {
                 continue;
@@ -297,7 +319,7 @@ final class Rebuilder {
         sockets.connect(fd, binder.unixName(target.local()));
     }
 
-    private void outside(SocketDescription socket) throws IOException {
+    void outside(SocketDescription socket) throws IOException {
         if (socket.isTcp()) {
             tcpStandIn(socket);
             return;

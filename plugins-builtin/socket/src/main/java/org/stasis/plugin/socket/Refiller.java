@@ -41,6 +41,9 @@ final class Refiller {
             if (receiver == null || entry.getValue().isEmpty()) {
                 continue;
             }
+            if (link(receiver).kind() == Link.Kind.BETWEEN && !made.standIns.containsKey(receiver.inode())) {
+                continue; // the other part sent it again (Rejoiner)
+            }
             Queued queued = entry.getValue();
             if (receiver.isStream() || receiver.type() == Net.SOCK_SEQPACKET) {
                 refillConnected(receiver, queued);
@@ -141,7 +144,8 @@ final class Refiller {
             if ((socket.shutdown() & Net.SEND_SHUTDOWN) != 0 && kind != Link.Kind.ALONE) {
                 sockets.shutdown(entry.getValue(), Net.SHUT_WR);
             }
-            if (socket.isTcp() && kind == Link.Kind.PAIR && readShutByItself(socket)) {
+            if (socket.isTcp() && (kind == Link.Kind.PAIR || kind == Link.Kind.BETWEEN && !made.standIns.containsKey(
+                    entry.getKey())) && readShutByItself(socket)) {
                 sockets.shutdown(entry.getValue(), Net.SHUT_RD);
             }
         }
@@ -149,6 +153,10 @@ final class Refiller {
 
     // A TCP end that cannot read although its peer did not close was shut with SHUT_RD.
     private boolean readShutByItself(SocketDescription socket) {
+        Snapshot.Between between = snapshot.between.get(socket.inode());
+        if (between != null) {
+            return (socket.shutdown() & Net.RCV_SHUTDOWN) != 0 && (between.shutdown() & Net.SEND_SHUTDOWN) == 0;
+        }
         SocketDescription peer = snapshot.sockets.get(link(socket).other());
         return (socket.shutdown() & Net.RCV_SHUTDOWN) != 0 && peer != null
                 && (peer.shutdown() & Net.SEND_SHUTDOWN) == 0;

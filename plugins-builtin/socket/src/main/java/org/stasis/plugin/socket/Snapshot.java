@@ -50,6 +50,37 @@ final class Snapshot {
     record Watch(int pid, int epfd, int fd, int events, long data) {
     }
 
+    /**
+     * The other end of a TCP connection between parts.
+     *
+     * @param part the part that holds the other end
+     * @param inode the other end's inode in that part
+     * @param server whether this end listens when a restart connects the two again
+     *        (decided alike by both parts)
+     * @param shutdown the other end's shutdown bits
+     */
+    record Between(String part, long inode, boolean server, int shutdown) {
+        String encode() {
+            return part + " " + inode + " " + (server ? "server" : "client") + " " + shutdown;
+        }
+
+        static Between decode(String text) {
+            String[] f = text.trim().split(" ");
+            return new Between(f[0], Long.parseLong(f[1]), f[2].equals("server"), Integer.parseInt(f[3]));
+        }
+    }
+
+    /**
+     * Data the drain took out of this part's end of a connection between parts: the
+     * other part sent it, and sends it again at resume.
+     *
+     * @param receiver this part's end
+     * @param data the bytes, in order
+     */
+    record TakenBetween(long receiver, byte[] data) {
+    }
+
+    private static final String BETWEEN = "between.";
     private static final String UNACCEPTED = "unaccepted.";
     private static final String SOCKET = "socket.";
     private static final String LINK = "link.";
@@ -66,6 +97,10 @@ final class Snapshot {
     final List<Taken> taken = new ArrayList<>();
     /** The clients taken out of accept queues, by client inode, in queue order. */
     final Map<Long, Unaccepted> unaccepted = new LinkedHashMap<>();
+    /** The other ends of connections between parts, by this part's inode. */
+    final Map<Long, Between> between = new LinkedHashMap<>();
+    /** What the drain took out of this part's ends of connections between parts (memory only, for resume). */
+    final List<TakenBetween> takenBetween = new ArrayList<>();
     /** The epoll registrations of those clients (kept in memory only, for resume). */
     final List<Watch> watches = new ArrayList<>();
 
@@ -81,6 +116,10 @@ final class Snapshot {
             records.put(SOCKET + inode, socket.encode());
             records.put(LINK + inode, links.getOrDefault(inode, Link.ALONE).encode());
             records.put(HOLDERS + inode, Holder.encode(holders.get(inode)));
+            Between other = between.get(inode);
+            if (other != null) {
+                records.put(BETWEEN + inode, other.encode());
+            }
             UnixPlace place = places.get(inode);
             if (place != null) {
                 records.put(PLACE + inode, place.encode());
@@ -124,6 +163,7 @@ final class Snapshot {
             snapshot.links.put(inode, records.get(LINK + inode).map(Link::decode).orElse(Link.ALONE));
             snapshot.holders.put(inode, Holder.decode(records.get(HOLDERS + inode).orElseThrow(
                     () -> new IOException("the checkpoint does not say which descriptors held socket " + inode))));
+            records.get(BETWEEN + inode).map(Between::decode).ifPresent(b -> snapshot.between.put(inode, b));
             records.get(PLACE + inode).map(UnixPlace::decode).ifPresent(p -> snapshot.places.put(inode, p));
             String waiting = records.get(UNACCEPTED + inode).orElse(null);
             if (waiting != null) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -41,6 +42,9 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
     private static final Duration REFILL_PATIENCE = Duration.ofSeconds(2);
     // From drain to write and resume of one checkpoint, in the operation store.
     private static final String SNAPSHOT = "snapshot";
+    // The exchange of resume: the bytes each part took out of its ends of connections between parts.
+    private static final String INFLIGHT = "inflight";
+    private static final String DATA = "data";
 
     private final Sockets sockets;
     private final Path proc;
@@ -77,7 +81,11 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
             return;
         }
         try {
-            refill(snapshot, context.processes(), context);
+            try {
+                refill(snapshot, context.processes(), context);
+            } finally {
+                refillBetween(snapshot, context.processes(), context);
+            }
         } finally {
             new Backlog(sockets, null, context::log).giveBack(snapshot, context.processes(),
                     new Filler(sockets, REFILL_PATIENCE, Limits.read(proc.resolve("sys/net/core"))));
@@ -109,14 +117,53 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
         }
     }
 
+    /*
+     * What this part took out of its ends of connections between parts was sent by the
+     * other parts: it goes back to them (exchange topic "inflight"), and what they took
+     * out of their ends is sent again through ours, before any program runs again.
+     */
+    private void refillBetween(Snapshot snapshot, ProcessAccess processes, ResumeContext context) throws IOException {
+        Parcels parcels = new Parcels();
+        for (Snapshot.TakenBetween taken : snapshot.takenBetween) {
+            Snapshot.Between other = snapshot.between.get(taken.receiver());
+            parcels.add(DATA, other.part(), other.inode(), Base64.getEncoder().encodeToString(taken.data()));
+        }
+        Map<String, byte[]> all;
+        try {
+            all = Rounds.exchange(context::exchange, INFLIGHT, parcels.encode());
+        } catch (IOException e) {
+            for (Snapshot.TakenBetween taken : snapshot.takenBetween) {
+                context.log(snapshot.sockets.get(taken.receiver()).describe() + ": " + taken.data().length
+                        + " bytes in flight from another part could not be given back to it: " + e.getMessage());
+            }
+            throw e;
+        }
+        Filler filler = new Filler(sockets, REFILL_PATIENCE, Limits.read(proc.resolve("sys/net/core")));
+        for (Parcels.Parcel parcel : Parcels.forMe(all, context.part(), DATA).values()) {
+            Snapshot.Between other = snapshot.between.get(parcel.inode());
+            if (other == null || !other.part().equals(parcel.part())) {
+                continue;
+            }
+            SocketDescription end = snapshot.sockets.get(parcel.inode());
+            byte[] data = Base64.getDecoder().decode(parcel.value());
+            Holder holder = snapshot.holders.get(parcel.inode()).get(0);
+            long lost = filler.stream(processes.duplicate(holder.pid(), holder.fd()), data, -1);
+            if (lost > 0) {
+                context.log(end.describe() + ": " + lost + " of " + data.length + " bytes in flight towards part "
+                        + other.part() + " could not be put back");
+            }
+        }
+    }
+
     @Override
     public void restart(RestartContext context) throws IOException {
         Snapshot snapshot = Snapshot.read(context.records(), context.pluginDirectory());
-        if (snapshot.sockets.isEmpty()) {
-            return;
+        if (snapshot.sockets.isEmpty() && context.parts().size() <= 1) {
+            return; // (with other parts it still takes part in their exchanges)
         }
         Map<Long, Integer> made = new Rebuilder(sockets, snapshot, context::log, context.plan()::rewrite,
-                REFILL_PATIENCE, Limits.read(proc.resolve("sys/net/core"))).rebuild();
+                REFILL_PATIENCE, Limits.read(proc.resolve("sys/net/core")), context.part(), context::exchange)
+                .rebuild();
         Map<Long, Integer> ours = new LinkedHashMap<>(made);
         try {
             for (Map.Entry<Long, Integer> socket : made.entrySet()) {

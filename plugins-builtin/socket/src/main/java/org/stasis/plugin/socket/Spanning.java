@@ -1,0 +1,138 @@
+package org.stasis.plugin.socket;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+
+/**
+ * Finds the TCP connections between this part of a computation and its other parts
+ * (hosts), at checkpoint. Every part gives the others (exchange topic {@value #TOPIC})
+ * its TCP ends whose peer is not in the part, each with a fresh cookie; an end whose
+ * peer address is another part's end's local address and the other way round is a
+ * {@link Link.Kind#BETWEEN} link. Both parts then drain it at once ({@link CrossDrain}).
+ * Every part exchanges, also with no TCP socket at all, so that no part waits for it.
+ */
+final class Spanning {
+    /** The exchange topic of the drain. */
+    static final String TOPIC = "tcp";
+
+    /**
+     * One part's TCP end whose peer is not in that part.
+     *
+     * @param part the part
+     * @param inode the end's inode in that part
+     * @param local its address
+     * @param peer its peer's address
+     * @param shutdown its shutdown bits
+     * @param accepted whether a listener of that part took it (then it listens at restart)
+     * @param cookie what it sends through itself to mark the end of its data
+     */
+    record Offer(String part, long inode, Address local, Address peer, int shutdown, boolean accepted, byte[] cookie) {
+        String encode() {
+            return inode + " " + local.hex() + " " + peer.hex() + " " + shutdown + " " + (accepted ? 1 : 0) + " "
+                    + HexFormat.of().formatHex(cookie);
+        }
+
+        static Offer decode(String part, String line) {
+            String[] f = line.trim().split(" ");
+            return new Offer(part, Long.parseLong(f[0]), Address.fromHex(f[1]), Address.fromHex(f[2]),
+                    Integer.parseInt(f[3]), f[4].equals("1"), HexFormat.of().parseHex(f[5]));
+        }
+
+        /** @return whether this end and {@code other} are the two ends of one connection */
+        boolean facing(Offer other) {
+            return local.key().equals(other.peer.key()) && peer.key().equals(other.local.key());
+        }
+    }
+
+    /**
+     * A connection between parts: this part's end and the other part's.
+     *
+     * @param mine this part's end
+     * @param ours what this part offered for it
+     * @param theirs what the other part offered for its end
+     */
+    record Found(SocketDescription mine, Offer ours, Offer theirs) {
+    }
+
+    private final RandomGenerator random;
+    private final Consumer<String> log;
+
+    Spanning(RandomGenerator random, Consumer<String> log) {
+        this.random = random;
+        this.log = log;
+    }
+
+    /**
+     * Exchanges this part's outside TCP ends, turns those that face another part's end into
+     * {@link Link.Kind#BETWEEN} links in {@code into} (with the other end in
+     * {@link Snapshot#between}).
+     *
+     * @param part this part's name
+     * @param exchange how to reach the other parts
+     * @param into the sockets described and linked so far
+     * @return the connections between parts, to drain
+     */
+    List<Found> find(String part, Exchange exchange, Snapshot into) throws IOException {
+        List<Offer> ours = offers(part, into);
+        StringBuilder text = new StringBuilder();
+        ours.forEach(o -> text.append(o.encode()).append('\n'));
+        Map<String, byte[]> all = exchange.exchange(TOPIC, text.toString().getBytes(StandardCharsets.US_ASCII));
+        List<Offer> theirs = new ArrayList<>();
+        all.forEach((name, bytes) -> {
+            if (!name.equals(part)) {
+                new String(bytes, StandardCharsets.US_ASCII).lines().filter(l -> !l.isBlank())
+                        .forEach(line -> theirs.add(Offer.decode(name, line)));
+            }
+        });
+        List<Found> found = new ArrayList<>();
+        for (Offer mine : ours) {
+            List<Offer> facing = theirs.stream().filter(mine::facing).toList();
+            SocketDescription socket = into.sockets.get(mine.inode());
+            if (facing.size() > 1) {
+                log.accept(socket.describe() + ": several parts hold a socket with its peer's address ("
+                        + facing.stream().map(Offer::part).toList() + "); it is treated as leading outside");
+            } else if (facing.size() == 1) {
+                found.add(link(into, socket, mine, facing.get(0)));
+            }
+        }
+        return found;
+    }
+
+    private List<Offer> offers(String part, Snapshot into) {
+        List<Offer> offers = new ArrayList<>();
+        for (SocketDescription socket : into.sockets.values()) {
+            Link link = into.links.getOrDefault(socket.inode(), Link.ALONE);
+            if (!socket.isTcp() || socket.listening() || link.kind() != Link.Kind.OUTSIDE
+                    || socket.state() == Net.TCP_SYN_SENT || socket.peer().equals(Address.NONE)) {
+                continue;
+            }
+            byte[] cookie = new byte[CookieDrain.COOKIE];
+            random.nextBytes(cookie);
+            boolean accepted = listener(into, socket).isPresent();
+            offers.add(new Offer(part, socket.inode(), socket.local(), socket.peer(), socket.shutdown(), accepted,
+                    cookie));
+        }
+        return offers;
+    }
+
+    private static Optional<SocketDescription> listener(Snapshot into, SocketDescription socket) {
+        return Topology.listenerFor(into.sockets.values(), socket.local());
+    }
+
+    private static Found link(Snapshot into, SocketDescription socket, Offer mine, Offer theirs) {
+        // Both parts decide alike: the end a listener took listens again, else the first part by name.
+        boolean server = mine.accepted() != theirs.accepted() ? mine.accepted()
+                : mine.part().compareTo(theirs.part()) < 0;
+        long listener = listener(into, socket).map(SocketDescription::inode).orElse(0L);
+        into.links.put(socket.inode(), new Link(Link.Kind.BETWEEN, theirs.inode(), listener));
+        into.between.put(socket.inode(), new Snapshot.Between(theirs.part(), theirs.inode(), server, theirs.shutdown()));
+        return new Found(socket, mine, theirs);
+    }
+}

@@ -1,0 +1,220 @@
+package org.stasis.plugin.socket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.stasis.api.FdSource;
+import org.stasis.api.LifecycleEvent;
+import org.stasis.api.ResumeContext;
+import org.stasis.api.testkit.FakeComputation;
+import org.stasis.api.testkit.FakeParts;
+
+/**
+ * TCP connections between the parts of a computation that spans hosts: two plugin
+ * instances, one per part, run each event at the same time on their own threads and
+ * exchange through {@link FakeParts}, which really synchronises them.
+ */
+class BetweenPartsTest {
+    @TempDir
+    Path temp;
+
+    /** One part: its plugin instance and its computation. */
+    private record Part(String name, SocketPlugin plugin, FakeComputation computation) {
+    }
+
+    private Part part(Kit kit, FakeParts parts, String name) throws Exception {
+        FakeComputation computation = new FakeComputation(Files.createDirectories(temp.resolve(name)));
+        return new Part(name, new SocketPlugin(kit.s, Path.of("/proc")), computation.part(name, parts));
+    }
+
+    private static void checkpoint(FakeParts parts, Part... each) throws Exception {
+        parts.newOperation();
+        parts.run(LifecycleEvent.DRAIN, callbacks(each, p -> p.plugin().drain(p.computation().checkpoint(LifecycleEvent.DRAIN))));
+        parts.run(LifecycleEvent.WRITE, callbacks(each, p -> p.plugin().write(p.computation().checkpoint())));
+        parts.run(LifecycleEvent.RESUME, callbacks(each,
+                p -> p.plugin().resume(p.computation().resume(ResumeContext.Outcome.RESUMED))));
+        for (Part p : each) {
+            p.computation().endOperation();
+        }
+    }
+
+    /** Restarts each part from its checkpoint (at once); the restored descriptors are the kit's to close. */
+    private static Map<String, FakeComputation> restart(Kit kit, FakeParts parts, Part... each) throws Exception {
+        parts.newOperation();
+        Map<String, FakeComputation> restarted = new LinkedHashMap<>();
+        for (Part p : each) {
+            restarted.put(p.name(), p.computation().restarted());
+        }
+        parts.run(LifecycleEvent.RESTART, callbacks(each, p -> p.plugin().restart(restarted.get(p.name()).restart())));
+        restarted.values().forEach(r -> r.installed().values().forEach(fds -> fds.values().forEach(
+                source -> kit.track(((FdSource.Passed) source).descriptor()))));
+        return restarted;
+    }
+
+    private interface Step {
+        void run(Part part) throws Exception;
+    }
+
+    private static Map<String, FakeParts.Callback> callbacks(Part[] each, Step step) {
+        Map<String, FakeParts.Callback> callbacks = new LinkedHashMap<>();
+        for (Part p : each) {
+            callbacks.put(p.name(), () -> step.run(p));
+        }
+        return callbacks;
+    }
+
+    private static String ip(Address address) {
+        String text = address.toString();
+        return text.substring(0, text.lastIndexOf(':'));
+    }
+
+    @Test
+    void aConnectionBetweenTwoRealProgramsInTwoPartsIsDrainedResumedAndRestarted() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int aConn;
+            int bConn;
+            int aListener;
+            int sentByA;
+            int sentByB;
+            Address aAddress;
+            try (Peer a = Peer.start(temp, "a")) {
+                String port = a.line()[1];
+                try (Peer b = Peer.start(temp, "b", port)) {
+                    String[] fa = a.line();
+                    String[] fb = b.line();
+                    aConn = a.take(Integer.parseInt(fa[1]));
+                    aListener = a.take(Integer.parseInt(fa[2]));
+                    sentByA = Integer.parseInt(fa[4]);
+                    bConn = b.take(Integer.parseInt(fb[1]));
+                    sentByB = Integer.parseInt(fb[3]);
+                    aAddress = kit.s.localAddress(aConn);
+                    assertEquals("127.0.0.2", ip(kit.s.localAddress(bConn)), "B is on another address");
+                    assertTrue(sentByA > 100_000 && sentByB > 100_000, "data in flight both ways: " + sentByA + ", " + sentByB);
+                    one.computation().process(1, aListener, aConn);
+                    two.computation().process(1, bConn);
+
+                    checkpoint(parts, one, two);
+
+                    long aInode = Kit.inode(aConn);
+                    long bInode = Kit.inode(bConn);
+                    Map<String, String> r1 = one.computation().records();
+                    Map<String, String> r2 = two.computation().records();
+                    assertEquals("between " + bInode + " " + Kit.inode(aListener), r1.get("link." + aInode));
+                    assertEquals("between " + aInode + " 0", r2.get("link." + bInode));
+                    assertEquals("h2 " + bInode + " server 0", r1.get("between." + aInode), "A's listener took it: A listens");
+                    assertEquals("h1 " + aInode + " client 0", r2.get("between." + bInode));
+                    assertTrue(r1.get("queue." + aInode).endsWith(" " + sentByB + " bytes"), r1.toString());
+                    assertTrue(r2.get("queue." + bInode).endsWith(" " + sentByA + " bytes"), r2.toString());
+                    assertEquals(List.of("h1", "h2"), parts.exchanges().get("RESUME/inflight").stream().sorted().toList());
+
+                    // The programs go on: every byte arrives once, in order, and the connection works.
+                    a.tell("go " + sentByB);
+                    b.tell("go " + sentByA);
+                    assertEquals("ok", String.join(" ", a.line()));
+                    assertEquals("ok", String.join(" ", b.line()));
+                }
+            } // both programs are killed and the JVM's descriptors of their sockets closed
+
+            Map<String, FakeComputation> restarted = restart(kit, parts, one, two);
+            int ra = restarted.get("h1").passed(1, aConn);
+            int rb = restarted.get("h2").passed(1, bConn);
+            assertEquals(kit.s.localAddress(ra).key(), kit.s.peerAddress(rb).key(), "connected to each other");
+            assertEquals(kit.s.localAddress(rb).key(), kit.s.peerAddress(ra).key());
+            assertEquals(aAddress, kit.s.localAddress(ra), "through the program's listener: A keeps its address");
+            assertEquals("127.0.0.2", ip(kit.s.localAddress(rb)));
+            assertArrayEquals(Arrays.copyOf(Kit.numbered("b", 200_000), sentByB), kit.read(ra, sentByB));
+            assertArrayEquals(Arrays.copyOf(Kit.numbered("a", 200_000), sentByA), kit.read(rb, sentByA));
+            assertTrue(kit.nothingWaiting(ra) && kit.nothingWaiting(rb), "nothing twice");
+            kit.write(rb, "after restart".getBytes());
+            assertArrayEquals("after restart".getBytes(), kit.read(ra, 13));
+            int listener = restarted.get("h1").passed(1, aListener);
+            assertEquals(1, kit.s.intOption(listener, Net.SOL_SOCKET, Net.SO_ACCEPTCONN), "the listener listens");
+            assertEquals(List.of(), restarted.get("h1").log());
+        }
+    }
+
+    /** @return {client on 127.0.0.2, server} of a connection through a listener on 127.0.0.1 */
+    private static int[] across(Kit kit, int listener) throws Exception {
+        int client = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+        byte[] ip = {127, 0, 0, 2};
+        kit.s.bind(client, Address.inet(Net.AF_INET, ip, 0));
+        kit.s.connect(client, kit.s.localAddress(listener));
+        return new int[] {client, kit.track(kit.s.accept(listener))};
+    }
+
+    @Test
+    void aPartWithoutSocketsStillExchangesAndAPartThatDoesNotComeBackLeavesItsPeerReset() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2", "h3");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            Part three = part(kit, parts, "h3");
+            int listener = kit.tcpListener(Net.AF_INET);
+            int[] c = across(kit, listener);
+            byte[] up = Kit.numbered("up", 3000);
+            kit.write(c[0], up);
+            one.computation().process(1, c[0]); // the client, without a listener: part order decides
+            two.computation().process(1, c[1]);
+            int[] pipe = three.computation().descriptors().pipe();
+            three.computation().process(1, pipe[0]);
+
+            checkpoint(parts, one, two, three);
+
+            assertEquals(List.of("h1", "h2", "h3"), parts.exchanges().get("DRAIN/tcp").stream().sorted().toList(),
+                    "every part gave, the one without sockets too");
+            long clientInode = Kit.inode(c[0]);
+            assertEquals("h2 " + Kit.inode(c[1]) + " server 0", one.computation().records().get("between." + clientInode),
+                    "no listener took either end: the first part by name listens");
+            assertEquals("h1 " + clientInode + " client 0", two.computation().records().get("between." + Kit.inode(c[1])));
+            assertArrayEquals(up, kit.read(c[1], up.length), "resumed: the bytes are back");
+            kit.close(c[0]);
+            kit.close(c[1]);
+            kit.close(listener);
+
+            // Only h1 comes back: its end finds the connection reset, and the log names the part.
+            Map<String, FakeComputation> restarted = restart(kit, parts, one);
+            int alone = restarted.get("h1").passed(1, c[0]);
+            kit.s.poll(new int[] {alone}, new int[] {Net.POLLIN}, 2000);
+            SyscallException reset = assertThrows(SyscallException.class,
+                    () -> kit.s.receive(alone, new byte[10], 0, null, null));
+            assertEquals(104, reset.errno(), "ECONNRESET");
+            assertTrue(restarted.get("h1").log().stream().anyMatch(l -> l.contains("part h2 did not come back")),
+                    restarted.get("h1").log().toString());
+        }
+    }
+
+    @Test
+    void aLinkWhoseOtherPartIsAbsentLeadsOutsideAndIsNotTaken() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            int listener = kit.tcpListener(Net.AF_INET);
+            int[] c = across(kit, listener);
+            byte[] down = Kit.numbered("down", 2000);
+            kit.write(c[1], down);
+            one.computation().process(1, c[0]);
+
+            checkpoint(parts, one); // h2 ends every event without giving anything
+
+            assertEquals("outside 0 0", one.computation().records().get("link." + Kit.inode(c[0])));
+            assertTrue(one.computation().records().get("between." + Kit.inode(c[0])) == null);
+            assertTrue(one.computation().records().get("queue." + Kit.inode(c[0])).endsWith(" " + down.length + " bytes"),
+                    "peeked at");
+            assertArrayEquals(down, kit.read(c[0], down.length), "and left in place");
+        }
+    }
+}
