@@ -129,10 +129,12 @@ final class Rejoiner {
         Address at = sockets.localAddress(fd);
         List<Address> addresses = new ArrayList<>(at.isWildcard() ? hostAddresses(at.family(), at.port()) : List.of(at));
         if (old != null) {
-            addresses.stream().filter(a -> a.key().equals(old.withPort(at.port()).key())).findFirst().ifPresent(a -> {
-                addresses.remove(a);
-                addresses.add(0, a);
-            });
+            // Its old address first: if this host has it (all of 127/8 is any host's), the connection keeps it.
+            Address again = old.withPort(at.port());
+            boolean here = addresses.removeIf(a -> a.key().equals(again.key())) || again.isLoopback() && at.accepts(again);
+            if (here) {
+                addresses.add(0, again);
+            }
         }
         for (Address address : addresses) {
             if (old != null || !address.isLoopback()) {

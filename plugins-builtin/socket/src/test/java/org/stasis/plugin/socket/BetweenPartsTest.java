@@ -181,9 +181,25 @@ class BetweenPartsTest {
                     "no listener took either end: the first part by name listens");
             assertEquals("h1 " + clientInode + " client 0", two.computation().records().get("between." + Kit.inode(c[1])));
             assertArrayEquals(up, kit.read(c[1], up.length), "resumed: the bytes are back");
+            Address server = kit.s.localAddress(c[1]);
             kit.close(c[0]);
             kit.close(c[1]);
             kit.close(listener);
+
+            // Both come back: without the program's listener h1's end listens on a listener of its own.
+            Map<String, FakeComputation> both = restart(kit, parts, one, two, three);
+            int client = both.get("h1").passed(1, c[0]);
+            int served = both.get("h2").passed(1, c[1]);
+            assertEquals(kit.s.localAddress(client).key(), kit.s.peerAddress(served).key(), "connected to each other");
+            assertEquals(kit.s.localAddress(served).key(), kit.s.peerAddress(client).key());
+            assertEquals("127.0.0.2", ip(kit.s.localAddress(client)), "the listening end keeps its address");
+            assertEquals(server, kit.s.peerAddress(client), "h2's end connected to it");
+            assertArrayEquals(up, kit.read(served, up.length), "the bytes in flight are there again");
+            assertTrue(kit.nothingWaiting(served) && kit.nothingWaiting(client));
+            kit.write(served, "back".getBytes());
+            assertArrayEquals("back".getBytes(), kit.read(client, 4));
+            kit.close(client);
+            kit.close(served);
 
             // Only h1 comes back: its end finds the connection reset, and the log names the part.
             Map<String, FakeComputation> restarted = restart(kit, parts, one);
@@ -215,6 +231,44 @@ class BetweenPartsTest {
             assertTrue(one.computation().records().get("queue." + Kit.inode(c[0])).endsWith(" " + down.length + " bytes"),
                     "peeked at");
             assertArrayEquals(down, kit.read(c[0], down.length), "and left in place");
+        }
+    }
+    @Test
+    void aSideShutBetweenPartsIsPeekedAtAndComesBackShut() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int listener = kit.tcpListener(Net.AF_INET);
+            int[] c = across(kit, listener);
+            byte[] request = Kit.numbered("request", 500);
+            byte[] reply = Kit.numbered("reply", 700);
+            kit.write(c[0], request);
+            kit.s.shutdown(c[0], Net.SHUT_WR); // h1's client sent its request and shut its side
+            kit.write(c[1], reply);
+            one.computation().process(1, c[0]);
+            two.computation().process(1, c[1], listener);
+
+            checkpoint(parts, one, two);
+
+            assertEquals(List.of(), one.computation().log());
+            assertEquals(List.of(), two.computation().log());
+            assertTrue(two.computation().records().get("queue." + Kit.inode(c[1])).endsWith(" " + request.length + " bytes"));
+            assertArrayEquals(reply, kit.read(c[0], reply.length), "resumed: taken and put back");
+            assertArrayEquals(request, kit.read(c[1], request.length), "peeked at, still there");
+            kit.close(c[0]);
+            kit.close(c[1]);
+            kit.close(listener);
+
+            Map<String, FakeComputation> restarted = restart(kit, parts, one, two);
+            int client = restarted.get("h1").passed(1, c[0]);
+            int server = restarted.get("h2").passed(1, c[1]);
+            assertArrayEquals(request, kit.read(server, request.length));
+            kit.s.poll(new int[] {server}, new int[] {Net.POLLIN}, 2000);
+            assertEquals(0, kit.s.receive(server, new byte[8], 0, null, null), "then the end of the stream");
+            assertArrayEquals(reply, kit.read(client, reply.length));
+            kit.write(server, "more".getBytes());
+            assertArrayEquals("more".getBytes(), kit.read(client, 4), "the other direction still works");
         }
     }
 }
