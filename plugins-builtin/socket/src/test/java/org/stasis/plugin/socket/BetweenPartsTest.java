@@ -271,4 +271,50 @@ class BetweenPartsTest {
             assertArrayEquals("more".getBytes(), kit.read(client, 4), "the other direction still works");
         }
     }
+    @Test
+    void connectionsBetweenTwoPartsAreDrainedTogetherAndEachFindsItsOwnEndThroughOneListener() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int listener = kit.tcpListener(Net.AF_INET);
+            int[][] c = new int[3][];
+            byte[][] up = new byte[3][];
+            byte[][] down = new byte[3][];
+            for (int i = 0; i < 3; i++) {
+                c[i] = across(kit, listener);
+                // More than the buffers hold without a reader: a cookie passes only while the other part reads.
+                SocketOption.SNDBUF.write(kit.s, c[i][0], new long[] {1 << 20});
+                SocketOption.SNDBUF.write(kit.s, c[i][1], new long[] {1 << 20});
+                up[i] = Kit.random(600_000 + i, 10 + i);
+                down[i] = Kit.random(500_000 + i, 20 + i);
+                kit.write(c[i][0], up[i]);
+                kit.write(c[i][1], down[i]);
+            }
+            // h1 holds the listener and the accepted ends; h2 the clients, in the other order.
+            one.computation().process(1, listener, c[0][1], c[1][1], c[2][1]);
+            two.computation().process(1, c[2][0], c[1][0], c[0][0]);
+
+            checkpoint(parts, one, two);
+
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(up[i], kit.read(c[i][1], up[i].length), "resumed: connection " + i);
+                assertArrayEquals(down[i], kit.read(c[i][0], down[i].length));
+            }
+            for (int i = 0; i < 3; i++) {
+                kit.close(c[i][0]);
+                kit.close(c[i][1]);
+            }
+            kit.close(listener);
+
+            Map<String, FakeComputation> restarted = restart(kit, parts, one, two);
+            for (int i = 0; i < 3; i++) {
+                int server = restarted.get("h1").passed(1, c[i][1]);
+                int client = restarted.get("h2").passed(1, c[i][0]);
+                assertEquals(kit.s.localAddress(client).key(), kit.s.peerAddress(server).key(), "connection " + i);
+                assertArrayEquals(up[i], kit.read(server, up[i].length), "connection " + i + " up");
+                assertArrayEquals(down[i], kit.read(client, down[i].length), "connection " + i + " down");
+            }
+        }
+    }
 }
