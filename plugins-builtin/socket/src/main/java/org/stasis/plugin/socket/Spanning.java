@@ -13,7 +13,8 @@ import java.util.random.RandomGenerator;
 /**
  * Finds the TCP connections between this part of a computation and its other parts
  * (hosts), at checkpoint. Every part gives the others (exchange topic {@value #TOPIC})
- * its TCP ends whose peer is not in the part, each with a fresh cookie; an end whose
+ * its TCP ends whose peer is not in the part (outside, or apparently waiting in one of
+ * its listeners), each with a fresh cookie; an end whose
  * peer address is another part's end's local address and the other way round is a
  * {@link Link.Kind#BETWEEN} link. Both parts then drain it at once ({@link CrossDrain}).
  * Every part exchanges, also with no TCP socket at all, so that no part waits for it.
@@ -109,7 +110,10 @@ final class Spanning {
         List<Offer> offers = new ArrayList<>();
         for (SocketDescription socket : into.sockets.values()) {
             Link link = into.links.getOrDefault(socket.inode(), Link.ALONE);
-            if (!socket.isTcp() || socket.listening() || link.kind() != Link.Kind.OUTSIDE
+            // A client "waiting" in a listener of this part may be connected to another part's service on the
+            // same port (a listener on the any-address takes that port's connections to every address).
+            boolean candidate = link.kind() == Link.Kind.OUTSIDE || link.kind() == Link.Kind.WAITING;
+            if (!socket.isTcp() || socket.listening() || !candidate
                     || socket.state() == Net.TCP_SYN_SENT || socket.peer().equals(Address.NONE)) {
                 continue;
             }

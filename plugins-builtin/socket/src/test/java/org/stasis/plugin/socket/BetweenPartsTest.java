@@ -317,4 +317,37 @@ class BetweenPartsTest {
             }
         }
     }
+    @Test
+    void aClientOfAnotherPartsServiceOnThePortItsOwnPartListensOnIsBetweenPartsNotWaiting() throws Exception {
+        // Every host runs the same service on the same port (MPI ranks, engines) and connects to the others'.
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int wildcard = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            SocketOption.REUSEPORT.write(kit.s, wildcard, new long[] {1});
+            kit.s.bind(wildcard, Address.inet(Net.AF_INET, new byte[4], 0));
+            kit.s.listen(wildcard, 4);
+            int port = kit.s.localAddress(wildcard).port();
+            int service = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            SocketOption.REUSEPORT.write(kit.s, service, new long[] {1});
+            kit.s.bind(service, Address.inet(Net.AF_INET, new byte[] {127, 0, 0, 2}, port));
+            kit.s.listen(service, 4);
+            int client = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            kit.s.connect(client, kit.s.localAddress(service));
+            int served = kit.track(kit.s.accept(service));
+            byte[] hello = Kit.numbered("hello", 100);
+            kit.write(client, hello);
+            one.computation().process(1, wildcard, client);
+            two.computation().process(1, service, served);
+
+            checkpoint(parts, one, two);
+
+            assertEquals("between " + Kit.inode(served) + " 0", one.computation().records().get("link." + Kit.inode(client)),
+                    "not waiting in h1's own listener on that port");
+            assertEquals("h1 " + Kit.inode(client) + " server 0", two.computation().records().get("between." + Kit.inode(served)),
+                    "h2's service took it: h2's end listens at restart");
+            assertArrayEquals(hello, kit.read(served, hello.length));
+        }
+    }
 }
