@@ -123,6 +123,9 @@ public class SocketPlugin implements DrainCallback, WriteCallback, ResumeCallbac
      * out of their ends is sent again through ours, before any program runs again.
      */
     private void refillBetween(Snapshot snapshot, ProcessAccess processes, ResumeContext context) throws IOException {
+        if (snapshot.between.isEmpty()) {
+            return; // no part has bytes for this one (links are found alike on both sides), and it has none for them
+        }
         Parcels parcels = new Parcels();
         for (Snapshot.TakenBetween taken : snapshot.takenBetween) {
             Snapshot.Between other = snapshot.between.get(taken.receiver());
