@@ -341,7 +341,7 @@ final class Rejoiner {
     private static String stack() {
         try {
             String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
-            return boot + "/" + Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString().replaceAll("\\D", "");
+            return boot + "/" + Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString().replaceAll("\\D", "");
         } catch (IOException | UnsupportedOperationException e) {
             return "unknown";
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,10 +40,16 @@ class BetweenPartsTest {
     }
 
     private static void checkpoint(FakeParts parts, Part... each) throws Exception {
+        checkpoint(parts, p -> { }, each);
+    }
+
+    /** @param place runs first on each part's thread (e.g. enters the part's host) */
+    private static void checkpoint(FakeParts parts, Step place, Part... each) throws Exception {
         parts.newOperation();
-        parts.run(LifecycleEvent.DRAIN, callbacks(each, p -> p.plugin().drain(p.computation().checkpoint(LifecycleEvent.DRAIN))));
-        parts.run(LifecycleEvent.WRITE, callbacks(each, p -> p.plugin().write(p.computation().checkpoint())));
-        parts.run(LifecycleEvent.RESUME, callbacks(each,
+        parts.run(LifecycleEvent.DRAIN, callbacks(each, place,
+                p -> p.plugin().drain(p.computation().checkpoint(LifecycleEvent.DRAIN))));
+        parts.run(LifecycleEvent.WRITE, callbacks(each, place, p -> p.plugin().write(p.computation().checkpoint())));
+        parts.run(LifecycleEvent.RESUME, callbacks(each, place,
                 p -> p.plugin().resume(p.computation().resume(ResumeContext.Outcome.RESUMED))));
         for (Part p : each) {
             p.computation().endOperation();
@@ -51,12 +58,18 @@ class BetweenPartsTest {
 
     /** Restarts each part from its checkpoint (at once); the restored descriptors are the kit's to close. */
     private static Map<String, FakeComputation> restart(Kit kit, FakeParts parts, Part... each) throws Exception {
+        return restart(kit, parts, p -> { }, each);
+    }
+
+    private static Map<String, FakeComputation> restart(Kit kit, FakeParts parts, Step place, Part... each)
+            throws Exception {
         parts.newOperation();
         Map<String, FakeComputation> restarted = new LinkedHashMap<>();
         for (Part p : each) {
             restarted.put(p.name(), p.computation().restarted());
         }
-        parts.run(LifecycleEvent.RESTART, callbacks(each, p -> p.plugin().restart(restarted.get(p.name()).restart())));
+        parts.run(LifecycleEvent.RESTART, callbacks(each, place,
+                p -> p.plugin().restart(restarted.get(p.name()).restart())));
         restarted.values().forEach(r -> r.installed().values().forEach(fds -> fds.values().forEach(
                 source -> kit.track(((FdSource.Passed) source).descriptor()))));
         return restarted;
@@ -66,10 +79,13 @@ class BetweenPartsTest {
         void run(Part part) throws Exception;
     }
 
-    private static Map<String, FakeParts.Callback> callbacks(Part[] each, Step step) {
+    private static Map<String, FakeParts.Callback> callbacks(Part[] each, Step place, Step step) {
         Map<String, FakeParts.Callback> callbacks = new LinkedHashMap<>();
         for (Part p : each) {
-            callbacks.put(p.name(), () -> step.run(p));
+            callbacks.put(p.name(), () -> {
+                place.run(p);
+                step.run(p);
+            });
         }
         return callbacks;
     }
@@ -348,6 +364,73 @@ class BetweenPartsTest {
             assertEquals("h1 " + Kit.inode(client) + " server 0", two.computation().records().get("between." + Kit.inode(served)),
                     "h2's service took it: h2's end listens at restart");
             assertArrayEquals(hello, kit.read(served, hello.length));
+        }
+    }
+    @Test
+    void aConnectionBetweenTwoHostsComesBackOnOneHostAndOnTwo() throws Exception {
+        assumeTrue(Hosts.available(), "needs root and ip to simulate hosts with network namespaces");
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Hosts hosts = new Hosts(2); Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            Map<String, Integer> placement = new LinkedHashMap<>(Map.of("h1", 1, "h2", 2));
+            Step place = p -> hosts.enter(placement.get(p.name()));
+            int aConn;
+            int bConn;
+            int sentByA;
+            int sentByB;
+            Address aAddress;
+            try (Peer a = Peer.startIn(temp, hosts.host(1), "a", "192.0.2.1")) {
+                String port = a.line()[1];
+                try (Peer b = Peer.startIn(temp, hosts.host(2), "b", port, "192.0.2.2", "192.0.2.1")) {
+                    String[] fa = a.line();
+                    String[] fb = b.line();
+                    aConn = a.take(Integer.parseInt(fa[1]));
+                    int aListener = a.take(Integer.parseInt(fa[2]));
+                    sentByA = Integer.parseInt(fa[4]);
+                    bConn = b.take(Integer.parseInt(fb[1]));
+                    sentByB = Integer.parseInt(fb[3]);
+                    aAddress = kit.s.localAddress(aConn);
+                    one.computation().process(1, aListener, aConn);
+                    two.computation().process(1, bConn);
+
+                    checkpoint(parts, place, one, two);
+
+                    assertTrue(one.computation().records().get("link." + Kit.inode(aConn)).startsWith("between "));
+                    a.tell("go " + sentByB);
+                    b.tell("go " + sentByA);
+                    assertEquals("ok", String.join(" ", a.line()));
+                    assertEquals("ok", String.join(" ", b.line()));
+                }
+            }
+
+            // Both parts on host 1: h2's end cannot have its address 192.0.2.2 there.
+            placement.put("h2", 1);
+            Map<String, FakeComputation> together = restart(kit, parts, place, one, two);
+            int ra = together.get("h1").passed(1, aConn);
+            int rb = together.get("h2").passed(1, bConn);
+            assertEquals(aAddress, kit.s.localAddress(ra));
+            assertEquals("192.0.2.1", ip(kit.s.localAddress(rb)), "h2's end is on host 1 now");
+            assertEquals(kit.s.localAddress(rb).key(), kit.s.peerAddress(ra).key());
+            assertArrayEquals(Arrays.copyOf(Kit.numbered("b", 200_000), sentByB), kit.read(ra, sentByB));
+            assertArrayEquals(Arrays.copyOf(Kit.numbered("a", 200_000), sentByA), kit.read(rb, sentByA));
+            assertTrue(together.get("h2").log().stream().anyMatch(l -> l.contains("192.0.2.2") && l.contains("not available")),
+                    together.get("h2").log().toString());
+            together.values().forEach(r -> r.installed().values().forEach(fds -> fds.values().forEach(
+                    source -> kit.close(((FdSource.Passed) source).descriptor()))));
+
+            // Each on its own host again: connected across the bridge.
+            placement.put("h2", 2);
+            Map<String, FakeComputation> apart = restart(kit, parts, place, one, two);
+            ra = apart.get("h1").passed(1, aConn);
+            rb = apart.get("h2").passed(1, bConn);
+            assertEquals(aAddress, kit.s.localAddress(ra));
+            assertEquals("192.0.2.2", ip(kit.s.localAddress(rb)));
+            assertEquals(kit.s.localAddress(rb).key(), kit.s.peerAddress(ra).key());
+            assertArrayEquals(Arrays.copyOf(Kit.numbered("b", 200_000), sentByB), kit.read(ra, sentByB));
+            assertArrayEquals(Arrays.copyOf(Kit.numbered("a", 200_000), sentByA), kit.read(rb, sentByA));
+            kit.write(rb, "across".getBytes());
+            assertArrayEquals("across".getBytes(), kit.read(ra, 6));
         }
     }
 }

@@ -47,13 +47,22 @@ final class Peer implements AutoCloseable {
 
     /** Starts the script in {@code temp} with these arguments. */
     static Peer start(Path temp, String... arguments) throws IOException {
+        return startIn(temp, null, arguments);
+    }
+
+    /** Starts the script in network namespace {@code netns} (null: this one). */
+    static Peer startIn(Path temp, String netns, String... arguments) throws IOException {
         Path script = temp.resolve("tcp-peer.py");
         if (!Files.exists(script)) {
             try (InputStream resource = Peer.class.getResourceAsStream("tcp-peer.py")) {
                 Files.copy(resource, script);
             }
         }
-        List<String> command = new ArrayList<>(List.of(python(), script.toString()));
+        List<String> command = new ArrayList<>();
+        if (netns != null) {
+            command.addAll(List.of("ip", "netns", "exec", netns));
+        }
+        command.addAll(List.of(python(), script.toString()));
         command.addAll(List.of(arguments));
         return new Peer(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }

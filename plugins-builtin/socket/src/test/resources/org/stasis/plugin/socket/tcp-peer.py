@@ -1,5 +1,6 @@
 # A program of one part of a computation that spans hosts (socket plugin tests).
-# "a": listens on 127.0.0.1, accepts one connection; "b PORT": connects to it from 127.0.0.2.
+# "a [IP]": listens on IP (127.0.0.1), accepts one connection; "b PORT [IP SERVER-IP]": connects
+# to it (at SERVER-IP, 127.0.0.1) from IP (127.0.0.2).
 # Each sends numbered lines until its buffers are full (nobody reads yet), prints
 # "fds <connection> [<listener>] sent <n>", then waits for "go <n>" on stdin: it reads
 # the peer's first n bytes, checks them, sends "after-<role>\n", reads the peer's, and
@@ -12,15 +13,16 @@ other = "b" if role == "a" else "a"
 keep = []
 if role == "a":
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1", 0))
     listener.listen(4)
     print("port", listener.getsockname()[1], flush=True)
     conn, _ = listener.accept()
     keep.append(listener)
 else:
     conn = socket.socket()
-    conn.bind(("127.0.0.2", 0))
-    conn.connect(("127.0.0.1", int(sys.argv[2])))
+    conn.bind((sys.argv[3] if len(sys.argv) > 3 else "127.0.0.2", 0))
+    conn.connect((sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1", int(sys.argv[2])))
 
 
 def lines(tag):
