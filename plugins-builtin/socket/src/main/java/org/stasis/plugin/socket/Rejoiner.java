@@ -255,7 +255,10 @@ final class Rejoiner {
      * another port, else wherever the kernel puts it), connected to {@code target}.
      */
     private int connectTo(SocketDescription end, Address target) throws IOException {
-        for (Address old : List.of(end.local(), end.local().withPort(0))) {
+        // A loopback address cannot send to another host (the kernel refuses: EINVAL).
+        List<Address> olds = end.local().isLoopback() && !target.isLoopback() ? List.of()
+                : List.of(end.local(), end.local().withPort(0));
+        for (Address old : olds) {
             int fd = rebuilder.create(end);
             try {
                 if (bindOld(fd, end, old)) {

@@ -433,4 +433,37 @@ class BetweenPartsTest {
             assertArrayEquals("across".getBytes(), kit.read(ra, 6));
         }
     }
+    @Test
+    void aConnectionOverLoopbackBetweenTwoPartsOfOneHostComesBackOnTwoHosts() throws Exception {
+        assumeTrue(Hosts.available(), "needs root and ip to simulate hosts with network namespaces");
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Hosts hosts = new Hosts(2); Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int listener = kit.tcpListener(Net.AF_INET); // on 127.0.0.1: no other host reaches it
+            int[] c = across(kit, listener);
+            byte[] up = Kit.numbered("up", 4000);
+            byte[] down = Kit.numbered("down", 3000);
+            kit.write(c[0], up);
+            kit.write(c[1], down);
+            one.computation().process(1, listener, c[1]);
+            two.computation().process(1, c[0]);
+            checkpoint(parts, one, two);
+            assertArrayEquals(up, kit.read(c[1], up.length));
+            assertArrayEquals(down, kit.read(c[0], down.length));
+            kit.close(c[0]);
+            kit.close(c[1]);
+            kit.close(listener);
+
+            Map<String, Integer> placement = Map.of("h1", 1, "h2", 2);
+            Map<String, FakeComputation> apart = restart(kit, parts, p -> hosts.enter(placement.get(p.name())), one, two);
+            int server = apart.get("h1").passed(1, c[1]);
+            int client = apart.get("h2").passed(1, c[0]);
+            assertEquals("192.0.2.1", ip(kit.s.localAddress(server)), "reached through a listener on host 1's address");
+            assertEquals("192.0.2.2", ip(kit.s.localAddress(client)), "a loopback address cannot reach another host");
+            assertEquals(kit.s.localAddress(client).key(), kit.s.peerAddress(server).key());
+            assertArrayEquals(up, kit.read(server, up.length));
+            assertArrayEquals(down, kit.read(client, down.length));
+        }
+    }
 }
