@@ -466,4 +466,44 @@ class BetweenPartsTest {
             assertArrayEquals(down, kit.read(client, down.length));
         }
     }
+    @Test
+    void anIpv4ClientOfADualStackListenerInAnotherPartIsBetweenPartsAndComesBack() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int listener = kit.socket(Net.AF_INET6, Net.SOCK_STREAM); // [::]: IPv4 clients show as ::ffff:a.b.c.d
+            kit.s.bind(listener, Address.inet(Net.AF_INET6, new byte[16], 0));
+            kit.s.listen(listener, 4);
+            int client = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            kit.s.bind(client, Address.inet(Net.AF_INET, new byte[] {127, 0, 0, 2}, 0));
+            kit.s.connect(client, Address.loopback(Net.AF_INET, kit.s.localAddress(listener).port()));
+            int served = kit.track(kit.s.accept(listener));
+            Address servedAt = kit.s.localAddress(served);
+            byte[] up = Kit.numbered("up", 2000);
+            byte[] down = Kit.numbered("down", 1000);
+            kit.write(client, up);
+            kit.write(served, down);
+            one.computation().process(1, listener, served);
+            two.computation().process(1, client);
+
+            checkpoint(parts, one, two);
+
+            assertTrue(two.computation().records().get("link." + Kit.inode(client)).startsWith("between "));
+            assertArrayEquals(up, kit.read(served, up.length));
+            assertArrayEquals(down, kit.read(client, down.length));
+            kit.close(client);
+            kit.close(served);
+            kit.close(listener);
+
+            Map<String, FakeComputation> restarted = restart(kit, parts, one, two);
+            int s = restarted.get("h1").passed(1, served);
+            int c = restarted.get("h2").passed(1, client);
+            assertEquals(servedAt, kit.s.localAddress(s), "accepted again through the dual-stack listener");
+            assertEquals(Net.AF_INET, kit.s.localAddress(c).family());
+            assertEquals(kit.s.localAddress(c).key(), kit.s.peerAddress(s).key());
+            assertArrayEquals(up, kit.read(s, up.length));
+            assertArrayEquals(down, kit.read(c, down.length));
+        }
+    }
 }
