@@ -83,7 +83,8 @@ final class Drainer {
         }
         into.links.putAll(new Topology(into.sockets).links());
         // Always, also without sockets: the other parts wait for every part's offer.
-        List<Spanning.Found> between = new Spanning(random, context::log).find(context.part(), context::exchange, into);
+        List<Spanning.Found> between = new Spanning(random, context::log).find(context.part(),
+                context.parts().size() <= 1, context::exchange, into);
         new CrossDrain(sockets, peeker, cookieTimeout).drain(between, duplicates, into);
         drainQueues(context, into, duplicates);
         new Backlog(sockets, cookies, context::log).take(into, duplicates);

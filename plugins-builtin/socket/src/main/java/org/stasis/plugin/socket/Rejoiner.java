@@ -73,6 +73,13 @@ final class Rejoiner {
                     first.add("data", other.part(), other.inode(), Base64.getEncoder().encodeToString(queued.bytes()));
                 }
             }
+            for (Map.Entry<Long, List<Snapshot.Waiter>> listener : snapshot.waiters.entrySet()) {
+                Integer fd = made.sockets.get(listener.getKey());
+                if (fd != null) {
+                    String where = where(fd, snapshot.sockets.get(listener.getKey()).local());
+                    listener.getValue().forEach(w -> first.add("listen", w.part(), w.inode(), where));
+                }
+            }
             Map<String, byte[]> answers = Rounds.exchange(exchange, LISTEN, first.encode());
             Map<Long, Parcels.Parcel> listens = Parcels.forMe(answers, part, "listen");
             Parcels second = new Parcels();
@@ -107,6 +114,13 @@ final class Rejoiner {
      * @return where the other end connects: this host's identity, then addresses to try in
      *         order (the other end says which it reached: each has its listener here)
      */
+    /** @return where a client of another part that waited in this part's listener connects again */
+    private String where(int listener, Address old) throws IOException {
+        StringBuilder text = new StringBuilder(stack());
+        offer(listener, new ArrayList<>(), text, old);
+        return text.toString();
+    }
+
     private String where(SocketDescription end) throws IOException {
         List<Integer> fds = new ArrayList<>();
         listening.put(end.inode(), fds);
@@ -239,6 +253,10 @@ final class Rejoiner {
             try {
                 int fd = connectTo(end, target);
                 made.sockets.put(end.inode(), fd);
+                if (other.waiting()) {
+                    log.accept(end.describe() + ": was waiting to be accepted by part " + other.part()
+                            + "; it waits again, but the data it had sent before the checkpoint is not restored");
+                }
                 second.add("connected", other.part(), other.inode(), (i - 1) + "/" + sockets.localAddress(fd).hex());
                 return;
             } catch (IOException e) {
@@ -351,7 +369,7 @@ final class Rejoiner {
     }
 
     /** @return this host's addresses of the family with the port: others first, loopback last */
-    private static List<Address> hostAddresses(int family, int port) throws IOException {
+    static List<Address> hostAddresses(int family, int port) throws IOException {
         List<Address> outer = new ArrayList<>();
         List<Address> loop = new ArrayList<>();
         try {

@@ -58,16 +58,32 @@ final class Snapshot {
      * @param server whether this end listens when a restart connects the two again
      *        (decided alike by both parts)
      * @param shutdown the other end's shutdown bits
+     * @param waiting whether this end is a client still waiting in the accept queue of
+     *        the other part's listener {@code inode} (no process holds the other end)
      */
-    record Between(String part, long inode, boolean server, int shutdown) {
+    record Between(String part, long inode, boolean server, int shutdown, boolean waiting) {
+        Between(String part, long inode, boolean server, int shutdown) {
+            this(part, inode, server, shutdown, false);
+        }
+
         String encode() {
-            return part + " " + inode + " " + (server ? "server" : "client") + " " + shutdown;
+            return part + " " + inode + " " + (server ? "server" : "client") + " " + shutdown + (waiting ? " waiting" : "");
         }
 
         static Between decode(String text) {
             String[] f = text.trim().split(" ");
-            return new Between(f[0], Long.parseLong(f[1]), f[2].equals("server"), Integer.parseInt(f[3]));
+            return new Between(f[0], Long.parseLong(f[1]), f[2].equals("server"), Integer.parseInt(f[3]),
+                    f.length > 4 && f[4].equals("waiting"));
         }
+    }
+
+    /**
+     * A client in another part waiting in the accept queue of a listener of this part.
+     *
+     * @param part its part
+     * @param inode its inode there
+     */
+    record Waiter(String part, long inode) {
     }
 
     /**
@@ -81,6 +97,7 @@ final class Snapshot {
     }
 
     private static final String BETWEEN = "between.";
+    private static final String WAITERS = "waiters.";
     private static final String UNACCEPTED = "unaccepted.";
     private static final String SOCKET = "socket.";
     private static final String LINK = "link.";
@@ -99,6 +116,8 @@ final class Snapshot {
     final Map<Long, Unaccepted> unaccepted = new LinkedHashMap<>();
     /** The other ends of connections between parts, by this part's inode. */
     final Map<Long, Between> between = new LinkedHashMap<>();
+    /** The clients of other parts waiting in this part's listeners, by listener inode. */
+    final Map<Long, List<Waiter>> waiters = new LinkedHashMap<>();
     /** What the drain took out of this part's ends of connections between parts (memory only, for resume). */
     final List<TakenBetween> takenBetween = new ArrayList<>();
     /** The epoll registrations of those clients (kept in memory only, for resume). */
@@ -119,6 +138,12 @@ final class Snapshot {
             Between other = between.get(inode);
             if (other != null) {
                 records.put(BETWEEN + inode, other.encode());
+            }
+            List<Waiter> remote = waiters.get(inode);
+            if (remote != null) {
+                StringBuilder text = new StringBuilder();
+                remote.forEach(w -> text.append(text.length() == 0 ? "" : " ").append(w.part()).append(':').append(w.inode()));
+                records.put(WAITERS + inode, text.toString());
             }
             UnixPlace place = places.get(inode);
             if (place != null) {
@@ -164,6 +189,14 @@ final class Snapshot {
             snapshot.holders.put(inode, Holder.decode(records.get(HOLDERS + inode).orElseThrow(
                     () -> new IOException("the checkpoint does not say which descriptors held socket " + inode))));
             records.get(BETWEEN + inode).map(Between::decode).ifPresent(b -> snapshot.between.put(inode, b));
+            records.get(WAITERS + inode).ifPresent(text -> {
+                List<Waiter> remote = new ArrayList<>();
+                for (String w : text.trim().split(" ")) {
+                    int colon = w.lastIndexOf(':');
+                    remote.add(new Waiter(w.substring(0, colon), Long.parseLong(w.substring(colon + 1))));
+                }
+                snapshot.waiters.put(inode, remote);
+            });
             records.get(PLACE + inode).map(UnixPlace::decode).ifPresent(p -> snapshot.places.put(inode, p));
             String waiting = records.get(UNACCEPTED + inode).orElse(null);
             if (waiting != null) {

@@ -3,10 +3,13 @@ package org.stasis.plugin.socket;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -76,25 +79,24 @@ final class Spanning {
      * {@link Snapshot#between}).
      *
      * @param part this part's name
+     * @param alone whether the computation has no other part
      * @param exchange how to reach the other parts
      * @param into the sockets described and linked so far
      * @return the connections between parts, to drain
      */
-    List<Found> find(String part, Exchange exchange, Snapshot into) throws IOException {
+    List<Found> find(String part, boolean alone, Exchange exchange, Snapshot into) throws IOException {
         List<Offer> ours = offers(part, into);
         StringBuilder text = new StringBuilder();
         ours.forEach(o -> text.append(o.encode()).append('\n'));
+        if (!alone) {
+            listenersAndHost(into, text);
+        }
         Map<String, byte[]> all = exchange.exchange(TOPIC, text.toString().getBytes(StandardCharsets.US_ASCII));
-        List<Offer> theirs = new ArrayList<>();
-        all.forEach((name, bytes) -> {
-            if (!name.equals(part)) {
-                new String(bytes, StandardCharsets.US_ASCII).lines().filter(l -> !l.isBlank())
-                        .forEach(line -> theirs.add(Offer.decode(name, line)));
-            }
-        });
+        Heard heard = new Heard();
+        all.forEach((name, bytes) -> heard.read(name, name.equals(part) ? null : bytes));
         List<Found> found = new ArrayList<>();
         for (Offer mine : ours) {
-            List<Offer> facing = theirs.stream().filter(mine::facing).toList();
+            List<Offer> facing = heard.offers.stream().filter(mine::facing).toList();
             SocketDescription socket = into.sockets.get(mine.inode());
             if (facing.size() > 1) {
                 log.accept(socket.describe() + ": several parts hold a socket with its peer's address ("
@@ -103,7 +105,109 @@ final class Spanning {
                 found.add(link(into, socket, mine, facing.get(0)));
             }
         }
+        if (!alone) {
+            waiting(part, into, ours, heard);
+        }
         return found;
+    }
+
+    /** What the other parts gave: their ends, their listeners, their hosts' addresses. */
+    private static final class Heard {
+        final List<Offer> offers = new ArrayList<>();
+        final List<Listening> listeners = new ArrayList<>();
+        final Map<String, Set<String>> hosts = new HashMap<>();
+
+        void read(String part, byte[] bytes) {
+            if (bytes == null) {
+                return;
+            }
+            for (String line : new String(bytes, StandardCharsets.US_ASCII).lines().filter(l -> !l.isBlank()).toList()) {
+                String[] f = line.trim().split(" ");
+                if (f[0].equals("L")) {
+                    listeners.add(new Listening(part, Long.parseLong(f[1]), Address.fromHex(f[2])));
+                } else if (f[0].equals("H")) {
+                    hosts.computeIfAbsent(part, k -> new HashSet<>()).add(f[1]);
+                } else {
+                    offers.add(Offer.decode(part, line));
+                }
+            }
+        }
+    }
+
+    /**
+     * A TCP listener of a part.
+     *
+     * @param part the part
+     * @param inode its inode there
+     * @param local its address
+     */
+    record Listening(String part, long inode, Address local) {
+    }
+
+    // Every part gives its TCP listeners, and its host's addresses if one listens on the any-address.
+    private static void listenersAndHost(Snapshot into, StringBuilder text) throws IOException {
+        boolean wildcard = false;
+        for (SocketDescription socket : into.sockets.values()) {
+            if (socket.isTcp() && socket.listening()) {
+                text.append("L ").append(socket.inode()).append(' ').append(socket.local().hex()).append('\n');
+                wildcard |= socket.local().isWildcard();
+            }
+        }
+        if (wildcard) {
+            for (Address address : Rejoiner.hostAddresses(Net.AF_INET6, 0)) {
+                text.append("H ").append(ipKey(address)).append('\n');
+            }
+        }
+    }
+
+    private static String ipKey(Address address) {
+        return address.withPort(0).key();
+    }
+
+    /*
+     * A client of one part whose peer is no part's end but whose address another part's
+     * listener takes is waiting in that listener's accept queue. Every part sees the same
+     * offers, so the client's part and the listener's part find it alike.
+     */
+    private void waiting(String part, Snapshot into, List<Offer> ours, Heard heard) {
+        List<Offer> everyone = new ArrayList<>(heard.offers);
+        everyone.addAll(ours);
+        List<Listening> listeners = new ArrayList<>(heard.listeners);
+        into.sockets.values().stream().filter(s -> s.isTcp() && s.listening())
+                .forEach(s -> listeners.add(new Listening(part, s.inode(), s.local())));
+        Map<String, Set<String>> hosts = new HashMap<>(heard.hosts);
+        for (Offer client : everyone) {
+            boolean linked = everyone.stream().anyMatch(o -> !o.part().equals(client.part()) && o.facing(client));
+            if (linked || into.links.getOrDefault(client.inode(), Link.ALONE).kind() == Link.Kind.WAITING
+                    && client.part().equals(part)) {
+                continue;
+            }
+            List<Listening> takers = listeners.stream().filter(l -> !l.part().equals(client.part()))
+                    .filter(l -> l.local().accepts(client.peer()))
+                    .filter(l -> !l.local().isWildcard() || l.part().equals(part) && ownAddress(client.peer())
+                            || hosts.getOrDefault(l.part(), Set.of()).contains(ipKey(client.peer())))
+                    .toList();
+            if (takers.size() != 1) {
+                continue;
+            }
+            Listening listener = takers.get(0);
+            if (client.part().equals(part)) {
+                into.links.put(client.inode(), new Link(Link.Kind.BETWEEN, listener.inode(), 0));
+                into.between.put(client.inode(), new Snapshot.Between(listener.part(), listener.inode(), false, 0, true));
+            } else if (listener.part().equals(part)) {
+                into.waiters.computeIfAbsent(listener.inode(), k -> new ArrayList<>())
+                        .add(new Snapshot.Waiter(client.part(), client.inode()));
+            }
+        }
+    }
+
+    private static boolean ownAddress(Address address) {
+        try {
+            String key = ipKey(address);
+            return Rejoiner.hostAddresses(Net.AF_INET6, 0).stream().anyMatch(a -> ipKey(a).equals(key));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private List<Offer> offers(String part, Snapshot into) {

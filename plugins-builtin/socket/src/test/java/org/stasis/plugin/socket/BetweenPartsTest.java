@@ -506,4 +506,47 @@ class BetweenPartsTest {
             assertArrayEquals(down, kit.read(c, down.length));
         }
     }
+    @Test
+    void aClientWaitingInAnotherPartsListenerWaitsThereAgainAfterARestart() throws Exception {
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int listener = kit.socket(Net.AF_INET, Net.SOCK_STREAM); // on the any-address: h2's host addresses decide
+            kit.s.bind(listener, Address.inet(Net.AF_INET, new byte[4], 0));
+            kit.s.listen(listener, 4);
+            Address service = Address.loopback(Net.AF_INET, kit.s.localAddress(listener).port());
+            int client = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            kit.s.bind(client, Address.inet(Net.AF_INET, new byte[] {127, 0, 0, 2}, 0));
+            kit.s.connect(client, service);
+            kit.write(client, "hello".getBytes());
+            one.computation().process(1, client);
+            two.computation().process(1, listener);
+
+            checkpoint(parts, one, two);
+
+            long listenerInode = Kit.inode(listener);
+            assertEquals("between " + listenerInode + " 0", one.computation().records().get("link." + Kit.inode(client)));
+            assertEquals("h2 " + listenerInode + " client 0 waiting",
+                    one.computation().records().get("between." + Kit.inode(client)));
+            assertEquals("h1:" + Kit.inode(client), two.computation().records().get("waiters." + listenerInode));
+            int accepted = kit.track(kit.s.accept(listener));
+            assertArrayEquals("hello".getBytes(), kit.read(accepted, 5), "untouched by the checkpoint");
+            kit.close(accepted);
+            kit.close(client);
+            kit.close(listener);
+
+            Map<String, FakeComputation> restarted = restart(kit, parts, one, two);
+            int newListener = restarted.get("h2").passed(1, listener);
+            int newClient = restarted.get("h1").passed(1, client);
+            assertTrue((kit.s.poll(new int[] {newListener}, new int[] {Net.POLLIN}, 2000)[0] & Net.POLLIN) != 0,
+                    "the client waits in the listener again");
+            int again = kit.track(kit.s.accept(newListener));
+            assertEquals(kit.s.localAddress(newClient).key(), kit.s.peerAddress(again).key());
+            kit.write(newClient, "again".getBytes());
+            assertArrayEquals("again".getBytes(), kit.read(again, 5));
+            assertTrue(restarted.get("h1").log().stream().anyMatch(l -> l.contains("waiting to be accepted by part h2")),
+                    restarted.get("h1").log().toString());
+        }
+    }
 }
