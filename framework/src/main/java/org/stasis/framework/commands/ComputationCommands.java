@@ -38,7 +38,7 @@ import org.stasis.framework.inspect.InspectionFailedException;
  */
 @Component(service = ComputationCommands.class)
 @GogoCommand(scope = "stasis", function = { "checkpoint", "status", "kill", "ckptdir", "restartplan", "verify",
-        "interval", "keep", "list", "launchid", "info", "compact" })
+        "interval", "keep", "list", "launchid", "info", "compact", "partlaunch" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;
@@ -171,6 +171,18 @@ public class ComputationCommands {
             c.put("id", id);
             c.put("command", coordinator.computations().command(id));
             c.put("processes", processes);
+            List<Map<String, Object>> parts = new ArrayList<>();
+            for (org.stasis.framework.span.Members.Part part : coordinator.members().parts(id)) {
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("host", part.host());
+                p.put("part", part.part());
+                p.put("pids", part.pids());
+                p.put("state", part.state());
+                parts.add(p);
+            }
+            if (!parts.isEmpty()) {
+                c.put("parts", parts);
+            }
             coordinator.lastCheckpoint(id).ifPresent(l -> c.put("lastCheckpoint", lastOf(l)));
             c.put("warnings", coordinator.statusWarnings(id));
             computations.add(c);
@@ -205,6 +217,17 @@ public class ComputationCommands {
         int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()),
                 new PidNamespaceInit(Path.of("/proc")));
         return "killed " + killed + " process" + (killed == 1 ? "" : "es") + " of computation " + id.get();
+    }
+
+    /**
+     * @param computation the main's computation the new part joins, empty for its only one
+     * @return the new part's computation id here
+     */
+    @Descriptor("reserve the id of a new part of a computation of the main coordinator (used by 'stasis launch"
+            + " --coordinator')")
+    public String partlaunch(@Descriptor("the main's computation (default: its only one)")
+            @Parameter(names = "--computation", absentValue = "") String computation) {
+        return coordinator.launchPart(computation);
     }
 
     /** @return a new computation id; {@code stasis launch} gives it to the program's agent */

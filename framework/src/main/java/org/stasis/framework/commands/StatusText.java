@@ -42,6 +42,18 @@ final class StatusText {
             }
         }
         text.append(table);
+        Table parts = new Table("COMPUTATION", "HOST", "PART", "STATE", "PIDS");
+        boolean any = false;
+        for (String id : ids) {
+            for (org.stasis.framework.span.Members.Part part : coordinator.members().parts(id)) {
+                any = true;
+                parts.row(id, part.host(), part.part(), part.state(), part.pids().isEmpty() ? "-"
+                        : String.join(",", part.pids().stream().map(String::valueOf).toList()));
+            }
+        }
+        if (any) {
+            text.append('\n').append(parts);
+        }
         for (String id : ids) {
             for (String warning : coordinator.statusWarnings(id)) {
                 text.append('\n').append("warning      ").append(id).append(": ").append(warning);

@@ -55,6 +55,8 @@ final class ConnectionHub implements AutoCloseable {
     private long order;
     private long backoff;
     private long acceptAgainAt;
+    private volatile java.util.function.Consumer<String> refusals = line -> {
+    };
 
     /**
      * @param limits the bounds
@@ -87,6 +89,11 @@ final class ConnectionHub implements AutoCloseable {
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT, new Listener(server, tcp));
         servers.add(server);
+    }
+
+    /** @param listener hears each refused token line that the log printed (the event log's warning) */
+    void onRefusedToken(java.util.function.Consumer<String> listener) {
+        this.refusals = listener;
     }
 
     void start() {
@@ -287,8 +294,10 @@ final class ConnectionHub implements AutoCloseable {
     private PendingConnection.Step checkToken(PendingConnection connection, long now) {
         TokenGate.Verdict verdict = gate.check(connection.source, connection.tokenLine(), now);
         if (verdict != TokenGate.Verdict.ADMITTED) {
-            log.log("token-" + verdict, refusedLine(connection)
-                    + (verdict == TokenGate.Verdict.WRONG ? "wrong token" : "missing token"));
+            String line = refusedLine(connection) + (verdict == TokenGate.Verdict.WRONG ? "wrong token" : "missing token");
+            if (log.log("token-" + verdict, line)) {
+                refusals.accept(line);
+            }
             connection.delayedUntil = gate.notBefore(connection.source, now);
             connection.channel.keyFor(selector).interestOps(0);
             return PendingConnection.Step.MORE;

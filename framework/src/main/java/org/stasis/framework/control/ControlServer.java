@@ -77,6 +77,9 @@ public class ControlServer {
         HubLimits limits = HubLimits.DEFAULT;
         this.hub = new ConnectionHub(limits, new Workers(limits, request -> serve(request, coordinator)), owner,
                 token == null ? null : new TokenGate(token), log, busyLine(coordinator.name()));
+        hub.onRefusedToken(line -> coordinator.log().add(new org.stasis.framework.dispatch.EventLogEntry(
+                java.time.Instant.now(), "control", "core:token", "core", 0, "warning",
+                line.replaceFirst("^stasis: ", ""))));
         if (tcp != null) {
             hub.listen(tcp, true);
             if (tcp.getLocalAddress() instanceof java.net.InetSocketAddress address) {
@@ -107,6 +110,10 @@ public class ControlServer {
     // launch's ping and launchid, a checkpoint right after the program ended. Only
     // looking at it (stasis coordinators) does not keep it alive.
     private void serve(ControlRequest request, Coordinator coordinator) {
+        if (request.line().equals("JOIN")) {
+            coordinator.members().accept(request.channel(), request.rest()); // the member link keeps it
+            return;
+        }
         boolean counts = !observes(request);
         if (counts) {
             coordinator.touch();

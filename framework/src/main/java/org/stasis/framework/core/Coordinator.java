@@ -73,6 +73,12 @@ public class Coordinator {
     public static final String CKPT_DIR_PROPERTY = "stasis.ckpt.dir";
     /** Framework property: whether the coordinator exits after its last computation ended. */
     public static final String EXIT_WHEN_IDLE_PROPERTY = "stasis.exit.when.idle";
+    /** Framework property: this host's name in computations that span hosts (default: the machine's hostname). */
+    public static final String HOST_NAME_PROPERTY = "stasis.host.name";
+    /** Framework property: the main coordinator's {@code HOST:PORT} a member joins (doc/several-hosts.md). */
+    public static final String JOIN_PROPERTY = "stasis.join";
+    /** Framework property: the file with the main's token, for {@link #JOIN_PROPERTY}. */
+    public static final String JOIN_TOKEN_PROPERTY = "stasis.join.token";
     /** Framework property: the settings the command line gave (they win over the cfg file at start). */
     public static final String EXPLICIT_PROPERTY = "stasis.explicit";
 
@@ -102,6 +108,9 @@ public class Coordinator {
     private volatile Runnable closeControl = () -> { };
     private final IdleExit idleExit;
     private volatile int controlPort;
+    private final String hostName;
+    private final org.stasis.framework.span.Members members;
+    private volatile org.stasis.framework.span.MemberLink memberLink;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -124,6 +133,8 @@ public class Coordinator {
         this.agents = new AgentRegistry(agentSocket, uid, diagnostics);
         this.core = new AgentCore(agents, agentSocket, runtime.path(), diagnostics);
         this.computations = new Computations(agents::agents);
+        this.hostName = property(context, HOST_NAME_PROPERTY, machineName());
+        this.members = new org.stasis.framework.span.Members(() -> hostName, computations::running, diagnostics);
         agents.onCheckpointRequest(this::checkpointRequested);
         this.keep = Integer.parseInt(property(context, KEEP_PROPERTY, "0"));
         intervals.set(Duration.ofSeconds(Long.parseLong(property(context, INTERVAL_PROPERTY, "0"))));
@@ -132,6 +143,96 @@ public class Coordinator {
         this.settings = new LiveSettings(java.util.Set.copyOf(java.util.Arrays.asList(
                 property(context, EXPLICIT_PROPERTY, "").split(","))));
         apply(properties, false);
+        String join = context.getProperty(JOIN_PROPERTY);
+        if (join != null && !join.isBlank()) {
+            join(context, join, Path.of(property(context, JOIN_TOKEN_PROPERTY, runtime.path().resolve("default.token")
+                    .toString())));
+        }
+    }
+
+    private static String machineName() {
+        try {
+            String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            return name.isEmpty() ? "localhost" : name;
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+
+    // A member coordinator (stasis launch --coordinator): joins the main at once, or stops.
+    private void join(BundleContext context, String main, Path tokenFile) {
+        try {
+            memberLink = org.stasis.framework.span.MemberLink.join(main, tokenFile, hostName, memberParts(),
+                    diagnostics);
+            diagnostics.info(Diagnostics.COORDINATOR, "member", "joined the main coordinator at " + main + " as host "
+                    + hostName);
+        } catch (IOException e) {
+            diagnostics.warning(Diagnostics.COORDINATOR, "member", e.getMessage());
+            Thread stop = new Thread(() -> {
+                try {
+                    context.getBundle(0).stop();
+                } catch (Exception ignored) {
+                    // already stopping
+                }
+            }, "stasis-stop-after-join-failure");
+            stop.start();
+        }
+    }
+
+    private org.stasis.framework.span.MemberLink.Parts memberParts() {
+        return new org.stasis.framework.span.MemberLink.Parts() {
+            @Override
+            public String reserve() {
+                return computations.reserve(checkpointDirectory);
+            }
+
+            @Override
+            public List<Long> pids(String part) {
+                return computations.agents(part).stream().map(a -> (long) a.hostPid()).toList();
+            }
+
+            @Override
+            public void checkpoint(String part, boolean full,
+                    org.stasis.framework.lifecycle.SpanOperation span) throws OperationFailedException {
+                checkpointPart(part, Progress.NONE, full, span);
+            }
+        };
+    }
+
+    /** @return this host's name in computations that span hosts */
+    public String hostName() {
+        return hostName;
+    }
+
+    /** @return the members that joined this coordinator and the parts they hold (as a main) */
+    public org.stasis.framework.span.Members members() {
+        return members;
+    }
+
+    /** @return this coordinator's link to its main, if it is a member */
+    public Optional<org.stasis.framework.span.MemberLink> memberLink() {
+        return Optional.ofNullable(memberLink);
+    }
+
+    /**
+     * A member's launch: a new computation here, registered at the main as a part of
+     * its computation {@code computation}.
+     *
+     * @param computation the main's computation id, empty for its only one
+     * @return the new computation's id here
+     * @throws IllegalStateException with one line if this is no member or the main refused
+     */
+    public String launchPart(String computation) {
+        org.stasis.framework.span.MemberLink link = memberLink;
+        if (link == null) {
+            throw new IllegalStateException("coordinator '" + name + "' has joined no main coordinator; start it with"
+                    + " stasis launch --coordinator HOST:PORT");
+        }
+        try {
+            return link.launch(computation);
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     // Nothing to do: no process, no checkpoint or restart under way.
@@ -254,6 +355,9 @@ public class Coordinator {
     // Each running computation gets its own checkpoint.
     private void intervalCheckpoint() {
         for (String id : computations.running()) {
+            if (memberLink != null && memberLink.computationOf(id) != null) {
+                continue;   // a part: the main's checkpoints take it
+            }
             try {
                 checkpoint(id, Progress.NONE);
             } catch (OperationFailedException e) {
@@ -324,6 +428,9 @@ public class Coordinator {
     void deactivate() {
         idleExit.close();
         intervals.close();
+        if (memberLink != null) {
+            memberLink.close();
+        }
         agents.close();
         dispatcher.close();
         statusWarnings.close();
@@ -413,11 +520,26 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint(String id, Progress progress, boolean full) throws OperationFailedException {
+        org.stasis.framework.span.MemberLink link = memberLink;
+        String whole = link == null ? null : link.computationOf(id);
+        if (whole != null) {
+            throw new OperationFailedException("computation " + id + " is the part of host " + link.host()
+                    + " of computation " + whole + " of the main coordinator at " + link.main()
+                    + "; checkpoint it there (stasis checkpoint on the main)", null);
+        }
+        return checkpointPart(id, progress, full, null);
+    }
+
+    // span null: this coordinator's own computation, spanning the members that hold parts of it.
+    private CheckpointResult checkpointPart(String id, Progress progress, boolean full,
+            org.stasis.framework.lifecycle.SpanOperation part) throws OperationFailedException {
         operations.enter("checkpoint", false, progress::cancelled);
         try {
             Path root = checkpointDirectory.resolve(id);
             core.computation(id);
-            CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress, options.asMap(), full);
+            org.stasis.framework.lifecycle.SpanOperation span = part != null ? part : members.operation(id, full);
+            CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress, options.asMap(), full,
+                    span);
             lastCheckpoint = result;
             lastOf.put(id, result);
             linkLatest(result);

@@ -147,6 +147,15 @@ final class FelixRuntime {
         if (options.listen() != null) {
             config.put("stasis.listen", options.listen());
         }
+        if (options.join() != null) {
+            config.put("stasis.join", options.join());
+        }
+        if (options.tokenFile() != null) {
+            config.put("stasis.join.token", options.tokenFile().toString());
+        }
+        if (options.hostName() != null) {
+            config.put("stasis.host.name", options.hostName());
+        }
         return config;
     }
 

@@ -23,13 +23,18 @@ import org.stasis.framework.control.ListenAddress;
  *        {@code stasis launch} or {@code restart} started for itself)
  * @param explicit the settings the command line gave ({@code ckpt.dir}, {@code interval}, {@code keep}):
  *        they win over org.stasis.coordinator.cfg at start
+ * @param join the main coordinator's {@code HOST:PORT} to join as a member (doc/several-hosts.md), or null
+ * @param tokenFile the file with the main's token for {@code join}, or null for the default
+ * @param hostName this host's name in computations that span hosts, or null for the machine's hostname
  */
 record LaunchOptions(Path home, String name, Path checkpointDirectory, Path pluginsDirectory, boolean console,
-        boolean help, long interval, int keep, String listen, boolean exitWhenIdle, Set<String> explicit) {
+        boolean help, long interval, int keep, String listen, boolean exitWhenIdle, Set<String> explicit,
+        String join, Path tokenFile, String hostName) {
 
     static final String USAGE = """
             Usage: stasis coordinator [--name N] [--ckpt-dir D] [--plugins DIR] [--interval S] [--keep K]
-                                      [--listen HOST:PORT] [--daemon]
+                                      [--listen HOST:PORT] [--host-name N]
+                                      [--join HOST:PORT [--token-file F]] [--daemon]
 
             Runs a Stasis coordinator: the OSGi runtime that checkpoints and restarts the
             programs launched under it. In the foreground it opens an interactive Gogo
@@ -46,6 +51,12 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
                               also accept control connections over TCP (port 0: any free port);
                               each must present the secret token kept in <runtime dir>/<name>.token
                               (stasis-client --connect HOST:PORT --token-file F)
+              --host-name N   this host's name in computations that span hosts (default: hostname)
+              --join HOST:PORT
+                              be a member of the main coordinator listening there: every computation
+                              launched here is a part of one of its computations (doc/several-hosts.md);
+                              stasis launch --coordinator HOST:PORT starts such a coordinator
+              --token-file F  the main's token for --join (default: <runtime dir>/default.token)
               --exit-when-idle
                               exit once the last computation has ended and nothing is pending
                               (after idle.exit.seconds of org.stasis.coordinator.cfg, default 5);
@@ -71,12 +82,15 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
         String listen = null;
         boolean exitWhenIdle = false;
         Set<String> explicit = new TreeSet<>();
+        String join = null;
+        Path tokenFile = null;
+        String hostName = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
                 case "-h", "--help" -> {
                     return new LaunchOptions(null, name, checkpoints, plugins, false, true, 0, 0, null, false,
-                            Set.of());
+                            Set.of(), null, null, null);
                 }
                 case "--home" -> home = Path.of(value(args, ++i, arg));
                 case "--name" -> name = validName(value(args, ++i, arg));
@@ -96,6 +110,9 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
                 }
                 case "--exit-when-idle" -> exitWhenIdle = true;
                 case "--listen" -> listen = listenAddress(value(args, ++i, arg));
+                case "--join" -> join = listenAddress(value(args, ++i, arg));
+                case "--token-file" -> tokenFile = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                case "--host-name" -> hostName = validName(value(args, ++i, arg));
                 default -> throw new UsageException("unknown option '" + arg + "'; see: stasis coordinator --help");
             }
         }
@@ -108,7 +125,7 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
         }
         return new LaunchOptions(home, name, checkpoints.toAbsolutePath().normalize(),
                 plugins.toAbsolutePath().normalize(), console, false, interval, keep, listen, exitWhenIdle,
-                Set.copyOf(explicit));
+                Set.copyOf(explicit), join, tokenFile, hostName);
     }
 
     private static String value(List<String> args, int index, String option) throws UsageException {

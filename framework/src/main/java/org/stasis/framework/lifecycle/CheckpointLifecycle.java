@@ -115,6 +115,39 @@ public final class CheckpointLifecycle {
      */
     public CheckpointResult checkpoint(Computation computation, Progress progress, Map<String, String> options,
             boolean full) throws OperationFailedException {
+        return checkpoint(computation, progress, options, full, SpanOperation.NONE);
+    }
+
+    /**
+     * Takes and publishes one part of a checkpoint of a computation that spans hosts
+     * (doc/several-hosts.md): the same steps, with {@code span}'s barrier between them;
+     * any part's failure aborts every part.
+     *
+     * @param computation what to checkpoint (this host's part)
+     * @param progress hears the phases
+     * @param options the options in force (e.g. {@code save-files})
+     * @param full write every image whole
+     * @param span the other parts; {@link SpanOperation#NONE} on one host
+     * @return the published checkpoint
+     * @throws OperationFailedException if a plugin, a core step or another part failed; nothing was published
+     */
+    public CheckpointResult checkpoint(Computation computation, Progress progress, Map<String, String> options,
+            boolean full, SpanOperation span) throws OperationFailedException {
+        try {
+            return checkpointPart(computation, progress, options, full, span);
+        } finally {
+            span.end();
+        }
+    }
+
+    // The other parts hear of the failure before this part resumes (their resume may exchange with it).
+    private static OperationFailedException aborted(SpanOperation span, OperationFailedException e) {
+        span.abort(e.getMessage());
+        return e;
+    }
+
+    private CheckpointResult checkpointPart(Computation computation, Progress progress, Map<String, String> options,
+            boolean full, SpanOperation span) throws OperationFailedException {
         long start = System.nanoTime();
         Staging staging;
         try {
@@ -126,29 +159,35 @@ public final class CheckpointLifecycle {
         Map<String, String> fixed = Map.copyOf(options);
         Contexts.Operation operation = new Contexts.Operation(staging.id(), staging.id(), staging.generation(), computation,
                 staging.directory(), log, core, fixed, w -> {
-                });
+                }, new OperationStores(staging.id()), span);
         Map<String, Records> records = new ConcurrentHashMap<>();
         boolean suspended = false;
         boolean released = false;
         Outcome outcome = Outcome.ABORTED;
         try {
             cancelIfGone(staging.id(), "before it started", progress);
+            span.begin(staging.id(), staging.generation());
             progress.phase("preCheckpoint");
             checkpointEvent(LifecycleEvent.PRE_CHECKPOINT, operation, records);
+            span.reach(SpanOperation.Barrier.PREPARED, null);
             cancelIfGone(staging.id(), "before its processes were suspended", progress);
             progress.phase("suspend");
             coreStep(staging.id(), "suspend", () -> core.suspend(staging.id()));
             suspended = true;
+            span.reach(SpanOperation.Barrier.SUSPENDED, null);
             cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("drain");
             checkpointEvent(LifecycleEvent.DRAIN, operation, records);
+            span.reach(SpanOperation.Barrier.DRAINED, null);
             cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("write");
             Lineages.Entry lineage = lineages.of(computation.processes());
             Path parent = full ? null : Incremental.parentOf(store, lineage.parent(), note -> note(staging.id(), note));
             List<ProcessImage> images = writeInParallel(staging, operation, records, parent);
+            span.reach(SpanOperation.Barrier.WRITTEN, new SpanOperation.PartCheckpoint(staging.id(),
+                    store.root().resolve(staging.id()).toString(), images.size()));
             String base = Incremental.baseOf(staging.directory(), images, lineage.parent());
-            Manifest manifest = manifest(staging, computation, images, records, lineage, fixed, base);
+            Manifest manifest = manifest(staging, computation, images, records, lineage, fixed, base, span);
             // The program runs on while the checkpoint is made durable (the fsyncs take as
             // long as the write); the caller still hears of it only once it is published.
             progress.phase("resume");
@@ -158,6 +197,7 @@ public final class CheckpointLifecycle {
             Path published;
             try {
                 coreStep(staging.id(), "fsync", () -> store.seal(staging, manifest));
+                span.reach(SpanOperation.Barrier.SEALED, null);
                 published = coreStepReturning(staging.id(), "publish", () -> store.publishSealed(staging));
             } catch (Exception e) {
                 core.published(false);
@@ -169,11 +209,13 @@ public final class CheckpointLifecycle {
             return new CheckpointResult(staging.id(), staging.generation(), published,
                     Duration.ofNanos(System.nanoTime() - start), images);
         } catch (PluginFailedException e) {
-            throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
+            throw aborted(span, new OperationFailedException("checkpoint " + staging.id() + " aborted: "
+                    + e.getMessage(), e));
         } catch (OperationFailedException e) {
-            throw e;
+            throw aborted(span, e);
         } catch (Exception e) {
-            throw new OperationFailedException("checkpoint " + staging.id() + " aborted: " + e.getMessage(), e);
+            throw aborted(span, new OperationFailedException("checkpoint " + staging.id() + " aborted: "
+                    + e.getMessage(), e));
         } finally {
             if (outcome == Outcome.ABORTED) {
                 store.discard(staging);
@@ -302,8 +344,18 @@ public final class CheckpointLifecycle {
 
     private void checkpointEvent(LifecycleEvent event, Contexts.Operation operation, Map<String, Records> records)
             throws PluginFailedException {
-        dispatcher.dispatch(event, operation.label(), callback -> new Contexts.Checkpoint(operation, event,
-                callback.pluginId(), records.computeIfAbsent(callback.pluginId(), id -> Records.writable())));
+        EventDispatcher.ContextFactory contexts = callback -> new Contexts.Checkpoint(operation, event,
+                callback.pluginId(), records.computeIfAbsent(callback.pluginId(), id -> Records.writable()));
+        if (!operation.span().spans()) {
+            dispatcher.dispatch(event, operation.label(), contexts);
+            return;
+        }
+        EndedPlugins ended = new EndedPlugins(operation.span(), event, contexts);
+        try {
+            dispatcher.dispatch(event, operation.label(), ended);
+        } finally {
+            ended.all();
+        }
     }
 
     // The core writes memory while plugins write their records: both are I/O bound.
@@ -334,8 +386,15 @@ public final class CheckpointLifecycle {
     }
 
     private void resume(Contexts.Operation operation, Outcome outcome, boolean suspended, boolean beforePublish) {
-        dispatcher.dispatchToAll(LifecycleEvent.RESUME, operation.label(),
-                callback -> new Contexts.Resume(operation, callback.pluginId(), outcome));
+        EventDispatcher.ContextFactory contexts = callback -> new Contexts.Resume(operation, callback.pluginId(),
+                outcome);
+        if (operation.span().spans()) {
+            EndedPlugins ended = new EndedPlugins(operation.span(), LifecycleEvent.RESUME, contexts);
+            dispatcher.dispatchToAll(LifecycleEvent.RESUME, operation.label(), ended);
+            ended.all();
+        } else {
+            dispatcher.dispatchToAll(LifecycleEvent.RESUME, operation.label(), contexts);
+        }
         if (suspended) {
             long start = System.nanoTime();
             if (beforePublish) {
@@ -349,14 +408,16 @@ public final class CheckpointLifecycle {
     }
 
     private static Manifest manifest(Staging staging, Computation computation, List<ProcessImage> images,
-            Map<String, Records> records, Lineages.Entry lineage, Map<String, String> options, String base) {
+            Map<String, Records> records, Lineages.Entry lineage, Map<String, String> options, String base,
+            SpanOperation span) {
         Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
                 List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
                 options, computation instanceof NamedComputation named ? named.id() : null,
-                computation instanceof NamedComputation named ? named.command() : null, base);
+                computation instanceof NamedComputation named ? named.command() : null, base, span.members(),
+                span.spanId());
     }
 
     @FunctionalInterface

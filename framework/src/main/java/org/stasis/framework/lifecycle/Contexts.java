@@ -38,12 +38,12 @@ final class Contexts {
      */
     record Operation(String label, String checkpointId, long generation, Computation computation,
             Path checkpointDirectory, EventLog log, CoreSteps core, Map<String, String> options,
-            Consumer<String> warnings, OperationStores stores) {
+            Consumer<String> warnings, OperationStores stores, SpanOperation span) {
         Operation(String label, String checkpointId, long generation, Computation computation,
                 Path checkpointDirectory, EventLog log, CoreSteps core, Map<String, String> options,
                 Consumer<String> warnings) {
             this(label, checkpointId, generation, computation, checkpointDirectory, log, core, options, warnings,
-                    new OperationStores(label));
+                    new OperationStores(label), SpanOperation.NONE);
         }
 
         Operation(String label, String checkpointId, long generation, Computation computation,
@@ -60,6 +60,7 @@ final class Contexts {
     }
 
     private abstract static class Base implements EventContext {
+        private static final int MAX_EXCHANGE = 16 << 20;
         private final Operation operation;
         private final LifecycleEvent event;
         private final String pluginId;
@@ -117,6 +118,28 @@ final class Contexts {
         @Override
         public OperationStore store() {
             return operation.stores().of(pluginId);
+        }
+
+        @Override
+        public String part() {
+            return operation.span().part();
+        }
+
+        @Override
+        public List<String> parts() {
+            return operation.span().parts();
+        }
+
+        @Override
+        public Map<String, byte[]> exchange(String topic, byte[] mine) throws IOException {
+            if (topic == null || topic.isEmpty() || mine == null) {
+                throw new IllegalArgumentException("exchange needs a topic and bytes");
+            }
+            if (mine.length > MAX_EXCHANGE) {
+                throw new IllegalArgumentException("exchange of " + mine.length + " bytes, more than the limit of "
+                        + MAX_EXCHANGE);
+            }
+            return operation.span().exchange(pluginId, event, topic, mine);
         }
 
         void log(String status, String message) {

@@ -30,15 +30,42 @@ import org.stasis.api.ProcessInfo;
  * @param base the checkpoint (a sibling directory) whose memory images this one's images
  *        refer to for the pages that did not change (incremental checkpoint), null when
  *        every image is self-contained (doc/image-format.md)
+ * @param parts the other parts of a computation that spans hosts, in the main's checkpoint
+ *        (doc/several-hosts.md); empty for a computation on one host
+ * @param span in a member's part, the id of the main's checkpoint it belongs to; else null
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
         Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options,
-        String computationId, String command, String base) {
+        String computationId, String command, String base, List<Part> parts, String span) {
 
-    /** A manifest's options are never null. */
+    /** A manifest's options and parts are never null. */
     public Manifest {
         options = options == null ? Map.of() : Map.copyOf(options);
+        parts = parts == null ? List.of() : List.copyOf(parts);
+    }
+
+    /**
+     * A manifest of a computation on one host.
+     */
+    public Manifest(int formatVersion, String id, String computation, long generation, String created,
+            String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
+            Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options,
+            String computationId, String command, String base) {
+        this(formatVersion, id, computation, generation, created, arch, kernel, processes, images, plugins, lineage,
+                parent, options, computationId, command, base, List.of(), null);
+    }
+
+    /**
+     * Another host's part of the checkpoint, as the main's manifest lists it.
+     *
+     * @param name the part's name (its host's, unique in the computation)
+     * @param host the host that wrote it
+     * @param id the part's checkpoint id on that host
+     * @param path the part's checkpoint directory on that host (absolute)
+     * @param processes how many processes it holds
+     */
+    public record Part(String name, String host, String id, String path, int processes) {
     }
 
     /** A manifest without checkpoint options nor computation id. */

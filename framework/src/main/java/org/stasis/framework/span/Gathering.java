@@ -1,0 +1,95 @@
+package org.stasis.framework.span;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The main's side of the plugins' exchanges in one operation (doc/several-hosts.md,
+ * Exchange): per plugin and topic, the bytes each part gave; complete once every part
+ * has given or has ended the event for that plugin without giving.
+ */
+final class Gathering {
+    /** Every part's bytes for one plugin and topic, and who waits for them. */
+    private static final class Topic {
+        final String event;
+        final Map<String, byte[]> given = new LinkedHashMap<>();
+        final CompletableFuture<Map<String, byte[]>> done = new CompletableFuture<>();
+
+        Topic(String event) {
+            this.event = event;
+        }
+    }
+
+    private final List<String> parts;
+    private final Map<String, Topic> topics = new HashMap<>();
+    private final Set<String> ended = new HashSet<>();
+    private IOException failure;
+
+    /** @param parts every part's name, the main's own included */
+    Gathering(List<String> parts) {
+        this.parts = List.copyOf(parts);
+    }
+
+    /**
+     * @param part the part giving
+     * @param plugin the plugin
+     * @param event the event it runs in
+     * @param topic the topic
+     * @param data its bytes
+     * @return completes with every part's bytes (in the parts' order), or fails with the operation
+     */
+    synchronized CompletableFuture<Map<String, byte[]>> give(String part, String plugin, String event, String topic,
+            byte[] data) {
+        Topic t = topics.computeIfAbsent(plugin + "\0" + event + "\0" + topic, k -> new Topic(event));
+        if (failure != null) {
+            t.done.completeExceptionally(failure);
+            return t.done;
+        }
+        t.given.put(part, data);
+        check(plugin, t);
+        return t.done;
+    }
+
+    /**
+     * @param part the part
+     * @param plugin the plugin that finished the event there, or {@code "*"}: every plugin did
+     * @param event the event
+     */
+    synchronized void ended(String part, String plugin, String event) {
+        ended.add(part + "\0" + plugin + "\0" + event);
+        topics.forEach((key, t) -> check(key.substring(0, key.indexOf('\0')), t));
+    }
+
+    /** @param why the operation failed: every exchange still open fails */
+    synchronized void fail(IOException why) {
+        if (failure == null) {
+            failure = why;
+        }
+        topics.values().forEach(t -> t.done.completeExceptionally(why));
+    }
+
+    private void check(String plugin, Topic t) {
+        if (t.done.isDone()) {
+            return;
+        }
+        for (String part : parts) {
+            if (!t.given.containsKey(part) && !ended.contains(part + "\0" + plugin + "\0" + t.event)
+                    && !ended.contains(part + "\0*\0" + t.event)) {
+                return;
+            }
+        }
+        Map<String, byte[]> all = new LinkedHashMap<>();
+        for (String part : parts) {
+            if (t.given.containsKey(part)) {
+                all.put(part, t.given.get(part));
+            }
+        }
+        t.done.complete(all);
+    }
+}

@@ -1,0 +1,318 @@
+package org.stasis.framework.span;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.stasis.framework.dispatch.Diagnostics;
+import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.lifecycle.SpanOperation;
+
+/**
+ * A member coordinator's link to its main (doc/several-hosts.md): every computation it
+ * runs is a part of one of the main's computations; the main's checkpoints take these
+ * parts, each through the member's ordinary checkpoint lifecycle.
+ */
+public final class MemberLink implements Link.Handler, AutoCloseable {
+    private static final int CONNECT_MILLIS = 10_000;
+    private static final long ANSWER_MILLIS = 10_000;
+
+    /** What the member's coordinator does for the link. */
+    public interface Parts {
+        /** @return a new computation id for a part */
+        String reserve();
+
+        /**
+         * @param part a computation id
+         * @return its live processes' pids
+         */
+        List<Long> pids(String part);
+
+        /**
+         * Checkpoints a part as one part of the main's checkpoint.
+         *
+         * @param part the part's computation id
+         * @param full write every image whole
+         * @param span the barriers and exchanges with the other parts
+         * @throws OperationFailedException if it failed
+         */
+        void checkpoint(String part, boolean full, SpanOperation span) throws OperationFailedException;
+    }
+
+    /** A part registered at the main. */
+    private static final class Registered {
+        final String part;
+        volatile String computation;
+        volatile List<Long> pids = List.of();
+        volatile boolean seen;
+
+        Registered(String part) {
+            this.part = part;
+        }
+    }
+
+    private final String address;
+    private final String host;
+    private final Link link;
+    private final Parts parts;
+    private final Diagnostics diagnostics;
+    private final Map<String, Registered> registered = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> answers = new ConcurrentHashMap<>();
+    private final Map<String, List<MemberOperation>> operations = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService watcher;
+    private volatile String lost;
+
+    private MemberLink(String address, String host, Link link, Parts parts, Diagnostics diagnostics) {
+        this.address = address;
+        this.host = host;
+        this.link = link;
+        this.parts = parts;
+        this.diagnostics = diagnostics;
+        this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "stasis-span-parts");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Joins the main: the token line, {@code JOIN}, hello, and the main's welcome.
+     *
+     * @param address the main's {@code HOST:PORT}
+     * @param tokenFile the file with the main's token
+     * @param host this host's name
+     * @param parts the member coordinator's side
+     * @param diagnostics where the link's events are told
+     * @return the joined link
+     * @throws IOException with one line if the main cannot be reached or refused the link
+     */
+    public static MemberLink join(String address, Path tokenFile, String host, Parts parts, Diagnostics diagnostics)
+            throws IOException {
+        String token;
+        try {
+            token = Files.readString(tokenFile).strip();
+        } catch (IOException e) {
+            throw new IOException("cannot read the main's token from " + tokenFile + ": " + e.getMessage()
+                    + " (copy the main's <runtime dir>/<name>.token here and pass --token-file)");
+        }
+        int colon = address.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IOException("bad main address '" + address + "'; give HOST:PORT");
+        }
+        Socket socket = new Socket();
+        try {
+            socket.connect(new InetSocketAddress(address.substring(0, colon),
+                    Integer.parseInt(address.substring(colon + 1))), CONNECT_MILLIS);
+            socket.setSoTimeout((int) ANSWER_MILLIS + 6_000);
+            socket.setTcpNoDelay(true);
+            OutputStream out = socket.getOutputStream();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            Link link = new Link("main " + address, in, out, socket);
+            out.write(("TOKEN " + token + "\nJOIN\n").getBytes(StandardCharsets.US_ASCII));
+            ObjectNode hello = Link.message("hello");
+            hello.put("host", host);
+            hello.put("version", Members.VERSION);
+            link.send(hello);
+            ObjectNode answer = link.readOne();
+            if (answer == null) {
+                throw new IOException("the main coordinator at " + address + " closed the link without answering: it"
+                        + " refused the token from " + tokenFile + " (wrong token? the main logs refusals) or it is"
+                        + " stopping");
+            }
+            if (!"welcome".equals(answer.path("type").asText())) {
+                throw new IOException("the main coordinator at " + address + " refused this host: "
+                        + answer.path("why").asText("no reason given"));
+            }
+            socket.setSoTimeout(0);
+            MemberLink member = new MemberLink(address, host, link, parts, diagnostics);
+            link.start(member);
+            member.watcher.scheduleWithFixedDelay(member::watch, 1, 1, TimeUnit.SECONDS);
+            return member;
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the main")) {
+                throw io;
+            }
+            throw new IOException("cannot join the main coordinator at " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return this host's name in the computations */
+    public String host() {
+        return host;
+    }
+
+    /** @return the main's address */
+    public String main() {
+        return address;
+    }
+
+    /** @return why the link to the main was lost, or null while it is up */
+    public String lostWhy() {
+        return lost;
+    }
+
+    /**
+     * A new part: reserves a computation id here and registers it at the main as a part
+     * of {@code computation}.
+     *
+     * @param computation the main's computation, empty for its only one
+     * @return the part's computation id here
+     * @throws IOException with one line if the main refused it
+     */
+    public String launch(String computation) throws IOException {
+        if (lost != null) {
+            throw new IOException("the link to the main coordinator at " + address + " is lost (" + lost
+                    + "); restart this member coordinator");
+        }
+        String part = parts.reserve();
+        ObjectNode m = Link.message("part");
+        m.put("computation", computation);
+        m.put("part", part);
+        m.putArray("pids");
+        synchronized (answers) {
+            link.send(m);
+            long until = System.currentTimeMillis() + ANSWER_MILLIS;
+            while (!answers.containsKey(part) && lost == null && System.currentTimeMillis() < until) {
+                try {
+                    answers.wait(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+            }
+        }
+        ObjectNode answer = answers.remove(part);
+        if (answer == null) {
+            throw new IOException("the main coordinator at " + address + " did not answer the join of part " + part);
+        }
+        if (!"joined".equals(answer.path("type").asText())) {
+            throw new IOException("the main coordinator at " + address + " refused the part: "
+                    + answer.path("why").asText("no reason given"));
+        }
+        Registered r = new Registered(part);
+        r.computation = answer.path("computation").asText();
+        registered.put(part, r);
+        return part;
+    }
+
+    /**
+     * @param part a computation id here
+     * @return the main's computation it is a part of, or null if it is no part
+     */
+    public String computationOf(String part) {
+        Registered r = registered.get(part);
+        return r == null ? null : r.computation;
+    }
+
+    @Override
+    public void message(ObjectNode m) {
+        switch (m.path("type").asText()) {
+            case "joined", "refused" -> {
+                synchronized (answers) {
+                    answers.put(m.path("part").asText(), m);
+                    answers.notifyAll();
+                }
+            }
+            case "checkpoint" -> checkpoint(m);
+            case "go", "commit", "abort", "take" -> operations.getOrDefault(m.path("op").asText(), List.of())
+                    .forEach(op -> op.message(m));
+            default -> {
+                // unknown messages are ignored (a newer main)
+            }
+        }
+    }
+
+    @Override
+    public void lost(String why) {
+        lost = why;
+        diagnostics.warning(Diagnostics.COORDINATOR, "member", "lost the link to the main coordinator at " + address
+                + ": " + why + "; the processes run on, checkpoints of their parts are refused");
+        operations.values().forEach(ops -> ops.forEach(op -> op.lost(why)));
+        synchronized (answers) {
+            answers.notifyAll();
+        }
+    }
+
+    private void checkpoint(ObjectNode m) {
+        String op = m.path("op").asText();
+        String part = m.path("part").asText();
+        List<String> names = new ArrayList<>();
+        m.path("parts").forEach(n -> names.add(n.asText()));
+        MemberOperation operation = new MemberOperation(link, op, part, m.path("name").asText(host), names);
+        operations.computeIfAbsent(op, k -> new CopyOnWriteArrayList<>()).add(operation);
+        Thread thread = new Thread(() -> {
+            try {
+                if (!registered.containsKey(part)) {
+                    throw new OperationFailedException("no part " + part + " on host " + host, null);
+                }
+                parts.checkpoint(part, m.path("full").asBoolean(false), operation);
+            } catch (OperationFailedException | RuntimeException e) {
+                operation.abort(String.valueOf(e.getMessage()));
+                diagnostics.warning(Diagnostics.COORDINATOR, "member", "part " + part + " of checkpoint " + op
+                        + " failed: " + e.getMessage());
+            } finally {
+                List<MemberOperation> ops = operations.get(op);
+                if (ops != null) {
+                    ops.remove(operation);
+                    if (ops.isEmpty()) {
+                        operations.remove(op);
+                    }
+                }
+            }
+        }, "stasis-span-checkpoint-" + op);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    // Tells the main each part's processes as they change, and that a part ended once they all exited.
+    private void watch() {
+        try {
+            for (Registered r : registered.values()) {
+                List<Long> now = parts.pids(r.part);
+                if (now.equals(r.pids)) {
+                    continue;
+                }
+                r.pids = now;
+                if (now.isEmpty() && r.seen) {
+                    registered.remove(r.part);
+                    ObjectNode gone = Link.message("gone");
+                    gone.put("part", r.part);
+                    link.send(gone);
+                    continue;
+                }
+                r.seen = true;
+                ObjectNode m = Link.message("part");
+                m.put("computation", r.computation);
+                m.put("part", r.part);
+                now.forEach(m.putArray("pids")::add);
+                link.send(m);
+            }
+        } catch (RuntimeException e) {
+            // the next round tries again
+        }
+    }
+
+    @Override
+    public void close() {
+        watcher.shutdownNow();
+        link.close();
+    }
+}

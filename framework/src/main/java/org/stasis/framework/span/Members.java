@@ -1,0 +1,284 @@
+package org.stasis.framework.span;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.SequenceInputStream;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.stasis.framework.dispatch.Diagnostics;
+import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.lifecycle.SpanOperation;
+
+/**
+ * The main coordinator's members (doc/several-hosts.md): the member coordinators that
+ * joined it over TCP, the parts of its computations they hold, and the checkpoints
+ * under way across them. Nothing runs here until a member joins.
+ */
+public final class Members {
+    /** The protocol version of this build's member link. */
+    public static final int VERSION = 1;
+
+    /**
+     * A part a member holds.
+     *
+     * @param host the member's host name
+     * @param part the member's computation id
+     * @param computation the main's computation it is a part of
+     * @param pids its processes' pids (as the member sees them)
+     * @param state {@code running} or {@code lost} (its host's link was lost)
+     */
+    public record Part(String host, String part, String computation, List<Long> pids, String state) {
+    }
+
+    /** One member's link. */
+    final class Member implements Link.Handler {
+        private final String host;
+        private final Link link;
+
+        Member(String host, Link link) {
+            this.host = host;
+            this.link = link;
+        }
+
+        String host() {
+            return host;
+        }
+
+        boolean send(ObjectNode message) {
+            return link.send(message);
+        }
+
+        @Override
+        public void message(ObjectNode m) {
+            switch (m.path("type").asText()) {
+                case "part" -> part(this, m);
+                case "gone" -> gone(this, m.path("part").asText());
+                case "arrive", "sealed", "give", "ended" -> {
+                    MainOperation op = operations.get(m.path("op").asText());
+                    if (op != null) {
+                        op.message(this, m);
+                    }
+                }
+                default -> {
+                    // unknown messages are ignored (a newer member)
+                }
+            }
+        }
+
+        @Override
+        public void lost(String why) {
+            Members.this.lost(this, why);
+        }
+    }
+
+    private final Supplier<String> host;
+    private final Supplier<Set<String>> running;
+    private final Diagnostics diagnostics;
+    private final Map<String, Member> members = new ConcurrentHashMap<>();
+    private final Map<String, Part> parts = new ConcurrentHashMap<>();
+    private final Map<String, MainOperation> operations = new ConcurrentHashMap<>();
+
+    /**
+     * @param host the main's own part name (its host name)
+     * @param running the main's running computations
+     * @param diagnostics where joins, refusals and losses are told
+     */
+    public Members(Supplier<String> host, Supplier<Set<String>> running, Diagnostics diagnostics) {
+        this.host = host;
+        this.running = running;
+        this.diagnostics = diagnostics;
+    }
+
+    /**
+     * Takes a connection whose request was {@code JOIN}: reads the member's hello and
+     * answers it; from then on the link has threads of its own.
+     *
+     * @param channel the connection (blocking), owned from now on
+     * @param rest bytes read after the request line
+     */
+    public void accept(SocketChannel channel, byte[] rest) {
+        String address = addressOf(channel);
+        BufferedReader in = new BufferedReader(new InputStreamReader(new SequenceInputStream(
+                new ByteArrayInputStream(rest), ChannelStreams.in(channel)), StandardCharsets.UTF_8));
+        Link link = new Link(address, in, ChannelStreams.out(channel), channel);
+        try {
+            channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            ObjectNode hello = link.readOne();
+            if (hello == null || !"hello".equals(hello.path("type").asText())) {
+                link.close();
+                return;
+            }
+            String name = hello.path("host").asText("");
+            String why = refusal(name, hello.path("version").asInt());
+            if (why != null) {
+                ObjectNode refused = Link.message("refused");
+                refused.put("why", why);
+                link.send(refused);
+                diagnostics.warning(Diagnostics.COORDINATOR, "member", "refused the member at " + address + ": " + why);
+                link.close();
+                return;
+            }
+            Member member = new Member(name, link);
+            members.put(name, member);
+            ObjectNode welcome = Link.message("welcome");
+            welcome.put("host", host.get());
+            link.send(welcome);
+            link.start(member);
+            diagnostics.info(Diagnostics.COORDINATOR, "member", "host " + name + " joined from " + address);
+        } catch (IOException | RuntimeException e) {
+            link.close();
+        }
+    }
+
+    private String refusal(String name, int version) {
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            return "bad host name '" + name + "'";
+        }
+        if (version != VERSION) {
+            return "member link version " + version + ", this main speaks " + VERSION + "; run the same Stasis on both";
+        }
+        if (name.equals(host.get())) {
+            return "host " + name + " is the main's own name; start the member with another --host-name";
+        }
+        if (members.containsKey(name)) {
+            return "host " + name + " has joined already; give each host its own --host-name";
+        }
+        return null;
+    }
+
+    /**
+     * @param computation a computation of the main
+     * @return the parts members hold of it, by host and part id
+     */
+    public List<Part> parts(String computation) {
+        return parts.values().stream().filter(p -> p.computation().equals(computation))
+                .sorted(Comparator.comparing(Part::host).thenComparing(Part::part)).toList();
+    }
+
+    /** @return whether any member holds a part of {@code computation} */
+    public boolean spans(String computation) {
+        return parts.values().stream().anyMatch(p -> p.computation().equals(computation));
+    }
+
+    /**
+     * The span of one checkpoint of {@code computation}: {@link SpanOperation#NONE} when
+     * no member holds a part of it.
+     *
+     * @param computation the main's computation
+     * @param full whether every part writes its images whole
+     * @return the operation
+     * @throws OperationFailedException if a part's host is lost: the checkpoint is refused
+     */
+    public SpanOperation operation(String computation, boolean full) throws OperationFailedException {
+        List<Part> held = parts(computation);
+        if (held.isEmpty()) {
+            return SpanOperation.NONE;
+        }
+        List<MainOperation.Target> targets = new ArrayList<>();
+        for (Part p : held) {
+            Member member = members.get(p.host());
+            if (member == null || !"running".equals(p.state())) {
+                throw new OperationFailedException("checkpoint of " + computation + " refused: part " + p.part()
+                        + " on host " + p.host() + " is unreachable (its link was lost); nothing was written", null);
+            }
+            boolean alone = held.stream().filter(o -> o.host().equals(p.host())).count() == 1;
+            targets.add(new MainOperation.Target(member, p.part(), alone ? p.host() : p.host() + "-" + p.part()));
+        }
+        return new MainOperation(this, computation, host.get(), targets, full);
+    }
+
+    void register(String op, MainOperation operation) {
+        operations.put(op, operation);
+    }
+
+    void unregister(String op, MainOperation operation) {
+        operations.remove(op, operation);
+    }
+
+    private void part(Member member, ObjectNode m) {
+        String part = m.path("part").asText();
+        String key = member.host() + "/" + part;
+        List<Long> pids = new ArrayList<>();
+        m.path("pids").forEach(p -> pids.add(p.asLong()));
+        Part known = parts.get(key);
+        if (known != null) {
+            parts.put(key, new Part(known.host(), part, known.computation(), List.copyOf(pids), known.state()));
+            return;
+        }
+        String wanted = m.path("computation").asText("");
+        Set<String> live = running.get();
+        String why = null;
+        String computation = wanted;
+        if (wanted.isEmpty()) {
+            if (live.size() == 1) {
+                computation = live.iterator().next();
+            } else {
+                why = live.isEmpty() ? "the main coordinator runs no computation to join; launch one there first"
+                        : "the main coordinator runs " + live.size() + " computations (" + String.join(", ", live)
+                                + "); choose one with --computation ID";
+            }
+        } else if (!live.contains(wanted)) {
+            why = "the main coordinator runs no computation " + wanted + " (running: "
+                    + (live.isEmpty() ? "none" : String.join(", ", live)) + ")";
+        }
+        ObjectNode answer = Link.message(why == null ? "joined" : "refused");
+        answer.put("part", part);
+        if (why == null) {
+            answer.put("computation", computation);
+            parts.put(key, new Part(member.host(), part, computation, List.copyOf(pids), "running"));
+            diagnostics.info(Diagnostics.COORDINATOR, "member", "part " + part + " on host " + member.host()
+                    + " joined computation " + computation);
+        } else {
+            answer.put("why", why);
+        }
+        member.send(answer);
+    }
+
+    private void gone(Member member, String part) {
+        if (parts.remove(member.host() + "/" + part) != null) {
+            diagnostics.info(Diagnostics.COORDINATOR, "member", "part " + part + " on host " + member.host()
+                    + " ended (its processes exited)");
+        }
+    }
+
+    private void lost(Member member, String why) {
+        members.remove(member.host(), member);
+        boolean held = false;
+        for (Map.Entry<String, Part> e : parts.entrySet()) {
+            Part p = e.getValue();
+            if (p.host().equals(member.host())) {
+                held = true;
+                e.setValue(new Part(p.host(), p.part(), p.computation(), p.pids(), "lost"));
+            }
+        }
+        operations.values().forEach(op -> op.lost(member, why));
+        if (held) {
+            diagnostics.warning(Diagnostics.COORDINATOR, "member", "lost the link to host " + member.host() + ": " + why
+                    + "; its parts cannot be checkpointed until it joins again");
+        } else {
+            diagnostics.info(Diagnostics.COORDINATOR, "member", "host " + member.host() + " left (" + why + ")");
+        }
+    }
+
+    private static String addressOf(SocketChannel channel) {
+        try {
+            return channel.getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() + ":"
+                    + a.getPort() : "local";
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}
