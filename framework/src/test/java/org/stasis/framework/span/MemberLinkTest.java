@@ -1,0 +1,262 @@
+package org.stasis.framework.span;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.stasis.api.LifecycleEvent;
+import org.stasis.framework.dispatch.Diagnostics;
+import org.stasis.framework.dispatch.EventLog;
+import org.stasis.framework.lifecycle.OperationFailedException;
+import org.stasis.framework.lifecycle.SpanOperation;
+import org.stasis.framework.lifecycle.SpanOperation.Barrier;
+import org.stasis.framework.store.Manifest;
+
+/**
+ * The main's member registry and a real member link over loopback TCP, with a fake
+ * member part that walks the barriers and exchanges the way the lifecycle does.
+ */
+@Timeout(60)
+class MemberLinkTest {
+    @TempDir
+    Path temp;
+
+    private final Diagnostics diagnostics = new Diagnostics(new EventLog(100), new PrintStream(new ByteArrayOutputStream()));
+    private Members main;
+    private ServerSocketChannel server;
+    private MemberLink member;
+    private final BlockingQueue<Object> heard = new LinkedBlockingQueue<>();
+    private volatile String failAt;
+
+    @BeforeEach
+    void listen() throws IOException {
+        main = new Members(() -> "h1", () -> Set.of("c1"), diagnostics);
+        server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        Thread acceptor = new Thread(() -> {
+            try {
+                SocketChannel channel = server.accept();
+                skipLines(channel, 2); // TOKEN and JOIN: the control listener's part
+                main.accept(channel, new byte[0]);
+            } catch (IOException e) {
+                // the test ends
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        Path token = Files.writeString(temp.resolve("token"), "abc\n");
+        member = MemberLink.join("127.0.0.1:" + ((InetSocketAddress) server.getLocalAddress()).getPort(), token, "h2",
+                fakeParts(), diagnostics);
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        member.close();
+        server.close();
+    }
+
+    private static void skipLines(SocketChannel channel, int lines) throws IOException {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        while (lines > 0) {
+            one.clear();
+            if (channel.read(one) < 0) {
+                throw new IOException("closed");
+            }
+            if (one.get(0) == '\n') {
+                lines--;
+            }
+        }
+    }
+
+    // What the member's lifecycle does with its span, in order; fails where failAt says.
+    private MemberLink.Parts fakeParts() {
+        return new MemberLink.Parts() {
+            @Override
+            public String reserve() {
+                return "c7";
+            }
+
+            @Override
+            public List<Long> pids(String part) {
+                return List.of(42L);
+            }
+
+            @Override
+            public void checkpoint(String part, boolean full, SpanOperation span) throws OperationFailedException {
+                try {
+                    span.begin("member-c7-1", 1);
+                    span.reach(Barrier.PREPARED, null);
+                    span.reach(Barrier.SUSPENDED, null);
+                    if ("drain".equals(failAt)) {
+                        throw new OperationFailedException("plugin socket failed in drain", null);
+                    }
+                    Map<String, byte[]> all = span.exchange("socket", LifecycleEvent.DRAIN, "tcp", bytes("from h2"));
+                    heard.add(all);
+                    span.ended("socket", LifecycleEvent.DRAIN);
+                    span.ended("*", LifecycleEvent.DRAIN);
+                    span.reach(Barrier.DRAINED, null);
+                    span.reach(Barrier.WRITTEN, new SpanOperation.PartCheckpoint("member-c7-1", "/ck/member-c7-1", 1));
+                    span.reach(Barrier.SEALED, null);
+                    heard.add("committed " + span.spanId() + " as " + span.part() + " of " + span.parts());
+                } catch (OperationFailedException e) {
+                    span.abort(e.getMessage());
+                    heard.add("aborted: " + e.getMessage());
+                    throw e;
+                } catch (IOException e) {
+                    span.abort(e.getMessage());
+                    heard.add("aborted: " + e.getMessage());
+                    throw new OperationFailedException(e.getMessage(), e);
+                } finally {
+                    span.end();
+                }
+            }
+        };
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private String launchPart() throws IOException {
+        String part = member.launch("");
+        assertEquals("c7", part);
+        assertEquals("c1", member.computationOf("c7"));
+        return part;
+    }
+
+    @Test
+    void aPartJoinsTheOnlyComputationAndIsListed() throws Exception {
+        launchPart();
+        List<Members.Part> parts = main.parts("c1");
+        assertEquals(1, parts.size());
+        assertEquals("h2", parts.get(0).host());
+        assertEquals("c7", parts.get(0).part());
+        long until = System.currentTimeMillis() + 5_000;
+        while (main.parts("c1").get(0).pids().isEmpty() && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(42L), main.parts("c1").get(0).pids(), "the member tells its pids");
+        assertEquals(SpanOperation.NONE, main.operation("c2", false), "a computation without parts is on one host");
+    }
+
+    @Test
+    void aPartOfAComputationTheMainDoesNotRunIsRefused() {
+        IOException e = assertThrows(IOException.class, () -> member.launch("c9"));
+        assertTrue(e.getMessage().contains("runs no computation c9"), e.getMessage());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void oneCheckpointWalksEveryBarrierExchangesAndCommits() throws Exception {
+        launchPart();
+        SpanOperation op = main.operation("c1", false);
+        assertTrue(op.spans());
+        assertEquals(List.of("h1", "h2"), op.parts());
+        op.begin("main-c1-1", 1);
+        op.reach(Barrier.PREPARED, null);
+        op.reach(Barrier.SUSPENDED, null);
+        Map<String, byte[]> all = op.exchange("socket", LifecycleEvent.DRAIN, "tcp", bytes("from h1"));
+        assertEquals("from h2", new String(all.get("h2"), StandardCharsets.UTF_8));
+        assertEquals("from h1", new String(all.get("h1"), StandardCharsets.UTF_8));
+        op.ended("socket", LifecycleEvent.DRAIN);
+        op.ended("*", LifecycleEvent.DRAIN);
+        Map<String, byte[]> theirs = (Map<String, byte[]>) heard.poll(10, TimeUnit.SECONDS);
+        assertEquals(Set.of("h1", "h2"), theirs.keySet());
+        assertEquals("from h1", new String(theirs.get("h1"), StandardCharsets.UTF_8));
+        op.reach(Barrier.DRAINED, null);
+        op.reach(Barrier.WRITTEN, null);
+        assertEquals(List.of(new Manifest.Part("h2", "h2", "member-c7-1", "/ck/member-c7-1", 1)), op.members());
+        op.reach(Barrier.SEALED, null);
+        assertEquals("committed main-c1-1 as h2 of [h1, h2]", heard.poll(10, TimeUnit.SECONDS));
+        op.end();
+    }
+
+    @Test
+    void anExchangeWaitsForAPartThatEndedWithoutGiving() throws Exception {
+        launchPart();
+        SpanOperation op = main.operation("c1", false);
+        op.begin("main-c1-1", 1);
+        op.reach(Barrier.PREPARED, null);
+        op.reach(Barrier.SUSPENDED, null);
+        CompletableFuture<Map<String, byte[]>> other = CompletableFuture.supplyAsync(() -> {
+            try {
+                return op.exchange("pty", LifecycleEvent.DRAIN, "x", bytes("only h1"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        // h2's pty ends the event without giving once h2's drain is over (ended "*")
+        op.exchange("socket", LifecycleEvent.DRAIN, "tcp", bytes("from h1"));
+        assertEquals(Set.of("h1"), other.get(10, TimeUnit.SECONDS).keySet());
+        op.abort("test over");
+        op.end();
+    }
+
+    @Test
+    void aMemberThatFailsAbortsTheMainAtTheNextBarrier() throws Exception {
+        launchPart();
+        failAt = "drain";
+        SpanOperation op = main.operation("c1", false);
+        op.begin("main-c1-1", 1);
+        op.reach(Barrier.PREPARED, null);
+        op.reach(Barrier.SUSPENDED, null);
+        OperationFailedException e = assertThrows(OperationFailedException.class,
+                () -> op.reach(Barrier.DRAINED, null));
+        assertTrue(e.getMessage().contains("part h2 on host h2 failed: plugin socket failed in drain"), e.getMessage());
+        assertTrue(String.valueOf(heard.poll(10, TimeUnit.SECONDS)).startsWith("aborted: "));
+        op.abort(e.getMessage());
+        op.end();
+    }
+
+    @Test
+    void aMainThatAbortsAbortsTheMember() throws Exception {
+        launchPart();
+        SpanOperation op = main.operation("c1", false);
+        op.begin("main-c1-1", 1);
+        op.reach(Barrier.PREPARED, null);
+        op.abort("plugin file failed in preCheckpoint");
+        String said = String.valueOf(heard.poll(10, TimeUnit.SECONDS));
+        assertTrue(said.contains("the main coordinator aborted it: plugin file failed in preCheckpoint"), said);
+        op.end();
+    }
+
+    @Test
+    void aLostMemberAbortsTheMainAndItsPartsAreRefusedAfter() throws Exception {
+        launchPart();
+        SpanOperation op = main.operation("c1", false);
+        op.begin("main-c1-1", 1);
+        op.reach(Barrier.PREPARED, null);
+        member.close();
+        OperationFailedException e = assertThrows(OperationFailedException.class,
+                () -> op.reach(Barrier.SUSPENDED, null));
+        assertTrue(e.getMessage().contains("the link to host h2 was lost"), e.getMessage());
+        op.abort(e.getMessage());
+        op.end();
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> main.operation("c1", false));
+        assertTrue(refused.getMessage().contains("part c7 on host h2 is unreachable"), refused.getMessage());
+        assertEquals("lost", main.parts("c1").get(0).state());
+    }
+}
