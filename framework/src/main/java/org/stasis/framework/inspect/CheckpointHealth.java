@@ -44,6 +44,7 @@ public final class CheckpointHealth {
                 ImageFile.check(checkpoint.resolve(image.image()), false);
             }
             row.put("state", "ok");
+            spans(row, manifest);
         } catch (CheckpointInvalidException e) {
             markUnusable(row, e.isForeign() ? e.getMessage() : "damaged: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -51,6 +52,31 @@ public final class CheckpointHealth {
             markUnusable(row, "damaged: " + e.getMessage());
         }
         return row;
+    }
+
+    // A computation that spans hosts: the main's checkpoint lists its parts (and says which it cannot read here);
+    // a member's part names the main's checkpoint.
+    private static void spans(Map<String, Object> row, Manifest manifest) {
+        if (manifest.span() != null) {
+            row.put("span", manifest.span());
+        }
+        if (manifest.parts().isEmpty()) {
+            return;
+        }
+        List<Map<String, Object>> parts = new java.util.ArrayList<>();
+        List<String> unreadable = new java.util.ArrayList<>();
+        for (Manifest.Part part : manifest.parts()) {
+            boolean readable = Files.isRegularFile(Path.of(part.path()).resolve(CheckpointStore.MANIFEST));
+            parts.add(Map.of("name", part.name(), "host", part.host(), "id", part.id(), "path", part.path(),
+                    "processes", part.processes(), "readable", readable));
+            if (!readable) {
+                unreadable.add(part.name());
+            }
+        }
+        row.put("parts", parts);
+        if (!unreadable.isEmpty()) {
+            row.put("state", "ok; part " + String.join(", ", unreadable) + " not readable on this host");
+        }
     }
 
     // The computation's main process: the one whose parent is outside the computation.

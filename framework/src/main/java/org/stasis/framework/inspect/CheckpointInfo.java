@@ -74,7 +74,29 @@ public final class CheckpointInfo {
         about.put("memoryBytes", processes.stream().mapToLong(p -> ((Number) p.get("memoryBytes")).longValue()).sum());
         about.put("processes", processes);
         about.put("plugins", plugins(directory, manifest));
+        if (manifest.span() != null) {
+            about.put("span", manifest.span());
+        }
+        if (!manifest.parts().isEmpty()) {
+            about.put("parts", parts(manifest));
+        }
         return about;
+    }
+
+    // The other hosts' parts (doc/several-hosts.md), each read where it can be read from here.
+    private static List<Map<String, Object>> parts(Manifest manifest) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Manifest.Part part : manifest.parts()) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("name", part.name());
+            p.put("host", part.host());
+            p.put("id", part.id());
+            p.put("path", part.path());
+            p.put("processes", part.processes());
+            p.put("readable", Files.isRegularFile(Path.of(part.path()).resolve("manifest.json")));
+            out.add(p);
+        }
+        return out;
     }
 
     private static List<Map<String, Object>> processes(Path directory, Manifest manifest) {
@@ -148,7 +170,20 @@ public final class CheckpointInfo {
             records.row(id, p.get("records"), p.get("recordBytes"), p.get("blobBytes"),
                     ((List<?>) p.get("keys")).stream().map(String::valueOf).collect(Collectors.joining(",")));
         });
-        return head + "\n\n" + processes + "\n\n" + (plugins.isEmpty() ? "no plugin records" : records.toString());
+        String text = head + "\n\n" + processes + "\n\n" + (plugins.isEmpty() ? "no plugin records" : records.toString());
+        if (about.get("span") != null) {
+            text += "\n\npart of the checkpoint " + about.get("span") + " of a computation that spans hosts";
+        }
+        if (about.get("parts") instanceof List<?> parts) {
+            Table table = new Table("PART", "HOST", "CHECKPOINT", "PROCESSES", "PATH");
+            for (Object o : parts) {
+                Map<?, ?> p = (Map<?, ?>) o;
+                table.row(p.get("name"), p.get("host"), p.get("id"), p.get("processes"), p.get("path")
+                        + (Boolean.TRUE.equals(p.get("readable")) ? "" : " (not readable on this host)"));
+            }
+            text += "\n\n" + table;
+        }
+        return text;
     }
 
     private static long num(Map<?, ?> map, String key) {

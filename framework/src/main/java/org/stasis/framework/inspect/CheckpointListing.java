@@ -66,7 +66,7 @@ public final class CheckpointListing {
                 : new Table("ID", "COMPUTATION", "GEN", "CREATED", "PROCESSES", "SIZE", "COMMAND", "STATE");
         for (Map<String, Object> row : rows) {
             List<Object> cells = new ArrayList<>(Arrays.asList(row.get("id"), row.get("computation"),
-                    row.get("generation"), row.get("created"), row.get("processes"),
+                    row.get("generation"), row.get("created"), processes(row),
                     String.format("%.1f MiB", ((Number) row.get("bytes")).longValue() / 1048576.0),
                     String.valueOf(row.get("command"))));   // whole: the arguments tell checkpoints apart
             if (notes) {
@@ -76,6 +76,19 @@ public final class CheckpointListing {
             table.row(cells.toArray());
         }
         return table.toString();
+    }
+
+    // The main's own processes, plus each other host's part's: "1 + 1 on h2".
+    private static Object processes(Map<String, Object> row) {
+        if (!(row.get("parts") instanceof List<?> parts)) {
+            return row.get("processes");
+        }
+        StringBuilder cell = new StringBuilder(String.valueOf(row.get("processes")));
+        for (Object o : parts) {
+            Map<?, ?> part = (Map<?, ?>) o;
+            cell.append(" + ").append(part.get("processes")).append(" on ").append(part.get("name"));
+        }
+        return cell.toString();
     }
 
     // The directory itself (checkpoints of older versions) and each computation's subdirectory.
