@@ -228,6 +228,24 @@ class SpanCheckpointIT {
     }
 
     @Test
+    void aProgramOfAMemberPartAsksAndTheMainCheckpointsEveryPart() throws Exception {
+        Path outA = temp.resolve("a.txt");
+        Path outB = temp.resolve("b.txt");
+        launchMain(outA, "100000");
+        Computation.awaitProgress(outA, 0, COUNT, 3);
+        Process self = hostB.start(outB, "launch", "--coordinator", "127.0.0.1:" + port, "--token-file",
+                mainToken().toString(), "--host-name", "h2", "--ckpt-dir", checkpointsB.toString(), "--",
+                Computation.SCENARIOS.resolve("selfckpt").toString(), "60", "30", "50");
+        started.add(self);
+        coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
+        Computation.assertFinished(self, outB, "OK selfckpt 60 resumed pid 2");
+        assertEquals(1, published(checkpointsA).size(), "the main took the checkpoint the part asked for");
+        assertEquals(1, published(checkpointsB).size(), "the part is in it");
+        JsonNode manifest = JSON.readTree(published(checkpointsA).get(0).resolve("manifest.json").toFile());
+        assertEquals(published(checkpointsB).get(0).toString(), manifest.path("parts").path(0).path("path").asText());
+    }
+
+    @Test
     void aWrongTokenIsRefusedLoggedAndNothingRuns() throws Exception {
         Path bad = Files.writeString(temp.resolve("bad.token"), "0123456789abcdef0123456789abcdef\n");
         Files.setPosixFilePermissions(bad, PosixFilePermissions.fromString("rw-------"));

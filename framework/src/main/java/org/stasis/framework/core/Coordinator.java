@@ -135,6 +135,7 @@ public class Coordinator {
         this.computations = new Computations(agents::agents);
         this.hostName = property(context, HOST_NAME_PROPERTY, machineName());
         this.members = new org.stasis.framework.span.Members(() -> hostName, computations::running, diagnostics);
+        members.onCheckpointRequest(whole -> checkpoint(whole, Progress.NONE));
         agents.onCheckpointRequest(this::checkpointRequested);
         this.keep = Integer.parseInt(property(context, KEEP_PROPERTY, "0"));
         intervals.set(Duration.ofSeconds(Long.parseLong(property(context, INTERVAL_PROPERTY, "0"))));
@@ -402,10 +403,18 @@ public class Coordinator {
             Optional<Agent> requester = agents.agents().stream().filter(a -> a.hostPid() == hostPid).findFirst();
             try {
                 String id = requester.map(Agent::computation).orElse(Agent.NO_COMPUTATION);
+                org.stasis.framework.span.MemberLink link = memberLink;
+                if (link != null && link.computationOf(id) != null) {
+                    // A part: the main checkpoints the whole computation, this part with it.
+                    link.requestCheckpoint(id);
+                    diagnostics.info(Diagnostics.COORDINATOR, "requested", "checkpoint requested by process " + hostPid
+                            + " of part " + id + ": taken by the main coordinator at " + link.main());
+                    return;
+                }
                 CheckpointResult result = checkpoint(id, Progress.NONE);
                 diagnostics.info(result.id(), "requested", "checkpoint " + result.id() + " requested by process "
                         + hostPid);
-            } catch (OperationFailedException e) {
+            } catch (OperationFailedException | IOException e) {
                 diagnostics.warning(Diagnostics.COORDINATOR, "requested",
                         "checkpoint requested by process " + hostPid + " failed: " + e.getMessage());
                 // A checkpoint that failed before anything was suspended sent no RESUME:

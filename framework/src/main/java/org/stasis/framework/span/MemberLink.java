@@ -32,6 +32,7 @@ import org.stasis.framework.lifecycle.SpanOperation;
 public final class MemberLink implements Link.Handler, AutoCloseable {
     private static final int CONNECT_MILLIS = 10_000;
     private static final long ANSWER_MILLIS = 10_000;
+    private static final long REQUEST_MILLIS = 600_000;
 
     /** What the member's coordinator does for the link. */
     public interface Parts {
@@ -214,6 +215,42 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     }
 
     /**
+     * A process of a part asked for a checkpoint (stasis.checkpoint()): the main takes one
+     * of its whole computation, this part with it. One request per part at a time.
+     *
+     * @param part the part's computation id here
+     * @throws IOException with one line if the main is lost or the checkpoint failed
+     */
+    public void requestCheckpoint(String part) throws IOException {
+        String key = "request " + part;
+        ObjectNode m = Link.message("request");
+        m.put("part", part);
+        synchronized (answers) {
+            answers.remove(key);
+            if (lost != null || !link.send(m)) {
+                throw new IOException("the link to the main coordinator at " + address + " is lost");
+            }
+            long until = System.currentTimeMillis() + REQUEST_MILLIS;
+            while (!answers.containsKey(key) && lost == null && System.currentTimeMillis() < until) {
+                try {
+                    answers.wait(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+            }
+        }
+        ObjectNode answer = answers.remove(key);
+        if (answer == null) {
+            throw new IOException("the main coordinator at " + address + " did not take the checkpoint"
+                    + (lost != null ? ": its link is lost" : " within " + REQUEST_MILLIS / 1000 + " s"));
+        }
+        if (!answer.path("ok").asBoolean(false)) {
+            throw new IOException("the main coordinator's checkpoint failed: " + answer.path("why").asText("?"));
+        }
+    }
+
+    /**
      * @param part a computation id here
      * @return the main's computation it is a part of, or null if it is no part
      */
@@ -232,6 +269,12 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 }
             }
             case "checkpoint" -> checkpoint(m);
+            case "requested" -> {
+                synchronized (answers) {
+                    answers.put("request " + m.path("part").asText(), m);
+                    answers.notifyAll();
+                }
+            }
             case "go", "commit", "abort", "take" -> operations.getOrDefault(m.path("op").asText(), List.of())
                     .forEach(op -> op.message(m));
             default -> {

@@ -66,6 +66,7 @@ public final class Members {
             switch (m.path("type").asText()) {
                 case "part" -> part(this, m);
                 case "gone" -> gone(this, m.path("part").asText());
+                case "request" -> request(this, m.path("part").asText());
                 case "arrive", "sealed", "give", "ended" -> {
                     MainOperation op = operations.get(m.path("op").asText());
                     if (op != null) {
@@ -90,6 +91,24 @@ public final class Members {
     private final Map<String, Member> members = new ConcurrentHashMap<>();
     private final Map<String, Part> parts = new ConcurrentHashMap<>();
     private final Map<String, MainOperation> operations = new ConcurrentHashMap<>();
+    private volatile Requests requests = computation -> {
+        throw new OperationFailedException("this coordinator takes no checkpoint requests from members", null);
+    };
+
+    /** Takes a checkpoint of one of the main's computations when a process of a part asks for one. */
+    @FunctionalInterface
+    public interface Requests {
+        /**
+         * @param computation the main's computation
+         * @throws OperationFailedException if the checkpoint failed
+         */
+        void checkpoint(String computation) throws OperationFailedException;
+    }
+
+    /** @param handler what a member's checkpoint request (a program's stasis.checkpoint()) does */
+    public void onCheckpointRequest(Requests handler) {
+        this.requests = handler;
+    }
 
     /**
      * @param host the main's own part name (its host name)
@@ -245,6 +264,31 @@ public final class Members {
             answer.put("why", why);
         }
         member.send(answer);
+    }
+
+    // A program of a part called stasis.checkpoint(): the whole computation is checkpointed, on its own thread.
+    private void request(Member member, String part) {
+        Part held = parts.get(member.host() + "/" + part);
+        Thread thread = new Thread(() -> {
+            ObjectNode answer = Link.message("requested");
+            answer.put("part", part);
+            try {
+                if (held == null) {
+                    throw new OperationFailedException("part " + part + " of host " + member.host()
+                            + " is no part of a computation here", null);
+                }
+                requests.checkpoint(held.computation());
+                answer.put("ok", true);
+            } catch (OperationFailedException | RuntimeException e) {
+                answer.put("ok", false);
+                answer.put("why", String.valueOf(e.getMessage()));
+                diagnostics.warning(Diagnostics.COORDINATOR, "requested", "checkpoint requested by a process of part "
+                        + part + " on host " + member.host() + " failed: " + e.getMessage());
+            }
+            member.send(answer);
+        }, "stasis-span-request");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private void gone(Member member, String part) {
