@@ -70,6 +70,11 @@ class SpanCheckpointIT {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+        try {
+            killEverything();
+        } catch (Exception | AssertionError e) {
+            // a coordinator may be gone already
+        }
         hostA.run("shutdown", "--name", "main");
         hostB.run("shutdown", "--name", memberName());
         hostA.run("shutdown", "--name", "default");
@@ -225,6 +230,74 @@ class SpanCheckpointIT {
                 + " after " + beforeB + ", killed at " + killedB);
         Computation.assertFinished(restartA, outA, "OK counter 400");
         Computation.assertFinished(restartB, outB, "OK counter 400");
+    }
+
+    // Restart --hosts: first on the hosts they ran on (the parts join the restarted computation again, so the next
+    // checkpoint takes both), then both on the main's host.
+    @Test
+    void aSpanningCheckpointRestartsOnItsHostsThenAllOnTheMainsHost() throws Exception {
+        Path outA = temp.resolve("a.txt");
+        Path outB = temp.resolve("b.txt");
+        launchMain(outA, "100000");
+        Computation.awaitProgress(outA, 0, COUNT, 3);
+        Process member = hostB.start(outB, "launch", "--coordinator", "127.0.0.1:" + port, "--token-file",
+                mainToken().toString(), "--host-name", "h2", "--ckpt-dir", checkpointsB.toString(),
+                "--keep-coordinator", "--", COUNTER, "100000", "30");
+        started.add(member);
+        coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
+        Computation.awaitProgress(outB, 0, COUNT, 3);
+        Path first = checkpointOf(hostA.run("checkpoint", "--name", "main"));
+
+        for (String hosts : List.of("h1,h2", "h1")) {
+            killEverything();
+            StasisCli.Result unknown = hostA.run("restart", "--name", "main", "--hosts", "h1,h9", first.toString());
+            assertEquals(1, unknown.status(), unknown.toString());
+            assertTrue(unknown.err().startsWith("stasis: unknown host h9"), unknown.toString());
+            StasisCli.Result unplaced = hostA.run("restart", "--name", "main", "--hosts", "h1", "--map", "h1=h1",
+                    first.toString());
+            assertEquals(1, unplaced.status(), unplaced.toString());
+            assertTrue(unplaced.err().contains("part h2 is not placed"), unplaced.toString());
+            assertEquals("", hostA.run("status", "--name", "main", "--json").out().contains("\"hostPid\"")
+                    ? "a process runs" : "", "a wrong placement started something");
+
+            int linesA = Computation.lineCount(outA);
+            int linesB = Computation.lineCount(outB);
+            started.add(hostA.start(outA, "restart", "--name", "main", "--hosts", hosts, first.toString()));
+            int a = Computation.awaitProgress(outA, linesA, COUNT, 0);
+            int b = Computation.awaitProgress(outB, linesB, COUNT, 0);
+            Computation.awaitProgress(outA, linesA, COUNT, a + 3);
+            Computation.awaitProgress(outB, linesB, COUNT, b + 3);
+            if (hosts.equals("h1,h2")) {
+                Path second = checkpointOf(hostA.run("checkpoint", "--name", "main"));
+                JsonNode parts = JSON.readTree(second.resolve("manifest.json").toFile()).path("parts");
+                assertEquals(1, parts.size(), "the restarted part joined the restarted computation: " + parts);
+            }
+        }
+        killEverything();
+    }
+
+    private static Path checkpointOf(StasisCli.Result checkpoint) {
+        assertEquals(0, checkpoint.status(), checkpoint.toString());
+        List<String> lines = checkpoint.out().strip().lines().toList();
+        return Path.of(lines.get(lines.size() - 1));
+    }
+
+    // Every computation of both coordinators, by their own kill command.
+    private void killEverything() throws Exception {
+        for (StasisCli host : List.of(hostA, hostB)) {
+            String name = host == hostA ? "main" : memberName();
+            JsonNode status = JSON.readTree(host.run("status", "--name", name, "--json").out());
+            for (JsonNode c : status.path("computations")) {
+                host.run("kill", "--name", name, "--computation", c.path("id").asText());
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while ((hostA.run("status", "--name", "main", "--json").out().contains("\"hostPid\"")
+                || hostB.run("status", "--name", memberName(), "--json").out().contains("\"hostPid\""))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(1_500);   // the member tells the main its parts are gone
     }
 
     @Test

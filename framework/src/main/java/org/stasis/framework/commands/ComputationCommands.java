@@ -38,7 +38,7 @@ import org.stasis.framework.inspect.InspectionFailedException;
  */
 @Component(service = ComputationCommands.class)
 @GogoCommand(scope = "stasis", function = { "checkpoint", "status", "kill", "ckptdir", "restartplan", "verify",
-        "interval", "keep", "list", "launchid", "info", "compact", "partlaunch" })
+        "interval", "keep", "list", "launchid", "info", "compact", "partlaunch", "spanrestart" })
 public class ComputationCommands {
     private final Coordinator coordinator;
     private final Path restorer;
@@ -392,6 +392,39 @@ public class ComputationCommands {
      * @param checkpoint a checkpoint directory or a {@code latest} link
      * @return the plan file
      */
+    @Descriptor("restart a checkpoint that spans hosts on the hosts given; prints the plan of the main's part when"
+            + " it is placed here, else 'none' (used by 'stasis restart --hosts')")
+    public String spanrestart(CommandSession session,
+            @Descriptor("restart it even if it is foreign") @Parameter(names = "--trust", presentValue = "true",
+                    absentValue = "false") boolean trusted,
+            @Descriptor("pid of the process that will run stasis-restore for the main's part")
+            @Parameter(names = "--restorer", absentValue = "0") long restorerPid,
+            @Descriptor("the hosts, h1,h2,...") @Parameter(names = "--hosts", absentValue = "") String hosts,
+            @Descriptor("PART=HOST,...: where each part goes (default: round-robin over the hosts)")
+            @Parameter(names = "--map", absentValue = "") String map,
+            @Descriptor("checkpoint directory") String checkpoint) {
+        java.util.Map<String, String> placed = new java.util.LinkedHashMap<>();
+        for (String item : map.split(",")) {
+            if (item.isBlank()) {
+                continue;
+            }
+            int eq = item.indexOf('=');
+            if (eq <= 0 || eq == item.length() - 1) {
+                throw new CommandFailedException("bad --map item '" + item + "'; give PART=HOST,...", null);
+            }
+            placed.put(item.substring(0, eq).strip(), item.substring(eq + 1).strip());
+        }
+        List<String> on = java.util.Arrays.stream(hosts.split(",")).map(String::strip).filter(h -> !h.isEmpty())
+                .toList();
+        try {
+            Path plan = coordinator.restartSpan(Path.of(checkpoint), on, placed, trusted, restorerPid,
+                    ClientGone.of(session));
+            return plan == null ? "none" : plan.toString();
+        } catch (Exception e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        }
+    }
+
     @Descriptor("validate a checkpoint and prepare its restart plan (used by 'stasis restart')")
     public String restartplan(CommandSession session,
             @Descriptor("restart it even if it is foreign (not yours, or writable by others): a checkpoint is a program")

@@ -109,6 +109,8 @@ public class Coordinator {
     private final IdleExit idleExit;
     private volatile int controlPort;
     private final String hostName;
+    private final Path home;
+    private final Path runtimePath;
     private final org.stasis.framework.span.Members members;
     private volatile org.stasis.framework.span.MemberLink memberLink;
 
@@ -134,6 +136,8 @@ public class Coordinator {
         this.core = new AgentCore(agents, agentSocket, runtime.path(), diagnostics);
         this.computations = new Computations(agents::agents);
         this.hostName = property(context, HOST_NAME_PROPERTY, machineName());
+        this.home = Path.of(property(context, "stasis.home", "."));
+        this.runtimePath = runtime.path();
         this.members = new org.stasis.framework.span.Members(() -> hostName, computations::running, diagnostics);
         members.onCheckpointRequest(whole -> checkpoint(whole, Progress.NONE));
         agents.onCheckpointRequest(this::checkpointRequested);
@@ -197,7 +201,115 @@ public class Coordinator {
                     org.stasis.framework.lifecycle.SpanOperation span) throws OperationFailedException {
                 checkpointPart(part, Progress.NONE, full, span);
             }
+
+            @Override
+            public String restart(Path checkpoint, boolean trusted) throws Exception {
+                return restartInBackground(checkpoint, trusted);
+            }
         };
+    }
+
+    /**
+     * Restarts a checkpoint with a restorer this coordinator starts (not a command's
+     * foreground): a part of a checkpoint that spans hosts, placed here by the main.
+     * Returns once the restored processes run; its output goes where the checkpoint's
+     * descriptors say, the restorer's own to {@code <runtime dir>/<name>-restart.log}.
+     *
+     * @param checkpoint the checkpoint directory
+     * @param trusted the user's --trust
+     * @return the restarted computation's id here
+     * @throws Exception with one line if it cannot be restarted
+     */
+    public String restartInBackground(Path checkpoint, boolean trusted) throws Exception {
+        java.util.Set<String> before = computations.running();
+        Path plan = prepareRestart(checkpoint, trusted);
+        Path log = runtimePath.resolve(name + "-restart.log");
+        Process restorer = new ProcessBuilder("setsid", home.resolve("bin/stasis-restore").toString(), plan.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (operations.busy() && System.nanoTime() < deadline) {
+            if (!restorer.isAlive() && restorer.exitValue() != 0) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        java.util.Set<String> now = new java.util.TreeSet<>(computations.running());
+        now.removeAll(before);
+        if (now.isEmpty()) {
+            throw new IOException("the restart of " + checkpoint + " on host " + hostName + " did not bring its"
+                    + " processes back; see " + log);
+        }
+        return now.iterator().next();
+    }
+
+    /**
+     * {@code stasis restart --hosts h1,h2 [--map PART=HOST,...] CKPT} on the main: places
+     * every part of a checkpoint that spans hosts, has each member restart the parts
+     * placed on it, restarts here the other parts placed here, and returns the plan of
+     * the main's own part for the command's restorer when it is placed here.
+     *
+     * @param checkpoint the main's checkpoint
+     * @param hosts the hosts, in order
+     * @param map part name to host
+     * @param trusted the user's --trust
+     * @param restorerPid the pid that will run the restorer of the main's part
+     * @param gone whether the client left
+     * @return the plan of the main's part, or null when it is placed on another host
+     * @throws Exception with one line; a wrong placement starts nothing
+     */
+    public Path restartSpan(Path checkpoint, List<String> hosts, Map<String, String> map, boolean trusted,
+            long restorerPid, BooleanSupplier gone) throws Exception {
+        Path parent = checkpoint.toAbsolutePath().getParent();
+        CheckpointStore store = new CheckpointStore(parent == null ? checkpointDirectory : parent);
+        Path directory = store.resolve(checkpoint);
+        org.stasis.framework.store.Manifest manifest = store.read(directory, trusted);
+        if (manifest.parts().isEmpty()) {
+            throw new IllegalArgumentException(checkpoint + " is a checkpoint of one host; restart it with: stasis"
+                    + " restart " + checkpoint);
+        }
+        String mainPart = manifest.part() != null ? manifest.part() : hostName;
+        List<String> names = new java.util.ArrayList<>(List.of(mainPart));
+        Map<String, String> paths = new java.util.HashMap<>(Map.of(mainPart, directory.toString()));
+        for (org.stasis.framework.store.Manifest.Part part : manifest.parts()) {
+            names.add(part.name());
+            paths.put(part.name(), part.path());
+        }
+        Map<String, String> placed = org.stasis.framework.span.Placement.place(names, hosts, map, members.hosts());
+        for (Map.Entry<String, String> e : placed.entrySet()) {
+            if (e.getValue().equals(hostName) && !Files.isRegularFile(Path.of(paths.get(e.getKey()))
+                    .resolve("manifest.json"))) {
+                throw new IllegalArgumentException("part " + e.getKey() + " is placed on " + hostName + " but its"
+                        + " checkpoint " + paths.get(e.getKey()) + " cannot be read here; nothing was started");
+            }
+        }
+        boolean mainHere = placed.get(mainPart).equals(hostName);
+        String whole = mainHere ? expectedComputation(manifest) : "";
+        if (!whole.isEmpty()) {
+            members.expect(whole);
+        }
+        for (Map.Entry<String, String> e : placed.entrySet()) {
+            if (e.getKey().equals(mainPart)) {
+                continue;
+            }
+            if (e.getValue().equals(hostName)) {
+                restartInBackground(Path.of(paths.get(e.getKey())), trusted);
+            } else {
+                members.restartOn(e.getValue(), e.getKey(), paths.get(e.getKey()), whole, trusted);
+            }
+        }
+        if (!mainHere) {
+            members.restartOn(placed.get(mainPart), mainPart, directory.toString(), "", trusted);
+            return null;
+        }
+        return prepareRestart(directory, trusted, restorerPid, gone);
+    }
+
+    // The id the main's part will run under (the restart continues the checkpoint's own unless it runs).
+    private String expectedComputation(org.stasis.framework.store.Manifest manifest) {
+        String wanted = manifest.computationId();
+        return wanted != null && Computations.ID.matcher(wanted).matches() && !computations.running().contains(wanted)
+                ? wanted : "";
     }
 
     /** @return this host's name in computations that span hosts */

@@ -417,7 +417,7 @@ public final class CheckpointLifecycle {
                 List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
                 options, computation instanceof NamedComputation named ? named.id() : null,
                 computation instanceof NamedComputation named ? named.command() : null, base, span.members(),
-                span.spanId());
+                span.spanId(), span.spans() ? span.part() : null);
     }
 
     @FunctionalInterface

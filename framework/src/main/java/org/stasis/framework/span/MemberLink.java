@@ -54,6 +54,16 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
          * @throws OperationFailedException if it failed
          */
         void checkpoint(String part, boolean full, SpanOperation span) throws OperationFailedException;
+
+        /**
+         * Restarts a part's checkpoint here, in the background, and returns once it runs.
+         *
+         * @param checkpoint the part's checkpoint directory
+         * @param trusted the user's --trust
+         * @return the restarted computation's id here
+         * @throws Exception with one line if it cannot be restarted
+         */
+        String restart(Path checkpoint, boolean trusted) throws Exception;
     }
 
     /** A part registered at the main. */
@@ -269,6 +279,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 }
             }
             case "checkpoint" -> checkpoint(m);
+            case "restart" -> restart(m);
             case "requested" -> {
                 synchronized (answers) {
                     answers.put("request " + m.path("part").asText(), m);
@@ -321,6 +332,36 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 }
             }
         }, "stasis-span-checkpoint-" + op);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    // One part placed on this host by the main's stasis restart --hosts: restarted, then joined again.
+    private void restart(ObjectNode m) {
+        Thread thread = new Thread(() -> {
+            ObjectNode answer = Link.message("restarted");
+            answer.put("name", m.path("name").asText());
+            try {
+                String id = parts.restart(Path.of(m.path("path").asText()), m.path("trusted").asBoolean(false));
+                String whole = m.path("computation").asText("");
+                if (!whole.isEmpty()) {
+                    Registered r = new Registered(id);
+                    r.computation = whole;
+                    registered.put(id, r);
+                    ObjectNode part = Link.message("part");
+                    part.put("computation", whole);
+                    part.put("part", id);
+                    part.putArray("pids");
+                    link.send(part);
+                }
+                answer.put("ok", true);
+                answer.put("part", id);
+            } catch (Exception e) {
+                answer.put("ok", false);
+                answer.put("why", String.valueOf(e.getMessage()));
+            }
+            link.send(answer);
+        }, "stasis-span-restart");
         thread.setDaemon(true);
         thread.start();
     }

@@ -67,6 +67,12 @@ public final class Members {
                 case "part" -> part(this, m);
                 case "gone" -> gone(this, m.path("part").asText());
                 case "request" -> request(this, m.path("part").asText());
+                case "restarted" -> {
+                    synchronized (restarted) {
+                        restarted.put(m.path("name").asText(), m);
+                        restarted.notifyAll();
+                    }
+                }
                 case "arrive", "sealed", "give", "ended" -> {
                     MainOperation op = operations.get(m.path("op").asText());
                     if (op != null) {
@@ -91,6 +97,8 @@ public final class Members {
     private final Map<String, Member> members = new ConcurrentHashMap<>();
     private final Map<String, Part> parts = new ConcurrentHashMap<>();
     private final Map<String, MainOperation> operations = new ConcurrentHashMap<>();
+    private final Set<String> expected = ConcurrentHashMap.newKeySet();
+    private final Map<String, ObjectNode> restarted = new ConcurrentHashMap<>();
     private volatile Requests requests = computation -> {
         throw new OperationFailedException("this coordinator takes no checkpoint requests from members", null);
     };
@@ -219,6 +227,71 @@ public final class Members {
         return new MainOperation(this, computation, host.get(), targets, full);
     }
 
+    /** @return the hosts that can restart a part: this main's and every joined member's */
+    public Set<String> hosts() {
+        Set<String> all = new java.util.TreeSet<>(members.keySet());
+        all.add(host.get());
+        return all;
+    }
+
+    /**
+     * A restart under way will run {@code computation} here: members' parts may join it
+     * before its processes are back.
+     *
+     * @param computation the computation id
+     */
+    public void expect(String computation) {
+        expected.add(computation);
+    }
+
+    /**
+     * Has a member restart one part of a checkpoint that spans hosts, and waits until it runs.
+     *
+     * @param host the member's host
+     * @param name the part's name
+     * @param path the part's checkpoint directory (as the member sees it)
+     * @param computation the main's computation the restarted part joins, or empty for none
+     * @param trusted the user's --trust
+     * @throws IOException with one line if the member is gone or its restart failed
+     */
+    public void restartOn(String host, String name, String path, String computation, boolean trusted)
+            throws IOException {
+        Member member = members.get(host);
+        if (member == null) {
+            throw new IOException("host " + host + " is not joined (any more)");
+        }
+        ObjectNode m = Link.message("restart");
+        m.put("name", name);
+        m.put("path", path);
+        m.put("computation", computation);
+        m.put("trusted", trusted);
+        ObjectNode answer;
+        synchronized (restarted) {
+            restarted.remove(name);
+            if (!member.send(m)) {
+                throw new IOException("the link to host " + host + " is lost");
+            }
+            long until = System.currentTimeMillis() + 300_000;
+            while (!restarted.containsKey(name) && members.get(host) == member && System.currentTimeMillis() < until) {
+                try {
+                    restarted.wait(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+            }
+            answer = restarted.remove(name);
+        }
+        if (answer == null) {
+            throw new IOException("host " + host + " did not restart part " + name + " (its link was lost or it took"
+                    + " over 5 minutes)");
+        }
+        if (!answer.path("ok").asBoolean(false)) {
+            throw new IOException("host " + host + " could not restart part " + name + ": "
+                    + answer.path("why").asText("?"));
+        }
+    }
+
     void register(String op, MainOperation operation) {
         operations.put(op, operation);
     }
@@ -249,7 +322,7 @@ public final class Members {
                         : "the main coordinator runs " + live.size() + " computations (" + String.join(", ", live)
                                 + "); choose one with --computation ID";
             }
-        } else if (!live.contains(wanted)) {
+        } else if (!live.contains(wanted) && !expected.contains(wanted)) {
             why = "the main coordinator runs no computation " + wanted + " (running: "
                     + (live.isEmpty() ? "none" : String.join(", ", live)) + ")";
         }

@@ -33,11 +33,12 @@ import org.stasis.api.ProcessInfo;
  * @param parts the other parts of a computation that spans hosts, in the main's checkpoint
  *        (doc/several-hosts.md); empty for a computation on one host
  * @param span in a member's part, the id of the main's checkpoint it belongs to; else null
+ * @param part this checkpoint's own part name in a computation that spans hosts; else null
  */
 public record Manifest(int formatVersion, String id, String computation, long generation, String created,
         String arch, String kernel, List<ProcessInfo> processes, List<ProcessImage> images,
         Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options,
-        String computationId, String command, String base, List<Part> parts, String span) {
+        String computationId, String command, String base, List<Part> parts, String span, String part) {
 
     /** A manifest's options and parts are never null. */
     public Manifest {
@@ -53,7 +54,7 @@ public record Manifest(int formatVersion, String id, String computation, long ge
             Map<String, Map<String, String>> plugins, String lineage, String parent, Map<String, String> options,
             String computationId, String command, String base) {
         this(formatVersion, id, computation, generation, created, arch, kernel, processes, images, plugins, lineage,
-                parent, options, computationId, command, base, List.of(), null);
+                parent, options, computationId, command, base, List.of(), null, null);
     }
 
     /**

@@ -104,6 +104,15 @@ class MemberLinkTest {
             }
 
             @Override
+            public String restart(Path checkpoint, boolean trusted) throws Exception {
+                if (checkpoint.toString().contains("damaged")) {
+                    throw new IOException("checkpoint " + checkpoint + " is damaged");
+                }
+                heard.add("restart " + checkpoint);
+                return "c9";
+            }
+
+            @Override
             public void checkpoint(String part, boolean full, SpanOperation span) throws OperationFailedException {
                 try {
                     span.begin("member-c7-1", 1);
@@ -159,6 +168,24 @@ class MemberLinkTest {
         }
         assertEquals(List.of(42L), main.parts("c1").get(0).pids(), "the member tells its pids");
         assertEquals(SpanOperation.NONE, main.operation("c2", false), "a computation without parts is on one host");
+    }
+
+    @Test
+    void aMemberRestartsAPartPlacedOnItAndItJoinsTheRestartedComputation() throws Exception {
+        assertEquals(Set.of("h1", "h2"), main.hosts());
+        main.expect("c5");
+        main.restartOn("h2", "h2", "/ck/member-c7-1", "c5", false);
+        assertEquals("restart /ck/member-c7-1", heard.poll(10, TimeUnit.SECONDS));
+        assertEquals("c5", member.computationOf("c9"));
+        long until = System.currentTimeMillis() + 5_000;
+        while (main.parts("c5").isEmpty() && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertEquals("c9", main.parts("c5").get(0).part());
+        IOException e = assertThrows(IOException.class, () -> main.restartOn("h2", "h2", "/ck/damaged", "", false));
+        assertTrue(e.getMessage().contains("could not restart part h2: checkpoint /ck/damaged is damaged"),
+                e.getMessage());
+        assertThrows(IOException.class, () -> main.restartOn("h3", "h3", "/ck/x", "", false));
     }
 
     @Test
