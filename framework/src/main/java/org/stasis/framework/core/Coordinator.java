@@ -203,8 +203,9 @@ public class Coordinator {
             }
 
             @Override
-            public String restart(Path checkpoint, boolean trusted) throws Exception {
-                return restartInBackground(checkpoint, trusted);
+            public String restart(Path checkpoint, boolean trusted,
+                    org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
+                return restartInBackground(checkpoint, trusted, span);
             }
         };
     }
@@ -221,8 +222,13 @@ public class Coordinator {
      * @throws Exception with one line if it cannot be restarted
      */
     public String restartInBackground(Path checkpoint, boolean trusted) throws Exception {
+        return restartInBackground(checkpoint, trusted, org.stasis.framework.lifecycle.SpanOperation.NONE);
+    }
+
+    private String restartInBackground(Path checkpoint, boolean trusted,
+            org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
         java.util.Set<String> before = computations.running();
-        Path plan = prepareRestart(checkpoint, trusted);
+        Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span);
         Path log = runtimePath.resolve(name + "-restart.log");
         Process restorer = new ProcessBuilder("setsid", home.resolve("bin/stasis-restore").toString(), plan.toString())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -288,6 +294,10 @@ public class Coordinator {
         if (!whole.isEmpty()) {
             members.expect(whole);
         }
+        if (new java.util.HashSet<>(placed.values()).size() == placed.size()) {
+            return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
+        }
+        // Several parts on one host restart one after the other, each on its own.
         for (Map.Entry<String, String> e : placed.entrySet()) {
             if (e.getKey().equals(mainPart)) {
                 continue;
@@ -303,6 +313,41 @@ public class Coordinator {
             return null;
         }
         return prepareRestart(directory, trusted, restorerPid, gone);
+    }
+
+    // One part per host: every part restarts at the same time, their plugins' exchanges reaching each other.
+    private Path restartAcross(String op, Map<String, String> placed, Map<String, String> paths, String mainPart,
+            String whole, boolean trusted, long restorerPid, BooleanSupplier gone) throws Exception {
+        org.stasis.framework.lifecycle.SpanOperation span = members.restartAcross(op, placed, paths, whole, trusted);
+        String here = placed.entrySet().stream().filter(e -> e.getValue().equals(hostName)).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+        if (here == null) {
+            return null;
+        }
+        if (!here.equals(mainPart)) {
+            restartInBackground(Path.of(paths.get(here)), trusted, span);
+            return null;
+        }
+        return prepareRestartSpanning(Path.of(paths.get(here)), trusted, restorerPid, gone, span);
+    }
+
+    // A restart whose lifecycle never ran still ends its span: the other parts' exchanges fail at once.
+    private Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
+            org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
+        if (!span.spans()) {
+            return prepareRestart(checkpoint, trusted, restorerPid, gone);
+        }
+        boolean[] ran = {false};
+        org.stasis.framework.lifecycle.SpanOperation watched = new SpanWatch(span, ran);
+        try {
+            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), watched);
+        } catch (Exception e) {
+            if (!ran[0]) {
+                span.abort(String.valueOf(e.getMessage()));
+                span.end();
+            }
+            throw e;
+        }
     }
 
     // The id the main's part will run under (the restart continues the checkpoint's own unless it runs).
@@ -731,6 +776,12 @@ public class Coordinator {
      */
     public Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             java.util.Map<Path, Path> redirects) throws Exception {
+        return prepareRestart(checkpoint, trusted, restorerPid, gone, redirects,
+                org.stasis.framework.lifecycle.SpanOperation.NONE);
+    }
+
+    private Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
+            java.util.Map<Path, Path> redirects, org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
         operations.enter("restart of " + checkpoint.getFileName(), true, gone);
         CompletableFuture<Path> plan;
         try {
@@ -762,7 +813,7 @@ public class Coordinator {
             try {
                 Path root = checkpoint.toAbsolutePath().getParent();
                 lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(id), trusted,
-                        listener);
+                        listener, span);
             } catch (Exception e) {
                 // The waiting command reports it; printing here too reached the client twice
                 // (this thread inherits the command session's System.err).

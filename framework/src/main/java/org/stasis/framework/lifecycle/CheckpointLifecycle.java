@@ -295,13 +295,43 @@ public final class CheckpointLifecycle {
      */
     public Manifest restart(Path checkpoint, Computation computation, boolean trusted, RestartListener listener)
             throws CheckpointInvalidException, OperationFailedException {
+        return restart(checkpoint, computation, trusted, listener, SpanOperation.NONE);
+    }
+
+    /**
+     * Restarts one part of a checkpoint of a computation that spans hosts: the plugins'
+     * exchanges in {@code restart} and {@code resume} reach the other parts' restarts.
+     *
+     * @param checkpoint a checkpoint directory or a {@code latest} link
+     * @param computation the computation the restored processes join
+     * @param trusted the user's {@code --trust}
+     * @param listener hears the options and warnings
+     * @param span the other parts' restarts; {@link SpanOperation#NONE} on one host
+     * @return the manifest of the restarted checkpoint
+     * @throws CheckpointInvalidException if the checkpoint cannot be used; nothing was changed
+     * @throws OperationFailedException if a plugin or the core failed
+     */
+    public Manifest restart(Path checkpoint, Computation computation, boolean trusted, RestartListener listener,
+            SpanOperation span) throws CheckpointInvalidException, OperationFailedException {
+        try {
+            return restartPart(checkpoint, computation, trusted, listener, span);
+        } catch (CheckpointInvalidException | OperationFailedException | RuntimeException e) {
+            span.abort(e.getMessage());
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private Manifest restartPart(Path checkpoint, Computation computation, boolean trusted, RestartListener listener,
+            SpanOperation span) throws CheckpointInvalidException, OperationFailedException {
         Path directory = store.resolve(checkpoint);
         Manifest manifest = readTrusting(directory, trusted);
         core.validate(manifest, directory);
         listener.options(manifest.options());
         String id = manifest.id() + "-restart";
         Contexts.Operation operation = new Contexts.Operation(id, manifest.id(), manifest.generation(), computation,
-                directory, log, core, manifest.options(), listener::warning);
+                directory, log, core, manifest.options(), listener::warning, new OperationStores(id), span);
         try {
             restartAndResume(manifest, directory, computation, operation, listener.redirects());
         } finally {
@@ -317,9 +347,19 @@ public final class CheckpointLifecycle {
         try {
             Redirects.checkTargets(manifest.plugins(), redirects);
             redirects.forEach(plan::redirect);
-            dispatcher.dispatch(LifecycleEvent.RESTART, id, callback -> new Contexts.Restart(operation,
+            EventDispatcher.ContextFactory contexts = callback -> new Contexts.Restart(operation,
                     callback.pluginId(), Records.readOnly(manifest.plugins().getOrDefault(callback.pluginId(), Map.of())),
-                    plan));
+                    plan);
+            if (operation.span().spans()) {
+                EndedPlugins ended = new EndedPlugins(operation.span(), LifecycleEvent.RESTART, contexts);
+                try {
+                    dispatcher.dispatch(LifecycleEvent.RESTART, id, ended);
+                } finally {
+                    ended.all();
+                }
+            } else {
+                dispatcher.dispatch(LifecycleEvent.RESTART, id, contexts);
+            }
             coreStep(id, "restore", () -> core.restore(manifest, directory, plan));
             lineages.restarted(manifest.lineage(), manifest.id(), computation.processes());
         } catch (PluginFailedException e) {

@@ -25,7 +25,7 @@ import org.stasis.framework.store.Manifest;
  * member holding a part, holds each barrier until every part arrived, gathers the
  * exchanges, and commits or aborts every part.
  */
-final class MainOperation implements SpanOperation {
+final class MainOperation implements SpanOperation, SpanMessages {
     /** Time an exchange may take before the operation aborts. */
     static final long EXCHANGE_MILLIS = 30_000;
 
@@ -193,7 +193,8 @@ final class MainOperation implements SpanOperation {
     }
 
     /** A message of the operation from a member. */
-    void message(Members.Member from, ObjectNode m) {
+    @Override
+    public void message(Members.Member from, ObjectNode m) {
         String name = nameOf(from, m.path("part").asText());
         if (name == null) {
             return;
@@ -210,7 +211,8 @@ final class MainOperation implements SpanOperation {
     }
 
     /** @param member a member whose link was lost */
-    void lost(Members.Member member, String why) {
+    @Override
+    public void lost(Members.Member member, String why) {
         if (targets.stream().anyMatch(t -> t.member() == member)) {
             fail("the link to host " + member.host() + " was lost (" + why + ")");
         }

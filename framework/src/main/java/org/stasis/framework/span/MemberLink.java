@@ -63,7 +63,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
          * @return the restarted computation's id here
          * @throws Exception with one line if it cannot be restarted
          */
-        String restart(Path checkpoint, boolean trusted) throws Exception;
+        String restart(Path checkpoint, boolean trusted, SpanOperation span) throws Exception;
     }
 
     /** A part registered at the main. */
@@ -340,9 +340,21 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     private void restart(ObjectNode m) {
         Thread thread = new Thread(() -> {
             ObjectNode answer = Link.message("restarted");
-            answer.put("name", m.path("name").asText());
+            String name = m.path("name").asText();
+            String op = m.path("op").asText("");
+            answer.put("name", name);
+            answer.put("op", op);
+            SpanOperation span = SpanOperation.NONE;
+            MemberOperation operation = null;
+            if (!op.isEmpty()) {
+                List<String> names = new ArrayList<>();
+                m.path("parts").forEach(n -> names.add(n.asText()));
+                operation = new MemberOperation(link, op, name, name, names);
+                operations.computeIfAbsent(op, k -> new CopyOnWriteArrayList<>()).add(operation);
+                span = operation;
+            }
             try {
-                String id = parts.restart(Path.of(m.path("path").asText()), m.path("trusted").asBoolean(false));
+                String id = parts.restart(Path.of(m.path("path").asText()), m.path("trusted").asBoolean(false), span);
                 String whole = m.path("computation").asText("");
                 if (!whole.isEmpty()) {
                     Registered r = new Registered(id);
@@ -359,6 +371,13 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
             } catch (Exception e) {
                 answer.put("ok", false);
                 answer.put("why", String.valueOf(e.getMessage()));
+            } finally {
+                if (operation != null) {
+                    List<MemberOperation> ops = operations.get(op);
+                    if (ops != null) {
+                        ops.remove(operation);
+                    }
+                }
             }
             link.send(answer);
         }, "stasis-span-restart");

@@ -68,13 +68,17 @@ public final class Members {
                 case "gone" -> gone(this, m.path("part").asText());
                 case "request" -> request(this, m.path("part").asText());
                 case "restarted" -> {
+                    SpanMessages op = operations.get(m.path("op").asText());
+                    if (op != null) {
+                        op.message(this, m);
+                    }
                     synchronized (restarted) {
                         restarted.put(m.path("name").asText(), m);
                         restarted.notifyAll();
                     }
                 }
                 case "arrive", "sealed", "give", "ended" -> {
-                    MainOperation op = operations.get(m.path("op").asText());
+                    SpanMessages op = operations.get(m.path("op").asText());
                     if (op != null) {
                         op.message(this, m);
                     }
@@ -96,7 +100,7 @@ public final class Members {
     private final Diagnostics diagnostics;
     private final Map<String, Member> members = new ConcurrentHashMap<>();
     private final Map<String, Part> parts = new ConcurrentHashMap<>();
-    private final Map<String, MainOperation> operations = new ConcurrentHashMap<>();
+    private final Map<String, SpanMessages> operations = new ConcurrentHashMap<>();
     private final Set<String> expected = ConcurrentHashMap.newKeySet();
     private final Map<String, ObjectNode> restarted = new ConcurrentHashMap<>();
     private volatile Requests requests = computation -> {
@@ -227,6 +231,84 @@ public final class Members {
         return new MainOperation(this, computation, host.get(), targets, full);
     }
 
+    /**
+     * Starts a restart across hosts with one part per host: asks each member for the part
+     * placed on it (without waiting: every part restarts at the same time), and returns
+     * the span of the part placed on this host, if any. A member's failure is logged.
+     *
+     * @param op the operation's id
+     * @param placed part name to host, every part
+     * @param paths part name to checkpoint directory
+     * @param computation the main's computation the member parts join again, or empty
+     * @param trusted the user's --trust
+     * @return the span for the part restarted on this host (its restarts must use it)
+     * @throws IOException if a member is not joined; nothing was started
+     */
+    public SpanOperation restartAcross(String op, Map<String, String> placed, Map<String, String> paths,
+            String computation, boolean trusted) throws IOException {
+        Map<String, Member> on = new java.util.LinkedHashMap<>();
+        String own = null;
+        for (Map.Entry<String, String> e : placed.entrySet()) {
+            if (e.getValue().equals(host.get())) {
+                own = e.getKey();
+                continue;
+            }
+            Member member = members.get(e.getValue());
+            if (member == null) {
+                throw new IOException("host " + e.getValue() + " is not joined (any more); nothing was started");
+            }
+            on.put(e.getKey(), member);
+        }
+        RestartGathering gathering = new RestartGathering(this, op, own, List.copyOf(placed.keySet()), on);
+        register(op, gathering);
+        for (Map.Entry<String, Member> e : on.entrySet()) {
+            ObjectNode m = Link.message("restart");
+            m.put("op", op);
+            m.put("name", e.getKey());
+            m.put("path", paths.get(e.getKey()));
+            m.put("computation", computation);
+            m.put("trusted", trusted);
+            placed.keySet().forEach(m.putArray("parts")::add);
+            e.getValue().send(m);
+        }
+        String name = own;
+        Thread watch = new Thread(() -> awaitRestarted(op, on), "stasis-span-restart-" + op);
+        watch.setDaemon(true);
+        watch.start();
+        return name == null ? SpanOperation.NONE : gathering;
+    }
+
+    // The members' answers: a part that could not restart is told on the main's log.
+    private void awaitRestarted(String op, Map<String, Member> on) {
+        java.util.Set<String> waiting = new java.util.HashSet<>(on.keySet());
+        long until = System.currentTimeMillis() + 300_000;
+        synchronized (restarted) {
+            while (!waiting.isEmpty() && System.currentTimeMillis() < until) {
+                for (String name : List.copyOf(waiting)) {
+                    ObjectNode answer = restarted.get(name);
+                    if (answer != null && op.equals(answer.path("op").asText())) {
+                        restarted.remove(name);
+                        waiting.remove(name);
+                        if (!answer.path("ok").asBoolean(false)) {
+                            diagnostics.warning(Diagnostics.COORDINATOR, "restart", "part " + name + " on host "
+                                    + on.get(name).host() + " could not restart: " + answer.path("why").asText("?"));
+                        }
+                    } else if (members.get(on.get(name).host()) != on.get(name)) {
+                        waiting.remove(name);
+                        diagnostics.warning(Diagnostics.COORDINATOR, "restart", "part " + name + " on host "
+                                + on.get(name).host() + ": the link was lost during the restart");
+                    }
+                }
+                try {
+                    restarted.wait(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     /** @return the hosts that can restart a part: this main's and every joined member's */
     public Set<String> hosts() {
         Set<String> all = new java.util.TreeSet<>(members.keySet());
@@ -292,11 +374,11 @@ public final class Members {
         }
     }
 
-    void register(String op, MainOperation operation) {
+    void register(String op, SpanMessages operation) {
         operations.put(op, operation);
     }
 
-    void unregister(String op, MainOperation operation) {
+    void unregister(String op, SpanMessages operation) {
         operations.remove(op, operation);
     }
 

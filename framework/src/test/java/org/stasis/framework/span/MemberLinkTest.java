@@ -104,9 +104,19 @@ class MemberLinkTest {
             }
 
             @Override
-            public String restart(Path checkpoint, boolean trusted) throws Exception {
+            public String restart(Path checkpoint, boolean trusted, SpanOperation span) throws Exception {
                 if (checkpoint.toString().contains("damaged")) {
                     throw new IOException("checkpoint " + checkpoint + " is damaged");
+                }
+                if (span.spans()) {
+                    try {
+                        Map<String, byte[]> all = span.exchange("socket", LifecycleEvent.RESTART, "listen",
+                                bytes("h2 listens"));
+                        heard.add(all);
+                        span.ended("*", LifecycleEvent.RESTART);
+                    } finally {
+                        span.end();
+                    }
                 }
                 heard.add("restart " + checkpoint);
                 return "c9";
@@ -186,6 +196,25 @@ class MemberLinkTest {
         assertTrue(e.getMessage().contains("could not restart part h2: checkpoint /ck/damaged is damaged"),
                 e.getMessage());
         assertThrows(IOException.class, () -> main.restartOn("h3", "h3", "/ck/x", "", false));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aRestartAcrossHostsExchangesBetweenItsParts() throws Exception {
+        Map<String, String> placed = new java.util.LinkedHashMap<>();
+        placed.put("h1", "h1");
+        placed.put("h2", "h2");
+        SpanOperation mine = main.restartAcross("main-c1-1-restart", placed, Map.of("h1", "/ck/main-c1-1", "h2",
+                "/ck/member-c7-1"), "c5", false);
+        assertEquals("h1", mine.part());
+        assertEquals(List.of("h1", "h2"), mine.parts());
+        Map<String, byte[]> all = mine.exchange("socket", LifecycleEvent.RESTART, "listen", bytes("h1 listens"));
+        assertEquals("h2 listens", new String(all.get("h2"), StandardCharsets.UTF_8));
+        Map<String, byte[]> theirs = (Map<String, byte[]>) heard.poll(10, TimeUnit.SECONDS);
+        assertEquals("h1 listens", new String(theirs.get("h1"), StandardCharsets.UTF_8));
+        assertEquals("restart /ck/member-c7-1", heard.poll(10, TimeUnit.SECONDS));
+        mine.ended("*", LifecycleEvent.RESTART);
+        mine.end();
     }
 
     @Test
