@@ -192,6 +192,13 @@ public class ComputationCommands {
         out.put("intervalSeconds", coordinator.interval().toSeconds());
         coordinator.nextIntervalCheckpoint().ifPresent(t -> out.put("nextCheckpoint", t.toString()));
         out.put("keep", coordinator.keep());
+        coordinator.memberLink().ifPresent(link -> {
+            Map<String, Object> member = new LinkedHashMap<>();
+            member.put("main", link.main());
+            member.put("host", link.host());
+            member.put("lost", link.lostWhy());
+            out.put("memberOf", member);
+        });
         coordinator.lastCheckpoint().ifPresent(c -> out.put("lastCheckpoint", lastOf(c)));
         return json.write(out);
     }

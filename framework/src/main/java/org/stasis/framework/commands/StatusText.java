@@ -22,6 +22,9 @@ final class StatusText {
                 : "every " + coordinator.interval().toSeconds() + " s, next at "
                         + coordinator.nextIntervalCheckpoint().map(Object::toString).orElse("?")).append('\n');
         text.append("keep         ").append(coordinator.keep() == 0 ? "all" : "newest " + coordinator.keep()).append('\n');
+        coordinator.memberLink().ifPresent(link -> text.append("member of    the main coordinator at ").append(link.main())
+                .append(" as host ").append(link.host()).append(link.lostWhy() == null ? ""
+                        : " (link lost: " + link.lostWhy() + ")").append('\n'));
         if (ids.isEmpty()) {
             return text.append("processes    none (start one with: stasis launch -- PROGRAM)").toString();
         }

@@ -691,7 +691,7 @@ public class Coordinator {
         if (whole != null) {
             throw new OperationFailedException("computation " + id + " is the part of host " + link.host()
                     + " of computation " + whole + " of the main coordinator at " + link.main()
-                    + "; checkpoint it there (stasis checkpoint on the main)", null);
+                    + "; checkpoint it there: the main's checkpoints take every part", null);
         }
         return checkpointPart(id, progress, full, null);
     }

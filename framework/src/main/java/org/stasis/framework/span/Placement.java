@@ -33,7 +33,7 @@ public final class Placement {
             if (!known.contains(host)) {
                 throw new IllegalArgumentException("unknown host " + host + ": it is neither the main nor a member"
                         + " joined to it (known: " + String.join(", ", known.stream().sorted().toList())
-                        + "); join it with stasis launch --coordinator or stasis coordinator --join");
+                        + "); join it first: a launch there with --coordinator, or a coordinator there with --join");
             }
         }
         Map<String, String> placed = new LinkedHashMap<>();
