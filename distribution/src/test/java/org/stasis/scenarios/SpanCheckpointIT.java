@@ -206,6 +206,20 @@ class SpanCheckpointIT {
         StasisCli.Result info = hostA.run("info", mainCheckpoint.toString());
         assertEquals(0, info.status(), info.toString());
         assertTrue(info.out().contains(partCheckpoint.toString()), "info lists the part: " + info);
+        // A part this host cannot read: verify and list say which, in one line each.
+        Path away = partCheckpoint.resolveSibling("away");
+        Files.move(partCheckpoint, away);
+        try {
+            StasisCli.Result unreadable = hostA.run("verify", mainCheckpoint.toString());
+            assertEquals(0, unreadable.status(), unreadable.toString());
+            assertTrue(unreadable.out().contains("part h2: " + partCheckpoint + " cannot be read on this host"),
+                    unreadable.toString());
+            StasisCli.Result list = hostA.run("list", "--ckpt-dir", checkpointsA.toString());
+            assertTrue(list.out().contains("1 + 1 on h2") && list.out().contains("part h2 not readable on this host"),
+                    list.toString());
+        } finally {
+            Files.move(away, partCheckpoint);
+        }
 
         Thread.sleep(500);    // both run on past the checkpoint
         assertEquals(0, hostA.run("kill", "--name", "main").status());
