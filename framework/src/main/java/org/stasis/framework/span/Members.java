@@ -30,6 +30,7 @@ import org.stasis.framework.lifecycle.SpanOperation;
 public final class Members {
     /** The protocol version of this build's member link. */
     public static final int VERSION = 1;
+    private static final long HELLO_MILLIS = 10_000;
 
     /**
      * A part a member holds.
@@ -145,9 +146,18 @@ public final class Members {
         BufferedReader in = new BufferedReader(new InputStreamReader(new SequenceInputStream(
                 new ByteArrayInputStream(rest), ChannelStreams.in(channel)), StandardCharsets.UTF_8));
         Link link = new Link(address, in, ChannelStreams.out(channel), channel);
+        java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+        // A peer that holds the right token but never says hello does not keep a control worker.
+        java.util.concurrent.CompletableFuture.delayedExecutor(HELLO_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .execute(() -> {
+                    if (!answered.get()) {
+                        link.close();
+                    }
+                });
         try {
             channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
             ObjectNode hello = link.readOne();
+            answered.set(true);
             if (hello == null || !"hello".equals(hello.path("type").asText())) {
                 link.close();
                 return;
