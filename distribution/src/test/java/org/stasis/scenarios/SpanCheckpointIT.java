@@ -290,6 +290,77 @@ class SpanCheckpointIT {
         killEverything();
     }
 
+    private static final String SERVER = """
+            import socket, sys, time
+            port, n = int(sys.argv[1]), int(sys.argv[2])
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            s.listen(1)
+            c, _ = s.accept()
+            for i in range(1, n + 1):
+                c.sendall(b"%d\\n" % i)
+                if i % 50 == 0:
+                    print("sent", i, flush=True)
+                time.sleep(0.01)
+            c.close()
+            print("OK server", n, flush=True)
+            """;
+    private static final String CLIENT = """
+            import socket, sys, time
+            port, n = int(sys.argv[1]), int(sys.argv[2])
+            c = socket.socket()
+            c.bind(("127.0.0.2", 0))
+            for _ in range(100):
+                try:
+                    c.connect(("127.0.0.1", port))
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            expect = 1
+            for line in c.makefile("rb"):
+                if int(line) != expect:
+                    print("FAIL got", int(line), "expected", expect, flush=True)
+                    sys.exit(1)
+                if expect % 50 == 0:
+                    print("got", expect, flush=True)
+                expect += 1
+            print("OK client" if expect - 1 == n else "FAIL client", expect - 1, flush=True)
+            """;
+
+    // A TCP connection from a process of the member's part (127.0.0.2) to one of the main's: drained between the
+    // parts at the checkpoint (the socket plugin's exchanges), rebuilt at the restart across both hosts; every
+    // number arrives once, in order.
+    @Test
+    void aConnectionBetweenPartsComesBackWithARestartAcrossHosts() throws Exception {
+        Path server = Files.writeString(temp.resolve("server.py"), SERVER);
+        Path client = Files.writeString(temp.resolve("client.py"), CLIENT);
+        int tcp;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            tcp = free.getLocalPort();
+        }
+        Path outA = temp.resolve("a.txt");
+        Path outB = temp.resolve("b.txt");
+        started.add(hostA.start(outA, "launch", "--name", "main", "--", "/usr/bin/python3", server.toString(),
+                Integer.toString(tcp), "1500"));
+        started.add(hostB.start(outB, "launch", "--coordinator", "127.0.0.1:" + port, "--token-file",
+                mainToken().toString(), "--host-name", "h2", "--ckpt-dir", checkpointsB.toString(),
+                "--keep-coordinator", "--", "/usr/bin/python3", client.toString(), Integer.toString(tcp), "1500"));
+        coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
+        Computation.awaitLine(outB, l -> l.equals("got 200"), Duration.ofSeconds(60));
+        Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
+        assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
+        killEverything();
+        int linesB = Computation.lineCount(outB);
+        Process restart = hostA.start(outA, "restart", "--name", "main", "--hosts", "h1,h2", checkpoint.toString());
+        started.add(restart);
+        Computation.assertFinished(restart, outA, "OK server 1500");
+        Computation.awaitLine(outB, linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
+                Duration.ofSeconds(60));
+        List<String> after = Files.readAllLines(outB).stream().skip(linesB).toList();
+        assertTrue(after.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", after));
+    }
+
     private static Path checkpointOf(StasisCli.Result checkpoint) {
         assertEquals(0, checkpoint.status(), checkpoint.toString());
         List<String> lines = checkpoint.out().strip().lines().toList();
