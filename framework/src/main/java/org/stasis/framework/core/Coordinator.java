@@ -225,7 +225,7 @@ public class Coordinator {
         return restartInBackground(checkpoint, trusted, org.stasis.framework.lifecycle.SpanOperation.NONE);
     }
 
-    private String restartInBackground(Path checkpoint, boolean trusted,
+    String restartInBackground(Path checkpoint, boolean trusted,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
         java.util.Set<String> before = computations.running();
         Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span);
@@ -250,10 +250,8 @@ public class Coordinator {
     }
 
     /**
-     * {@code stasis restart --hosts h1,h2 [--map PART=HOST,...] CKPT} on the main: places
-     * every part of a checkpoint that spans hosts, has each member restart the parts
-     * placed on it, restarts here the other parts placed here, and returns the plan of
-     * the main's own part for the command's restorer when it is placed here.
+     * {@code stasis restart --hosts h1,h2 [--map PART=HOST,...] CKPT} on the main
+     * ({@link SpanRestart}).
      *
      * @param checkpoint the main's checkpoint
      * @param hosts the hosts, in order
@@ -266,73 +264,11 @@ public class Coordinator {
      */
     public Path restartSpan(Path checkpoint, List<String> hosts, Map<String, String> map, boolean trusted,
             long restorerPid, BooleanSupplier gone) throws Exception {
-        Path parent = checkpoint.toAbsolutePath().getParent();
-        CheckpointStore store = new CheckpointStore(parent == null ? checkpointDirectory : parent);
-        Path directory = store.resolve(checkpoint);
-        org.stasis.framework.store.Manifest manifest = store.read(directory, trusted);
-        if (manifest.parts().isEmpty()) {
-            throw new IllegalArgumentException(checkpoint + " is a checkpoint of one host; restart it with: stasis"
-                    + " restart " + checkpoint);
-        }
-        String mainPart = manifest.part() != null ? manifest.part() : hostName;
-        List<String> names = new java.util.ArrayList<>(List.of(mainPart));
-        Map<String, String> paths = new java.util.HashMap<>(Map.of(mainPart, directory.toString()));
-        for (org.stasis.framework.store.Manifest.Part part : manifest.parts()) {
-            names.add(part.name());
-            paths.put(part.name(), part.path());
-        }
-        Map<String, String> placed = org.stasis.framework.span.Placement.place(names, hosts, map, members.hosts());
-        for (Map.Entry<String, String> e : placed.entrySet()) {
-            if (e.getValue().equals(hostName) && !Files.isRegularFile(Path.of(paths.get(e.getKey()))
-                    .resolve("manifest.json"))) {
-                throw new IllegalArgumentException("part " + e.getKey() + " is placed on " + hostName + " but its"
-                        + " checkpoint " + paths.get(e.getKey()) + " cannot be read here; nothing was started");
-            }
-        }
-        boolean mainHere = placed.get(mainPart).equals(hostName);
-        String whole = mainHere ? expectedComputation(manifest) : "";
-        if (!whole.isEmpty()) {
-            members.expect(whole);
-        }
-        if (new java.util.HashSet<>(placed.values()).size() == placed.size()) {
-            return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
-        }
-        // Several parts on one host restart one after the other, each on its own.
-        for (Map.Entry<String, String> e : placed.entrySet()) {
-            if (e.getKey().equals(mainPart)) {
-                continue;
-            }
-            if (e.getValue().equals(hostName)) {
-                restartInBackground(Path.of(paths.get(e.getKey())), trusted);
-            } else {
-                members.restartOn(e.getValue(), e.getKey(), paths.get(e.getKey()), whole, trusted);
-            }
-        }
-        if (!mainHere) {
-            members.restartOn(placed.get(mainPart), mainPart, directory.toString(), "", trusted);
-            return null;
-        }
-        return prepareRestart(directory, trusted, restorerPid, gone);
-    }
-
-    // One part per host: every part restarts at the same time, their plugins' exchanges reaching each other.
-    private Path restartAcross(String op, Map<String, String> placed, Map<String, String> paths, String mainPart,
-            String whole, boolean trusted, long restorerPid, BooleanSupplier gone) throws Exception {
-        org.stasis.framework.lifecycle.SpanOperation span = members.restartAcross(op, placed, paths, whole, trusted);
-        String here = placed.entrySet().stream().filter(e -> e.getValue().equals(hostName)).map(Map.Entry::getKey)
-                .findFirst().orElse(null);
-        if (here == null) {
-            return null;
-        }
-        if (!here.equals(mainPart)) {
-            restartInBackground(Path.of(paths.get(here)), trusted, span);
-            return null;
-        }
-        return prepareRestartSpanning(Path.of(paths.get(here)), trusted, restorerPid, gone, span);
+        return new SpanRestart(this).restart(checkpoint, hosts, map, trusted, restorerPid, gone);
     }
 
     // A restart whose lifecycle never ran still ends its span: the other parts' exchanges fail at once.
-    private Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
+    Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
         if (!span.spans()) {
             return prepareRestart(checkpoint, trusted, restorerPid, gone);
@@ -348,13 +284,6 @@ public class Coordinator {
             }
             throw e;
         }
-    }
-
-    // The id the main's part will run under (the restart continues the checkpoint's own unless it runs).
-    private String expectedComputation(org.stasis.framework.store.Manifest manifest) {
-        String wanted = manifest.computationId();
-        return wanted != null && Computations.ID.matcher(wanted).matches() && !computations.running().contains(wanted)
-                ? wanted : "";
     }
 
     /** @return this host's name in computations that span hosts */

@@ -1,0 +1,117 @@
+package org.stasis.framework.core;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import org.stasis.framework.lifecycle.SpanOperation;
+import org.stasis.framework.span.Placement;
+import org.stasis.framework.store.CheckpointStore;
+import org.stasis.framework.store.Manifest;
+
+/**
+ * {@code stasis restart --hosts h1,h2 [--map PART=HOST,...] CKPT} on the main
+ * coordinator (doc/several-hosts.md): places every part of a checkpoint that spans
+ * hosts, has each member restart the parts placed on it, restarts here the other parts
+ * placed here, and gives the plan of the main's own part to the command's restorer
+ * when it is placed here. One part per host: every part restarts at once, their
+ * plugins' exchanges reaching each other; several on one host: one after the other.
+ */
+final class SpanRestart {
+    private final Coordinator coordinator;
+
+    SpanRestart(Coordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    /**
+     * {@code stasis restart --hosts h1,h2 [--map PART=HOST,...] CKPT} on the main: places
+     * every part of a checkpoint that spans hosts, has each member restart the parts
+     * placed on it, restarts here the other parts placed here, and returns the plan of
+     * the main's own part for the command's restorer when it is placed here.
+     *
+     * @param checkpoint the main's checkpoint
+     * @param hosts the hosts, in order
+     * @param map part name to host
+     * @param trusted the user's --trust
+     * @param restorerPid the pid that will run the restorer of the main's part
+     * @param gone whether the client left
+     * @return the plan of the main's part, or null when it is placed on another host
+     * @throws Exception with one line; a wrong placement starts nothing
+     */
+    Path restart(Path checkpoint, List<String> hosts, Map<String, String> map, boolean trusted,
+            long restorerPid, BooleanSupplier gone) throws Exception {
+        Path parent = checkpoint.toAbsolutePath().getParent();
+        CheckpointStore store = new CheckpointStore(parent == null ? coordinator.checkpointDirectory() : parent);
+        Path directory = store.resolve(checkpoint);
+        Manifest manifest = store.read(directory, trusted);
+        if (manifest.parts().isEmpty()) {
+            throw new IllegalArgumentException(checkpoint + " is a checkpoint of one host; restart it with: stasis"
+                    + " restart " + checkpoint);
+        }
+        String mainPart = manifest.part() != null ? manifest.part() : coordinator.hostName();
+        List<String> names = new java.util.ArrayList<>(List.of(mainPart));
+        Map<String, String> paths = new java.util.HashMap<>(Map.of(mainPart, directory.toString()));
+        for (Manifest.Part part : manifest.parts()) {
+            names.add(part.name());
+            paths.put(part.name(), part.path());
+        }
+        Map<String, String> placed = Placement.place(names, hosts, map, coordinator.members().hosts());
+        for (Map.Entry<String, String> e : placed.entrySet()) {
+            if (e.getValue().equals(coordinator.hostName()) && !Files.isRegularFile(Path.of(paths.get(e.getKey()))
+                    .resolve("manifest.json"))) {
+                throw new IllegalArgumentException("part " + e.getKey() + " is placed on " + coordinator.hostName() + " but its"
+                        + " checkpoint " + paths.get(e.getKey()) + " cannot be read here; nothing was started");
+            }
+        }
+        boolean mainHere = placed.get(mainPart).equals(coordinator.hostName());
+        String whole = mainHere ? expectedComputation(manifest) : "";
+        if (!whole.isEmpty()) {
+            coordinator.members().expect(whole);
+        }
+        if (new java.util.HashSet<>(placed.values()).size() == placed.size()) {
+            return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
+        }
+        // Several parts on one host restart one after the other, each on its own.
+        for (Map.Entry<String, String> e : placed.entrySet()) {
+            if (e.getKey().equals(mainPart)) {
+                continue;
+            }
+            if (e.getValue().equals(coordinator.hostName())) {
+                coordinator.restartInBackground(Path.of(paths.get(e.getKey())), trusted);
+            } else {
+                coordinator.members().restartOn(e.getValue(), e.getKey(), paths.get(e.getKey()), whole, trusted);
+            }
+        }
+        if (!mainHere) {
+            coordinator.members().restartOn(placed.get(mainPart), mainPart, directory.toString(), "", trusted);
+            return null;
+        }
+        return coordinator.prepareRestart(directory, trusted, restorerPid, gone);
+    }
+
+    // One part per host: every part restarts at the same time, their plugins' exchanges reaching each other.
+    private Path restartAcross(String op, Map<String, String> placed, Map<String, String> paths, String mainPart,
+            String whole, boolean trusted, long restorerPid, BooleanSupplier gone) throws Exception {
+        SpanOperation span = coordinator.members().restartAcross(op, placed, paths, whole, trusted);
+        String here = placed.entrySet().stream().filter(e -> e.getValue().equals(coordinator.hostName())).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+        if (here == null) {
+            return null;
+        }
+        if (!here.equals(mainPart)) {
+            coordinator.restartInBackground(Path.of(paths.get(here)), trusted, span);
+            return null;
+        }
+        return coordinator.prepareRestartSpanning(Path.of(paths.get(here)), trusted, restorerPid, gone, span);
+    }
+
+    // The id the main's part will run under (the restart continues the checkpoint's own unless it runs).
+    private String expectedComputation(Manifest manifest) {
+        String wanted = manifest.computationId();
+        return wanted != null && Computations.ID.matcher(wanted).matches() && !coordinator.computations().running().contains(wanted)
+                ? wanted : "";
+    }
+}
