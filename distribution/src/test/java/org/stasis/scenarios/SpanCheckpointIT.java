@@ -465,5 +465,13 @@ class SpanCheckpointIT {
         int b = lastCount(outB);
         Computation.awaitProgress(outA, 0, COUNT, a + 3);
         Computation.awaitProgress(outB, 0, COUNT, b + 3);
+        // Awake again, the member joins again with its part: the next checkpoint takes both.
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!hostA.run("status", "--name", "main", "--json").out().contains("\"state\" : \"running\"")
+                && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
+        assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
     }
 }

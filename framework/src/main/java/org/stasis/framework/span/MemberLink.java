@@ -33,6 +33,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     private static final int CONNECT_MILLIS = 10_000;
     private static final long ANSWER_MILLIS = 10_000;
     private static final long REQUEST_MILLIS = 600_000;
+    private static final long RECONNECT_MILLIS = 2_000;
 
     /** What the member's coordinator does for the link. */
     public interface Parts {
@@ -80,7 +81,9 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
 
     private final String address;
     private final String host;
-    private final Link link;
+    private volatile Link link;
+    private final Path tokenFile;
+    private volatile boolean closed;
     private final Parts parts;
     private final Diagnostics diagnostics;
     private final Map<String, Registered> registered = new ConcurrentHashMap<>();
@@ -89,8 +92,9 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     private final ScheduledExecutorService watcher;
     private volatile String lost;
 
-    private MemberLink(String address, String host, Link link, Parts parts, Diagnostics diagnostics) {
+    private MemberLink(String address, Path tokenFile, String host, Link link, Parts parts, Diagnostics diagnostics) {
         this.address = address;
+        this.tokenFile = tokenFile;
         this.host = host;
         this.link = link;
         this.parts = parts;
@@ -115,6 +119,15 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
      */
     public static MemberLink join(String address, Path tokenFile, String host, Parts parts, Diagnostics diagnostics)
             throws IOException {
+        Link link = connect(address, tokenFile, host);
+        MemberLink member = new MemberLink(address, tokenFile, host, link, parts, diagnostics);
+        link.start(member);
+        member.watcher.scheduleWithFixedDelay(member::watch, 1, 1, TimeUnit.SECONDS);
+        return member;
+    }
+
+    // The handshake: token line, JOIN, hello, and the main's welcome.
+    private static Link connect(String address, Path tokenFile, String host) throws IOException {
         String token;
         try {
             token = Files.readString(tokenFile).strip();
@@ -152,10 +165,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                         + answer.path("why").asText("no reason given"));
             }
             socket.setSoTimeout(0);
-            MemberLink member = new MemberLink(address, host, link, parts, diagnostics);
-            link.start(member);
-            member.watcher.scheduleWithFixedDelay(member::watch, 1, 1, TimeUnit.SECONDS);
-            return member;
+            return link;
         } catch (IOException | RuntimeException e) {
             socket.close();
             if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the main")) {
@@ -297,12 +307,16 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     @Override
     public void lost(String why) {
         lost = why;
+        if (closed) {
+            return;
+        }
         diagnostics.warning(Diagnostics.COORDINATOR, "member", "lost the link to the main coordinator at " + address
-                + ": " + why + "; the processes run on, checkpoints of their parts are refused");
+                + ": " + why + "; the processes run on, checkpoints of their parts are refused until it joins again");
         operations.values().forEach(ops -> ops.forEach(op -> op.lost(why)));
         synchronized (answers) {
             answers.notifyAll();
         }
+        watcher.schedule(this::reconnect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void checkpoint(ObjectNode m) {
@@ -413,8 +427,36 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
         }
     }
 
+    // Joins the main again (every RECONNECT_MILLIS) and tells it the parts this host still runs.
+    private void reconnect() {
+        if (closed) {
+            return;
+        }
+        Link again;
+        try {
+            again = connect(address, tokenFile, host);
+        } catch (IOException e) {
+            watcher.schedule(this::reconnect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        link = again;
+        lost = null;
+        again.start(this);
+        for (Registered r : registered.values()) {
+            ObjectNode m = Link.message("part");
+            m.put("computation", r.computation);
+            m.put("part", r.part);
+            r.pids.forEach(m.putArray("pids")::add);
+            again.send(m);
+        }
+        diagnostics.info(Diagnostics.COORDINATOR, "member", "joined the main coordinator at " + address
+                + " again as host " + host + " (" + registered.size() + " part" + (registered.size() == 1 ? "" : "s")
+                + ")");
+    }
+
     @Override
     public void close() {
+        closed = true;
         watcher.shutdownNow();
         link.close();
     }

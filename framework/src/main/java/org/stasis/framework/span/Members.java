@@ -399,7 +399,12 @@ public final class Members {
         m.path("pids").forEach(p -> pids.add(p.asLong()));
         Part known = parts.get(key);
         if (known != null) {
-            parts.put(key, new Part(known.host(), part, known.computation(), List.copyOf(pids), known.state()));
+            // an update of its pids, or a member that joined again after its link was lost
+            parts.put(key, new Part(known.host(), part, known.computation(), List.copyOf(pids), "running"));
+            if (!"running".equals(known.state())) {
+                diagnostics.info(Diagnostics.COORDINATOR, "member", "part " + part + " on host " + member.host()
+                        + " is back (its host joined again)");
+            }
             return;
         }
         String wanted = m.path("computation").asText("");

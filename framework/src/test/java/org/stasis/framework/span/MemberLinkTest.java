@@ -50,6 +50,7 @@ class MemberLinkTest {
     private MemberLink member;
     private final BlockingQueue<Object> heard = new LinkedBlockingQueue<>();
     private volatile String failAt;
+    private final List<SocketChannel> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
     void listen() throws IOException {
@@ -57,9 +58,12 @@ class MemberLinkTest {
         server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
         Thread acceptor = new Thread(() -> {
             try {
-                SocketChannel channel = server.accept();
-                skipLines(channel, 2); // TOKEN and JOIN: the control listener's part
-                main.accept(channel, new byte[0]);
+                while (true) {
+                    SocketChannel channel = server.accept();
+                    accepted.add(channel);
+                    skipLines(channel, 2); // TOKEN and JOIN: the control listener's part
+                    main.accept(channel, new byte[0]);
+                }
             } catch (IOException e) {
                 // the test ends
             }
@@ -215,6 +219,34 @@ class MemberLinkTest {
         assertEquals("restart /ck/member-c7-1", heard.poll(10, TimeUnit.SECONDS));
         mine.ended("*", LifecycleEvent.RESTART);
         mine.end();
+    }
+
+    @Test
+    void aMemberWhoseLinkWasLostJoinsAgainWithItsParts() throws Exception {
+        launchPart();
+        accepted.get(0).close();    // the main's end of the link goes away
+        long until = System.currentTimeMillis() + 5_000;
+        while (member.lostWhy() == null && System.currentTimeMillis() < until) {
+            Thread.sleep(20);
+        }
+        assertTrue(member.lostWhy() != null, "the member did not notice");
+        until = System.currentTimeMillis() + 5_000;
+        while (!"lost".equals(main.parts("c1").get(0).state()) && System.currentTimeMillis() < until) {
+            Thread.sleep(20);
+        }
+        assertEquals("lost", main.parts("c1").get(0).state());
+        until = System.currentTimeMillis() + 15_000;
+        while ((member.lostWhy() != null || !"running".equals(main.parts("c1").get(0).state()))
+                && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertEquals(null, member.lostWhy(), "the member did not join again");
+        assertEquals("running", main.parts("c1").get(0).state(), "its part is not back");
+        assertEquals(2, accepted.size());
+        SpanOperation op = main.operation("c1", false);
+        assertTrue(op.spans(), "a checkpoint takes the part again");
+        op.abort("test over");
+        op.end();
     }
 
     @Test
