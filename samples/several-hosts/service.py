@@ -7,7 +7,7 @@ Listens on HOST:PORT, accepts WORKERS workers (worker.py, numbered 1..WORKERS, a
 order, one connection each) and receives RECORDS numbered records from each. Every
 record must arrive exactly once and in order, with its checksum and its content (a
 function of worker and number) right; each is acknowledged (so both directions carry
-data). Prints "ready" once it listens, "worker W connected", "progress TOTAL" every
+data). Prints "ready" once it listens, "worker W connected from ADDRESS", "progress TOTAL" every
 EVERY records received (all workers together), "restarted service N" when it notices
 it was restarted by Stasis, "worker W done N" and at last
 "OK service WORKERS workers RECORDS records each" (exit 0). Anything wrong: one line
@@ -117,7 +117,7 @@ class Service:
             fail("service: worker", number, "will send", records, "records, not", self.records)
         worker.number = number
         self.known[number] = worker
-        say("worker", number, "connected")
+        say("worker", number, "connected from", worker.peer[0])
 
     def record(self, worker, seq, data):
         expected = worker.received + 1

@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a command to its end, with a time limit, and keeps its output (stdout and stderr apart). */
-final class Commands {
+public final class Commands {
     /** What a command did: its exit status, its stdout and its stderr. */
-    record Result(int status, String out, String err) {
+    public record Result(int status, String out, String err) {
         /** @return stdout and stderr together */
-        String output() {
+        public String output() {
             return out + err;
         }
 
