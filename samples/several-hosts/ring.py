@@ -106,9 +106,9 @@ class Ballast:
     """MiB of random bytes kept in memory and checked at the end."""
 
     def __init__(self, mib):
-        self.data = bytearray()
-        for _ in range(mib):
-            self.data += os.urandom(1 << 20)
+        self.data = bytearray(mib << 20)
+        for at in range(0, len(self.data), 1 << 20):
+            self.data[at:at + (1 << 20)] = os.urandom(1 << 20)
         self.crc = zlib.crc32(self.data)
 
     def intact(self):
