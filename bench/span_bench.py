@@ -87,6 +87,7 @@ class Host:
         return os.path.join(self.runtime, "stasis", "default.token")
 
     def checkpoints(self):
+        """Passed as --ckpt-dir: a coordinator's default is under Java's user.home, not $HOME."""
         return os.path.join(self.home, ".local", "share", "stasis", "checkpoints")
 
 
@@ -200,7 +201,7 @@ def local_half(mib, runs, simulated):
     hosts = Hosts(1, simulated)
     try:
         host = hosts.hosts[0]
-        host.stasis("coordinator", "--daemon")
+        host.stasis("coordinator", "--daemon", "--ckpt-dir", host.checkpoints())
         host.stasis("keep", "1")
         addresses = ["%s:%d" % (host.address, 4301 + n) for n in range(4)]
         output = os.path.join(hosts.top, "local.txt")
@@ -217,14 +218,15 @@ def span_half(mib, runs):
     try:
         one, two = hosts.hosts
         main = "%s:%d" % (one.address, COORDINATOR_PORT)
-        one.stasis("coordinator", "--daemon", "--listen", main)
+        one.stasis("coordinator", "--daemon", "--listen", main, "--ckpt-dir", one.checkpoints())
         one.stasis("keep", "1")
         addresses = ["%s:%d" % (one.address, 4301), "%s:%d" % (one.address, 4302),
                      "%s:%d" % (two.address, 4303), "%s:%d" % (two.address, 4304)]
         out1 = os.path.join(hosts.top, "span-h1.txt")
         out2 = os.path.join(hosts.top, "span-h2.txt")
         first = hosts.start(one, out1, "launch", "--", *ring_args(addresses, [0, 1], mib))
-        second = hosts.start(two, out2, "launch", "--coordinator", main, "--token-file", one.token(), "--",
+        second = hosts.start(two, out2, "launch", "--coordinator", main, "--token-file", one.token(),
+                             "--ckpt-dir", two.checkpoints(), "--",
                              *ring_args(addresses, [2, 3], mib))
         wait_rounds([out1, out2], [first, second])
         return checkpoints(one, runs)

@@ -81,7 +81,12 @@ public final class Host {
         return stasisRuntime().resolve(name + ".log");
     }
 
-    /** @return where the host's coordinators put checkpoints by default */
+    /**
+     * @return where the host's coordinators should put checkpoints: pass it as
+     *         {@code --ckpt-dir} (a coordinator's default comes from Java's
+     *         {@code user.home}, the account's home from the password database, not
+     *         {@code $HOME}: the same directory on every simulated host)
+     */
     public Path checkpoints() {
         return home.resolve(".local/share/stasis/checkpoints");
     }

@@ -93,7 +93,8 @@ class ScenarioProgramsIT {
             throws Exception {
         try (SimulatedHosts hosts = new SimulatedHosts(label, 1)) {
             Host host = hosts.host(1);
-            Commands.Result coordinator = host.stasis("coordinator", "--daemon");
+            Commands.Result coordinator = host.stasis("coordinator", "--daemon", "--ckpt-dir",
+                    host.checkpoints().toString());
             assertEquals(0, coordinator.status(), coordinator.toString());
             Path output = temp.resolve(label + ".txt");
             Supplier<String> log = () -> {

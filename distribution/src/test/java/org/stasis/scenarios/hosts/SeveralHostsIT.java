@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -64,7 +65,7 @@ class SeveralHostsIT {
             this.hosts = new SimulatedHosts(label, count);
             this.main = hosts.host(1);
             Commands.Result started = main.stasis("coordinator", "--daemon", "--listen",
-                    main.address(COORDINATOR_PORT));
+                    main.address(COORDINATOR_PORT), "--ckpt-dir", main.checkpoints().toString());
             assertEquals(0, started.status(), "the main coordinator did not start: " + started);
             assertTrue(Files.isRegularFile(token()), "no token file " + token() + ": " + started);
         }
@@ -91,7 +92,7 @@ class SeveralHostsIT {
         /** Starts worker {@code number} on {@code host}, joined to the main's computation. */
         Process worker(Host host, Path output, int number, int records, List<String> joinOptions) throws Exception {
             List<String> options = new ArrayList<>(List.of("--coordinator", main.address(COORDINATOR_PORT),
-                    "--token-file", token().toString()));
+                    "--token-file", token().toString(), "--ckpt-dir", host.checkpoints().toString()));
             options.addAll(joinOptions);
             return host.startStasis(output, launch(options, Lines.program("worker.py", main.address(SERVICE_PORT),
                     String.valueOf(number), String.valueOf(records), "--progress", "100", "--hold",
@@ -248,7 +249,9 @@ class SeveralHostsIT {
             Path marker = temp.resolve("ran");
             String[] program = {Lines.PYTHON, "-c", "open('" + marker + "', 'w').close()"};
 
+            // A private file (the client refuses a token file others can read before it connects).
             Path wrong = Files.writeString(temp.resolve("wrong.token"), "ab".repeat(32) + "\n");
+            Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"));
             Commands.Result refused = two.stasis(launch(List.of("--coordinator", span.main.address(COORDINATOR_PORT),
                     "--token-file", wrong.toString()), program));
             assertEquals(1, refused.status(), refused + span.diagnostics());
