@@ -44,6 +44,7 @@ class SeveralHostsIT {
     private static final String COORDINATOR = "default";
     private static final Pattern PROGRESS = Pattern.compile("progress (\\d+)");
     private static final Pattern SENT = Pattern.compile("sent (\\d+)");
+    private static final Pattern ROUND = Pattern.compile("round (\\d+)");
     private static final Duration MINUTE = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -204,6 +205,52 @@ class SeveralHostsIT {
             assertFinished(worker2, twoOut, "OK worker 2 " + records, span);
             assertFinished(service, serviceOut, "OK service 2 workers " + records + " records each", span);
         }
+    }
+
+    /**
+     * A ring of 4 processes, 2 on each of two hosts (nodes 0 and 1 on host 1 under the
+     * main, 2 and 3 on host 2 in a part), passing a token with a running checksum over
+     * TCP, two of the ring's connections between the hosts: three checkpoints while the
+     * token goes round, each with one part of 2 processes on host 2, and the final
+     * checksum equals an uninterrupted run's.
+     */
+    @Test
+    void aRingOverTwoHostsKeepsItsChecksumThroughCheckpoints() throws Exception {
+        int rounds = 300;
+        try (Span span = new Span("ring", 2)) {
+            Host one = span.main;
+            Host two = span.hosts.host(2);
+            String ring = String.join(",", one.address(4301), one.address(4302), two.address(4303),
+                    two.address(4304));
+            Path firstOut = span.output("ring-h1");
+            Path secondOut = span.output("ring-h2");
+            String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", span.go().toString()};
+            Process first = one.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
+                    concat(common, "--nodes", "0,1"))));
+            Process second = two.startStasis(secondOut, launch(List.of("--coordinator",
+                    one.address(COORDINATOR_PORT), "--token-file", span.token().toString(), "--ckpt-dir",
+                    two.checkpoints().toString()), Lines.program("ring.py", concat(common, "--nodes", "2,3"))));
+            int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
+            for (int generation = 1; generation <= 3; generation++) {
+                Path checkpoint = span.checkpoint();
+                JsonNode parts = JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts");
+                assertEquals(1, parts.size(), parts.toString());
+                assertEquals(two.name(), parts.get(0).path("host").asText(), parts.toString());
+                assertEquals(2, parts.get(0).path("processes").asInt(), "nodes 2 and 3: " + parts);
+                seen = Lines.awaitProgress(firstOut, ROUND, seen + 20, MINUTE, span::diagnostics, first);
+            }
+            assertTrue(seen < rounds, "the ring ended before the checkpoints: make it longer");
+            Files.createFile(span.go());
+            assertFinished(first, firstOut, "OK ring " + rounds + " rounds checksum ", span);
+            assertFinished(second, secondOut, "OK node 3", span);
+            assertTrue(Lines.read(secondOut).contains("OK node 2"), Lines.show(secondOut));
+        }
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
     }
 
     /**
