@@ -90,11 +90,16 @@ class SeveralHostsIT {
             return service;
         }
 
+        /** @return the options of {@code stasis launch} on {@code host} that join the main's computation */
+        List<String> join(Host host) {
+            return List.of("--coordinator", main.address(COORDINATOR_PORT), "--token-file", token().toString(),
+                    "--ckpt-dir", host.checkpoints().toString());
+        }
+
         /** Starts worker {@code number} on {@code host}, joined to the main's computation. */
-        Process worker(Host host, Path output, int number, int records, List<String> joinOptions) throws Exception {
-            List<String> options = new ArrayList<>(List.of("--coordinator", main.address(COORDINATOR_PORT),
-                    "--token-file", token().toString(), "--ckpt-dir", host.checkpoints().toString()));
-            options.addAll(joinOptions);
+        Process worker(Host host, Path output, int number, int records, List<String> moreOptions) throws Exception {
+            List<String> options = new ArrayList<>(join(host));
+            options.addAll(moreOptions);
             return host.startStasis(output, launch(options, Lines.program("worker.py", main.address(SERVICE_PORT),
                     String.valueOf(number), String.valueOf(records), "--progress", "100", "--hold",
                     go().toString())));
@@ -227,9 +232,8 @@ class SeveralHostsIT {
             String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", span.go().toString()};
             Process first = one.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
                     concat(common, "--nodes", "0,1"))));
-            Process second = two.startStasis(secondOut, launch(List.of("--coordinator",
-                    one.address(COORDINATOR_PORT), "--token-file", span.token().toString(), "--ckpt-dir",
-                    two.checkpoints().toString()), Lines.program("ring.py", concat(common, "--nodes", "2,3"))));
+            Process second = two.startStasis(secondOut, launch(span.join(two), Lines.program("ring.py",
+                    concat(common, "--nodes", "2,3"))));
             int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
             for (int generation = 1; generation <= 3; generation++) {
                 Path checkpoint = span.checkpoint();
