@@ -26,6 +26,7 @@ public final class Host {
     private final String switchPort;
     private final Path home;
     private final Path runtime;
+    private volatile Duration clockOffset = Duration.ZERO;
 
     Host(SimulatedHosts hosts, int number, String namespace, String switchPort, Path home, Path runtime) {
         this.hosts = hosts;
@@ -141,10 +142,23 @@ public final class Host {
         hosts.ip("-n", hosts.switchNamespace(), "link", "set", switchPort, "up");
     }
 
+    /**
+     * Sets this host's clocks ahead of the machine's: commands started from now on run in
+     * a time namespace whose monotonic and boot-time clocks are {@code offset} ahead (the
+     * wall clock cannot differ per namespace).
+     */
+    public void clocksAhead(Duration offset) {
+        this.clockOffset = offset;
+    }
+
     private ProcessBuilder builder(List<String> command) {
-        List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", namespace,
-                // its own host name, in a UTS namespace of this command
-                "unshare", "--uts", "--", "sh", "-c", "hostname \"$0\" && exec \"$@\"", name()));
+        // its own host name, in a UTS namespace of this command (and its own clocks, if set)
+        List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", namespace, "unshare", "--uts"));
+        if (!clockOffset.isZero()) {
+            String seconds = String.valueOf(clockOffset.toSeconds());
+            all.addAll(List.of("--time", "--monotonic", seconds, "--boottime", seconds));
+        }
+        all.addAll(List.of("--", "sh", "-c", "hostname \"$0\" && exec \"$@\"", name()));
         all.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(all);
         Map<String, String> env = builder.environment();

@@ -145,6 +145,11 @@ class SimulatedHostsIT {
                 assertTrue(Files.isDirectory(host.runtime()) && Files.isDirectory(host.home()));
             }
             assertNotEquals(hosts.host(1).runtime(), hosts.host(2).runtime());
+            // A host's clocks may run ahead (monotonic and boot time; not the wall clock).
+            hosts.host(2).clocksAhead(Duration.ofDays(1));
+            double one = Double.parseDouble(hosts.host(1).run(SHORT, "cat", "/proc/uptime").out().split(" ")[0]);
+            double two = Double.parseDouble(hosts.host(2).run(SHORT, "cat", "/proc/uptime").out().split(" ")[0]);
+            assertTrue(two - one > 86_000 && two - one < 87_000, "uptimes " + one + " and " + two);
         }
     }
 
