@@ -82,7 +82,13 @@ final class Lines {
     /** Waits for a progress line (its number in group 1 of {@code progress}) numbered at least {@code atLeast}. */
     static int awaitProgress(Path file, Pattern progress, int atLeast, Duration limit, Supplier<String> context,
             Process writer) throws Exception {
-        String line = await(file, 0, l -> {
+        return awaitProgress(file, 0, progress, atLeast, limit, context, writer);
+    }
+
+    /** Like {@link #awaitProgress(Path, Pattern, int, Duration, Supplier, Process)}, after the first {@code skip} lines. */
+    static int awaitProgress(Path file, int skip, Pattern progress, int atLeast, Duration limit,
+            Supplier<String> context, Process writer) throws Exception {
+        String line = await(file, skip, l -> {
             Matcher m = progress.matcher(l);
             return m.matches() && Integer.parseInt(m.group(1)) >= atLeast;
         }, limit, context, writer);

@@ -213,6 +213,92 @@ class SeveralHostsIT {
     }
 
     /**
+     * The service on host 1 and a worker on host 2, checkpointed while the records
+     * stream, everything killed on both hosts and restarted with {@code stasis restart
+     * --hosts h1,h2} from host 1, twice (the second time from a checkpoint of the
+     * restarted computation): the connection between the hosts comes back with what was
+     * in flight, and the stream runs to its end with every record exactly once.
+     */
+    @Test
+    void recordsBetweenHostsArriveExactlyOnceThroughRestartsOnBothHosts() throws Exception {
+        int records = 4000;
+        try (Span span = new Span("restart", 2)) {
+            Host two = span.hosts.host(2);
+            Path serviceOut = span.output("service");
+            Path workerOut = span.output("worker1");
+            Process service = span.service(serviceOut, 1, records);
+            // The member coordinator must outlive its part's processes: it restarts the part.
+            Process worker = span.worker(two, workerOut, 1, records, List.of("--keep-coordinator"));
+            int seen = Lines.awaitProgress(serviceOut, PROGRESS, 300, MINUTE, span::diagnostics, service);
+            Process running = service;
+            int serviceLines = 0;
+            int workerLines = 0;
+            for (int generation = 1; generation <= 2; generation++) {
+                Path checkpoint = span.checkpoint();
+                seen = Lines.awaitProgress(serviceOut, serviceLines, PROGRESS, seen + 200, MINUTE, span::diagnostics,
+                        running);
+                killEverywhere(span);
+                assertTrue(running.waitFor(30, TimeUnit.SECONDS), "the killed service did not end");
+                if (generation == 1) {
+                    assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "the killed worker did not end");
+                }
+                // (A kill is per host: the side killed second may say FAIL about its dead peer
+                // before it dies. The restarted processes come from the checkpoint: lines are
+                // checked from the restart on.)
+                serviceLines = Lines.count(serviceOut);
+                workerLines = Lines.count(workerOut);
+                running = span.main.startStasis(serviceOut, "restart", "--hosts", "h1,h2", checkpoint.toString());
+                Lines.await(serviceOut, serviceLines, ("restarted service " + generation)::equals, MINUTE,
+                        span::diagnostics, running);
+                Lines.await(workerOut, workerLines, ("restarted worker 1 " + generation)::equals, MINUTE,
+                        span::diagnostics, running);
+                seen = Lines.awaitProgress(serviceOut, serviceLines, PROGRESS, seen + 200, MINUTE, span::diagnostics,
+                        running);
+            }
+            assertTrue(seen < records, "the stream ended before the restarts: make it longer");
+            Files.createFile(span.go());
+            assertFinished(running, serviceOut, "OK service 1 workers " + records + " records each", span);
+            Lines.await(workerOut, workerLines, ("OK worker 1 " + records + " records")::equals, MINUTE,
+                    span::diagnostics);
+        }
+    }
+
+    /** Kills every computation of the main and of every member coordinator, and waits until no process is left. */
+    private static void killEverywhere(Span span) throws Exception {
+        for (Host host : span.hosts.hosts()) {
+            for (String name : coordinators(host)) {
+                JsonNode status = JSON.readTree(host.stasis("status", "--name", name, "--json").out());
+                for (JsonNode computation : status.path("computations")) {
+                    Commands.Result kill = host.stasis("kill", "--name", name, "--computation",
+                            computation.path("id").asText());
+                    assertEquals(0, kill.status(), kill.toString());
+                }
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (Host host : span.hosts.hosts()) {
+            for (String name : coordinators(host)) {
+                while (host.stasis("status", "--name", name, "--json").out().contains("\"hostPid\"")) {
+                    assertTrue(System.nanoTime() < deadline, "processes of " + name + " on " + host + " survived");
+                    Thread.sleep(100);
+                }
+            }
+        }
+    }
+
+    /** @return the names of the coordinators running on {@code host} (their control sockets) */
+    private static List<String> coordinators(Host host) throws IOException {
+        if (!Files.isDirectory(host.stasisRuntime())) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(host.stasisRuntime())) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
+                    .map(n -> n.substring(0, n.length() - ".sock".length())).filter(n -> !n.contains("."))
+                    .sorted().toList();
+        }
+    }
+
+    /**
      * A ring of 4 processes, 2 on each of two hosts (nodes 0 and 1 on host 1 under the
      * main, 2 and 3 on host 2 in a part), passing a token with a running checksum over
      * TCP, two of the ring's connections between the hosts: three checkpoints while the
