@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Checkpoint time of a computation that spans two hosts against the same computation on
+one host (issue #16: "4 ranks x 256 MiB on 2 hosts <= 1.2x a local checkpoint of the
+same memory").
+
+The computation is samples/several-hosts/ring.py: 4 nodes passing a token round a TCP
+ring, each holding MIB MiB of random bytes (--ballast). Hosts are simulated as in the
+tests (distribution/.../scenarios/hosts/SimulatedHosts.java): network namespaces joined by
+a bridge in a switch namespace of its own, 192.0.2.n, each host with its own
+XDG_RUNTIME_DIR and HOME; the bench creates its own namespaces and deletes them (and
+kills what runs in them, by pid) at the end, also after an error or Ctrl-C.
+
+  local: one host runs a coordinator and all 4 nodes (one `stasis launch`);
+  span:  host 1 runs the main coordinator (--listen 192.0.2.1:4100) and nodes 0 and 1,
+         host 2 joins with `stasis launch --coordinator 192.0.2.1:4100 --token-file ...`
+         and runs nodes 2 and 3 (doc/several-hosts.md).
+
+Each half takes RUNS full checkpoints (`stasis checkpoint --full`, wall time of the whole
+command, which returns once the checkpoint is durable and published) and prints the
+median; then the ratio span/local. Figures, not assertions. Needs root (namespaces); the
+local half alone (--local) also runs without root, in this machine's own network.
+
+usage: bench/span_bench.py [--mib MIB] [--runs RUNS] [--local | --span]   (default 256 MiB, 3 runs, both)"""
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DIST_STASIS = os.path.join(REPO, "dist", "bin", "stasis")
+STASIS = DIST_STASIS if os.access(DIST_STASIS, os.X_OK) else os.path.join(REPO, "bin", "stasis")
+RING = os.path.join(REPO, "samples", "several-hosts", "ring.py")
+PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+SUBNET = "192.0.2."
+COORDINATOR_PORT = 4100
+ROUNDS = 10 ** 9
+
+
+def run(command, env=None, check=True):
+    result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and result.returncode != 0:
+        raise SystemExit("span_bench: `%s` failed (exit %d): %s" % (" ".join(command), result.returncode,
+                                                                    (result.stderr or result.stdout).strip()))
+    return result
+
+
+class Host:
+    """A simulated host (a network namespace), or this machine itself (namespace None)."""
+
+    def __init__(self, number, namespace, top):
+        self.number = number
+        self.name = "h%d" % number
+        self.namespace = namespace
+        self.address = SUBNET + str(number) if namespace else "127.0.0.1"
+        self.home = os.path.join(top, self.name, "home")
+        self.runtime = os.path.join(top, self.name, "run")
+        os.makedirs(self.home)
+        os.makedirs(self.runtime, mode=0o700)
+
+    def env(self):
+        env = dict(os.environ)
+        env.pop("STASIS_RUNTIME_DIR", None)
+        env["XDG_RUNTIME_DIR"] = self.runtime
+        env["HOME"] = self.home
+        return env
+
+    def command(self, args):
+        if self.namespace is None:
+            return list(args)
+        return ["ip", "netns", "exec", self.namespace, "unshare", "--uts", "--", "sh", "-c",
+                'hostname "$0" && exec "$@"', self.name] + list(args)
+
+    def stasis(self, *args, check=True):
+        return run(self.command([STASIS] + list(args)), env=self.env(), check=check)
+
+    def start_stasis(self, output, *args):
+        with open(output, "ab") as out:
+            return subprocess.Popen(self.command([STASIS] + list(args)), env=self.env(), stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def token(self):
+        return os.path.join(self.runtime, "stasis", "default.token")
+
+    def checkpoints(self):
+        """Passed as --ckpt-dir: a coordinator's default is under Java's user.home, not $HOME."""
+        return os.path.join(self.home, ".local", "share", "stasis", "checkpoints")
+
+
+class Hosts:
+    """COUNT simulated hosts on one switch; close() kills what runs in them and deletes them."""
+
+    def __init__(self, count, simulated=True):
+        self.prefix = "stbench-%d" % os.getpid()
+        self.top = tempfile.mkdtemp(prefix="stasis-span-bench-")
+        self.namespaces = []
+        self.started = []
+        self.hosts = []
+        if not simulated:
+            self.hosts.append(Host(1, None, self.top))
+            return
+        switch = self.prefix + "-sw"
+        self.add_namespace(switch)
+        run(["ip", "-n", switch, "link", "add", "br0", "type", "bridge"])
+        run(["ip", "-n", switch, "link", "set", "br0", "up"])
+        for n in range(1, count + 1):
+            namespace = self.prefix + "-h%d" % n
+            self.add_namespace(namespace)
+            run(["ip", "-n", switch, "link", "add", "p%d" % n, "type", "veth", "peer", "name", "eth0", "netns",
+                 namespace])
+            run(["ip", "-n", switch, "link", "set", "p%d" % n, "master", "br0", "up"])
+            run(["ip", "-n", namespace, "link", "set", "lo", "up"])
+            run(["ip", "-n", namespace, "addr", "add", "%s%d/24" % (SUBNET, n), "dev", "eth0"])
+            run(["ip", "-n", namespace, "link", "set", "eth0", "up"])
+            etc = os.path.join("/etc/netns", namespace)
+            os.makedirs(etc)
+            with open(os.path.join(etc, "hosts"), "w") as hosts:
+                hosts.write("127.0.0.1 localhost\n" + "".join("%s%d h%d\n" % (SUBNET, m, m)
+                                                             for m in range(1, count + 1)))
+            self.hosts.append(Host(n, namespace, self.top))
+
+    def add_namespace(self, namespace):
+        run(["ip", "netns", "add", namespace])
+        self.namespaces.append(namespace)
+        run(["ip", "-n", namespace, "link", "set", "lo", "up"])
+
+    def start(self, host, output, *args):
+        process = host.start_stasis(output, *args)
+        self.started.append(process)
+        return process
+
+    def close(self):
+        for host in self.hosts:
+            if host.namespace is None:
+                host.stasis("kill", check=False)
+                host.stasis("shutdown", check=False)
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        for namespace in reversed(self.namespaces):
+            for _ in range(200):
+                pids = [int(p) for p in run(["ip", "netns", "pids", namespace], check=False).stdout.split()]
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.05)
+        for namespace in reversed(self.namespaces):
+            run(["ip", "netns", "del", namespace], check=False)
+            shutil.rmtree(os.path.join("/etc/netns", namespace), ignore_errors=True)
+        shutil.rmtree(self.top, ignore_errors=True)
+
+
+def ring_args(addresses, nodes, mib):
+    return [PYTHON, RING, "--ring", ",".join(addresses), "--nodes", ",".join(str(n) for n in nodes),
+            "--rounds", str(ROUNDS), "--ballast", str(mib), "--interval", "0.01", "--progress", "10"]
+
+
+def wait_rounds(outputs, processes, rounds=30, timeout=600):
+    """Waits until node 0 has passed the token round the ring `rounds` times (every node holds its ballast)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise SystemExit("span_bench: a launch ended (exit %d):\n%s" % (process.returncode, tails(outputs)))
+        text = "".join(open(o, errors="replace").read() for o in outputs if os.path.exists(o))
+        if "FAIL" in text:
+            raise SystemExit("span_bench: the ring failed:\n" + tails(outputs))
+        if any(line == "round %d" % rounds for line in text.splitlines()):
+            return
+        time.sleep(0.2)
+    raise SystemExit("span_bench: the ring did not run in %d s:\n%s" % (timeout, tails(outputs)))
+
+
+def tails(outputs):
+    return "".join("--- %s\n%s\n" % (o, "".join(open(o, errors="replace").readlines()[-10:]))
+                   for o in outputs if os.path.exists(o))
+
+
+def checkpoints(main, runs):
+    """RUNS full checkpoints from `main`: their wall times in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        main.stasis("checkpoint", "--full")
+        times.append(time.monotonic() - started)
+        time.sleep(1)
+    return times
+
+
+def local_half(mib, runs, simulated):
+    """All 4 nodes on one host."""
+    hosts = Hosts(1, simulated)
+    try:
+        host = hosts.hosts[0]
+        host.stasis("coordinator", "--daemon", "--ckpt-dir", host.checkpoints())
+        host.stasis("keep", "1")
+        addresses = ["%s:%d" % (host.address, 4301 + n) for n in range(4)]
+        output = os.path.join(hosts.top, "local.txt")
+        launch = hosts.start(host, output, "launch", "--", *ring_args(addresses, range(4), mib))
+        wait_rounds([output], [launch])
+        return checkpoints(host, runs)
+    finally:
+        hosts.close()
+
+
+def span_half(mib, runs):
+    """Nodes 0 and 1 on host 1 (the main), 2 and 3 on host 2 (a member)."""
+    hosts = Hosts(2)
+    try:
+        one, two = hosts.hosts
+        main = "%s:%d" % (one.address, COORDINATOR_PORT)
+        one.stasis("coordinator", "--daemon", "--listen", main, "--ckpt-dir", one.checkpoints())
+        one.stasis("keep", "1")
+        addresses = ["%s:%d" % (one.address, 4301), "%s:%d" % (one.address, 4302),
+                     "%s:%d" % (two.address, 4303), "%s:%d" % (two.address, 4304)]
+        out1 = os.path.join(hosts.top, "span-h1.txt")
+        out2 = os.path.join(hosts.top, "span-h2.txt")
+        first = hosts.start(one, out1, "launch", "--", *ring_args(addresses, [0, 1], mib))
+        second = hosts.start(two, out2, "launch", "--coordinator", main, "--token-file", one.token(),
+                             "--ckpt-dir", two.checkpoints(), "--",
+                             *ring_args(addresses, [2, 3], mib))
+        wait_rounds([out1, out2], [first, second])
+        return checkpoints(one, runs)
+    finally:
+        hosts.close()
+
+
+def describe(times):
+    return "median %.3f s (runs: %s)" % (statistics.median(times), ", ".join("%.3f" % t for t in times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description="checkpoint time on 2 hosts against 1 host (issue #16)")
+    parser.add_argument("--mib", type=int, default=256, help="MiB of random bytes each of the 4 nodes holds")
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", "3")))
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--local", action="store_true", help="only the local half")
+    which.add_argument("--span", action="store_true", help="only the half on two hosts")
+    args = parser.parse_args()
+    root = os.geteuid() == 0 and shutil.which("ip") is not None
+    if not root and not args.local:
+        raise SystemExit("span_bench: simulated hosts need root and ip (iproute2); --local runs the local half "
+                         "in this machine's network")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    local = span = None
+    if not args.span:
+        local = local_half(args.mib, args.runs, simulated=root)
+        print("local: 4 processes x %d MiB on one host: full checkpoint %s" % (args.mib, describe(local)),
+              flush=True)
+    if not args.local:
+        span = span_half(args.mib, args.runs)
+        print("span:  2 hosts x 2 processes x %d MiB: full checkpoint %s" % (args.mib, describe(span)), flush=True)
+    if local and span:
+        print("ratio span/local: %.2f (target <= 1.2)" % (statistics.median(span) / statistics.median(local)))
+
+
+if __name__ == "__main__":
+    main()
