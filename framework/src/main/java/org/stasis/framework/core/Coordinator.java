@@ -125,7 +125,7 @@ public class Coordinator {
             throws IOException {
         this.name = property(context, NAME_PROPERTY, "default");
         this.checkpointDirectory = Path.of(property(context, CKPT_DIR_PROPERTY,
-                System.getProperty("user.home") + "/.local/share/stasis/checkpoints"));
+                org.stasis.framework.util.DefaultCheckpoints.directory().toString()));
         this.log = new EventLog(config.event_log_size());
         this.diagnostics = new Diagnostics(log, System.err);
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));

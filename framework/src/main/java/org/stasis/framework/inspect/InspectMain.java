@@ -81,8 +81,7 @@ public final class InspectMain {
                 return compact(p.home().resolve("bin/stasis-restore"), p.checkpoint());
             case "list":
                 p.noPositional();
-                Path root = p.value("--ckpt-dir").map(Path::of).orElse(Path.of(System.getProperty("user.home"),
-                        ".local/share/stasis/checkpoints")).toAbsolutePath();
+                Path root = p.value("--ckpt-dir").map(Path::of).orElse(org.stasis.framework.util.DefaultCheckpoints.directory()).toAbsolutePath();
                 return CheckpointListing.list(root, p.value("--computation").orElse(""),
                         p.value("--lineage-of").orElse(""), id -> Optional.empty(), json);
             default:

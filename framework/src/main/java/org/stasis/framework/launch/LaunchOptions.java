@@ -74,7 +74,7 @@ record LaunchOptions(Path home, String name, Path checkpointDirectory, Path plug
     static LaunchOptions parse(List<String> args) throws UsageException {
         Path home = null;
         String name = "default";
-        Path checkpoints = Path.of(System.getProperty("user.home"), ".local/share/stasis/checkpoints");
+        Path checkpoints = org.stasis.framework.util.DefaultCheckpoints.directory();
         Path plugins = null;
         boolean console = false;
         long interval = 0;
