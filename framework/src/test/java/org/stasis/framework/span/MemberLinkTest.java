@@ -50,6 +50,9 @@ class MemberLinkTest {
     private MemberLink member;
     private final BlockingQueue<Object> heard = new LinkedBlockingQueue<>();
     private volatile String failAt;
+    // Holds the member's part before it reaches "suspended" (a member that is slow there).
+    private final java.util.concurrent.CountDownLatch beforeSuspended = new java.util.concurrent.CountDownLatch(0);
+    private volatile java.util.concurrent.CountDownLatch holdBeforeSuspended = beforeSuspended;
     private final List<SocketChannel> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
@@ -131,6 +134,7 @@ class MemberLinkTest {
                 try {
                     span.begin("member-c7-1", 1);
                     span.reach(Barrier.PREPARED, null);
+                    holdBeforeSuspended.await(10, TimeUnit.SECONDS);
                     span.reach(Barrier.SUSPENDED, null);
                     if ("drain".equals(failAt)) {
                         throw new OperationFailedException("plugin socket failed in drain", null);
@@ -151,6 +155,9 @@ class MemberLinkTest {
                     span.abort(e.getMessage());
                     heard.add("aborted: " + e.getMessage());
                     throw new OperationFailedException(e.getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new OperationFailedException("interrupted", e);
                 } finally {
                     span.end();
                 }
@@ -335,10 +342,17 @@ class MemberLinkTest {
         launchPart();
         SpanOperation op = main.operation("c1", false);
         op.begin("main-c1-1", 1);
+        // the member must not arrive at "suspended" before its link is gone, or the main passes that barrier
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        holdBeforeSuspended = hold;
         op.reach(Barrier.PREPARED, null);
         member.close();
-        OperationFailedException e = assertThrows(OperationFailedException.class,
-                () -> op.reach(Barrier.SUSPENDED, null));
+        OperationFailedException e;
+        try {
+            e = assertThrows(OperationFailedException.class, () -> op.reach(Barrier.SUSPENDED, null));
+        } finally {
+            hold.countDown();
+        }
         assertTrue(e.getMessage().contains("the link to host h2 was lost"), e.getMessage());
         op.abort(e.getMessage());
         op.end();
