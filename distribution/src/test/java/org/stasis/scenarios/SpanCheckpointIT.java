@@ -361,6 +361,36 @@ class SpanCheckpointIT {
         assertTrue(after.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", after));
     }
 
+    @Test
+    void aConnectionBetweenPartsComesBackWithBothPartsRestartedOnTheMainsHost() throws Exception {
+        Path server = Files.writeString(temp.resolve("server.py"), SERVER);
+        Path client = Files.writeString(temp.resolve("client.py"), CLIENT);
+        int tcp;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            tcp = free.getLocalPort();
+        }
+        Path outA = temp.resolve("a.txt");
+        Path outB = temp.resolve("b.txt");
+        started.add(hostA.start(outA, "launch", "--name", "main", "--", "/usr/bin/python3", server.toString(),
+                Integer.toString(tcp), "1500"));
+        started.add(hostB.start(outB, "launch", "--coordinator", "127.0.0.1:" + port, "--token-file",
+                mainToken().toString(), "--host-name", "h2", "--ckpt-dir", checkpointsB.toString(),
+                "--keep-coordinator", "--", "/usr/bin/python3", client.toString(), Integer.toString(tcp), "1500"));
+        coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
+        Computation.awaitLine(outB, l -> l.equals("got 200"), Duration.ofSeconds(60));
+        Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
+        killEverything();
+        int linesB = Computation.lineCount(outB);
+        // both parts on h1 (the main's host): two restorers of one coordinator at once
+        Process restart = hostA.start(outA, "restart", "--name", "main", "--hosts", "h1", checkpoint.toString());
+        started.add(restart);
+        Computation.assertFinished(restart, outA, "OK server 1500");
+        Computation.awaitLine(outB, linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
+                Duration.ofSeconds(60));
+        List<String> after = Files.readAllLines(outB).stream().skip(linesB).toList();
+        assertTrue(after.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", after));
+    }
+
     private static Path checkpointOf(StasisCli.Result checkpoint) {
         assertEquals(0, checkpoint.status(), checkpoint.toString());
         List<String> lines = checkpoint.out().strip().lines().toList();

@@ -61,6 +61,9 @@ public final class AgentCore implements CoreSteps {
     private volatile ProcessHandle restorerProcess; // the process that will run it, if the caller named it
     private volatile Predicate<Agent> members = agent -> true;   // the computation of the operation
     private volatile String restartAs;            // the computation a restart continues, null: as saved
+    // one of several restarts at once (AgentCore#sibling): its restored processes are the supervisor's descendants
+    private final boolean concurrent;
+    private final java.util.function.BiPredicate<UnixConnection, String> claim = this::restorerConnected;
 
     /**
      * @param registry the computation's agents
@@ -69,25 +72,54 @@ public final class AgentCore implements CoreSteps {
      * @param diagnostics where warnings about processes go (event log and coordinator log)
      */
     public AgentCore(AgentRegistry registry, Path agentSocket, Path planDirectory, Diagnostics diagnostics) {
+        this(registry, agentSocket, planDirectory, diagnostics, false);
+    }
+
+    private AgentCore(AgentRegistry registry, Path agentSocket, Path planDirectory, Diagnostics diagnostics,
+            boolean concurrent) {
         this.registry = registry;
         this.diagnostics = diagnostics;
         this.agentSocket = agentSocket;
         this.planDirectory = planDirectory;
-        registry.onRestorer(this::restorerConnected);
+        this.concurrent = concurrent;
+        registry.onRestorer(claim);
     }
 
-    // A restart's supervisor said hello: the one of the restart under way, or a stray one
-    // (an old plan run again) whose processes nobody would ever release.
-    private void restorerConnected(UnixConnection connection, String first) {
-        RestorerLink link = RestorerLink.start(connection, first, registry::wake);
+    /**
+     * A core for one of several restarts that run at once (the parts of a computation
+     * that spans hosts placed on this host): its own plan, supervisor and restored
+     * processes, told apart from the others' by their supervisor. {@link #close()} it
+     * when its restart ended.
+     *
+     * @return a core sharing this one's agents
+     */
+    public AgentCore sibling() {
+        return new AgentCore(registry, agentSocket, planDirectory, diagnostics, true);
+    }
+
+    /** A sibling whose restart ended: it no longer waits for supervisors. */
+    public void close() {
+        registry.offRestorer(claim);
+    }
+
+    // A restart's supervisor said hello: claimed if it carries out the plan of this core's restart.
+    private boolean restorerConnected(UnixConnection connection, String first) {
         String plan = expectedPlan;
-        if (plan != null && plan.equals(link.plan())) {
-            restorer = link;
-            registry.wake();
-        } else {
-            link.abort("no restart of this coordinator waits for plan " + link.plan()
-                    + "; start restarts with: stasis restart CHECKPOINT");
+        if (plan == null || !plan.equals(RestorerLink.planOf(first))) {
+            return false;
         }
+        restorer = RestorerLink.start(connection, first, registry::wake);
+        registry.wake();
+        return true;
+    }
+
+    // Of several restarts at once, a restored process is this one's if it descends from its supervisor.
+    private boolean ours(Agent agent) {
+        if (!concurrent) {
+            return true;
+        }
+        RestorerLink link = restorer;
+        return link != null && Descendants.of(link.pid(), agent.hostPid());
     }
 
     // Why the restart under way must stop, if it must: its supervisor failed, or it never came.
@@ -453,7 +485,7 @@ public final class AgentCore implements CoreSteps {
             for (ProcessImage image : images) {
                 Duration left = RESTORE_TIMEOUT.minusNanos(System.nanoTime() - start);
                 Agent agent = registry.await(a -> a.restored() && !before.contains(a) && !restored.contains(a)
-                        && (!samePid || a.pid() == image.pid()), left.isNegative() ? Duration.ZERO : left,
+                        && (!samePid || a.pid() == image.pid()) && ours(a), left.isNegative() ? Duration.ZERO : left,
                         () -> restartAborted(start));
                 manifest.processes().stream().filter(p -> p.pid() == image.pid()).findFirst()
                         .ifPresent(p -> agent.describeAs(p.command()));

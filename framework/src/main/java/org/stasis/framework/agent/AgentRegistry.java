@@ -25,7 +25,9 @@ public final class AgentRegistry implements AutoCloseable {
     private final Diagnostics diagnostics;
     private final List<Agent> agents = new ArrayList<>();
     private volatile Consumer<CheckpointRequest> checkpointRequests;
-    private volatile java.util.function.BiConsumer<UnixConnection, String> restorers;
+    // restarts waiting for their supervisor: each claims the one that carries out its plan
+    private final List<java.util.function.BiPredicate<UnixConnection, String>> restorers =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param socket where agents connect
@@ -70,12 +72,15 @@ public final class AgentRegistry implements AutoCloseable {
                 return;
             }
             if (first.startsWith("RESTORER ")) {
-                java.util.function.BiConsumer<UnixConnection, String> listener = restorers;
-                if (listener == null) {
-                    connection.close();
-                } else {
-                    listener.accept(connection, first);
+                for (java.util.function.BiPredicate<UnixConnection, String> claim : restorers) {
+                    if (claim.test(connection, first)) {
+                        return;
+                    }
                 }
+                // a stray supervisor (an old plan run again): nobody would ever release its processes
+                RestorerLink.start(connection, first, () -> {
+                }).abort("no restart of this coordinator waits for this plan; start restarts with: stasis restart"
+                        + " CHECKPOINT");
                 return;
             }
             Agent agent = Agent.handshake(connection, first);
@@ -138,10 +143,15 @@ public final class AgentRegistry implements AutoCloseable {
 
     /**
      * @param listener gets the connection and first line of every restart's supervisor
-     *        ({@code stasis-restore}) that connects
+     *        ({@code stasis-restore}) that connects, and says whether it is the one it waits for
      */
-    void onRestorer(java.util.function.BiConsumer<UnixConnection, String> listener) {
-        this.restorers = listener;
+    void onRestorer(java.util.function.BiPredicate<UnixConnection, String> listener) {
+        restorers.add(listener);
+    }
+
+    /** @param listener no longer claims supervisors */
+    void offRestorer(java.util.function.BiPredicate<UnixConnection, String> listener) {
+        restorers.remove(listener);
     }
 
     /** Wakes the threads waiting in {@link #await} (to look at their abort condition). */

@@ -35,12 +35,25 @@ final class RestorerLink {
      * @return the link
      */
     static RestorerLink start(UnixConnection connection, String first, Runnable onFailure) {
-        int at = first.indexOf(" plan=");
-        RestorerLink link = new RestorerLink(connection, at < 0 ? "" : first.substring(at + 6), onFailure);
+        RestorerLink link = new RestorerLink(connection, planOf(first), onFailure);
         Thread reader = new Thread(link::listen, "stasis-restorer-" + connection.peerPid());
         reader.setDaemon(true);
         reader.start();
         return link;
+    }
+
+    /**
+     * @param first a supervisor's first line ({@code RESTORER pid=N plan=PATH})
+     * @return the plan file it carries out, empty if it named none
+     */
+    static String planOf(String first) {
+        int at = first.indexOf(" plan=");
+        return at < 0 ? "" : first.substring(at + 6);
+    }
+
+    /** @return the supervisor's pid (as this coordinator sees it) */
+    long pid() {
+        return connection.peerPid();
     }
 
     /** @return the plan file the supervisor carries out */

@@ -32,6 +32,7 @@ public final class Computations {
 
     private final Supplier<List<Agent>> agents;
     private final Set<String> handedOut = new HashSet<>();
+    private final Set<String> restarting = new HashSet<>();   // adopted by restarts under way
     private final Map<String, String> commands = new ConcurrentHashMap<>();
     private int next = 1;
 
@@ -67,7 +68,7 @@ public final class Computations {
     public synchronized String adopt(String wanted, String command, Path checkpoints) {
         String id;
         if (wanted != null && ID.matcher(wanted).matches() && !running().contains(wanted)
-                && !Agent.NO_COMPUTATION.equals(wanted)) {
+                && !restarting.contains(wanted) && !Agent.NO_COMPUTATION.equals(wanted)) {
             id = wanted;
             handedOut.add(id);
             Matcher numbered = NUMBERED.matcher(id);
@@ -80,7 +81,18 @@ public final class Computations {
         if (command != null) {
             commands.put(id, command);
         }
+        restarting.add(id);
         return id;
+    }
+
+    /**
+     * A restart that adopted an id ended (its processes run under it, or it failed):
+     * until then no other restart at once takes the same id.
+     *
+     * @param id as {@link #adopt} returned
+     */
+    public synchronized void settled(String id) {
+        restarting.remove(id);
     }
 
     /** @return the ids of the computations that have live processes, in order */

@@ -228,25 +228,27 @@ public class Coordinator {
     String restartInBackground(Path checkpoint, boolean trusted,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
         java.util.Set<String> before = computations.running();
-        Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span);
+        CompletableFuture<String> ended = new CompletableFuture<>();
+        Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span, ended);
         Path log = runtimePath.resolve(name + "-restart.log");
         Process restorer = new ProcessBuilder("setsid", home.resolve("bin/stasis-restore").toString(), plan.toString())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (operations.busy() && System.nanoTime() < deadline) {
+        while (!ended.isDone() && System.nanoTime() < deadline) {
             if (!restorer.isAlive() && restorer.exitValue() != 0) {
                 break;
             }
             Thread.sleep(50);
         }
+        String id = ended.getNow("");
         java.util.Set<String> now = new java.util.TreeSet<>(computations.running());
         now.removeAll(before);
-        if (now.isEmpty()) {
+        if (!now.contains(id)) {
             throw new IOException("the restart of " + checkpoint + " on host " + hostName + " did not bring its"
                     + " processes back; see " + log);
         }
-        return now.iterator().next();
+        return id;
     }
 
     /**
@@ -270,13 +272,19 @@ public class Coordinator {
     // A restart whose lifecycle never ran still ends its span: the other parts' exchanges fail at once.
     Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
+        return prepareRestartSpanning(checkpoint, trusted, restorerPid, gone, span, new CompletableFuture<>());
+    }
+
+    // ended: completes with the restarted computation's id when the restart ended (empty if it failed)
+    private Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
+            org.stasis.framework.lifecycle.SpanOperation span, CompletableFuture<String> ended) throws Exception {
         if (!span.spans()) {
-            return prepareRestart(checkpoint, trusted, restorerPid, gone);
+            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), span, ended);
         }
         boolean[] ran = {false};
         org.stasis.framework.lifecycle.SpanOperation watched = new SpanWatch(span, ran);
         try {
-            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), watched);
+            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), watched, ended);
         } catch (Exception e) {
             if (!ran[0]) {
                 span.abort(String.valueOf(e.getMessage()));
@@ -706,17 +714,28 @@ public class Coordinator {
     public Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             java.util.Map<Path, Path> redirects) throws Exception {
         return prepareRestart(checkpoint, trusted, restorerPid, gone, redirects,
-                org.stasis.framework.lifecycle.SpanOperation.NONE);
+                org.stasis.framework.lifecycle.SpanOperation.NONE, new CompletableFuture<>());
     }
 
+    // The parts of one restart across hosts placed here restart at once, each with its own core (plan, restorer).
     private Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
-            java.util.Map<Path, Path> redirects, org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
-        operations.enter("restart of " + checkpoint.getFileName(), true, gone);
+            java.util.Map<Path, Path> redirects, org.stasis.framework.lifecycle.SpanOperation span,
+            CompletableFuture<String> ended) throws Exception {
+        String group = span.group();
+        operations.enter("restart of " + checkpoint.getFileName(), true, gone, group);
+        AgentCore core = group.isEmpty() ? this.core : this.core.sibling();
+        Runnable leave = () -> {
+            if (core != this.core) {
+                core.close();
+            }
+            operations.leave();
+        };
         CompletableFuture<Path> plan;
         try {
             plan = core.expectPlan(restorerPid);
         } catch (RuntimeException e) {
-            operations.leave();
+            leave.run();
+            ended.complete("");
             throw e;
         }
         String id = continuedComputation(checkpoint, trusted);
@@ -741,14 +760,17 @@ public class Coordinator {
         Thread restart = new Thread(() -> {
             try {
                 Path root = checkpoint.toAbsolutePath().getParent();
-                lifecycle(root == null ? checkpointDirectory : root).restart(checkpoint, computation(id), trusted,
-                        listener, span);
+                lifecycle(root == null ? checkpointDirectory : root, core).restart(checkpoint, computation(id),
+                        trusted, listener, span);
+                ended.complete(id);
             } catch (Exception e) {
                 // The waiting command reports it; printing here too reached the client twice
                 // (this thread inherits the command session's System.err).
                 core.planFailed(e);
             } finally {
-                operations.leave();
+                computations.settled(id);
+                ended.complete("");
+                leave.run();
             }
         }, "stasis-restart");
         // The permit is handed to the restart thread: it gives it back when the restart ends.
@@ -756,7 +778,9 @@ public class Coordinator {
         try {
             restart.start();
         } catch (RuntimeException e) {
-            operations.leave();
+            computations.settled(id);
+            ended.complete("");
+            leave.run();
             throw e;
         }
         try {
@@ -825,7 +849,11 @@ public class Coordinator {
     }
 
     private CheckpointLifecycle lifecycle(Path root) {
-        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root, generations), core, lineages);
+        return lifecycle(root, core);
+    }
+
+    private CheckpointLifecycle lifecycle(Path root, AgentCore steps) {
+        return new CheckpointLifecycle(dispatcher, log, new CheckpointStore(root, generations), steps, lineages);
     }
 
     /** @return the lineages of the computations this coordinator checkpointed or restarted */

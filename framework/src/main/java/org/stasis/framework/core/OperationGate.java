@@ -2,7 +2,6 @@ package org.stasis.framework.core;
 
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -25,6 +24,9 @@ final class OperationGate {
     private volatile boolean restartHolds;
     private volatile long since;
     private final Consumer<String> dropped;
+    // the restarts of one span restart (the parts placed on this host) hold the gate together
+    private String group = "";
+    private int holders;
 
     /** @param dropped hears one line for each request dropped because its client left */
     OperationGate(Consumer<String> dropped) {
@@ -38,9 +40,24 @@ final class OperationGate {
      * @throws OperationFailedException if a restart is under way, or the client left while it waited
      */
     void enter(String what, boolean restart, BooleanSupplier gone) throws OperationFailedException {
+        enter(what, restart, gone, "");
+    }
+
+    /**
+     * Like {@link #enter(String, boolean, BooleanSupplier)}; a restart of a group that
+     * holds the gate joins it at once (the parts of one span restart placed here run at
+     * once), the gate opens when the last of them left.
+     *
+     * @param what as above
+     * @param restart as above
+     * @param gone as above
+     * @param group the span restart's id, empty for none
+     * @throws OperationFailedException as above
+     */
+    void enter(String what, boolean restart, BooleanSupplier gone, String group) throws OperationFailedException {
         long waiting = System.nanoTime();
         try {
-            while (!permit.tryAcquire(POLL_MS, TimeUnit.MILLISECONDS)) {
+            while (!tryEnter(what, restart, group)) {
                 // a restart that just failed is still giving the gate back: a short grace first
                 if (restartHolds && System.nanoTime() - waiting > BUSY_GRACE.toNanos()) {
                     throw new OperationFailedException("busy: a restart is in progress (" + holder + ", for "
@@ -52,14 +69,28 @@ final class OperationGate {
                     dropped.accept(line);
                     throw new OperationFailedException(line, null);
                 }
+                Thread.sleep(POLL_MS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OperationFailedException(what + " was interrupted while it waited for " + holder, e);
         }
+    }
+
+    private synchronized boolean tryEnter(String what, boolean restart, String group) {
+        if (!group.isEmpty() && group.equals(this.group) && holders > 0) {
+            holders++;
+            return true;
+        }
+        if (!permit.tryAcquire()) {
+            return false;
+        }
+        this.group = group;
+        holders = 1;
         holder = what;
         restartHolds = restart;
         since = System.nanoTime();
+        return true;
     }
 
     /** @return whether a checkpoint or restart is under way */
@@ -67,8 +98,13 @@ final class OperationGate {
         return permit.availablePermits() == 0;
     }
 
-    /** Ends the operation that entered last. */
-    void leave() {
+    /** Ends the operation that entered last (of a group: the gate opens when the last one left). */
+    synchronized void leave() {
+        if (--holders > 0) {
+            return;
+        }
+        holders = 0;
+        group = "";
         restartHolds = false;
         holder = "";
         permit.release();

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
+import org.stasis.framework.dispatch.Diagnostics;
 import org.stasis.framework.lifecycle.SpanOperation;
 import org.stasis.framework.span.Placement;
 import org.stasis.framework.store.CheckpointStore;
@@ -16,8 +17,8 @@ import org.stasis.framework.store.Manifest;
  * coordinator (doc/several-hosts.md): places every part of a checkpoint that spans
  * hosts, has each member restart the parts placed on it, restarts here the other parts
  * placed here, and gives the plan of the main's own part to the command's restorer
- * when it is placed here. One part per host: every part restarts at once, their
- * plugins' exchanges reaching each other; several on one host: one after the other.
+ * when it is placed here. Every part restarts at once (several on one host: each its
+ * own restorer and pid namespace), their plugins' exchanges reaching each other.
  */
 final class SpanRestart {
     private final Coordinator coordinator;
@@ -71,41 +72,40 @@ final class SpanRestart {
         if (!whole.isEmpty()) {
             coordinator.members().expect(whole);
         }
-        if (new java.util.HashSet<>(placed.values()).size() == placed.size()) {
-            return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
-        }
-        // Several parts on one host restart one after the other, each on its own.
-        for (Map.Entry<String, String> e : placed.entrySet()) {
-            if (e.getKey().equals(mainPart)) {
-                continue;
-            }
-            if (e.getValue().equals(coordinator.hostName())) {
-                coordinator.restartInBackground(Path.of(paths.get(e.getKey())), trusted);
-            } else {
-                coordinator.members().restartOn(e.getValue(), e.getKey(), paths.get(e.getKey()), whole, trusted);
-            }
-        }
-        if (!mainHere) {
-            coordinator.members().restartOn(placed.get(mainPart), mainPart, directory.toString(), "", trusted);
-            return null;
-        }
-        return coordinator.prepareRestart(directory, trusted, restorerPid, gone);
+        return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
     }
 
-    // One part per host: every part restarts at the same time, their plugins' exchanges reaching each other.
+    // Every part restarts at the same time (several on one host: each its own restorer), their plugins'
+    // exchanges reaching each other.
     private Path restartAcross(String op, Map<String, String> placed, Map<String, String> paths, String mainPart,
             String whole, boolean trusted, long restorerPid, BooleanSupplier gone) throws Exception {
-        SpanOperation span = coordinator.members().restartAcross(op, placed, paths, whole, trusted);
-        String here = placed.entrySet().stream().filter(e -> e.getValue().equals(coordinator.hostName())).map(Map.Entry::getKey)
-                .findFirst().orElse(null);
-        if (here == null) {
+        Map<String, SpanOperation> here = coordinator.members().restartAcross(op, placed, paths, whole, trusted);
+        for (Map.Entry<String, SpanOperation> e : here.entrySet()) {
+            if (!e.getKey().equals(mainPart)) {
+                inBackground(Path.of(paths.get(e.getKey())), trusted, e.getValue());
+            }
+        }
+        SpanOperation main = here.get(mainPart);
+        if (main == null) {
             return null;
         }
-        if (!here.equals(mainPart)) {
-            coordinator.restartInBackground(Path.of(paths.get(here)), trusted, span);
-            return null;
-        }
-        return coordinator.prepareRestartSpanning(Path.of(paths.get(here)), trusted, restorerPid, gone, span);
+        return coordinator.prepareRestartSpanning(Path.of(paths.get(mainPart)), trusted, restorerPid, gone, main);
+    }
+
+    // A part placed here other than the main's own: its own restorer, started by this coordinator.
+    private void inBackground(Path checkpoint, boolean trusted, SpanOperation span) {
+        Thread thread = new Thread(() -> {
+            try {
+                String id = coordinator.restartInBackground(checkpoint, trusted, span);
+                coordinator.diagnostics().info(Diagnostics.COORDINATOR, "restart", "part " + span.part() + " ("
+                        + checkpoint.getFileName() + ") restarted here as computation " + id);
+            } catch (Exception e) {
+                coordinator.diagnostics().warning(Diagnostics.COORDINATOR, "restart", "part " + span.part() + " ("
+                        + checkpoint + ") did not restart: " + e.getMessage());
+            }
+        }, "stasis-span-restart-" + span.part());
+        thread.setDaemon(true);
+        thread.start();
     }
 
     // The id the main's part will run under (the restart continues the checkpoint's own unless it runs).

@@ -47,6 +47,11 @@ final class SpanWatch implements SpanOperation {
     }
 
     @Override
+    public String group() {
+        return span.group();
+    }
+
+    @Override
     public List<String> parts() {
         return span.parts();
     }

@@ -111,6 +111,14 @@ public interface SpanOperation {
         return List.of();
     }
 
+    /**
+     * @return the id shared by the parts of one restart across hosts, whose restarts on
+     *         one host run at once (each its own restorer); empty for none
+     */
+    default String group() {
+        return "";
+    }
+
     /** @return in a member, the id of the main's checkpoint this part belongs to; else null */
     default String spanId() {
         return null;

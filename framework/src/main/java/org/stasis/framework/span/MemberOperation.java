@@ -58,6 +58,11 @@ final class MemberOperation implements SpanOperation {
     }
 
     @Override
+    public String group() {
+        return op;
+    }
+
+    @Override
     public List<String> parts() {
         return parts;
     }

@@ -242,25 +242,26 @@ public final class Members {
     }
 
     /**
-     * Starts a restart across hosts with one part per host: asks each member for the part
-     * placed on it (without waiting: every part restarts at the same time), and returns
-     * the span of the part placed on this host, if any. A member's failure is logged.
+     * Starts a restart across hosts: asks each member for the parts placed on it (without
+     * waiting: every part restarts at the same time, several on one host each with its
+     * own restorer), and returns the spans of the parts placed on this host. A member's
+     * failure is logged.
      *
      * @param op the operation's id
      * @param placed part name to host, every part
      * @param paths part name to checkpoint directory
      * @param computation the main's computation the member parts join again, or empty
      * @param trusted the user's --trust
-     * @return the span for the part restarted on this host (its restarts must use it)
+     * @return part name to its span, for each part restarted on this host (its restart must use it)
      * @throws IOException if a member is not joined; nothing was started
      */
-    public SpanOperation restartAcross(String op, Map<String, String> placed, Map<String, String> paths,
+    public Map<String, SpanOperation> restartAcross(String op, Map<String, String> placed, Map<String, String> paths,
             String computation, boolean trusted) throws IOException {
         Map<String, Member> on = new java.util.LinkedHashMap<>();
-        String own = null;
+        java.util.Set<String> own = new java.util.LinkedHashSet<>();
         for (Map.Entry<String, String> e : placed.entrySet()) {
             if (e.getValue().equals(host.get())) {
-                own = e.getKey();
+                own.add(e.getKey());
                 continue;
             }
             Member member = members.get(e.getValue());
@@ -281,11 +282,12 @@ public final class Members {
             placed.keySet().forEach(m.putArray("parts")::add);
             e.getValue().send(m);
         }
-        String name = own;
         Thread watch = new Thread(() -> awaitRestarted(op, on), "stasis-span-restart-" + op);
         watch.setDaemon(true);
         watch.start();
-        return name == null ? SpanOperation.NONE : gathering;
+        Map<String, SpanOperation> spans = new java.util.LinkedHashMap<>();
+        own.forEach(name -> spans.put(name, gathering.span(name)));
+        return spans;
     }
 
     // The members' answers: a part that could not restart is told on the main's log.

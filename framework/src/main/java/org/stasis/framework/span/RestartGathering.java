@@ -16,89 +16,111 @@ import org.stasis.api.LifecycleEvent;
 import org.stasis.framework.lifecycle.SpanOperation;
 
 /**
- * The main's side of one restart across hosts ({@code stasis restart --hosts}, one part
- * per host): every part restarts at the same time, each by its host's coordinator, and
- * their plugins' exchanges in {@code restart} and {@code resume} are gathered here. The
- * part restarted on the main's host (if any) uses this object as its span.
+ * The main's side of one restart across hosts ({@code stasis restart --hosts}): every
+ * part restarts at the same time, each by its host's coordinator (several parts on one
+ * host: each its own restorer), and their plugins' exchanges in {@code restart} and
+ * {@code resume} are gathered here. The parts restarted on the main's host (if any)
+ * each use one {@link #span(String)} of this object.
  */
-final class RestartGathering implements SpanOperation, SpanMessages {
+final class RestartGathering implements SpanMessages {
     private final Members members;
     private final String op;
-    private final String own;
+    private final Set<String> own;
     private final List<String> parts;
     private final Map<String, Members.Member> hosts;
     private final Gathering gathering;
     private final Set<String> done = new HashSet<>();
-    private boolean ownEnded;
+    private final Set<String> ownEnded = new HashSet<>();
 
     /**
      * @param members the registry (to unregister when every part is done)
      * @param op the operation's id
-     * @param own the part restarted on the main's host, or null
+     * @param own the parts restarted on the main's host (may be empty)
      * @param parts every part's name, in order
      * @param hosts each member-restarted part's member
      */
-    RestartGathering(Members members, String op, String own, List<String> parts, Map<String, Members.Member> hosts) {
+    RestartGathering(Members members, String op, Set<String> own, List<String> parts, Map<String, Members.Member> hosts) {
         this.members = members;
         this.op = op;
-        this.own = own;
+        this.own = Set.copyOf(own);
         this.parts = List.copyOf(parts);
         this.hosts = Map.copyOf(hosts);
         this.gathering = new Gathering(parts);
-        this.ownEnded = own == null;
     }
 
-    @Override
-    public boolean spans() {
-        return true;
+    /**
+     * @param part one of the parts restarted on the main's host
+     * @return its side of the operation, for its restart's lifecycle
+     */
+    SpanOperation span(String part) {
+        return new OwnPart(part);
     }
 
-    @Override
-    public String part() {
-        return own == null ? "local" : own;
-    }
+    // One part restarted on the main's host.
+    private final class OwnPart implements SpanOperation {
+        private final String name;
 
-    @Override
-    public List<String> parts() {
-        return parts;
-    }
-
-    @Override
-    public Map<String, byte[]> exchange(String plugin, LifecycleEvent event, String topic, byte[] mine)
-            throws IOException {
-        try {
-            return gathering.give(part(), plugin, event.name(), topic, mine).get(MainOperation.EXCHANGE_MILLIS,
-                    TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            String why = "the exchange '" + topic + "' of plugin " + plugin + " timed out after "
-                    + MainOperation.EXCHANGE_MILLIS / 1000 + " s";
-            gathering.fail(new IOException(why));
-            throw new IOException(why);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted during the exchange '" + topic + "'");
+        OwnPart(String name) {
+            this.name = name;
         }
-    }
 
-    @Override
-    public void ended(String plugin, LifecycleEvent event) {
-        gathering.ended(part(), plugin, event.name());
-    }
-
-    @Override
-    public void abort(String why) {
-        fail("part " + part() + " failed: " + why);
-    }
-
-    @Override
-    public void end() {
-        synchronized (this) {
-            ownEnded = true;
+        @Override
+        public boolean spans() {
+            return true;
         }
-        gathering.ended(part(), "*", LifecycleEvent.RESUME.name());
-        unregisterWhenDone();
+
+        @Override
+        public String group() {
+            return op;
+        }
+
+        @Override
+        public String part() {
+            return name;
+        }
+
+        @Override
+        public List<String> parts() {
+            return parts;
+        }
+
+        @Override
+        public Map<String, byte[]> exchange(String plugin, LifecycleEvent event, String topic, byte[] mine)
+                throws IOException {
+            try {
+                return gathering.give(name, plugin, event.name(), topic, mine).get(MainOperation.EXCHANGE_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                String why = "the exchange '" + topic + "' of plugin " + plugin + " timed out after "
+                        + MainOperation.EXCHANGE_MILLIS / 1000 + " s";
+                gathering.fail(new IOException(why));
+                throw new IOException(why);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted during the exchange '" + topic + "'");
+            }
+        }
+
+        @Override
+        public void ended(String plugin, LifecycleEvent event) {
+            gathering.ended(name, plugin, event.name());
+        }
+
+        @Override
+        public void abort(String why) {
+            fail("part " + name + " failed: " + why);
+        }
+
+        @Override
+        public void end() {
+            synchronized (RestartGathering.this) {
+                ownEnded.add(name);
+            }
+            gathering.ended(name, "*", LifecycleEvent.RESUME.name());
+            unregisterWhenDone();
+        }
     }
 
     /** A part failed before it restarted: every exchange still open fails. */
@@ -179,7 +201,7 @@ final class RestartGathering implements SpanOperation, SpanMessages {
 
     private void unregisterWhenDone() {
         synchronized (this) {
-            if (!ownEnded || !done.containsAll(hosts.keySet())) {
+            if (!ownEnded.containsAll(own) || !done.containsAll(hosts.keySet())) {
                 return;
             }
         }

@@ -215,9 +215,12 @@ class MemberLinkTest {
         Map<String, String> placed = new java.util.LinkedHashMap<>();
         placed.put("h1", "h1");
         placed.put("h2", "h2");
-        SpanOperation mine = main.restartAcross("main-c1-1-restart", placed, Map.of("h1", "/ck/main-c1-1", "h2",
-                "/ck/member-c7-1"), "c5", false);
+        Map<String, SpanOperation> spans = main.restartAcross("main-c1-1-restart", placed, Map.of("h1",
+                "/ck/main-c1-1", "h2", "/ck/member-c7-1"), "c5", false);
+        assertEquals(List.of("h1"), List.copyOf(spans.keySet()));
+        SpanOperation mine = spans.get("h1");
         assertEquals("h1", mine.part());
+        assertEquals("main-c1-1-restart", mine.group());
         assertEquals(List.of("h1", "h2"), mine.parts());
         Map<String, byte[]> all = mine.exchange("socket", LifecycleEvent.RESTART, "listen", bytes("h1 listens"));
         assertEquals("h2 listens", new String(all.get("h2"), StandardCharsets.UTF_8));
