@@ -339,6 +339,47 @@ class SeveralHostsIT {
         }
     }
 
+    /**
+     * The issue's ring, 2 nodes on each of two hosts, checkpointed mid-run, every process
+     * killed, and restarted with every part on host 1 ({@code restart --hosts h1}): the
+     * part of host 2 restarts beside the main's, each with its own restorer and pid
+     * namespace, at the same time, so the ring's connections between the parts are
+     * rebuilt on host 1; the ring runs to its end and its checksum equals an
+     * uninterrupted run's.
+     */
+    @Test
+    void aRingOverTwoHostsRestartsWithEveryPartOnOneHost() throws Exception {
+        int rounds = 300;
+        try (Span span = new Span("ring1", 2)) {
+            Host one = span.main;
+            Host two = span.hosts.host(2);
+            String ring = String.join(",", one.address(4301), one.address(4302), two.address(4303),
+                    two.address(4304));
+            Path firstOut = span.output("ring-h1");
+            Path secondOut = span.output("ring-h2");
+            String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", span.go().toString()};
+            Process first = one.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
+                    concat(common, "--nodes", "0,1"))));
+            two.startStasis(secondOut, launch(span.join(two), Lines.program("ring.py",
+                    concat(common, "--nodes", "2,3"))));
+            int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
+            Path checkpoint = span.checkpoint();
+            assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
+            killEverywhere(span);
+            int firstLines = Lines.count(firstOut);
+            int secondLines = Lines.count(secondOut);
+            Process running = one.startStasis(firstOut, "restart", "--hosts", one.name(), checkpoint.toString());
+            Lines.await(firstOut, firstLines, "restarted node 0 1"::equals, MINUTE, span::diagnostics, running);
+            Lines.await(secondOut, secondLines, "restarted node 2 1"::equals, MINUTE, span::diagnostics, running);
+            seen = Lines.awaitProgress(firstOut, firstLines, ROUND, seen + 20, MINUTE, span::diagnostics, running);
+            assertTrue(seen < rounds, "the ring ended before the restart: make it longer");
+            Files.createFile(span.go());
+            assertFinished(running, firstOut, "OK ring " + rounds + " rounds checksum ", span);
+            Lines.await(secondOut, secondLines, "OK node 3"::equals, MINUTE, span::diagnostics);
+            Lines.await(secondOut, secondLines, "OK node 2"::equals, MINUTE, span::diagnostics);
+        }
+    }
+
     private static String[] concat(String[] first, String... more) {
         String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
         System.arraycopy(more, 0, all, first.length, more.length);
