@@ -333,21 +333,9 @@ class SpanCheckpointIT {
     // number arrives once, in order.
     @Test
     void aConnectionBetweenPartsComesBackWithARestartAcrossHosts() throws Exception {
-        Path server = Files.writeString(temp.resolve("server.py"), SERVER);
-        Path client = Files.writeString(temp.resolve("client.py"), CLIENT);
-        int tcp;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            tcp = free.getLocalPort();
-        }
-        Path outA = temp.resolve("a.txt");
-        Path outB = temp.resolve("b.txt");
-        started.add(hostA.start(outA, "launch", "--name", "main", "--", "/usr/bin/python3", server.toString(),
-                Integer.toString(tcp), "1500"));
-        started.add(hostB.start(outB, "launch", "--coordinator", "127.0.0.1:" + port, "--token-file",
-                mainToken().toString(), "--host-name", "h2", "--ckpt-dir", checkpointsB.toString(),
-                "--keep-coordinator", "--", "/usr/bin/python3", client.toString(), Integer.toString(tcp), "1500"));
-        coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
-        Computation.awaitLine(outB, l -> l.equals("got 200"), Duration.ofSeconds(60));
+        ConnectedParts parts = connectedParts();
+        Path outA = parts.outA();
+        Path outB = parts.outB();
         Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
         assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
         killEverything();
@@ -363,21 +351,9 @@ class SpanCheckpointIT {
 
     @Test
     void aConnectionBetweenPartsComesBackWithBothPartsRestartedOnTheMainsHost() throws Exception {
-        Path server = Files.writeString(temp.resolve("server.py"), SERVER);
-        Path client = Files.writeString(temp.resolve("client.py"), CLIENT);
-        int tcp;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            tcp = free.getLocalPort();
-        }
-        Path outA = temp.resolve("a.txt");
-        Path outB = temp.resolve("b.txt");
-        started.add(hostA.start(outA, "launch", "--name", "main", "--", "/usr/bin/python3", server.toString(),
-                Integer.toString(tcp), "1500"));
-        started.add(hostB.start(outB, "launch", "--coordinator", "127.0.0.1:" + port, "--token-file",
-                mainToken().toString(), "--host-name", "h2", "--ckpt-dir", checkpointsB.toString(),
-                "--keep-coordinator", "--", "/usr/bin/python3", client.toString(), Integer.toString(tcp), "1500"));
-        coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
-        Computation.awaitLine(outB, l -> l.equals("got 200"), Duration.ofSeconds(60));
+        ConnectedParts parts = connectedParts();
+        Path outA = parts.outA();
+        Path outB = parts.outB();
         Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
         killEverything();
         int linesB = Computation.lineCount(outB);
@@ -394,6 +370,31 @@ class SpanCheckpointIT {
     // Both parts on the member's host: the member restarts them at once, their exchanges through the main.
     @Test
     void aConnectionBetweenPartsComesBackWithBothPartsRestartedOnAMember() throws Exception {
+        ConnectedParts parts = connectedParts();
+        Path outA = parts.outA();
+        Path outB = parts.outB();
+        Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
+        killEverything();
+        int linesA = Computation.lineCount(outA);
+        int linesB = Computation.lineCount(outB);
+        StasisCli.Result restart = hostA.run("restart", "--name", "main", "--hosts", "h2", checkpoint.toString());
+        assertEquals(0, restart.status(), restart.toString());
+        Computation.awaitLine(outA, linesA, l -> l.startsWith("OK server") || l.startsWith("Traceback"),
+                Duration.ofSeconds(60));
+        Computation.awaitLine(outB, linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
+                Duration.ofSeconds(60));
+        List<String> server1 = Files.readAllLines(outA).stream().skip(linesA).toList();
+        List<String> client1 = Files.readAllLines(outB).stream().skip(linesB).toList();
+        assertTrue(server1.contains("OK server 1500"), "the server after the restart:\n" + String.join("\n", server1));
+        assertTrue(client1.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", client1));
+    }
+
+    /** The server in the main's part and its client in the member's, their outputs. */
+    private record ConnectedParts(Path outA, Path outB) {
+    }
+
+    // The server on the main's host, its client on the member's (127.0.0.2), 200 numbers through already.
+    private ConnectedParts connectedParts() throws Exception {
         Path server = Files.writeString(temp.resolve("server.py"), SERVER);
         Path client = Files.writeString(temp.resolve("client.py"), CLIENT);
         int tcp;
@@ -409,20 +410,7 @@ class SpanCheckpointIT {
                 "--keep-coordinator", "--", "/usr/bin/python3", client.toString(), Integer.toString(tcp), "1500"));
         coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
         Computation.awaitLine(outB, l -> l.equals("got 200"), Duration.ofSeconds(60));
-        Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
-        killEverything();
-        int linesA = Computation.lineCount(outA);
-        int linesB = Computation.lineCount(outB);
-        StasisCli.Result restart = hostA.run("restart", "--name", "main", "--hosts", "h2", checkpoint.toString());
-        assertEquals(0, restart.status(), restart.toString());
-        Computation.awaitLine(outA, linesA, l -> l.startsWith("OK server") || l.startsWith("Traceback"),
-                Duration.ofSeconds(60));
-        Computation.awaitLine(outB, linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
-                Duration.ofSeconds(60));
-        List<String> server1 = Files.readAllLines(outA).stream().skip(linesA).toList();
-        List<String> client1 = Files.readAllLines(outB).stream().skip(linesB).toList();
-        assertTrue(server1.contains("OK server 1500"), "the server after the restart:\n" + String.join("\n", server1));
-        assertTrue(client1.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", client1));
+        return new ConnectedParts(outA, outB);
     }
 
     private static Path checkpointOf(StasisCli.Result checkpoint) {

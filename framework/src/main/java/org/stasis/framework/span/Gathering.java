@@ -8,6 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * The main's side of the plugins' exchanges in one operation (doc/several-hosts.md,
@@ -54,6 +58,36 @@ final class Gathering {
         t.given.put(part, data);
         check(plugin, t);
         return t.done;
+    }
+
+    /**
+     * Gives a part's bytes and waits for every part's, at most
+     * {@link MainOperation#EXCHANGE_MILLIS}.
+     *
+     * @param part the part giving
+     * @param plugin the plugin
+     * @param event the event it runs in
+     * @param topic the topic
+     * @param data its bytes
+     * @param onTimeout hears why, before this throws, when the parts did not all give in time
+     * @return every part's bytes (in the parts' order)
+     * @throws IOException if the exchange timed out or the operation failed
+     */
+    Map<String, byte[]> exchange(String part, String plugin, String event, String topic, byte[] data,
+            Consumer<String> onTimeout) throws IOException {
+        try {
+            return give(part, plugin, event, topic, data).get(MainOperation.EXCHANGE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            String why = "the exchange '" + topic + "' of plugin " + plugin + " timed out after "
+                    + MainOperation.EXCHANGE_MILLIS / 1000 + " s";
+            onTimeout.accept(why);
+            throw new IOException(why);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during the exchange '" + topic + "'");
+        }
     }
 
     /**

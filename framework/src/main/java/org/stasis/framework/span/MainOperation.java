@@ -9,9 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -129,20 +126,7 @@ final class MainOperation implements SpanOperation, SpanMessages {
     @Override
     public Map<String, byte[]> exchange(String plugin, LifecycleEvent event, String topic, byte[] mine)
             throws IOException {
-        try {
-            return gathering.give(mainPart, plugin, event.name(), topic, mine).get(EXCHANGE_MILLIS,
-                    TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            String why = "the exchange '" + topic + "' of plugin " + plugin + " timed out after "
-                    + EXCHANGE_MILLIS / 1000 + " s";
-            fail(why);
-            throw new IOException(why);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted during the exchange '" + topic + "'");
-        }
+        return gathering.exchange(mainPart, plugin, event.name(), topic, mine, this::fail);
     }
 
     @Override

@@ -6,9 +6,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -87,20 +84,8 @@ final class RestartGathering implements SpanMessages {
         @Override
         public Map<String, byte[]> exchange(String plugin, LifecycleEvent event, String topic, byte[] mine)
                 throws IOException {
-            try {
-                return gathering.give(name, plugin, event.name(), topic, mine).get(MainOperation.EXCHANGE_MILLIS,
-                        TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                String why = "the exchange '" + topic + "' of plugin " + plugin + " timed out after "
-                        + MainOperation.EXCHANGE_MILLIS / 1000 + " s";
-                gathering.fail(new IOException(why));
-                throw new IOException(why);
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted during the exchange '" + topic + "'");
-            }
+            return gathering.exchange(name, plugin, event.name(), topic, mine,
+                    why -> gathering.fail(new IOException(why)));
         }
 
         @Override
