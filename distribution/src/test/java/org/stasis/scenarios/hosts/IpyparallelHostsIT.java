@@ -1,0 +1,263 @@
+package org.stasis.scenarios.hosts;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * ipyparallel across simulated hosts (issue #16): the controller and a driver
+ * (samples/several-hosts/ipp_driver.py, a Client submitting deterministic tasks and
+ * checking every result and a running checksum) under the main coordinator on host 1,
+ * one engine on each of hosts 2 and 3 joined to the main's computation with
+ * {@code stasis launch --coordinator 192.0.2.1:4100 --token-file ...} (the connection
+ * files are on the filesystem every simulated host shares). One checkpoint of the whole
+ * computation mid-run, everything killed on every host, {@code stasis restart --hosts h1}
+ * (every part on host 1): the driver finishes with the checksum of an uninterrupted run.
+ * Needs Debian's python3-ipyparallel (/usr/bin/python3).
+ */
+@Timeout(400)
+class IpyparallelHostsIT {
+    private static final int COORDINATOR_PORT = 4100;
+    private static final String COORDINATOR = "default";
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final int TASKS = 300;
+    private static final Pattern PROGRESS = Pattern.compile("progress (\\d+) checksum \\d+");
+    private static final Duration MINUTE = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+
+    @BeforeAll
+    static void needs() {
+        SimulatedHosts.assumeAvailable();
+        assertTrue(Files.isExecutable(Path.of(PYTHON)), PYTHON + " is missing (python3-ipyparallel)");
+    }
+
+    /** The checksum ipp_driver.py prints for {@code tasks} tasks run without interruption. */
+    static long expectedChecksum(int tasks) {
+        BigInteger modulus = BigInteger.ONE.shiftLeft(61).subtract(BigInteger.ONE);
+        BigInteger checksum = BigInteger.ZERO;
+        for (long i = 0; i < tasks; i++) {
+            BigInteger value = BigInteger.ZERO;
+            for (long k = i; k < i + 1000; k++) {
+                value = value.add(BigInteger.valueOf(k * k));
+            }
+            checksum = checksum.multiply(BigInteger.valueOf(31)).add(value).mod(modulus);
+        }
+        return checksum.longValueExact();
+    }
+
+    /** The three hosts, the main coordinator on host 1, and what ran where. */
+    private final class Cluster implements AutoCloseable {
+        final SimulatedHosts hosts;
+        final Host main;
+        final Path ipython;
+        final List<Path> outputs = new ArrayList<>();
+
+        Cluster(String label) throws Exception {
+            this.hosts = new SimulatedHosts(label, 3);
+            this.main = hosts.host(1);
+            this.ipython = Files.createDirectories(temp.resolve("ipython"));
+            Commands.Result started = main.stasis("coordinator", "--daemon", "--listen",
+                    main.address(COORDINATOR_PORT), "--ckpt-dir", main.checkpoints().toString());
+            assertEquals(0, started.status(), "the main coordinator did not start: " + started);
+        }
+
+        Path output(String name) {
+            Path file = temp.resolve(name + ".txt");
+            outputs.add(file);
+            return file;
+        }
+
+        Path security() {
+            return ipython.resolve("profile_default/security");
+        }
+
+        /** The controller (its output in controller.txt) and the driver, one computation on host 1. */
+        Process controllerAndDriver(Path driverOut) throws Exception {
+            Path controllerOut = output("controller");
+            String script = "\"$0\" -m ipyparallel.controller --ip=" + main.address() + " >>" + controllerOut
+                    + " 2>&1 & exec \"$0\" \"$@\"";
+            return main.startStasis(driverOut, "launch", "--", "env", "IPYTHONDIR=" + ipython, "sh", "-c", script,
+                    PYTHON, Lines.PROGRAMS.resolve("ipp_driver.py").toString(),
+                    security().resolve("ipcontroller-client.json").toString(), "--engines", "2", "--tasks",
+                    String.valueOf(TASKS));
+        }
+
+        /** An engine on {@code host}, a part of the main's computation. */
+        Process engine(Host host, Path output) throws Exception {
+            // The engine writes its log to a file of its own: see the class comment.
+            Path log = output(output.getFileName().toString().replace(".txt", "-log"));
+            Path engineJson = security().resolve("ipcontroller-engine.json");
+            long deadline = System.nanoTime() + MINUTE.toNanos();
+            while (!Files.exists(engineJson)) {
+                assertTrue(System.nanoTime() < deadline, "the controller wrote no " + engineJson + diagnostics());
+                Thread.sleep(100);
+            }
+            return host.startStasis(output, "launch", "--coordinator", main.address(COORDINATOR_PORT),
+                    "--token-file", main.token(COORDINATOR).toString(), "--ckpt-dir", host.checkpoints().toString(),
+                    "--keep-coordinator", "--", "env", "IPYTHONDIR=" + ipython, "sh", "-c",
+                    "exec \"$0\" -m ipyparallel.engine --file=\"$1\" >>\"$2\" 2>&1", PYTHON, engineJson.toString(),
+                    log.toString());
+        }
+
+        Path checkpoint() {
+            Commands.Result result = main.stasis("checkpoint");
+            assertEquals(0, result.status(), "the checkpoint failed: " + result + diagnostics());
+            List<String> lines = result.out().strip().lines().toList();
+            return Path.of(lines.get(lines.size() - 1));
+        }
+
+        String diagnostics() {
+            StringBuilder text = new StringBuilder("\n");
+            try {
+                for (Path output : outputs) {
+                    text.append(Lines.show(output));
+                }
+                for (Host host : hosts.hosts()) {
+                    if (Files.isDirectory(host.stasisRuntime())) {
+                        try (Stream<Path> logs = Files.list(host.stasisRuntime())) {
+                            for (Path log : logs.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
+                                text.append(host.name()).append(' ').append(Lines.show(log));
+                            }
+                        }
+                    }
+                }
+                for (Host host : hosts.hosts()) {
+                    for (String name : coordinators(host)) {
+                        text.append(host.name()).append(' ').append(name).append(" status: ")
+                                .append(host.stasis("status", "--name", name).output()).append(host.name())
+                                .append(' ').append(name).append(" events: ")
+                                .append(host.stasis("events", "--name", name, "-n", "2").output());
+                    }
+                    text.append(host.name()).append(" processes:\n").append(processes(host));
+                }
+            } catch (IOException e) {
+                text.append("(diagnostics incomplete: ").append(e).append(")\n");
+            }
+            return text.toString();
+        }
+
+        /** @return each live process of {@code host}'s namespace: pid, command line, where its stdout goes */
+        private static String processes(Host host) {
+            StringBuilder text = new StringBuilder();
+            for (long pid : SimulatedHosts.pidsIn(host.namespace())) {
+                try {
+                    String command = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+                    text.append("  ").append(pid).append(' ').append(command).append(" > ")
+                            .append(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/1"))).append('\n');
+                } catch (IOException | RuntimeException gone) {
+                    text.append("  ").append(pid).append(" (").append(gone.getMessage()).append(")\n");
+                }
+            }
+            return text.toString();
+        }
+
+        @Override
+        public void close() throws Exception {
+            hosts.close();
+        }
+    }
+
+    /**
+     * Controller and driver on host 1, engines on hosts 2 and 3; one checkpoint while the
+     * tasks run (a part per engine host), every process killed, the whole computation
+     * restarted on host 1 alone: the driver goes on and ends with the right checksum.
+     */
+    @Test
+    void aClusterOverThreeHostsRestartsOnHostOne() throws Exception {
+        try (Cluster cluster = new Cluster("ipp")) {
+            Host two = cluster.hosts.host(2);
+            Host three = cluster.hosts.host(3);
+            Path driverOut = cluster.output("driver");
+            Process driver = cluster.controllerAndDriver(driverOut);
+            Process engine2 = cluster.engine(two, cluster.output("engine-h2"));
+            Process engine3 = cluster.engine(three, cluster.output("engine-h3"));
+            // Each engine really runs on its host (its host name, from inside the engine).
+            Set<String> engineHosts = new TreeSet<>();
+            for (int i = 0; i < 2; i++) {
+                String line = Lines.await(driverOut, 0, l -> l.startsWith("engine " + engineHosts.size() + " on"),
+                        Duration.ofSeconds(120), cluster::diagnostics, driver);
+                engineHosts.add(line.split(" ")[3]);
+            }
+            assertEquals(Set.of("h2", "h3"), engineHosts, cluster.diagnostics());
+            int seen = Lines.awaitProgress(driverOut, PROGRESS, 30, MINUTE, cluster::diagnostics, driver);
+
+            Path checkpoint = cluster.checkpoint();
+            JsonNode parts = JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts");
+            Set<String> partHosts = new TreeSet<>();
+            parts.forEach(p -> partHosts.add(p.path("host").asText()));
+            assertEquals(Set.of("h2", "h3"), partHosts, "parts of " + checkpoint + ": " + parts);
+            seen = Lines.awaitProgress(driverOut, PROGRESS, seen + 10, MINUTE, cluster::diagnostics, driver);
+            assertTrue(seen < TASKS, "the run ended before the checkpoint: make it longer");
+
+            killEverywhere(cluster);
+            assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "the killed driver did not end");
+            assertTrue(engine2.waitFor(30, TimeUnit.SECONDS) && engine3.waitFor(30, TimeUnit.SECONDS),
+                    "a killed engine did not end" + cluster.diagnostics());
+            int lines = Lines.count(driverOut);
+            Process restarted = cluster.main.startStasis(driverOut, "restart", "--hosts", "h1",
+                    checkpoint.toString());
+            Lines.await(driverOut, lines, "restarted driver 1"::equals, MINUTE, cluster::diagnostics, restarted);
+            String ok = "OK ipp " + TASKS + " tasks checksum " + expectedChecksum(TASKS);
+            Lines.await(driverOut, lines, ok::equals, Duration.ofSeconds(180), cluster::diagnostics, restarted);
+        }
+    }
+
+    /** Kills every computation of every coordinator on every host, and waits until no process is left. */
+    private static void killEverywhere(Cluster cluster) throws Exception {
+        for (Host host : cluster.hosts.hosts()) {
+            for (String name : coordinators(host)) {
+                JsonNode status = JSON.readTree(host.stasis("status", "--name", name, "--json").out());
+                for (JsonNode computation : status.path("computations")) {
+                    Commands.Result kill = host.stasis("kill", "--name", name, "--computation",
+                            computation.path("id").asText());
+                    assertEquals(0, kill.status(), kill.toString());
+                }
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (Host host : cluster.hosts.hosts()) {
+            for (String name : coordinators(host)) {
+                while (host.stasis("status", "--name", name, "--json").out().contains("\"hostPid\"")) {
+                    assertTrue(System.nanoTime() < deadline, "processes of " + name + " on " + host + " survived");
+                    Thread.sleep(100);
+                }
+            }
+        }
+    }
+
+    /** @return the names of the coordinators running on {@code host} (their control sockets) */
+    private static List<String> coordinators(Host host) throws IOException {
+        if (!Files.isDirectory(host.stasisRuntime())) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(host.stasisRuntime())) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
+                    .map(n -> n.substring(0, n.length() - ".sock".length()))
+                    // a coordinator has its log beside its socket (a member's name has dots: span-192.0.2.1-4100)
+                    .filter(n -> Files.exists(host.stasisRuntime().resolve(n + ".log"))).sorted().toList();
+        }
+    }
+}
