@@ -204,17 +204,19 @@ class IpyparallelHostsIT {
 
     /**
      * The same, restarted with every part on host 1 ({@code stasis restart --hosts h1}).
-     * Disabled: it passed 1 of 3 runs. Several parts on one host restart one after the
+     * Disabled: it passed 1 of 4 runs. Several parts on one host restart one after the
      * other (doc/several-hosts.md), so the TCP connections between the engines and the
-     * controller are not rebuilt but restored as reset on both ends; ipyparallel's ZeroMQ
-     * sockets connect again by themselves, but in 2 of 3 runs the restored engines'
-     * heartbeats never reached the controller again (it logs {@code heartbeat::missed} from
-     * the restart on and unregisters both engines after 11 misses, about 33 s; the driver
-     * gets {@code EngineError(... died while running task ...)}), and in one of them one
-     * restored engine part was gone from host 1 altogether.
+     * controller are not rebuilt but restored as reset on both ends (ipyparallel's ZeroMQ
+     * sockets would connect again by themselves). In the 3 failed runs the driver and the
+     * controller came back and ran, but the controller logged {@code heartbeat::missed} for
+     * both engines from the restart on and unregistered them after 11 misses (about 33 s;
+     * the driver gets {@code EngineError(... died while running task ...)}); the restored
+     * engines wrote not one log line after the restart (not even their own "No heartbeat"
+     * warnings, every 3.5 s in a live engine), and in 2 runs only one of the two engine
+     * parts was still listed on host 1.
      */
     @Test
-    @Disabled("fails 2 of 3 runs: connections between parts restarted on one host are reset, see the comment")
+    @Disabled("fails 3 of 4 runs: the engines restored on host 1 stay silent, see the comment")
     void aClusterOverThreeHostsRestartsOnHostOne() throws Exception {
         try (Cluster cluster = new Cluster("ipp1")) {
             checkpointKillAndRestart(cluster, "h1", null);
