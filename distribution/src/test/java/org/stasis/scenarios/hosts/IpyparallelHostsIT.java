@@ -204,7 +204,7 @@ class IpyparallelHostsIT {
 
     /**
      * The same, restarted with every part on host 1 ({@code stasis restart --hosts h1}).
-     * Disabled: it passed 1 of 4 runs. Several parts on one host restart one after the
+     * Disabled: it passed 2 of 5 runs. Several parts on one host restart one after the
      * other (doc/several-hosts.md), so the TCP connections between the engines and the
      * controller are not rebuilt but restored as reset on both ends (ipyparallel's ZeroMQ
      * sockets would connect again by themselves). In the 3 failed runs the driver and the
@@ -216,7 +216,7 @@ class IpyparallelHostsIT {
      * parts was still listed on host 1.
      */
     @Test
-    @Disabled("fails 3 of 4 runs: the engines restored on host 1 stay silent, see the comment")
+    @Disabled("fails 3 of 5 runs: the engines restored on host 1 stay silent, see the comment")
     void aClusterOverThreeHostsRestartsOnHostOne() throws Exception {
         try (Cluster cluster = new Cluster("ipp1")) {
             checkpointKillAndRestart(cluster, "h1", null);
