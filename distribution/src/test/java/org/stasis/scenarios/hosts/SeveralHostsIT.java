@@ -292,9 +292,11 @@ class SeveralHostsIT {
             return List.of();
         }
         try (Stream<Path> files = Files.list(host.stasisRuntime())) {
+            // NAME.sock with NAME.log beside it is a coordinator (members' names have dots: span-192.0.2.1-4100);
+            // the agents' sockets have no log
             return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
-                    .map(n -> n.substring(0, n.length() - ".sock".length())).filter(n -> !n.contains("."))
-                    .sorted().toList();
+                    .map(n -> n.substring(0, n.length() - ".sock".length()))
+                    .filter(n -> Files.exists(host.stasisRuntime().resolve(n + ".log"))).sorted().toList();
         }
     }
 
