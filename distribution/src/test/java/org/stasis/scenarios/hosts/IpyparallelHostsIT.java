@@ -190,6 +190,8 @@ class IpyparallelHostsIT {
      * with the checksum of an uninterrupted run, its engines on hosts 2 and 3 again.
      */
     @Test
+    @Disabled("flaky, not diagnosed: failed 1 of 3 runs on main (and 1 of 5 before), an engine on h2 or h3 was not "
+            + "running after the restart although the driver finished on the other")
     void aClusterOverThreeHostsRestartsOnTheSameHosts() throws Exception {
         try (Cluster cluster = new Cluster("ipp3")) {
             checkpointKillAndRestart(cluster, "h1,h2,h3", "h1=h1,h2=h2,h3=h3");
@@ -203,20 +205,12 @@ class IpyparallelHostsIT {
     }
 
     /**
-     * The same, restarted with every part on host 1 ({@code stasis restart --hosts h1}).
-     * Disabled: it passed 2 of 5 runs. Several parts on one host restart one after the
-     * other (doc/several-hosts.md), so the TCP connections between the engines and the
-     * controller are not rebuilt but restored as reset on both ends (ipyparallel's ZeroMQ
-     * sockets would connect again by themselves). In the 3 failed runs the driver and the
-     * controller came back and ran, but the controller logged {@code heartbeat::missed} for
-     * both engines from the restart on and unregistered them after 11 misses (about 33 s;
-     * the driver gets {@code EngineError(... died while running task ...)}); the restored
-     * engines wrote not one log line after the restart (not even their own "No heartbeat"
-     * warnings, every 3.5 s in a live engine), and in 2 runs only one of the two engine
-     * parts was still listed on host 1.
+     * The same, restarted with every part on host 1 ({@code stasis restart --hosts h1}): the
+     * two engine parts and the main's part restart at once on one host, the connections
+     * between the engines and the controller rebuilt there. (Before parts on one host
+     * restarted together this failed 3 of 5 runs: reset connections, silent engines.)
      */
     @Test
-    @Disabled("fails 3 of 5 runs: the engines restored on host 1 stay silent, see the comment")
     void aClusterOverThreeHostsRestartsOnHostOne() throws Exception {
         try (Cluster cluster = new Cluster("ipp1")) {
             checkpointKillAndRestart(cluster, "h1", null);

@@ -271,7 +271,8 @@ class SeveralHostsIT {
                 for (JsonNode computation : status.path("computations")) {
                     Commands.Result kill = host.stasis("kill", "--name", name, "--computation",
                             computation.path("id").asText());
-                    assertEquals(0, kill.status(), kill.toString());
+                    // a part whose peer was killed first may have ended on its own meanwhile
+                    assertTrue(kill.status() == 0 || kill.toString().contains("no computation"), kill.toString());
                 }
             }
         }
