@@ -334,37 +334,17 @@ class SpanCheckpointIT {
     @Test
     void aConnectionBetweenPartsComesBackWithARestartAcrossHosts() throws Exception {
         ConnectedParts parts = connectedParts();
-        Path outA = parts.outA();
-        Path outB = parts.outB();
         Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
         assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
-        killEverything();
-        int linesB = Computation.lineCount(outB);
-        Process restart = hostA.start(outA, "restart", "--name", "main", "--hosts", "h1,h2", checkpoint.toString());
-        started.add(restart);
-        Computation.assertFinished(restart, outA, "OK server 1500");
-        Computation.awaitLine(outB, linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
-                Duration.ofSeconds(60));
-        List<String> after = Files.readAllLines(outB).stream().skip(linesB).toList();
-        assertTrue(after.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", after));
+        restartWithTheServerHere(parts, checkpoint, "h1,h2");
     }
 
     @Test
     void aConnectionBetweenPartsComesBackWithBothPartsRestartedOnTheMainsHost() throws Exception {
         ConnectedParts parts = connectedParts();
-        Path outA = parts.outA();
-        Path outB = parts.outB();
         Path checkpoint = checkpointOf(hostA.run("checkpoint", "--name", "main"));
-        killEverything();
-        int linesB = Computation.lineCount(outB);
         // both parts on h1 (the main's host): two restorers of one coordinator at once
-        Process restart = hostA.start(outA, "restart", "--name", "main", "--hosts", "h1", checkpoint.toString());
-        started.add(restart);
-        Computation.assertFinished(restart, outA, "OK server 1500");
-        Computation.awaitLine(outB, linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
-                Duration.ofSeconds(60));
-        List<String> after = Files.readAllLines(outB).stream().skip(linesB).toList();
-        assertTrue(after.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", after));
+        restartWithTheServerHere(parts, checkpoint, "h1");
     }
 
     // Both parts on the member's host: the member restarts them at once, their exchanges through the main.
@@ -411,6 +391,21 @@ class SpanCheckpointIT {
         coordinators.add(pidIn(Computation.awaitLine(outB, l -> l.contains("is ready (pid"), Duration.ofSeconds(60))));
         Computation.awaitLine(outB, l -> l.equals("got 200"), Duration.ofSeconds(60));
         return new ConnectedParts(outA, outB);
+    }
+
+    // Kills both parts, restarts the checkpoint on HOSTS with the main's part (the server) in the foreground
+    // here: the server ends OK, and the client after the restart too.
+    private void restartWithTheServerHere(ConnectedParts parts, Path checkpoint, String hosts) throws Exception {
+        killEverything();
+        int linesB = Computation.lineCount(parts.outB());
+        Process restart = hostA.start(parts.outA(), "restart", "--name", "main", "--hosts", hosts,
+                checkpoint.toString());
+        started.add(restart);
+        Computation.assertFinished(restart, parts.outA(), "OK server 1500");
+        Computation.awaitLine(parts.outB(), linesB, l -> l.startsWith("OK client") || l.startsWith("FAIL"),
+                Duration.ofSeconds(60));
+        List<String> after = Files.readAllLines(parts.outB()).stream().skip(linesB).toList();
+        assertTrue(after.contains("OK client 1500"), "the client after the restart:\n" + String.join("\n", after));
     }
 
     private static Path checkpointOf(StasisCli.Result checkpoint) {

@@ -1,11 +1,13 @@
 package org.stasis.scenarios.hosts;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * One simulated host of {@link SimulatedHosts}: a network namespace with the address
@@ -166,6 +168,23 @@ public final class Host {
         env.put("XDG_RUNTIME_DIR", runtime.toString());
         env.put("HOME", home.toString());
         return builder;
+    }
+
+
+    /**
+     * @return the names of the coordinators running on this host: a control socket with its
+     *         log beside it (a member's name has dots: span-192.0.2.1-4100; agents' sockets have no log)
+     * @throws IOException if the runtime directory cannot be listed
+     */
+    public List<String> coordinators() throws IOException {
+        if (!Files.isDirectory(stasisRuntime())) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(stasisRuntime())) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
+                    .map(n -> n.substring(0, n.length() - ".sock".length()))
+                    .filter(n -> Files.exists(stasisRuntime().resolve(n + ".log"))).sorted().toList();
+        }
     }
 
     @Override

@@ -147,7 +147,7 @@ class IpyparallelHostsIT {
                     }
                 }
                 for (Host host : hosts.hosts()) {
-                    for (String name : coordinators(host)) {
+                    for (String name : host.coordinators()) {
                         text.append(host.name()).append(' ').append(name).append(" status: ")
                                 .append(host.stasis("status", "--name", name).output()).append(host.name())
                                 .append(' ').append(name).append(" events: ")
@@ -246,7 +246,7 @@ class IpyparallelHostsIT {
         seen = Lines.awaitProgress(driverOut, PROGRESS, seen + 10, MINUTE, cluster::diagnostics, driver);
         assertTrue(seen < TASKS, "the run ended before the checkpoint: make it longer");
 
-        killEverywhere(cluster);
+        cluster.hosts.killEveryComputation(false);
         assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "the killed driver did not end");
         assertTrue(engine2.waitFor(30, TimeUnit.SECONDS) && engine3.waitFor(30, TimeUnit.SECONDS),
                 "a killed engine did not end" + cluster.diagnostics());
@@ -260,41 +260,5 @@ class IpyparallelHostsIT {
         Lines.await(driverOut, lines, "restarted driver 1"::equals, MINUTE, cluster::diagnostics, restarted);
         String ok = "OK ipp " + TASKS + " tasks checksum " + expectedChecksum(TASKS);
         Lines.await(driverOut, lines, ok::equals, Duration.ofSeconds(180), cluster::diagnostics, restarted);
-    }
-
-    /** Kills every computation of every coordinator on every host, and waits until no process is left. */
-    private static void killEverywhere(Cluster cluster) throws Exception {
-        for (Host host : cluster.hosts.hosts()) {
-            for (String name : coordinators(host)) {
-                JsonNode status = JSON.readTree(host.stasis("status", "--name", name, "--json").out());
-                for (JsonNode computation : status.path("computations")) {
-                    Commands.Result kill = host.stasis("kill", "--name", name, "--computation",
-                            computation.path("id").asText());
-                    assertEquals(0, kill.status(), kill.toString());
-                }
-            }
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        for (Host host : cluster.hosts.hosts()) {
-            for (String name : coordinators(host)) {
-                while (host.stasis("status", "--name", name, "--json").out().contains("\"hostPid\"")) {
-                    assertTrue(System.nanoTime() < deadline, "processes of " + name + " on " + host + " survived");
-                    Thread.sleep(100);
-                }
-            }
-        }
-    }
-
-    /** @return the names of the coordinators running on {@code host} (their control sockets) */
-    private static List<String> coordinators(Host host) throws IOException {
-        if (!Files.isDirectory(host.stasisRuntime())) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(host.stasisRuntime())) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
-                    .map(n -> n.substring(0, n.length() - ".sock".length()))
-                    // a coordinator has its log beside its socket (a member's name has dots: span-192.0.2.1-4100)
-                    .filter(n -> Files.exists(host.stasisRuntime().resolve(n + ".log"))).sorted().toList();
-        }
     }
 }

@@ -237,7 +237,7 @@ class SeveralHostsIT {
                 Path checkpoint = span.checkpoint();
                 seen = Lines.awaitProgress(serviceOut, serviceLines, PROGRESS, seen + 200, MINUTE, span::diagnostics,
                         running);
-                killEverywhere(span);
+                span.hosts.killEveryComputation(true);
                 assertTrue(running.waitFor(30, TimeUnit.SECONDS), "the killed service did not end");
                 if (generation == 1) {
                     assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "the killed worker did not end");
@@ -263,43 +263,7 @@ class SeveralHostsIT {
         }
     }
 
-    /** Kills every computation of the main and of every member coordinator, and waits until no process is left. */
-    private static void killEverywhere(Span span) throws Exception {
-        for (Host host : span.hosts.hosts()) {
-            for (String name : coordinators(host)) {
-                JsonNode status = JSON.readTree(host.stasis("status", "--name", name, "--json").out());
-                for (JsonNode computation : status.path("computations")) {
-                    Commands.Result kill = host.stasis("kill", "--name", name, "--computation",
-                            computation.path("id").asText());
-                    // a part whose peer was killed first may have ended on its own meanwhile
-                    assertTrue(kill.status() == 0 || kill.toString().contains("no computation"), kill.toString());
-                }
-            }
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        for (Host host : span.hosts.hosts()) {
-            for (String name : coordinators(host)) {
-                while (host.stasis("status", "--name", name, "--json").out().contains("\"hostPid\"")) {
-                    assertTrue(System.nanoTime() < deadline, "processes of " + name + " on " + host + " survived");
-                    Thread.sleep(100);
-                }
-            }
-        }
-    }
 
-    /** @return the names of the coordinators running on {@code host} (their control sockets) */
-    private static List<String> coordinators(Host host) throws IOException {
-        if (!Files.isDirectory(host.stasisRuntime())) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(host.stasisRuntime())) {
-            // NAME.sock with NAME.log beside it is a coordinator (members' names have dots: span-192.0.2.1-4100);
-            // the agents' sockets have no log
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock"))
-                    .map(n -> n.substring(0, n.length() - ".sock".length()))
-                    .filter(n -> Files.exists(host.stasisRuntime().resolve(n + ".log"))).sorted().toList();
-        }
-    }
 
     /**
      * A ring of 4 processes, 2 on each of two hosts (nodes 0 and 1 on host 1 under the
@@ -368,7 +332,7 @@ class SeveralHostsIT {
             int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
             Path checkpoint = span.checkpoint();
             assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
-            killEverywhere(span);
+            span.hosts.killEveryComputation(true);
             int firstLines = Lines.count(firstOut);
             int secondLines = Lines.count(secondOut);
             Process running = one.startStasis(firstOut, "restart", "--hosts", one.name(), checkpoint.toString());

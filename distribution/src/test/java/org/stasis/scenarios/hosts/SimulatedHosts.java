@@ -1,5 +1,7 @@
 package org.stasis.scenarios.hosts;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,6 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Hosts simulated on this machine for tests of computations that span hosts (issue #16):
@@ -29,6 +34,7 @@ import org.junit.jupiter.api.Assumptions;
  * skips a test cleanly otherwise.
  */
 public final class SimulatedHosts implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
     /** The simulated hosts' network: a documentation range, never routed anywhere. */
     public static final String SUBNET = "192.0.2.";
     private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -100,6 +106,37 @@ public final class SimulatedHosts implements AutoCloseable {
                     .map(l -> l.split("\\s+")[1]).findFirst().orElse("?");
         } catch (IOException e) {
             return "?";
+        }
+    }
+
+    /**
+     * Kills every computation of every coordinator on every host with {@code stasis kill}, and
+     * waits until none of their processes is left.
+     *
+     * @param mayHaveEnded a computation may end on its own before its kill (its peer on another
+     *        host was killed first): its kill's "no computation" is then fine
+     * @throws Exception if a kill fails or processes survive 30 s
+     */
+    public void killEveryComputation(boolean mayHaveEnded) throws Exception {
+        for (Host host : hosts) {
+            for (String name : host.coordinators()) {
+                JsonNode status = JSON.readTree(host.stasis("status", "--name", name, "--json").out());
+                for (JsonNode computation : status.path("computations")) {
+                    Commands.Result kill = host.stasis("kill", "--name", name, "--computation",
+                            computation.path("id").asText());
+                    assertTrue(kill.status() == 0 || mayHaveEnded && kill.toString().contains("no computation"),
+                            kill.toString());
+                }
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (Host host : hosts) {
+            for (String name : host.coordinators()) {
+                while (host.stasis("status", "--name", name, "--json").out().contains("\"hostPid\"")) {
+                    assertTrue(System.nanoTime() < deadline, "processes of " + name + " on " + host + " survived");
+                    Thread.sleep(100);
+                }
+            }
         }
     }
 
