@@ -186,7 +186,8 @@ public final class AgentCore implements CoreSteps {
                             registry.forget(agent);   // it exited meanwhile: not part of this checkpoint
                             return;
                         }
-                        if (!(e instanceof java.io.InterruptedIOException)) {
+                        if (!(e instanceof java.io.InterruptedIOException)
+                                && !AgentLibrary.mappedIn(agent.hostPid())) {
                             // The process lives on but its agent is gone: it exec'd a program
                             // without the agent (LD_PRELOAD cleared, static or setuid program).
                             diagnostics.warning(operationId, "suspend", "process " + agent.pid() + " ("
@@ -195,7 +196,9 @@ public final class AgentCore implements CoreSteps {
                             registry.forget(agent);
                             return;
                         }
-                        throw e;
+                        // Its agent is still in it: a checkpoint without it could not be restarted whole.
+                        throw new IOException("process " + agent.pid() + " (" + agent.info().command()
+                                + ") did not suspend: " + e.getMessage(), e);
                     }
                     if (!answer.startsWith("SUSPENDED")) {
                         throw new IOException("process " + agent.pid() + " did not suspend: " + answer);

@@ -91,6 +91,17 @@ public final class AgentRegistry implements AutoCloseable {
                 if (agent.joinedByFork() && !"PONG".equals(agent.request("PING", JOIN_TIMEOUT))) {
                     throw new IOException("a forked process did not confirm its registration");
                 }
+                // Each registration has its own handshake thread: after `env` exec'd `sh` exec'd
+                // `python3`, sh's registration may come through after python3's. A connection
+                // whose peer already hung up is such a late one (the image that made it is
+                // gone); it must not replace the live agent, whose connection would be closed.
+                if (connection.peerClosed()) {
+                    diagnostics.info(Diagnostics.COORDINATOR, "agent", "process " + agent.pid()
+                            + " registered again after an exec before its earlier registration came through;"
+                            + " the earlier one is ignored");
+                    connection.close();
+                    return;
+                }
                 // After an exec the same process connects again; its old connection is dead.
                 agents.removeIf(old -> {
                     if (old.hostPid() == agent.hostPid()) {

@@ -19,6 +19,9 @@ interface LibC extends Library {
     int SOL_SOCKET = 1;
     int SO_PEERCRED = 17;
     int POLLIN = 1;
+    int POLLERR = 0x8;
+    int POLLHUP = 0x10;
+    int POLLRDHUP = 0x2000;
 
     int socket(int domain, int type, int protocol) throws LastErrorException;
 

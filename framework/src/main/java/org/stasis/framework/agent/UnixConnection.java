@@ -79,6 +79,22 @@ final class UnixConnection implements AutoCloseable {
     }
 
     /**
+     * @return whether the peer has closed its end (a process that exec'd or exited since
+     *         it connected); data it sent before may still wait to be read
+     */
+    boolean peerClosed() {
+        // struct pollfd on little-endian x86-64: the second int is events | revents << 16
+        int[] pollfd = { fd, LibC.POLLRDHUP };
+        try {
+            int ready = LibC.INSTANCE.poll(pollfd, 1, 0);
+            int revents = pollfd[1] >>> 16;
+            return ready > 0 && (revents & (LibC.POLLRDHUP | LibC.POLLHUP | LibC.POLLERR)) != 0;
+        } catch (LastErrorException e) {
+            return false;
+        }
+    }
+
+    /**
      * @param timeout how long to wait for the line; zero waits forever
      * @return the next line without its newline
      * @throws IOException if the peer closed the connection or did not answer in time
