@@ -18,13 +18,14 @@ final class AgentLibrary {
      * of a checkpoint.
      *
      * @param hostPid the process, as the coordinator sees it
-     * @return true if its memory maps the agent library (or cannot be read: assume the worst)
+     * @return true if its memory maps the agent library; false also when its maps cannot be
+     *         read (a setuid program it exec'd is not dumpable: it runs without the agent)
      */
     static boolean mappedIn(long hostPid) {
         try (Stream<String> maps = Files.lines(Path.of("/proc", Long.toString(hostPid), "maps"))) {
             return maps.anyMatch(line -> line.endsWith("/" + FILE_NAME));
         } catch (IOException | java.io.UncheckedIOException e) {
-            return true;
+            return false;
         }
     }
 }
