@@ -311,12 +311,14 @@ class SeveralHostsIT {
      * killed, and restarted with every part on host 1 ({@code restart --hosts h1}): the
      * part of host 2 restarts beside the main's, each with its own restorer and pid
      * namespace, at the same time, so the ring's connections between the parts are
-     * rebuilt on host 1; the ring runs to its end and its checksum equals an
-     * uninterrupted run's.
+     * rebuilt on host 1. There it is still a part of the main's computation (the main
+     * holds it through its own member link): the next checkpoint takes both parts, both
+     * on host 1. Everything killed again and restarted back on two hosts ({@code restart
+     * --hosts h1,h2}); the ring runs to its end and its checksum equals an uninterrupted run's.
      */
     @Test
-    void aRingOverTwoHostsRestartsWithEveryPartOnOneHost() throws Exception {
-        int rounds = 300;
+    void aRingOverTwoHostsRestartsWithEveryPartOnOneHostAndBackOnTwo() throws Exception {
+        int rounds = 400;
         try (Span span = new Span("ring1", 2)) {
             Host one = span.main;
             Host two = span.hosts.host(2);
@@ -327,8 +329,9 @@ class SeveralHostsIT {
             String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", span.go().toString()};
             Process first = one.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
                     concat(common, "--nodes", "0,1"))));
-            two.startStasis(secondOut, launch(span.join(two), Lines.program("ring.py",
-                    concat(common, "--nodes", "2,3"))));
+            List<String> joinTwo = new ArrayList<>(span.join(two));
+            joinTwo.add("--keep-coordinator");     // host 2 takes its part back after it ran on host 1
+            two.startStasis(secondOut, launch(joinTwo, Lines.program("ring.py", concat(common, "--nodes", "2,3"))));
             int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
             Path checkpoint = span.checkpoint();
             assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
@@ -339,7 +342,27 @@ class SeveralHostsIT {
             Lines.await(firstOut, firstLines, "restarted node 0 1"::equals, MINUTE, span::diagnostics, running);
             Lines.await(secondOut, secondLines, "restarted node 2 1"::equals, MINUTE, span::diagnostics, running);
             seen = Lines.awaitProgress(firstOut, firstLines, ROUND, seen + 20, MINUTE, span::diagnostics, running);
-            assertTrue(seen < rounds, "the ring ended before the restart: make it longer");
+
+            // On host 1 both parts are still one computation: one checkpoint takes both.
+            Path again = span.checkpoint();
+            JsonNode parts = JSON.readTree(again.resolve("manifest.json").toFile()).path("parts");
+            assertEquals(1, parts.size(), parts + span.diagnostics());
+            assertEquals(one.name(), parts.get(0).path("host").asText(), parts.toString());
+            assertEquals(2, parts.get(0).path("processes").asInt(), "nodes 2 and 3: " + parts);
+            seen = Lines.awaitProgress(firstOut, firstLines, ROUND, seen + 10, MINUTE, span::diagnostics, running);
+            span.hosts.killEveryComputation(true);
+            assertTrue(running.waitFor(30, TimeUnit.SECONDS), "the killed restart did not end");
+            firstLines = Lines.count(firstOut);
+            secondLines = Lines.count(secondOut);
+            running = one.startStasis(firstOut, "restart", "--hosts", one.name() + "," + two.name(),
+                    again.toString());
+            Lines.await(firstOut, firstLines, "restarted node 0 2"::equals, MINUTE, span::diagnostics, running);
+            Lines.await(secondOut, secondLines, "restarted node 2 2"::equals, MINUTE, span::diagnostics, running);
+            String member = two.stasis("status", "--name", "span-" + one.address() + "-" + COORDINATOR_PORT).out();
+            assertTrue(member.contains(" restarted ") && member.contains("ring.py"), "nodes 2 and 3 do not run on "
+                    + two.name() + ": " + member + span.diagnostics());
+            seen = Lines.awaitProgress(firstOut, firstLines, ROUND, seen + 20, MINUTE, span::diagnostics, running);
+            assertTrue(seen < rounds, "the ring ended before the last restart: make it longer");
             Files.createFile(span.go());
             assertFinished(running, firstOut, "OK ring " + rounds + " rounds checksum ", span);
             Lines.await(secondOut, secondLines, "OK node 3"::equals, MINUTE, span::diagnostics);

@@ -23,7 +23,26 @@ final class ComputationChoice {
      * @throws CommandFailedException if the named one does not run
      */
     static java.util.Optional<String> of(Computations computations, String requested, String command) {
+        return of(computations, requested, command, id -> false);
+    }
+
+    /**
+     * Like {@link #of(Computations, String, String)}, not counting the computations
+     * {@code aside} tells (parts of another computation when none is named).
+     *
+     * @param computations the coordinator's computations
+     * @param requested the id the user gave, empty if none
+     * @param command the command, for the hint
+     * @param aside computations that are no choice of their own when none is named
+     * @return the id, or empty if none runs and none was named
+     */
+    static java.util.Optional<String> of(Computations computations, String requested, String command,
+            java.util.function.Predicate<String> aside) {
         Set<String> running = computations.running();
+        if (requested.isEmpty()) {
+            running = new java.util.TreeSet<>(running);
+            running.removeIf(aside);
+        }
         if (!requested.isEmpty()) {
             if (!running.contains(requested)) {
                 throw new CommandFailedException("no computation '" + requested + "' runs here"

@@ -84,7 +84,7 @@ public class ComputationCommands {
             @Descriptor("write every memory image whole, not only what changed since the previous checkpoint")
             @Parameter(names = "--full", presentValue = "true", absentValue = "false") boolean full)
             throws InterruptedException {
-        String id = ComputationChoice.of(coordinator.computations(), computation, "checkpoint")
+        String id = ComputationChoice.of(coordinator.computations(), computation, "checkpoint", coordinator::heldPart)
                 .orElseThrow(() -> new CommandFailedException("there is no process to checkpoint; start one with:"
                         + " stasis launch -- PROGRAM", null));
         CheckpointResult result;

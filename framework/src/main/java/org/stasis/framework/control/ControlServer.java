@@ -84,6 +84,9 @@ public class ControlServer {
             hub.listen(tcp, true);
             if (tcp.getLocalAddress() instanceof java.net.InetSocketAddress address) {
                 coordinator.controlPort(address.getPort());
+                String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1"
+                        : address.getAddress().getHostAddress();
+                coordinator.controlAddress((host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort());
             }
         }
         // The launcher has checked that no live coordinator owns this name: a file left here is stale.

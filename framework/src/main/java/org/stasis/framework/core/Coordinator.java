@@ -113,6 +113,9 @@ public class Coordinator {
     private final Path runtimePath;
     private final org.stasis.framework.span.Members members;
     private volatile org.stasis.framework.span.MemberLink memberLink;
+    // a main's link to itself: the parts of a restart placed on its host beside its own part
+    private volatile org.stasis.framework.span.MemberLink selfLink;
+    private volatile String controlAddress = "";
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -310,6 +313,46 @@ public class Coordinator {
     }
 
     /**
+     * Joins this main as a member of itself, once: a restart across hosts that places other
+     * parts on the main's host beside the main's own restarts them through this link, so
+     * that they stay parts of the main's computation (its next checkpoint takes them) rather
+     * than computations of their own.
+     *
+     * @throws IOException with one line if the main does not listen on TCP or refused it
+     */
+    synchronized void joinSelf() throws IOException {
+        if (selfLink != null) {
+            return;
+        }
+        if (controlAddress.isEmpty()) {
+            throw new IOException("coordinator '" + name + "' does not listen on TCP; start it with --listen ADDR");
+        }
+        selfLink = org.stasis.framework.span.MemberLink.joinSelf(controlAddress, runtimePath.resolve(name + ".token"),
+                members.selfKey(), hostName, memberParts(), diagnostics);
+    }
+
+    /**
+     * @param id a computation id
+     * @return whether it is a part of one of this main's own computations, held here (its
+     *         checkpoints are that computation's)
+     */
+    public boolean heldPart(String id) {
+        org.stasis.framework.span.MemberLink link = selfLink;
+        return link != null && link.computationOf(id) != null;
+    }
+
+    // The link through which computation id is a part of a main's computation (this main's own for a part it holds).
+    private org.stasis.framework.span.MemberLink partLink(String id) {
+        for (org.stasis.framework.span.MemberLink link : new org.stasis.framework.span.MemberLink[] {memberLink,
+                selfLink}) {
+            if (link != null && link.computationOf(id) != null) {
+                return link;
+            }
+        }
+        return null;
+    }
+
+    /**
      * A member's launch: a new computation here, registered at the main as a part of
      * its computation {@code computation}.
      *
@@ -428,6 +471,11 @@ public class Coordinator {
         this.controlPort = port;
     }
 
+    /** @param address the {@code HOST:PORT} this coordinator's control server listens on over TCP */
+    public void controlAddress(String address) {
+        this.controlAddress = address;
+    }
+
     /** @param close stops the control server from taking new connections (the control server's) */
     public void onStopping(Runnable close) {
         this.closeControl = close;
@@ -450,7 +498,7 @@ public class Coordinator {
     // Each running computation gets its own checkpoint.
     private void intervalCheckpoint() {
         for (String id : computations.running()) {
-            if (memberLink != null && memberLink.computationOf(id) != null) {
+            if (partLink(id) != null) {
                 continue;   // a part: the main's checkpoints take it
             }
             try {
@@ -497,8 +545,8 @@ public class Coordinator {
             Optional<Agent> requester = agents.agents().stream().filter(a -> a.hostPid() == hostPid).findFirst();
             try {
                 String id = requester.map(Agent::computation).orElse(Agent.NO_COMPUTATION);
-                org.stasis.framework.span.MemberLink link = memberLink;
-                if (link != null && link.computationOf(id) != null) {
+                org.stasis.framework.span.MemberLink link = partLink(id);
+                if (link != null) {
                     // A part: the main checkpoints the whole computation, this part with it.
                     link.requestCheckpoint(id);
                     diagnostics.info(Diagnostics.COORDINATOR, "requested", "checkpoint requested by process " + hostPid
@@ -533,6 +581,9 @@ public class Coordinator {
         intervals.close();
         if (memberLink != null) {
             memberLink.close();
+        }
+        if (selfLink != null) {
+            selfLink.close();
         }
         agents.close();
         dispatcher.close();
@@ -590,7 +641,8 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint(Progress progress) throws OperationFailedException {
-        java.util.Set<String> running = computations.running();
+        java.util.Set<String> running = new java.util.TreeSet<>(computations.running());
+        running.removeIf(this::heldPart);
         if (running.size() > 1) {
             throw new IllegalArgumentException("coordinator '" + name + "' runs " + running.size()
                     + " computations (" + String.join(", ", running) + "); checkpoint one: stasis checkpoint"
@@ -623,7 +675,7 @@ public class Coordinator {
      * @throws OperationFailedException if it failed; nothing was published
      */
     public CheckpointResult checkpoint(String id, Progress progress, boolean full) throws OperationFailedException {
-        org.stasis.framework.span.MemberLink link = memberLink;
+        org.stasis.framework.span.MemberLink link = partLink(id);
         String whole = link == null ? null : link.computationOf(id);
         if (whole != null) {
             throw new OperationFailedException("computation " + id + " is the part of host " + link.host()
@@ -636,13 +688,19 @@ public class Coordinator {
     // span null: this coordinator's own computation, spanning the members that hold parts of it.
     private CheckpointResult checkpointPart(String id, Progress progress, boolean full,
             org.stasis.framework.lifecycle.SpanOperation part) throws OperationFailedException {
-        operations.enter("checkpoint", false, progress::cancelled);
+        // A main that holds parts of its own computation (selfLink) checkpoints them while its own
+        // part's checkpoint runs: one group at the gate, each with its own core.
+        org.stasis.framework.span.MemberLink link = part != null ? partLink(id) : null;
+        boolean held = link != null && link == selfLink;
+        String group = held ? "span " + link.computationOf(id) : members.spans(id) ? "span " + id : "";
+        operations.enter("checkpoint", false, progress::cancelled, group);
+        AgentCore steps = held ? core.sibling() : core;
         try {
             Path root = checkpointDirectory.resolve(id);
-            core.computation(id);
+            steps.computation(id);
             org.stasis.framework.lifecycle.SpanOperation span = part != null ? part : members.operation(id, full);
-            CheckpointResult result = lifecycle(root).checkpoint(computation(id), progress, options.asMap(), full,
-                    span);
+            CheckpointResult result = lifecycle(root, steps).checkpoint(computation(id), progress, options.asMap(),
+                    full, span);
             lastCheckpoint = result;
             lastOf.put(id, result);
             linkLatest(result);
@@ -652,6 +710,9 @@ public class Coordinator {
             pruned.put(result.id(), pruneOld(root, storeName(id)));
             return result;
         } finally {
+            if (steps != core) {
+                steps.close();
+            }
             operations.leave();
         }
     }

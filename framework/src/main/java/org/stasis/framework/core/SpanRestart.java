@@ -71,6 +71,12 @@ final class SpanRestart {
         String whole = mainHere ? expectedComputation(manifest) : "";
         if (!whole.isEmpty()) {
             coordinator.members().expect(whole);
+            // Other parts placed here beside the main's own stay parts of its computation:
+            // this main holds them through its own member link, as a member would.
+            if (placed.entrySet().stream().anyMatch(e -> !e.getKey().equals(mainPart)
+                    && e.getValue().equals(coordinator.hostName()))) {
+                coordinator.joinSelf();
+            }
         }
         return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
     }
@@ -79,7 +85,8 @@ final class SpanRestart {
     // exchanges reaching each other.
     private Path restartAcross(String op, Map<String, String> placed, Map<String, String> paths, String mainPart,
             String whole, boolean trusted, long restorerPid, BooleanSupplier gone) throws Exception {
-        Map<String, SpanOperation> here = coordinator.members().restartAcross(op, placed, paths, whole, trusted);
+        Map<String, SpanOperation> here = coordinator.members().restartAcross(op, placed, paths, whole, trusted,
+                mainPart);
         for (Map.Entry<String, SpanOperation> e : here.entrySet()) {
             if (!e.getKey().equals(mainPart)) {
                 inBackground(Path.of(paths.get(e.getKey())), trusted, e.getValue());

@@ -83,6 +83,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     private final String host;
     private volatile Link link;
     private final Path tokenFile;
+    private final String selfKey;
     private volatile boolean closed;
     private final Parts parts;
     private final Diagnostics diagnostics;
@@ -92,9 +93,11 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
     private final ScheduledExecutorService watcher;
     private volatile String lost;
 
-    private MemberLink(String address, Path tokenFile, String host, Link link, Parts parts, Diagnostics diagnostics) {
+    private MemberLink(String address, Path tokenFile, String selfKey, String host, Link link, Parts parts,
+            Diagnostics diagnostics) {
         this.address = address;
         this.tokenFile = tokenFile;
+        this.selfKey = selfKey;
         this.host = host;
         this.link = link;
         this.parts = parts;
@@ -119,15 +122,39 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
      */
     public static MemberLink join(String address, Path tokenFile, String host, Parts parts, Diagnostics diagnostics)
             throws IOException {
-        Link link = connect(address, tokenFile, host);
-        MemberLink member = new MemberLink(address, tokenFile, host, link, parts, diagnostics);
+        return join(address, tokenFile, "", host, parts, diagnostics);
+    }
+
+    /**
+     * A main's link to itself: it holds the parts of a restart that were placed on the
+     * main's host beside the main's own part (each its own computation and pid namespace
+     * here), so that they stay parts of the main's computation.
+     *
+     * @param address the main's own control address
+     * @param tokenFile the main's token
+     * @param selfKey {@link Members#selfKey()}: lets it in under the main's host name
+     * @param host the main's host name
+     * @param parts the main coordinator's side as a member
+     * @param diagnostics where the link's events are told
+     * @return the joined link
+     * @throws IOException with one line if the main's own listener refused it
+     */
+    public static MemberLink joinSelf(String address, Path tokenFile, String selfKey, String host, Parts parts,
+            Diagnostics diagnostics) throws IOException {
+        return join(address, tokenFile, selfKey, host, parts, diagnostics);
+    }
+
+    private static MemberLink join(String address, Path tokenFile, String selfKey, String host, Parts parts,
+            Diagnostics diagnostics) throws IOException {
+        Link link = connect(address, tokenFile, selfKey, host);
+        MemberLink member = new MemberLink(address, tokenFile, selfKey, host, link, parts, diagnostics);
         link.start(member);
         member.watcher.scheduleWithFixedDelay(member::watch, 1, 1, TimeUnit.SECONDS);
         return member;
     }
 
     // The handshake: token line, JOIN, hello, and the main's welcome.
-    private static Link connect(String address, Path tokenFile, String host) throws IOException {
+    private static Link connect(String address, Path tokenFile, String selfKey, String host) throws IOException {
         String token;
         try {
             token = Files.readString(tokenFile).strip();
@@ -153,6 +180,9 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
             ObjectNode hello = Link.message("hello");
             hello.put("host", host);
             hello.put("version", Members.VERSION);
+            if (!selfKey.isEmpty()) {
+                hello.put("self", selfKey);
+            }
             link.send(hello);
             ObjectNode answer = link.readOne();
             if (answer == null) {
@@ -434,7 +464,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
         }
         Link again;
         try {
-            again = connect(address, tokenFile, host);
+            again = connect(address, tokenFile, selfKey, host);
         } catch (IOException e) {
             watcher.schedule(this::reconnect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
             return;

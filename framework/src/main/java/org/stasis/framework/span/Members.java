@@ -104,6 +104,9 @@ public final class Members {
     private final Map<String, SpanMessages> operations = new ConcurrentHashMap<>();
     private final Set<String> expected = ConcurrentHashMap.newKeySet();
     private final Map<String, ObjectNode> restarted = new ConcurrentHashMap<>();
+    // What this main's own member link says to be let in under the main's host name (selfKey()).
+    private final String selfKey = java.util.HexFormat.of().formatHex(
+            new java.security.SecureRandom().generateSeed(16));
     private volatile Requests requests = computation -> {
         throw new OperationFailedException("this coordinator takes no checkpoint requests from members", null);
     };
@@ -163,7 +166,7 @@ public final class Members {
                 return;
             }
             String name = hello.path("host").asText("");
-            String why = refusal(name, hello.path("version").asInt());
+            String why = refusal(name, hello.path("version").asInt(), hello.path("self").asText(""));
             if (why != null) {
                 ObjectNode refused = Link.message("refused");
                 refused.put("why", why);
@@ -184,14 +187,14 @@ public final class Members {
         }
     }
 
-    private String refusal(String name, int version) {
+    private String refusal(String name, int version, String self) {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
             return "bad host name '" + name + "'";
         }
         if (version != VERSION) {
             return "member link version " + version + ", this main speaks " + VERSION + "; run the same Stasis on both";
         }
-        if (name.equals(host.get())) {
+        if (name.equals(host.get()) && !selfKey.equals(self)) {
             return "host " + name + " is the main's own name; start the member with another --host-name";
         }
         if (members.containsKey(name)) {
@@ -207,6 +210,15 @@ public final class Members {
     public List<Part> parts(String computation) {
         return parts.values().stream().filter(p -> p.computation().equals(computation))
                 .sorted(Comparator.comparing(Part::host).thenComparing(Part::part)).toList();
+    }
+
+    /**
+     * @return what the main's own member link says in its hello to be let in under the
+     *         main's host name: it holds the parts of a restart placed on the main's host
+     *         beside the main's own part, so that they stay parts of its computation
+     */
+    public String selfKey() {
+        return selfKey;
     }
 
     /** @return whether any member holds a part of {@code computation} */
@@ -235,7 +247,9 @@ public final class Members {
                 throw new OperationFailedException("checkpoint of " + computation + " refused: part " + p.part()
                         + " on host " + p.host() + " is unreachable (its link was lost); nothing was written", null);
             }
-            boolean alone = held.stream().filter(o -> o.host().equals(p.host())).count() == 1;
+            // on the main's host the main's own part has the host's name already
+            boolean alone = !p.host().equals(host.get())
+                    && held.stream().filter(o -> o.host().equals(p.host())).count() == 1;
             targets.add(new MainOperation.Target(member, p.part(), alone ? p.host() : p.host() + "-" + p.part()));
         }
         return new MainOperation(this, computation, host.get(), targets, full);
@@ -252,15 +266,18 @@ public final class Members {
      * @param paths part name to checkpoint directory
      * @param computation the main's computation the member parts join again, or empty
      * @param trusted the user's --trust
+     * @param mainPart the main's own part: the only one this main restarts itself when its
+     *        own member link has joined (the others placed here go to that link, to stay parts)
      * @return part name to its span, for each part restarted on this host (its restart must use it)
      * @throws IOException if a member is not joined; nothing was started
      */
     public Map<String, SpanOperation> restartAcross(String op, Map<String, String> placed, Map<String, String> paths,
-            String computation, boolean trusted) throws IOException {
+            String computation, boolean trusted, String mainPart) throws IOException {
         Map<String, Member> on = new java.util.LinkedHashMap<>();
         java.util.Set<String> own = new java.util.LinkedHashSet<>();
         for (Map.Entry<String, String> e : placed.entrySet()) {
-            if (e.getValue().equals(host.get())) {
+            boolean here = e.getValue().equals(host.get());
+            if (here && (e.getKey().equals(mainPart) || !members.containsKey(host.get()))) {
                 own.add(e.getKey());
                 continue;
             }
@@ -336,6 +353,18 @@ public final class Members {
      */
     public void expect(String computation) {
         expected.add(computation);
+        // Parts of the computation's previous run are no parts of the restarted one (a member
+        // may not have told yet that the kill ended them): its checkpoints must not ask for them.
+        parts.entrySet().removeIf(e -> {
+            Part p = e.getValue();
+            if (!p.computation().equals(computation)) {
+                return false;
+            }
+            diagnostics.info(Diagnostics.COORDINATOR, "member", "part " + p.part() + " on host " + p.host()
+                    + " belonged to the previous run of computation " + computation + ", which is restarted: it is"
+                    + " no part of it any more");
+            return true;
+        });
     }
 
     /**

@@ -216,7 +216,7 @@ class MemberLinkTest {
         placed.put("h1", "h1");
         placed.put("h2", "h2");
         Map<String, SpanOperation> spans = main.restartAcross("main-c1-1-restart", placed, Map.of("h1",
-                "/ck/main-c1-1", "h2", "/ck/member-c7-1"), "c5", false);
+                "/ck/main-c1-1", "h2", "/ck/member-c7-1"), "c5", false, "h1");
         assertEquals(List.of("h1"), List.copyOf(spans.keySet()));
         SpanOperation mine = spans.get("h1");
         assertEquals("h1", mine.part());
