@@ -214,14 +214,18 @@ class SeveralHostsIT {
 
     /**
      * The service on host 1 and a worker on host 2, checkpointed while the records
-     * stream, everything killed on both hosts and restarted with {@code stasis restart
-     * --hosts h1,h2} from host 1, twice (the second time from a checkpoint of the
-     * restarted computation): the connection between the hosts comes back with what was
-     * in flight, and the stream runs to its end with every record exactly once.
+     * stream, everything killed on both hosts and restarted from host 1, three
+     * generations, each from a checkpoint of the computation as the previous restart
+     * left it, in changing placements: on both hosts ({@code --hosts h1,h2}), all on host 1
+     * ({@code --hosts h1}: the worker's part beside the service's, still one computation),
+     * back on both hosts. The connection between the parts comes back with what was in
+     * flight each time, and the stream runs to its end with every record exactly once.
      */
     @Test
-    void recordsBetweenHostsArriveExactlyOnceThroughRestartsOnBothHosts() throws Exception {
-        int records = 4000;
+    void recordsBetweenHostsArriveExactlyOnceThroughThreeGenerationsOfRestartInChangingPlacements()
+            throws Exception {
+        int records = 6000;
+        List<String> placements = List.of("h1,h2", "h1", "h1,h2");
         try (Span span = new Span("restart", 2)) {
             Host two = span.hosts.host(2);
             Path serviceOut = span.output("service");
@@ -233,7 +237,7 @@ class SeveralHostsIT {
             Process running = service;
             int serviceLines = 0;
             int workerLines = 0;
-            for (int generation = 1; generation <= 2; generation++) {
+            for (int generation = 1; generation <= placements.size(); generation++) {
                 Path checkpoint = span.checkpoint();
                 seen = Lines.awaitProgress(serviceOut, serviceLines, PROGRESS, seen + 200, MINUTE, span::diagnostics,
                         running);
@@ -247,7 +251,8 @@ class SeveralHostsIT {
                 // checked from the restart on.)
                 serviceLines = Lines.count(serviceOut);
                 workerLines = Lines.count(workerOut);
-                running = span.main.startStasis(serviceOut, "restart", "--hosts", "h1,h2", checkpoint.toString());
+                running = span.main.startStasis(serviceOut, "restart", "--hosts", placements.get(generation - 1),
+                        checkpoint.toString());
                 Lines.await(serviceOut, serviceLines, ("restarted service " + generation)::equals, MINUTE,
                         span::diagnostics, running);
                 Lines.await(workerOut, workerLines, ("restarted worker 1 " + generation)::equals, MINUTE,

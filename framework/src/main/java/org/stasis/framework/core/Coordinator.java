@@ -170,7 +170,7 @@ public class Coordinator {
     // A member coordinator (stasis launch --coordinator): joins the main at once, or stops.
     private void join(BundleContext context, String main, Path tokenFile) {
         try {
-            memberLink = org.stasis.framework.span.MemberLink.join(main, tokenFile, hostName, memberParts(),
+            memberLink = org.stasis.framework.span.MemberLink.join(main, tokenFile, hostName, memberParts(false),
                     diagnostics);
             diagnostics.info(Diagnostics.COORDINATOR, "member", "joined the main coordinator at " + main + " as host "
                     + hostName);
@@ -187,7 +187,8 @@ public class Coordinator {
         }
     }
 
-    private org.stasis.framework.span.MemberLink.Parts memberParts() {
+    // held: the parts of this main's own member link, which must not take the main's computation id at restart
+    private org.stasis.framework.span.MemberLink.Parts memberParts(boolean held) {
         return new org.stasis.framework.span.MemberLink.Parts() {
             @Override
             public String reserve() {
@@ -208,7 +209,7 @@ public class Coordinator {
             @Override
             public String restart(Path checkpoint, boolean trusted,
                     org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
-                return restartInBackground(checkpoint, trusted, span);
+                return restartInBackground(checkpoint, trusted, span, held);
             }
         };
     }
@@ -230,9 +231,15 @@ public class Coordinator {
 
     String restartInBackground(Path checkpoint, boolean trusted,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
+        return restartInBackground(checkpoint, trusted, span, false);
+    }
+
+    // freshId: under a new computation id, never the one its checkpoint had (a part held beside the main's own)
+    private String restartInBackground(Path checkpoint, boolean trusted,
+            org.stasis.framework.lifecycle.SpanOperation span, boolean freshId) throws Exception {
         java.util.Set<String> before = computations.running();
         CompletableFuture<String> ended = new CompletableFuture<>();
-        Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span, ended);
+        Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span, ended, freshId);
         Path log = runtimePath.resolve(name + "-restart.log");
         Process restorer = new ProcessBuilder("setsid", home.resolve("bin/stasis-restore").toString(), plan.toString())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -275,19 +282,20 @@ public class Coordinator {
     // A restart whose lifecycle never ran still ends its span: the other parts' exchanges fail at once.
     Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
-        return prepareRestartSpanning(checkpoint, trusted, restorerPid, gone, span, new CompletableFuture<>());
+        return prepareRestartSpanning(checkpoint, trusted, restorerPid, gone, span, new CompletableFuture<>(), false);
     }
 
     // ended: completes with the restarted computation's id when the restart ended (empty if it failed)
     private Path prepareRestartSpanning(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
-            org.stasis.framework.lifecycle.SpanOperation span, CompletableFuture<String> ended) throws Exception {
+            org.stasis.framework.lifecycle.SpanOperation span, CompletableFuture<String> ended, boolean freshId)
+            throws Exception {
         if (!span.spans()) {
-            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), span, ended);
+            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), span, ended, freshId);
         }
         boolean[] ran = {false};
         org.stasis.framework.lifecycle.SpanOperation watched = new SpanWatch(span, ran);
         try {
-            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), watched, ended);
+            return prepareRestart(checkpoint, trusted, restorerPid, gone, Map.of(), watched, ended, freshId);
         } catch (Exception e) {
             if (!ran[0]) {
                 span.abort(String.valueOf(e.getMessage()));
@@ -328,7 +336,7 @@ public class Coordinator {
             throw new IOException("coordinator '" + name + "' does not listen on TCP; start it with --listen ADDR");
         }
         selfLink = org.stasis.framework.span.MemberLink.joinSelf(controlAddress, runtimePath.resolve(name + ".token"),
-                members.selfKey(), hostName, memberParts(), diagnostics);
+                members.selfKey(), hostName, memberParts(true), diagnostics);
     }
 
     /**
@@ -775,13 +783,13 @@ public class Coordinator {
     public Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             java.util.Map<Path, Path> redirects) throws Exception {
         return prepareRestart(checkpoint, trusted, restorerPid, gone, redirects,
-                org.stasis.framework.lifecycle.SpanOperation.NONE, new CompletableFuture<>());
+                org.stasis.framework.lifecycle.SpanOperation.NONE, new CompletableFuture<>(), false);
     }
 
     // The parts of one restart across hosts placed here restart at once, each with its own core (plan, restorer).
     private Path prepareRestart(Path checkpoint, boolean trusted, long restorerPid, BooleanSupplier gone,
             java.util.Map<Path, Path> redirects, org.stasis.framework.lifecycle.SpanOperation span,
-            CompletableFuture<String> ended) throws Exception {
+            CompletableFuture<String> ended, boolean freshId) throws Exception {
         String group = span.group();
         operations.enter("restart of " + checkpoint.getFileName(), true, gone, group);
         AgentCore core = group.isEmpty() ? this.core : this.core.sibling();
@@ -799,7 +807,7 @@ public class Coordinator {
             ended.complete("");
             throw e;
         }
-        String id = continuedComputation(checkpoint, trusted);
+        String id = continuedComputation(checkpoint, trusted, freshId);
         core.computation(id);
         List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
         CheckpointLifecycle.RestartListener listener = new CheckpointLifecycle.RestartListener() {
@@ -866,12 +874,13 @@ public class Coordinator {
 
     // The computation a restart continues: the checkpoint's own, unless that one runs.
     // A checkpoint that cannot be read fails the restart itself, with the restart's own message.
-    private String continuedComputation(Path checkpoint, boolean trusted) {
+    private String continuedComputation(Path checkpoint, boolean trusted, boolean freshId) {
         Path root = checkpoint.toAbsolutePath().getParent();
         CheckpointStore store = new CheckpointStore(root == null ? checkpointDirectory : root);
         try {
             var manifest = store.read(store.resolve(checkpoint), trusted);
-            return computations.adopt(manifest.computationId(), manifest.command(), checkpointDirectory);
+            return computations.adopt(freshId ? null : manifest.computationId(), manifest.command(),
+                    checkpointDirectory);
         } catch (CheckpointInvalidException | RuntimeException e) {
             return computations.adopt(null, null, checkpointDirectory);
         }
