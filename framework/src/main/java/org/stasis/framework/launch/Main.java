@@ -42,6 +42,8 @@ public final class Main {
     }
 
     private static int run(LaunchOptions options) {
+        StartupTimeline timeline = StartupTimeline.fromSystemProperty();
+        timeline.mark("main");
         FelixRuntime runtime;
         NameLock nameLock;
         try {
@@ -63,7 +65,9 @@ public final class Main {
             }
             // What dead coordinators left (sockets nobody listens on, plans of gone pids) goes now.
             removeStaleFiles(directory, options.name());
-            runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"));
+            timeline.mark("name held, stale files swept");
+            runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"),
+                    timeline);
             NameLock held = nameLock;
             // Everything of this coordinator is gone (its cache too) before the name is free again.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -78,6 +82,7 @@ public final class Main {
                         + "': its control socket did not open (see the errors above)");
                 return 1;
             }
+            timeline.mark("control socket answers");
             System.err.println("stasis: coordinator '" + options.name() + "' ready; control socket " + socket
                     + "; plugins from " + options.pluginsDirectory());
         } catch (Exception e) {
