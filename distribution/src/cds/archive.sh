@@ -39,6 +39,7 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 if [ -d "/proc/$pid" ] || [ ! -s "$run/stasis.jsa" ]; then
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null   # never leave it behind
   echo "archive.sh: no class-data archive: the coordinator (pid $pid) did not write one; its log:" >&2
   tail -n 20 -- "$run/cds.log" >&2
   exit 1
