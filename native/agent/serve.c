@@ -210,6 +210,34 @@ static void do_parent(const char *dir)
     stasis_send(g_out);
 }
 
+/* COMPRESS zstd LEVEL | COMPRESS none: how the next WRITEs store page data */
+static void do_compress(const char *how)
+{
+    if (r_streq(how, "none")) {
+        stasis_compress_set(0, 0);
+        stasis_send("COMPRESS none\n");
+        return;
+    }
+    if (!r_startswith(how, "zstd ")) {
+        stasis_send_error("COMPRESS takes none or zstd LEVEL");
+        return;
+    }
+    const char *p = how + 5;
+    int neg = *p == '-';
+    if (neg) p++;
+    if (*p < '0' || *p > '9') {
+        stasis_send_error("COMPRESS zstd needs a level");
+        return;
+    }
+    uint64_t v = r_parse_dec(&p);
+    if (*p || v > 22) {
+        stasis_send_error("COMPRESS zstd: the level is -22..22");
+        return;
+    }
+    stasis_compress_set(1, neg ? -(int)v : (int)v);
+    stasis_send("COMPRESS zstd\n");
+}
+
 /* STOP: the next RESUME leaves the process stopped, as it was at checkpoint time */
 static int g_stop_on_resume;
 
@@ -265,6 +293,7 @@ static void serve(void)
         else if (r_streq(g_line, "SUSPEND")) do_suspend();
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "PARENT ") && g_line[7]) do_parent(g_line + 7);
+        else if (r_startswith(g_line, "COMPRESS ") && g_line[9]) do_compress(g_line + 9);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
         else if (r_startswith(g_line, "DECLINED ")) do_declined(g_line + 9);

@@ -11,6 +11,11 @@ struct loaded_image {
     const char *names;
 };
 extern struct loaded_image g_img;
+/* the page data the runs name: what is stored, or (compressed) what it decompresses to */
+static inline uint64_t image_raw_bytes(const struct stasis_img_header *h)
+{
+    return h->proc.compress.algo ? h->proc.compress.raw_bytes : h->data_bytes;
+}
 /* the restorer's own ELF image, page aligned (from linker symbols) */
 uint64_t restorer_image_start(void);
 uint64_t restorer_image_end(void);

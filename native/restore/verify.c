@@ -57,7 +57,7 @@ static int __attribute__((format(printf, 1, 2))) refuse(const char *fmt, ...)
 static struct work *plan_pieces(size_t *bytes)
 {
     const struct stasis_img_header *h = g_img.hdr;
-    uint64_t most = h->n_runs + h->data_bytes / PIECE + 1;
+    uint64_t most = h->n_runs + image_raw_bytes(h) / PIECE + 1;
     *bytes = sizeof(struct work) + most * sizeof(struct piece);
     struct work *w = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (w == MAP_FAILED) return NULL;
@@ -126,7 +126,7 @@ static int usable_cpus(void)
 static int checksum_pieces(int fd, struct work *w)
 {
     int n = usable_cpus();
-    if (g_img.hdr->data_bytes < SMALL || n == 1 || w->count < 2) {
+    if (image_raw_bytes(g_img.hdr) < SMALL || n == 1 || w->count < 2) {
         for (uint64_t i = 0; i < w->count; i++)
             if (crc_read(fd, &w->p[i]) < 0) return refuse("image is truncated");
         return 0;
