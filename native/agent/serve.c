@@ -172,10 +172,13 @@ static void do_write(const char *dir)
     struct stasis_thread *me = &g_threads[g_nthreads - 1];
     me->saved_fd = g_agent_fd; /* fallback: reconnect at the same program fd */
     if (stasis_ctx_save(&me->ctx) != 0) {
+        stasis_compress_set(0, 0); /* saved as it was during the WRITE */
         after_restart();
         return;
     }
-    if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) {
+    int rc = stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err);
+    stasis_compress_set(0, 0); /* COMPRESS holds for one WRITE (like PARENT) */
+    if (rc < 0) {
         stasis_incr_done(0);
         stasis_send_error(err);
         return;
@@ -210,7 +213,7 @@ static void do_parent(const char *dir)
     stasis_send(g_out);
 }
 
-/* COMPRESS zstd LEVEL | COMPRESS none: how the next WRITEs store page data */
+/* COMPRESS zstd LEVEL | COMPRESS none: how the next WRITE stores page data */
 static void do_compress(const char *how)
 {
     if (r_streq(how, "none")) {
