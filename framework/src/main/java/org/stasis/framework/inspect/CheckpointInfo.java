@@ -138,6 +138,9 @@ public final class CheckpointInfo {
                 ImageFile.Summary summary = ImageFile.check(directory.resolve(image.image()), false);
                 p.put("threads", summary.threads());
                 p.put("compression", summary.compression());
+                if (!summary.compression().equals("none")) {
+                    p.put("memoryBytes", summary.rawBytes()); // what it holds, not what it takes on disk
+                }
                 p.put("pageBytes", summary.rawBytes());
                 p.put("storedBytes", summary.dataBytes());
                 p.put("state", "ok");
