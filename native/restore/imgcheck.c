@@ -327,6 +327,9 @@ static int load(const char *path)
     int fd = open_beneath(path, &why);
     if (fd < 0) return bad("cannot open %s: %s", path, why);
     g_img.fd = fd;
+    g_img.frames = NULL;
+    g_img.frame_crc = NULL;
+    g_img.n_frames = 0;
     struct stat st;
     if (fstat(fd, &st) < 0) return bad("%s", strerror(errno));
     size_t hsz = (sizeof(struct stasis_img_header) + 4095) & ~4095ul;

@@ -9,6 +9,11 @@ struct loaded_image {
     struct stasis_img_area *areas;
     struct stasis_img_run *runs;
     const char *names;
+    /* compressed images (inflate.c): the frame table and each frame's CRC32C of what it
+     * decompressed to, which verify.c joins per area instead of reading the data again */
+    const struct stasis_img_frame *frames;
+    const uint32_t *frame_crc;
+    uint32_t n_frames;
 };
 extern struct loaded_image g_img;
 /* the page data the runs name: what is stored, or (compressed) what it decompresses to */

@@ -33,6 +33,7 @@ enum { FRAME_PENDING = 0, FRAME_OK, FRAME_CRC, FRAME_BAD, FRAME_IO }; /* mapped 
 
 struct zwork { /* shared with the workers */
     uint64_t next, count;
+    uint32_t *crc;    /* per frame: CRC32C of its raw data (kept: verify.c) */
     uint8_t status[]; /* per frame */
 };
 
@@ -101,14 +102,16 @@ static int zctx_open(struct zctx *z)
 }
 
 /* one frame: its compressed bytes checked, then decompressed into the memfd */
-static int inflate_frame(struct zctx *z, int src, int dst, const struct stasis_img_frame *f)
+static int inflate_frame(struct zctx *z, int src, int dst, const struct stasis_img_frame *f, uint32_t *raw_crc)
 {
     if (f->comp_len > z->in_cap) return FRAME_BAD;
     if (read_all(src, z->in, f->comp_len, f->file_offset) < 0) return FRAME_IO;
     if (stasis_crc32c(0, z->in, f->comp_len) != f->crc32c) return FRAME_CRC;
-    void *out = mmap(NULL, f->raw_len, PROT_READ | PROT_WRITE, MAP_SHARED, dst, (off_t)f->raw_offset);
+    /* MAP_POPULATE: the memfd's pages allocated in one go, not one fault each */
+    void *out = mmap(NULL, f->raw_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, dst, (off_t)f->raw_offset);
     if (out == MAP_FAILED) return FRAME_IO;
     size_t n = ZSTD_decompressDCtx(z->dctx, out, f->raw_len, z->in, f->comp_len);
+    if (!ZSTD_isError(n) && n == f->raw_len) *raw_crc = stasis_crc32c(0, out, n); /* while it is in the cache */
     munmap(out, f->raw_len);
     return ZSTD_isError(n) || n != f->raw_len ? FRAME_BAD : FRAME_OK;
 }
@@ -120,7 +123,7 @@ static void run_frames(int src, int dst, const struct stasis_img_frame *f, struc
     for (;;) {
         uint64_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
         if (i >= w->count) return;
-        w->status[i] = (uint8_t)inflate_frame(&z, src, dst, &f[i]);
+        w->status[i] = (uint8_t)inflate_frame(&z, src, dst, &f[i], &w->crc[i]);
     }
 }
 
@@ -174,16 +177,22 @@ static int report(const struct stasis_img_frame *f, const struct zwork *w)
     return 0;
 }
 
+/* the frames' raw CRCs stay mapped (shared, written by the workers) for verify.c */
 static int inflate_into(int dst, const struct stasis_img_frame *f, uint32_t n)
 {
-    size_t wbytes = sizeof(struct zwork) + n;
+    size_t wbytes = sizeof(struct zwork) + n + (size_t)n * sizeof(uint32_t) + 8;
     struct zwork *w = mmap(NULL, wbytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (w == MAP_FAILED) return refuse("cannot reserve memory to decompress it");
     w->count = n;
+    w->crc = (uint32_t *)(((uintptr_t)(w->status + n) + 7) & ~(uintptr_t)7);
     int rc = inflate_all(g_img.fd, dst, f, w);
     if (rc == 0) rc = report(f, w);
-    munmap(w, wbytes);
-    return rc;
+    if (rc < 0) {
+        munmap(w, wbytes);
+        return -1;
+    }
+    g_img.frame_crc = w->crc;
+    return 0;
 }
 
 int image_inflate(const char *name)
@@ -205,11 +214,13 @@ int image_inflate(const char *name)
             rc = refuse("cannot make room to decompress it: %s", strerror(errno));
         else rc = inflate_into(dst, f, c->n_frames);
     }
-    munmap(f, flen ? flen : 1);
     if (rc < 0) {
+        munmap(f, flen ? flen : 1);
         if (dst >= 0) close(dst);
         return -1;
     }
+    g_img.frames = f; /* kept, with the raw CRCs, for verify.c */
+    g_img.n_frames = c->n_frames;
     close(g_img.fd);
     g_img.fd = dst;
     g_img_inflated = 1;

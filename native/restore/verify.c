@@ -166,9 +166,27 @@ static int compare_areas(const struct work *w)
 
 int image_verify_data(const char *path) { return image_verify_named(path_base(path)); }
 
+/* compressed: each area's frames' raw CRCs (inflate.c) joined in order */
+static int compare_frames(void)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < g_img.hdr->n_areas; i++) {
+        const struct stasis_img_area *a = &g_img.areas[i];
+        uint32_t crc = 0;
+        for (; k < g_img.n_frames && g_img.frames[k].area == i; k++)
+            crc = stasis_crc32c_combine(crc, g_img.frame_crc[k], g_img.frames[k].raw_len);
+        if (crc != a->crc32c)
+            return refuse("page data of area %u (%#llx-%#llx) is corrupt (checksum mismatch)", i,
+                          (unsigned long long)a->start, (unsigned long long)a->end);
+    }
+    if (k != g_img.n_frames) return refuse("its compressed frames are not in the order of its areas");
+    return 0;
+}
+
 int image_verify_named(const char *name)
 {
     g_verify_name = name;
+    if (g_img.frame_crc) return compare_frames(); /* the data was checked as it was decompressed */
     size_t bytes;
     struct work *w = plan_pieces(&bytes);
     if (!w) return refuse("cannot reserve memory to check its pages");

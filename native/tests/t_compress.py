@@ -85,6 +85,35 @@ def test_corrupt_frame_refused(env):
     check(checked.returncode == 1 and LINE.fullmatch(checked.stderr.strip()), lambda: "--check: %r" % checked.stderr)
 
 
+def test_area_checksum_checked_after_decompression(env):
+    """frames intact, an area's checksum wrong (what a writer bug would leave): the data
+    is checked against it as it is decompressed (inflate.c keeps each frame's raw CRC)"""
+    proc, agent, path = env.launch([SCEN + "/incr_pages", "8", "100", "20"])
+    wait_lines(path, 2, proc)
+    ck = os.path.join(env.dir, "ck")
+    _, image = compressed_checkpoint(env, agent, ck)
+    kill_agent_process(agent, proc)
+    z = imagefmt.read_image(image)
+    area = max(range(len(z["areas"])), key=lambda i: z["areas"][i]["bytes"])
+    import struct
+    from t_incr import rewrite_header
+    with open(image, "r+b") as f:
+        h = f.read(imagefmt.HEADER_SIZE)
+        tab_off, tab_size = struct.unpack_from("<QQ", h, imagefmt.OFF_TABLE_OFFSET)
+        f.seek(tab_off)
+        tab = bytearray(f.read(tab_size))
+        at = area * imagefmt.AREA_SIZE + 44    # struct stasis_img_area.crc32c
+        struct.pack_into("<I", tab, at, struct.unpack_from("<I", tab, at)[0] ^ 1)
+        f.seek(tab_off)
+        f.write(tab)
+    rewrite_header(image, imagefmt.OFF_TABLE_CRC, struct.pack("<I", imagefmt.crc32c(bytes(tab))))
+    checked = check_image(image)
+    check(checked.returncode == 1 and re.fullmatch(r"stasis: image image-\d+\.img: page data of area %d "
+                                                   r"\(0x[0-9a-f]+-0x[0-9a-f]+\) is corrupt \(checksum mismatch\)"
+                                                   % area, checked.stderr.strip()),
+          lambda: "--check: %r" % checked.stderr)
+
+
 def test_older_version_fields_refused(env):
     """a version 2 image may not claim compressed data (what an older writer never does)"""
     proc, agent, path = env.launch([SCEN + "/incr_pages", "4", "100", "20"])
@@ -130,4 +159,5 @@ def test_mixed_chain(env):
     check(any(" restarted 2" in line for line in out), lambda: "no second restart seen: %s" % out[-3:])
 
 
-TESTS = [test_compressed_round_trip, test_corrupt_frame_refused, test_older_version_fields_refused, test_mixed_chain]
+TESTS = [test_compressed_round_trip, test_corrupt_frame_refused, test_area_checksum_checked_after_decompression,
+         test_older_version_fields_refused, test_mixed_chain]
