@@ -29,24 +29,29 @@ PROGRAM = r"""
 import os, random, sys, threading, time
 mib, kind = int(sys.argv[1]), sys.argv[2]
 size = mib << 20
+data = bytearray(size)          # filled in place: no garbage of the making left in memory
 if kind == "random":
-    data = bytearray(os.urandom(size))
+    for at in range(0, size, 1 << 24):
+        data[at:at + (1 << 24)] = os.urandom(min(1 << 24, size - at))
 elif kind == "words":
     rng = random.Random(15)
     vocab = ["".join(rng.choice("abcdefghijklmnop") for _ in range(rng.randint(3, 9))) for _ in range(500)]
     # 8 MiB of random words, repeated: farther apart than a zstd window, so it compresses
     # as word text does, not as a repetition
     chunk = " ".join(rng.choice(vocab) for _ in range(1400000)).encode()[:8 << 20]
-    data = bytearray((chunk * (size // len(chunk) + 1))[:size])
+    for at in range(0, size, len(chunk)):
+        data[at:at + len(chunk)] = chunk[:size - at]
+    del chunk
 else:
-    parts, n, total = [], 0, 0
-    while total < size:
-        line = b"2026-12-03 13:%02d:%02d INFO worker-%d processed batch %d in %d ms status=ok\n" % (
-            n // 60 % 60, n % 60, n % 16, n, n % 97)
-        parts.append(line)
-        total += len(line)
-        n += 1
-    data = bytearray(b"".join(parts)[:size])
+    n, at = 0, 0
+    while at < size:
+        block = b"".join(b"2026-12-03 13:%02d:%02d INFO worker-%d processed batch %d in %d ms status=ok\n" % (
+            k // 60 % 60, k % 60, k % 16, k, k % 97) for k in range(n, n + 10000))
+        n += 10000
+        block = block[:size - at]
+        data[at:at + len(block)] = block
+        at += len(block)
+    del block
 print("ready", flush=True)
 n = 0
 while True:

@@ -91,7 +91,13 @@ int stasis_zbuf_open(const char **err);
 void stasis_zbuf_close(void);
 char *stasis_zbuf_raw(void);
 struct stasis_img_frame *stasis_zbuf_frames(uint32_t n);
-long stasis_zbuf_compress(uint32_t raw_len, const void **out, uint32_t *comp_len);
+/* a finished frame, in order: its bytes padded to a page, compressed length, CRC32C */
+typedef int (*stasis_zemit)(void *ctx, const void *out, long padded, uint32_t comp_len, uint32_t crc, uint32_t raw_len,
+                            uint32_t area);
+/* the staging slot (stasis_zbuf_raw) holds raw_len bytes of area: compress it (helpers) */
+int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, stasis_zemit emit, void *ctx);
+/* every submitted slot compressed and emitted */
+int stasis_zbuf_finish(stasis_zemit emit, void *ctx);
 /* incr.c: incremental images (dirty page tracking) */
 extern uint64_t g_incr_base_id;
 void stasis_incr_track(uint64_t start, uint64_t end);

@@ -92,38 +92,55 @@ static int is_zero_page(const void *p)
  * that the stored bytes and their CRC are the same snapshot. */
 static char *g_bounce; /* one page, mmap'd per WRITE (not part of the image) */
 
-/* the staging buffer as one frame of the image (compressed images) */
-static int flush_frame(struct writer *w)
+/* a compressed frame, finished (compress.c), written where the last one ended */
+static int emit_frame(void *ctx, const void *out, long padded, uint32_t comp_len, uint32_t crc, uint32_t raw_len,
+                      uint32_t area)
 {
-    if (!w->z_fill) return 0;
+    struct writer *w = ctx;
     struct stasis_img_frame *f = stasis_zbuf_frames(w->z_nframes);
     if (!f) {
         w->err = "too many compressed frames";
         return -1;
     }
     f += w->z_nframes;
-    const void *out;
-    uint32_t comp;
-    long padded = stasis_zbuf_compress(w->z_fill, &out, &comp);
-    if (padded < 0) {
-        w->err = "zstd compression failed";
-        return -1;
-    }
     f->raw_offset = w->z_raw_start;
     f->file_offset = w->z_phys;
-    f->raw_len = w->z_fill;
-    f->comp_len = comp;
-    f->area = w->z_area;
-    f->crc32c = stasis_crc32c(0, out, comp);
+    f->raw_len = raw_len;
+    f->comp_len = comp_len;
+    f->area = area;
+    f->crc32c = crc;
     g_iov[0].iov_base = (void *)(uintptr_t)out;
     g_iov[0].iov_len = (size_t)padded;
     g_niov = 1;
     w->wpos = w->z_phys;
     if (flush_iov(w) < 0) return -1;
     w->z_phys += (uint64_t)padded;
-    w->z_raw_start += w->z_fill;
-    w->z_fill = 0;
+    w->z_raw_start += raw_len;
     w->z_nframes++;
+    return 0;
+}
+
+/* the staging slot handed over to be compressed as one frame */
+static int flush_frame(struct writer *w)
+{
+    if (!w->z_fill) return 0;
+    uint32_t fill = w->z_fill;
+    w->z_fill = 0;
+    if (stasis_zbuf_submit(fill, w->z_area, emit_frame, w) < 0) {
+        if (!w->err) w->err = "zstd compression failed";
+        return -1;
+    }
+    return 0;
+}
+
+/* every frame compressed and written */
+static int finish_frames(struct writer *w)
+{
+    if (flush_frame(w) < 0) return -1;
+    if (stasis_zbuf_finish(emit_frame, w) < 0) {
+        if (!w->err) w->err = "zstd compression failed";
+        return -1;
+    }
     return 0;
 }
 
@@ -665,7 +682,7 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
         if (a->kind == STASIS_AREA_VDSO || a->kind == STASIS_AREA_FILE_SHARED) continue;
         if (dump_area(&w, a) < 0) goto out;
     }
-    if (flush_iov(&w) < 0 || flush_frame(&w) < 0) goto out;
+    if (flush_iov(&w) < 0 || (w.z && finish_frames(&w) < 0)) goto out;
     g_hdr.data_bytes = w.off - g_hdr.data_offset;
     if (w.z) { /* the runs name raw offsets; the file holds the frames */
         g_hdr.proc.compress.raw_bytes = g_hdr.data_bytes;
