@@ -159,5 +159,42 @@ def test_mixed_chain(env):
     check(any(" restarted 2" in line for line in out), lambda: "no second restart seen: %s" % out[-3:])
 
 
+def test_tree_compressed(env):
+    """a three-level tree passing records through pipes, checkpointed compressed and
+    restarted as one, twice: every image decompressed (by the supervisor's check and again
+    in each restored process), every record once, in order"""
+    from run_tests import SCEN as scen
+    proc, first, path = env.launch([os.path.join(scen, "forktree"), "tree", "100"])
+    wait_lines(path, 1, proc)
+    with env.coord.cond:
+        env.coord.agents.append(first)
+    _, rpid, apid = lines(path)[0].split()
+    root = env.coord.wait_agent(lambda x: x.pid == int(rpid))
+    known = [root, env.coord.wait_agent(lambda x: x.pid == int(apid))]
+    for g in range(1, 3):
+        wait_lines(path, len(lines(path)) + 10, proc)
+        ck = os.path.join(env.dir, "ck%d" % g)
+        agents = env.coord.checkpoint_tree(known, ck, resume=False, compress="zstd 1")
+        check(len(agents) == 3, lambda: [a.pid for a in agents])
+        for n in os.listdir(ck):
+            if n.endswith(".img"):
+                check(imagefmt.read_image(os.path.join(ck, n))["compress"] == imagefmt.ZSTD, lambda: n)
+        kill_agent_process(root, proc)
+        for a in agents:
+            a.close()
+        path, f = env.log()
+        proc, restored = env.coord.restart_tree(RESTORE, ck, f)
+        env.procs.append(proc)
+        check(sorted(restored) == sorted(a.pid for a in agents))
+        known = list(restored.values())
+        root = restored[min(restored)]
+        wait_lines(path, 3, proc)
+    out = finish(proc, path)
+    sent = int(out[-1].split()[2])
+    check("B got %d" % sent in out, lambda: ("records lost or repeated", out[-5:]))
+    for who in ("root", "A", "B"):
+        check("restarted %s 2" % who in out, lambda: (who, out[:8]))
+
+
 TESTS = [test_compressed_round_trip, test_corrupt_frame_refused, test_area_checksum_checked_after_decompression,
-         test_older_version_fields_refused, test_mixed_chain]
+         test_older_version_fields_refused, test_mixed_chain, test_tree_compressed]
