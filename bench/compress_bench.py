@@ -4,7 +4,9 @@ holding N MiB (default 1024) of one kind of data, with a ticker thread, checkpoi
 (--full) RUNS times plain and RUNS times with zstd, then restarted from each. Prints per
 kind and mode, medians: checkpoint wall time (`stasis checkpoint`, durable and published),
 how long the program was paused (longest gap between its 5 ms ticks), throughput (page
-data held / checkpoint time, and / pause), image size on disk, restart to first output.
+data held / checkpoint time, and / pause), the CPU time the checkpointed process spent
+meanwhile (its agent's writing and compressing, all threads: less sensitive to a loaded
+machine than wall time), image size on disk, restart to first output.
 Figures, not assertions; print `uptime` with them (the machine is shared).
 
 Kinds of data (never zeros, which are not stored at all):
@@ -14,6 +16,7 @@ Kinds of data (never zeros, which are not stored at all):
 
 usage: bench/compress_bench.py [MiB] [KIND ...]      (default: 1024 text words random; RUNS=3)"""
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -95,6 +98,18 @@ def longest_pause(path, offset):
     return gap
 
 
+def cpu_seconds(pid):
+    """user + system CPU of a process, all its threads (the agent's helpers included)"""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def program_pid(env):
+    status = stasis(env, "status", "--name", "bench", "--json")
+    return int(re.findall(r'"hostPid" : (\d+)', status)[0])
+
+
 def image_bytes(checkpoint):
     return sum(os.path.getsize(os.path.join(checkpoint, f)) for f in os.listdir(checkpoint) if f.endswith(".img"))
 
@@ -114,13 +129,15 @@ def measure(mib, kind, work):
         wait_for(lambda: b"ready" in open(out, "rb").read() and lines(out) > 3)
         data = mib << 20
         for mode in ("none", "zstd"):
-            times, pauses, sizes, restarts, checkpoint = [], [], [], [], None
+            times, pauses, sizes, restarts, cpus, checkpoint = [], [], [], [], [], None
+            pid = program_pid(env)
             for _ in range(RUNS):
                 offset = os.path.getsize(out)
-                t0 = time.perf_counter()
+                c0, t0 = cpu_seconds(pid), time.perf_counter()
                 checkpoint = stasis(env, "checkpoint", "--name", "bench", "--full", "--compress",
                                     mode).strip().splitlines()[-1]
                 times.append(time.perf_counter() - t0)
+                cpus.append(cpu_seconds(pid) - c0)
                 time.sleep(0.05)
                 pauses.append(longest_pause(out, offset))
                 sizes.append(image_bytes(checkpoint))
@@ -134,10 +151,11 @@ def measure(mib, kind, work):
                                                   stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
                 wait_for(lambda: lines(out) > before)
                 restarts.append(time.perf_counter() - t0)
-            t, p = statistics.median(times), statistics.median(pauses)
-            print("%5d MiB %-6s %-4s: checkpoint %.3f s (%.2f GB/s), paused %.3f s (%.2f GB/s), image %.0f MiB "
-                  "(%.1f%%), restart to first output %.3f s   [median of %d]" % (
-                      mib, kind, mode, t, data / t / 1e9, p, data / p / 1e9 if p else 0,
+            t, p, c = statistics.median(times), statistics.median(pauses), statistics.median(cpus)
+            print("%5d MiB %-6s %-4s: checkpoint %.3f s (%.2f GB/s), paused %.3f s (%.2f GB/s), program CPU %.2f s "
+                  "(%.2f GB per CPU-second), image %.0f MiB (%.1f%%), restart to first output %.3f s   "
+                  "[median of %d]" % (
+                      mib, kind, mode, t, data / t / 1e9, p, data / p / 1e9 if p else 0, c, data / c / 1e9 if c else 0,
                       statistics.median(sizes) / 2**20, 100.0 * statistics.median(sizes) / data,
                       statistics.median(restarts), RUNS), flush=True)
     finally:
