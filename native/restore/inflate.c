@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY
@@ -195,11 +196,29 @@ static int inflate_into(int dst, const struct stasis_img_frame *f, uint32_t n)
     return 0;
 }
 
+/* what the raw data may be: what the areas store, and no more than the machine can hold
+ * (a hostile image of small frames that decompress to much could exhaust its memory) */
+static int check_raw_size(void)
+{
+    const struct stasis_img_header *h = g_img.hdr;
+    uint64_t stored = 0;
+    for (uint32_t i = 0; i < h->n_areas; i++) stored += g_img.areas[i].data_bytes;
+    if (stored != h->proc.compress.raw_bytes)
+        return refuse("its areas store %llu bytes, its compressed frames %llu", (unsigned long long)stored,
+                      (unsigned long long)h->proc.compress.raw_bytes);
+    struct sysinfo si;
+    if (sysinfo(&si) == 0 && h->proc.compress.raw_bytes / si.mem_unit > (uint64_t)si.totalram + si.totalswap)
+        return refuse("its page data (%llu MiB uncompressed) is more than this machine's memory",
+                      (unsigned long long)(h->proc.compress.raw_bytes >> 20));
+    return 0;
+}
+
 int image_inflate(const char *name)
 {
     const struct stasis_img_header *h = g_img.hdr;
     const struct stasis_img_compress *c = &h->proc.compress;
     g_zname = name;
+    if (check_raw_size() < 0) return -1;
     size_t flen = (size_t)c->n_frames * sizeof(struct stasis_img_frame);
     struct stasis_img_frame *f =
             mmap(NULL, flen ? flen : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

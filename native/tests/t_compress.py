@@ -115,7 +115,8 @@ def test_area_checksum_checked_after_decompression(env):
 
 
 def test_older_version_fields_refused(env):
-    """a version 2 image may not claim compressed data (what an older writer never does)"""
+    """a version 2 image may not claim compressed data (what an older writer never does);
+    frames may not claim more raw data than the areas store"""
     proc, agent, path = env.launch([SCEN + "/incr_pages", "4", "100", "20"])
     wait_lines(path, 2, proc)
     ck = os.path.join(env.dir, "ck")
@@ -123,6 +124,16 @@ def test_older_version_fields_refused(env):
     kill_agent_process(agent, proc)
     from t_incr import rewrite_header
     import struct
+    # more raw data than the areas store (what a decompression bomb would claim)
+    raw_at = imagefmt.OFF_PROC_COMPRESS + 16
+    with open(image, "rb") as f:
+        f.seek(raw_at)
+        raw = f.read(8)
+    rewrite_header(image, raw_at, struct.pack("<Q", struct.unpack("<Q", raw)[0] + (1 << 40)))
+    checked = check_image(image)
+    check(checked.returncode == 1 and "its areas store" in checked.stderr, lambda: "--check: %r" % checked.stderr)
+    rewrite_header(image, raw_at, raw)
+    check(check_image(image).returncode == 0, lambda: "not intact again")
     rewrite_header(image, imagefmt.OFF_VERSION, struct.pack("<I", 2))
     checked = check_image(image)
     check(checked.returncode == 1 and "compression fields in a version 2 image" in checked.stderr,
