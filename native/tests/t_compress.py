@@ -159,6 +159,13 @@ def test_mixed_chain(env):
     check(versions == [3, 2, 3], lambda: "versions %r" % versions)
     checked = check_image(images[2])
     check(checked.returncode == 0, lambda: "--check: %s" % checked.stderr)
+    # a self-contained copy of the compressed child: plain (version 2), every page in it
+    copy = os.path.join(env.dir, "compact.img")
+    compacted = subprocess.run([RESTORE, "--compact", images[2], copy], capture_output=True, text=True, timeout=120)
+    check(compacted.returncode == 0, lambda: "--compact: %s" % compacted.stderr)
+    c = imagefmt.read_image(copy)
+    check(c["version"] == 2 and c["compress"] == 0 and c["parent"] == "", lambda: "copy: %r" % c["version"])
+    check(check_image(copy).returncode == 0, lambda: "the copy does not check")
     proc, agent, path, _ = env.restart(cks[2])
     wait_lines(path, len(lines(path)) + 3, proc, timeout=60)
     ck4 = os.path.join(env.dir, "ck4")
