@@ -84,6 +84,20 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
                        const char **err);
 /* image.c: register and write-protect every trackable area (incr.c) */
 int stasis_image_track(void);
+/* compress.c: compressed images (the COMPRESS request; the WRITE's staging and frames) */
+void stasis_compress_set(int on, int level);
+int stasis_compress_on(int *level);
+int stasis_zbuf_open(const char **err);
+void stasis_zbuf_close(void);
+char *stasis_zbuf_raw(void);
+struct stasis_img_frame *stasis_zbuf_frames(uint32_t n);
+/* a finished frame, in order: its bytes padded to a page, compressed length, CRC32C */
+typedef int (*stasis_zemit)(void *ctx, const void *out, long padded, uint32_t comp_len, uint32_t crc, uint32_t raw_len,
+                            uint32_t area);
+/* the staging slot (stasis_zbuf_raw) holds raw_len bytes of area: compress it (helpers) */
+int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, stasis_zemit emit, void *ctx);
+/* every submitted slot compressed and emitted */
+int stasis_zbuf_finish(stasis_zemit emit, void *ctx);
 /* incr.c: incremental images (dirty page tracking) */
 extern uint64_t g_incr_base_id;
 void stasis_incr_track(uint64_t start, uint64_t end);

@@ -17,4 +17,4 @@ $(OUT)/obj/agent/ctx.o: agent/ctx.S | $(OUT)/obj
 	$(CC) -c -o $@ $<
 
 $(AGENT_SO): $(AGENT_OBJS) | $(OUT)/lib
-	$(CC) -shared -o $@ $^ -ldl -lpthread -Wl,-z,now
+	$(CC) -shared -o $@ $^ -ldl -lpthread -lzstd -Wl,-z,now

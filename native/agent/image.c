@@ -36,9 +36,13 @@ struct writer {
     int fd;
     int bfd;
     long pmfd;
-    uint64_t off;
+    uint64_t off; /* next run's file offset (compressed: its raw data offset) */
     uint64_t wpos;
     const char *err;
+    /* compressed (compress.c): the frame being filled, what the file holds so far */
+    int z;
+    uint32_t z_fill, z_area, z_nframes;
+    uint64_t z_raw_start, z_phys;
 };
 
 static int flush_iov(struct writer *w)
@@ -88,8 +92,75 @@ static int is_zero_page(const void *p)
  * that the stored bytes and their CRC are the same snapshot. */
 static char *g_bounce; /* one page, mmap'd per WRITE (not part of the image) */
 
+/* a compressed frame, finished (compress.c), written where the last one ended */
+static int emit_frame(void *ctx, const void *out, long padded, uint32_t comp_len, uint32_t crc, uint32_t raw_len,
+                      uint32_t area)
+{
+    struct writer *w = ctx;
+    struct stasis_img_frame *f = stasis_zbuf_frames(w->z_nframes);
+    if (!f) {
+        w->err = "too many compressed frames";
+        return -1;
+    }
+    f += w->z_nframes;
+    f->raw_offset = w->z_raw_start;
+    f->file_offset = w->z_phys;
+    f->raw_len = raw_len;
+    f->comp_len = comp_len;
+    f->area = area;
+    f->crc32c = crc;
+    g_iov[0].iov_base = (void *)(uintptr_t)out;
+    g_iov[0].iov_len = (size_t)padded;
+    g_niov = 1;
+    w->wpos = w->z_phys;
+    if (flush_iov(w) < 0) return -1;
+    w->z_phys += (uint64_t)padded;
+    w->z_raw_start += raw_len;
+    w->z_nframes++;
+    return 0;
+}
+
+/* the staging slot handed over to be compressed as one frame */
+static int flush_frame(struct writer *w)
+{
+    if (!w->z_fill) return 0;
+    uint32_t fill = w->z_fill;
+    w->z_fill = 0;
+    if (stasis_zbuf_submit(fill, w->z_area, emit_frame, w) < 0) {
+        if (!w->err) w->err = "zstd compression failed";
+        return -1;
+    }
+    return 0;
+}
+
+/* every frame compressed and written */
+static int finish_frames(struct writer *w)
+{
+    if (flush_frame(w) < 0) return -1;
+    if (stasis_zbuf_finish(emit_frame, w) < 0) {
+        if (!w->err) w->err = "zstd compression failed";
+        return -1;
+    }
+    return 0;
+}
+
+/* compressed: the pages are copied into the staging buffer (a snapshot, also of
+ * volatile pages), one area per frame */
+static int put_frame_data(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len)
+{
+    uint32_t area = (uint32_t)(a - g_areas);
+    if (w->z_fill && (w->z_area != area || w->z_fill + len > STASIS_IMG_FRAME_RAW) && flush_frame(w) < 0) return -1;
+    w->z_area = area;
+    char *dst = stasis_zbuf_raw() + w->z_fill;
+    __builtin_memcpy(dst, (const void *)(uintptr_t)addr, len);
+    a->crc32c = stasis_crc32c(a->crc32c, dst, len);
+    w->z_fill += (uint32_t)len;
+    return 0;
+}
+
 static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
 {
+    if (w->z) return put_frame_data(w, a, addr, len);
     if (vol) {
         if (flush_iov(w) < 0) return -1;
         __builtin_memcpy(g_bounce, (const void *)(uintptr_t)addr, len);
@@ -456,7 +527,7 @@ static void fill_header_ident(void)
         char s[6][65];
     } uts;
     r_memcpy(g_hdr.magic, STASIS_IMG_MAGIC, 8);
-    g_hdr.version = STASIS_IMG_VERSION;
+    g_hdr.version = STASIS_IMG_VERSION_PLAIN;
     g_hdr.header_size = sizeof g_hdr;
     r_stpcpy(g_hdr.arch, "x86_64");
     if (rsys1(SYS_uname, &uts) == 0) {
@@ -467,6 +538,26 @@ static void fill_header_ident(void)
     g_hdr.ppid = (int32_t)rsys0(SYS_getppid);
     g_hdr.n_threads = (uint32_t)g_nthreads;
     for (int i = 0; i < g_nthreads; i++) g_hdr.tids[i] = g_threads[i].tid;
+}
+
+/* compressed: the frame table after the tables */
+static int write_frames(struct writer *w)
+{
+    struct stasis_img_compress *c = &g_hdr.proc.compress;
+    struct stasis_img_frame *f = stasis_zbuf_frames(0);
+    size_t len = (size_t)w->z_nframes * sizeof *f;
+    c->n_frames = w->z_nframes;
+    c->frames_offset = w->off;
+    c->frames_crc32c = stasis_crc32c(0, f, len);
+    if (!len) return 0;
+    g_iov[0].iov_base = f;
+    g_iov[0].iov_len = len;
+    g_niov = 1;
+    w->fd = w->bfd;
+    w->wpos = w->off;
+    if (flush_iov(w) < 0) return -1;
+    w->off += len;
+    return 0;
 }
 
 static int write_table(struct writer *w)
@@ -571,22 +662,37 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
     }
     g_bounce = (char *)b;
     fill_header_ident();
+    int level;
+    if (stasis_compress_on(&level)) {
+        if (stasis_zbuf_open(&w.err) < 0) goto out;
+        w.z = 1;
+        g_hdr.version = STASIS_IMG_VERSION;
+        g_hdr.proc.compress.algo = STASIS_IMG_ZSTD;
+        g_hdr.proc.compress.level = level;
+    }
     stasis_incr_fill(&g_hdr);
     if (stasis_save_proc(&g_hdr, &w.err) < 0) goto out;
     w.off = (sizeof g_hdr + PAGE - 1) & ~(PAGE - 1);
     g_hdr.data_offset = w.off;
     w.wpos = w.off;
+    w.z_raw_start = w.z_phys = w.off;
     for (uint32_t i = 0; i < g_nareas; i++) {
         struct stasis_img_area *a = &g_areas[i];
         a->run_first = g_nruns;
         if (a->kind == STASIS_AREA_VDSO || a->kind == STASIS_AREA_FILE_SHARED) continue;
         if (dump_area(&w, a) < 0) goto out;
     }
-    if (flush_iov(&w) < 0) goto out;
+    if (flush_iov(&w) < 0 || (w.z && finish_frames(&w) < 0)) goto out;
     g_hdr.data_bytes = w.off - g_hdr.data_offset;
+    if (w.z) { /* the runs name raw offsets; the file holds the frames */
+        g_hdr.proc.compress.raw_bytes = g_hdr.data_bytes;
+        g_hdr.data_bytes = w.z_phys - g_hdr.data_offset;
+        w.off = w.z_phys;
+    }
     g_hdr.n_areas = g_nareas;
     g_hdr.n_runs = g_nruns;
     if (write_table(&w) < 0) goto out;
+    if (w.z && write_frames(&w) < 0) goto out;
     g_hdr.file_size = w.off;
     g_hdr.header_crc32c = 0;
     g_hdr.header_crc32c = stasis_crc32c(0, &g_hdr, sizeof g_hdr);
@@ -598,6 +704,7 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
     *areas = g_nareas;
     rc = 0;
 out:
+    if (w.z) stasis_zbuf_close();
     if (g_bounce) {
         rsys2(SYS_munmap, g_bounce, PAGE);
         g_bounce = 0;

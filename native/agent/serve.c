@@ -172,10 +172,13 @@ static void do_write(const char *dir)
     struct stasis_thread *me = &g_threads[g_nthreads - 1];
     me->saved_fd = g_agent_fd; /* fallback: reconnect at the same program fd */
     if (stasis_ctx_save(&me->ctx) != 0) {
+        stasis_compress_set(0, 0); /* saved as it was during the WRITE */
         after_restart();
         return;
     }
-    if (stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err) < 0) {
+    int rc = stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err);
+    stasis_compress_set(0, 0); /* COMPRESS holds for one WRITE (like PARENT) */
+    if (rc < 0) {
         stasis_incr_done(0);
         stasis_send_error(err);
         return;
@@ -208,6 +211,34 @@ static void do_parent(const char *dir)
     e = r_stpcpy(e, why);
     r_stpcpy(e, "\n");
     stasis_send(g_out);
+}
+
+/* COMPRESS zstd LEVEL | COMPRESS none: how the next WRITE stores page data */
+static void do_compress(const char *how)
+{
+    if (r_streq(how, "none")) {
+        stasis_compress_set(0, 0);
+        stasis_send("COMPRESS none\n");
+        return;
+    }
+    if (!r_startswith(how, "zstd ")) {
+        stasis_send_error("COMPRESS takes none or zstd LEVEL");
+        return;
+    }
+    const char *p = how + 5;
+    int neg = *p == '-';
+    if (neg) p++;
+    if (*p < '0' || *p > '9') {
+        stasis_send_error("COMPRESS zstd needs a level");
+        return;
+    }
+    uint64_t v = r_parse_dec(&p);
+    if (*p || v > 22) {
+        stasis_send_error("COMPRESS zstd: the level is -22..22");
+        return;
+    }
+    stasis_compress_set(1, neg ? -(int)v : (int)v);
+    stasis_send("COMPRESS zstd\n");
 }
 
 /* STOP: the next RESUME leaves the process stopped, as it was at checkpoint time */
@@ -265,6 +296,7 @@ static void serve(void)
         else if (r_streq(g_line, "SUSPEND")) do_suspend();
         else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
         else if (r_startswith(g_line, "PARENT ") && g_line[7]) do_parent(g_line + 7);
+        else if (r_startswith(g_line, "COMPRESS ") && g_line[9]) do_compress(g_line + 9);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);
         else if (r_streq(g_line, "STOP")) do_stop();
         else if (r_startswith(g_line, "DECLINED ")) do_declined(g_line + 9);

@@ -87,7 +87,8 @@ static int write_copy(int out, const char *name)
     h.table_size = tab_len;
     h.table_crc32c = stasis_crc32c(0, tab, tab_len);
     h.file_size = at + tab_len;
-    h.version = STASIS_IMG_VERSION;
+    h.version = STASIS_IMG_VERSION_PLAIN; /* the copy is not compressed */
+    memset(&h.proc.compress, 0, sizeof h.proc.compress);
     h.proc.parent_id = 0;
     memset(h.proc.parent, 0, sizeof h.proc.parent);
     h.header_crc32c = 0;

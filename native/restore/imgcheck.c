@@ -2,6 +2,7 @@
  * tables. The header and tables go to a fixed scratch region inside the restorer's
  * reserved range so that they survive the unmapping of everything else. */
 #include "imgcheck.h"
+#include "inflate.h"
 #include "stasis/restart.h"
 #include "stasis/cpufeat.h"
 #include "stasis/rawio.h"
@@ -79,6 +80,10 @@ static int check_identity(struct stasis_img_header *h)
     if (h->version < STASIS_IMG_VERSION_MIN || h->version > STASIS_IMG_VERSION)
         return bad("unsupported image format version %u", h->version);
     if (h->header_size != sizeof *h) return bad("image header size mismatch");
+    const struct stasis_img_compress *c = &h->proc.compress;
+    if (h->version < STASIS_IMG_VERSION && (c->algo || c->n_frames || c->raw_bytes))
+        return bad("image header is corrupt (compression fields in a version %u image)", h->version);
+    if (c->algo > STASIS_IMG_ZSTD) return bad("page data compressed with an unknown method (%u)", c->algo);
     uint32_t want = h->header_crc32c;
     h->header_crc32c = 0;
     uint32_t got = stasis_crc32c(0, h, sizeof *h);
@@ -104,6 +109,12 @@ static int check_layout(const struct stasis_img_header *h, uint64_t fsize)
         return bad("page data and tables overlap or lie outside the file");
     if (h->table_size > fs - h->table_offset || h->table_size > MAX_TABLE_BYTES)
         return bad("tables of %llu bytes do not fit in the file", (unsigned long long)h->table_size);
+    if (h->proc.compress.algo &&
+        (h->proc.compress.frames_offset < h->table_offset + h->table_size || h->proc.compress.frames_offset > fs ||
+         h->proc.compress.n_frames > (fs - h->proc.compress.frames_offset) / sizeof(struct stasis_img_frame)))
+        return bad("its frame table lies outside the file");
+    if (h->proc.compress.algo && h->proc.compress.raw_bytes > USER_TOP)
+        return bad("it claims %llu bytes of page data", (unsigned long long)h->proc.compress.raw_bytes);
     if (h->n_areas == 0 || h->n_areas > STASIS_IMG_MAX_AREAS) return bad("bad area count %u", h->n_areas);
     uint64_t need =
             (uint64_t)h->n_areas * sizeof(struct stasis_img_area) + (uint64_t)h->n_runs * sizeof(struct stasis_img_run);
@@ -206,8 +217,8 @@ static int check_runs(uint32_t i, const struct stasis_img_area *a)
             return bad("page run %u lies outside area %u or overlaps the run before it", r, i);
         prev_end = run->addr + run->len;
         if (parent) continue; /* the parent's pages: checked with the parent (chain.c) */
-        if (run->file_offset < h->data_offset || run->file_offset > h->table_offset ||
-            run->len > h->table_offset - run->file_offset)
+        uint64_t data_end = h->proc.compress.algo ? h->data_offset + h->proc.compress.raw_bytes : h->table_offset;
+        if (run->file_offset < h->data_offset || run->file_offset > data_end || run->len > data_end - run->file_offset)
             return bad("page run %u of area %u lies outside the page data", r, i);
         sum += run->len;
     }
@@ -316,6 +327,9 @@ static int load(const char *path)
     int fd = open_beneath(path, &why);
     if (fd < 0) return bad("cannot open %s: %s", path, why);
     g_img.fd = fd;
+    g_img.frames = NULL;
+    g_img.frame_crc = NULL;
+    g_img.n_frames = 0;
     struct stat st;
     if (fstat(fd, &st) < 0) return bad("%s", strerror(errno));
     size_t hsz = (sizeof(struct stasis_img_header) + 4095) & ~4095ul;
@@ -333,7 +347,8 @@ static int load(const char *path)
     g_img.areas = (struct stasis_img_area *)tab;
     g_img.runs = (struct stasis_img_run *)(tab + (size_t)h->n_areas * sizeof(struct stasis_img_area));
     g_img.names = (const char *)(g_img.runs + h->n_runs);
-    return check_tables();
+    if (check_tables() < 0) return -1;
+    return h->proc.compress.algo ? image_inflate(g_name) : 0;
 }
 
 int image_load_named(const char *path, const char *name)

@@ -9,8 +9,18 @@ struct loaded_image {
     struct stasis_img_area *areas;
     struct stasis_img_run *runs;
     const char *names;
+    /* compressed images (inflate.c): the frame table and each frame's CRC32C of what it
+     * decompressed to, which verify.c joins per area instead of reading the data again */
+    const struct stasis_img_frame *frames;
+    const uint32_t *frame_crc;
+    uint32_t n_frames;
 };
 extern struct loaded_image g_img;
+/* the page data the runs name: what is stored, or (compressed) what it decompresses to */
+static inline uint64_t image_raw_bytes(const struct stasis_img_header *h)
+{
+    return h->proc.compress.algo ? h->proc.compress.raw_bytes : h->data_bytes;
+}
 /* the restorer's own ELF image, page aligned (from linker symbols) */
 uint64_t restorer_image_start(void);
 uint64_t restorer_image_end(void);

@@ -4,6 +4,7 @@
 #include "imgcheck.h"
 #include "chain.h"
 #include "compact.h"
+#include "inflate.h"
 #include "memory.h"
 #include "nsinit.h"
 #include "plan.h"
@@ -222,9 +223,10 @@ int main(int argc, char **argv)
     memcpy(shm, more, (size_t)nshm * sizeof *more);
     memcpy(g_chain.fd, more + nshm, (size_t)g_chain.n * sizeof *more);
     args.report_fd = g_report_fd;
-    if (!no_prefetch && !g_plan.memory_copy) prefetch_args(fd, &args);
+    int copy = g_plan.memory_copy || g_img_inflated; /* never a view of a decompressed image (a memfd) */
+    if (!no_prefetch && !copy) prefetch_args(fd, &args);
     if (restore_process_state() < 0) _exit(1);
     if (memory_open_shared_files(fd + 1) < 0) _exit(1);
     unregister_rseq();
-    memory_restore_and_jump(fd, &args, g_plan.memory_copy);
+    memory_restore_and_jump(fd, &args, copy);
 }

@@ -7,6 +7,7 @@
 #include "stasis/rawio.h"
 #include "stasis/rawsys.h"
 #include <asm/prctl.h>
+#include <linux/falloc.h>
 #include <linux/prctl.h>
 #include <sys/mman.h>
 
@@ -131,6 +132,15 @@ static int run_fd(const struct stasis_img_run *run)
 
 static uint64_t run_off(const struct stasis_img_run *run) { return run->file_offset & ((1ull << 56) - 1); }
 
+/* a run copied out of a decompressed image: its pages there are not needed again (every
+ * address comes from one run), so memory holds the restored copy only, not both */
+static void release_run(const struct stasis_img_run *run)
+{
+    int level = (int)((run->file_offset >> 56) & 0x7f);
+    if (g_in.inflated & (1ull << level))
+        rsys4(SYS_fallocate, run_fd(run), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, run_off(run), run->len);
+}
+
 static void map_shared_file(const struct stasis_img_area *a)
 {
     int fd = g_in.area_fd[a - g_in.areas];
@@ -152,6 +162,7 @@ static void map_shared_anon(const struct stasis_img_area *a)
         const struct stasis_img_run *run = &g_in.runs[r];
         long n = rsys4(SYS_pread64, run_fd(run), run->addr, run->len, run_off(run));
         if (n != (long)run->len) die("cannot read shared memory data from the image", n < 0 ? n : 0);
+        release_run(run);
     }
     rsys3(SYS_mprotect, a->start, a->end - a->start, a->prot);
 }
@@ -186,6 +197,7 @@ static void map_private(const struct stasis_img_area *a)
                 if (n <= 0) die("cannot read page data from the image", n);
                 done += (uint64_t)n;
             }
+            release_run(run);
         }
         if (!(prot & PROT_WRITE)) rsys3(SYS_mprotect, a->start, a->end - a->start, prot);
         return;

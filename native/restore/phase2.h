@@ -16,6 +16,8 @@ struct phase2_input {
     int n_close;
     const int *chain_fd; /* parent images: run level n (file_offset bits 56..62) is chain_fd[n-1] */
     int n_chain;
+    uint64_t inflated; /* bit n: level n's file is a decompressed image (inflate.c, a memfd):
+                        * each run's pages are freed from it once copied */
 };
 
 /* switch to phase 2's own stack, replace the address space, enter the restored agent;

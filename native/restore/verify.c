@@ -57,7 +57,7 @@ static int __attribute__((format(printf, 1, 2))) refuse(const char *fmt, ...)
 static struct work *plan_pieces(size_t *bytes)
 {
     const struct stasis_img_header *h = g_img.hdr;
-    uint64_t most = h->n_runs + h->data_bytes / PIECE + 1;
+    uint64_t most = h->n_runs + image_raw_bytes(h) / PIECE + 1;
     *bytes = sizeof(struct work) + most * sizeof(struct piece);
     struct work *w = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (w == MAP_FAILED) return NULL;
@@ -126,7 +126,7 @@ static int usable_cpus(void)
 static int checksum_pieces(int fd, struct work *w)
 {
     int n = usable_cpus();
-    if (g_img.hdr->data_bytes < SMALL || n == 1 || w->count < 2) {
+    if (image_raw_bytes(g_img.hdr) < SMALL || n == 1 || w->count < 2) {
         for (uint64_t i = 0; i < w->count; i++)
             if (crc_read(fd, &w->p[i]) < 0) return refuse("image is truncated");
         return 0;
@@ -166,9 +166,27 @@ static int compare_areas(const struct work *w)
 
 int image_verify_data(const char *path) { return image_verify_named(path_base(path)); }
 
+/* compressed: each area's frames' raw CRCs (inflate.c) joined in order */
+static int compare_frames(void)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < g_img.hdr->n_areas; i++) {
+        const struct stasis_img_area *a = &g_img.areas[i];
+        uint32_t crc = 0;
+        for (; k < g_img.n_frames && g_img.frames[k].area == i; k++)
+            crc = stasis_crc32c_combine(crc, g_img.frame_crc[k], g_img.frames[k].raw_len);
+        if (crc != a->crc32c)
+            return refuse("page data of area %u (%#llx-%#llx) is corrupt (checksum mismatch)", i,
+                          (unsigned long long)a->start, (unsigned long long)a->end);
+    }
+    if (k != g_img.n_frames) return refuse("its compressed frames are not in the order of its areas");
+    return 0;
+}
+
 int image_verify_named(const char *name)
 {
     g_verify_name = name;
+    if (g_img.frame_crc) return compare_frames(); /* the data was checked as it was decompressed */
     size_t bytes;
     struct work *w = plan_pieces(&bytes);
     if (!w) return refuse("cannot reserve memory to check its pages");

@@ -14,6 +14,11 @@ struct layout_value {
 static const struct layout_value g_layout[] = {
         {"VERSION", STASIS_IMG_VERSION},
         {"VERSION_MIN", STASIS_IMG_VERSION_MIN},
+        {"VERSION_PLAIN", STASIS_IMG_VERSION_PLAIN},
+        {"ZSTD", STASIS_IMG_ZSTD},
+        {"FRAME_RAW", STASIS_IMG_FRAME_RAW},
+        {"FRAME_SIZE", sizeof(struct stasis_img_frame)},
+        {"OFF_PROC_COMPRESS", PROC_AT(compress)},
         {"OFF_PROC_IMAGE_ID", PROC_AT(image_id)},
         {"OFF_PROC_PARENT_ID", PROC_AT(parent_id)},
         {"OFF_PROC_PARENT", PROC_AT(parent)},

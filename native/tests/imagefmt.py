@@ -7,8 +7,16 @@ import sys
 
 # The layout, named as tests/image_layout.c prints it from the C header; `make` fails
 # (tests/check_image_layout.py) when a value here disagrees with the C compiler.
-VERSION = 2
+VERSION = 3
 VERSION_MIN = 1
+VERSION_PLAIN = 2
+ZSTD = 1
+FRAME_RAW = 4 << 20
+FRAME_SIZE = 32
+OFF_PROC_COMPRESS = 1192 + 3512
+# struct stasis_img_compress at OFF_PROC_COMPRESS; struct stasis_img_frame
+COMPRESS_FORMAT = "<IIQQIi"
+FRAME_FORMAT = "<QQIIII"
 MAX_AREAS = 8192
 MAX_THREADS = 256
 HEADER_SIZE = 8880
@@ -112,6 +120,28 @@ def read_image(path, all_crcs=False):
     image_id, parent_id = struct.unpack_from("<QQ", h, OFF_PROC_IMAGE_ID)
     parent = h[OFF_PROC_PARENT:OFF_PROC_PARENT + PARENT_LEN].split(b"\0")[0].decode() if version >= 2 else ""
     names = tab[n_areas * AREA_SIZE + n_runs * RUN_SIZE:]
+    algo, n_frames, frames_off, raw_bytes, frames_crc, level = struct.unpack_from(COMPRESS_FORMAT, h, OFF_PROC_COMPRESS)
+    frames = []
+    if algo:
+        if version < 3 or algo != ZSTD:
+            raise ValueError("compression %d in a version %d image" % (algo, version))
+        ftab = blob[frames_off:frames_off + n_frames * FRAME_SIZE]
+        if len(ftab) != n_frames * FRAME_SIZE or crc32c(ftab) != frames_crc:
+            raise ValueError("frame table crc")
+        raw = data_off
+        for i in range(n_frames):
+            f = dict(zip(("raw_offset", "file_offset", "raw_len", "comp_len", "area", "crc"),
+                         struct.unpack_from(FRAME_FORMAT, ftab, i * FRAME_SIZE)))
+            if f["raw_offset"] != raw or f["raw_len"] > FRAME_RAW or f["area"] >= n_areas:
+                raise ValueError("frame %d out of order" % i)
+            if f["file_offset"] < data_off or f["file_offset"] + f["comp_len"] > data_off + data_bytes:
+                raise ValueError("frame %d outside the page data" % i)
+            raw += f["raw_len"]
+            frames.append(f)
+        if raw != data_off + raw_bytes:
+            raise ValueError("frames do not add up to the raw data")
+        if all_crcs:
+            blob = _inflate(blob, frames, data_off, raw_bytes)
     areas = []
     for i in range(n_areas):
         (start, end, pgoff, nbytes, prot, flags, kind, crc, rfirst, rcount, noff, nlen) = \
@@ -125,7 +155,7 @@ def read_image(path, all_crcs=False):
         runs = [r for r in runs if r[2] != RUN_PARENT]
         if sum(r[1] for r in runs) != nbytes:
             raise ValueError("area %x: run bytes" % start)
-        if all_crcs or nbytes <= 256 * 1024:
+        if all_crcs or (nbytes <= 256 * 1024 and not algo):
             c = 0
             for (_, ln, off) in runs:
                 c = crc32c(blob[off:off + ln], c)
@@ -137,7 +167,24 @@ def read_image(path, all_crcs=False):
     return {"arch": arch, "kernel": kernel, "page": page, "pid": pid, "ppid": ppid, "tids": tids,
             "cwd": cwd, "cwd_deleted": bool(kflags & PROC_CWD_DELETED), "areas": areas, "data_offset": data_off, "data_bytes": data_bytes,
             "file_size": file_size,
-            "version": version, "image_id": image_id, "parent_id": parent_id, "parent": parent}
+            "version": version, "image_id": image_id, "parent_id": parent_id, "parent": parent,
+            "compress": algo, "level": level, "raw_bytes": raw_bytes if algo else data_bytes, "frames": frames}
+
+
+def _inflate(blob, frames, data_off, raw_bytes):
+    """the image as an uncompressed one would hold its page data (frame CRCs checked;
+    decompressed by the zstd command)"""
+    import subprocess
+    out = bytearray(blob[:data_off]) + bytearray(raw_bytes)
+    for i, f in enumerate(frames):
+        comp = blob[f["file_offset"]:f["file_offset"] + f["comp_len"]]
+        if crc32c(comp) != f["crc"]:
+            raise ValueError("frame %d (area %d): data crc" % (i, f["area"]))
+        raw = subprocess.run(["zstd", "-d", "-c"], input=comp, capture_output=True, check=True).stdout
+        if len(raw) != f["raw_len"]:
+            raise ValueError("frame %d: %d bytes decompressed, %d expected" % (i, len(raw), f["raw_len"]))
+        out[f["raw_offset"]:f["raw_offset"] + f["raw_len"]] = raw
+    return bytes(out)
 
 
 def main():

@@ -366,9 +366,10 @@ class Coordinator:
                 self.agents.clear()
         return sorted(suspended, key=lambda a: a.pid)
 
-    def checkpoint_tree(self, known, ckdir, resume=True):
+    def checkpoint_tree(self, known, ckdir, resume=True, compress=None):
         """checkpoint a whole computation into ckdir (meta.json lists every process with
-        its ppid/pgid/sid at suspend time); -> the agents checkpointed"""
+        its ppid/pgid/sid at suspend time); compress: e.g. "zstd 1" (images compressed);
+        -> the agents checkpointed"""
         os.makedirs(ckdir, mode=0o700, exist_ok=True)
         agents = self.suspend_tree(known)
         fdmap = {ag.pid: ag.fds() for ag in agents}
@@ -397,6 +398,8 @@ class Coordinator:
         for ag in agents:
             now = parse_hello(ag.request("HELLO"))       # ppid/pgid/sid as they are now
             fds = fdmap[ag.pid]
+            if compress and ag.request("COMPRESS " + compress) != "COMPRESS " + compress.split()[0]:
+                raise RuntimeError("COMPRESS pid %d refused" % ag.pid)
             r = ag.request("WRITE " + ckdir)
             if not r.startswith("WRITTEN "):
                 raise RuntimeError("WRITE pid %d: %s" % (ag.pid, r))

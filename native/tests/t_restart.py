@@ -15,13 +15,13 @@ def alive(pid):
         return False
 
 
-def failing_restart(env, plan, timeout=20):
+def failing_restart(env, plan, timeout=20, flags=()):
     """run the restorer on plan; it must fail: -> (rc, output lines, seconds). Every
     process it started (seen below it while it ran) and every agent that connected
     meanwhile must be gone once it has exited."""
     path, f = env.log()
     t0 = time.time()
-    proc = subprocess.Popen([RESTORE, plan], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    proc = subprocess.Popen([RESTORE, *flags, plan], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
     env.procs.append(proc)
     seen = set()
     while proc.poll() is None and time.time() - t0 < timeout:

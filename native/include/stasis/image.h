@@ -5,8 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STASIS_IMG_MAGIC       "STASISIM"
-#define STASIS_IMG_VERSION     2u /* 2: incremental images (parent fields, parent runs); 1 is still read */
+#define STASIS_IMG_MAGIC "STASISIM"
+#define STASIS_IMG_VERSION                                                                                             \
+    3u /* 3: compressed page data (frames); 2: incremental images (parent fields,
+                                   * parent runs); 1 is still read */
+#define STASIS_IMG_VERSION_PLAIN                                                                                       \
+    2u /* what an image with uncompressed page data is written as: older
+                                     * readers keep reading it; only compressed images need version 3 */
 #define STASIS_IMG_VERSION_MIN 1u
 #define STASIS_IMG_PARENT_LEN  256
 #define STASIS_IMG_MAX_THREADS 256
@@ -57,6 +62,33 @@ struct stasis_img_run {
     uint64_t file_offset; /* page-aligned offset in the image file */
 };
 
+/* Compressed page data (version 3, proc.compress.algo != 0): run file offsets are offsets
+ * in the image's *raw data*, the page data as an uncompressed image would hold it, from
+ * data_offset on; the file holds it as frames, each one zstd frame of at most
+ * STASIS_IMG_FRAME_RAW bytes of raw data of one area, stored from file_offset (page
+ * aligned, padded with zeros to a page). Frames are in raw-offset order and cover the raw
+ * data [data_offset, data_offset + compress.raw_bytes) without gaps. The frame table
+ * lies at compress.frames_offset (after the tables), checked by compress.frames_crc32c. */
+#define STASIS_IMG_ZSTD      1u
+#define STASIS_IMG_FRAME_RAW (4u << 20)
+struct stasis_img_frame {
+    uint64_t raw_offset;  /* where its raw data starts (data_offset + raw bytes before it) */
+    uint64_t file_offset; /* where its compressed bytes start in the file */
+    uint32_t raw_len;     /* raw bytes it holds (a page multiple) */
+    uint32_t comp_len;    /* compressed bytes */
+    uint32_t area;        /* the area its pages belong to */
+    uint32_t crc32c;      /* CRC32C of the compressed bytes (checked without decompressing) */
+};
+
+struct stasis_img_compress {
+    uint32_t algo;     /* 0 = none, STASIS_IMG_ZSTD */
+    uint32_t n_frames; /* entries of the frame table */
+    uint64_t frames_offset;
+    uint64_t raw_bytes; /* raw data bytes (what data_bytes is in an uncompressed image) */
+    uint32_t frames_crc32c;
+    int32_t level; /* the compression level used (information) */
+};
+
 /* struct k_sigaction as the rt_sigaction syscall sees it on x86_64 */
 struct stasis_img_sigaction {
     uint64_t handler, flags, restorer, mask;
@@ -96,11 +128,12 @@ struct stasis_img_proc {
     int64_t boottime[2];  /* CLOCK_BOOTTIME at checkpoint */
     uint32_t kflags;      /* STASIS_PROC_* */
     uint32_t pad1;
-    uint64_t image_id;                  /* random, unique per image (version 2; 0 in version 1) */
-    uint64_t parent_id;                 /* image_id of the parent image, 0 = self-contained */
-    char parent[STASIS_IMG_PARENT_LEN]; /* "CKPT-DIR-NAME/image-PID.img": the parent image, found
+    uint64_t image_id;                   /* random, unique per image (version 2; 0 in version 1) */
+    uint64_t parent_id;                  /* image_id of the parent image, 0 = self-contained */
+    char parent[STASIS_IMG_PARENT_LEN];  /* "CKPT-DIR-NAME/image-PID.img": the parent image, found
                                          * beside this image's checkpoint directory */
-    uint64_t reserved[9];               /* zero; room for later fields without moving cwd */
+    struct stasis_img_compress compress; /* version 3: page data compressed (algo != 0) */
+    uint64_t reserved[5];                /* zero; room for later fields without moving cwd */
     char cwd[4096];
 };
 
@@ -135,6 +168,8 @@ _Static_assert(sizeof(struct stasis_img_header) == 8880, "image header size chan
 _Static_assert(sizeof(struct stasis_img_proc) == 7680, "image proc size changed: update every reader");
 _Static_assert(sizeof(struct stasis_img_area) == 64, "image area size changed: update every reader");
 _Static_assert(sizeof(struct stasis_img_run) == 24, "image run size changed: update every reader");
+_Static_assert(sizeof(struct stasis_img_frame) == 32, "image frame size changed: update every reader");
+_Static_assert(sizeof(struct stasis_img_compress) == 32, "image compress size changed: update every reader");
 STASIS_IMG_ASSERT_AT(stasis_img_header, version, 8);
 STASIS_IMG_ASSERT_AT(stasis_img_header, header_size, 12);
 STASIS_IMG_ASSERT_AT(stasis_img_header, arch, 16);
@@ -159,7 +194,20 @@ STASIS_IMG_ASSERT_AT(stasis_img_proc, kflags, 3232);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, image_id, 3240);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, parent_id, 3248);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, parent, 3256);
+STASIS_IMG_ASSERT_AT(stasis_img_proc, compress, 3512);
 STASIS_IMG_ASSERT_AT(stasis_img_proc, cwd, 3584);
+STASIS_IMG_ASSERT_AT(stasis_img_compress, algo, 0);
+STASIS_IMG_ASSERT_AT(stasis_img_compress, n_frames, 4);
+STASIS_IMG_ASSERT_AT(stasis_img_compress, frames_offset, 8);
+STASIS_IMG_ASSERT_AT(stasis_img_compress, raw_bytes, 16);
+STASIS_IMG_ASSERT_AT(stasis_img_compress, frames_crc32c, 24);
+STASIS_IMG_ASSERT_AT(stasis_img_compress, level, 28);
+STASIS_IMG_ASSERT_AT(stasis_img_frame, raw_offset, 0);
+STASIS_IMG_ASSERT_AT(stasis_img_frame, file_offset, 8);
+STASIS_IMG_ASSERT_AT(stasis_img_frame, raw_len, 16);
+STASIS_IMG_ASSERT_AT(stasis_img_frame, comp_len, 20);
+STASIS_IMG_ASSERT_AT(stasis_img_frame, area, 24);
+STASIS_IMG_ASSERT_AT(stasis_img_frame, crc32c, 28);
 STASIS_IMG_ASSERT_AT(stasis_img_area, start, 0);
 STASIS_IMG_ASSERT_AT(stasis_img_area, end, 8);
 STASIS_IMG_ASSERT_AT(stasis_img_area, pgoff, 16);

@@ -260,6 +260,21 @@ public final class AgentCore implements CoreSteps {
     @Override
     public List<ProcessImage> writeImages(Path directory, Path parent, java.util.function.Consumer<String> notes)
             throws Exception {
+        return writeImages(directory, parent, null, notes);
+    }
+
+    // The agent's COMPRESS request for the compress option, null when page data is stored as it is.
+    static String compressRequest(String compress) {
+        if (compress == null || !compress.startsWith("zstd")) {
+            return null;
+        }
+        return "COMPRESS zstd " + (compress.startsWith("zstd:") ? compress.substring(5) : "1");
+    }
+
+    @Override
+    public List<ProcessImage> writeImages(Path directory, Path parent, String compress,
+            java.util.function.Consumer<String> notes) throws Exception {
+        String compressing = compressRequest(compress);
         Map<Integer, ProcessImage> images = new ConcurrentHashMap<>();
         Map<Integer, Map<String, String>> shared = SharedMemory.sharedBetweenAreas(sharedMemory);
         long begin = System.nanoTime();
@@ -270,6 +285,13 @@ public final class AgentCore implements CoreSteps {
             if (parent != null && !base.equals("PARENT incremental")) {
                 notes.accept("process " + agent.pid() + ": full image ("
                         + (base.startsWith("PARENT full ") ? base.substring(12) : base) + ")");
+            }
+            if (compressing != null) {
+                // for this WRITE only: the agent stores page data as it is again afterwards
+                String how = agent.request(compressing, WRITE_TIMEOUT);
+                if (!how.equals("COMPRESS zstd")) {
+                    throw new IOException("process " + agent.pid() + " cannot compress its image: " + how);
+                }
             }
             String answer = agent.request("WRITE " + directory.toAbsolutePath(), WRITE_TIMEOUT);
             String[] parts = answer.split(" ", 4);

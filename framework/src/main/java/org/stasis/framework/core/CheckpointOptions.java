@@ -12,6 +12,9 @@ import java.util.regex.Pattern;
 public final class CheckpointOptions {
     /** Which files the file plugin saves into checkpoints (doc/file-plugin.md). */
     public static final String SAVE_FILES = "save-files";
+    /** How memory images store page data: none (default) or zstd[:LEVEL] (doc/image-format.md). */
+    public static final String COMPRESS = "compress";
+    private static final Pattern COMPRESS_VALUE = Pattern.compile("none|zstd(:(-?[1-9]|1[0-9]))?");
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,63}");
     private static final Pattern SAVE_FILES_VALUE = Pattern.compile(
             "none|auto|auto:[0-9]+[KMG]?|[^,\\s]+(,[^,\\s]+)*");
@@ -35,6 +38,10 @@ public final class CheckpointOptions {
         if (name.equals(SAVE_FILES) && !SAVE_FILES_VALUE.matcher(value).matches()) {
             throw new IllegalArgumentException("--save-files takes none, auto, auto:SIZE (e.g. auto:512M) or "
                     + "GLOB,GLOB... (absolute paths, no spaces), not '" + value + "'");
+        }
+        if (name.equals(COMPRESS) && !COMPRESS_VALUE.matcher(value).matches()) {
+            throw new IllegalArgumentException("--compress takes none, zstd or zstd:LEVEL (LEVEL -9..19, default 1), not '"
+                    + value + "'");
         }
         values.put(name, value);
     }

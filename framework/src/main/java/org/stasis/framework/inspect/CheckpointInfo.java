@@ -72,6 +72,7 @@ public final class CheckpointInfo {
         about.put("bytes", bytesUnder(directory));
         List<Map<String, Object>> processes = processes(directory, manifest);
         about.put("memoryBytes", processes.stream().mapToLong(p -> ((Number) p.get("memoryBytes")).longValue()).sum());
+        about.put("compression", compression(processes));
         about.put("processes", processes);
         about.put("plugins", plugins(directory, manifest));
         if (manifest.span() != null) {
@@ -81,6 +82,24 @@ public final class CheckpointInfo {
             about.put("parts", parts(manifest));
         }
         return about;
+    }
+
+    // Over the compressed images: page data held, bytes stored for it, their ratio.
+    private static Map<String, Object> compression(List<Map<String, Object>> processes) {
+        long raw = 0;
+        long stored = 0;
+        for (Map<String, Object> p : processes) {
+            if ("zstd".equals(p.get("compression"))) {
+                raw += ((Number) p.get("pageBytes")).longValue();
+                stored += ((Number) p.get("storedBytes")).longValue();
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("method", stored == 0 ? "none" : "zstd");
+        out.put("pageBytes", raw);
+        out.put("storedBytes", stored);
+        out.put("ratio", stored == 0 ? 1.0 : Math.round(raw * 100.0 / stored) / 100.0);
+        return out;
     }
 
     // The other hosts' parts (doc/several-hosts.md), each read where it can be read from here.
@@ -118,9 +137,16 @@ public final class CheckpointInfo {
             try {
                 ImageFile.Summary summary = ImageFile.check(directory.resolve(image.image()), false);
                 p.put("threads", summary.threads());
+                p.put("compression", summary.compression());
+                if (!summary.compression().equals("none")) {
+                    p.put("memoryBytes", summary.rawBytes()); // what it holds, not what it takes on disk
+                }
+                p.put("pageBytes", summary.rawBytes());
+                p.put("storedBytes", summary.dataBytes());
                 p.put("state", "ok");
             } catch (CheckpointInvalidException e) {
                 p.put("threads", null);
+                p.put("compression", null);
                 p.put("state", "damaged: " + e.getMessage());
             }
             out.add(p);
@@ -154,11 +180,17 @@ public final class CheckpointInfo {
                 .map(e -> e.getKey() + "=" + e.getValue()).sorted().collect(Collectors.joining(" ")));
         head.row("size", String.format("%.1f MiB on disk, %.1f MiB of memory", num(about, "bytes") / MIB,
                 num(about, "memoryBytes") / MIB));
+        Map<?, ?> compression = (Map<?, ?>) about.get("compression");
+        head.row("compression", "none".equals(compression.get("method")) ? "none"
+                : String.format("zstd, %.1f MiB of page data stored in %.1f MiB (ratio %.2f)",
+                        num(compression, "pageBytes") / MIB, num(compression, "storedBytes") / MIB,
+                        ((Number) compression.get("ratio")).doubleValue()));
         Table processes = new Table("PID", "PARENT", "MEMORY", "IMAGE", "AREAS", "THREADS", "FDS", "STATE", "COMMAND");
         for (Object o : (List<?>) about.get("processes")) {
             Map<?, ?> p = (Map<?, ?>) o;
             processes.row(p.get("pid"), p.get("parentPid") == null ? "-" : p.get("parentPid"),
-                    String.format("%.1f MiB", num(p, "memoryBytes") / MIB), p.get("image"), p.get("areas"),
+                    String.format("%.1f MiB", num(p, "memoryBytes") / MIB),
+                    "zstd".equals(p.get("compression")) ? p.get("image") + " (zstd)" : p.get("image"), p.get("areas"),
                     p.get("threads") == null ? "?" : p.get("threads"), p.get("fds"),
                     Boolean.TRUE.equals(p.get("stopped")) ? p.get("state") + " (stopped)" : p.get("state"),
                     p.get("command"));

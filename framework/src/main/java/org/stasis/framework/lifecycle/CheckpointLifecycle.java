@@ -183,7 +183,7 @@ public final class CheckpointLifecycle {
             progress.phase("write");
             Lineages.Entry lineage = lineages.of(computation.processes());
             Path parent = full ? null : Incremental.parentOf(store, lineage.parent(), note -> note(staging.id(), note));
-            List<ProcessImage> images = writeInParallel(staging, operation, records, parent);
+            List<ProcessImage> images = writeInParallel(staging, operation, records, parent, fixed.get("compress"));
             span.reach(SpanOperation.Barrier.WRITTEN, new SpanOperation.PartCheckpoint(staging.id(),
                     store.root().resolve(staging.id()).toString(), images.size()));
             String base = Incremental.baseOf(staging.directory(), images, lineage.parent());
@@ -400,11 +400,11 @@ public final class CheckpointLifecycle {
 
     // The core writes memory while plugins write their records: both are I/O bound.
     private List<ProcessImage> writeInParallel(Staging staging, Contexts.Operation operation,
-            Map<String, Records> records, Path parent) throws Exception {
+            Map<String, Records> records, Path parent, String compress) throws Exception {
         CompletableFuture<List<ProcessImage>> images = CompletableFuture.supplyAsync(() -> {
             try {
                 return coreStepReturning(staging.id(), "write", () -> core.writeImages(staging.directory(), parent,
-                        note -> note(staging.id(), note)));
+                        compress, note -> note(staging.id(), note)));
             } catch (Exception e) {
                 throw new CompletionException(e);
             }

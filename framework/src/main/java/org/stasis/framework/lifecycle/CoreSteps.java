@@ -50,6 +50,23 @@ public interface CoreSteps {
     }
 
     /**
+     * Writes every process's memory image as {@link #writeImages(Path, Path, java.util.function.Consumer)},
+     * its page data compressed as {@code compress} says.
+     *
+     * @param directory where the images go
+     * @param parent the published checkpoint to refer to for unchanged pages, null for full images
+     * @param compress the computation's {@code compress} option: null or "none" (page data as it is),
+     *        "zstd" or "zstd:LEVEL"
+     * @param notes receives one line per process whose image is full although a parent was given
+     * @return what was written, one entry per process
+     * @throws Exception if an image cannot be written; the checkpoint is aborted
+     */
+    default List<ProcessImage> writeImages(Path directory, Path parent, String compress,
+            java.util.function.Consumer<String> notes) throws Exception {
+        return writeImages(directory, parent, notes);
+    }
+
+    /**
      * @param pid a process id inside the computation
      * @return its open descriptors as reported at suspend time; empty before
      */

@@ -13,6 +13,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32C;
 
 import static org.stasis.framework.store.ImageLayout.AREA_OFF_CRC;
+import static org.stasis.framework.store.ImageLayout.FRAME_SIZE;
+import static org.stasis.framework.store.ImageLayout.OFF_PROC_COMPRESS;
+import static org.stasis.framework.store.ImageLayout.ZSTD;
 import static org.stasis.framework.store.ImageLayout.AREA_OFF_RUN_COUNT;
 import static org.stasis.framework.store.ImageLayout.AREA_OFF_RUN_FIRST;
 import static org.stasis.framework.store.ImageLayout.AREA_OFF_START;
@@ -69,10 +72,23 @@ public final class ImageFile {
      * @param imageId the image's random id (0 in version 1 images)
      * @param parentId the parent image's id, 0 when the image is self-contained
      * @param parent the parent image as "CHECKPOINT-DIR-NAME/image-PID.img", "" when self-contained
+     * @param compression how its page data is stored: "none" or "zstd" (version 3)
+     * @param rawBytes the page data it holds uncompressed (dataBytes when not compressed)
      */
     public record Summary(int pid, String arch, String kernel, int areas, int threads, long dataBytes, long imageId,
-                          long parentId, String parent) {
+                          long parentId, String parent, String compression, long rawBytes) {
     }
+
+    // struct stasis_img_compress (in the header) and struct stasis_img_frame, field offsets
+    private static final int COMPRESS_ALGO = 0;
+    private static final int COMPRESS_N_FRAMES = 4;
+    private static final int COMPRESS_FRAMES_OFFSET = 8;
+    private static final int COMPRESS_RAW_BYTES = 16;
+    private static final int COMPRESS_FRAMES_CRC = 24;
+    private static final int FRAME_FILE_OFFSET = 8;
+    private static final int FRAME_COMP_LEN = 20;
+    private static final int FRAME_AREA = 24;
+    private static final int FRAME_CRC = 28;
 
     /** A run whose pages are the parent image's (version 2): its file offset. */
     static final long RUN_PARENT = 1L << 63;
@@ -97,7 +113,11 @@ public final class ImageFile {
             if (crc(table.duplicate()) != Integer.toUnsignedLong(header.getInt(OFF_TABLE_CRC))) {
                 throw invalid(image, "its area table is corrupt (checksum mismatch)");
             }
-            if (full) {
+            if (full && !summary.compression().equals("none")) {
+                // compressed: what is stored is checked (each frame's CRC32C); the pages
+                // themselves are checked by the restorer once decompressed (stasis verify runs it)
+                checkFrames(channel, header, table, header.getInt(OFF_N_AREAS), image);
+            } else if (full) {
                 checkAreas(channel, table, header.getInt(OFF_N_AREAS), header.getInt(OFF_N_RUNS), image);
             }
             return summary;
@@ -159,11 +179,62 @@ public final class ImageFile {
                 || (long) areas * AREA_SIZE + (long) header.getInt(OFF_N_RUNS) * RUN_SIZE > tableSize) {
             throw invalid(image, "its area table is out of bounds");
         }
+        int algo = header.getInt(OFF_PROC_COMPRESS + COMPRESS_ALGO);
+        if (version < 3 && algo != 0) {
+            throw invalid(image, "its header is corrupt (compression fields in a version " + version + " image)");
+        }
+        if (algo != 0 && algo != ZSTD) {
+            throw invalid(image, "its page data is compressed with an unknown method (" + algo + ")");
+        }
+        long frames = Integer.toUnsignedLong(header.getInt(OFF_PROC_COMPRESS + COMPRESS_N_FRAMES));
+        long framesOffset = header.getLong(OFF_PROC_COMPRESS + COMPRESS_FRAMES_OFFSET);
+        if (algo != 0 && (framesOffset < tableOffset + tableSize || framesOffset > expected
+                || frames * FRAME_SIZE > expected - framesOffset || frames * FRAME_SIZE > MAX_TABLE_BYTES)) {
+            throw invalid(image, "its frame table is out of bounds");
+        }
+        long dataBytes = header.getLong(OFF_DATA_BYTES);
         return new Summary(header.getInt(OFF_PID), arch, text(header, OFF_KERNEL, KERNEL_LEN), areas,
-                header.getInt(OFF_N_THREADS), header.getLong(OFF_DATA_BYTES),
+                header.getInt(OFF_N_THREADS), dataBytes,
                 version >= 2 ? header.getLong(OFF_PROC_IMAGE_ID) : 0,
                 version >= 2 ? header.getLong(OFF_PROC_PARENT_ID) : 0,
-                version >= 2 ? text(header, OFF_PROC_PARENT, PARENT_LEN) : "");
+                version >= 2 ? text(header, OFF_PROC_PARENT, PARENT_LEN) : "",
+                algo == ZSTD ? "zstd" : "none", algo == ZSTD ? header.getLong(OFF_PROC_COMPRESS + COMPRESS_RAW_BYTES)
+                        : dataBytes);
+    }
+
+    private static void checkFrames(FileChannel channel, ByteBuffer header, ByteBuffer table, int areas, Path image)
+            throws IOException, CheckpointInvalidException {
+        int frames = header.getInt(OFF_PROC_COMPRESS + COMPRESS_N_FRAMES);
+        ByteBuffer frameTable = read(channel, header.getLong(OFF_PROC_COMPRESS + COMPRESS_FRAMES_OFFSET),
+                frames * FRAME_SIZE, image, "frame table");
+        if (crc(frameTable.duplicate()) != Integer.toUnsignedLong(header.getInt(OFF_PROC_COMPRESS + COMPRESS_FRAMES_CRC))) {
+            throw invalid(image, "its frame table is corrupt (checksum mismatch)");
+        }
+        ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+        for (int f = 0; f < frames; f++) {
+            int base = f * FRAME_SIZE;
+            long offset = frameTable.getLong(base + FRAME_FILE_OFFSET);
+            long length = Integer.toUnsignedLong(frameTable.getInt(base + FRAME_COMP_LEN));
+            int area = frameTable.getInt(base + FRAME_AREA);
+            if (area < 0 || area >= areas || offset < 0 || offset + length > channel.size()) {
+                throw invalid(image, "compressed frame " + f + " points outside the file or names no area");
+            }
+            CRC32C crc = new CRC32C();
+            for (long done = 0; done < length; ) {
+                chunk.clear().limit((int) Math.min(chunk.capacity(), length - done));
+                int n = channel.read(chunk, offset + done);
+                if (n <= 0) {
+                    throw invalid(image, "it is truncated inside compressed frame " + f);
+                }
+                chunk.flip();
+                crc.update(chunk);
+                done += n;
+            }
+            if (crc.getValue() != Integer.toUnsignedLong(frameTable.getInt(base + FRAME_CRC))) {
+                throw invalid(image, String.format("the memory of area %d (at 0x%x) is corrupt (compressed frame %d: "
+                        + "checksum mismatch)", area, table.getLong(area * AREA_SIZE + AREA_OFF_START), f));
+            }
+        }
     }
 
     private static void checkAreas(FileChannel channel, ByteBuffer table, int areas, int runs, Path image)

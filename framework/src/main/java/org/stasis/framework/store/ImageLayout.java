@@ -8,8 +8,13 @@ package org.stasis.framework.store;
  * per line.
  */
 final class ImageLayout {
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int VERSION_MIN = 1;
+    static final int VERSION_PLAIN = 2;
+    static final int ZSTD = 1;
+    static final int FRAME_RAW = 4194304;
+    static final int FRAME_SIZE = 32;
+    static final int OFF_PROC_COMPRESS = 4704;
     static final int OFF_PROC_IMAGE_ID = 4432;
     static final int OFF_PROC_PARENT_ID = 4440;
     static final int OFF_PROC_PARENT = 4448;

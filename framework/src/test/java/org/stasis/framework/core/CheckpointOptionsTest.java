@@ -22,6 +22,19 @@ class CheckpointOptionsTest {
     }
 
     @Test
+    void compressTakesNoneZstdOrALevel() {
+        CheckpointOptions options = new CheckpointOptions();
+        for (String value : new String[] { "none", "zstd", "zstd:3", "zstd:-5", "zstd:19" }) {
+            options.set("compress", value);
+            assertEquals(Map.of("compress", value), options.asMap());
+        }
+        for (String bad : new String[] { "gzip", "zstd:0", "zstd:20", "zstd:", "ZSTD", "zstd:1x" }) {
+            assertThrows(IllegalArgumentException.class, () -> options.set("compress", bad), bad);
+        }
+        assertEquals(Map.of("compress", "zstd:19"), options.asMap());
+    }
+
+    @Test
     void aRestartAdoptsTheRecordedOptions() {
         CheckpointOptions options = new CheckpointOptions();
         options.set("save-files", "none");

@@ -69,7 +69,7 @@ class ImageFileTest {
     void anIntactImageIsAcceptedAndSummarized() throws Exception {
         ImageFile.Summary summary = ImageFile.check(write(validImage()), true);
 
-        assertEquals(new ImageFile.Summary(2, "x86_64", "6.18.0", 1, 2, 8192, 0, 0, ""), summary);
+        assertEquals(new ImageFile.Summary(2, "x86_64", "6.18.0", 1, 2, 8192, 0, 0, "", "none", 8192), summary);
     }
 
     @Test
@@ -105,8 +105,8 @@ class ImageFileTest {
     @Test
     void anotherFormatVersionOrArchitectureIsRefusedByName() throws Exception {
         byte[] version = validImage();
-        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
-        assertTrue(problem(version, false).contains("format version 3"));
+        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 4);
+        assertTrue(problem(version, false).contains("format version 4"));
 
         byte[] arch = validImage();
         ByteBuffer b = ByteBuffer.wrap(arch).order(ByteOrder.LITTLE_ENDIAN);
@@ -114,6 +114,46 @@ class ImageFileTest {
         b.putInt(8876, 0);
         b.putInt(8876, (int) crc(Arrays.copyOfRange(arch, 0, ImageFile.HEADER_SIZE)));
         assertTrue(problem(arch, false).contains("taken on aarch64"));
+    }
+
+    /**
+     * The valid image as a compressed one (version 3): its page data stands for one frame of
+     * PAGES pages (Java checks what is stored, not what it decompresses to), the frame table
+     * after the tables.
+     */
+    static byte[] compressedImage(int version) {
+        int framesOffset = TABLE_OFFSET + TABLE_SIZE;
+        byte[] image = Arrays.copyOf(validImage(), framesOffset + ImageLayout.FRAME_SIZE);
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        int compress = ImageLayout.OFF_PROC_COMPRESS;
+        byte[] stored = Arrays.copyOfRange(image, DATA_OFFSET, DATA_OFFSET + 5000);
+        b.putLong(framesOffset, DATA_OFFSET).putLong(framesOffset + 8, DATA_OFFSET).putInt(framesOffset + 16, PAGES * 4096)
+                .putInt(framesOffset + 20, stored.length).putInt(framesOffset + 24, 0)
+                .putInt(framesOffset + 28, (int) crc(stored));
+        b.putInt(8, version).putLong(152, image.length);
+        b.putInt(compress, ImageLayout.ZSTD).putInt(compress + 4, 1).putLong(compress + 8, framesOffset)
+                .putLong(compress + 16, PAGES * 4096L)
+                .putInt(compress + 24, (int) crc(Arrays.copyOfRange(image, framesOffset, image.length)));
+        b.putInt(8876, 0);
+        b.putInt(8876, (int) crc(Arrays.copyOfRange(image, 0, ImageFile.HEADER_SIZE)));
+        return image;
+    }
+
+    @Test
+    void aCompressedImageIsSummarizedAndItsFramesChecked() throws Exception {
+        ImageFile.Summary summary = ImageFile.check(write(compressedImage(3)), true);
+        assertEquals("zstd", summary.compression());
+        assertEquals(PAGES * 4096L, summary.rawBytes());
+
+        byte[] damaged = compressedImage(3);
+        damaged[DATA_OFFSET + 4000] ^= 1;
+        ImageFile.check(write(damaged), false);
+        assertTrue(problem(damaged, true).contains("area 0 (at 0x7f0000000000) is corrupt (compressed frame 0"));
+    }
+
+    @Test
+    void compressionFieldsInAnOlderVersionAreRefused() throws Exception {
+        assertTrue(problem(compressedImage(2), false).contains("compression fields in a version 2 image"));
     }
 
     /** The area limit is the C header's STASIS_IMG_MAX_AREAS (8192), not a larger one of Java's own. */

@@ -1,0 +1,247 @@
+/* Compressed images (doc/image-format.md, "Compressed images"): before anything is
+ * restored, every frame is checked against its CRC32C and decompressed into a memfd laid
+ * out as the uncompressed image would be (raw data at the run offsets), which then
+ * stands for the image file: verification, parents, phase 2 read it as they read an
+ * uncompressed image. The program's address space does not exist yet and none of this
+ * memory becomes part of it: the memfd is kernel memory that phase 2 copies from
+ * (restart of a compressed image is always a copy, never a lazy view) and closes.
+ *
+ * Parallel like verify.c: worker processes, one per usable CPU, take frames in turn
+ * (an atomic counter in shared memory); each decompresses with its own static zstd
+ * context on memory it maps (ZSTD_initStaticDCtx: zstd allocates nothing) straight into
+ * a shared mapping of the memfd. Small images are done in this process. */
+#include "inflate.h"
+#include "stasis/rawio.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
+#define SMALL       (32ull << 20) /* raw bytes below which no workers are started */
+#define MAX_WORKERS 16
+
+enum { FRAME_PENDING = 0, FRAME_OK, FRAME_CRC, FRAME_BAD, FRAME_IO }; /* mapped zero: pending */
+
+struct zwork { /* shared with the workers */
+    uint64_t next, count;
+    uint32_t *crc;    /* per frame: CRC32C of its raw data (kept: verify.c) */
+    uint8_t status[]; /* per frame */
+};
+
+int g_img_inflated;
+static const char *g_zname;
+
+static int __attribute__((format(printf, 1, 2))) refuse(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "stasis: image %s: %s\n", g_zname, msg);
+    return -1;
+}
+
+static int read_all(int fd, void *buf, size_t len, uint64_t off)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* every frame inside the page data, one area's, of raw data in order without gaps */
+static int check_frames(const struct stasis_img_frame *f, uint32_t n)
+{
+    const struct stasis_img_header *h = g_img.hdr;
+    uint64_t raw = h->data_offset, data_end = h->data_offset + h->data_bytes;
+    for (uint32_t i = 0; i < n; i++) {
+        if (f[i].raw_offset != raw || !f[i].raw_len || f[i].raw_len % h->page_size ||
+            f[i].raw_len > STASIS_IMG_FRAME_RAW)
+            return refuse("compressed frame %u does not continue the page data where frame %u ended", i, i - 1);
+        if (f[i].area >= h->n_areas)
+            return refuse("compressed frame %u names area %u, which does not exist", i, f[i].area);
+        if (!f[i].comp_len || f[i].file_offset % h->page_size || f[i].file_offset < h->data_offset ||
+            f[i].file_offset > data_end || f[i].comp_len > data_end - f[i].file_offset)
+            return refuse("compressed frame %u lies outside the page data", i);
+        raw += f[i].raw_len;
+    }
+    if (raw != h->data_offset + h->proc.compress.raw_bytes)
+        return refuse("its compressed frames hold %llu bytes of page data, its header says %llu",
+                      (unsigned long long)(raw - h->data_offset), (unsigned long long)h->proc.compress.raw_bytes);
+    return 0;
+}
+
+struct zctx {
+    ZSTD_DCtx *dctx;
+    char *in;
+    size_t in_cap;
+};
+
+static int zctx_open(struct zctx *z)
+{
+    size_t dsize = (ZSTD_estimateDCtxSize() + 4095) & ~4095ul;
+    z->in_cap = (ZSTD_compressBound(STASIS_IMG_FRAME_RAW) + 4095) & ~4095ul;
+    void *mem = mmap(NULL, dsize + z->in_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return -1;
+    z->in = (char *)mem + dsize;
+    z->dctx = ZSTD_initStaticDCtx(mem, dsize);
+    return z->dctx ? 0 : -1;
+}
+
+/* one frame: its compressed bytes checked, then decompressed into the memfd */
+static int inflate_frame(struct zctx *z, int src, int dst, const struct stasis_img_frame *f, uint32_t *raw_crc)
+{
+    if (f->comp_len > z->in_cap) return FRAME_BAD;
+    if (read_all(src, z->in, f->comp_len, f->file_offset) < 0) return FRAME_IO;
+    if (stasis_crc32c(0, z->in, f->comp_len) != f->crc32c) return FRAME_CRC;
+    /* MAP_POPULATE: the memfd's pages allocated in one go, not one fault each */
+    void *out = mmap(NULL, f->raw_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, dst, (off_t)f->raw_offset);
+    if (out == MAP_FAILED) return FRAME_IO;
+    size_t n = ZSTD_decompressDCtx(z->dctx, out, f->raw_len, z->in, f->comp_len);
+    if (!ZSTD_isError(n) && n == f->raw_len) *raw_crc = stasis_crc32c(0, out, n); /* while it is in the cache */
+    munmap(out, f->raw_len);
+    return ZSTD_isError(n) || n != f->raw_len ? FRAME_BAD : FRAME_OK;
+}
+
+static void run_frames(int src, int dst, const struct stasis_img_frame *f, struct zwork *w)
+{
+    struct zctx z;
+    if (zctx_open(&z) < 0) return; /* the frames it did not take are reported as not done */
+    for (;;) {
+        uint64_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
+        if (i >= w->count) return;
+        w->status[i] = (uint8_t)inflate_frame(&z, src, dst, &f[i], &w->crc[i]);
+    }
+}
+
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+static int inflate_all(int src, int dst, const struct stasis_img_frame *f, struct zwork *w)
+{
+    int n = usable_cpus();
+    if (g_img.hdr->proc.compress.raw_bytes < SMALL || n == 1 || w->count < 2) {
+        run_frames(src, dst, f, w);
+        return 0;
+    }
+    pid_t pids[MAX_WORKERS];
+    int started = 0;
+    for (; started < n && (uint64_t)started < w->count; started++) {
+        pids[started] = fork();
+        if (pids[started] == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            run_frames(src, dst, f, w);
+            _exit(0);
+        }
+        if (pids[started] < 0) break;
+    }
+    if (started == 0) return refuse("cannot start a process to decompress it: %s", strerror(errno));
+    for (int i = 0; i < started; i++) {
+        int st;
+        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {}
+    }
+    return 0;
+}
+
+/* the first frame that failed, named by its area */
+static int report(const struct stasis_img_frame *f, const struct zwork *w)
+{
+    for (uint64_t i = 0; i < w->count; i++) {
+        if (w->status[i] == FRAME_OK) continue;
+        if (w->status[i] == FRAME_PENDING)
+            return refuse("cannot decompress its page data (out of memory, or the file shrank while it was read?)");
+        const struct stasis_img_area *a = &g_img.areas[f[i].area];
+        const char *why = w->status[i] == FRAME_CRC   ? "checksum mismatch"
+                          : w->status[i] == FRAME_BAD ? "it does not decompress"
+                                                      : "cannot read it";
+        return refuse("page data of area %u (%#llx-%#llx) is corrupt (compressed frame %llu: %s)", f[i].area,
+                      (unsigned long long)a->start, (unsigned long long)a->end, (unsigned long long)i, why);
+    }
+    return 0;
+}
+
+/* the frames' raw CRCs stay mapped (shared, written by the workers) for verify.c */
+static int inflate_into(int dst, const struct stasis_img_frame *f, uint32_t n)
+{
+    size_t wbytes = sizeof(struct zwork) + n + (size_t)n * sizeof(uint32_t) + 8;
+    struct zwork *w = mmap(NULL, wbytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (w == MAP_FAILED) return refuse("cannot reserve memory to decompress it");
+    w->count = n;
+    w->crc = (uint32_t *)(((uintptr_t)(w->status + n) + 7) & ~(uintptr_t)7);
+    int rc = inflate_all(g_img.fd, dst, f, w);
+    if (rc == 0) rc = report(f, w);
+    if (rc < 0) {
+        munmap(w, wbytes);
+        return -1;
+    }
+    g_img.frame_crc = w->crc;
+    return 0;
+}
+
+/* what the raw data may be: what the areas store, and no more than the machine can hold
+ * (a hostile image of small frames that decompress to much could exhaust its memory) */
+static int check_raw_size(void)
+{
+    const struct stasis_img_header *h = g_img.hdr;
+    uint64_t stored = 0;
+    for (uint32_t i = 0; i < h->n_areas; i++) stored += g_img.areas[i].data_bytes;
+    if (stored != h->proc.compress.raw_bytes)
+        return refuse("its areas store %llu bytes, its compressed frames %llu", (unsigned long long)stored,
+                      (unsigned long long)h->proc.compress.raw_bytes);
+    struct sysinfo si;
+    if (sysinfo(&si) == 0 && h->proc.compress.raw_bytes / si.mem_unit > (uint64_t)si.totalram + si.totalswap)
+        return refuse("its page data (%llu MiB uncompressed) is more than this machine's memory",
+                      (unsigned long long)(h->proc.compress.raw_bytes >> 20));
+    return 0;
+}
+
+int image_inflate(const char *name)
+{
+    const struct stasis_img_header *h = g_img.hdr;
+    const struct stasis_img_compress *c = &h->proc.compress;
+    g_zname = name;
+    if (check_raw_size() < 0) return -1;
+    size_t flen = (size_t)c->n_frames * sizeof(struct stasis_img_frame);
+    struct stasis_img_frame *f =
+            mmap(NULL, flen ? flen : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f == MAP_FAILED) return refuse("cannot reserve memory for its frame table");
+    int rc = -1, dst = -1;
+    if (read_all(g_img.fd, f, flen, c->frames_offset) < 0) rc = refuse("image is truncated (frame table)");
+    else if (stasis_crc32c(0, f, flen) != c->frames_crc32c)
+        rc = refuse("its frame table is corrupt (checksum mismatch)");
+    else if (check_frames(f, c->n_frames) == 0) {
+        dst = memfd_create("stasis-image", MFD_CLOEXEC);
+        if (dst < 0 || ftruncate(dst, (off_t)(h->data_offset + c->raw_bytes)) < 0)
+            rc = refuse("cannot make room to decompress it: %s", strerror(errno));
+        else rc = inflate_into(dst, f, c->n_frames);
+    }
+    if (rc < 0) {
+        munmap(f, flen ? flen : 1);
+        if (dst >= 0) close(dst);
+        return -1;
+    }
+    g_img.frames = f; /* kept, with the raw CRCs, for verify.c */
+    g_img.n_frames = c->n_frames;
+    close(g_img.fd);
+    g_img.fd = dst;
+    g_img_inflated = 1;
+    return 0;
+}
