@@ -16,15 +16,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An MPI program under Stasis (issue #16, stage 1: one host): Open MPI's {@code mpirun}
  * (Debian {@code openmpi-bin}) runs 4 ranks of samples/mpi/ring.py (mpi4py, Debian
- * {@code python3-mpi4py}) passing a token with a checksum round a ring over the TCP
- * transport. The whole job — mpirun, its PMIx server and the ranks — is checkpointed
+ * {@code python3-mpi4py}) passing a token with a checksum round a ring, over the TCP
+ * transport ({@code --mca btl tcp,self}) or Open MPI's default, shared memory between
+ * ranks on one host (vader segments in /dev/shm). The whole job — mpirun, its PMIx server and the ranks — is checkpointed
  * mid-run, killed and restarted, twice; the ring goes on, every rank reports that it
  * was restarted (its output travels through mpirun's forwarding), and the final
  * checksum equals the one of an uninterrupted run of the same ring without Stasis.
@@ -61,12 +63,19 @@ class MpiIT {
     }
 
     /**
-     * mpirun with 4 ranks of the ring on this host: TCP between the ranks (the shared
-     * memory transport does not survive a restart, README "MPI"), more ranks than cores.
+     * mpirun with 4 ranks of the ring on this host, more ranks than cores; the session
+     * directory in the test's own directory, as mpirun is pid 2 in every computation
+     * (README "MPI").
+     *
+     * @param transport {@code tcp}: TCP between the ranks; {@code default}: Open MPI's choice
      */
-    private static List<String> mpirun(double interval) {
-        List<String> command = new ArrayList<>(List.of("mpirun", "--oversubscribe", "--mca", "btl", "tcp,self",
-                "--mca", "pml", "ob1", "-n", String.valueOf(RANKS), PYTHON, RING.toString(), String.valueOf(ROUNDS),
+    private List<String> mpirun(String transport, double interval) {
+        List<String> command = new ArrayList<>(List.of("mpirun", "--oversubscribe", "--mca", "orte_tmpdir_base",
+                temp.toString()));
+        if (transport.equals("tcp")) {
+            command.addAll(List.of("--mca", "btl", "tcp,self", "--mca", "pml", "ob1"));
+        }
+        command.addAll(List.of("-n", String.valueOf(RANKS), PYTHON, RING.toString(), String.valueOf(ROUNDS),
                 "--interval", String.valueOf(interval), "--progress", "50"));
         if ("root".equals(System.getProperty("user.name"))) {
             command.add(1, "--allow-run-as-root");
@@ -75,8 +84,8 @@ class MpiIT {
     }
 
     /** @return the checksum an uninterrupted run of the ring prints, without Stasis */
-    private String uninterruptedChecksum() throws Exception {
-        Process process = new ProcessBuilder(mpirun(0)).redirectErrorStream(true).start();
+    private String uninterruptedChecksum(String transport) throws Exception {
+        Process process = new ProcessBuilder(mpirun(transport, 0)).redirectErrorStream(true).start();
         process.getOutputStream().close();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the uninterrupted ring did not end:\n" + output);
@@ -86,12 +95,13 @@ class MpiIT {
         return m.group(1);
     }
 
-    @Test
-    void ringOfFourRanksGoesOnThroughTwoRestartsWithTheUninterruptedChecksum() throws Exception {
-        String want = uninterruptedChecksum();
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "default"})
+    void ringOfFourRanksGoesOnThroughTwoRestartsWithTheUninterruptedChecksum(String transport) throws Exception {
+        String want = uninterruptedChecksum(transport);
         try (Computation computation = new Computation(temp, "mpi")) {
             Path output = temp.resolve("ring.txt");
-            Process foreground = computation.launch(output, mpirun(0.002).toArray(String[]::new));
+            Process foreground = computation.launch(output, mpirun(transport, 0.002).toArray(String[]::new));
             for (int rank = 0; rank < RANKS; rank++) {
                 String ready = "ready " + rank + " ";
                 Computation.awaitLine(output, l -> l.startsWith(ready), MINUTE);
