@@ -105,22 +105,35 @@ def main():
     if shutil.which("mpirun") is None or subprocess.run([PYTHON, "-c", "import mpi4py"]).returncode != 0:
         fail("needs mpirun (Debian openmpi-bin) and mpi4py for %s (python3-mpi4py)" % PYTHON)
     checkpoints, restarts = [], []
-    for run in range(1, args.runs + 1):
-        top = tempfile.mkdtemp(prefix="stasis-mpi-bench-")
-        try:
-            runtime = os.path.join(top, "run")
-            os.mkdir(runtime, 0o700)
-            env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
-            checkpoint_s, restart_s = one_run(top, args.transport, args.rounds, env)
-        finally:
-            shutil.rmtree(top, ignore_errors=True)
-        checkpoints.append(checkpoint_s)
-        restarts.append(restart_s)
-        print("run %d: checkpoint %.3f s, restart to the ring's next message %.3f s (load %.2f)"
-              % (run, checkpoint_s, restart_s, os.getloadavg()[0]), flush=True)
+    shm_before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    try:
+        for run in range(1, args.runs + 1):
+            checkpoint_s, restart_s = measured(args)
+            checkpoints.append(checkpoint_s)
+            restarts.append(restart_s)
+            print("run %d: checkpoint %.3f s, restart to the ring's next message %.3f s (load %.2f)"
+                  % (run, checkpoint_s, restart_s, os.getloadavg()[0]), flush=True)
+    finally:
+        # A killed job leaves its shared memory segments (Open MPI removes them only when it ends).
+        if os.path.isdir("/dev/shm"):
+            for name in set(os.listdir("/dev/shm")) - shm_before:
+                if name.startswith("vader_segment."):
+                    os.unlink(os.path.join("/dev/shm", name))
     print("mpi %s, 4 ranks on one host: checkpoint median %.3f s, restart to next message median %.3f s "
           "(target <= 1 s), load %s" % (args.transport, statistics.median(checkpoints), statistics.median(restarts),
                                         " ".join("%.2f" % x for x in os.getloadavg())))
+
+
+def measured(args):
+    """One run in a temporary directory of its own: (checkpoint seconds, restart seconds)."""
+    top = tempfile.mkdtemp(prefix="stasis-mpi-bench-")
+    try:
+        runtime = os.path.join(top, "run")
+        os.mkdir(runtime, 0o700)
+        env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+        return one_run(top, args.transport, args.rounds, env)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":
