@@ -475,11 +475,14 @@ static int parse_maps_line(char *line, const char **err)
         a->kind = STASIS_AREA_VDSO;
         add_special(s, e, name);
     } else if (shared) {
+        /* POSIX shared memory objects (/dev/shm) are memory between processes, not
+         * files: their contents must be the checkpoint's at restart (the processes or
+         * a reboot changed them since), so they are saved like shared anonymous memory */
         a->flags |= STASIS_AF_SHARED;
-        a->kind =
-                (inode && !deleted && name[0] == '/' && !r_startswith(name, "/memfd:") && !r_startswith(name, "/SYSV"))
-                        ? STASIS_AREA_FILE_SHARED
-                        : STASIS_AREA_SHARED_ANON;
+        a->kind = (inode && !deleted && name[0] == '/' && !r_startswith(name, "/memfd:") &&
+                   !r_startswith(name, "/SYSV") && !r_startswith(name, "/dev/shm/"))
+                          ? STASIS_AREA_FILE_SHARED
+                          : STASIS_AREA_SHARED_ANON;
     } else a->kind = (inode && name[0] == '/') ? STASIS_AREA_FILE_PRIVATE : STASIS_AREA_ANON;
     if (r_streq(name, "[stack]")) a->flags |= STASIS_AF_STACK;
     if (r_streq(name, "[heap]")) a->flags |= STASIS_AF_HEAP;

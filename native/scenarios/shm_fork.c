@@ -2,6 +2,8 @@
  *
  *   shm_fork fork STEPS    parent and child ping-pong a counter through shared memory
  *   shm_fork twice STEPS   one process, one memfd mapped at two addresses
+ *   shm_fork posix STEPS   as fork, the counter in a POSIX shared memory object
+ *                          (/dev/shm, as Open MPI's shared memory transport)
  *
  * fork: the parent maps a page MAP_SHARED|MAP_ANONYMOUS ("/dev/zero (deleted)") and a
  * page of a file it deleted ("(deleted)", as Python's multiprocessing semaphores),
@@ -10,6 +12,11 @@
  * equals the counter. If a restart gave each process its own copy, both would wait
  * forever (or the copies would disagree: FAIL). Prints "shm <parent> <child>" first,
  * progress lines, "restarted <who> <n>" after each restart, "OK <steps>" at the end.
+ *
+ * posix: the counter lives in a POSIX shared memory object that stays in /dev/shm while
+ * the program runs (removed at the end). The processes go on after a checkpoint, so at
+ * restart the object holds a later counter than their memory: only the checkpoint's
+ * copy of it agrees with the deleted file's copy.
  *
  * twice: a two-page memfd mapped whole (offset 0) and its second page alone (offset
  * 4096) at another address, fd closed: each value written through one view must be
@@ -77,9 +84,23 @@ static int ping_pong(int side, const char *who, volatile long *counter, volatile
     }
 }
 
-static int run_fork(long steps)
+/* a page of a POSIX shared memory object that stays (fd closed); its name in name */
+static volatile long *posix_page(char *name, size_t size)
 {
-    volatile long *counter = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    snprintf(name, size, "/stasis-shm-fork-%ld", (long)getpid());
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || ftruncate(fd, PAGE) < 0) sc_fail("shm_open");
+    void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) sc_fail("mmap shm object");
+    close(fd);
+    return p;
+}
+
+static int run_fork(long steps, int posix)
+{
+    char name[64] = "";
+    volatile long *counter = posix ? posix_page(name, sizeof name)
+                                   : mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (counter == MAP_FAILED) sc_fail("mmap shared anonymous");
     volatile long *copy = deleted_file_page();
     pid_t child = fork();
@@ -89,6 +110,7 @@ static int run_fork(long steps)
     int rc = ping_pong(0, "parent", counter, copy, steps), st;
     while (waitpid(child, &st, 0) < 0)
         if (errno != EINTR) sc_fail("waitpid");
+    if (posix) shm_unlink(name);
     if (rc || !WIFEXITED(st) || WEXITSTATUS(st) != 0) sc_fail("child failed");
     say("OK %ld %ld\n", load(counter), load(copy));
     return 0;
@@ -134,11 +156,12 @@ static int run_twice(long steps)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: shm_fork fork|twice STEPS\n");
+        fprintf(stderr, "usage: shm_fork fork|posix|twice STEPS\n");
         return 2;
     }
     long steps = atol(argv[2]);
-    if (!strcmp(argv[1], "fork")) return run_fork(steps);
+    if (!strcmp(argv[1], "fork")) return run_fork(steps, 0);
+    if (!strcmp(argv[1], "posix")) return run_fork(steps, 1);
     if (!strcmp(argv[1], "twice")) return run_twice(steps);
     return 2;
 }

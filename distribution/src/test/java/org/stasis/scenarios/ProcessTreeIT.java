@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Process trees through the command line: a program forks a child (its own process
@@ -136,15 +138,19 @@ class ProcessTreeIT {
     /**
      * A parent and its child ping-pong a counter through shared anonymous memory and a
      * deleted file mapped shared (how Python's multiprocessing locks work): after each
-     * restart they must still share both, or neither moves again.
+     * restart they must still share both, or neither moves again. {@code posix}: the
+     * counter is in a POSIX shared memory object that stays in /dev/shm (as Open MPI's
+     * shared memory transport keeps its segments), which the processes change after the
+     * checkpoint: the restart must bring back the checkpoint's contents, not the file's.
      */
-    @Test
-    void memorySharedBetweenProcessesStaysSharedAfterRestarts() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"fork", "posix"})
+    void memorySharedBetweenProcessesStaysSharedAfterRestarts(String mode) throws Exception {
         Path output = temp.resolve("output.txt");
         Pattern step = Pattern.compile("step (\\d+) \\(\\d+\\)");
         try (Computation computation = new Computation(temp, "shm")) {
             Process running = computation.launch(output, Computation.SCENARIOS.resolve("shm_fork").toString(),
-                    "fork", "3000");
+                    mode, "3000");
             int at = Computation.awaitProgress(output, 0, step, 100);
             for (int generation = 1; generation <= 2; generation++) {
                 Path checkpoint = computation.checkpoint();

@@ -10,8 +10,9 @@ import java.util.TreeMap;
 
 /**
  * Memory that processes share without a file to reopen: MAP_SHARED|MAP_ANONYMOUS
- * areas, deleted files, memfds and SysV segments (Python's multiprocessing locks live
- * in one). Each process's image holds its view; the restorer must back all views of
+ * areas, deleted files, memfds, SysV segments (Python's multiprocessing locks live
+ * in one) and POSIX shared memory objects in /dev/shm (Open MPI's shared memory
+ * transport), whose contents are the processes' state rather than a file's. Each process's image holds its view; the restorer must back all views of
  * one object with one memory object again, or the processes stop seeing each other's
  * writes. The kernel names the object by device and inode in /proc/PID/maps.
  */
@@ -45,7 +46,7 @@ final class SharedMemory {
             }
             String name = f.length == 6 ? f[5] : "";
             boolean reopenable = !f[4].equals("0") && name.startsWith("/") && !name.endsWith(" (deleted)")
-                    && !name.startsWith("/memfd:") && !name.startsWith("/SYSV");
+                    && !name.startsWith("/memfd:") && !name.startsWith("/SYSV") && !name.startsWith("/dev/shm/");
             if (!reopenable) {   // the same test as the agent's (image.c): a file the restorer can reopen is not ours
                 areas.put(f[0].substring(0, f[0].indexOf('-')), f[3] + "-" + f[4]);
             }

@@ -14,12 +14,13 @@ class SharedMemoryTest {
             "7f1c2a100000-7f1c2a101000 rw-s 00000000 00:1a 77                         /dev/shm/sem.mp-x1 (deleted)",
             "7f1c2a200000-7f1c2a300000 rw-s 00000000 08:01 1311                       /home/u/data.bin",
             "7f1c2a400000-7f1c2a401000 rw-s 00000000 00:01 99                         /memfd:arena (deleted)",
+            "7f1c2a600000-7f1c2aa01000 rw-s 00000000 00:1a 35                         /dev/shm/vader_segment.h.0.1",
             "7f1c2a500000-7f1c2a501000 r--p 00000000 08:01 1400                       /usr/lib/libc.so.6");
 
     @Test
-    void sharedAnonymousDeletedAndMemfdAreasAreKeyedByDeviceAndInode() {
-        assertEquals(Map.of("7f1c2a000000", "00:01-4242", "7f1c2a100000", "00:1a-77", "7f1c2a400000", "00:01-99"),
-                SharedMemory.parse(MAPS));
+    void sharedAnonymousDeletedMemfdAndPosixShmAreasAreKeyedByDeviceAndInode() {
+        assertEquals(Map.of("7f1c2a000000", "00:01-4242", "7f1c2a100000", "00:1a-77", "7f1c2a400000", "00:01-99",
+                "7f1c2a600000", "00:1a-35"), SharedMemory.parse(MAPS));
     }
 
     @Test

@@ -170,6 +170,17 @@ record Address(byte[] raw) {
         return Arrays.equals(canonicalIp(), other.canonicalIp());
     }
 
+    /**
+     * @param other an address the socket was asked to reach
+     * @param v6only whether the socket has IPV6_V6ONLY set
+     * @return like {@link #accepts(Address)}, except that an IPv6 socket with IPV6_V6ONLY
+     *         receives no IPv4 (Open MPI listens on the same port number with an IPv4 socket
+     *         of one process and a V6ONLY IPv6 socket of another)
+     */
+    boolean accepts(Address other, boolean v6only) {
+        return accepts(other) && !(v6only && family() == Net.AF_INET6 && other.canonicalIp().length == 4);
+    }
+
     /** @return whether this is a loopback address (127.0.0.0/8, ::1), reachable only from its own host */
     boolean isLoopback() {
         if (family() != Net.AF_INET && family() != Net.AF_INET6) {

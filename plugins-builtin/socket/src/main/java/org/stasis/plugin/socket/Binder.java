@@ -27,6 +27,8 @@ final class Binder {
     private final Lingering lingering;
     private final Function<Long, UnixPlace> places;
     private final List<Path> removedByProgram = new ArrayList<>();
+    /** IPv6 listeners with IPV6_V6ONLY this restart bound: they share their port with IPv4 listeners. */
+    private final List<Address> v6onlyListeners = new ArrayList<>();
 
     /**
      * @param sockets the system calls
@@ -58,6 +60,9 @@ final class Binder {
         try {
             if (mustKeep) {
                 bindListener(fd, address);
+                if (socket.listening() && v6only(socket)) {
+                    v6onlyListeners.add(address);
+                }
             } else {
                 sockets.bind(fd, address);
             }
@@ -77,6 +82,11 @@ final class Binder {
         }
     }
 
+    private static boolean v6only(SocketDescription socket) {
+        long[] value = socket.options().get(SocketOption.V6ONLY);
+        return socket.family() == Net.AF_INET6 && value != null && value.length > 0 && value[0] != 0;
+    }
+
     /*
      * Address reuse lets a listener bind while connections of the killed processes
      * linger in TIME_WAIT only if those had it too. When the program did not set it,
@@ -90,7 +100,8 @@ final class Binder {
                 sockets.bind(fd, address);
                 return;
             } catch (SyscallException e) {
-                if (e.errno() != Net.EADDRINUSE || lingering.listened(address) || System.nanoTime() > deadline) {
+                if (e.errno() != Net.EADDRINUSE || lingering.listened(address, v6onlyListeners)
+                        || System.nanoTime() > deadline) {
                     throw e;
                 }
                 lingering.endTimeWait(address);

@@ -100,9 +100,16 @@ final class Lingering {
         return onlyTimeWait;
     }
 
-    /** @return whether a listener holds {@code address}'s port */
-    boolean listened(Address address) throws IOException {
-        return on(address).stream().anyMatch(c -> c.state() == Net.TCP_LISTEN);
+    /**
+     * @param address the address a listener is to be bound to
+     * @param v6only IPv6 listeners known to have IPV6_V6ONLY (the kernel's list does not say):
+     *        they do not hold an IPv4 address's port
+     * @return whether a listener holds {@code address}'s port
+     */
+    boolean listened(Address address, List<Address> v6only) throws IOException {
+        return on(address).stream().filter(c -> c.state() == Net.TCP_LISTEN)
+                .anyMatch(c -> address.family() != Net.AF_INET
+                        || v6only.stream().noneMatch(own -> own.key().equals(c.local().key())));
     }
 
     // From the peer's address: our SYN draws the lingering end's acknowledgement, our reset answers it.

@@ -226,8 +226,7 @@ final class Rebuilder {
         SocketDescription server;
         int listenerFd;
         if (listenerInode != 0) {
-            Address on = snapshot.sockets.get(listenerInode).local();
-            server = on.accepts(a.local()) ? a : b;
+            server = snapshot.sockets.get(listenerInode).takes(a.local()) ? a : b;
             listenerFd = made.sockets.get(listenerInode);
         } else {
             // Without the program's listener either end may play server: the lower port, usually the service.

@@ -75,6 +75,12 @@ record SocketDescription(long inode, int family, int type, int protocol, int sta
         return state == Net.TCP_LISTEN;
     }
 
+    /** @return whether connections to {@code address} reach this socket when it listens (IPV6_V6ONLY counts) */
+    boolean takes(Address address) {
+        long[] v6only = options.get(SocketOption.V6ONLY);
+        return local.accepts(address, v6only != null && v6only.length > 0 && v6only[0] != 0);
+    }
+
     /** @return whether data arrives as a byte stream (else as messages with boundaries) */
     boolean isStream() {
         return type == Net.SOCK_STREAM;

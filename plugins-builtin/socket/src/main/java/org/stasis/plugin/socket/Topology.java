@@ -94,6 +94,6 @@ final class Topology {
      * @return the listening TCP socket that takes connections to that address
      */
     static Optional<SocketDescription> listenerFor(Collection<SocketDescription> sockets, Address address) {
-        return sockets.stream().filter(s -> s.isTcp() && s.listening() && s.local().accepts(address)).findFirst();
+        return sockets.stream().filter(s -> s.isTcp() && s.listening() && s.takes(address)).findFirst();
     }
 }

@@ -62,6 +62,35 @@ class SocketStateTest {
     }
 
     @Test
+    void anIpv6OnlyListenerOfTheRestartOnTheSamePortDoesNotStopTheIpv4OneFromEndingTimeWait() throws Exception {
+        // Open MPI: one rank listens on 0.0.0.0:P, another on [::]:P with IPV6_V6ONLY; after a kill the
+        // IPv4 port lingers in TIME_WAIT and the IPv6 listener is recreated first.
+        try (Kit kit = new Kit()) {
+            int listener = kit.tcpListener(Net.AF_INET);
+            SocketDescription description = describe(kit, listener);
+            int[] ends = kit.tcpConnect(listener, Net.AF_INET);
+            kit.close(ends[1]);
+            Thread.sleep(20);
+            kit.close(ends[0]);
+            kit.close(listener);
+            Thread.sleep(20);
+            Address v6any = Address.inet(Net.AF_INET6, new byte[16], description.local().port());
+            SocketDescription v6 = new SocketDescription(1, Net.AF_INET6, Net.SOCK_STREAM, Net.IPPROTO_TCP,
+                    Net.TCP_LISTEN, 0, 16, v6any, Address.NONE, 0, new long[0],
+                    Map.of(SocketOption.V6ONLY, new long[] {1}));
+            Binder binder = binder(kit, new ArrayList<>());
+            int six = kit.socket(Net.AF_INET6, Net.SOCK_STREAM);
+            SocketOption.V6ONLY.write(kit.s, six, new long[] {1});
+            binder.bindIp(six, v6, v6any, true);
+            kit.s.listen(six, 16);
+
+            int again = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            binder.bindIp(again, description, description.local(), true);
+            assertEquals(description.local(), kit.s.localAddress(again));
+        }
+    }
+
+    @Test
     void aListenerPortAnotherProgramListensOnIsNotTaken() throws Exception {
         try (Kit kit = new Kit()) {
             int listener = kit.tcpListener(Net.AF_INET);

@@ -65,6 +65,24 @@ class TopologyTest {
     }
 
     @Test
+    void anIpv6OnlyListenerOnTheSamePortTakesNoIpv4Connection() {
+        // Open MPI: one rank's IPv6 listener (V6ONLY) and another's IPv4 listener share a port number.
+        Address v6any = Address.inet(Net.AF_INET6, new byte[16], 8000);
+        Address server = Address.inet(Net.AF_INET, new byte[] {(byte) 192, 0, 2, 2}, 8000);
+        Address client = Address.inet(Net.AF_INET, new byte[] {(byte) 192, 0, 2, 2}, 40000);
+        SocketDescription v6only = new SocketDescription(1, Net.AF_INET6, Net.SOCK_STREAM, Net.IPPROTO_TCP,
+                Net.TCP_LISTEN, 0, 16, v6any, Address.NONE, 0, new long[0], Map.of(SocketOption.V6ONLY, new long[] {1}));
+
+        Map<Long, Link> links = links(v6only,
+                tcp(2, Net.AF_INET, Net.TCP_LISTEN, ANY, Address.NONE),
+                tcp(3, Net.AF_INET, Net.TCP_ESTABLISHED, client, server),
+                tcp(4, Net.AF_INET, Net.TCP_ESTABLISHED, server, client));
+
+        assertEquals(new Link(Link.Kind.PAIR, 4, 2), links.get(3L));
+        assertEquals(new Link(Link.Kind.PAIR, 3, 2), links.get(4L));
+    }
+
+    @Test
     void unixSocketsFollowTheKernelsPeers() {
         Address path = Address.unixPath("/run/app.sock");
         Address unnamed = new Address(new byte[] {1, 0});
