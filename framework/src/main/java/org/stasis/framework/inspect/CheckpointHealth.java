@@ -105,8 +105,8 @@ public final class CheckpointHealth {
                     return 0;
                 }
             }).sum();
-        } catch (IOException e) {
-            return 0;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return 0;       // a file or the checkpoint went away while it was walked (pruned meanwhile)
         }
     }
 }

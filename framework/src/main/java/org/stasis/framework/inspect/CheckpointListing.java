@@ -42,6 +42,9 @@ public final class CheckpointListing {
             for (CheckpointStore store : stores(root)) {
                 for (Path checkpoint : store.list()) {
                     Map<String, Object> row = CheckpointHealth.describe(store, checkpoint);
+                    if (!Files.exists(checkpoint)) {
+                        continue;   // pruned while it was listed (keep): it is no checkpoint any more
+                    }
                     if (computation.isEmpty() || computation.equals(row.get("computation"))) {
                         rows.add(row);
                     }
