@@ -142,6 +142,11 @@ public final class Host {
     /** Plugs the host back in after {@link #cutOff()}. */
     public void reconnect() {
         hosts.ip("-n", hosts.switchNamespace(), "link", "set", switchPort, "up");
+        // Addresses asked for while it was cut off are cached as unreachable for a while
+        // (a connect then fails at once with "No route to host"): forget them everywhere.
+        for (Host host : hosts.hosts()) {
+            hosts.ip("-n", host.namespace(), "neigh", "flush", "all");
+        }
     }
 
     /**
