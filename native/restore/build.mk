@@ -1,7 +1,7 @@
 # stasis-restore (static, linked at 1 TiB so it never overlaps a saved area) and stasis-launch
 RESTORE_SRCS := restore/main.c restore/plan.c restore/imgcheck.c restore/nsinit.c restore/fdtable.c restore/memory.c restore/tree.c restore/pipes.c \
                 restore/shm.c restore/supervise.c restore/safeopen.c restore/front.c restore/verify.c restore/chain.c restore/compact.c \
-                restore/inflate.c
+                restore/inflate.c restore/workers.c
 RESTORE_LIB  := $(patsubst lib/%.c,$(OUT)/obj/lib/static/%.o,$(wildcard lib/*.c))
 # phase 2 (after the old address space is gone): freestanding, see restore/phase2.c
 PHASE2_OBJS  := $(OUT)/obj/restore/phase2.o $(OUT)/obj/lib/static/rawio.o

@@ -11,24 +11,20 @@
  * context on memory it maps (ZSTD_initStaticDCtx: zstd allocates nothing) straight into
  * a shared mapping of the memfd. Small images are done in this process. */
 #include "inflate.h"
+#include "workers.h"
 #include "stasis/rawio.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/sysinfo.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
-#define SMALL       (32ull << 20) /* raw bytes below which no workers are started */
-#define MAX_WORKERS 16
+#define SMALL (32ull << 20) /* raw bytes below which no workers are started */
 
 enum { FRAME_PENDING = 0, FRAME_OK, FRAME_CRC, FRAME_BAD, FRAME_IO }; /* mapped zero: pending */
 
@@ -117,48 +113,33 @@ static int inflate_frame(struct zctx *z, int src, int dst, const struct stasis_i
     return ZSTD_isError(n) || n != f->raw_len ? FRAME_BAD : FRAME_OK;
 }
 
-static void run_frames(int src, int dst, const struct stasis_img_frame *f, struct zwork *w)
-{
-    struct zctx z;
-    if (zctx_open(&z) < 0) return; /* the frames it did not take are reported as not done */
-    for (;;) {
-        uint64_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
-        if (i >= w->count) return;
-        w->status[i] = (uint8_t)inflate_frame(&z, src, dst, &f[i], &w->crc[i]);
-    }
-}
+struct frames_job {
+    int src, dst;
+    const struct stasis_img_frame *f;
+    struct zwork *w;
+};
 
-static int usable_cpus(void)
+/* a worker's (or this process's) share: frames taken in turn; each frame's outcome in w->status */
+static int run_frames(void *arg)
 {
-    cpu_set_t set;
-    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+    const struct frames_job *j = arg;
+    struct zctx z;
+    if (zctx_open(&z) < 0) return 0; /* the frames it did not take are reported as not done */
+    for (;;) {
+        uint64_t i = __atomic_fetch_add(&j->w->next, 1, __ATOMIC_RELAXED);
+        if (i >= j->w->count) return 0;
+        j->w->status[i] = (uint8_t)inflate_frame(&z, j->src, j->dst, &j->f[i], &j->w->crc[i]);
+    }
 }
 
 static int inflate_all(int src, int dst, const struct stasis_img_frame *f, struct zwork *w)
 {
-    int n = usable_cpus();
-    if (g_img.hdr->proc.compress.raw_bytes < SMALL || n == 1 || w->count < 2) {
-        run_frames(src, dst, f, w);
-        return 0;
-    }
-    pid_t pids[MAX_WORKERS];
-    int started = 0;
-    for (; started < n && (uint64_t)started < w->count; started++) {
-        pids[started] = fork();
-        if (pids[started] == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            run_frames(src, dst, f, w);
-            _exit(0);
-        }
-        if (pids[started] < 0) break;
-    }
-    if (started == 0) return refuse("cannot start a process to decompress it: %s", strerror(errno));
-    for (int i = 0; i < started; i++) {
-        int st;
-        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {}
-    }
-    return 0;
+    struct frames_job job = {src, dst, f, w};
+    int n = workers_usable(), failed;
+    if (g_img.hdr->proc.compress.raw_bytes < SMALL || n == 1 || w->count < 2) return run_frames(&job);
+    if (workers_run(n, w->count, run_frames, &job, &failed) == 0)
+        return refuse("cannot start a process to decompress it: %s", strerror(errno));
+    return 0; /* a worker that died left its frames pending: report() names them */
 }
 
 /* the first frame that failed, named by its area */

@@ -9,26 +9,22 @@
  * compares. Small images are read in this process (a fork would cost more). A worker
  * that dies (the file shrank under it: SIGBUS) fails the check. */
 #include "imgcheck.h"
+#include "workers.h"
 #include "stasis/rawio.h"
 #include "safeopen.h"
 #include <errno.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #endif
 
-#define PIECE       (8ull << 20)  /* bytes per piece of work */
-#define SMALL       (32ull << 20) /* below this, no workers */
-#define MAX_WORKERS 16
+#define PIECE (8ull << 20)  /* bytes per piece of work */
+#define SMALL (32ull << 20) /* below this, no workers */
 
 struct piece {
     uint64_t file_offset, len;
@@ -105,45 +101,35 @@ static int crc_mapped(int fd, struct piece *p)
     return 0;
 }
 
-static void __attribute__((noreturn)) worker(int fd, struct work *w)
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (;;) {
-        uint64_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
-        if (i >= w->count) _exit(0);
-        if (crc_mapped(fd, &w->p[i]) < 0) _exit(1);
-    }
-}
+struct pieces_job {
+    int fd;
+    struct work *w;
+};
 
-static int usable_cpus(void)
+/* a worker's share: pieces taken in turn, mapped and checksummed; 1 if one could not be */
+static int worker(void *arg)
 {
-    cpu_set_t set;
-    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+    const struct pieces_job *j = arg;
+    for (;;) {
+        uint64_t i = __atomic_fetch_add(&j->w->next, 1, __ATOMIC_RELAXED);
+        if (i >= j->w->count) return 0;
+        if (crc_mapped(j->fd, &j->w->p[i]) < 0) return 1;
+    }
 }
 
 /* the pieces' checksums, by workers or (small images, one CPU) here */
 static int checksum_pieces(int fd, struct work *w)
 {
-    int n = usable_cpus();
+    int n = workers_usable();
     if (image_raw_bytes(g_img.hdr) < SMALL || n == 1 || w->count < 2) {
         for (uint64_t i = 0; i < w->count; i++)
             if (crc_read(fd, &w->p[i]) < 0) return refuse("image is truncated");
         return 0;
     }
-    pid_t pids[MAX_WORKERS];
-    int started = 0, failed = 0;
-    for (; started < n && (uint64_t)started < w->count; started++) {
-        pids[started] = fork();
-        if (pids[started] == 0) worker(fd, w);
-        if (pids[started] < 0) break;
-    }
-    if (started == 0) return refuse("cannot start a process to check its pages: %s", strerror(errno));
-    for (int i = 0; i < started; i++) {
-        int st;
-        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {}
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) failed = 1;
-    }
+    struct pieces_job job = {fd, w};
+    int failed;
+    if (workers_run(n, w->count, worker, &job, &failed) == 0)
+        return refuse("cannot start a process to check its pages: %s", strerror(errno));
     if (failed || w->next < w->count)
         return refuse("cannot read its page data (did the file shrink while it was read?)");
     return 0;
