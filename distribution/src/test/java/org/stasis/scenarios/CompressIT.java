@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,10 +46,10 @@ class CompressIT {
             Computation.awaitLine(output, l -> l.equals("progress 3"), Duration.ofSeconds(120));
             Path plain = checkpoint(computation, "checkpoint");
             Path full = checkpoint(computation, "checkpoint", "--compress", "zstd", "--full");
-            assertEquals(2, version(image(plain)));
-            assertEquals(3, version(image(full)));
-            long plainBytes = Files.size(image(plain));
-            long fullBytes = Files.size(image(full));
+            assertEquals(2, version(CheckpointFiles.image(plain)));
+            assertEquals(3, version(CheckpointFiles.image(full)));
+            long plainBytes = Files.size(CheckpointFiles.image(plain));
+            long fullBytes = Files.size(CheckpointFiles.image(full));
             assertTrue(fullBytes * 4 < plainBytes * 3, "compressed " + fullBytes + " bytes, plain " + plainBytes);
             StasisCli.Result info = computation.run("info", "--json", full.toString());
             assertEquals(0, info.status(), info.toString());
@@ -61,8 +60,8 @@ class CompressIT {
             Computation.awaitLine(output, Computation.lineCount(output), l -> l.startsWith("progress "),
                     Duration.ofSeconds(60));
             Path incremental = checkpoint(computation, "checkpoint");
-            assertEquals(full.getFileName().toString(), base(incremental));
-            assertEquals(3, version(image(incremental)));
+            assertEquals(full.getFileName().toString(), CheckpointFiles.base(incremental));
+            assertEquals(3, version(CheckpointFiles.image(incremental)));
             computation.kill(program);
 
             // the chain restarts; the program checks its text and random bytes every 10 steps
@@ -76,7 +75,7 @@ class CompressIT {
             assertFalse(Files.readString(output).contains("FAIL"), Files.readString(output));
 
             // a damaged frame of the compressed parent: one line, nothing started
-            int area = ImageDamage.flipMiddleOfAFrame(image(full));
+            int area = ImageDamage.flipMiddleOfAFrame(CheckpointFiles.image(full));
             Path refusedOutput = temp.resolve("refused.txt");
             Process refused = computation.restart(incremental, refusedOutput);
             assertTrue(refused.waitFor(120, TimeUnit.SECONDS), "the refused restart did not end");
@@ -84,14 +83,14 @@ class CompressIT {
             assertEquals(1, refused.exitValue(), said);
             List<String> lines = said.strip().lines().toList();
             assertEquals(1, lines.size(), said);
-            assertTrue(Pattern.matches("stasis: image " + full.getFileName() + "/" + image(full).getFileName()
-                    + " \\(a parent of " + image(incremental).getFileName() + "\\): page data of area " + area
+            assertTrue(Pattern.matches("stasis: image " + full.getFileName() + "/" + CheckpointFiles.image(full).getFileName()
+                    + " \\(a parent of " + CheckpointFiles.image(incremental).getFileName() + "\\): page data of area " + area
                     + " \\(0x[0-9a-f]+-0x[0-9a-f]+\\) is corrupt \\(compressed frame \\d+: checksum mismatch\\)",
                     lines.get(0)), said);
             StasisCli.Result verified = computation.run("verify", incremental.toString());
             assertEquals(1, verified.status(), verified.toString());
             assertTrue(verified.err().contains("page data of area " + area), verified.toString());
-            ImageDamage.flipMiddleOfAFrame(image(full));
+            ImageDamage.flipMiddleOfAFrame(CheckpointFiles.image(full));
             StasisCli.Result intact = computation.run("verify", incremental.toString());
             assertEquals(0, intact.status(), intact.toString());
 
@@ -117,14 +116,4 @@ class CompressIT {
         }
     }
 
-    private static String base(Path checkpoint) throws Exception {
-        var m = Pattern.compile("\"base\" : \"([^\"]+)\"").matcher(Files.readString(checkpoint.resolve("manifest.json")));
-        return m.find() ? m.group(1) : null;
-    }
-
-    private static Path image(Path checkpoint) throws Exception {
-        try (Stream<Path> files = Files.list(checkpoint)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".img")).findFirst().orElseThrow();
-        }
-    }
 }

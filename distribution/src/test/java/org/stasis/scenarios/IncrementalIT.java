@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.stasis.cli.StasisCli;
@@ -45,9 +44,9 @@ class IncrementalIT {
             Path c2 = checkpointAfterSteps(computation, output, 3, false);
             Path c3 = checkpointAfterSteps(computation, output, 3, false);
             assertTrue(Files.isDirectory(c1), "keep 2 deleted the parent of a kept checkpoint");
-            assertEquals(null, base(c1));
-            assertEquals(name(c1), base(c2));
-            assertEquals(name(c2), base(c3));
+            assertEquals(null, CheckpointFiles.base(c1));
+            assertEquals(name(c1), CheckpointFiles.base(c2));
+            assertEquals(name(c2), CheckpointFiles.base(c3));
             assertTrue(imageBytes(c2) * 10 < imageBytes(c1), "incremental " + imageBytes(c2) + " full " + imageBytes(c1));
             computation.kill(program);
 
@@ -55,21 +54,21 @@ class IncrementalIT {
             Process restarted = computation.restart(c3, output);
             Computation.awaitLine(output, l -> l.matches("step \\d+ restarted 1"), Duration.ofSeconds(120));
             Path c4 = checkpointAfterSteps(computation, output, 2, false);
-            assertEquals(name(c3), base(c4));
+            assertEquals(name(c3), CheckpointFiles.base(c4));
             Path c5 = checkpointAfterSteps(computation, output, 2, true);
-            assertEquals(null, base(c5));
+            assertEquals(null, CheckpointFiles.base(c5));
             for (Path old : List.of(c1, c2, c3)) {
                 assertTrue(Files.isDirectory(old), old + " deleted although " + name(c4) + " needs it");
             }
             Path c6 = checkpointAfterSteps(computation, output, 2, false);
-            assertEquals(name(c5), base(c6));
+            assertEquals(name(c5), CheckpointFiles.base(c6));
             for (Path old : List.of(c1, c2, c3, c4)) {
                 assertFalse(Files.exists(old), old + " kept although no kept checkpoint needs it");
             }
             computation.kill(restarted);
 
             // a damaged parent: one line, nothing started
-            Path parentImage = image(c5);
+            Path parentImage = CheckpointFiles.image(c5);
             ImageDamage.flipMiddleOfPageData(parentImage);
             Path refusedOutput = temp.resolve("refused.txt");
             Process refused = computation.restart(c6, refusedOutput);
@@ -79,10 +78,10 @@ class IncrementalIT {
             List<String> lines = said.strip().lines().toList();
             assertEquals(1, lines.size(), said);
             assertTrue(lines.get(0).startsWith("stasis: image " + name(c5) + "/" + parentImage.getFileName()
-                    + " (a parent of " + image(c6).getFileName() + "): page data of area"), said);
+                    + " (a parent of " + CheckpointFiles.image(c6).getFileName() + "): page data of area"), said);
             StasisCli.Result verified = computation.run("verify", c6.toString());
             assertEquals(1, verified.status(), verified.toString());
-            assertTrue(verified.err().contains("(a parent of " + image(c6).getFileName() + "): page data of area"),
+            assertTrue(verified.err().contains("(a parent of " + CheckpointFiles.image(c6).getFileName() + "): page data of area"),
                     verified.toString());
             ImageDamage.flipMiddleOfPageData(parentImage);
             StasisCli.Result intact = computation.run("verify", c6.toString());
@@ -93,7 +92,7 @@ class IncrementalIT {
             assertEquals(0, compacted.status(), compacted.toString());
             Path copy = Path.of(compacted.out().strip());
             assertEquals(c6.resolveSibling(name(c6) + ".compact"), copy);
-            assertEquals(null, base(copy));
+            assertEquals(null, CheckpointFiles.base(copy));
             assertTrue(imageBytes(copy) > 64L << 20, "the copy holds " + imageBytes(copy) + " bytes");
             Files.move(c5, temp.resolve("c5-moved"));
             Process again = computation.restart(copy, output);
@@ -119,18 +118,8 @@ class IncrementalIT {
         return checkpoint.getFileName().toString();
     }
 
-    private static String base(Path checkpoint) throws Exception {
-        var m = Pattern.compile("\"base\" : \"([^\"]+)\"").matcher(Files.readString(checkpoint.resolve("manifest.json")));
-        return m.find() ? m.group(1) : null;
-    }
-
-    private static Path image(Path checkpoint) throws Exception {
-        try (Stream<Path> files = Files.list(checkpoint)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".img")).findFirst().orElseThrow();
-        }
-    }
 
     private static long imageBytes(Path checkpoint) throws Exception {
-        return Files.size(image(checkpoint));
+        return Files.size(CheckpointFiles.image(checkpoint));
     }
 }

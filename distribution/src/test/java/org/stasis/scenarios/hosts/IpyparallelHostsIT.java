@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,20 +130,8 @@ class IpyparallelHostsIT {
         }
 
         String diagnostics() {
-            StringBuilder text = new StringBuilder("\n");
+            StringBuilder text = new StringBuilder(hosts.diagnostics(outputs));
             try {
-                for (Path output : outputs) {
-                    text.append(Lines.show(output));
-                }
-                for (Host host : hosts.hosts()) {
-                    if (Files.isDirectory(host.stasisRuntime())) {
-                        try (Stream<Path> logs = Files.list(host.stasisRuntime())) {
-                            for (Path log : logs.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
-                                text.append(host.name()).append(' ').append(Lines.show(log));
-                            }
-                        }
-                    }
-                }
                 for (Host host : hosts.hosts()) {
                     for (String name : host.coordinators()) {
                         text.append(host.name()).append(' ').append(name).append(" status: ")

@@ -125,24 +125,7 @@ class SeveralHostsIT {
 
         /** Everything that helps to understand a failure: every output and every host's coordinator logs. */
         String diagnostics() {
-            StringBuilder text = new StringBuilder("\n");
-            try {
-                for (Path output : outputs) {
-                    text.append(Lines.show(output));
-                }
-                for (Host host : hosts.hosts()) {
-                    if (Files.isDirectory(host.stasisRuntime())) {
-                        try (Stream<Path> logs = Files.list(host.stasisRuntime())) {
-                            for (Path log : logs.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
-                                text.append(host.name()).append(' ').append(Lines.show(log));
-                            }
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                text.append("(diagnostics incomplete: ").append(e).append(")\n");
-            }
-            return text.toString();
+            return hosts.diagnostics(outputs);
         }
 
         @Override

@@ -150,6 +150,34 @@ public final class SimulatedHosts implements AutoCloseable {
         return List.copyOf(hosts);
     }
 
+    /**
+     * What helps to understand a failure: each of {@code outputs}, then every host's
+     * coordinator logs.
+     *
+     * @param outputs the programs' output files
+     * @return the text, starting with a newline
+     */
+    public String diagnostics(List<Path> outputs) {
+        StringBuilder text = new StringBuilder("\n");
+        try {
+            for (Path output : outputs) {
+                text.append(Lines.show(output));
+            }
+            for (Host host : hosts) {
+                if (Files.isDirectory(host.stasisRuntime())) {
+                    try (Stream<Path> logs = Files.list(host.stasisRuntime())) {
+                        for (Path log : logs.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
+                            text.append(host.name()).append(' ').append(Lines.show(log));
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            text.append("(diagnostics incomplete: ").append(e).append(")\n");
+        }
+        return text.toString();
+    }
+
     /** @return the namespace that holds the bridge */
     public String switchNamespace() {
         return switchNamespace;
