@@ -110,6 +110,26 @@ class SeveralHostsIT {
         }
 
         /**
+         * Starts ring.py's 4 nodes, 0 and 1 on host 1 (the main's computation), 2 and 3 on
+         * {@code two} joined to it (with {@code moreOptions}), and waits for round 20.
+         */
+        Ring ring(Host two, int rounds, List<String> moreOptions) throws Exception {
+            String ring = String.join(",", main.address(4301), main.address(4302), two.address(4303),
+                    two.address(4304));
+            Path firstOut = output("ring-h1");
+            Path secondOut = output("ring-h2");
+            String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", go().toString()};
+            Process first = main.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
+                    concat(common, "--nodes", "0,1"))));
+            List<String> options = new ArrayList<>(join(two));
+            options.addAll(moreOptions);
+            Process second = two.startStasis(secondOut, launch(options, Lines.program("ring.py",
+                    concat(common, "--nodes", "2,3"))));
+            int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, this::diagnostics, first);
+            return new Ring(first, firstOut, second, secondOut, seen);
+        }
+
+        /**
          * Checkpoints the whole computation from host 1.
          *
          * @return the main's published checkpoint directory (the command's last line)
@@ -132,6 +152,10 @@ class SeveralHostsIT {
         public void close() throws Exception {
             hosts.close();
         }
+    }
+
+    /** ring.py's nodes 0 and 1 ({@code first}) and 2 and 3, and the round node 0 had reached. */
+    private record Ring(Process first, Path firstOut, Process second, Path secondOut, int seen) {
     }
 
     private static String[] launch(List<String> options, String... program) {
@@ -265,19 +289,13 @@ class SeveralHostsIT {
     void aRingOverTwoHostsWithDifferentClocksKeepsItsChecksumThroughCheckpoints() throws Exception {
         int rounds = 300;
         try (Span span = new Span("ring", 2)) {
-            Host one = span.main;
             Host two = span.hosts.host(2);
             two.clocksAhead(Duration.ofDays(1));
-            String ring = String.join(",", one.address(4301), one.address(4302), two.address(4303),
-                    two.address(4304));
-            Path firstOut = span.output("ring-h1");
-            Path secondOut = span.output("ring-h2");
-            String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", span.go().toString()};
-            Process first = one.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
-                    concat(common, "--nodes", "0,1"))));
-            Process second = two.startStasis(secondOut, launch(span.join(two), Lines.program("ring.py",
-                    concat(common, "--nodes", "2,3"))));
-            int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
+            Ring started = span.ring(two, rounds, List.of());
+            Process first = started.first();
+            Path firstOut = started.firstOut();
+            Path secondOut = started.secondOut();
+            int seen = started.seen();
             for (int generation = 1; generation <= 3; generation++) {
                 Path checkpoint = span.checkpoint();
                 JsonNode parts = JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts");
@@ -289,7 +307,7 @@ class SeveralHostsIT {
             assertTrue(seen < rounds, "the ring ended before the checkpoints: make it longer");
             Files.createFile(span.go());
             assertFinished(first, firstOut, "OK ring " + rounds + " rounds checksum ", span);
-            assertFinished(second, secondOut, "OK node 3", span);
+            assertFinished(started.second(), secondOut, "OK node 3", span);
             assertTrue(Lines.read(secondOut).contains("OK node 2"), Lines.show(secondOut));
         }
     }
@@ -310,17 +328,11 @@ class SeveralHostsIT {
         try (Span span = new Span("ring1", 2)) {
             Host one = span.main;
             Host two = span.hosts.host(2);
-            String ring = String.join(",", one.address(4301), one.address(4302), two.address(4303),
-                    two.address(4304));
-            Path firstOut = span.output("ring-h1");
-            Path secondOut = span.output("ring-h2");
-            String[] common = {"--ring", ring, "--rounds", String.valueOf(rounds), "--hold", span.go().toString()};
-            Process first = one.startStasis(firstOut, launch(List.of(), Lines.program("ring.py",
-                    concat(common, "--nodes", "0,1"))));
-            List<String> joinTwo = new ArrayList<>(span.join(two));
-            joinTwo.add("--keep-coordinator");     // host 2 takes its part back after it ran on host 1
-            two.startStasis(secondOut, launch(joinTwo, Lines.program("ring.py", concat(common, "--nodes", "2,3"))));
-            int seen = Lines.awaitProgress(firstOut, ROUND, 20, MINUTE, span::diagnostics, first);
+            // host 2 takes its part back after it ran on host 1: its member coordinator stays
+            Ring started = span.ring(two, rounds, List.of("--keep-coordinator"));
+            Path firstOut = started.firstOut();
+            Path secondOut = started.secondOut();
+            int seen = started.seen();
             Path checkpoint = span.checkpoint();
             assertEquals(1, JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts").size());
             span.hosts.killEveryComputation(true);
