@@ -186,6 +186,12 @@ void stasis_do_lock(const char *args);
 /* execwarn.c */
 void stasis_execwarn_init(void);
 void stasis_env_hide(void);
+const char *stasis_agent_library(void); /* this library's path, as loaded */
+/* sshfollow.c */
+extern int g_followed_ssh;
+size_t stasis_ssh_follow_size(const char *file, char *const argv[]);
+int stasis_ssh_follow(const char *file, char *const argv[], char **out, char *buf, size_t cap);
+void stasis_ssh_restarted(void);
 /* zombies.c */
 void stasis_report_zombies(void);
 /* tidoff.c */

@@ -30,6 +30,7 @@
 #define ENV_ADDED_COMP    8  /* STASIS_COMPUTATION was absent */
 #define ENV_SET_COMP      16 /* STASIS_COMPUTATION named another computation (before a restart) */
 #define ENV_ADDED_REDIR   32 /* STASIS_REDIRECT: the path redirects (redirect.c) */
+#define ENV_FOLLOWED_SSH  64 /* STASIS_SSH_FOLLOWED: an ssh whose remote command runs in the computation */
 #define VAL_MAX           4096
 
 extern char **environ;
@@ -93,7 +94,7 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         if ((!(m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) || strncmp(*e, "LD_PRELOAD=", 11)) &&
             (!(m & ENV_SET_COMP) || strncmp(*e, "STASIS_COMPUTATION=", 19)))
             out[k++] = *e;
-    size_t need = 160 + strlen(g_self_path) + strlen(g_sock_path) + (pre ? strlen(pre) : 0) +
+    size_t need = 200 + strlen(g_self_path) + strlen(g_sock_path) + (pre ? strlen(pre) : 0) +
                   ((m & ENV_ADDED_REDIR) ? stasis_redirect_text_size() + 16 : 0);
     if (need > (size_t)(end - b)) return -1;
     if (m & (ENV_ADDED_PRELOAD | ENV_APPENDED)) {
@@ -122,6 +123,10 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         b[n] = 0;
         b += n + 1;
     }
+    if (m & ENV_FOLLOWED_SSH) {
+        out[k++] = b;
+        b = r_stpcpy(b, "STASIS_SSH_FOLLOWED=1") + 1;
+    }
     out[k++] = b;
     b = r_stpcpy(b, "STASIS_AGENT_ENV=");
     r_utoa(b, (uint64_t)m);
@@ -130,16 +135,18 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
 }
 
 /* Call run(env) with the environment the child should get: envp itself, or a copy
- * with the agent put back (on this stack: a vfork child may be calling us). */
-#define WITH_CHILD_ENV(path, envp, env, call)                                                                          \
+ * with the agent put back (on this stack: a vfork child may be calling us); `extra`:
+ * ENV_* bits to add even if nothing is missing. */
+#define WITH_CHILD_ENV(path, envp, env, extra, call)                                                                   \
     do {                                                                                                               \
         int m_ = missing(envp);                                                                                        \
+        if (m_ >= 0 && g_sock >= 0) m_ |= (extra);                                                                     \
         if (m_ < 0) warn_outside((path), "STASIS_AGENT_SOCKET cleared");                                               \
         if (m_ <= 0) {                                                                                                 \
             char *const *env = (envp);                                                                                 \
             call;                                                                                                      \
         }                                                                                                              \
-        char *slots_[env_count(envp) + 6];                                                                             \
+        char *slots_[env_count(envp) + 7];                                                                             \
         char buf_[3 * VAL_MAX + 160 + stasis_redirect_text_size()];                                                    \
         if (build_env((envp), m_, slots_, buf_, sizeof buf_) < 0) {                                                    \
             warn_outside((path), "its environment is too large to add the agent");                                     \
@@ -148,6 +155,23 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         }                                                                                                              \
         char *const *env = slots_;                                                                                     \
         call;                                                                                                          \
+    } while (0)
+
+/* Run `body` with `args` the argv the child should get: argv itself, or for an ssh
+ * whose remote command is followed (sshfollow.c) a copy (on this stack) that runs it in
+ * the computation; `followed` is then ENV_FOLLOWED_SSH. */
+#define WITH_CHILD_ARGV(file, argv, args, followed, body)                                                              \
+    do {                                                                                                               \
+        size_t need_ = stasis_ssh_follow_size((file), (argv));                                                         \
+        char *aslots_[need_ ? env_count(argv) + 2 : 1];                                                                \
+        char abuf_[need_ ? need_ : 1];                                                                                 \
+        char *const *args = (argv);                                                                                    \
+        int followed = 0;                                                                                              \
+        if (need_ && stasis_ssh_follow((file), (argv), aslots_, abuf_, need_) > 0) {                                   \
+            args = aslots_;                                                                                            \
+            followed = ENV_FOLLOWED_SSH;                                                                               \
+        }                                                                                                              \
+        body;                                                                                                          \
     } while (0)
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
@@ -170,6 +194,8 @@ void stasis_execwarn_init(void)
         r_stpcpy(g_self_path, info.dli_fname);
 }
 
+const char *stasis_agent_library(void) { return g_self_path; }
+
 /* in a child whose parent's agent added variables: take them out of environ again */
 void stasis_env_hide(void)
 {
@@ -180,6 +206,7 @@ void stasis_env_hide(void)
     if (m & ENV_ADDED_PRELOAD) unsetenv("LD_PRELOAD");
     if (m & ENV_ADDED_COMP) unsetenv("STASIS_COMPUTATION");
     if (m & ENV_ADDED_REDIR) unsetenv("STASIS_REDIRECT");
+    if (m & ENV_FOLLOWED_SSH) unsetenv("STASIS_SSH_FOLLOWED");
     if (m & ENV_APPENDED) {
         char *pre = getenv("LD_PRELOAD");
         char *colon = pre ? strrchr(pre, ':') : NULL;
@@ -193,7 +220,7 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
     if (!real_execve) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     path = stasis_redirect(path, b);
-    WITH_CHILD_ENV(path, envp, env, return real_execve(path, argv, env));
+    WITH_CHILD_ARGV(path, argv, args, f, WITH_CHILD_ENV(path, envp, env, f, return real_execve(path, args, env)));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -201,7 +228,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     if (!real_execvpe) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     if (strchr(file, '/')) file = stasis_redirect(file, b); /* a PATH search is not redirected */
-    WITH_CHILD_ENV(file, envp, env, return real_execvpe(file, argv, env));
+    WITH_CHILD_ARGV(file, argv, args, f, WITH_CHILD_ENV(file, envp, env, f, return real_execvpe(file, args, env)));
 }
 
 EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
@@ -271,7 +298,8 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
     if (!real_posix_spawn) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     path = stasis_redirect(path, b);
-    WITH_CHILD_ENV(path, envp, env, return real_posix_spawn(pid, path, fa, attr, argv, env));
+    WITH_CHILD_ARGV(path, argv, args, f,
+                    WITH_CHILD_ENV(path, envp, env, f, return real_posix_spawn(pid, path, fa, attr, args, env)));
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -280,5 +308,6 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
     if (!real_posix_spawnp) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     if (strchr(file, '/')) file = stasis_redirect(file, b);
-    WITH_CHILD_ENV(file, envp, env, return real_posix_spawnp(pid, file, fa, attr, argv, env));
+    WITH_CHILD_ARGV(file, argv, args, f,
+                    WITH_CHILD_ENV(file, envp, env, f, return real_posix_spawnp(pid, file, fa, attr, args, env)));
 }

@@ -106,6 +106,7 @@ static void do_declined(const char *seq)
  * went away). `id` is what the program's after-checkpoint hooks see ("RESUME <id>"). */
 static void release_program(const char *id, int restarted)
 {
+    if (restarted) stasis_ssh_restarted(); /* a followed ssh ends here (sshfollow.c) */
     g_suspended = 0;
     stasis_hooks_set_id(id);
     stasis_hooks_after(restarted);                                            /* runs once released */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,14 +18,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * MPI across simulated hosts (issue #16, stage 2), launched with the program's own tools:
- * an sshd on each host ({@link SecureShells}), {@code mpirun --host h1:2,h2:2} on host 1
- * starting {@code orted} on host 2 over ssh. Built so far: the hosts and the job itself,
- * without Stasis, as the ground the Stasis scenario stands on (doc/several-hosts.md, "MPI
- * across hosts": following ssh and a stand-in for the ssh client are not built yet).
+ * MPI across simulated hosts (issue #16), launched with the program's own tools: an sshd on
+ * each host ({@link SecureShells}), {@code mpirun --host h1:2,h2:2} on host 1 starting
+ * {@code orted} on host 2 over ssh. Under Stasis the agent follows that ssh (doc/several-hosts.md,
+ * "Following ssh"): orted and host 2's ranks run as a part of mpirun's computation.
  */
-@Timeout(300)
+@Timeout(420)
 class MpiHostsIT {
+    private static final int PORT = 7400;
+    private static final int ROUNDS = 600;
+    private static final Duration MINUTE = Duration.ofMinutes(1);
+    private static final Pattern ROUND = Pattern.compile("round (\\d+)");
     private static final Path REPO = Path.of(System.getProperty("stasis.repo", "..")).toAbsolutePath().normalize();
     private static final Path RING = REPO.resolve("samples/mpi/ring.py");
     private static final String PYTHON = "/usr/bin/python3";
@@ -45,12 +49,17 @@ class MpiHostsIT {
 
     /** mpirun of 4 ranks of the ring, {@code placement} ({@code --host}), over TCP on the hosts' network. */
     private List<String> mpirun(SecureShells shells, String placement, int rounds) {
+        return mpirun(shells, placement, rounds, 0);
+    }
+
+    private List<String> mpirun(SecureShells shells, String placement, int rounds, double interval) {
         List<String> command = new ArrayList<>(List.of("mpirun", "--allow-run-as-root", "--oversubscribe",
                 "--mca", "plm_rsh_agent", shells.command(), "--mca", "btl", "tcp,self", "--mca", "pml", "ob1",
                 "--mca", "btl_tcp_if_include", SimulatedHosts.SUBNET + "0/24",
                 "--mca", "oob_tcp_if_include", SimulatedHosts.SUBNET + "0/24",
                 "--mca", "orte_tmpdir_base", temp.toString(), "--host", placement, "-n", "4",
-                PYTHON, RING.toString(), String.valueOf(rounds), "--interval", "0"));
+                PYTHON, RING.toString(), String.valueOf(rounds), "--interval", String.valueOf(interval),
+                "--progress", "20"));
         return command;
     }
 
@@ -81,5 +90,80 @@ class MpiHostsIT {
             }
             assertEquals(checksum(local), checksum(spread), "checksums on one and on two hosts");
         }
+    }
+
+    /**
+     * The issue's scenario: the ring of 4 ranks, 2 per host, started by mpirun over ssh under
+     * {@code stasis launch} on host 1; checkpointed mid-run, killed everywhere by the main's
+     * {@code stasis kill}, restarted with all 4 ranks (and orted) on host 1; checkpointed there,
+     * killed, restarted back on two hosts. Every rank notices each restart, the part that ran on
+     * host 2 runs on host 1 and then on host 2 again, and the ring ends with the checksum of an
+     * uninterrupted run.
+     */
+    @Test
+    void aRingStartedByMpirunOverSshRestartsOnOneHostAndBackOnTwo() throws Exception {
+        try (SimulatedHosts hosts = new SimulatedHosts("mpis", 2)) {
+            SecureShells shells = SecureShells.start(hosts);
+            Host one = hosts.host(1);
+            Host two = hosts.host(2);
+            Commands.Result plain = one.run(Duration.ofSeconds(120),
+                    mpirun(shells, "h1:4", ROUNDS).toArray(String[]::new));
+            assertEquals(0, plain.status(), "the uninterrupted ring: " + plain);
+            Commands.Result main = one.stasis("coordinator", "--daemon", "--listen", one.address(PORT), "--ckpt-dir",
+                    one.checkpoints().toString());
+            assertEquals(0, main.status(), "the main coordinator: " + main);
+            Path output = temp.resolve("ring.txt");
+            List<Path> outputs = List.of(output);
+            java.util.function.Supplier<String> context = () -> hosts.diagnostics(outputs);
+            List<String> launch = new ArrayList<>(List.of("launch", "--"));
+            launch.addAll(mpirun(shells, "h1:2,h2:2", ROUNDS, 0.02));
+            Process foreground = one.startStasis(output, launch.toArray(String[]::new));
+            for (String ready : List.of("ready 0 h1", "ready 1 h1", "ready 2 h2", "ready 3 h2")) {
+                Lines.await(output, 0, ready::equals, MINUTE, context, foreground);
+            }
+            int round = Lines.awaitProgress(output, ROUND, 40, MINUTE, context, foreground);
+            assertTrue(partsOf(one).contains(" h2 "), "orted's part on h2: " + partsOf(one));
+
+            Process restarted = foreground;
+            for (int generation = 1; generation <= 2; generation++) {
+                Commands.Result checkpoint = one.stasis("checkpoint");
+                assertEquals(0, checkpoint.status(), "checkpoint " + generation + ": " + checkpoint + context.get());
+                String ckpt = checkpoint.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+                Commands.Result kill = one.stasis("kill");
+                assertEquals(0, kill.status(), kill + context.get());
+                assertTrue(kill.out().contains(" on h" + (generation == 1 ? 2 : 1)), "the other part killed: " + kill);
+                assertTrue(restarted.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the foreground ended");
+                int killedAt = Lines.count(output);
+                String placement = generation == 1 ? "h1" : "h1,h2";
+                if (generation == 2) {
+                    Commands.Result member = two.stasis("coordinator", "--daemon", "--join", one.address(PORT),
+                            "--token-file", one.token("default").toString(), "--ckpt-dir", two.checkpoints().toString());
+                    assertEquals(0, member.status(), "host 2's member coordinator: " + member);
+                }
+                restarted = one.startStasis(output, "restart", "--hosts", placement, ckpt);
+                for (int rank = 0; rank < 4; rank++) {
+                    String line = "restarted rank " + rank + " " + generation;
+                    Lines.await(output, killedAt, line::equals, MINUTE, context, restarted);
+                }
+                round = Lines.awaitProgress(output, killedAt, ROUND, round + 40, MINUTE, context, restarted);
+                assertTrue(round < ROUNDS - 20, "the ring ended too soon to be checkpointed again: raise ROUNDS");
+                String parts = partsOf(one);
+                assertTrue(parts.contains(generation == 1 ? " h1 " : " h2 "), "orted's part on "
+                        + (generation == 1 ? "h1" : "h2") + ": " + parts);
+            }
+            Lines.await(output, 0, l -> l.startsWith("OK ring"), Duration.ofMinutes(3), context, null);
+            assertTrue(restarted.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "mpirun did not end" + context.get());
+            assertEquals(0, restarted.exitValue(), "the restarted job's exit status" + context.get());
+            Matcher m = CHECKSUM.matcher(Files.readString(output));
+            assertTrue(m.find(), Files.readString(output));
+            assertEquals(checksum(plain), m.group(1), "checksum after two restarts vs an uninterrupted run");
+        }
+    }
+
+    /** @return the main's parts table ({@code stasis status}: COMPUTATION HOST PART STATE PIDS) */
+    private static String partsOf(Host main) {
+        String status = main.stasis("status").out();
+        int at = status.indexOf("HOST  PART");
+        return at < 0 ? "" : status.substring(at);
     }
 }

@@ -53,7 +53,7 @@ public final class SecureShells {
         Files.createDirectories(Path.of("/run/sshd"));
         for (Host host : hosts.hosts()) {
             host.start(directory.resolve("sshd-" + host.name() + ".log"), SSHD.toString(), "-D", "-e", "-f",
-                    directory.resolve("sshd_config").toString());
+                    shells.serverConfig(host).toString());
         }
         for (Host host : hosts.hosts()) {
             shells.awaitLogin(hosts.host(1), host);
@@ -83,18 +83,9 @@ public final class SecureShells {
     }
 
     private void configure(SimulatedHosts hosts) throws IOException {
-        Files.writeString(directory.resolve("sshd_config"), String.join("\n",
-                "Port 22",
-                "HostKey " + directory.resolve("host_key"),
-                "PermitRootLogin prohibit-password",
-                "AuthorizedKeysFile " + directory.resolve("authorized_keys"),
-                // the keys live in a test directory, not in a home sshd would check
-                "StrictModes no",
-                "PidFile none",
-                "UsePAM no",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                ""));
+        for (Host host : hosts.hosts()) {
+            configureServer(host);
+        }
         String hostKey = Files.readString(directory.resolve("host_key.pub")).strip();
         List<String> known = new ArrayList<>();
         for (Host host : hosts.hosts()) {
@@ -108,6 +99,27 @@ public final class SecureShells {
                 "  StrictHostKeyChecking yes",
                 "  BatchMode yes",
                 "  LogLevel ERROR",
+                ""));
+    }
+
+    private Path serverConfig(Host host) {
+        return directory.resolve("sshd_config-" + host.name());
+    }
+
+    private void configureServer(Host host) throws IOException {
+        Files.writeString(serverConfig(host), String.join("\n",
+                "Port 22",
+                "HostKey " + directory.resolve("host_key"),
+                "PermitRootLogin prohibit-password",
+                "AuthorizedKeysFile " + directory.resolve("authorized_keys"),
+                // the keys live in a test directory, not in a home sshd would check
+                "StrictModes no",
+                "PidFile none",
+                "UsePAM no",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                // what a login on a real host finds: the host's own runtime and data directories
+                "SetEnv XDG_RUNTIME_DIR=" + host.runtime() + " XDG_DATA_HOME=" + host.home().resolve(".local/share"),
                 ""));
     }
 

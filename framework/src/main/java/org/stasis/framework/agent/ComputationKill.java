@@ -19,10 +19,21 @@ import java.util.function.Supplier;
  */
 public final class ComputationKill {
     private static final int SIGKILL = 9;
+    private static final int SIGSTOP = 19;
     /** a fork bomb must not keep the loop going for ever */
     private static final int ROUNDS = 20;
 
     private ComputationKill() {
+    }
+
+    /**
+     * Stops every process (SIGSTOP) before {@link #killAll}, while something else that would
+     * make them react (their peers on other hosts dying) happens first.
+     *
+     * @param processes the computation's processes
+     */
+    public static void freeze(List<Agent> processes) {
+        processes.forEach(agent -> Stopped.LIBC.kill(agent.hostPid(), SIGSTOP));
     }
 
     /**

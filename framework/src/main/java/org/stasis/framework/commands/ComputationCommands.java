@@ -214,16 +214,27 @@ public class ComputationCommands {
     @Descriptor("kill every process of a computation (the only one, or --computation ID)")
     public String kill(@Descriptor("the computation (see status); needed when several run")
             @Parameter(names = "--computation", absentValue = "") String computation) {
-        java.util.Optional<String> id = ComputationChoice.of(coordinator.computations(), computation, "kill");
+        java.util.Optional<String> id = ComputationChoice.of(coordinator.computations(), computation, "kill",
+                coordinator::heldPart);
         if (id.isEmpty() || coordinator.computations().agents(id.get()).isEmpty()) {
             return "no process to kill";
         }
         if (runtime != null) {
             KillMarks.mark(runtime, coordinator.name(), coordinator.computations().agents(id.get()));
         }
+        // Parts on other hosts first, with this part stopped meanwhile: a program that saw the
+        // other hosts' processes die would clean up what a restart needs (mpirun its session directory).
+        java.util.Map<String, Integer> elsewhere = java.util.Map.of();
+        if (coordinator.members().spans(id.get())) {
+            ComputationKill.freeze(coordinator.computations().agents(id.get()));
+            elsewhere = coordinator.members().kill(id.get());
+        }
         int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()),
                 new PidNamespaceInit(Path.of("/proc")));
-        return "killed " + killed + " process" + (killed == 1 ? "" : "es") + " of computation " + id.get();
+        StringBuilder said = new StringBuilder("killed " + killed + " process" + (killed == 1 ? "" : "es")
+                + " of computation " + id.get());
+        elsewhere.forEach((host, n) -> said.append(", ").append(n).append(" on ").append(host));
+        return said.toString();
     }
 
     /**

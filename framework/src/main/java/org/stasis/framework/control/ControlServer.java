@@ -84,9 +84,12 @@ public class ControlServer {
             hub.listen(tcp, true);
             if (tcp.getLocalAddress() instanceof java.net.InetSocketAddress address) {
                 coordinator.controlPort(address.getPort());
-                String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1"
-                        : address.getAddress().getHostAddress();
-                coordinator.controlAddress((host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort());
+                boolean any = address.getAddress().isAnyLocalAddress();
+                String host = any ? "127.0.0.1" : address.getAddress().getHostAddress();
+                String port = ":" + address.getPort();
+                String bound = (host.contains(":") ? "[" + host + "]" : host) + port;
+                coordinator.controlAddress(bound);
+                coordinator.reachableAt(any ? port : bound);
             }
         }
         // The launcher has checked that no live coordinator owns this name: a file left here is stale.

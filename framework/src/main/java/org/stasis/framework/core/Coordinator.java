@@ -116,6 +116,7 @@ public class Coordinator {
     // a main's link to itself: the parts of a restart placed on its host beside its own part
     private volatile org.stasis.framework.span.MemberLink selfLink;
     private volatile String controlAddress = "";
+    private final SpanAddressFile spanAddress;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -141,6 +142,8 @@ public class Coordinator {
         this.hostName = property(context, HOST_NAME_PROPERTY, machineName());
         this.home = Path.of(property(context, "stasis.home", "."));
         this.runtimePath = runtime.path();
+        this.spanAddress = new SpanAddressFile(runtimePath, name);
+        spanAddress.none();
         this.members = new org.stasis.framework.span.Members(() -> hostName, computations::running, diagnostics);
         members.onCheckpointRequest(whole -> checkpoint(whole, Progress.NONE));
         agents.onCheckpointRequest(this::checkpointRequested);
@@ -174,6 +177,7 @@ public class Coordinator {
                     diagnostics);
             diagnostics.info(Diagnostics.COORDINATOR, "member", "joined the main coordinator at " + main + " as host "
                     + hostName);
+            spanAddress.main(main, tokenFile, true);
         } catch (IOException e) {
             diagnostics.warning(Diagnostics.COORDINATOR, "member", e.getMessage());
             Thread stop = new Thread(() -> {
@@ -190,6 +194,12 @@ public class Coordinator {
     // held: the parts of this main's own member link, which must not take the main's computation id at restart
     private org.stasis.framework.span.MemberLink.Parts memberParts(boolean held) {
         return new org.stasis.framework.span.MemberLink.Parts() {
+            @Override
+            public int kill(String part) {
+                return org.stasis.framework.agent.ComputationKill.killAll(() -> computations.agents(part),
+                        new org.stasis.framework.agent.PidNamespaceInit(Path.of("/proc")));
+            }
+
             @Override
             public String reserve() {
                 return computations.reserve(checkpointDirectory);
@@ -482,6 +492,24 @@ public class Coordinator {
     /** @param address the {@code HOST:PORT} this coordinator's control server listens on over TCP */
     public void controlAddress(String address) {
         this.controlAddress = address;
+    }
+
+    /**
+     * Tells this coordinator's processes where their main listens, for the hosts their
+     * {@code ssh} reaches (a member's processes keep its main's address).
+     *
+     * @param address {@code HOST:PORT}, or {@code :PORT} when the listener takes every address
+     */
+    public void reachableAt(String address) {
+        if (memberLink != null) {
+            return;
+        }
+        try {
+            spanAddress.main(address, runtimePath.resolve(name + ".token"), false);
+        } catch (IOException e) {
+            diagnostics.warning(Diagnostics.COORDINATOR, "member", "cannot write " + name
+                    + ".span (ssh started by the computation will not carry it to other hosts): " + e.getMessage());
+        }
     }
 
     /** @param close stops the control server from taking new connections (the control server's) */

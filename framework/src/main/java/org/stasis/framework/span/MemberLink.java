@@ -57,6 +57,14 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
         void checkpoint(String part, boolean full, SpanOperation span) throws OperationFailedException;
 
         /**
+         * Kills every process of a part at once (the main's {@code stasis kill}).
+         *
+         * @param part the part's computation id
+         * @return how many processes were killed
+         */
+        int kill(String part);
+
+        /**
          * Restarts a part's checkpoint here, in the background, and returns once it runs.
          *
          * @param checkpoint the part's checkpoint directory
@@ -319,6 +327,13 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 }
             }
             case "checkpoint" -> checkpoint(m);
+            case "kill" -> {
+                ObjectNode answer = Link.message("killed");
+                answer.put("part", m.path("part").asText());
+                answer.put("processes", registered.containsKey(m.path("part").asText())
+                        ? parts.kill(m.path("part").asText()) : 0);
+                link.send(answer);
+            }
             case "restart" -> restart(m);
             case "requested" -> {
                 synchronized (answers) {

@@ -31,6 +31,7 @@ public final class Members {
     /** The protocol version of this build's member link. */
     public static final int VERSION = 1;
     private static final long HELLO_MILLIS = 10_000;
+    private static final long KILL_MILLIS = 10_000;
 
     /**
      * A part a member holds.
@@ -78,6 +79,12 @@ public final class Members {
                         restarted.notifyAll();
                     }
                 }
+                case "killed" -> {
+                    synchronized (killed) {
+                        killed.put(host + " " + m.path("part").asText(), m.path("processes").asInt());
+                        killed.notifyAll();
+                    }
+                }
                 case "arrive", "sealed", "give", "ended" -> {
                     SpanMessages op = operations.get(m.path("op").asText());
                     if (op != null) {
@@ -104,6 +111,7 @@ public final class Members {
     private final Map<String, SpanMessages> operations = new ConcurrentHashMap<>();
     private final Set<String> expected = ConcurrentHashMap.newKeySet();
     private final Map<String, ObjectNode> restarted = new ConcurrentHashMap<>();
+    private final Map<String, Integer> killed = new ConcurrentHashMap<>();
     // What this main's own member link says to be let in under the main's host name (selfKey()).
     private final String selfKey = java.util.HexFormat.of().formatHex(
             new java.security.SecureRandom().generateSeed(16));
@@ -219,6 +227,48 @@ public final class Members {
      */
     public String selfKey() {
         return selfKey;
+    }
+
+    /**
+     * Kills the parts members hold of {@code computation} and waits until each said so
+     * (a part whose host is lost or silent for {@code KILL_MILLIS} is left).
+     *
+     * @param computation a computation of the main
+     * @return how many processes were killed, by host
+     */
+    public Map<String, Integer> kill(String computation) {
+        Map<String, Integer> done = new java.util.TreeMap<>();
+        java.util.Set<String> waiting = new java.util.HashSet<>();
+        synchronized (killed) {
+            for (Part p : parts(computation)) {
+                Member member = members.get(p.host());
+                ObjectNode m = Link.message("kill");
+                m.put("part", p.part());
+                killed.remove(p.host() + " " + p.part());
+                if (member != null && member.send(m)) {
+                    waiting.add(p.host() + " " + p.part());
+                }
+            }
+            long until = System.currentTimeMillis() + KILL_MILLIS;
+            while (!waiting.isEmpty() && System.currentTimeMillis() < until) {
+                for (String key : List.copyOf(waiting)) {
+                    Integer count = killed.remove(key);
+                    if (count != null) {
+                        waiting.remove(key);
+                        done.merge(key.substring(0, key.indexOf(' ')), count, Integer::sum);
+                    }
+                }
+                try {
+                    killed.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        waiting.forEach(key -> diagnostics.warning(Diagnostics.COORDINATOR, "member", "part " + key.replace(' ', '/')
+                + " did not say it was killed within " + KILL_MILLIS / 1000 + " s"));
+        return done;
     }
 
     /** @return whether any member holds a part of {@code computation} */

@@ -130,6 +130,12 @@ class MemberLinkTest {
             }
 
             @Override
+            public int kill(String part) {
+                heard.add("kill " + part);
+                return 3;
+            }
+
+            @Override
             public void checkpoint(String part, boolean full, SpanOperation span) throws OperationFailedException {
                 try {
                     span.begin("member-c7-1", 1);
@@ -189,6 +195,14 @@ class MemberLinkTest {
         }
         assertEquals(List.of(42L), main.parts("c1").get(0).pids(), "the member tells its pids");
         assertEquals(SpanOperation.NONE, main.operation("c2", false), "a computation without parts is on one host");
+    }
+
+    @Test
+    void killingAComputationKillsItsPartsOnTheMembersAndCountsThem() throws Exception {
+        launchPart();
+        assertEquals(Map.of("h2", 3), main.kill("c1"));
+        assertEquals("kill c7", heard.poll(10, TimeUnit.SECONDS));
+        assertEquals(Map.of(), main.kill("c2"), "a computation without parts");
     }
 
     @Test

@@ -29,6 +29,7 @@ final class Binder {
     private final List<Path> removedByProgram = new ArrayList<>();
     /** IPv6 listeners with IPV6_V6ONLY this restart bound: they share their port with IPv4 listeners. */
     private final List<Address> v6onlyListeners = new ArrayList<>();
+    private final boolean listenersMayMove;
 
     /**
      * @param sockets the system calls
@@ -39,6 +40,17 @@ final class Binder {
      */
     Binder(Sockets sockets, Consumer<String> log, UnaryOperator<String> rewrite, Lingering lingering,
             Function<Long, UnixPlace> places) {
+        this(sockets, log, rewrite, lingering, places, false);
+    }
+
+    /**
+     * @param listenersMayMove whether this restart is a part of one that spans hosts: a
+     *        listener whose address is taken or absent here listens elsewhere instead of
+     *        failing the restart
+     */
+    Binder(Sockets sockets, Consumer<String> log, UnaryOperator<String> rewrite, Lingering lingering,
+            Function<Long, UnixPlace> places, boolean listenersMayMove) {
+        this.listenersMayMove = listenersMayMove;
         this.sockets = sockets;
         this.log = log;
         this.rewrite = rewrite;
@@ -67,7 +79,12 @@ final class Binder {
                 sockets.bind(fd, address);
             }
         } catch (SyscallException e) {
-            if (mustKeep || e.errno() != Net.EADDRINUSE && e.errno() != Net.EADDRNOTAVAIL) {
+            boolean elsewhere = e.errno() == Net.EADDRINUSE || e.errno() == Net.EADDRNOTAVAIL;
+            if (mustKeep && elsewhere && listenersMayMove && socket.listening()) {
+                moveListener(fd, socket, address, e);
+                return;
+            }
+            if (mustKeep || !elsewhere) {
                 throw new IOException(socket.describe() + ": cannot " + (socket.listening() ? "listen on " : "bind to ")
                         + address + " again: " + e.getMessage()
                         + (e.errno() == Net.EADDRINUSE ? "; another program uses it" : ""), e);
@@ -79,6 +96,49 @@ final class Binder {
         } finally {
             long[] reuse = socket.options().get(SocketOption.REUSEADDR);
             sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, reuse == null ? 0 : (int) reuse[0]);
+        }
+    }
+
+    /*
+     * A part of a computation that spans hosts may restart on a host where another part's
+     * listener took the same port (each host had it), or where its address does not
+     * exist: connections made already are rebuilt between the parts anyway, so the
+     * listener goes on the same port of every address, else on any free port, and says so.
+     */
+    private void moveListener(int fd, SocketDescription socket, Address address, SyscallException why)
+            throws IOException {
+        Address any = Address.inet(socket.family(), new byte[socket.family() == Net.AF_INET ? 4 : 16], address.port());
+        Address instead = why.errno() == Net.EADDRNOTAVAIL ? any : address.withPort(0);
+        try {
+            sockets.bind(fd, instead);
+        } catch (SyscallException again) {
+            instead = instead.withPort(0);
+            sockets.bind(fd, instead);
+        }
+        log.accept(socket.describe() + ": " + address + " is " + (why.errno() == Net.EADDRINUSE ? "in use" : "not on")
+                + " this host; it listens on " + sockets.localAddress(fd) + " instead (new connections to the old"
+                + " address are refused; connections made before the checkpoint are rebuilt)");
+    }
+
+    /**
+     * @return whether {@code address}'s IP is one of this host's (a part restarted on
+     *         another host finds its old host's addresses absent)
+     */
+    boolean isHere(Address address) throws IOException {
+        if (address.isWildcard() || address.isLoopback()) {
+            return true;
+        }
+        int probe = sockets.socket(address.family(), Net.SOCK_DGRAM, 0);
+        try {
+            sockets.bind(probe, address.withPort(0));
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == Net.EADDRNOTAVAIL) {
+                return false;
+            }
+            throw e;
+        } finally {
+            sockets.close(probe);
         }
     }
 

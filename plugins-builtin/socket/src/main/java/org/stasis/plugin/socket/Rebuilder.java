@@ -59,7 +59,7 @@ final class Rebuilder {
         this.snapshot = snapshot;
         this.log = log;
         this.binder = new Binder(sockets, log, rewrite, new Lingering(sockets, Path.of("/proc/net")),
-                snapshot.places::get);
+                snapshot.places::get, !"local".equals(part));
         this.filler = new Filler(sockets, patience, limits);
     }
 
@@ -242,12 +242,18 @@ final class Rebuilder {
         }
         SocketDescription client = server == a ? b : a;
         Address listening = sockets.localAddress(listenerFd);
-        Address target = client.peer().withPort(listening.port());
-        if (!listening.accepts(target)) {
-            target = listening.reachableFrom(client.family());
-        }
-        made.sockets.put(client.inode(), connectClient(client, target));
+        made.sockets.put(client.inode(), connectClient(client, targetOf(client, listening)));
         made.sockets.put(server.inode(), acceptFrom(listenerFd, server));
+    }
+
+    /*
+     * Where the client reaches the listener now: the address it had reached, on the
+     * listener's port now, while that still leads there; else (the part moved to a host
+     * without that address, or the listener moved) where the listener is reachable.
+     */
+    private Address targetOf(SocketDescription client, Address listening) throws IOException {
+        Address target = client.peer().withPort(listening.port());
+        return listening.accepts(target) && binder.isHere(target) ? target : listening.reachableFrom(client.family());
     }
 
     /** A TCP client bound to its old address if it is free, connected to {@code target}. */
@@ -293,7 +299,7 @@ final class Rebuilder {
             sockets.connect(fd, binder.unixName(listener.local()));
         } else {
             Address listening = sockets.localAddress(made.sockets.get(listener.inode()));
-            fd = connectClient(client, client.peer().withPort(listening.port()));
+            fd = connectClient(client, targetOf(client, listening));
             made.sockets.put(client.inode(), fd);
         }
         Snapshot.Unaccepted sent = snapshot.unaccepted.get(client.inode());

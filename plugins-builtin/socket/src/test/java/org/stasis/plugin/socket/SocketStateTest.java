@@ -103,6 +103,31 @@ class SocketStateTest {
     }
 
     @Test
+    void inASpanRestartAListenerWhosePortIsTakenOrAddressAbsentListensElsewhereAndSaysSo() throws Exception {
+        // MPI ranks of two hosts restarted on one: each host had a rank listening on the same port
+        try (Kit kit = new Kit()) {
+            int listener = kit.tcpListener(Net.AF_INET);
+            SocketDescription description = describe(kit, listener);
+            List<String> log = new ArrayList<>();
+            Binder moving = new Binder(kit.s, log::add, p -> p, new Lingering(kit.s, Path.of("/proc/net")), i -> null,
+                    true);
+            int again = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            moving.bindIp(again, description, description.local(), true);
+            Address now = kit.s.localAddress(again);
+            assertNotEquals(description.local().port(), now.port());
+            assertEquals(1, log.size());
+            assertTrue(log.get(0).contains("in use") && log.get(0).contains(":" + now.port()), log.get(0));
+
+            // an address of the other host (TEST-NET-2: on no interface here)
+            Address absent = Address.inet(Net.AF_INET, new byte[] {(byte) 198, 51, 100, 7}, 0);
+            int gone = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            moving.bindIp(gone, description, absent.withPort(description.local().port() + 1), true);
+            assertTrue(kit.s.localAddress(gone).isWildcard(), "on every address of this host");
+            assertTrue(log.get(1).contains("not on this host"), log.get(1));
+        }
+    }
+
+    @Test
     void procNetTcpLinesAreRead() {
         Lingering.Connection c = Lingering.parse(
                 "   3: 0100007F:1F90 0100007F:C350 06 00000000:00000000 03:00000F9C 00000000     0        0 0 3");
