@@ -46,7 +46,7 @@ __attribute__((constructor)) static void stasis_agent_init(void)
     const char *redir = getenv("STASIS_REDIRECT"); /* our parent's redirects (redirect.c) */
     if (redir) stasis_redirect_parse(redir, r_strlen(redir));
     g_followed_ssh = getenv("STASIS_SSH_FOLLOWED") != NULL; /* sshfollow.c */
-    stasis_env_hide(); /* variables our parent's agent added (execwarn.c) */
+    stasis_env_hide();                                      /* variables our parent's agent added (execwarn.c) */
     stasis_find_tid_offset();
     stasis_find_self();
     stasis_hold_init();

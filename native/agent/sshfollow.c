@@ -137,7 +137,8 @@ int stasis_ssh_follow(const char *file, char *const argv[], char **out, char *bu
     int at = remote_command_at(argv);
     char span[1024], bin[4096], *main, *token;
     int member;
-    if (!at || read_span(span, sizeof span, &main, &token, &member) < 0 || stasis_command(bin, sizeof bin) < 0) return 0;
+    if (!at || read_span(span, sizeof span, &main, &token, &member) < 0 || stasis_command(bin, sizeof bin) < 0)
+        return 0;
     (void)file;
     char *d = buf;
     d = r_stpcpy(d, "s=");

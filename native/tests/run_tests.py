@@ -41,7 +41,7 @@ class Env:
     def __init__(self, name):
         self.dir = tempfile.mkdtemp(prefix="stasis-test-%s-" % name)
         os.chmod(self.dir, 0o700)
-        self.coord = Coordinator(os.path.join(self.dir, "agent.sock"))
+        self.coord = Coordinator(os.path.join(self.dir, "test.agent.sock"))
         self.procs = []
         self.nlog = 0
 
