@@ -23,13 +23,33 @@ static const char VALUED[] = "BbcDEeFIiJLlmOoPpQRSWw";
 /* options after which there is no remote command to follow (subsystem, control, forwarding only, queries) */
 static const char NOT_FOLLOWED[] = "sNOWGVQ";
 
+/* remote commands that carry files over ssh's own stdio (scp's and rsync's servers, git's
+ * transports): nothing to checkpoint there, and a part of the computation is no place for them */
+static const char *const TRANSFERS[] = {
+        "scp", "rsync", "sftp-server", "git-upload-pack", "git-receive-pack", "git-upload-archive", NULL};
+
+static int is_transfer(const char *command)
+{
+    while (*command == ' ') command++;
+    size_t n = 0;
+    while (command[n] && command[n] != ' ') n++;
+    const char *base = command;
+    for (size_t i = 0; i < n; i++)
+        if (command[i] == '/') base = command + i + 1;
+    size_t len = (size_t)(command + n - base);
+    for (const char *const *t = TRANSFERS; *t; t++)
+        if (r_strlen(*t) == len && !strncmp(base, *t, len)) return 1;
+    return 0;
+}
+
 static int is_ssh(const char *file)
 {
     const char *slash = strrchr(file, '/');
     return r_streq(slash ? slash + 1 : file, "ssh");
 }
 
-/* index of the first word of the remote command in argv (after options and DEST), 0 if none
+/* index of the first word of the remote command in argv (after options and DEST), 0 if none,
+ * if it transfers files,
  * or if an option says there is none; options may also follow DEST, as ssh takes them */
 static int remote_command_at(char *const argv[])
 {
@@ -37,13 +57,13 @@ static int remote_command_at(char *const argv[])
     for (int i = 1; argv[i]; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !a[1]) {
-            if (dest) return i;
+            if (dest) return is_transfer(a) ? 0 : i;
             dest = i;
             continue;
         }
         if (r_streq(a, "--")) {
             if (!dest && argv[i + 1]) dest = ++i;
-            return dest && argv[i + 1] ? i + 1 : 0;
+            return dest && argv[i + 1] && !is_transfer(argv[i + 1]) ? i + 1 : 0;
         }
         for (const char *c = a + 1; *c; c++) {
             if (strchr(NOT_FOLLOWED, *c)) return 0;

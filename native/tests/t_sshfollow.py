@@ -25,6 +25,8 @@ calls = [
     ["ssh", "h2"],
     ["ssh", "-N", "-L", "1:h:2", "h2"],
     ["ssh", "-s", "h2", "sftp"],
+    ["ssh", "h2", "rsync", "--server", "."],
+    ["ssh", "-x", "--", "h2", "/usr/bin/scp -t /tmp"],
 ]
 for argv in calls:
     out = subprocess.run(argv, capture_output=True, text=True).stdout
@@ -72,12 +74,12 @@ def run_calls(env, bindir):
 
 def test_sshfollow_rewrites_the_remote_command(env):
     """options before and after DEST are kept; the remote command becomes one word that
-    runs the original under stasis launch (here Stasis is absent at that path, so the
+    runs the original under stasis launch (not for file transfers: rsync, scp) (here Stasis is absent at that path, so the
     fallback branch runs: the original words come through the shell quoting intact)"""
     bindir = fake_ssh(env)
     write_span(env, "192.0.2.9:7400")
     got = run_calls(env, bindir)
-    check(len(got) == 5, lambda: got)
+    check(len(got) == 7, lambda: got)
     first = got[0]
     check(first[:7] == ["word -F", "word cfg", "word -p", "word 22", "word h2", "word -l", "word root"],
           lambda: first)
@@ -93,7 +95,9 @@ def test_sshfollow_rewrites_the_remote_command(env):
     ran = subprocess.run(["/bin/sh", "-c", second[4][len("word "):]], capture_output=True, text=True)
     check(ran.stdout == "a\nb\n", lambda: ran.stdout)  # ssh joins words with spaces: the shell splits them again
     for untouched, words in ((got[2], ["word h2"]), (got[3], ["word -N", "word -L", "word 1:h:2", "word h2"]),
-                             (got[4], ["word -s", "word h2", "word sftp"])):
+                             (got[4], ["word -s", "word h2", "word sftp"]),
+                             (got[5], ["word h2", "word rsync", "word --server", "word ."]),
+                             (got[6], ["word -x", "word --", "word h2", "word /usr/bin/scp -t /tmp"])):
         check(untouched == words + ["marked no", "seen nothing"], lambda: untouched)
 
 
