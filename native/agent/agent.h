@@ -189,7 +189,7 @@ void stasis_env_hide(void);
 const char *stasis_agent_library(void); /* this library's path, as loaded */
 /* sshfollow.c */
 extern int g_followed_ssh;
-size_t stasis_ssh_follow_size(const char *file, char *const argv[]);
+size_t stasis_ssh_follow_size(const char *file, char *const argv[], char *const envp[]);
 int stasis_ssh_follow(const char *file, char *const argv[], char **out, char *buf, size_t cap);
 void stasis_ssh_restarted(void);
 /* zombies.c */

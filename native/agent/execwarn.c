@@ -160,9 +160,9 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
 /* Run `body` with `args` the argv the child should get: argv itself, or for an ssh
  * whose remote command is followed (sshfollow.c) a copy (on this stack) that runs it in
  * the computation; `followed` is then ENV_FOLLOWED_SSH. */
-#define WITH_CHILD_ARGV(file, argv, args, followed, body)                                                              \
+#define WITH_CHILD_ARGV(file, argv, envp, args, followed, body)                                                        \
     do {                                                                                                               \
-        size_t need_ = stasis_ssh_follow_size((file), (argv));                                                         \
+        size_t need_ = stasis_ssh_follow_size((file), (argv), (envp));                                                 \
         char *aslots_[need_ ? env_count(argv) + 2 : 1];                                                                \
         char abuf_[need_ ? need_ : 1];                                                                                 \
         char *const *args = (argv);                                                                                    \
@@ -220,7 +220,7 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
     if (!real_execve) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     path = stasis_redirect(path, b);
-    WITH_CHILD_ARGV(path, argv, args, f, WITH_CHILD_ENV(path, envp, env, f, return real_execve(path, args, env)));
+    WITH_CHILD_ARGV(path, argv, envp, args, f, WITH_CHILD_ENV(path, envp, env, f, return real_execve(path, args, env)));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -228,7 +228,8 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     if (!real_execvpe) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     if (strchr(file, '/')) file = stasis_redirect(file, b); /* a PATH search is not redirected */
-    WITH_CHILD_ARGV(file, argv, args, f, WITH_CHILD_ENV(file, envp, env, f, return real_execvpe(file, args, env)));
+    WITH_CHILD_ARGV(file, argv, envp, args, f,
+                    WITH_CHILD_ENV(file, envp, env, f, return real_execvpe(file, args, env)));
 }
 
 EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
@@ -298,7 +299,7 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
     if (!real_posix_spawn) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     path = stasis_redirect(path, b);
-    WITH_CHILD_ARGV(path, argv, args, f,
+    WITH_CHILD_ARGV(path, argv, envp, args, f,
                     WITH_CHILD_ENV(path, envp, env, f, return real_posix_spawn(pid, path, fa, attr, args, env)));
 }
 
@@ -308,6 +309,6 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
     if (!real_posix_spawnp) stasis_execwarn_init();
     char b[STASIS_REDIR_PATH];
     if (strchr(file, '/')) file = stasis_redirect(file, b);
-    WITH_CHILD_ARGV(file, argv, args, f,
+    WITH_CHILD_ARGV(file, argv, envp, args, f,
                     WITH_CHILD_ENV(file, envp, env, f, return real_posix_spawnp(pid, file, fa, attr, args, env)));
 }

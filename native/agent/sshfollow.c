@@ -128,9 +128,17 @@ static int read_span(char *text, size_t cap, char **main, char **token, int *mem
     return **main && **token == '/' ? 0 : -1;
 }
 
-size_t stasis_ssh_follow_size(const char *file, char *const argv[])
+/* STASIS_FOLLOW_SSH=0 in the environment ssh is given: the user asked for a plain ssh */
+static int asked_plain(char *const envp[])
 {
-    if (g_sock < 0 || !file || !argv || !argv[0] || !is_ssh(file)) return 0;
+    for (char *const *e = envp; e && *e; e++)
+        if (r_streq(*e, "STASIS_FOLLOW_SSH=0")) return 1;
+    return 0;
+}
+
+size_t stasis_ssh_follow_size(const char *file, char *const argv[], char *const envp[])
+{
+    if (g_sock < 0 || !file || !argv || !argv[0] || !is_ssh(file) || asked_plain(envp)) return 0;
     int at = remote_command_at(argv);
     if (!at) return 0;
     size_t n = 0;

@@ -28,8 +28,10 @@ calls = [
     ["ssh", "h2", "rsync", "--server", "."],
     ["ssh", "-x", "--", "h2", "/usr/bin/scp -t /tmp"],
 ]
-for argv in calls:
-    out = subprocess.run(argv, capture_output=True, text=True).stdout
+import os
+for argv in calls + [["ssh", "h2", "echo", "plain"]]:
+    env = dict(os.environ, STASIS_FOLLOW_SSH="0") if argv[-1] == "plain" else None
+    out = subprocess.run(argv, capture_output=True, text=True, env=env).stdout
     print("CALL", len(out.splitlines()), flush=True)
     sys.stdout.write(out)
 print("OK", flush=True)
@@ -74,12 +76,13 @@ def run_calls(env, bindir):
 
 def test_sshfollow_rewrites_the_remote_command(env):
     """options before and after DEST are kept; the remote command becomes one word that
-    runs the original under stasis launch (not for file transfers: rsync, scp) (here Stasis is absent at that path, so the
+    runs the original under stasis launch (not for file transfers: rsync, scp; not when
+    the user asks for a plain ssh with STASIS_FOLLOW_SSH=0) (here Stasis is absent at that path, so the
     fallback branch runs: the original words come through the shell quoting intact)"""
     bindir = fake_ssh(env)
     write_span(env, "192.0.2.9:7400")
     got = run_calls(env, bindir)
-    check(len(got) == 7, lambda: got)
+    check(len(got) == 8, lambda: got)
     first = got[0]
     check(first[:7] == ["word -F", "word cfg", "word -p", "word 22", "word h2", "word -l", "word root"],
           lambda: first)
@@ -97,7 +100,8 @@ def test_sshfollow_rewrites_the_remote_command(env):
     for untouched, words in ((got[2], ["word h2"]), (got[3], ["word -N", "word -L", "word 1:h:2", "word h2"]),
                              (got[4], ["word -s", "word h2", "word sftp"]),
                              (got[5], ["word h2", "word rsync", "word --server", "word ."]),
-                             (got[6], ["word -x", "word --", "word h2", "word /usr/bin/scp -t /tmp"])):
+                             (got[6], ["word -x", "word --", "word h2", "word /usr/bin/scp -t /tmp"]),
+                             (got[7], ["word h2", "word echo", "word plain"])):
         check(untouched == words + ["marked no", "seen nothing"], lambda: untouched)
 
 
@@ -134,6 +138,7 @@ print("OK", flush=True)
 
 LONG_SSH = r"""#!%s
 import time
+print("ssh running", flush=True)  # its agent registered before: it runs before main
 while True:
     time.sleep(0.05)
 """
@@ -150,7 +155,7 @@ def test_sshfollow_restarted_ssh_ends_with_zero(env):
         f.write(LONG_SSH % sys.executable)
     os.chmod(ssh, 0o755)
     proc, root, path = env.launch([sys.executable, "-c", PARENT, ssh])
-    wait_lines(path, 1, proc)
+    wait_lines(path, 2, proc)
     agents = env.coord.checkpoint_tree([root], os.path.join(env.dir, "ck"), resume=False)
     check(len(agents) == 2, lambda: [a.hello.get("exe") for a in agents])
     kill_agent_process(root, proc)
