@@ -2,6 +2,7 @@ package org.stasis.scenarios.hosts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -32,8 +33,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * files are on the filesystem every simulated host shares). One checkpoint of the whole
  * computation mid-run, everything killed on every host, {@code stasis restart --hosts
  * h1,h2,h3} (each part on its own host): the driver finishes with the checksum of an
- * uninterrupted run; the same with every part restarted on host 1.
- * Needs Debian's python3-ipyparallel (/usr/bin/python3).
+ * uninterrupted run; the same with every part restarted on host 1. And ipcluster itself
+ * under Stasis, its MPI engines started on hosts 2 and 3 by mpiexec over ssh (followed by
+ * the agent), restarted on host 1.
+ * Needs Debian's python3-ipyparallel (/usr/bin/python3); the ipcluster test also openmpi-bin,
+ * python3-mpi4py and openssh-server.
  */
 @Timeout(400)
 class IpyparallelHostsIT {
@@ -207,6 +211,61 @@ class IpyparallelHostsIT {
         }
     }
 
+    /**
+     * ipcluster itself under {@code stasis launch} on host 1, with its MPI engine launcher:
+     * {@code mpiexec --host h2:1,h3:1} starts the two engines over ssh (an sshd on each host),
+     * the agent follows that ssh, so the engines are parts of the computation; the driver
+     * beside ipcluster. One checkpoint mid-run, the main's {@code stasis kill} (every part on
+     * every host), every part restarted on host 1: the driver ends with the checksum of an
+     * uninterrupted run.
+     */
+    @Test
+    void anIpclusterWhoseMpiEnginesRunOnHostsTwoAndThreeRestartsOnHostOne() throws Exception {
+        assumeTrue(Commands.run(List.of("mpiexec", "--version"), Duration.ofSeconds(30)).status() == 0,
+                "no mpiexec here (Debian openmpi-bin)");
+        assumeTrue(Commands.run(List.of(PYTHON, "-c", "import mpi4py"), Duration.ofSeconds(30)).status() == 0,
+                "no mpi4py for " + PYTHON + " here (Debian python3-mpi4py)");
+        SecureShells.assumeAvailable();
+        try (Cluster cluster = new Cluster("ippm")) {
+            SecureShells shells = SecureShells.start(cluster.hosts);
+            Path profile = Files.createDirectories(cluster.ipython.resolve("profile_default"));
+            Files.writeString(profile.resolve("ipcluster_config.py"), String.join("\n",
+                    "c.Cluster.engine_launcher_class = 'mpi'",
+                    "c.Cluster.controller_ip = '" + cluster.main.address() + "'",
+                    "c.MPILauncher.mpi_args = " + pythonList(List.of("--allow-run-as-root", "--oversubscribe",
+                            "--host", "h2:1,h3:1", "--mca", "plm_rsh_agent", shells.command(), "--mca", "btl",
+                            "tcp,self", "--mca", "pml", "ob1", "--mca", "btl_tcp_if_include",
+                            SimulatedHosts.SUBNET + "0/24", "--mca", "oob_tcp_if_include",
+                            SimulatedHosts.SUBNET + "0/24", "--mca", "orte_tmpdir_base", temp.toString(), "-x",
+                            "IPYTHONDIR")),
+                    ""));
+            Path driverOut = cluster.output("driver");
+            Path clusterOut = cluster.output("ipcluster");
+            Path client = cluster.security().resolve("ipcontroller-client.json");
+            String script = "\"$0\" -m ipyparallel.cluster start -n 2 >>" + clusterOut + " 2>&1 & "
+                    + "while [ ! -e " + client + " ]; do sleep 0.2; done; exec \"$0\" \"$@\"";
+            Process driver = cluster.main.startStasis(driverOut, "launch", "--", "env", "IPYTHONDIR=" + cluster.ipython,
+                    "sh", "-c", script, PYTHON, Lines.PROGRAMS.resolve("ipp_driver.py").toString(), client.toString(),
+                    "--engines", "2", "--tasks", String.valueOf(TASKS));
+            awaitEnginesOnHostsTwoAndThree(cluster, driverOut, driver);
+            Path checkpoint = checkpointMidRun(cluster, driverOut, driver);
+            Commands.Result kill = cluster.main.stasis("kill", "--computation", computationOf(checkpoint));
+            assertTrue(kill.status() == 0 && kill.out().contains(" on h2") && kill.out().contains(" on h3"),
+                    "the main's kill names the parts on hosts 2 and 3: " + kill + cluster.diagnostics());
+            assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "the killed driver did not end");
+            restartAndFinish(cluster, driverOut, checkpoint, "h1", null);
+        }
+    }
+
+    private static String pythonList(List<String> items) {
+        return items.stream().map(i -> "'" + i.replace("\\", "\\\\").replace("'", "\\'") + "'")
+                .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+    }
+
+    private static String computationOf(Path checkpoint) throws IOException {
+        return JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("computationId").asText();
+    }
+
     private void checkpointKillAndRestart(Cluster cluster, String hostList, String map) throws Exception {
         Host two = cluster.hosts.host(2);
         Host three = cluster.hosts.host(3);
@@ -214,7 +273,18 @@ class IpyparallelHostsIT {
         Process driver = cluster.controllerAndDriver(driverOut);
         Process engine2 = cluster.engine(two, cluster.output("engine-h2"));
         Process engine3 = cluster.engine(three, cluster.output("engine-h3"));
-        // Each engine really runs on its host (its host name, from inside the engine).
+        awaitEnginesOnHostsTwoAndThree(cluster, driverOut, driver);
+        Path checkpoint = checkpointMidRun(cluster, driverOut, driver);
+        cluster.hosts.killEveryComputation(false);
+        assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "the killed driver did not end");
+        assertTrue(engine2.waitFor(30, TimeUnit.SECONDS) && engine3.waitFor(30, TimeUnit.SECONDS),
+                "a killed engine did not end" + cluster.diagnostics());
+        restartAndFinish(cluster, driverOut, checkpoint, hostList, map);
+    }
+
+    // Each engine really runs on its host (its host name, from inside the engine).
+    private static void awaitEnginesOnHostsTwoAndThree(Cluster cluster, Path driverOut, Process driver)
+            throws Exception {
         Set<String> engineHosts = new TreeSet<>();
         for (int i = 0; i < 2; i++) {
             String line = Lines.await(driverOut, 0, l -> l.startsWith("engine " + engineHosts.size() + " on"),
@@ -222,8 +292,11 @@ class IpyparallelHostsIT {
             engineHosts.add(line.split(" ")[3]);
         }
         assertEquals(Set.of("h2", "h3"), engineHosts, cluster.diagnostics());
-        int seen = Lines.awaitProgress(driverOut, PROGRESS, 30, MINUTE, cluster::diagnostics, driver);
+    }
 
+    // One checkpoint while the tasks run, with a part on each engine's host; the tasks go on after it.
+    private static Path checkpointMidRun(Cluster cluster, Path driverOut, Process driver) throws Exception {
+        int seen = Lines.awaitProgress(driverOut, PROGRESS, 30, MINUTE, cluster::diagnostics, driver);
         Path checkpoint = cluster.checkpoint();
         JsonNode parts = JSON.readTree(checkpoint.resolve("manifest.json").toFile()).path("parts");
         Set<String> partHosts = new TreeSet<>();
@@ -231,11 +304,11 @@ class IpyparallelHostsIT {
         assertEquals(Set.of("h2", "h3"), partHosts, "parts of " + checkpoint + ": " + parts);
         seen = Lines.awaitProgress(driverOut, PROGRESS, seen + 10, MINUTE, cluster::diagnostics, driver);
         assertTrue(seen < TASKS, "the run ended before the checkpoint: make it longer");
+        return checkpoint;
+    }
 
-        cluster.hosts.killEveryComputation(false);
-        assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "the killed driver did not end");
-        assertTrue(engine2.waitFor(30, TimeUnit.SECONDS) && engine3.waitFor(30, TimeUnit.SECONDS),
-                "a killed engine did not end" + cluster.diagnostics());
+    private static void restartAndFinish(Cluster cluster, Path driverOut, Path checkpoint, String hostList,
+            String map) throws Exception {
         int lines = Lines.count(driverOut);
         List<String> restart = new ArrayList<>(List.of("restart", "--hosts", hostList));
         if (map != null) {

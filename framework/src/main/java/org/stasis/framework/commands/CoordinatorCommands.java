@@ -22,7 +22,7 @@ import org.stasis.framework.core.Coordinator;
  * how a coordinator started by {@code launch} is told to stay ({@code keepcoordinator}).
  */
 @Component(service = CoordinatorCommands.class)
-@GogoCommand(scope = "stasis", function = { "about", "keepcoordinator" })
+@GogoCommand(scope = "stasis", function = { "about", "keepcoordinator", "memberof" })
 public class CoordinatorCommands {
     private final Coordinator coordinator;
     private final Json json = new Json();
@@ -31,6 +31,13 @@ public class CoordinatorCommands {
     @Activate
     public CoordinatorCommands(@Reference Coordinator coordinator) {
         this.coordinator = coordinator;
+    }
+
+    /** @return the main coordinator this one is a member of ({@code HOST:PORT}), empty if none */
+    @Descriptor("the main coordinator (HOST:PORT) this one has joined, nothing if none (used by 'stasis launch"
+            + " --coordinator' to find this host's member)")
+    public String memberof() {
+        return coordinator.memberLink().map(link -> link.main()).orElse("");
     }
 
     /**
