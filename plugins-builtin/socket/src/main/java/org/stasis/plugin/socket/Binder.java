@@ -161,10 +161,9 @@ final class Binder {
                 return;
             } catch (SyscallException e) {
                 if (e.errno() != Net.EADDRINUSE || lingering.listened(address, v6onlyListeners)
-                        || System.nanoTime() > deadline) {
+                        || System.nanoTime() > deadline || !lingering.endTimeWait(address)) {
                     throw e;
                 }
-                lingering.endTimeWait(address);
                 sockets.poll(new int[] {fd}, new int[] {0}, 20);
             }
         }

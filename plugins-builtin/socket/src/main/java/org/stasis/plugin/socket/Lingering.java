@@ -86,18 +86,18 @@ final class Lingering {
     /**
      * Ends the TIME_WAIT connections on {@code address}'s port.
      *
-     * @return whether the port is held only by connections in TIME_WAIT (or by nothing)
+     * @return false if one of them cannot be ended from this host (its peer's address is
+     *         not here: a part of a computation that moved between hosts), so waiting for
+     *         the port is in vain; true otherwise
      */
     boolean endTimeWait(Address address) throws IOException {
-        boolean onlyTimeWait = true;
+        boolean endable = true;
         for (Connection c : on(address)) {
             if (c.state() == Net.TCP_TIME_WAIT) {
-                reset(c);
-            } else {
-                onlyTimeWait = false;
+                endable &= reset(c);
             }
         }
-        return onlyTimeWait;
+        return endable;
     }
 
     /**
@@ -113,7 +113,8 @@ final class Lingering {
     }
 
     // From the peer's address: our SYN draws the lingering end's acknowledgement, our reset answers it.
-    private void reset(Connection lingering) throws IOException {
+    // False if the peer's address is not on this host.
+    private boolean reset(Connection lingering) throws IOException {
         int fd = sockets.socket(lingering.remote().family(), Net.SOCK_STREAM | Net.SOCK_NONBLOCK, Net.IPPROTO_TCP);
         try {
             sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
@@ -122,12 +123,14 @@ final class Lingering {
                 sockets.connect(fd, lingering.local());
             } catch (SyscallException e) {
                 if (e.errno() != Net.EINPROGRESS) {
-                    return;
+                    return true;
                 }
             }
             sockets.poll(new int[] {fd}, new int[] {Net.POLLIN}, RESET_MILLIS);
+            return true;
         } catch (SyscallException e) {
-            // The peer's port is taken again: this connection cannot be reached; leave it.
+            // The peer's port is taken again (it may end by itself), or its address is not here.
+            return e.errno() != Net.EADDRNOTAVAIL;
         } finally {
             sockets.close(fd);
         }
