@@ -1,15 +1,21 @@
 /* Compressed images (doc/image-format.md, "Compressed images"): before anything is
- * restored, every frame is checked against its CRC32C and decompressed into a memfd laid
- * out as the uncompressed image would be (raw data at the run offsets), which then
- * stands for the image file: verification, parents, phase 2 read it as they read an
- * uncompressed image. The program's address space does not exist yet and none of this
- * memory becomes part of it: the memfd is kernel memory that phase 2 copies from
- * (restart of a compressed image is always a copy, never a lazy view) and closes.
+ * restored, every frame is checked against its CRC32C and decompressed (a frame stored as
+ * it is, read), each frame's raw CRC taken on the way for verify.c.
  *
- * Parallel like verify.c: worker processes, one per usable CPU, take frames in turn
- * (an atomic counter in shared memory); each decompresses with its own static zstd
- * context on memory it maps (ZSTD_initStaticDCtx: zstd allocates nothing) straight into
- * a shared mapping of the memfd. Small images are done in this process. */
+ * The image of the process being restarted (g_inflate_anon) is decompressed into one
+ * anonymous mapping laid out as its raw data, by threads of this process (the memory is
+ * private: worker processes could not write it), which phase 2 moves to the program's
+ * addresses run by run (mremap) or copies from: the pages decompressed are the ones the
+ * program gets, with no second copy. Every other image (parents, --check, --compact) is
+ * decompressed into a memfd laid out as the uncompressed image would be, which then
+ * stands for the image file (verification, parents, phase 2 read it as they read an
+ * uncompressed image; phase 2 copies from it, never a lazy view), by worker processes
+ * sharing it. Neither is part of the program's address space until phase 2 makes it so.
+ *
+ * Parallel like verify.c: one worker per usable CPU takes frames in turn (an atomic
+ * counter in shared memory); each decompresses with its own static zstd context on
+ * memory it maps (ZSTD_initStaticDCtx: zstd allocates nothing). Small images are done
+ * in this thread. */
 #include "inflate.h"
 #include "workers.h"
 #include "stasis/rawio.h"
