@@ -272,12 +272,13 @@ int image_read(void *dst, uint64_t len, uint64_t off)
     return read_all(g_img.fd, dst, len, off);
 }
 
-/* into anonymous memory (g_inflate_anon): g_img.fd stays the image file */
+/* into anonymous memory (g_inflate_anon): g_img.fd stays the image file; 1: no room for
+ * it in the address space (RLIMIT_AS, a program spread all over it): use a memfd */
 static int inflate_anon(const struct stasis_img_frame *f, uint32_t n)
 {
     uint64_t len = (g_img.hdr->proc.compress.raw_bytes + 4095) & ~4095ull;
     char *buf = len ? place_buffer(len) : NULL;
-    if (len && !buf) return refuse("cannot reserve memory to decompress it: %s", strerror(errno));
+    if (len && !buf) return 1;
     if (inflate_into(-1, buf, f, n) < 0) {
         if (buf) munmap(buf, len);
         return -1;
@@ -306,8 +307,9 @@ int image_inflate(const char *name)
     else if (stasis_crc32c(0, f, flen) != c->frames_crc32c)
         rc = refuse("its frame table is corrupt (checksum mismatch)");
     else if (check_frames(f, c->n_frames) < 0) rc = -1;
-    else if (anon) rc = inflate_anon(f, c->n_frames);
+    else if (anon && (rc = inflate_anon(f, c->n_frames)) <= 0) anon = rc == 0;
     else {
+        anon = 0;
         dst = memfd_create("stasis-image", MFD_CLOEXEC);
         if (dst < 0 || ftruncate(dst, (off_t)(h->data_offset + c->raw_bytes)) < 0)
             rc = refuse("cannot make room to decompress it: %s", strerror(errno));
