@@ -31,8 +31,8 @@
 enum { SLOT_FREE = 0, SLOT_FILLED, SLOT_BUSY, SLOT_DONE, SLOT_FAILED };
 
 struct slot {
-    int state; /* futex word */
-    uint32_t raw_len, area, comp_len, crc;
+    int state;                                      /* futex word */
+    uint32_t raw_len, area, comp_len, crc, raw_crc; /* raw_crc: of the raw data, from the filler */
     long padded;
     char *raw, *out;
     const char *frame; /* what is written: out, or raw when stored as it is */
@@ -108,7 +108,7 @@ static void store_slot(struct slot *s)
     s->frame = s->raw;
     s->padded = (long)s->raw_len;
     s->comp_len = s->raw_len;
-    s->crc = stasis_crc32c(0, s->raw, s->raw_len);
+    s->crc = s->raw_crc;
 }
 
 /* one slot as a frame, padded with zeros to a page */
@@ -275,11 +275,12 @@ static int retire(stasis_zemit emit, void *ctx)
     return rc;
 }
 
-int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, stasis_zemit emit, void *ctx)
+int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, uint32_t raw_crc, stasis_zemit emit, void *ctx)
 {
     struct slot *s = &g_z.slot[g_z.fill];
     s->raw_len = raw_len;
     s->area = area;
+    s->raw_crc = raw_crc;
     __atomic_store_n(&s->state, SLOT_FILLED, __ATOMIC_RELEASE);
     __atomic_add_fetch(&g_z.work, 1, __ATOMIC_RELEASE);
     if (g_z.nhelpers) futex_wake(&g_z.work);
