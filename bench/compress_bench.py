@@ -6,7 +6,10 @@ kind and mode, medians: checkpoint wall time (`stasis checkpoint`, durable and p
 how long the program was paused (longest gap between its 5 ms ticks), throughput (page
 data held / checkpoint time, and / pause), the CPU time the checkpointed process spent
 meanwhile (its agent's writing and compressing, all threads: less sensitive to a loaded
-machine than wall time), image size on disk, restart to first output.
+machine than wall time), image size on disk, restart to first output and the CPU time
+the restart took (the `stasis restart` process tree, killed right after its first output:
+restorer, decompression, the program's first moments; median of the RUNS-1 restarts
+killed that way).
 Figures, not assertions; print `uptime` with them (the machine is shared).
 
 Kinds of data (never zeros, which are not stored at all):
@@ -105,6 +108,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def reap_cpu(proc):
+    """waits for a `stasis launch`/`restart` that was killed; -> the CPU seconds of its
+    whole process tree (the restorer's threads and processes, then the program)"""
+    _, _, ru = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    return ru.ru_utime + ru.ru_stime
+
+
 def program_pid(env):
     status = stasis(env, "status", "--name", "bench", "--json")
     return int(re.findall(r'"hostPid" : (\d+)', status)[0])
@@ -141,9 +152,12 @@ def measure(mib, kind, work):
                 time.sleep(0.05)
                 pauses.append(longest_pause(out, offset))
                 sizes.append(image_bytes(checkpoint))
-            for _ in range(RUNS):
+            restart_cpus = []
+            for run in range(RUNS):
                 stasis(env, "kill", "--name", "bench")
-                procs[-1].wait(timeout=60)
+                cpu = reap_cpu(procs[-1])
+                if run > 0:   # a restart of this mode, killed right after its first output
+                    restart_cpus.append(cpu)
                 before = lines(out)
                 t0 = time.perf_counter()
                 with open(out, "ab") as sink:
@@ -152,12 +166,13 @@ def measure(mib, kind, work):
                 wait_for(lambda: lines(out) > before)
                 restarts.append(time.perf_counter() - t0)
             t, p, c = statistics.median(times), statistics.median(pauses), statistics.median(cpus)
+            rc = statistics.median(restart_cpus) if restart_cpus else float("nan")
             print("%5d MiB %-6s %-4s: checkpoint %.3f s (%.2f GB/s), paused %.3f s (%.2f GB/s), program CPU %.2f s "
-                  "(%.2f GB per CPU-second), image %.0f MiB (%.1f%%), restart to first output %.3f s   "
-                  "[median of %d]" % (
+                  "(%.2f GB per CPU-second), image %.0f MiB (%.1f%%), restart to first output %.3f s "
+                  "(restart CPU %.2f s)   [median of %d]" % (
                       mib, kind, mode, t, data / t / 1e9, p, data / p / 1e9 if p else 0, c, data / c / 1e9 if c else 0,
                       statistics.median(sizes) / 2**20, 100.0 * statistics.median(sizes) / data,
-                      statistics.median(restarts), RUNS), flush=True)
+                      statistics.median(restarts), rc, RUNS), flush=True)
     finally:
         subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
         for proc in procs:

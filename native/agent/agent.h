@@ -94,8 +94,9 @@ struct stasis_img_frame *stasis_zbuf_frames(uint32_t n);
 /* a finished frame, in order: its bytes padded to a page, compressed length, CRC32C */
 typedef int (*stasis_zemit)(void *ctx, const void *out, long padded, uint32_t comp_len, uint32_t crc, uint32_t raw_len,
                             uint32_t area);
-/* the staging slot (stasis_zbuf_raw) holds raw_len bytes of area: compress it (helpers) */
-int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, stasis_zemit emit, void *ctx);
+/* the staging slot (stasis_zbuf_raw) holds raw_len bytes of area, whose CRC32C is raw_crc:
+ * compress it (helpers) */
+int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, uint32_t raw_crc, stasis_zemit emit, void *ctx);
 /* every submitted slot compressed and emitted */
 int stasis_zbuf_finish(stasis_zemit emit, void *ctx);
 /* incr.c: incremental images (dirty page tracking) */

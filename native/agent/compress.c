@@ -1,6 +1,8 @@
 /* Compressed images (doc/image-format.md, "Compressed images"): the page data of a WRITE
  * is copied into slots of at most STASIS_IMG_FRAME_RAW bytes of one area each; every slot
- * becomes one zstd frame (with its content checksum). Runs in the checkpoint thread while
+ * becomes one zstd frame (no content checksum: the frame's CRC32C covers the stored bytes,
+ * the area's the raw pages), or is stored as it is if it does not compress (below). Runs
+ * in the checkpoint thread while
  * every other thread is parked: the program's malloc may be held by a parked thread, so
  * all memory here is mapped by the agent (zstd contexts on it: ZSTD_initStaticCCtx, zstd
  * allocates nothing) and unmapped after the WRITE (none of it is in the image: the areas
@@ -29,10 +31,11 @@
 enum { SLOT_FREE = 0, SLOT_FILLED, SLOT_BUSY, SLOT_DONE, SLOT_FAILED };
 
 struct slot {
-    int state; /* futex word */
-    uint32_t raw_len, area, comp_len, crc;
+    int state;                                      /* futex word */
+    uint32_t raw_len, area, comp_len, crc, raw_crc; /* raw_crc: of the raw data, from the filler */
     long padded;
     char *raw, *out;
+    const char *frame; /* what is written: out, or raw when stored as it is */
 };
 
 static int g_level, g_on; /* the COMPRESS request: next WRITE */
@@ -86,13 +89,39 @@ static int usable_cpus(void)
     return count < 1 ? 1 : count;
 }
 
+/* Incompressible data (random, already compressed) costs zstd a full pass for nothing:
+ * a sample of the slot is compressed first, and a slot whose sample does not shrink by
+ * 1/16 is stored as it is, as is a slot zstd does not shrink at all (the format: a frame
+ * whose comp_len is its raw_len holds its raw bytes). A stored slot is written from the
+ * slot itself (page multiple, page aligned: O_DIRECT takes it). */
+#define SAMPLE (64u << 10)
+
+static int worth_compressing(ZSTD_CCtx *cctx, const struct slot *s)
+{
+    if (s->raw_len <= 2 * SAMPLE) return 1;
+    size_t n = ZSTD_compress2(cctx, s->out, g_z.out_cap, s->raw + s->raw_len / 2 - SAMPLE / 2, SAMPLE);
+    return !ZSTD_isError(n) && n < SAMPLE - SAMPLE / 16;
+}
+
+static void store_slot(struct slot *s)
+{
+    s->frame = s->raw;
+    s->padded = (long)s->raw_len;
+    s->comp_len = s->raw_len;
+    s->crc = s->raw_crc;
+}
+
 /* one slot as a frame, padded with zeros to a page */
 static void compress_slot(ZSTD_CCtx *cctx, struct slot *s)
 {
-    size_t n = ZSTD_compress2(cctx, s->out, g_z.out_cap, s->raw, s->raw_len);
+    size_t n = worth_compressing(cctx, s) ? ZSTD_compress2(cctx, s->out, g_z.out_cap, s->raw, s->raw_len) : s->raw_len;
     if (ZSTD_isError(n)) {
         __atomic_store_n(&s->state, SLOT_FAILED, __ATOMIC_RELEASE);
+    } else if (n >= s->raw_len) {
+        store_slot(s);
+        __atomic_store_n(&s->state, SLOT_DONE, __ATOMIC_RELEASE);
     } else {
+        s->frame = s->out;
         s->padded = (long)page_up(n);
         r_memset(s->out + n, 0, (size_t)s->padded - n);
         s->comp_len = (uint32_t)n;
@@ -183,7 +212,7 @@ static int map_all(int helpers, int nslots)
     for (int i = 0; i <= helpers; i++, at += g_z.cctx_size) {
         g_z.cctx[i] = ZSTD_initStaticCCtx(at, g_z.cctx_size);
         if (!g_z.cctx[i] || ZSTD_isError(ZSTD_CCtx_setParameter(g_z.cctx[i], ZSTD_c_compressionLevel, g_level)) ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(g_z.cctx[i], ZSTD_c_checksumFlag, 1)))
+            ZSTD_isError(ZSTD_CCtx_setParameter(g_z.cctx[i], ZSTD_c_checksumFlag, 0)))
             return -1;
     }
     for (int i = 0; i < nslots; i++) {
@@ -240,17 +269,18 @@ static int retire(stasis_zemit emit, void *ctx)
     int st;
     while ((st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) == SLOT_BUSY) futex_wait(&s->state, st);
     if (st != SLOT_DONE) return -1;
-    int rc = emit(ctx, s->out, s->padded, s->comp_len, s->crc, s->raw_len, s->area);
+    int rc = emit(ctx, s->frame, s->padded, s->comp_len, s->crc, s->raw_len, s->area);
     __atomic_store_n(&s->state, SLOT_FREE, __ATOMIC_RELEASE);
     __atomic_store_n(&g_z.head, (g_z.head + 1) % g_z.nslots, __ATOMIC_RELAXED);
     return rc;
 }
 
-int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, stasis_zemit emit, void *ctx)
+int stasis_zbuf_submit(uint32_t raw_len, uint32_t area, uint32_t raw_crc, stasis_zemit emit, void *ctx)
 {
     struct slot *s = &g_z.slot[g_z.fill];
     s->raw_len = raw_len;
     s->area = area;
+    s->raw_crc = raw_crc;
     __atomic_store_n(&s->state, SLOT_FILLED, __ATOMIC_RELEASE);
     __atomic_add_fetch(&g_z.work, 1, __ATOMIC_RELEASE);
     if (g_z.nhelpers) futex_wake(&g_z.work);

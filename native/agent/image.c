@@ -41,7 +41,7 @@ struct writer {
     const char *err;
     /* compressed (compress.c): the frame being filled, what the file holds so far */
     int z;
-    uint32_t z_fill, z_area, z_nframes;
+    uint32_t z_fill, z_area, z_nframes, z_crc; /* z_crc: of the staged raw data */
     uint64_t z_raw_start, z_phys;
 };
 
@@ -126,7 +126,11 @@ static int flush_frame(struct writer *w)
     if (!w->z_fill) return 0;
     uint32_t fill = w->z_fill;
     w->z_fill = 0;
-    if (stasis_zbuf_submit(fill, w->z_area, emit_frame, w) < 0) {
+    /* the slot's CRC, taken as it was filled, is joined to its area's (and is the frame's
+     * own if it is stored as it is) */
+    struct stasis_img_area *a = &g_areas[w->z_area];
+    a->crc32c = stasis_crc32c_combine(a->crc32c, w->z_crc, fill);
+    if (stasis_zbuf_submit(fill, w->z_area, w->z_crc, emit_frame, w) < 0) {
         if (!w->err) w->err = "zstd compression failed";
         return -1;
     }
@@ -153,7 +157,7 @@ static int put_frame_data(struct writer *w, struct stasis_img_area *a, uint64_t 
     w->z_area = area;
     char *dst = stasis_zbuf_raw() + w->z_fill;
     __builtin_memcpy(dst, (const void *)(uintptr_t)addr, len);
-    a->crc32c = stasis_crc32c(a->crc32c, dst, len);
+    w->z_crc = stasis_crc32c(w->z_fill ? w->z_crc : 0, dst, len);
     w->z_fill += (uint32_t)len;
     return 0;
 }

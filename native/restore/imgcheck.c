@@ -330,6 +330,8 @@ static int load(const char *path)
     g_img.frames = NULL;
     g_img.frame_crc = NULL;
     g_img.n_frames = 0;
+    g_img.zbuf = NULL;
+    g_img.zbuf_len = 0;
     struct stat st;
     if (fstat(fd, &st) < 0) return bad("%s", strerror(errno));
     size_t hsz = (sizeof(struct stasis_img_header) + 4095) & ~4095ul;

@@ -14,6 +14,10 @@ struct loaded_image {
     const struct stasis_img_frame *frames;
     const uint32_t *frame_crc;
     uint32_t n_frames;
+    /* decompressed into anonymous memory (inflate.c, g_inflate_anon) rather than a
+     * memfd: the raw data from data_offset on, which phase 2 moves into place */
+    char *zbuf;
+    uint64_t zbuf_len;
 };
 extern struct loaded_image g_img;
 /* the page data the runs name: what is stored, or (compressed) what it decompresses to */

@@ -1,18 +1,25 @@
 /* Compressed images (doc/image-format.md, "Compressed images"): before anything is
- * restored, every frame is checked against its CRC32C and decompressed into a memfd laid
- * out as the uncompressed image would be (raw data at the run offsets), which then
- * stands for the image file: verification, parents, phase 2 read it as they read an
- * uncompressed image. The program's address space does not exist yet and none of this
- * memory becomes part of it: the memfd is kernel memory that phase 2 copies from
- * (restart of a compressed image is always a copy, never a lazy view) and closes.
+ * restored, every frame is checked against its CRC32C and decompressed (a frame stored as
+ * it is, read), each frame's raw CRC taken on the way for verify.c.
  *
- * Parallel like verify.c: worker processes, one per usable CPU, take frames in turn
- * (an atomic counter in shared memory); each decompresses with its own static zstd
- * context on memory it maps (ZSTD_initStaticDCtx: zstd allocates nothing) straight into
- * a shared mapping of the memfd. Small images are done in this process. */
+ * The image of the process being restarted (g_inflate_anon) is decompressed into one
+ * anonymous mapping laid out as its raw data, by threads of this process (the memory is
+ * private: worker processes could not write it), which phase 2 moves to the program's
+ * addresses run by run (mremap) or copies from: the pages decompressed are the ones the
+ * program gets, with no second copy. Every other image (parents, --check, --compact) is
+ * decompressed into a memfd laid out as the uncompressed image would be, which then
+ * stands for the image file (verification, parents, phase 2 read it as they read an
+ * uncompressed image; phase 2 copies from it, never a lazy view), by worker processes
+ * sharing it. Neither is part of the program's address space until phase 2 makes it so.
+ *
+ * Parallel like verify.c: one worker per usable CPU takes frames in turn (an atomic
+ * counter in shared memory); each decompresses with its own static zstd context on
+ * memory it maps (ZSTD_initStaticDCtx: zstd allocates nothing). Small images are done
+ * in this thread. */
 #include "inflate.h"
 #include "workers.h"
 #include "stasis/rawio.h"
+#include "stasis/restart.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -34,7 +41,7 @@ struct zwork { /* shared with the workers */
     uint8_t status[]; /* per frame */
 };
 
-int g_img_inflated;
+int g_img_inflated, g_inflate_anon;
 static const char *g_zname;
 
 static int __attribute__((format(printf, 1, 2))) refuse(const char *fmt, ...)
@@ -83,38 +90,68 @@ static int check_frames(const struct stasis_img_frame *f, uint32_t n)
 
 struct zctx {
     ZSTD_DCtx *dctx;
-    char *in;
-    size_t in_cap;
+    char *in, *mem;
+    size_t in_cap, mem_len;
 };
 
 static int zctx_open(struct zctx *z)
 {
     size_t dsize = (ZSTD_estimateDCtxSize() + 4095) & ~4095ul;
     z->in_cap = (ZSTD_compressBound(STASIS_IMG_FRAME_RAW) + 4095) & ~4095ul;
-    void *mem = mmap(NULL, dsize + z->in_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    z->mem_len = dsize + z->in_cap;
+    void *mem = mmap(NULL, z->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return -1;
+    z->mem = mem;
     z->in = (char *)mem + dsize;
     z->dctx = ZSTD_initStaticDCtx(mem, dsize);
     return z->dctx ? 0 : -1;
 }
 
-/* one frame: its compressed bytes checked, then decompressed into the memfd */
-static int inflate_frame(struct zctx *z, int src, int dst, const struct stasis_img_frame *f, uint32_t *raw_crc)
+/* a frame stored as it is (comp_len == raw_len: it did not compress): read straight into
+ * place; its CRC is its raw CRC too */
+static int stored_frame(int src, void *out, const struct stasis_img_frame *f, uint32_t *raw_crc)
+{
+    if (read_all(src, out, f->raw_len, f->file_offset) < 0) return FRAME_IO;
+    *raw_crc = stasis_crc32c(0, out, f->raw_len);
+    return *raw_crc == f->crc32c ? FRAME_OK : FRAME_CRC;
+}
+
+/* one frame: its compressed bytes checked, then decompressed into out (raw_len bytes) */
+static int inflate_frame(struct zctx *z, int src, char *out, const struct stasis_img_frame *f, uint32_t *raw_crc)
 {
     if (f->comp_len > z->in_cap) return FRAME_BAD;
+    if (f->comp_len == f->raw_len) return stored_frame(src, out, f, raw_crc);
     if (read_all(src, z->in, f->comp_len, f->file_offset) < 0) return FRAME_IO;
     if (stasis_crc32c(0, z->in, f->comp_len) != f->crc32c) return FRAME_CRC;
-    /* MAP_POPULATE: the memfd's pages allocated in one go, not one fault each */
+    size_t n = ZSTD_decompressDCtx(z->dctx, out, f->raw_len, z->in, f->comp_len);
+    if (ZSTD_isError(n) || n != f->raw_len) return FRAME_BAD;
+    *raw_crc = stasis_crc32c(0, out, n); /* while it is in the cache */
+    return FRAME_OK;
+}
+
+/* into the memfd, through a mapping of its part (MAP_POPULATE: its pages allocated in
+ * one go, not one fault each) */
+static int inflate_to_memfd(struct zctx *z, int src, int dst, const struct stasis_img_frame *f, uint32_t *raw_crc)
+{
     void *out = mmap(NULL, f->raw_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, dst, (off_t)f->raw_offset);
     if (out == MAP_FAILED) return FRAME_IO;
-    size_t n = ZSTD_decompressDCtx(z->dctx, out, f->raw_len, z->in, f->comp_len);
-    if (!ZSTD_isError(n) && n == f->raw_len) *raw_crc = stasis_crc32c(0, out, n); /* while it is in the cache */
+    int st = inflate_frame(z, src, out, f, raw_crc);
     munmap(out, f->raw_len);
-    return ZSTD_isError(n) || n != f->raw_len ? FRAME_BAD : FRAME_OK;
+    return st;
+}
+
+/* into its place in the anonymous buffer, whose pages are allocated in one call rather
+ * than one fault each (MADV_POPULATE_WRITE, Linux 5.14; a fault each before) */
+static int inflate_to_buffer(struct zctx *z, int src, char *buf, const struct stasis_img_frame *f, uint32_t *raw_crc)
+{
+    char *out = buf + (f->raw_offset - g_img.hdr->data_offset);
+    madvise(out, f->raw_len, 23 /* MADV_POPULATE_WRITE */);
+    return inflate_frame(z, src, out, f, raw_crc);
 }
 
 struct frames_job {
-    int src, dst;
+    int src, dst; /* dst: the memfd, or -1: into buf */
+    char *buf;
     const struct stasis_img_frame *f;
     struct zwork *w;
 };
@@ -127,18 +164,22 @@ static int run_frames(void *arg)
     if (zctx_open(&z) < 0) return 0; /* the frames it did not take are reported as not done */
     for (;;) {
         uint64_t i = __atomic_fetch_add(&j->w->next, 1, __ATOMIC_RELAXED);
-        if (i >= j->w->count) return 0;
-        j->w->status[i] = (uint8_t)inflate_frame(&z, j->src, j->dst, &j->f[i], &j->w->crc[i]);
+        if (i >= j->w->count) break;
+        j->w->status[i] = (uint8_t)(j->buf ? inflate_to_buffer(&z, j->src, j->buf, &j->f[i], &j->w->crc[i])
+                                           : inflate_to_memfd(&z, j->src, j->dst, &j->f[i], &j->w->crc[i]));
     }
+    munmap(z.mem, z.mem_len);
+    return 0;
 }
 
-static int inflate_all(int src, int dst, const struct stasis_img_frame *f, struct zwork *w)
+/* worker processes share the memfd; the private buffer takes threads */
+static int inflate_all(const struct frames_job *job)
 {
-    struct frames_job job = {src, dst, f, w};
     int n = workers_usable(), failed;
-    if (g_img.hdr->proc.compress.raw_bytes < SMALL || n == 1 || w->count < 2) return run_frames(&job);
-    if (workers_run(n, w->count, run_frames, &job, &failed) == 0)
-        return refuse("cannot start a process to decompress it: %s", strerror(errno));
+    if (g_img.hdr->proc.compress.raw_bytes < SMALL || n == 1 || job->w->count < 2) return run_frames((void *)job);
+    int started = job->buf ? workers_run_threads(n, job->w->count, run_frames, (void *)job)
+                           : workers_run(n, job->w->count, run_frames, (void *)job, &failed);
+    if (started == 0) return refuse("cannot start a process to decompress it: %s", strerror(errno));
     return 0; /* a worker that died left its frames pending: report() names them */
 }
 
@@ -160,14 +201,15 @@ static int report(const struct stasis_img_frame *f, const struct zwork *w)
 }
 
 /* the frames' raw CRCs stay mapped (shared, written by the workers) for verify.c */
-static int inflate_into(int dst, const struct stasis_img_frame *f, uint32_t n)
+static int inflate_into(int dst, char *buf, const struct stasis_img_frame *f, uint32_t n)
 {
     size_t wbytes = sizeof(struct zwork) + n + (size_t)n * sizeof(uint32_t) + 8;
     struct zwork *w = mmap(NULL, wbytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (w == MAP_FAILED) return refuse("cannot reserve memory to decompress it");
     w->count = n;
     w->crc = (uint32_t *)(((uintptr_t)(w->status + n) + 7) & ~(uintptr_t)7);
-    int rc = inflate_all(g_img.fd, dst, f, w);
+    struct frames_job job = {g_img.fd, dst, buf, f, w};
+    int rc = inflate_all(&job);
     if (rc == 0) rc = report(f, w);
     if (rc < 0) {
         munmap(w, wbytes);
@@ -194,11 +236,67 @@ static int check_raw_size(void)
     return 0;
 }
 
+/* The anonymous buffer lies where phase 2 keeps it while it maps the areas: 1 GiB clear of every
+ * area of the image (the program's addresses) and of the restorer, from its scratch range
+ * on upwards (an area in the way: after it). */
+static char *place_buffer(uint64_t len)
+{
+    /* a gap after the scratch range: adjacent to a mapping of it, the buffer would be
+     * merged into one line of /proc/self/maps with it, which phase 2 then cannot tell */
+    uint64_t at = STASIS_RESTORER_SCRATCH_END + (1ull << 30);
+    for (int tries = 0; tries < 64 && at + len < 0x7ff000000000ull; tries++) {
+        int clear = 1;
+        for (uint32_t i = 0; i < g_img.hdr->n_areas; i++) {
+            const struct stasis_img_area *a = &g_img.areas[i];
+            if (a->start < at + len + (1ull << 30) && at < a->end + (1ull << 30)) {
+                at = ((a->end + (2ull << 20) - 1) & ~((2ull << 20) - 1)) + (1ull << 30);
+                clear = 0;
+            }
+        }
+        if (!clear) continue;
+        void *p = mmap((void *)(uintptr_t)at, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == (void *)(uintptr_t)at) return p;
+        if (p != MAP_FAILED) munmap(p, len);
+        at += len + (1ull << 30); /* something of the restorer's is there */
+    }
+    return NULL;
+}
+
+int image_read(void *dst, uint64_t len, uint64_t off)
+{
+    if (g_img.zbuf) {
+        memcpy(dst, g_img.zbuf + (off - g_img.hdr->data_offset), len);
+        return 0;
+    }
+    return read_all(g_img.fd, dst, len, off);
+}
+
+/* into anonymous memory (g_inflate_anon): g_img.fd stays the image file; 1: no room for
+ * it in the address space (RLIMIT_AS, a program spread all over it): use a memfd */
+static int inflate_anon(const struct stasis_img_frame *f, uint32_t n)
+{
+    uint64_t len = (g_img.hdr->proc.compress.raw_bytes + 4095) & ~4095ull;
+    char *buf = len ? place_buffer(len) : NULL;
+    if (len && !buf) return 1;
+    if (inflate_into(-1, buf, f, n) < 0) {
+        if (buf) munmap(buf, len);
+        return -1;
+    }
+    g_img.zbuf = buf;
+    g_img.zbuf_len = len;
+    return 0;
+}
+
 int image_inflate(const char *name)
 {
     const struct stasis_img_header *h = g_img.hdr;
     const struct stasis_img_compress *c = &h->proc.compress;
     g_zname = name;
+    int anon = g_inflate_anon;
+    g_inflate_anon = 0;
+    g_img.zbuf = NULL;
+    g_img.zbuf_len = 0;
     if (check_raw_size() < 0) return -1;
     size_t flen = (size_t)c->n_frames * sizeof(struct stasis_img_frame);
     struct stasis_img_frame *f =
@@ -208,11 +306,14 @@ int image_inflate(const char *name)
     if (read_all(g_img.fd, f, flen, c->frames_offset) < 0) rc = refuse("image is truncated (frame table)");
     else if (stasis_crc32c(0, f, flen) != c->frames_crc32c)
         rc = refuse("its frame table is corrupt (checksum mismatch)");
-    else if (check_frames(f, c->n_frames) == 0) {
+    else if (check_frames(f, c->n_frames) < 0) rc = -1;
+    else if (anon && (rc = inflate_anon(f, c->n_frames)) <= 0) anon = rc == 0;
+    else {
+        anon = 0;
         dst = memfd_create("stasis-image", MFD_CLOEXEC);
         if (dst < 0 || ftruncate(dst, (off_t)(h->data_offset + c->raw_bytes)) < 0)
             rc = refuse("cannot make room to decompress it: %s", strerror(errno));
-        else rc = inflate_into(dst, f, c->n_frames);
+        else rc = inflate_into(dst, NULL, f, c->n_frames);
     }
     if (rc < 0) {
         munmap(f, flen ? flen : 1);
@@ -221,8 +322,9 @@ int image_inflate(const char *name)
     }
     g_img.frames = f; /* kept, with the raw CRCs, for verify.c */
     g_img.n_frames = c->n_frames;
+    g_img_inflated = 1;
+    if (anon) return 0;
     close(g_img.fd);
     g_img.fd = dst;
-    g_img_inflated = 1;
     return 0;
 }

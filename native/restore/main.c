@@ -176,7 +176,9 @@ int main(int argc, char **argv)
         }
         if (tree_check_images(mono, boot) < 0) return 1;
     } else {
+        g_inflate_anon = 1;
         if (image_load(g_plan.image) < 0) return 1;
+        ns_forget(g_img.zbuf, g_img.zbuf_len);
         if (g_plan.verify && image_verify_data(g_plan.image) < 0) return 1;
         if (chain_open(g_plan.image, g_plan.verify, 1) < 0) return 1;
         if (shm_take_image(0) < 0) return 1;
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
                     strerror(errno));
         if (tree) {
             plan_select(ns_spawn_tree(tree_build, "stasis-restore")); /* in each restored process */
+            g_inflate_anon = 1;
             if (image_load(g_plan.image) < 0 || chain_open(g_plan.image, 0, 1) < 0) _exit(1);
         } else {
             ns_spawn(g_img.hdr->pid, "stasis-restore"); /* returns in the process with the saved pid */

@@ -80,7 +80,10 @@ void memory_restore_and_jump(int image_fd, const struct stasis_restart_args *arg
     in.n_close = shm_fd_list(&in.close_fds);
     in.chain_fd = g_chain.fd;
     in.n_chain = g_chain.n;
-    in.inflated = g_img.frames ? 1 : 0;
+    in.inflated = g_img.frames && !g_img.zbuf ? 1 : 0;
+    in.zbuf = (uint64_t)(uintptr_t)g_img.zbuf;
+    in.zbuf_len = g_img.zbuf_len;
+    in.zbuf_base = g_img.hdr->data_offset;
     for (int i = 0; i < g_chain.n; i++)
         if (g_chain.img[i].frames) in.inflated |= 1ull << (i + 1);
     phase2_start(&in);

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,21 @@ pid_t ns_clone_pid(pid_t want)
     return (pid_t)r;
 }
 
+static void *g_forget;
+static uint64_t g_forget_len;
+
+void ns_forget(void *addr, uint64_t len)
+{
+    g_forget = addr;
+    g_forget_len = len;
+}
+
+static void forget(void)
+{
+    if (g_forget) munmap(g_forget, g_forget_len);
+    g_forget = NULL;
+}
+
 static pid_t g_want_pid;
 static const char *g_who;
 
@@ -267,6 +283,7 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
         g_child = init;
         set_forwarding();
         sigprocmask(SIG_SETMASK, &old, NULL);
+        forget();
         outer_wait(init, 3);
     }
     /* init, pid 1 */
@@ -297,5 +314,6 @@ int ns_spawn_tree(int (*build)(pid_t *main_child), const char *who)
     g_child = c;
     set_forwarding();
     sigprocmask(SIG_SETMASK, &old, NULL);
+    forget();
     init_reap(c, 3);
 }

@@ -25,6 +25,10 @@ int ns_time_not_before(const int64_t monotonic[2], const int64_t boottime[2]);
  * dies with the caller (PR_SET_PDEATHSIG); afterwards it lets go of the caller and
  * of its stdin/stdout/stderr. */
 int ns_spawn(pid_t want_pid, const char *who);
+/* memory that only the restored process needs (a decompressed image, inflate.c): the
+ * sides that stay behind in ns_spawn unmap it, so that its pages are the restored
+ * process's alone rather than shared copy-on-write with them */
+void ns_forget(void *addr, uint64_t len);
 /* Like ns_spawn for several processes: init calls build(&main_child), which creates
  * the processes (ns_clone_pid) and returns their index in each of them (>= 0), or
  * -1 in init with *main_child set to the process whose exit status the caller

@@ -53,7 +53,8 @@ static void __attribute__((noreturn)) die(const char *msg, long err)
 static int in_restorer(uint64_t s, uint64_t e)
 {
     return (s >= g_args.restorer_start && e <= g_args.restorer_end) ||
-           (s >= STASIS_RESTORER_SCRATCH && e <= STASIS_RESTORER_SCRATCH_END);
+           (s >= STASIS_RESTORER_SCRATCH && e <= STASIS_RESTORER_SCRATCH_END) ||
+           (g_in.zbuf && s >= g_in.zbuf && e <= g_in.zbuf + g_in.zbuf_len);
 }
 
 /* unmap every mapping except the restorer's range and the kernel's specials */
@@ -141,6 +142,32 @@ static void release_run(const struct stasis_img_run *run)
         rsys4(SYS_fallocate, run_fd(run), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, run_off(run), run->len);
 }
 
+/* a run of the image itself (level 0) when it was decompressed into anonymous memory */
+static int in_zbuf(const struct stasis_img_run *run) { return g_in.zbuf && !((run->file_offset >> 56) & 0x7f); }
+
+static void copy_bytes(uint64_t dst, uint64_t src, uint64_t len)
+{
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(len) : : "memory");
+}
+
+/* Large runs are moved out of the decompressed memory (mremap: its pages become the
+ * program's, no copy, no second allocation); each one moved is a mapping of its own, so
+ * only large runs, and a bounded number of them (vm.max_map_count, and the areas of the
+ * next checkpoint); the rest is copied. */
+#define MOVE_MIN (2ull << 20)
+static int g_moves_left = 512;
+
+static void take_run(const struct stasis_img_run *run)
+{
+    uint64_t src = g_in.zbuf + (run_off(run) - g_in.zbuf_base);
+    if (run->len >= MOVE_MIN && g_moves_left > 0 &&
+        rsys5(SYS_mremap, src, run->len, run->len, MREMAP_MAYMOVE | MREMAP_FIXED, run->addr) == (long)run->addr) {
+        g_moves_left--;
+        return;
+    }
+    copy_bytes(run->addr, src, run->len);
+}
+
 static void map_shared_file(const struct stasis_img_area *a)
 {
     int fd = g_in.area_fd[a - g_in.areas];
@@ -160,6 +187,10 @@ static void map_shared_anon(const struct stasis_img_area *a)
     map_or_die(a->start, a->end - a->start, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
         const struct stasis_img_run *run = &g_in.runs[r];
+        if (in_zbuf(run)) {
+            copy_bytes(run->addr, g_in.zbuf + (run_off(run) - g_in.zbuf_base), run->len);
+            continue;
+        }
         long n = rsys4(SYS_pread64, run_fd(run), run->addr, run->len, run_off(run));
         if (n != (long)run->len) die("cannot read shared memory data from the image", n < 0 ? n : 0);
         release_run(run);
@@ -192,6 +223,10 @@ static void map_private(const struct stasis_img_area *a)
         map_or_die(a->start, a->end - a->start, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count; r++) {
             const struct stasis_img_run *run = &g_in.runs[r];
+            if (in_zbuf(run)) {
+                take_run(run);
+                continue;
+            }
             for (uint64_t done = 0; done < run->len;) {
                 long n = rsys4(SYS_pread64, run_fd(run), run->addr + done, run->len - done, run_off(run) + done);
                 if (n <= 0) die("cannot read page data from the image", n);
@@ -199,7 +234,8 @@ static void map_private(const struct stasis_img_area *a)
             }
             release_run(run);
         }
-        if (!(prot & PROT_WRITE)) rsys3(SYS_mprotect, a->start, a->end - a->start, prot);
+        /* moved pages came read-write */
+        if (!(prot & PROT_WRITE) || g_in.zbuf) rsys3(SYS_mprotect, a->start, a->end - a->start, prot);
         return;
     }
     int whole = a->run_count == 1 && g_in.runs[a->run_first].addr == a->start &&
@@ -276,6 +312,7 @@ static void __attribute__((noreturn)) phase2(void)
     unmap_foreign();
     move_specials();
     map_areas();
+    if (g_in.zbuf) rsys2(SYS_munmap, g_in.zbuf, g_in.zbuf_len);
     for (int i = 0; i < g_in.n_close; i++)
         if (g_in.close_fds[i] >= 0) rsys1(SYS_close, g_in.close_fds[i]);
     restore_mm();

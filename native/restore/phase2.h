@@ -18,6 +18,10 @@ struct phase2_input {
     int n_chain;
     uint64_t inflated; /* bit n: level n's file is a decompressed image (inflate.c, a memfd):
                         * each run's pages are freed from it once copied */
+    /* the image decompressed into anonymous memory (inflate.c, zbuf): its raw data
+     * from raw offset zbuf_base on; level-0 runs are moved out of it (mremap) or copied,
+     * the rest is unmapped once the areas are in place */
+    uint64_t zbuf, zbuf_len, zbuf_base;
 };
 
 /* switch to phase 2's own stack, replace the address space, enter the restored agent;

@@ -9,6 +9,7 @@
  * All processes were suspended when their images were written, so every view holds
  * the same bytes; a view contained in one already copied is skipped. */
 #include "shm.h"
+#include "inflate.h"
 #include "imgcheck.h"
 #include "plan.h"
 #include "stasis/rawsys.h"
@@ -116,17 +117,6 @@ static int remember(struct object *o, uint64_t off, uint64_t end)
     return 0;
 }
 
-static int read_fully(int fd, char *dst, uint64_t len, uint64_t off)
-{
-    for (uint64_t done = 0; done < len;) {
-        ssize_t n = pread(fd, dst + done, len - done, (off_t)(off + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        done += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* copy the area's saved pages into the object, at the area's offset in it */
 static int fill(int obj, const struct stasis_img_area *a)
 {
@@ -142,7 +132,7 @@ static int fill(int obj, const struct stasis_img_area *a)
         int rc = 0;
         for (uint32_t r = a->run_first; r < a->run_first + a->run_count && rc == 0; r++) {
             const struct stasis_img_run *run = &g_img.runs[r];
-            rc = read_fully(g_img.fd, view + (run->addr - a->start), run->len, run->file_offset);
+            rc = image_read(view + (run->addr - a->start), run->len, run->file_offset);
         }
         munmap(view, len);
         if (rc < 0) {

@@ -12,4 +12,7 @@ int workers_usable(void);
  * (0: none could, errno says why); *failed is set when one did not exit with 0 (a
  * worker killed by a signal, e.g. SIGBUS when the file it maps shrank, counts). */
 int workers_run(int n, uint64_t items, int (*work)(void *), void *arg, int *failed);
+/* the same with threads of this process, for work that writes this process's private
+ * memory (inflate.c): returns how many started (0: none, errno says why) */
+int workers_run_threads(int n, uint64_t items, int (*work)(void *), void *arg);
 #endif

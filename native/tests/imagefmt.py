@@ -180,7 +180,10 @@ def _inflate(blob, frames, data_off, raw_bytes):
         comp = blob[f["file_offset"]:f["file_offset"] + f["comp_len"]]
         if crc32c(comp) != f["crc"]:
             raise ValueError("frame %d (area %d): data crc" % (i, f["area"]))
-        raw = subprocess.run(["zstd", "-d", "-c"], input=comp, capture_output=True, check=True).stdout
+        if f["comp_len"] == f["raw_len"]:     # stored as it is: it did not compress
+            raw = comp
+        else:
+            raw = subprocess.run(["zstd", "-d", "-c"], input=comp, capture_output=True, check=True).stdout
         if len(raw) != f["raw_len"]:
             raise ValueError("frame %d: %d bytes decompressed, %d expected" % (i, len(raw), f["raw_len"]))
         out[f["raw_offset"]:f["raw_offset"] + f["raw_len"]] = raw

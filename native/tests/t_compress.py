@@ -51,11 +51,46 @@ def test_compressed_round_trip(env):
           lambda: "compressed %d bytes, plain %d" % (z["file_size"], p["file_size"]))
     checked = check_image(image)
     check(checked.returncode == 0, lambda: "--check: %s" % checked.stderr)
+    # the random bytes did not compress: their frames are stored as they are (comp_len ==
+    # raw_len), no bigger than zstd makes them
+    stored = [f for f in z["frames"] if f["comp_len"] == f["raw_len"]]
+    check(len(stored) >= RAND_MIB // 4 - 1, lambda: "%d frames stored as they are" % len(stored))
+    with open(image, "rb") as f:
+        f.seek(stored[0]["file_offset"])
+        raw = f.read(stored[0]["raw_len"])
+    zstd = subprocess.run(["zstd", "-1", "-c"], input=raw, capture_output=True, check=True).stdout
+    check(len(zstd) >= len(raw), lambda: "zstd makes a stored frame %d bytes of %d" % (len(zstd), len(raw)))
     # the program checks both its text and its random bytes after the restart
     proc, agent, path, _ = env.restart(ck)
     wait_lines(path, len(lines(path)) + 12, proc, timeout=120)
+    # the image was decompressed into memory that became the program's: the restorer
+    # processes left waiting hold none of it
+    for pid in restorer_pids(proc.pid):
+        check(rss_mib(pid) < TEXT_MIB // 2, lambda: "restorer %d holds %d MiB" % (pid, rss_mib(pid)))
     kill_agent_process(agent, proc)
     check(not any(line.startswith("FAIL") for line in lines(path)), lambda: "program: %s" % lines(path)[-3:])
+
+
+def restorer_pids(pid):
+    """pid and its descendants that are still the restorer (not the restored program)"""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open("/proc/%d/comm" % p) as f:
+                if f.read().strip() != "stasis-restore":
+                    continue
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        found.append(p)
+    return found
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) >> 10
 
 
 def flip(image, offset, count=16):
@@ -80,6 +115,30 @@ def test_corrupt_frame_refused(env):
         rc, out, _ = failing_restart(env, plan, timeout=120, flags=flags)
         check(rc == 1, lambda: "restorer %s rc %s: %s" % (flags, rc, out))
         check(len(out) == 1 and LINE.fullmatch(out[0]), lambda: "not the one line: %r" % out)
+        check("area %d " % frame["area"] in out[0], lambda: "names another area: %r (frame of %d)" % (out, frame["area"]))
+    checked = check_image(image)
+    check(checked.returncode == 1 and LINE.fullmatch(checked.stderr.strip()), lambda: "--check: %r" % checked.stderr)
+
+
+def test_corrupt_stored_frame_refused(env):
+    """a frame stored as it is (random bytes) with bytes flipped: refused like a
+    compressed one, before anything starts, also with --no-verify"""
+    proc, agent, path = launch(env)
+    ck = os.path.join(env.dir, "ck")
+    _, image = compressed_checkpoint(env, agent, ck)
+    kill_agent_process(agent, proc)
+    z = imagefmt.read_image(image)
+    stored = [f for f in z["frames"] if f["comp_len"] == f["raw_len"]]
+    check(stored, lambda: "no frame stored as it is")
+    frame = stored[len(stored) // 2]
+    flip(image, frame["file_offset"] + frame["raw_len"] // 3)
+    plan = os.path.join(ck, "restart.plan")
+    env.coord.write_plan(ck, plan)
+    for flags in ((), ("--no-verify",)):
+        rc, out, _ = failing_restart(env, plan, timeout=120, flags=flags)
+        check(rc == 1, lambda: "restorer %s rc %s: %s" % (flags, rc, out))
+        check(len(out) == 1 and LINE.fullmatch(out[0]) and "checksum mismatch" in out[0],
+              lambda: "not the one line: %r" % out)
         check("area %d " % frame["area"] in out[0], lambda: "names another area: %r (frame of %d)" % (out, frame["area"]))
     checked = check_image(image)
     check(checked.returncode == 1 and LINE.fullmatch(checked.stderr.strip()), lambda: "--check: %r" % checked.stderr)
@@ -214,5 +273,6 @@ def test_tree_compressed(env):
         check("restarted %s 2" % who in out, lambda: (who, out[:8]))
 
 
-TESTS = [test_compressed_round_trip, test_corrupt_frame_refused, test_area_checksum_checked_after_decompression,
+TESTS = [test_compressed_round_trip, test_corrupt_frame_refused, test_corrupt_stored_frame_refused,
+         test_area_checksum_checked_after_decompression,
          test_older_version_fields_refused, test_mixed_chain, test_tree_compressed]
