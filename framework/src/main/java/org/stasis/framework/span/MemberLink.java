@@ -60,11 +60,11 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
          * Restarts a part's checkpoint here, in the background, and returns once it runs.
          *
          * @param checkpoint the part's checkpoint directory
-         * @param trusted the user's --trust
+         * @param choices the user's --trust, --no-verify, --no-prefetch
          * @return the restarted computation's id here
          * @throws Exception with one line if it cannot be restarted
          */
-        String restart(Path checkpoint, boolean trusted, SpanOperation span) throws Exception;
+        String restart(Path checkpoint, RestartChoices choices, SpanOperation span) throws Exception;
     }
 
     /** A part registered at the main. */
@@ -398,7 +398,7 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 span = operation;
             }
             try {
-                String id = parts.restart(Path.of(m.path("path").asText()), m.path("trusted").asBoolean(false), span);
+                String id = parts.restart(Path.of(m.path("path").asText()), RestartChoices.read(m), span);
                 String whole = m.path("computation").asText("");
                 if (!whole.isEmpty()) {
                     Registered r = new Registered(id);
