@@ -21,7 +21,8 @@ kills what runs in them, by pid) at the end, also after an error or Ctrl-C.
            with the images evicted from the page cache (as after the checkpoint, which writes
            them with O_DIRECT, or a reboot: the restart reads them from the disk), then
            cached. Then the same from a checkpoint of the all-on-host-1 ring back on two hosts
-           (`--hosts h1,h2`). --no-verify restarts without the page check.
+           (`--hosts h1,h2`). --no-verify restarts without the page check, --no-prefetch without the
+           background paging in.
 
 The checkpoint halves take RUNS full checkpoints (`stasis checkpoint --full`, wall time of
 the whole command, which returns once the checkpoint is durable and published) and print
@@ -29,9 +30,11 @@ the median; then the ratio span/local. Figures, not assertions, with the load av
 Needs root (namespaces); the local half alone (--local) also runs without root, in this
 machine's own network.
 
-usage: bench/span_bench.py [--mib MIB] [--runs RUNS] [--local | --span | --restart] [--no-verify] [--events]
-       (default 256 MiB, 3 runs, all three; --events prints the main's event log of the restarts on h1)"""
+usage: bench/span_bench.py [--mib MIB] [--runs RUNS] [--local | --span | --restart] [--no-verify] [--no-prefetch]
+                            [--events]
+       (default 256 MiB, 3 runs, all three; --events: where the time of the restarts on h1 went)"""
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -334,11 +337,51 @@ def restarts(hosts, checkpoint, placement, runs, options, cold):
         if cold:
             evict(hosts)
         # The program's output goes where the checkpoint's descriptors say (out1); the command's to a file of its own.
-        started = time.monotonic()
+        wall, started = time.time(), time.monotonic()
         running = hosts.start(one, os.path.join(hosts.top, "restart.txt"), "restart", "--hosts", placement,
                               *options, checkpoint)
-        times.append(next_round(out1, started, running))
+        times.append(Restart(next_round(out1, started, running), wall))
     return times
+
+
+class Restart:
+    """One restart: seconds to the next round, and when it started (wall clock, as the event log)."""
+
+    def __init__(self, seconds, wall):
+        self.seconds = seconds
+        self.wall = wall
+
+
+def breakdown(host, restarts):
+    """Where each restart's time went, from `host`'s event log (the parts it restarted): until the plugins'
+    restart began (command, coordinator, checkpoint validation), the plugins' restart (the socket plugin's exchanges
+    between parts in it), core:restore (the restorers: page check, memory mapped), and from the last part's release
+    to node 0's next round."""
+    entries = json.loads(host.stasis("events", "-n", "5000", "--json").stdout or "[]")
+    for entry in entries:
+        stamp = entry["time"]
+        end = stamp if isinstance(stamp, (int, float)) else datetime.datetime.fromisoformat(
+            stamp.replace("Z", "+00:00")).timestamp()
+        entry["end"], entry["start"] = end, end - entry["millis"] / 1000.0
+    lines = []
+    for number, run in enumerate(restarts, 1):
+        mine = [e for e in entries if e["operation"].endswith("-restart") and run.wall <= e["start"]
+                and e["end"] <= run.wall + run.seconds]
+        plugins = [e for e in mine if e["step"] == "restart"]
+        restores = [e for e in mine if e["step"] == "core:restore"]
+        released = [e["end"] for e in mine if e["step"] == "core:release"]
+        if not plugins or not restores or not released:
+            lines.append("  run %d: the event log does not cover it" % number)
+            continue
+        socket = max(e["millis"] for e in plugins if e["actor"] == "socket") / 1000.0 if any(
+            e["actor"] == "socket" for e in plugins) else 0.0
+        lines.append("  run %d (%.3f s): %.3f s to the plugins' restart, %.3f s plugins (socket %.3f s), core:restore "
+                     "%s s, %.3f s from the release to the next round"
+                     % (number, run.seconds, min(e["start"] for e in plugins) - run.wall,
+                        max(e["end"] for e in plugins) - min(e["start"] for e in plugins), socket,
+                        "/".join("%.3f" % (e["millis"] / 1000.0) for e in restores),
+                        run.wall + run.seconds - max(released)))
+    return "\n".join(lines)
 
 
 def checkpoint_path(host):
@@ -366,7 +409,7 @@ def restart_half(mib, runs, options):
         figures = {}
         for cold in (True, False):
             figures[("--hosts h1 (from 2 hosts)", cold)] = restarts(hosts, spanning, one.name, runs, options, cold)
-        events = one.stasis("events", "-n", "1000", check=False).stdout
+        events = "\n".join(breakdown(one, figures[("--hosts h1 (from 2 hosts)", cold)]) for cold in (True, False))
         all_on_one = checkpoint_path(one)
         for cold in (True, False):
             figures[("--hosts h1,h2 (from all on h1)", cold)] = restarts(hosts, all_on_one, one.name + "," + two.name,
@@ -387,7 +430,7 @@ def restart_table(mib, figures, options):
           " next message (target <= 1 s):" % (mib, " " + " ".join(options) if options else ""))
     print("  %-31s %-7s %s" % ("placement", "images", "next round"))
     for (label, cold), times in figures.items():
-        print("  %-31s %-7s %s" % (label, "on disk" if cold else "cached", describe(times)))
+        print("  %-31s %-7s %s" % (label, "on disk" if cold else "cached", describe([t.seconds for t in times])))
 
 
 def load():
@@ -404,7 +447,8 @@ def main():
     which.add_argument("--span", action="store_true", help="only the half on two hosts")
     which.add_argument("--restart", action="store_true", help="only the restarts (--hosts h1, then h1,h2)")
     parser.add_argument("--no-verify", action="store_true", help="restart with --no-verify")
-    parser.add_argument("--events", action="store_true", help="print the main's event log of the restarts on h1")
+    parser.add_argument("--no-prefetch", action="store_true", help="restart with --no-prefetch")
+    parser.add_argument("--events", action="store_true", help="where the time of the restarts on h1 went (event log)")
     args = parser.parse_args()
     root = os.geteuid() == 0 and shutil.which("ip") is not None
     if not root and not args.local:
@@ -424,11 +468,11 @@ def main():
     if local and span:
         print("ratio span/local: %.2f (target <= 1.2)" % (statistics.median(span) / statistics.median(local)))
     if not args.local and not args.span:
-        options = ["--no-verify"] if args.no_verify else []
+        options = ["--no-verify"] * args.no_verify + ["--no-prefetch"] * args.no_prefetch
         figures, events = restart_half(args.mib, args.runs, options)
         restart_table(args.mib, figures, options)
         if args.events:
-            print(events)
+            print("--hosts h1, on disk then cached, from the main's event log:\n" + events)
     print(load() + " at the end")
 
 
