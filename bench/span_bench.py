@@ -393,7 +393,7 @@ def checkpoint_path(host):
         if "several computations run" in result.stderr:
             time.sleep(0.1)
             continue
-        # Seen under load: a held part of the previous run, killed, still listed as a part (a race to fix).
+        # A part of the previous run, killed, may be listed until its member's watch says it is gone (<= 1 s).
         if "there is no process to checkpoint" in result.stderr:
             print("span_bench: checkpoint refused, trying again: " + result.stderr.strip(), file=sys.stderr)
             time.sleep(0.5)

@@ -401,13 +401,18 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 String id = parts.restart(Path.of(m.path("path").asText()), RestartChoices.read(m), span);
                 String whole = m.path("computation").asText("");
                 if (!whole.isEmpty()) {
+                    // Its processes ran when the restart returned: registered with them, so that the watch
+                    // says `gone` once they exit, also if they are killed before its first look (a part
+                    // never seen running was never said gone, and the main kept it as a part for good).
                     Registered r = new Registered(id);
                     r.computation = whole;
+                    r.pids = parts.pids(id);
+                    r.seen = true;
                     registered.put(id, r);
                     ObjectNode part = Link.message("part");
                     part.put("computation", whole);
                     part.put("part", id);
-                    part.putArray("pids");
+                    r.pids.forEach(part.putArray("pids")::add);
                     link.send(part);
                 }
                 answer.put("ok", true);
@@ -434,10 +439,6 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
         try {
             for (Registered r : registered.values()) {
                 List<Long> now = parts.pids(r.part);
-                if (now.equals(r.pids)) {
-                    continue;
-                }
-                r.pids = now;
                 if (now.isEmpty() && r.seen) {
                     registered.remove(r.part);
                     ObjectNode gone = Link.message("gone");
@@ -445,6 +446,10 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                     link.send(gone);
                     continue;
                 }
+                if (now.equals(r.pids)) {
+                    continue;
+                }
+                r.pids = now;
                 r.seen = true;
                 ObjectNode m = Link.message("part");
                 m.put("computation", r.computation);

@@ -50,6 +50,8 @@ class MemberLinkTest {
     private ServerSocketChannel server;
     private MemberLink member;
     private final BlockingQueue<Object> heard = new LinkedBlockingQueue<>();
+    /** The member's parts' processes, as its coordinator would tell them. */
+    private volatile List<Long> pids = List.of(42L);
     private volatile String failAt;
     // Holds the member's part before it reaches "suspended" (a member that is slow there).
     private final java.util.concurrent.CountDownLatch beforeSuspended = new java.util.concurrent.CountDownLatch(0);
@@ -108,7 +110,7 @@ class MemberLinkTest {
 
             @Override
             public List<Long> pids(String part) {
-                return List.of(42L);
+                return pids;
             }
 
             @Override
@@ -210,6 +212,19 @@ class MemberLinkTest {
         assertTrue(e.getMessage().contains("could not restart part h2: checkpoint /ck/damaged is damaged"),
                 e.getMessage());
         assertThrows(IOException.class, () -> main.restartOn("h3", "h3", "/ck/x", "", RestartChoices.PLAIN));
+    }
+
+    @Test
+    void aRestartedPartKilledBeforeTheMembersFirstLookIsGoneAtTheMain() throws Exception {
+        main.expect("c5");
+        main.restartOn("h2", "h2", "/ck/member-c7-1", "c5", RestartChoices.PLAIN);
+        assertEquals(1, main.parts("c5").size(), "the restarted part joins the main's computation");
+        pids = List.of(); // killed at once: before the member's watch (every second) saw its processes
+        long until = System.currentTimeMillis() + 10_000;
+        while (!main.parts("c5").isEmpty() && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), main.parts("c5"), "a killed part stays a part of the main's computation");
     }
 
     @Test
