@@ -162,6 +162,7 @@ void stasis_prefetch_arm(void);
 int stasis_prefetch_pending(void);
 void stasis_prefetch_step(void);
 void stasis_prefetch_stop(void);
+void stasis_prefetch_forget(void);
 /* conn.c: 1 if a request's bytes are read already (a poll would not see them) */
 int stasis_conn_buffered(void);
 /* serve.c */

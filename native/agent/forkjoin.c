@@ -132,7 +132,7 @@ static void fork_child(void)
     __atomic_store_n(&g_nthreads, 0, __ATOMIC_SEQ_CST);
     stasis_relay_forget();             /* the parent's relay did not survive fork */
     stasis_incr_forget();              /* nor did its dirty page tracking */
-    stasis_prefetch_stop();            /* the parent's prefetch is the parent's */
+    stasis_prefetch_forget();          /* the parent's prefetch is the parent's */
     int hooks = stasis_hooks_forget(); /* the hook thread did not survive fork */
     int settle = 0;
     if (join_as_child() == 0) settle = SETTLE_CKPT | (hooks ? SETTLE_HOOKS : 0);

@@ -9,7 +9,11 @@
  * pages present; MADV_WILLNEED AHEAD of it queues the reads in large requests. Pages
  * the program touched already are skipped by the kernel. No new thread (a new tid
  * could be a pid the restart still needs); a SUSPEND stops it (the next checkpoint's
- * image is another file). */
+ * image is another file). Its reads go at idle I/O priority (the checkpoint thread's
+ * own, set back when it ends): a page the program faults meanwhile is read before the
+ * prefetch's queued ones where the I/O scheduler orders by priority (mq-deadline, bfq),
+ * so a restart without the page check (--no-verify) does not make the program's first
+ * steps wait behind the whole image. */
 #include "agent.h"
 #include "stasis/rawsys.h"
 #include <errno.h>
@@ -26,12 +30,34 @@
  * before are mapped */
 #define AHEAD (64ull << 20)
 
+/* linux/ioprio.h */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_CLASS_IDLE  3
+
 static struct {
     uint64_t start, end;
 } g_ranges[MAX_RANGES];
 static int g_nranges, g_next;
 static uint64_t g_cursor;
 static char g_pmaps[1 << 18];
+static long g_ioprio = -1; /* the thread's own while the prefetch runs at idle priority, else -1 */
+
+/* who 0: the calling thread (the checkpoint thread), not the program's */
+static void idle_io(void)
+{
+    long own = rsys2(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
+    if (own < 0) return;
+    if (rsys3(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT) == 0) g_ioprio = own;
+}
+
+/* back to the thread's own priority: its checkpoint writes must not wait behind anyone */
+static void own_io(void)
+{
+    if (g_ioprio < 0) return;
+    rsys3(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, g_ioprio);
+    g_ioprio = -1;
+}
 
 /* "start-end perms offset MAJ:MIN inode path": a private readable view of the image */
 static int image_view(const char *p, uint64_t *s, uint64_t *e)
@@ -76,12 +102,26 @@ void stasis_prefetch_arm(void)
         while (*line && *line != '\n') line++;
         if (*line) line++;
     }
-    if (g_nranges) g_cursor = g_ranges[0].start;
+    if (g_nranges) {
+        g_cursor = g_ranges[0].start;
+        idle_io();
+    }
 }
 
 int stasis_prefetch_pending(void) { return g_next < g_nranges; }
 
-void stasis_prefetch_stop(void) { g_next = g_nranges; }
+void stasis_prefetch_stop(void)
+{
+    g_next = g_nranges;
+    own_io();
+}
+
+/* in a forked child: the thread that forked is the program's, whose priority is its own */
+void stasis_prefetch_forget(void)
+{
+    g_next = g_nranges;
+    g_ioprio = -1;
+}
 
 /* asks the kernel to read [from, from + len) of the current range (clipped) */
 static void read_ahead(uint64_t from, uint64_t len)
@@ -106,4 +146,5 @@ void stasis_prefetch_step(void)
     }
     g_cursor = r == 0 ? g_cursor + len : end;
     if (g_cursor >= end && ++g_next < g_nranges) g_cursor = g_ranges[g_next].start;
+    if (!stasis_prefetch_pending()) own_io();
 }

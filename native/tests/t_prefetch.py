@@ -92,4 +92,35 @@ def test_checkpoint_while_prefetching(env):
     finish(proc, path, timeout=60)
 
 
-TESTS = [test_lazy_restart_prefetches, test_no_prefetch_leaves_pages_to_first_touch, test_checkpoint_while_prefetching]
+def ckpt_thread_io_class(host_pid):
+    """the I/O scheduling class of the agent's checkpoint thread (ionice: idle, best-effort, none, ...)"""
+    for tid in os.listdir("/proc/%d/task" % host_pid):
+        with open("/proc/%d/task/%s/comm" % (host_pid, tid)) as f:
+            if f.read().strip() == "stasis-ckpt":
+                out = subprocess.run(["ionice", "-p", tid], capture_output=True, text=True).stdout
+                return out.split(":")[0].strip()
+    return "no checkpoint thread"
+
+
+def test_prefetch_reads_at_idle_io_priority(env):
+    """the prefetch's reads yield to the program's faults (idle class), and a checkpoint
+    that stops the prefetch gives the checkpoint thread its own class back"""
+    ck = checkpointed(env, 300)
+    for name in os.listdir(ck):     # from the disk, so that the prefetch takes a while
+        fd = os.open(os.path.join(ck, name), os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+    proc, agent, path = restart(env, ck, "--no-verify")
+    seen, deadline = set(), time.time() + 5     # the prefetch begins once the program runs again
+    while "idle" not in seen and image_rss(agent.host_pid) < MIB << 20 and time.time() < deadline:
+        seen.add(ckpt_thread_io_class(agent.host_pid))
+        time.sleep(0.005)
+    check("idle" in seen or not seen, lambda: "the prefetch ran at I/O class %s, not idle" % seen)
+    env.coord.checkpoint(agent, os.path.join(env.dir, "again"), resume=True)   # stops the prefetch
+    after = ckpt_thread_io_class(agent.host_pid)
+    check(after != "idle", lambda: "the checkpoint thread stayed at idle I/O priority after a checkpoint")
+    finish(proc, path, timeout=60)
+
+
+TESTS = [test_lazy_restart_prefetches, test_no_prefetch_leaves_pages_to_first_touch, test_checkpoint_while_prefetching,
+         test_prefetch_reads_at_idle_io_priority]

@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** Damages a memory image on disk the way a bad disk would, for tests of verification. */
-final class ImageDamage {
+public final class ImageDamage {
     private ImageDamage() {
     }
 
     /** Flips 4 bytes in the middle of the image's page data (data_offset at 120, data_bytes at 128). */
-    static void flipMiddleOfPageData(Path image) throws Exception {
+    public static void flipMiddleOfPageData(Path image) throws Exception {
         try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate(136).order(ByteOrder.LITTLE_ENDIAN);
             channel.read(header, 0);

@@ -24,6 +24,7 @@ import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
+import org.stasis.framework.span.RestartChoices;
 import org.stasis.framework.store.ProcessImage;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.util.Json;
@@ -420,6 +421,10 @@ public class ComputationCommands {
             @Descriptor("the hosts, h1,h2,...") @Parameter(names = "--hosts", absentValue = "") String hosts,
             @Descriptor("PART=HOST,...: where each part goes (default: round-robin over the hosts)")
             @Parameter(names = "--map", absentValue = "") String map,
+            @Descriptor("the parts restarted by coordinators skip the page check too")
+            @Parameter(names = "--no-verify", presentValue = "false", absentValue = "true") boolean verify,
+            @Descriptor("the parts restarted by coordinators leave paging in to page faults too")
+            @Parameter(names = "--no-prefetch", presentValue = "false", absentValue = "true") boolean prefetch,
             @Descriptor("checkpoint directory") String checkpoint) {
         java.util.Map<String, String> placed = new java.util.LinkedHashMap<>();
         for (String item : map.split(",")) {
@@ -435,8 +440,8 @@ public class ComputationCommands {
         List<String> on = java.util.Arrays.stream(hosts.split(",")).map(String::strip).filter(h -> !h.isEmpty())
                 .toList();
         try {
-            Path plan = coordinator.restartSpan(Path.of(checkpoint), on, placed, trusted, restorerPid,
-                    ClientGone.of(session));
+            Path plan = coordinator.restartSpan(Path.of(checkpoint), on, placed,
+                    new RestartChoices(trusted, verify, prefetch), restorerPid, ClientGone.of(session));
             return plan == null ? "none" : plan.toString();
         } catch (Exception e) {
             throw new CommandFailedException(e.getMessage(), e);

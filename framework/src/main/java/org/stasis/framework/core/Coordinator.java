@@ -52,6 +52,7 @@ import org.stasis.framework.lifecycle.Lineages;
 import org.stasis.framework.lifecycle.NamedComputation;
 import org.stasis.framework.lifecycle.OperationFailedException;
 import org.stasis.framework.lifecycle.Progress;
+import org.stasis.framework.span.RestartChoices;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 
@@ -217,9 +218,9 @@ public class Coordinator {
             }
 
             @Override
-            public String restart(Path checkpoint, boolean trusted,
+            public String restart(Path checkpoint, RestartChoices choices,
                     org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
-                return restartInBackground(checkpoint, trusted, span, held);
+                return restartInBackground(checkpoint, choices, span, held);
             }
         };
     }
@@ -236,22 +237,26 @@ public class Coordinator {
      * @throws Exception with one line if it cannot be restarted
      */
     public String restartInBackground(Path checkpoint, boolean trusted) throws Exception {
-        return restartInBackground(checkpoint, trusted, org.stasis.framework.lifecycle.SpanOperation.NONE);
+        return restartInBackground(checkpoint, new RestartChoices(trusted, true, true),
+                org.stasis.framework.lifecycle.SpanOperation.NONE);
     }
 
-    String restartInBackground(Path checkpoint, boolean trusted,
+    String restartInBackground(Path checkpoint, RestartChoices choices,
             org.stasis.framework.lifecycle.SpanOperation span) throws Exception {
-        return restartInBackground(checkpoint, trusted, span, false);
+        return restartInBackground(checkpoint, choices, span, false);
     }
 
     // freshId: under a new computation id, never the one its checkpoint had (a part held beside the main's own)
-    private String restartInBackground(Path checkpoint, boolean trusted,
+    private String restartInBackground(Path checkpoint, RestartChoices choices,
             org.stasis.framework.lifecycle.SpanOperation span, boolean freshId) throws Exception {
         java.util.Set<String> before = computations.running();
         CompletableFuture<String> ended = new CompletableFuture<>();
-        Path plan = prepareRestartSpanning(checkpoint, trusted, 0, () -> false, span, ended, freshId);
+        Path plan = prepareRestartSpanning(checkpoint, choices.trusted(), 0, () -> false, span, ended, freshId);
         Path log = runtimePath.resolve(name + "-restart.log");
-        Process restorer = new ProcessBuilder("setsid", home.resolve("bin/stasis-restore").toString(), plan.toString())
+        List<String> command = new java.util.ArrayList<>(List.of("setsid", home.resolve("bin/stasis-restore").toString()));
+        command.addAll(choices.restorerOptions());
+        command.add(plan.toString());
+        Process restorer = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -278,15 +283,15 @@ public class Coordinator {
      * @param checkpoint the main's checkpoint
      * @param hosts the hosts, in order
      * @param map part name to host
-     * @param trusted the user's --trust
+     * @param choices the user's --trust, --no-verify, --no-prefetch
      * @param restorerPid the pid that will run the restorer of the main's part
      * @param gone whether the client left
      * @return the plan of the main's part, or null when it is placed on another host
      * @throws Exception with one line; a wrong placement starts nothing
      */
-    public Path restartSpan(Path checkpoint, List<String> hosts, Map<String, String> map, boolean trusted,
+    public Path restartSpan(Path checkpoint, List<String> hosts, Map<String, String> map, RestartChoices choices,
             long restorerPid, BooleanSupplier gone) throws Exception {
-        return new SpanRestart(this).restart(checkpoint, hosts, map, trusted, restorerPid, gone);
+        return new SpanRestart(this).restart(checkpoint, hosts, map, choices, restorerPid, gone);
     }
 
     // A restart whose lifecycle never ran still ends its span: the other parts' exchanges fail at once.

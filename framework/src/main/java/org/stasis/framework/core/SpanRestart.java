@@ -9,6 +9,7 @@ import java.util.function.BooleanSupplier;
 import org.stasis.framework.dispatch.Diagnostics;
 import org.stasis.framework.lifecycle.SpanOperation;
 import org.stasis.framework.span.Placement;
+import org.stasis.framework.span.RestartChoices;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.Manifest;
 
@@ -36,14 +37,16 @@ final class SpanRestart {
      * @param checkpoint the main's checkpoint
      * @param hosts the hosts, in order
      * @param map part name to host
-     * @param trusted the user's --trust
+     * @param choices the user's --trust, --no-verify, --no-prefetch (the last two for the parts restarted
+     *        by coordinators: the command's own restorer takes them from the command line)
      * @param restorerPid the pid that will run the restorer of the main's part
      * @param gone whether the client left
      * @return the plan of the main's part, or null when it is placed on another host
      * @throws Exception with one line; a wrong placement starts nothing
      */
-    Path restart(Path checkpoint, List<String> hosts, Map<String, String> map, boolean trusted,
+    Path restart(Path checkpoint, List<String> hosts, Map<String, String> map, RestartChoices choices,
             long restorerPid, BooleanSupplier gone) throws Exception {
+        boolean trusted = choices.trusted();
         Path parent = checkpoint.toAbsolutePath().getParent();
         CheckpointStore store = new CheckpointStore(parent == null ? coordinator.checkpointDirectory() : parent);
         Path directory = store.resolve(checkpoint);
@@ -78,32 +81,33 @@ final class SpanRestart {
                 coordinator.joinSelf();
             }
         }
-        return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, trusted, restorerPid, gone);
+        return restartAcross(manifest.id() + "-restart", placed, paths, mainPart, whole, choices, restorerPid, gone);
     }
 
     // Every part restarts at the same time (several on one host: each its own restorer), their plugins'
     // exchanges reaching each other.
     private Path restartAcross(String op, Map<String, String> placed, Map<String, String> paths, String mainPart,
-            String whole, boolean trusted, long restorerPid, BooleanSupplier gone) throws Exception {
-        Map<String, SpanOperation> here = coordinator.members().restartAcross(op, placed, paths, whole, trusted,
+            String whole, RestartChoices choices, long restorerPid, BooleanSupplier gone) throws Exception {
+        Map<String, SpanOperation> here = coordinator.members().restartAcross(op, placed, paths, whole, choices,
                 mainPart);
         for (Map.Entry<String, SpanOperation> e : here.entrySet()) {
             if (!e.getKey().equals(mainPart)) {
-                inBackground(Path.of(paths.get(e.getKey())), trusted, e.getValue());
+                inBackground(Path.of(paths.get(e.getKey())), choices, e.getValue());
             }
         }
         SpanOperation main = here.get(mainPart);
         if (main == null) {
             return null;
         }
-        return coordinator.prepareRestartSpanning(Path.of(paths.get(mainPart)), trusted, restorerPid, gone, main);
+        return coordinator.prepareRestartSpanning(Path.of(paths.get(mainPart)), choices.trusted(), restorerPid, gone,
+                main);
     }
 
     // A part placed here other than the main's own: its own restorer, started by this coordinator.
-    private void inBackground(Path checkpoint, boolean trusted, SpanOperation span) {
+    private void inBackground(Path checkpoint, RestartChoices choices, SpanOperation span) {
         Thread thread = new Thread(() -> {
             try {
-                String id = coordinator.restartInBackground(checkpoint, trusted, span);
+                String id = coordinator.restartInBackground(checkpoint, choices, span);
                 coordinator.diagnostics().info(Diagnostics.COORDINATOR, "restart", "part " + span.part() + " ("
                         + checkpoint.getFileName() + ") restarted here as computation " + id);
             } catch (Exception e) {

@@ -68,11 +68,11 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
          * Restarts a part's checkpoint here, in the background, and returns once it runs.
          *
          * @param checkpoint the part's checkpoint directory
-         * @param trusted the user's --trust
+         * @param choices the user's --trust, --no-verify, --no-prefetch
          * @return the restarted computation's id here
          * @throws Exception with one line if it cannot be restarted
          */
-        String restart(Path checkpoint, boolean trusted, SpanOperation span) throws Exception;
+        String restart(Path checkpoint, RestartChoices choices, SpanOperation span) throws Exception;
     }
 
     /** A part registered at the main. */
@@ -413,16 +413,21 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                 span = operation;
             }
             try {
-                String id = parts.restart(Path.of(m.path("path").asText()), m.path("trusted").asBoolean(false), span);
+                String id = parts.restart(Path.of(m.path("path").asText()), RestartChoices.read(m), span);
                 String whole = m.path("computation").asText("");
                 if (!whole.isEmpty()) {
+                    // Its processes ran when the restart returned: registered with them, so that the watch
+                    // says `gone` once they exit, also if they are killed before its first look (a part
+                    // never seen running was never said gone, and the main kept it as a part for good).
                     Registered r = new Registered(id);
                     r.computation = whole;
+                    r.pids = parts.pids(id);
+                    r.seen = true;
                     registered.put(id, r);
                     ObjectNode part = Link.message("part");
                     part.put("computation", whole);
                     part.put("part", id);
-                    part.putArray("pids");
+                    r.pids.forEach(part.putArray("pids")::add);
                     link.send(part);
                 }
                 answer.put("ok", true);
@@ -449,10 +454,6 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
         try {
             for (Registered r : registered.values()) {
                 List<Long> now = parts.pids(r.part);
-                if (now.equals(r.pids)) {
-                    continue;
-                }
-                r.pids = now;
                 if (now.isEmpty() && r.seen) {
                     registered.remove(r.part);
                     ObjectNode gone = Link.message("gone");
@@ -460,6 +461,10 @@ public final class MemberLink implements Link.Handler, AutoCloseable {
                     link.send(gone);
                     continue;
                 }
+                if (now.equals(r.pids)) {
+                    continue;
+                }
+                r.pids = now;
                 r.seen = true;
                 ObjectNode m = Link.message("part");
                 m.put("computation", r.computation);

@@ -315,14 +315,14 @@ public final class Members {
      * @param placed part name to host, every part
      * @param paths part name to checkpoint directory
      * @param computation the main's computation the member parts join again, or empty
-     * @param trusted the user's --trust
+     * @param choices the user's --trust, --no-verify, --no-prefetch, for every part
      * @param mainPart the main's own part: the only one this main restarts itself when its
      *        own member link has joined (the others placed here go to that link, to stay parts)
      * @return part name to its span, for each part restarted on this host (its restart must use it)
      * @throws IOException if a member is not joined; nothing was started
      */
     public Map<String, SpanOperation> restartAcross(String op, Map<String, String> placed, Map<String, String> paths,
-            String computation, boolean trusted, String mainPart) throws IOException {
+            String computation, RestartChoices choices, String mainPart) throws IOException {
         Map<String, Member> on = new java.util.LinkedHashMap<>();
         java.util.Set<String> own = new java.util.LinkedHashSet<>();
         for (Map.Entry<String, String> e : placed.entrySet()) {
@@ -345,7 +345,7 @@ public final class Members {
             m.put("name", e.getKey());
             m.put("path", paths.get(e.getKey()));
             m.put("computation", computation);
-            m.put("trusted", trusted);
+            choices.write(m);
             placed.keySet().forEach(m.putArray("parts")::add);
             e.getValue().send(m);
         }
@@ -424,10 +424,10 @@ public final class Members {
      * @param name the part's name
      * @param path the part's checkpoint directory (as the member sees it)
      * @param computation the main's computation the restarted part joins, or empty for none
-     * @param trusted the user's --trust
+     * @param choices the user's --trust, --no-verify, --no-prefetch
      * @throws IOException with one line if the member is gone or its restart failed
      */
-    public void restartOn(String host, String name, String path, String computation, boolean trusted)
+    public void restartOn(String host, String name, String path, String computation, RestartChoices choices)
             throws IOException {
         Member member = members.get(host);
         if (member == null) {
@@ -437,7 +437,7 @@ public final class Members {
         m.put("name", name);
         m.put("path", path);
         m.put("computation", computation);
-        m.put("trusted", trusted);
+        choices.write(m);
         ObjectNode answer;
         synchronized (restarted) {
             restarted.remove(name);

@@ -21,6 +21,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +50,8 @@ class MemberLinkTest {
     private ServerSocketChannel server;
     private MemberLink member;
     private final BlockingQueue<Object> heard = new LinkedBlockingQueue<>();
+    /** The member's parts' processes, as its coordinator would tell them. */
+    private volatile List<Long> pids = List.of(42L);
     private volatile String failAt;
     // Holds the member's part before it reaches "suspended" (a member that is slow there).
     private final java.util.concurrent.CountDownLatch beforeSuspended = new java.util.concurrent.CountDownLatch(0);
@@ -107,11 +110,11 @@ class MemberLinkTest {
 
             @Override
             public List<Long> pids(String part) {
-                return List.of(42L);
+                return pids;
             }
 
             @Override
-            public String restart(Path checkpoint, boolean trusted, SpanOperation span) throws Exception {
+            public String restart(Path checkpoint, RestartChoices choices, SpanOperation span) throws Exception {
                 if (checkpoint.toString().contains("damaged")) {
                     throw new IOException("checkpoint " + checkpoint + " is damaged");
                 }
@@ -125,7 +128,8 @@ class MemberLinkTest {
                         span.end();
                     }
                 }
-                heard.add("restart " + checkpoint);
+                heard.add(String.join(" ", Stream.concat(Stream.of("restart", checkpoint.toString()),
+                        choices.restorerOptions().stream()).toList()));
                 return "c9";
             }
 
@@ -209,7 +213,7 @@ class MemberLinkTest {
     void aMemberRestartsAPartPlacedOnItAndItJoinsTheRestartedComputation() throws Exception {
         assertEquals(Set.of("h1", "h2"), main.hosts());
         main.expect("c5");
-        main.restartOn("h2", "h2", "/ck/member-c7-1", "c5", false);
+        main.restartOn("h2", "h2", "/ck/member-c7-1", "c5", RestartChoices.PLAIN);
         assertEquals("restart /ck/member-c7-1", heard.poll(10, TimeUnit.SECONDS));
         assertEquals("c5", member.computationOf("c9"));
         long until = System.currentTimeMillis() + 5_000;
@@ -217,10 +221,24 @@ class MemberLinkTest {
             Thread.sleep(50);
         }
         assertEquals("c9", main.parts("c5").get(0).part());
-        IOException e = assertThrows(IOException.class, () -> main.restartOn("h2", "h2", "/ck/damaged", "", false));
+        IOException e = assertThrows(IOException.class, () -> main.restartOn("h2", "h2", "/ck/damaged", "",
+                RestartChoices.PLAIN));
         assertTrue(e.getMessage().contains("could not restart part h2: checkpoint /ck/damaged is damaged"),
                 e.getMessage());
-        assertThrows(IOException.class, () -> main.restartOn("h3", "h3", "/ck/x", "", false));
+        assertThrows(IOException.class, () -> main.restartOn("h3", "h3", "/ck/x", "", RestartChoices.PLAIN));
+    }
+
+    @Test
+    void aRestartedPartKilledBeforeTheMembersFirstLookIsGoneAtTheMain() throws Exception {
+        main.expect("c5");
+        main.restartOn("h2", "h2", "/ck/member-c7-1", "c5", RestartChoices.PLAIN);
+        assertEquals(1, main.parts("c5").size(), "the restarted part joins the main's computation");
+        pids = List.of(); // killed at once: before the member's watch (every second) saw its processes
+        long until = System.currentTimeMillis() + 10_000;
+        while (!main.parts("c5").isEmpty() && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), main.parts("c5"), "a killed part stays a part of the main's computation");
     }
 
     @Test
@@ -230,7 +248,7 @@ class MemberLinkTest {
         placed.put("h1", "h1");
         placed.put("h2", "h2");
         Map<String, SpanOperation> spans = main.restartAcross("main-c1-1-restart", placed, Map.of("h1",
-                "/ck/main-c1-1", "h2", "/ck/member-c7-1"), "c5", false, "h1");
+                "/ck/main-c1-1", "h2", "/ck/member-c7-1"), "c5", new RestartChoices(false, false, true), "h1");
         assertEquals(List.of("h1"), List.copyOf(spans.keySet()));
         SpanOperation mine = spans.get("h1");
         assertEquals("h1", mine.part());
@@ -240,7 +258,8 @@ class MemberLinkTest {
         assertEquals("h2 listens", new String(all.get("h2"), StandardCharsets.UTF_8));
         Map<String, byte[]> theirs = (Map<String, byte[]>) heard.poll(10, TimeUnit.SECONDS);
         assertEquals("h1 listens", new String(theirs.get("h1"), StandardCharsets.UTF_8));
-        assertEquals("restart /ck/member-c7-1", heard.poll(10, TimeUnit.SECONDS));
+        assertEquals("restart /ck/member-c7-1 --no-verify", heard.poll(10, TimeUnit.SECONDS),
+                "the user's --no-verify holds for the member's part too");
         mine.ended("*", LifecycleEvent.RESTART);
         mine.end();
     }

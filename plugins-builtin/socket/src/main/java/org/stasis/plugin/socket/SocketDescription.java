@@ -77,8 +77,13 @@ record SocketDescription(long inode, int family, int type, int protocol, int sta
 
     /** @return whether connections to {@code address} reach this socket when it listens (IPV6_V6ONLY counts) */
     boolean takes(Address address) {
+        return local.accepts(address, v6only());
+    }
+
+    /** @return whether the program set IPV6_V6ONLY on it */
+    boolean v6only() {
         long[] v6only = options.get(SocketOption.V6ONLY);
-        return local.accepts(address, v6only != null && v6only.length > 0 && v6only[0] != 0);
+        return v6only != null && v6only.length > 0 && v6only[0] != 0;
     }
 
     /** @return whether data arrives as a byte stream (else as messages with boundaries) */

@@ -124,7 +124,8 @@ final class Spanning {
             for (String line : new String(bytes, StandardCharsets.US_ASCII).lines().filter(l -> !l.isBlank()).toList()) {
                 String[] f = line.trim().split(" ");
                 if (f[0].equals("L")) {
-                    listeners.add(new Listening(part, Long.parseLong(f[1]), Address.fromHex(f[2])));
+                    listeners.add(new Listening(part, Long.parseLong(f[1]), Address.fromHex(f[2]),
+                            f.length > 3 && f[3].equals("1")));
                 } else if (f[0].equals("H")) {
                     hosts.computeIfAbsent(part, k -> new HashSet<>()).add(f[1]);
                 } else {
@@ -140,8 +141,17 @@ final class Spanning {
      * @param part the part
      * @param inode its inode there
      * @param local its address
+     * @param v6only whether it is an IPv6 socket with IPV6_V6ONLY (then it takes no IPv4 connection)
      */
-    record Listening(String part, long inode, Address local) {
+    record Listening(String part, long inode, Address local, boolean v6only) {
+        Listening(String part, SocketDescription socket) {
+            this(part, socket.inode(), socket.local(), socket.v6only());
+        }
+
+        /** @return whether a connection to {@code address} would wait in this listener */
+        boolean takes(Address address) {
+            return local.accepts(address, v6only);
+        }
     }
 
     // Every part gives its TCP listeners, and its host's addresses if one listens on the any-address.
@@ -149,7 +159,8 @@ final class Spanning {
         boolean wildcard = false;
         for (SocketDescription socket : into.sockets.values()) {
             if (socket.isTcp() && socket.listening()) {
-                text.append("L ").append(socket.inode()).append(' ').append(socket.local().hex()).append('\n');
+                text.append("L ").append(socket.inode()).append(' ').append(socket.local().hex()).append(' ')
+                        .append(socket.v6only() ? 1 : 0).append('\n');
                 wildcard |= socket.local().isWildcard();
             }
         }
@@ -174,7 +185,7 @@ final class Spanning {
         everyone.addAll(ours);
         List<Listening> listeners = new ArrayList<>(heard.listeners);
         into.sockets.values().stream().filter(s -> s.isTcp() && s.listening())
-                .forEach(s -> listeners.add(new Listening(part, s.inode(), s.local())));
+                .forEach(s -> listeners.add(new Listening(part, s)));
         Map<String, Set<String>> hosts = new HashMap<>(heard.hosts);
         for (Offer client : everyone) {
             boolean linked = everyone.stream().anyMatch(o -> !o.part().equals(client.part()) && o.facing(client));
@@ -183,7 +194,7 @@ final class Spanning {
                 continue;
             }
             List<Listening> takers = listeners.stream().filter(l -> !l.part().equals(client.part()))
-                    .filter(l -> l.local().accepts(client.peer()))
+                    .filter(l -> l.takes(client.peer()))
                     .filter(l -> !l.local().isWildcard() || l.part().equals(part) && ownAddress(client.peer())
                             || hosts.getOrDefault(l.part(), Set.of()).contains(ipKey(client.peer())))
                     .toList();

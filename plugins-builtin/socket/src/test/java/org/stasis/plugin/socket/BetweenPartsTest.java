@@ -549,4 +549,49 @@ class BetweenPartsTest {
                     restarted.get("h1").log().toString());
         }
     }
+
+    @Test
+    void anIpv6OnlyListenerOfAnotherPartOnTheSamePortIsNotWhereAnIpv4ClientWaits() throws Exception {
+        // Open MPI: one rank listens on 0.0.0.0:P, a rank of another part on [::]:P with IPV6_V6ONLY.
+        FakeParts parts = new FakeParts("h1", "h2");
+        try (Kit kit = new Kit()) {
+            Part one = part(kit, parts, "h1");
+            Part two = part(kit, parts, "h2");
+            int four = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            kit.s.bind(four, Address.inet(Net.AF_INET, new byte[4], 0));
+            kit.s.listen(four, 4);
+            int port = kit.s.localAddress(four).port();
+            int six = kit.socket(Net.AF_INET6, Net.SOCK_STREAM);
+            SocketOption.V6ONLY.write(kit.s, six, new long[] {1});
+            kit.s.bind(six, Address.inet(Net.AF_INET6, new byte[16], port));
+            kit.s.listen(six, 4);
+            int client = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            kit.s.connect(client, Address.loopback(Net.AF_INET, port));
+            kit.write(client, "hello".getBytes());
+            one.computation().process(1, four, client);
+            two.computation().process(1, six);
+            long clientInode = Kit.inode(client); // the checkpoint takes it out of the queue and puts a new one back
+
+            checkpoint(parts, one, two);
+
+            String link = one.computation().records().get("link." + clientInode);
+            assertTrue(link.startsWith("waiting "), "waits in h1's own IPv4 listener: " + link);
+            assertEquals(null, two.computation().records().get("waiters." + Kit.inode(six)),
+                    "the V6ONLY listener of h2 takes no IPv4 connection: " + two.computation().records());
+            kit.close(client);
+            kit.close(six);
+            kit.close(four);
+
+            Map<String, FakeComputation> restarted = restart(kit, parts, one, two);
+            int newFour = restarted.get("h1").passed(1, four);
+            int newSix = restarted.get("h2").passed(1, six);
+            int newClient = restarted.get("h1").passed(1, client);
+            assertTrue((kit.s.poll(new int[] {newFour}, new int[] {Net.POLLIN}, 2000)[0] & Net.POLLIN) != 0,
+                    "the client waits in h1's IPv4 listener again");
+            assertEquals(0, kit.s.poll(new int[] {newSix}, new int[] {Net.POLLIN}, 0)[0] & Net.POLLIN,
+                    "nothing waits in h2's V6ONLY listener");
+            int accepted = kit.track(kit.s.accept(newFour));
+            assertEquals(kit.s.localAddress(newClient).key(), kit.s.peerAddress(accepted).key());
+        }
+    }
 }
