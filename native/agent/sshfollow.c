@@ -16,6 +16,8 @@
 #include "stasis/rawsys.h"
 #include <string.h>
 
+#define FOLLOW_MAX (16 * 1024) /* the longest remote command followed */
+
 int g_followed_ssh; /* this process is an ssh whose remote command we followed */
 
 /* ssh's options that take a value (OpenSSH 9): the value is the rest of the word or the next word */
@@ -143,6 +145,12 @@ size_t stasis_ssh_follow_size(const char *file, char *const argv[], char *const 
     if (!at) return 0;
     size_t n = 0;
     for (int i = at; argv[i]; i++) n += r_strlen(argv[i]) + 1;
+    if (n > FOLLOW_MAX) { /* its rewritten copy lives on this stack (a vfork child may be here) */
+        static const char msg[] = "stasis: warning: the command ssh is given is too long to follow (over 16 KiB): "
+                                  "it runs outside the computation\n";
+        rsys3(SYS_write, 2, msg, sizeof msg - 1);
+        return 0;
+    }
     return 8 * n + 4 * (4096 + 1024 + sizeof g_computation) + 1024; /* 2 quoted copies, quoted paths */
 }
 

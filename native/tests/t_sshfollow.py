@@ -27,12 +27,16 @@ calls = [
     ["ssh", "-s", "h2", "sftp"],
     ["ssh", "h2", "rsync", "--server", "."],
     ["ssh", "-x", "--", "h2", "/usr/bin/scp -t /tmp"],
+    ["ssh", "h2", "echo", "y" * 20000],
 ]
 import os
 for argv in calls + [["ssh", "h2", "echo", "plain"]]:
     env = dict(os.environ, STASIS_FOLLOW_SSH="0") if argv[-1] == "plain" else None
-    out = subprocess.run(argv, capture_output=True, text=True, env=env).stdout
+    ran = subprocess.run(argv, capture_output=True, text=True, env=env)
+    out = ran.stdout
     print("CALL", len(out.splitlines()), flush=True)
+    if "too long to follow" in ran.stderr:
+        print("warned too long", flush=True)
     sys.stdout.write(out)
 print("OK", flush=True)
 """
@@ -65,13 +69,14 @@ def calls(out):
     return result
 
 
-def run_calls(env, bindir):
+def run_calls(env, bindir, with_output=False):
     os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
     try:
         proc, agent, path = env.launch([sys.executable, "-c", CALLS])
     finally:
         os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
-    return calls(finish(proc, path))
+    out = finish(proc, path)
+    return (calls(out), out) if with_output else calls(out)
 
 
 def test_sshfollow_rewrites_the_remote_command(env):
@@ -81,8 +86,8 @@ def test_sshfollow_rewrites_the_remote_command(env):
     fallback branch runs: the original words come through the shell quoting intact)"""
     bindir = fake_ssh(env)
     write_span(env, "192.0.2.9:7400")
-    got = run_calls(env, bindir)
-    check(len(got) == 8, lambda: got)
+    got, out_lines = run_calls(env, bindir, with_output=True)
+    check(len(got) == 9, lambda: got)
     first = got[0]
     check(first[:7] == ["word -F", "word cfg", "word -p", "word 22", "word h2", "word -l", "word root"],
           lambda: first)
@@ -97,11 +102,13 @@ def test_sshfollow_rewrites_the_remote_command(env):
     check(second[:4] == ["word -tF", "word cfg", "word --", "word h2"] and second[-2] == "marked 1", lambda: second)
     ran = subprocess.run(["/bin/sh", "-c", second[4][len("word "):]], capture_output=True, text=True)
     check(ran.stdout == "a\nb\n", lambda: ran.stdout)  # ssh joins words with spaces: the shell splits them again
+    check(out_lines.count("warned too long") == 1, lambda: out_lines[-3:])
     for untouched, words in ((got[2], ["word h2"]), (got[3], ["word -N", "word -L", "word 1:h:2", "word h2"]),
                              (got[4], ["word -s", "word h2", "word sftp"]),
                              (got[5], ["word h2", "word rsync", "word --server", "word ."]),
                              (got[6], ["word -x", "word --", "word h2", "word /usr/bin/scp -t /tmp"]),
-                             (got[7], ["word h2", "word echo", "word plain"])):
+                             (got[7], ["word h2", "word echo", "word " + "y" * 20000]),
+                             (got[8], ["word h2", "word echo", "word plain"])):
         check(untouched == words + ["marked no", "seen nothing"], lambda: untouched)
 
 
