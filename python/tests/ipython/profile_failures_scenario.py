@@ -101,10 +101,31 @@ def private_copies(stasis: Stasis) -> list:
     return sorted(os.listdir(base)) if os.path.isdir(base) else []
 
 
+def restart_to_its_plan(stasis: Stasis, checkpoint: str) -> subprocess.Popen:
+    """A restart, caught once its plan is ready (before its processes run again). A restart of
+    this small session takes a fraction of a second: the plan is looked for every 2 ms, and a
+    restart that got through before it was seen is tried again (it ends by itself: the
+    restored session reads end of file)."""
+    said = os.path.join(stasis.temp, "failed-restart.txt")
+    for attempt in range(1, 6):
+        with open(said, "wb") as out:
+            restart = stasis.popen(stasis.restart_argv(checkpoint), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and restart.poll() is None:
+            if any(n.endswith(".plan") for n in os.listdir(stasis.run_dir)):
+                return restart
+            time.sleep(0.002)
+        if restart.poll() is None:
+            break
+        step("restart attempt %d got through before its plan was seen (exit %s)" % (attempt, restart.returncode))
+        restart.wait()
+    with open(said, errors="replace") as f:
+        raise AssertionError("no restart plan seen; the restart said: %s; events: %s"
+                             % (f.read()[-2000:], stasis.cli("events", ok=False)[-3000:]))
+
+
 def failed_restart(stasis: Stasis, env: dict, log: str, checkpoint: str) -> None:
-    restart = stasis.popen(stasis.restart_argv(checkpoint), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: any(n.endswith(".plan") for n in os.listdir(stasis.run_dir)), "the restart's plan")
+    restart = restart_to_its_plan(stasis, checkpoint)
     check(private_copies(stasis) != [], "no private copy of the profile during the restart")
     os.killpg(restart.pid, signal.SIGKILL)       # the restart fails between restart and resume
     restart.wait()
