@@ -192,7 +192,7 @@ const char *stasis_agent_library(void); /* this library's path, as loaded */
 /* sshfollow.c */
 extern int g_followed_ssh;
 size_t stasis_ssh_follow_size(const char *file, char *const argv[], char *const envp[]);
-int stasis_ssh_follow(const char *file, char *const argv[], char **out, char *buf, size_t cap);
+int stasis_ssh_follow(char *const argv[], char **out, char *buf, size_t cap);
 void stasis_ssh_restarted(void);
 /* zombies.c */
 void stasis_report_zombies(void);

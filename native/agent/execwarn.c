@@ -140,7 +140,7 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
 #define WITH_CHILD_ENV(path, envp, env, extra, call)                                                                   \
     do {                                                                                                               \
         int m_ = missing(envp);                                                                                        \
-        if (m_ >= 0 && g_sock >= 0) m_ |= (extra);                                                                     \
+        if (m_ >= 0) m_ |= (extra); /* extra only for a followed ssh: we are in a computation */                       \
         if (m_ < 0) warn_outside((path), "STASIS_AGENT_SOCKET cleared");                                               \
         if (m_ <= 0) {                                                                                                 \
             char *const *env = (envp);                                                                                 \
@@ -167,7 +167,7 @@ static int build_env(char *const envp[], int m, char **out, char *buf, size_t ca
         char abuf_[need_ ? need_ : 1];                                                                                 \
         char *const *args = (argv);                                                                                    \
         int followed = 0;                                                                                              \
-        if (need_ && stasis_ssh_follow((file), (argv), aslots_, abuf_, need_) > 0) {                                   \
+        if (need_ && stasis_ssh_follow((argv), aslots_, abuf_, need_) > 0) {                                           \
             args = aslots_;                                                                                            \
             followed = ENV_FOLLOWED_SSH;                                                                               \
         }                                                                                                              \

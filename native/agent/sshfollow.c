@@ -78,14 +78,21 @@ static int remote_command_at(char *const argv[])
     return 0;
 }
 
-/* s in single quotes for a POSIX shell */
-static char *quoted(char *d, const char *s)
+/* s as it reads inside single quotes for a POSIX shell (a quote closes, escapes and reopens) */
+static char *escaped(char *d, const char *s)
 {
-    *d++ = '\'';
     for (; *s; s++) {
         if (*s == '\'') d = r_stpcpy(d, "'\\''");
         else *d++ = *s;
     }
+    return d;
+}
+
+/* s in single quotes for a POSIX shell */
+static char *quoted(char *d, const char *s)
+{
+    *d++ = '\'';
+    d = escaped(d, s);
     *d++ = '\'';
     return d;
 }
@@ -96,10 +103,7 @@ static char *quoted_words(char *d, char *const words[])
     *d++ = '\'';
     for (char *const *w = words; *w; w++) {
         if (w != words) *d++ = ' ';
-        for (const char *s = *w; *s; s++) {
-            if (*s == '\'') d = r_stpcpy(d, "'\\''");
-            else *d++ = *s;
-        }
+        d = escaped(d, *w);
     }
     *d++ = '\'';
     return d;
@@ -168,14 +172,13 @@ static int stasis_command(char *d, size_t cap)
     return 0;
 }
 
-int stasis_ssh_follow(const char *file, char *const argv[], char **out, char *buf, size_t cap)
+int stasis_ssh_follow(char *const argv[], char **out, char *buf, size_t cap)
 {
     int at = remote_command_at(argv);
     char span[1024], bin[4096], *main, *token;
     int member;
     if (!at || read_span(span, sizeof span, &main, &token, &member) < 0 || stasis_command(bin, sizeof bin) < 0)
         return 0;
-    (void)file;
     char *d = buf;
     d = r_stpcpy(d, "s=");
     d = quoted(d, bin);

@@ -1,5 +1,6 @@
 package org.stasis.framework.agent;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -34,6 +35,16 @@ public final class ComputationKill {
      */
     public static void freeze(List<Agent> processes) {
         processes.forEach(agent -> Stopped.LIBC.kill(agent.hostPid(), SIGSTOP));
+    }
+
+    /**
+     * {@link #killAll(Supplier, PidNamespaceInit)} with this machine's /proc.
+     *
+     * @param live the computation's processes now (asked again until no new one appears)
+     * @return how many processes were killed
+     */
+    public static int killAll(Supplier<List<Agent>> live) {
+        return killAll(live, new PidNamespaceInit(Path.of("/proc")));
     }
 
     /**

@@ -18,7 +18,6 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.stasis.framework.agent.Agent;
 import org.stasis.framework.agent.ComputationKill;
-import org.stasis.framework.agent.PidNamespaceInit;
 import org.stasis.framework.control.ClientGone;
 import org.stasis.framework.core.Coordinator;
 import org.stasis.framework.lifecycle.CheckpointResult;
@@ -230,8 +229,7 @@ public class ComputationCommands {
             ComputationKill.freeze(coordinator.computations().agents(id.get()));
             elsewhere = coordinator.members().kill(id.get());
         }
-        int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()),
-                new PidNamespaceInit(Path.of("/proc")));
+        int killed = ComputationKill.killAll(() -> coordinator.computations().agents(id.get()));
         StringBuilder said = new StringBuilder("killed " + killed + " process" + (killed == 1 ? "" : "es")
                 + " of computation " + id.get());
         elsewhere.forEach((host, n) -> said.append(", ").append(n).append(" on ").append(host));

@@ -197,8 +197,7 @@ public class Coordinator {
         return new org.stasis.framework.span.MemberLink.Parts() {
             @Override
             public int kill(String part) {
-                return org.stasis.framework.agent.ComputationKill.killAll(() -> computations.agents(part),
-                        new org.stasis.framework.agent.PidNamespaceInit(Path.of("/proc")));
+                return org.stasis.framework.agent.ComputationKill.killAll(() -> computations.agents(part));
             }
 
             @Override
