@@ -43,21 +43,30 @@ def session(prog, mib, n):
     return s
 
 
-def reverse_figures(prog, mib):
-    s = session(prog, mib, 10)
+def reverse_figures(prog, mib, samples=5):
+    """Median of `samples` undos and reverse-nexts, each from a checkpoint taken just
+    before (as FReD's periodic ones are): its image is not in the page cache yet."""
+    s = session(prog, mib, 10 * samples)
     try:
-        for _ in range(5):
+        undo, rn, ckpt = [], [], []
+        for _ in range(samples):
             s.forward("n")
-        s.checkpoint(quiet=True)
-        s.forward("n")
-        s.forward("n")
-        undo = timed(commands.undo, s, "")
-        rn = timed(commands.reverse, s, "rn", "reverse-next")
-        ckpt = timed(s.checkpoint, True)
-        print("%d MiB program: undo %.2f s, reverse-next %.2f s, checkpoint %.2f s"
-              % (mib, undo, rn, ckpt), flush=True)
+            ckpt.append(timed(s.checkpoint, True))
+            s.forward("n")
+            s.forward("n")
+            undo.append(timed(commands.undo, s, ""))
+            rn.append(timed(commands.reverse, s, "rn", "reverse-next"))
+            s.forward("n")
+            s.forward("n")
+        print("%d MiB program, median of %d: undo %.2f s (%.2f-%.2f), reverse-next %.2f s (%.2f-%.2f), "
+              "checkpoint %.2f s" % (mib, samples, median(undo), min(undo), max(undo), median(rn), min(rn),
+                                     max(rn), median(ckpt)), flush=True)
     finally:
         s.close()
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 def watch_figure(prog, n):
@@ -144,21 +153,23 @@ def step_figure(prog, steps=30, pause=0.3):
         s.close()
 
 
-def forward_figure(prog, n):
-    base = pdb_time(prog, 0)
-    plain = pdb_time(prog, n) - base
-    s = session(prog, 0, n)
-    try:
-        s.forward("b 9")
-        start = time.monotonic()
-        s.forward("c")
-        fred = time.monotonic() - start
-        step = timed(lambda: [s.forward("n") for _ in range(20)]) / 20
-        print("continue over %d loop statements: plain pdb %.2f s, FReD %.2f s (%+.0f%%); one 'next' "
-              "under FReD %.3f s" % (n, plain, fred, 100.0 * (fred - plain) / max(plain, 1e-9), step),
-              flush=True)
-    finally:
-        s.close()
+def forward_figure(prog, n, runs=3):
+    """Median of `runs` each: a `continue` to a breakpoint after n loop statements, under
+    plain pdb (its start-up subtracted) and under FReD."""
+    plain, fred, step = [], [], []
+    for _ in range(runs):
+        plain.append(pdb_time(prog, n) - pdb_time(prog, 0))
+        s = session(prog, 0, n)
+        try:
+            s.forward("b 9")
+            fred.append(timed(s.forward, "c"))
+            step.append(timed(lambda: [s.forward("n") for _ in range(20)]) / 20)
+        finally:
+            s.close()
+    plain, fred = median(plain), median(fred)
+    print("continue over %d loop statements, median of %d: plain pdb %.2f s, FReD %.2f s (%+.0f%%); one "
+          "'next' under FReD %.3f s" % (n, runs, plain, fred, 100.0 * (fred - plain) / max(plain, 1e-9),
+                                        median(step)), flush=True)
 
 
 def main():
