@@ -1,4 +1,4 @@
-/* Scenario: kf_locks N DIR [STEP_MS]. Holds a POSIX record lock (fcntl F_SETLK, bytes
+/* Scenario: kf_locks N DIR [STEP_MS] (N steps, fewer once SC_STOP_FILE exists). Holds a POSIX record lock (fcntl F_SETLK, bytes
  * 0..9), an OFD lock (F_OFD_SETLK, bytes 100..109, both on DIR/records) and a flock
  * (exclusive, on DIR/whole), prints N lines and checks every step that it still holds
  * all three: /proc/self/fdinfo shows each lock on the fd that took it, and probes from
@@ -133,6 +133,7 @@ int main(int argc, char **argv)
         printf("locked %ld\n", i);
         fflush(stdout);
         sc_sleep_ms(step);
+        if (sc_stop_requested()) n = i; /* the test is done: end after i steps */
     }
     printf("OK locks %ld\n", n);
     return 0;

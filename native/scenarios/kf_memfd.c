@@ -1,4 +1,4 @@
-/* Scenario: kf_memfd N [STEP_MS]. Holds memory files (memfd_create) and checks every
+/* Scenario: kf_memfd N [STEP_MS] (N steps, fewer once SC_STOP_FILE exists: common.h). Holds memory files (memfd_create) and checks every
  * step that they are still memory files with their name, size, content and seals:
  *   A = "kf-data" (sealable, sealed against shrinking and growing, 8192 bytes), B = dup
  *   of A (one open file description: one offset), C = A reopened read-only through
@@ -88,6 +88,7 @@ int main(int argc, char **argv)
         printf("memfd %ld\n", i);
         fflush(stdout);
         sc_sleep_ms(step);
+        if (sc_stop_requested()) n = i; /* the test is done: end after i steps */
     }
     printf("OK memfd %ld\n", n);
     return 0;

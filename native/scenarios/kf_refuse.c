@@ -1,4 +1,4 @@
-/* Scenario: kf_refuse MODE N [STEP_MS]. Holds one kernel object that a restart cannot
+/* Scenario: kf_refuse MODE N [STEP_MS] (N steps, fewer once SC_STOP_FILE exists). Holds one kernel object that a restart cannot
  * bring back yet, so that a checkpoint must be refused naming it (and the program goes
  * on unharmed), then runs N steps and cleans up. MODE:
  *   pidfd    a pidfd of itself (pidfd_open)
@@ -103,6 +103,7 @@ int main(int argc, char **argv)
         printf("step %ld\n", i);
         fflush(stdout);
         sc_sleep_ms(step);
+        if (sc_stop_requested()) n = i; /* the test is done: end after i steps */
     }
     printf("OK refuse %s\n", argv[1]);
     return 0;

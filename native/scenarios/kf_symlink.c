@@ -1,4 +1,4 @@
-/* Scenario: kf_symlink N DIR [STEP_MS]. Holds O_PATH descriptors: S on the symlink
+/* Scenario: kf_symlink N DIR [STEP_MS] (N steps, fewer once SC_STOP_FILE exists). Holds O_PATH descriptors: S on the symlink
  * DIR/link itself (O_PATH|O_NOFOLLOW), T on what it points to (O_PATH), and D on DIR
  * (O_PATH|O_DIRECTORY), and checks every step that S is still the link (fstatat
  * AT_EMPTY_PATH says symlink, readlinkat(S, "") gives its target), T the target file
@@ -61,6 +61,7 @@ int main(int argc, char **argv)
         printf("paths %ld\n", i);
         fflush(stdout);
         sc_sleep_ms(step);
+        if (sc_stop_requested()) n = i; /* the test is done: end after i steps */
     }
     printf("OK symlink %ld\n", n);
     return 0;

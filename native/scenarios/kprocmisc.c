@@ -9,7 +9,7 @@
  *               is rewritten in place at start, like setproctitle does);
  * ITEM cwd:     the working directory is deleted: getcwd fails with ENOENT, creating a
  *               file there too, /proc/self/cwd names the same "(deleted)" directory.
- * Prints "step i", "restarted", "OK". */
+ * Prints "step i", "restarted", "OK". SC_STOP_FILE (common.h) ends the steps early. */
 #include "common.h"
 #include <fcntl.h>
 #include <pthread.h>
@@ -227,6 +227,7 @@ int main(int argc, char **argv)
             printf("restarted %d\n", restarts);
         }
         printf("step %d\n", i);
+        if (sc_stop_requested()) break;
     }
     printf("OK %s restarts %d\n", g_item, restarts);
     return 0;

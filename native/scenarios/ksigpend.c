@@ -5,7 +5,8 @@
  * main thread: SIGRTMIN+5 queued (51).
  * Each step checks /proc/thread-self/status (SigPnd: the thread's own, ShdPnd: the
  * process's). At the end each thread takes its signals (sigtimedwait, zero timeout)
- * and checks order, codes, values and sender, and that nothing else is pending. */
+ * and checks order, codes, values and sender, and that nothing else is pending.
+ * SC_STOP_FILE (common.h) ends the steps early. */
 #include "common.h"
 #include <pthread.h>
 #include <signal.h>
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
             printf("restarted %d\n", restarts);
         }
         printf("step %d\n", i);
+        if (sc_stop_requested()) break;
     }
     g_stop = 1;
     sigset_t mine;

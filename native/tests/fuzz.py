@@ -292,11 +292,16 @@ class RestorerFuzz:
                                     stderr=ef, cwd=cdir, start_new_session=True)
         deadline = time.time() + TIMEOUT
         agent = None
+        # a plan without an agent-socket line restores a program no agent of ours will
+        # report: once it runs there is nothing more to wait for
+        with open(plan, "rb") as f:
+            detached = not any(line.startswith(b"agent-socket ") for line in f.read().splitlines())
         while time.time() < deadline and proc.poll() is None and agent is None:
             try:
                 agent = self.coord.wait_agent(lambda a: a.restored > 0, timeout=0.05)
             except TimeoutError:
-                pass
+                if detached and self.runs_program(proc.pid):
+                    break
         if agent is None and proc.poll() is None:
             time.sleep(0.2)
         rc = proc.poll()

@@ -275,8 +275,12 @@ class CoordinatorFuzz:
                 return "bad", "status while abused: rc %s %s" % (rc, err[:200])
             if time.time() - t0 > 10:
                 return "bad", "status took %.1f s while abused" % (time.time() - t0)
+            # one wait for all of them: a connection whose request is incomplete is held
+            # open by the coordinator until the deadline, and its neighbours' replies are
+            # in by then (they were sent before the status above)
+            deadline = time.time() + 8
             for s, op in zip(conns, case["ops"]):
-                problem = read_frames(s, truncated_exec(bytes.fromhex(op["hex"])))
+                problem = read_frames(s, deadline, truncated_exec(bytes.fromhex(op["hex"])))
                 if problem:
                     return "bad", problem
             return "ok", None
@@ -326,13 +330,14 @@ def truncated_exec(frame):
     return bool(nl) and len(parts) == 2 and parts[0] == b"EXEC" and parts[1].isdigit() and len(body) < int(parts[1])
 
 
-def read_frames(s, truncated=False):
-    """None if what the coordinator sent back is a well-formed reply (or nothing: closed
-    without an answer), else what is wrong; a truncated EXEC must never run (no X 0)"""
-    s.settimeout(8)
+def read_frames(s, deadline, truncated=False):
+    """None if what the coordinator sent back by the deadline (time.time()) is a
+    well-formed reply (or nothing: closed without an answer), else what is wrong; a
+    truncated EXEC must never run (no X 0)"""
     data = b""
     try:
         while len(data) < (4 << 20):
+            s.settimeout(max(0.05, deadline - time.time()))
             chunk = s.recv(65536)
             if not chunk:
                 break

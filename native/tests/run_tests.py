@@ -1017,32 +1017,148 @@ def run_once(t, name):
         env.cleanup(keep=os.environ.get("STASIS_KEEP") == "all" or (not ok and os.environ.get("STASIS_KEEP") == "1"))
 
 
+def alone(test):
+    """marks a test that runs while no other test runs: it bounds a time (a call's
+    duration, a timer's rate) or watches an I/O priority that a neighbour's load could
+    upset. The others run JOBS at a time (see main)."""
+    test.alone = True
+    return test
+
+
+def run_with_retry(t, name, retry):
+    """-> (error or None, seconds of the last run, first error if it passed only on its
+    second run); prints RETRY, PASS or FAIL"""
+    t0 = time.time()
+    error, first = run_once(t, name), None
+    if error is not None and retry:
+        print("RETRY %-23s %s" % (name, error), flush=True)
+        first, t0 = error, time.time()
+        error = run_once(t, name)
+    secs = time.time() - t0
+    if error is None:
+        print("PASS %-24s %.1fs" % (name, secs), flush=True)
+    else:
+        print("FAIL %-24s %s" % (name, error), flush=True)
+    return error, secs, (first if error is None else None)
+
+
+DONE = "\x1edone "   # a worker's line to the runner after each test (never printed)
+
+
+def worker(tests, retry, fd):
+    """`run_tests.py OUT --worker FD`: runs the tests the runner names on fd FD, one a
+    line (not stdin: a program a test starts may read that), each followed by a DONE
+    line on stdout: ok, failed, or second FIRST-ERROR"""
+    os.set_inheritable(fd, False)
+    for line in os.fdopen(fd):
+        name = line.strip()
+        error, _, first = run_with_retry(tests[name], name, retry)
+        verdict = "failed" if error is not None else ("second " + first if first else "ok")
+        print(DONE + name + " " + verdict.replace("\n", " "), flush=True)
+    return 0
+
+
+def run_parallel(tests, names, jobs, retry):
+    """runs names on `jobs` worker processes (each its own interpreter, so a test's
+    os.environ or cwd stays its own); an `alone` test starts when every worker is idle
+    and nothing starts beside it. Alone tests go first, then the others in order.
+    -> (failed names, [second-run notes])"""
+    import selectors
+    queue = [n for n in names if getattr(tests[n], "alone", False)] + \
+        [n for n in names if not getattr(tests[n], "alone", False)]
+    sel = selectors.DefaultSelector()
+    workers = []
+    for _ in range(min(jobs, len(queue))):
+        r, wfd = os.pipe()
+        w = subprocess.Popen([sys.executable, os.path.abspath(__file__), OUT, "--worker", str(r)], pass_fds=(r,),
+                             stdout=subprocess.PIPE)
+        os.close(r)
+        w.orders, w.pending = os.fdopen(wfd, "w", buffering=1), b""
+        workers.append(w)
+        sel.register(w.stdout, selectors.EVENT_READ, w)
+    running = {}                       # worker -> the test it runs
+    failed, second = [], []
+
+    def dispatch():
+        while queue:
+            idle = [w for w in workers if w not in running]
+            if not idle or any(getattr(tests[n], "alone", False) for n in running.values()):
+                return
+            if getattr(tests[queue[0]], "alone", False) and running:
+                return
+            running[idle[0]] = queue.pop(0)
+            idle[0].orders.write(running[idle[0]] + "\n")
+
+    def done(w, line):
+        name, verdict = line[len(DONE):].split(" ", 1)
+        running.pop(w)
+        if verdict == "failed":
+            failed.append(name)
+        elif verdict.startswith("second "):
+            second.append("%s (first run: %s)" % (name, verdict[7:]))
+
+    dispatch()
+    while running:
+        for key, _ in sel.select():
+            w = key.data
+            data = os.read(w.stdout.fileno(), 65536)   # not readline: lines left in a buffer select cannot see
+            if not data:                  # the worker died: its test failed, it takes no more
+                sel.unregister(w.stdout)
+                name = running.pop(w, None)
+                if name:
+                    failed.append(name)
+                    print("FAIL %-24s its worker ended (rc %s)" % (name, w.wait()), flush=True)
+                workers.remove(w)
+                if not workers:
+                    failed += queue
+                    queue.clear()
+                continue
+            w.pending += data
+            *complete, w.pending = w.pending.split(b"\n")
+            for line in (raw.decode(errors="replace") for raw in complete):
+                if line.startswith(DONE):
+                    done(w, line)
+                else:
+                    sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        dispatch()
+    for w in workers:
+        w.orders.close()
+        w.wait()
+    return failed, second
+
+
 def main():
     """Runs the tests (all, or those named). A test that fails runs once more: on these
     2-core machines, shared with other work, a few timing-bound scenarios failed once in
     many runs for causes not found; one that passes on its second run is listed at the
     end as such (never silently), one that fails twice fails the suite.
-    STASIS_NO_RETRY=1: no second run."""
-    want = sys.argv[2:]
-    failed, second = [], []
+    STASIS_NO_RETRY=1: no second run. Most tests wait on programs more than they compute,
+    so STASIS_TEST_JOBS (default 2) of them run at once, each in a worker process of
+    its own; tests marked `alone` run with no neighbour. STASIS_TEST_JOBS=1: one at a time."""
     retry = os.environ.get("STASIS_NO_RETRY") != "1"
-    for t in all_tests():
-        name = t.__name__[5:]
-        if want and name not in want:
-            continue
-        t0 = time.time()
-        error = run_once(t, name)
-        if error is not None and retry:
-            print("RETRY %-23s %s" % (name, error), flush=True)
-            first, t0 = error, time.time()
-            error = run_once(t, name)
-            if error is None:
+    tests = {t.__name__[5:]: t for t in all_tests()}
+    if sys.argv[2:3] == ["--worker"]:
+        return worker(tests, retry, int(sys.argv[3]))
+    want = sys.argv[2:]
+    unknown = [n for n in want if n not in tests]
+    if unknown:
+        print("run_tests.py: no test named %s" % " ".join(unknown), file=sys.stderr)
+        return 2
+    names = [n for n in tests if not want or n in want]
+    jobs = max(1, int(os.environ.get("STASIS_TEST_JOBS", "2")))
+    t0 = time.time()
+    if jobs == 1 or len(names) == 1:
+        failed, second = [], []
+        for name in names:
+            error, _, first = run_with_retry(tests[name], name, retry)
+            if error is not None:
+                failed.append(name)
+            elif first:
                 second.append("%s (first run: %s)" % (name, first))
-        if error is None:
-            print("PASS %-24s %.1fs" % (name, time.time() - t0), flush=True)
-        else:
-            failed.append(name)
-            print("FAIL %-24s %s" % (name, error), flush=True)
+    else:
+        failed, second = run_parallel(tests, names, jobs, retry)
+    print("%d tests in %.0f s, %d at a time" % (len(names), time.time() - t0, jobs))
     if second:
         print("passed only on a second run: %d" % len(second))
         for line in second:

@@ -7,7 +7,7 @@ itself; the upper bound is checked here, knowing how long the program was frozen
 import os
 import time
 
-from run_tests import Env, SCEN, check, finish, kill_agent_process, lines, wait_lines  # noqa: F401
+from run_tests import alone, Env, SCEN, check, finish, kill_agent_process, lines, wait_lines  # noqa: F401
 
 T_MS, S_MS, R_MS = 3000, 2000, 5000
 SLACK = 0.6          # scheduling on a loaded machine, rounding, thread start-up
@@ -62,6 +62,7 @@ def check_cases(out, frozen):
     return cases
 
 
+@alone
 def test_blocking_calls_resumed(env):
     """four checkpoints, each resumed: two while the timed calls run, one between the
     program's own signal and the events, one while the event calls wait"""
@@ -87,6 +88,7 @@ def resumed_four_times(env, proc, agent, path):
     check("usr1=4" in out[-1], lambda: out[-1])             # its own signals still came through
 
 
+@alone
 def test_blocking_calls_restarted(env):
     """killed and restarted twice: once while the timed calls run, once while the
     event calls wait; the restarted calls resume with the time that was left"""
@@ -115,6 +117,7 @@ def restarted_twice(env, proc, agent, path):
     check("restarts=2" in out[-1] and "usr1=4" in out[-1], lambda: out[-1])
 
 
+@alone
 def test_blocking_calls_rapid(env):
     """a checkpoint every 150 ms: calls already restarted (pointing at the agent's copy
     of the time left) are interrupted and restarted again, many times"""
@@ -143,6 +146,7 @@ def every_150ms(env, proc, agent, path):
 TESTS = [test_blocking_calls_resumed, test_blocking_calls_restarted, test_blocking_calls_rapid]
 
 
+@alone
 def test_eintr_churn(env):
     """threads enter and leave 1-3 ms blocking calls all the time while checkpoints
     come every 30 ms: a thread caught between the agent's look at its state and the

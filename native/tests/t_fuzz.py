@@ -2,7 +2,7 @@
 a Python scenario, then structure-aware mutations of their images and restart plans fed
 to stasis-restore (fuzz.py restorer; the coordinator side runs in distribution's FuzzIT).
 Every stored crasher (fuzz-crashers/restorer-*.json) is replayed first.
-STASIS_FUZZ_SECONDS (default 50) and STASIS_FUZZ_SEED (default 18) tune it."""
+STASIS_FUZZ_SECONDS (default 15; the long soak is bench/fuzz.sh) and STASIS_FUZZ_SEED (default 18) tune it."""
 import os
 import shutil
 import tempfile
@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_fuzz_restorer(env):
-    seconds = float(os.environ.get("STASIS_FUZZ_SECONDS", "50"))
+    seconds = float(os.environ.get("STASIS_FUZZ_SECONDS", "15"))
     seed = os.environ.get("STASIS_FUZZ_SEED", "18")
     work = tempfile.mkdtemp(prefix="fuzz-", dir=env.dir)
     fz = fuzz.RestorerFuzz(OUT, work)

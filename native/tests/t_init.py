@@ -8,7 +8,7 @@ import struct
 import subprocess
 import time
 
-from run_tests import RESTORE, SCEN, check, lines, wait_lines
+from run_tests import alone, RESTORE, SCEN, check, lines, wait_lines
 
 DAEMON = os.path.join(SCEN, "daemon")
 
@@ -214,6 +214,7 @@ def checkpoint_stopped(env, agent, ck):
     return time.time() - t0
 
 
+@alone
 def test_stopped_process(env):
     """a process that stopped itself (SIGSTOP) is checkpointed in well under a second,
     and stopped again after the checkpoint (agent STOP before RESUME) without running

@@ -7,7 +7,7 @@ import os
 
 import imagefmt
 
-from run_tests import SCEN, check, finish, kill_agent_process, lines, wait_lines
+from run_tests import alone, SCEN, check, finish, kill_agent_process, lines, wait_lines
 
 
 def resume_then_restart(env, argv, gens=3, progress=5, namespaces=True, memory="lazy", extra_env=None):
@@ -35,19 +35,23 @@ def resume_then_restart(env, argv, gens=3, progress=5, namespaces=True, memory="
     return out
 
 
+@alone
 def test_ktimers(env):
     resume_then_restart(env, [SCEN + "/ktimers", "90", "100"], gens=3, progress=12)
 
 
+@alone
 def test_ktimers_memory_copy(env):
     resume_then_restart(env, [SCEN + "/ktimers", "60", "100"], gens=2, progress=12, memory="copy")
 
 
+@alone
 def test_ktimers_signal_only(env):
     """no SIGEV_THREAD timer (checkpoints even without the agent's helper)"""
     resume_then_restart(env, [SCEN + "/ktimers", "60", "100", "nothread"], gens=2, progress=12)
 
 
+@alone
 def test_ktimers_downtime(env):
     """a timer whose deadline passed while the program was down fires at once"""
     import time

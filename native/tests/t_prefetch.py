@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 
-from run_tests import RESTORE, SCEN, check, finish, kill_agent_process, wait_lines
+from run_tests import alone, RESTORE, SCEN, check, finish, kill_agent_process, wait_lines
 
 MIB = 96
 
@@ -26,9 +26,21 @@ def image_rss(host_pid):
     return total
 
 
+def stop_file(env):
+    """the file that ends prefetch_hold.py's steps early (the test has seen what it wanted)"""
+    return os.path.join(env.dir, "stop")
+
+
+def finish_now(env, proc, path):
+    """the program stops stepping, checks its data and ends with OK"""
+    open(stop_file(env), "w").close()
+    finish(proc, path, timeout=60)
+
+
 def checkpointed(env, steps):
     """prefetch_hold.py holding MIB MiB, checkpointed and killed -> checkpoint dir"""
-    proc, agent, path = env.launch(["python3", SCEN + "/prefetch_hold.py", str(MIB), str(steps), "0.05"])
+    proc, agent, path = env.launch(["python3", SCEN + "/prefetch_hold.py", str(MIB), str(steps), "0.05",
+                                    stop_file(env)])
     wait_lines(path, 3, proc, timeout=60)
     ck = os.path.join(env.dir, "ck%d" % len(os.listdir(env.dir)))
     env.coord.checkpoint(agent, ck, resume=False)
@@ -67,7 +79,7 @@ def test_lazy_restart_prefetches(env):
     proc, agent, path = restart(env, ck, "--no-verify")
     rss = wait_rss(agent.host_pid, path)
     check(rss >= MIB << 20, lambda: "only %d MiB of the image paged in: no prefetch" % (rss >> 20))
-    finish(proc, path, timeout=60)
+    finish_now(env, proc, path)
 
 
 def test_no_prefetch_leaves_pages_to_first_touch(env):
@@ -76,7 +88,7 @@ def test_no_prefetch_leaves_pages_to_first_touch(env):
     wait_lines(path, 10, proc, timeout=30)   # half a second of running
     rss = image_rss(agent.host_pid)
     check(rss < (MIB << 20) // 2, lambda: "%d MiB of the image paged in without prefetch" % (rss >> 20))
-    finish(proc, path, timeout=60)
+    finish_now(env, proc, path)
 
 
 def test_checkpoint_while_prefetching(env):
@@ -89,7 +101,7 @@ def test_checkpoint_while_prefetching(env):
     proc, agent, path = restart(env, ck2)
     rss = wait_rss(agent.host_pid, path)
     check(rss >= MIB << 20, lambda: "only %d MiB of the image paged in after a verified restart" % (rss >> 20))
-    finish(proc, path, timeout=60)
+    finish_now(env, proc, path)
 
 
 def ckpt_thread_io_class(host_pid):
@@ -102,6 +114,7 @@ def ckpt_thread_io_class(host_pid):
     return "no checkpoint thread"
 
 
+@alone
 def test_prefetch_reads_at_idle_io_priority(env):
     """the prefetch's reads yield to the program's faults (idle class), and a checkpoint
     that stops the prefetch gives the checkpoint thread its own class back"""
@@ -119,7 +132,7 @@ def test_prefetch_reads_at_idle_io_priority(env):
     env.coord.checkpoint(agent, os.path.join(env.dir, "again"), resume=True)   # stops the prefetch
     after = ckpt_thread_io_class(agent.host_pid)
     check(after != "idle", lambda: "the checkpoint thread stayed at idle I/O priority after a checkpoint")
-    finish(proc, path, timeout=60)
+    finish_now(env, proc, path)
 
 
 TESTS = [test_lazy_restart_prefetches, test_no_prefetch_leaves_pages_to_first_touch, test_checkpoint_while_prefetching,

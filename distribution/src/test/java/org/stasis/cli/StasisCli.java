@@ -36,10 +36,16 @@ public final class StasisCli {
      * shell's >> would), its input /dev/null.
      */
     public Process start(Path output, String... args) throws IOException {
+        return start(output, Map.of(), args);
+    }
+
+    /** Like {@link #start(Path, String...)}, with more variables in the command's environment. */
+    public Process start(Path output, Map<String, String> environment, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(stasis.toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
         builder.environment().put("STASIS_RUNTIME_DIR", runtimeDirectory.toString());
         builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));

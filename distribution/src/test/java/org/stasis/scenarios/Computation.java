@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -70,11 +71,17 @@ final class Computation implements AutoCloseable {
 
     /** Like {@link #launch}, with options of {@code stasis launch} such as {@code --save-files auto}. */
     Process launchWith(Path output, List<String> options, String... command) throws IOException {
+        return launchWith(output, options, Map.of(), command);
+    }
+
+    /** Like {@link #launchWith(Path, List, String...)}, with variables added to the program's environment. */
+    Process launchWith(Path output, List<String> options, Map<String, String> environment, String... command)
+            throws IOException {
         List<String> args = new ArrayList<>(List.of("launch", "--name", name));
         args.addAll(options);
         args.add("--");
         args.addAll(List.of(command));
-        Process process = cli.start(output, args.toArray(String[]::new));
+        Process process = cli.start(output, environment, args.toArray(String[]::new));
         started.add(process);
         return process;
     }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -25,10 +27,20 @@ class FilesAndIpcIT {
     @TempDir
     Path temp;
 
+    /**
+     * The programs step up to N times (a bound for a loaded machine); once the file
+     * SC_STOP_FILE names exists they end after their current step (common.h), their
+     * final checks the same. The test creates it when it is done with them.
+     */
+    private static Map<String, String> stopWhen(Path stop) {
+        return Map.of("SC_STOP_FILE", stop.toString());
+    }
+
     private void threeGenerations(String name, String okPrefix, Pattern progress, String... command) throws Exception {
         Path output = temp.resolve("output.txt");
+        Path stop = temp.resolve("stop");
         try (Computation computation = new Computation(temp, name)) {
-            Process running = computation.launch(output, command);
+            Process running = computation.launchWith(output, List.of(), stopWhen(stop), command);
             Computation.awaitProgress(output, 0, progress, 3);
             for (int generation = 1; generation <= 2; generation++) {
                 Path checkpoint = computation.checkpoint();
@@ -41,6 +53,7 @@ class FilesAndIpcIT {
                 int resumedAt = Computation.awaitProgress(output, before, progress, 0);
                 Computation.awaitProgress(output, before, progress, resumedAt + 3);
             }
+            Files.createFile(stop);
             Computation.assertFinished(running, output, okPrefix);
         }
     }
@@ -53,7 +66,7 @@ class FilesAndIpcIT {
     @Test
     void fileLocksAreHeldAgainAfterARestart() throws Exception {
         Path dir = Files.createDirectory(temp.resolve("locked"));
-        threeGenerations("locks", "OK locks 400", Pattern.compile("locked (\\d+)"), scenario("kf_locks"), "400",
+        threeGenerations("locks", "OK locks ", Pattern.compile("locked (\\d+)"), scenario("kf_locks"), "400",
                 dir.toString(), "40");
     }
 
@@ -81,14 +94,14 @@ class FilesAndIpcIT {
     /** Memory files come back as memory files: name, size, content, seals, shared offsets. */
     @Test
     void memoryFilesKeepTheirNameContentAndSeals() throws Exception {
-        threeGenerations("memfd", "OK memfd 400", Pattern.compile("memfd (\\d+)"), scenario("kf_memfd"), "400", "40");
+        threeGenerations("memfd", "OK memfd ", Pattern.compile("memfd (\\d+)"), scenario("kf_memfd"), "400", "40");
     }
 
     /** O_PATH descriptors on a symlink itself, on its target and on a directory come back as such. */
     @Test
     void openSymlinksStaySymlinks() throws Exception {
         Path dir = Files.createDirectory(temp.resolve("paths"));
-        threeGenerations("symlink", "OK symlink 400", Pattern.compile("paths (\\d+)"), scenario("kf_symlink"), "400",
+        threeGenerations("symlink", "OK symlink ", Pattern.compile("paths (\\d+)"), scenario("kf_symlink"), "400",
                 dir.toString(), "40");
     }
 
@@ -101,8 +114,10 @@ class FilesAndIpcIT {
 
     private void refused(String mode, String... named) throws Exception {
         Path output = temp.resolve(mode + ".txt");
+        Path stop = temp.resolve("stop-" + mode);
         try (Computation computation = new Computation(temp, "refuse-" + mode)) {
-            Process running = computation.launch(output, scenario("kf_refuse"), mode, "120", "40");
+            Process running = computation.launchWith(output, List.of(), stopWhen(stop), scenario("kf_refuse"), mode,
+                    "120", "40");
             Computation.awaitProgress(output, 0, Pattern.compile("step (\\d+)"), 3);
             StasisCli.Result result = computation.run("checkpoint");
             assertNotEquals(0, result.status(), "a checkpoint with a " + mode + " was published: " + result);
@@ -110,6 +125,9 @@ class FilesAndIpcIT {
                 assertTrue(result.toString().contains(word), "the refusal does not name " + word + ": " + result);
             }
             assertTrue(result.toString().contains("not supported yet"), result.toString());
+            // a step checked after the refusal, then the end
+            Computation.awaitProgress(output, Computation.lineCount(output), Pattern.compile("step (\\d+)"), 0);
+            Files.createFile(stop);
             Computation.assertFinished(running, output, "OK refuse " + mode);
         }
     }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Timeout;
  * protocol frames; fake agents with hostile HELLO lines and replies. No crash, no hang,
  * every refusal one line, the coordinator answers {@code status} after every case.
  * Stored crashers (native/tests/fuzz-crashers) are replayed first.
- * {@code -Dstasis.fuzz.seconds} (default 80) and {@code -Dstasis.fuzz.seed} (default 18) tune it.
+ * {@code -Dstasis.fuzz.seconds} (default 30; the long soak is bench/fuzz.sh) and
+ * {@code -Dstasis.fuzz.seed} (default 18) tune it.
  */
 @Timeout(600)
 class FuzzIT {
@@ -27,7 +28,7 @@ class FuzzIT {
         Path dist = Path.of(System.getProperty("stasis.dist", "../dist")).toAbsolutePath().normalize();
         ProcessBuilder builder = new ProcessBuilder("python3", repo.resolve("native/tests/fuzz.py").toString(),
                 "coordinator", dist.toString(), "--seed", System.getProperty("stasis.fuzz.seed", "18"),
-                "--seconds", System.getProperty("stasis.fuzz.seconds", "80"));
+                "--seconds", System.getProperty("stasis.fuzz.seconds", "30"));
         builder.redirectErrorStream(true);
         Process fuzz = builder.start();
         String output = new String(fuzz.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,6 +1,9 @@
 package org.stasis.scenarios;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
@@ -24,8 +27,12 @@ class KernelStateIT {
 
     private void resumedThenRestarted(String okPrefix, String... command) throws Exception {
         Path output = temp.resolve("output.txt");
+        // the programs step up to 400 times (a bound for a loaded machine); once the file
+        // SC_STOP_FILE names exists they end at their next step, their final checks the same
+        Path stop = temp.resolve("stop");
         try (Computation computation = new Computation(temp, "kstate")) {
-            Process running = computation.launch(output, command);
+            Process running = computation.launchWith(output, List.of(), Map.of("SC_STOP_FILE", stop.toString()),
+                    command);
             int at = Computation.awaitProgress(output, 0, STEP, 3);
             for (int generation = 1; generation <= 2; generation++) {
                 computation.checkpoint();
@@ -38,6 +45,7 @@ class KernelStateIT {
                 int resumedAt = Computation.awaitProgress(output, before, STEP, 0);
                 at = Computation.awaitProgress(output, before, STEP, resumedAt + 3);
             }
+            Files.createFile(stop);
             Computation.assertFinished(running, output, okPrefix);
         }
     }
