@@ -1,0 +1,81 @@
+package org.stasis.framework.lifecycle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.stasis.framework.store.CheckpointInvalidException;
+import org.stasis.framework.store.CheckpointStore;
+import org.stasis.framework.store.Manifest;
+import org.stasis.framework.store.Staging;
+
+class BasesTest {
+    @TempDir
+    Path root;
+
+    private static Manifest manifest(Staging staging, String base) {
+        return new Manifest(Manifest.FORMAT_VERSION, staging.id(), "app", staging.generation(), "2026-12-03T00:00:00Z",
+                System.getProperty("os.arch"), "6.18", List.of(), List.of(), Map.of(), "lineage-1", null, Map.of(),
+                "c1", "app", base);
+    }
+
+    private static Path publish(CheckpointStore store, String base) throws Exception {
+        Staging staging = store.begin("app");
+        return store.publish(staging, manifest(staging, base));
+    }
+
+    @Test
+    void aManifestReplacedSinceItWasReadIsReadAgain() throws Exception {
+        CheckpointStore store = new CheckpointStore(root);
+        publish(store, null);
+        Path second = publish(store, "app-1");
+        Bases bases = new Bases();
+        assertEquals("app-1", bases.baseOf(store, second));
+        // compact: the manifest is replaced (a new file) by one without a base
+        Path replacement = second.resolve("manifest.json.new");
+        Files.writeString(replacement, Files.readString(second.resolve(CheckpointStore.MANIFEST))
+                .replace("\"base\" : \"app-1\"", "\"base\" : null"));
+        Files.move(replacement, second.resolve(CheckpointStore.MANIFEST),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertNull(bases.baseOf(store, second));
+    }
+
+    @Test
+    void aManifestThatIsGoneIsNotTakenFromMemory() throws Exception {
+        CheckpointStore store = new CheckpointStore(root);
+        publish(store, null);
+        Path second = publish(store, "app-1");
+        Bases bases = new Bases();
+        bases.published(second, "app-1");
+        Files.delete(second.resolve(CheckpointStore.MANIFEST));
+        assertThrows(CheckpointInvalidException.class, () -> bases.baseOf(store, second));
+    }
+
+    @Test
+    void anUnchangedManifestIsNotReadAgain() throws Exception {
+        CheckpointStore store = new CheckpointStore(root);
+        publish(store, null);
+        Path second = publish(store, "app-1");
+        Bases bases = new Bases();
+        assertEquals("app-1", bases.baseOf(store, second));
+        // The same file, same size and time, made unreadable as JSON: only a read would notice.
+        Path manifest = second.resolve(CheckpointStore.MANIFEST);
+        FileTime modified = Files.getLastModifiedTime(manifest);
+        byte[] bytes = Files.readAllBytes(manifest);
+        java.util.Arrays.fill(bytes, (byte) ' ');
+        try (var out = Files.newOutputStream(manifest, java.nio.file.StandardOpenOption.WRITE)) {
+            out.write(bytes);
+        }
+        Files.setLastModifiedTime(manifest, modified);
+        assertEquals("app-1", bases.baseOf(store, second));
+        assertThrows(CheckpointInvalidException.class, () -> store.read(second));
+    }
+}
