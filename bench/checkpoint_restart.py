@@ -128,7 +128,8 @@ def count_ready(path):
 def rss_bytes(env):
     status = stasis(env, "status", "--name", "bench", "--json")
     total = 0
-    for pid in re.findall(r'"hostPid" : (\d+)', status):
+    # each process is listed twice (under its computation and in "processes"): count it once
+    for pid in set(re.findall(r'"hostPid" : (\d+)', status)):
         with open("/proc/%s/status" % pid) as f:
             total += int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024
     return total
