@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -18,17 +16,16 @@ import org.stasis.framework.store.Manifest;
  * that an incremental checkpoint measures its parent's chain with one {@code stat} per
  * link instead of reading and checking every manifest of the chain again (which cost
  * more than writing a small process's image). A manifest that is not the file that was
- * read (another inode, size or time: replaced by {@code compact}, deleted, rewritten)
- * is read and checked again.
+ * read, as it was (another inode, size, modification or change time, owner or mode:
+ * replaced by {@code compact}, deleted, rewritten, given to someone else), is read and
+ * checked again.
  */
 final class Bases {
     private static final int REMEMBERED = 1024;
+    // what tells the manifest that was read from any other (ctime: chmod and chown too)
+    private static final String IDENTITY = "unix:dev,ino,size,lastModifiedTime,ctime,uid,mode";
 
-    private record Known(Object fileKey, long size, FileTime modified, String base) {
-        boolean same(BasicFileAttributes now) {
-            return now.size() == size && now.lastModifiedTime().equals(modified)
-                    && java.util.Objects.equals(now.fileKey(), fileKey);
-        }
+    private record Known(Map<String, Object> identity, String base) {
     }
 
     private final Map<Path, Known> known = new LinkedHashMap<>();
@@ -40,15 +37,15 @@ final class Bases {
      * @throws CheckpointInvalidException if its manifest cannot be read or is not valid
      */
     String baseOf(CheckpointStore store, Path directory) throws CheckpointInvalidException {
-        BasicFileAttributes before = attributes(directory);
+        Map<String, Object> before = identity(directory);
         synchronized (this) {
             Known remembered = known.get(directory);
-            if (before != null && remembered != null && remembered.same(before)) {
+            if (before != null && remembered != null && remembered.identity().equals(before)) {
                 return remembered.base();
             }
         }
         Manifest manifest = store.read(directory);
-        // Attributes from before the read: a manifest replaced meanwhile is read again next time.
+        // The identity from before the read: a manifest replaced meanwhile is read again next time.
         remember(directory, before, manifest.base());
         return manifest.base();
     }
@@ -58,26 +55,25 @@ final class Bases {
      * @param base its base, null if it is full
      */
     void published(Path directory, String base) {
-        remember(directory, attributes(directory), base);
+        remember(directory, identity(directory), base);
     }
 
-    private synchronized void remember(Path directory, BasicFileAttributes attributes, String base) {
-        if (attributes == null) {
+    private synchronized void remember(Path directory, Map<String, Object> identity, String base) {
+        if (identity == null) {
             return;
         }
         known.remove(directory);
-        known.put(directory, new Known(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime(), base));
+        known.put(directory, new Known(identity, base));
         if (known.size() > REMEMBERED) {
             known.remove(known.keySet().iterator().next());
         }
     }
 
-    private static BasicFileAttributes attributes(Path directory) {
+    private static Map<String, Object> identity(Path directory) {
         try {
-            return Files.readAttributes(directory.resolve(CheckpointStore.MANIFEST), BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            return null;
+            return Files.readAttributes(directory.resolve(CheckpointStore.MANIFEST), IDENTITY, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;        // read every time
         }
     }
 }
