@@ -30,6 +30,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STASIS = os.path.join(REPO, "bin", "stasis")
 RUNS = int(os.environ.get("RUNS", "3"))
+TICK = re.compile(r"tick (?:(\d+) )?\d+ (\d+\.\d+)")
 
 TREE_PROGRAM = r"""
 import os, sys, time
@@ -107,10 +108,12 @@ def longest_pause(path, offset):
         f.seek(offset)
         last, gap = {}, 0.0
         for line in f.read().decode(errors="replace").splitlines():
-            parts = line.split()
-            if not parts or parts[0] != "tick":
+            # Only whole tick lines: the 16 processes of --tree share the output file, and a
+            # line cut by another process's write (or by the restart) is not a tick.
+            tick = TICK.fullmatch(line)
+            if not tick:
                 continue
-            who, t = parts[1] if len(parts) == 4 else "", float(parts[-1])
+            who, t = tick.group(1) or "", float(tick.group(2))
             if who in last:
                 gap = max(gap, t - last[who])
             last[who] = t
@@ -125,7 +128,8 @@ def count_ready(path):
 def rss_bytes(env):
     status = stasis(env, "status", "--name", "bench", "--json")
     total = 0
-    for pid in re.findall(r'"hostPid" : (\d+)', status):
+    # each process is listed twice (under its computation and in "processes"): count it once
+    for pid in set(re.findall(r'"hostPid" : (\d+)', status)):
         with open("/proc/%s/status" % pid) as f:
             total += int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024
     return total

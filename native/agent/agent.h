@@ -82,8 +82,9 @@ void stasis_call_end(const struct stasis_call *saved);
 void stasis_find_self(void);
 int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *path_out, size_t path_cap,
                        const char **err);
-/* image.c: register and write-protect every trackable area (incr.c) */
-int stasis_image_track(void);
+/* image.c: register and write-protect every trackable area (incr.c); after_write: the
+ * areas of the image just written, but those whose scan protected them again */
+int stasis_image_track(int after_write);
 /* compress.c: compressed images (the COMPRESS request; the WRITE's staging and frames) */
 void stasis_compress_set(int on, int level);
 int stasis_compress_on(int *level);

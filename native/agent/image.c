@@ -249,12 +249,13 @@ struct pm_scan_arg {
 struct page_region {
     uint64_t start, end, categories;
 };
-#define PM_WPALLOWED  (1ull << 0)
-#define PM_WRITTEN    (1ull << 1)
-#define PM_PRESENT    (1ull << 3)
-#define PM_SWAPPED    (1ull << 4)
-#define PM_SCAN_IOCTL _IOWR('f', 16, struct pm_scan_arg)
-#define PM_REGIONS    512
+#define PM_WPALLOWED        (1ull << 0)
+#define PM_WRITTEN          (1ull << 1)
+#define PM_PRESENT          (1ull << 3)
+#define PM_SWAPPED          (1ull << 4)
+#define PM_SCAN_IOCTL       _IOWR('f', 16, struct pm_scan_arg)
+#define PM_SCAN_WP_MATCHING (1ull << 0) /* write-protect the written pages it reports, in the same walk */
+#define PM_REGIONS          512
 static struct page_region g_regions[PM_REGIONS];
 
 static int make_readable(struct writer *w, struct stasis_img_area *a, int *done)
@@ -325,11 +326,18 @@ static int add_parent_run(struct writer *w, struct stasis_img_area *a, uint64_t 
     return append_run(w, a, addr, len, STASIS_RUN_PARENT);
 }
 
+/* the tracked areas of the image being written whose written pages its scan protected
+ * again (PM_SCAN_WP_MATCHING): protecting the whole area afterwards costs about 25 ms
+ * per GiB, where only the few written pages needed it */
+static uint8_t g_rearmed[STASIS_IMG_MAX_AREAS / 8];
+
 static long scan(struct writer *w, struct pm_scan_arg *arg, uint64_t at, uint64_t end, uint64_t need, uint64_t ret,
                  uint64_t vec_len)
 {
     r_memset(arg, 0, sizeof *arg);
     arg->size = sizeof *arg;
+    /* the pages it reports as written are stored now: protected again as they are reported */
+    if (ret & PM_WRITTEN) arg->flags = PM_SCAN_WP_MATCHING;
     arg->start = at;
     arg->end = end;
     arg->vec = (uint64_t)(uintptr_t)g_regions;
@@ -372,6 +380,8 @@ static int dump_incremental(struct writer *w, struct stasis_img_area *a)
             w->err = "cannot scan /proc/self/pagemap for written pages";
             return -1;
         }
+        uint32_t i = (uint32_t)(a - g_areas);
+        g_rearmed[i / 8] |= (uint8_t)(1u << (i % 8));
         for (long r = 0; r < n; r++)
             if (dump_region(w, a, &g_regions[r], &readable) < 0) return -1;
         if (arg.walk_end <= at) break;
@@ -634,12 +644,15 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 void stasis_find_self(void) { dl_iterate_phdr(phdr_cb, NULL); }
 
-int stasis_image_track(void)
+int stasis_image_track(int after_write)
 {
     const char *err = 0;
-    if (read_maps(&err) < 0) return -1;
-    for (uint32_t i = 0; i < g_nareas; i++)
+    /* after a WRITE the areas are those it wrote: the process has been stopped since */
+    if (!after_write && read_maps(&err) < 0) return -1;
+    for (uint32_t i = 0; i < g_nareas; i++) {
+        if (after_write && (g_rearmed[i / 8] >> (i % 8) & 1)) continue;
         if (trackable(&g_areas[i])) stasis_incr_track(g_areas[i].start, g_areas[i].end);
+    }
     return 0;
 }
 
@@ -647,6 +660,7 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
 {
     struct writer w = {.fd = -1, .bfd = -1, .pmfd = -1, .off = 0, .wpos = 0, .err = 0};
     r_memset(&g_hdr, 0, sizeof g_hdr);
+    r_memset(g_rearmed, 0, sizeof g_rearmed);
     int direct = -1;
     long fd = open_image(dir, path, cap, &direct);
     if (fd < 0) {

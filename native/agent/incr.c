@@ -165,7 +165,7 @@ void stasis_incr_done(int ok)
         return;
     }
     g_track_why = open_uffd();
-    if (g_track_why || stasis_image_track() < 0) g_incr_base_id = 0;
+    if (g_track_why || stasis_image_track(1) < 0) g_incr_base_id = 0;
 }
 
 /* in a restored process, before any thread runs: the memory is the image's */
@@ -175,7 +175,7 @@ void stasis_incr_after_restart(void)
     g_parent_ok = 0;
     if (!g_incr_base_id) return;
     g_track_why = open_uffd();
-    if (g_track_why || stasis_image_track() < 0) g_incr_base_id = 0;
+    if (g_track_why || stasis_image_track(0) < 0) g_incr_base_id = 0;
 }
 
 /* fork child: the mappings are new to the kernel's tracking (no UFFD_FEATURE_EVENT_FORK) */

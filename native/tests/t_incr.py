@@ -84,6 +84,35 @@ def test_incremental_chain(env):
     check(any(" restarted 2" in line for line in out), lambda: "no second restart seen: %s" % out[-3:])
 
 
+def test_incremental_written_pages_protected_again(env):
+    """the pages an incremental image stored are protected again (by its own scan): the
+    next image, taken before the program writes them again, holds none of them"""
+    change = 1024                                      # 4 MiB rewritten at each step, every 3 s
+    proc, agent, path = env.launch([SCEN + "/incr_pages", "16", "1000", "3000", str(change)])
+    wait_lines(path, 2, proc, timeout=60)
+    first = os.path.join(env.dir, "p1")
+    checkpoint(env, agent, first)
+    sizes = None
+    for attempt in range(3):                           # two images between the same two steps
+        seen = len(lines(path))
+        wait_lines(path, seen + 1, proc, timeout=60)
+        seen = len(lines(path))
+        second, third = (os.path.join(env.dir, "p%d%s" % (n, attempt)) for n in (2, 3))
+        _, image2 = checkpoint(env, agent, second, first)
+        answer, image3 = checkpoint(env, agent, third, second)
+        check(answer == "PARENT incremental", lambda: answer)
+        if len(lines(path)) == seen:
+            sizes = [imagefmt.read_image(i)["data_bytes"] for i in (image2, image3)]
+            break
+        first = third
+    kill_agent_process(agent, proc)
+    check(sizes is not None, lambda: "no two checkpoints between two steps 3 s apart")
+    # a step rewrites CHANGE pages picked at random (a few twice)
+    check(sizes[0] * 2 >= change * 4096, lambda: "the second image holds %d bytes of a step's %d" % (sizes[0],
+                                                                                               change * 4096))
+    check(sizes[1] * 8 < change * 4096, lambda: "the third image holds %d bytes: the second's pages again" % sizes[1])
+
+
 def test_incremental_not_possible(env):
     """no parent image of this process there: full, with the reason in one line"""
     proc, agent, path = env.launch([SCEN + "/incr_pages", "4", "100", "20"])
@@ -235,4 +264,5 @@ def test_incremental_tree(env):
     check("A reaped B" in out, lambda: out[-5:])
 
 
-TESTS = [test_incremental_chain, test_incremental_tree, test_incremental_not_possible, test_broken_parents_refused, test_compact]
+TESTS = [test_incremental_chain, test_incremental_tree, test_incremental_not_possible,
+         test_incremental_written_pages_protected_again, test_broken_parents_refused, test_compact]

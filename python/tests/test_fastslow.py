@@ -65,6 +65,11 @@ class ScheduleTest(unittest.TestCase):
         self.assertEqual(_schedule.next_start([2, 3], lambda n: n == 2, lambda n: True), 3)
         self.assertIsNone(_schedule.next_start([2], lambda n: n == 2, lambda n: True))
 
+    def test_once_the_fast_run_ended_a_lone_interval_behind_a_busy_checker_starts(self) -> None:
+        # the checker on 7 may end there (a mismatch): 8 waits for nobody once no marks will come
+        self.assertEqual(_schedule.next_start([8], lambda n: n == 8, lambda n: True, final=True), 8)
+        self.assertEqual(_schedule.next_start(range(8, 13), lambda n: n == 8, lambda n: True, final=True), 11)
+
     def test_longest_stretch_first(self) -> None:
         free = [2, 3, 4, 5, 6, 7, 8, 11, 12]          # 1 and 9..10 are being checked
         busy = {2, 11}.__contains__

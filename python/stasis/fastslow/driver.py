@@ -187,7 +187,8 @@ class Run:
         free = self.free()
         if self.client is not None:                    # Dask: one task per interval, in order
             return next((n for n in sorted(free) if n - 1 in self.published), None)
-        return _schedule.next_start(free, self.busy_before, lambda n: n - 1 in self.published)
+        return _schedule.next_start(free, self.busy_before, lambda n: n - 1 in self.published,
+                                    final=self.fast_status is not None)
 
     def launch_checkers(self) -> None:
         limit = 1 << 30 if self.client is not None else self.opts.checkers

@@ -15,6 +15,7 @@ import org.stasis.framework.lifecycle.OperationFailedException;
  * dropped, never run later.
  */
 final class OperationGate {
+    // How often a waiter looks whether its client left; a leave() wakes it at once.
     private static final long POLL_MS = 50;
     private static final Duration BUSY_GRACE = Duration.ofSeconds(1);
 
@@ -28,9 +29,20 @@ final class OperationGate {
     private String group = "";
     private int holders;
 
+    private final long pollMillis;
+
     /** @param dropped hears one line for each request dropped because its client left */
     OperationGate(Consumer<String> dropped) {
+        this(dropped, POLL_MS);
+    }
+
+    /**
+     * @param dropped as above
+     * @param pollMillis how often a waiter checks whether its client left
+     */
+    OperationGate(Consumer<String> dropped, long pollMillis) {
         this.dropped = dropped;
+        this.pollMillis = pollMillis;
     }
 
     /**
@@ -69,11 +81,19 @@ final class OperationGate {
                     dropped.accept(line);
                     throw new OperationFailedException(line, null);
                 }
-                Thread.sleep(POLL_MS);
+                awaitLeave();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OperationFailedException(what + " was interrupted while it waited for " + holder, e);
+        }
+    }
+
+    // Woken by leave(): a mark's checkpoint that waited for the previous one's publication
+    // starts when that one ends, not up to a poll later.
+    private synchronized void awaitLeave() throws InterruptedException {
+        if (permit.availablePermits() == 0) {
+            wait(pollMillis);
         }
     }
 
@@ -108,5 +128,6 @@ final class OperationGate {
         restartHolds = false;
         holder = "";
         permit.release();
+        notifyAll();
     }
 }

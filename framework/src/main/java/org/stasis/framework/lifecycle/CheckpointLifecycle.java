@@ -182,7 +182,8 @@ public final class CheckpointLifecycle {
             cancelIfGone(staging.id(), "while its processes were suspended", progress);
             progress.phase("write");
             Lineages.Entry lineage = lineages.of(computation.processes());
-            Path parent = full ? null : Incremental.parentOf(store, lineage.parent(), note -> note(staging.id(), note));
+            Path parent = full ? null
+                    : Incremental.parentOf(store, lineages.bases(), lineage.parent(), note -> note(staging.id(), note));
             List<ProcessImage> images = writeInParallel(staging, operation, records, parent, fixed.get("compress"));
             span.reach(SpanOperation.Barrier.WRITTEN, new SpanOperation.PartCheckpoint(staging.id(),
                     store.root().resolve(staging.id()).toString(), images.size()));
@@ -203,6 +204,7 @@ public final class CheckpointLifecycle {
                 core.published(false);
                 throw e;
             }
+            lineages.bases().published(published, manifest.base());
             core.published(true);
             lineages.checkpointed(lineage, staging.id(), manifest.processes());
             outcome = Outcome.RESUMED;

@@ -8,7 +8,6 @@ import java.util.function.Consumer;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
 import org.stasis.framework.store.ImageFile;
-import org.stasis.framework.store.Manifest;
 import org.stasis.framework.store.ProcessImage;
 
 /**
@@ -24,12 +23,13 @@ final class Incremental {
 
     /**
      * @param store the computation's checkpoint directory
+     * @param bases the bases of published checkpoints as last read
      * @param previous the checkpoint the computation last took or was restarted from, or null
      * @param notes hears why there is no parent when there could have been one
      * @return that checkpoint's directory if it is published in this same directory and its
      *         chain is short enough, else null (full images)
      */
-    static Path parentOf(CheckpointStore store, String previous, Consumer<String> notes) {
+    static Path parentOf(CheckpointStore store, Bases bases, String previous, Consumer<String> notes) {
         if (previous == null || previous.contains("/") || previous.startsWith(".")) {
             return null;
         }
@@ -43,8 +43,7 @@ final class Incremental {
         try {
             while (base != null && depth <= MAX_CHAIN) {
                 depth++;
-                Manifest manifest = store.read(store.root().resolve(base));
-                base = manifest.base();
+                base = bases.baseOf(store, store.root().resolve(base));
             }
         } catch (CheckpointInvalidException e) {
             notes.accept("full checkpoint: the chain of " + previous + " cannot be read (" + e.getMessage() + ")");

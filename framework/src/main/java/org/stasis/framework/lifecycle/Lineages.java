@@ -36,6 +36,7 @@ public final class Lineages {
     }
 
     private final Deque<Entry> entries = new ArrayDeque<>();
+    private final Bases bases = new Bases();
     private final Map<String, String> lineageOfCheckpoint = new LinkedHashMap<>();
 
     /**
@@ -62,6 +63,11 @@ public final class Lineages {
     public synchronized void checkpointed(Entry entry, String id, Collection<ProcessInfo> processes) {
         replace(entry, new Entry(entry.lineage(), id, identities(processes)));
         remember(id, entry.lineage());
+    }
+
+    /** @return the bases of the checkpoints behind the lineages, as last read */
+    Bases bases() {
+        return bases;
     }
 
     /**

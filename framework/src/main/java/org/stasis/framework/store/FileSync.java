@@ -3,7 +3,6 @@ package org.stasis.framework.store;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -40,25 +39,17 @@ final class FileSync {
     }
 
     /**
-     * Fsyncs every regular file and directory under {@code root}, then root itself. The
-     * files are synced in parallel (up to {@link #PARALLEL} at once: a process's image
-     * each, and the file system commits concurrent fsyncs together), then the directories,
-     * deepest first.
+     * Fsyncs every regular file and directory under {@code root}, root included, all at
+     * once (up to {@link #PARALLEL} at a time): the file system commits concurrent fsyncs
+     * together, and none has to be durable before another (only all of them before the
+     * rename that publishes), so one round costs about one journal commit.
      */
     static void tree(Path root) throws IOException {
         List<Path> paths;
         try (Stream<Path> walk = Files.walk(root)) {
             paths = walk.collect(Collectors.toList());
         }
-        List<Path> files = new ArrayList<>();
-        List<Path> directories = new ArrayList<>();
-        for (Path path : paths) {
-            (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? files : directories).add(path);
-        }
-        parallel(files);
-        for (int i = directories.size() - 1; i >= 0; i--) {
-            one(directories.get(i));
-        }
+        parallel(paths);
     }
 
     static final int PARALLEL = 16;

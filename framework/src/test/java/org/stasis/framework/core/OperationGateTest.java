@@ -37,4 +37,27 @@ class OperationGateTest {
         gate.leave();
         assertFalse(gate.busy());
     }
+
+    @Test
+    void aWaitingCheckpointGoesInWhenTheOneBeforeItLeavesNotAtItsNextPoll() throws Exception {
+        OperationGate slowPoll = new OperationGate(line -> {
+        }, 3_600_000);
+        slowPoll.enter("checkpoint", false, () -> false);
+        java.util.concurrent.CompletableFuture<Void> second = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                slowPoll.enter("checkpoint", false, () -> false);
+            } catch (OperationFailedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (!slowPoll.busy()) {
+            Thread.onSpinWait();
+        }
+        Thread.sleep(100);                 // the second one is waiting by now
+        assertFalse(second.isDone());
+        slowPoll.leave();
+        second.get(60, java.util.concurrent.TimeUnit.SECONDS);   // an hour without the wake-up
+        assertTrue(slowPoll.busy());
+        slowPoll.leave();
+    }
 }
