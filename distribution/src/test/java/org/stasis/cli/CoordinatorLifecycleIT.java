@@ -115,6 +115,19 @@ class CoordinatorLifecycleIT {
         }
     }
 
+    // FileInstall installs the plugins folder's bundles as soon as it starts: the plugin API they
+    // import must be installed by then, not a moment later with the core.
+    @Test
+    void aPluginInThePluginsFolderStartsWithTheCoordinatorWithoutAnError() throws Exception {
+        Path hello = Path.of(System.getProperty("stasis.dist", "../dist"), "samples", "org.stasis.samples.hello.jar");
+        Files.copy(hello, plugins.resolve("hello.jar"));
+        start("dropin");
+        assertTrue(await(() -> cli.run("plugins", "--name", "dropin").out().contains("org.stasis.samples.hello"),
+                Duration.ofSeconds(20)), cli.run("plugins", "--name", "dropin").toString());
+        String log = Files.readString(runtime.resolve("dropin.log"));
+        assertFalse(log.contains("Unable to resolve"), log);
+    }
+
     @Test
     void aCoordinatorLaunchStartedExitsAfterItsProgramAndKeepsTheCheckpoints() throws Exception {
         Path ckpt = temp.resolve("ckpt");

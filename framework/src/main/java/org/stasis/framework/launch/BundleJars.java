@@ -13,8 +13,10 @@ import java.util.stream.Stream;
  * built-in plugins, and the shell, which starts last. Each group is in file-name order.
  *
  * @param infrastructure the libraries and services everything else uses (DS, Config Admin,
- *        FileInstall, Gogo's runtime and commands, Jackson, JNA, OSGi utilities)
- * @param core Stasis's API and framework bundles
+ *        FileInstall, Gogo's runtime and commands, Jackson, JNA, OSGi utilities) and Stasis's
+ *        plugin API: FileInstall installs the plugins folder's bundles as soon as it starts, and
+ *        they must find the API they import
+ * @param core Stasis's framework bundle
  * @param plugins the built-in plugins
  * @param last the Gogo shell
  */
@@ -22,6 +24,7 @@ record BundleJars(List<Path> infrastructure, List<Path> core, List<Path> plugins
     private static final String SHELL = "org.apache.felix.gogo.shell.jar";
     private static final String PLUGIN_PREFIX = "org.stasis.plugin.";
     private static final String STASIS_PREFIX = "org.stasis.";
+    private static final String API = "org.stasis.api.jar";
 
     /**
      * @param directory the distribution's bundles folder
@@ -43,7 +46,7 @@ record BundleJars(List<Path> infrastructure, List<Path> core, List<Path> plugins
                 last.add(jar);
             } else if (name.startsWith(PLUGIN_PREFIX)) {
                 plugins.add(jar);
-            } else if (name.startsWith(STASIS_PREFIX)) {
+            } else if (name.startsWith(STASIS_PREFIX) && !name.equals(API)) {
                 core.add(jar);
             } else {
                 infrastructure.add(jar);

@@ -65,7 +65,8 @@ final class FelixRuntime {
      *
      * <p>The start is spread over both threads a coordinator has at hand: while the framework's
      * start-level thread starts the infrastructure (Declarative Services, Config Admin, Gogo's
-     * runtime, FileInstall, the libraries), this thread installs Stasis's own bundles; then the
+     * runtime, FileInstall, the libraries, the plugin API), this thread installs Stasis's
+     * framework, the built-in plugins and the shell; then the
      * core and the built-in plugins, which depend on nothing of each other but services, start
      * on two threads at once; the shell starts last, so that every command is registered before
      * it could run one.
