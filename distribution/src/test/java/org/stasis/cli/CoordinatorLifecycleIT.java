@@ -10,6 +10,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,6 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * A coordinator's life seen from the command line: {@code stasis coordinators} lists
@@ -29,6 +33,10 @@ class CoordinatorLifecycleIT {
             .normalize().resolve("native/target/scenarios");
     private static final Pattern PID = Pattern.compile("\"pid\" : (\\d+)");
     private static final Pattern READY = Pattern.compile("is ready \\(pid (\\d+),");
+    private static final Path BUNDLES = Path.of(System.getProperty("stasis.dist", "../dist"), "bundles");
+    /** The built-in plugins' ids, one per org.stasis.plugin.*.jar of the distribution. */
+    private static final Set<String> BUILT_IN = Set.of("event", "file", "ipython-config", "pid", "pty", "socket",
+            "vnc");
 
     @TempDir
     Path temp;
@@ -80,6 +88,44 @@ class CoordinatorLifecycleIT {
         await(() -> !cli.run("coordinators").out().contains("second"), Duration.ofSeconds(20));
         StasisCli.Result one = cli.run("coordinators");
         assertTrue(one.out().contains("first") && !one.out().contains("second"), one.toString());
+    }
+
+    // The launcher starts the core and the built-in plugins on two threads at once: "ready"
+    // must still mean that every one of them takes part in the first checkpoint.
+    @Test
+    void aCheckpointRightAfterTheStartHasEveryBuiltInPlugin() throws Exception {
+        try (var jars = Files.list(BUNDLES)) {
+            assertEquals(BUILT_IN.size(), jars.filter(j -> j.getFileName().toString().startsWith("org.stasis.plugin."))
+                    .count(), "a built-in plugin was added or removed: update BUILT_IN");
+        }
+        start("fresh");
+        Process launch = cli.start(temp.resolve("launch.out"), "launch", "--name", "fresh", "--", "sleep", "20");
+        try {
+            assertTrue(await(() -> cli.run("status", "--name", "fresh", "--json").out().contains("\"pid\""),
+                    Duration.ofSeconds(60)), Files.readString(temp.resolve("launch.out")));
+            StasisCli.Result checkpoint = cli.run("checkpoint", "--name", "fresh");
+            assertEquals(0, checkpoint.status(), checkpoint.toString());
+            Path manifest = temp.resolve("ckpt-fresh").resolve("latest").resolve("manifest.json");
+            Set<String> plugins = new TreeSet<>();
+            new ObjectMapper().readTree(manifest.toFile()).get("plugins").fieldNames().forEachRemaining(plugins::add);
+            assertEquals(new TreeSet<>(BUILT_IN), plugins, "plugins in the first checkpoint's manifest");
+        } finally {
+            cli.run("kill", "--name", "fresh");
+            launch.waitFor();
+        }
+    }
+
+    // FileInstall installs the plugins folder's bundles as soon as it starts: the plugin API they
+    // import must be installed by then, not a moment later with the core.
+    @Test
+    void aPluginInThePluginsFolderStartsWithTheCoordinatorWithoutAnError() throws Exception {
+        Path hello = Path.of(System.getProperty("stasis.dist", "../dist"), "samples", "org.stasis.samples.hello.jar");
+        Files.copy(hello, plugins.resolve("hello.jar"));
+        start("dropin");
+        assertTrue(await(() -> cli.run("plugins", "--name", "dropin").out().contains("org.stasis.samples.hello"),
+                Duration.ofSeconds(20)), cli.run("plugins", "--name", "dropin").toString());
+        String log = Files.readString(runtime.resolve("dropin.log"));
+        assertFalse(log.contains("Unable to resolve"), log);
     }
 
     @Test

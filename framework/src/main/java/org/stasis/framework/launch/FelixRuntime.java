@@ -9,10 +9,11 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleEvent;
@@ -22,7 +23,7 @@ import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
-import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.wiring.FrameworkWiring;
 import org.stasis.framework.util.RuntimeDirectory;
 import org.stasis.framework.util.Trees;
 
@@ -31,12 +32,11 @@ import org.stasis.framework.util.Trees;
  * plugins folder, and tells the bundles when everything has started.
  */
 final class FelixRuntime {
-    private static final String SHELL_BUNDLE = "org.apache.felix.gogo.shell";
-
     private final LaunchOptions options;
     private final RuntimeDirectory runtimeDirectory;
     private final Path cache;
     private final StartupTimeline timeline;
+    private FutureTask<Framework> made;
     private Framework framework;
     private boolean stopped;
 
@@ -48,15 +48,41 @@ final class FelixRuntime {
     }
 
     /**
+     * Builds the framework (not yet initialised: it touches no file) on a thread of its own, so
+     * that it is done while the launcher makes sure the name is free; {@link #start()} uses it.
+     */
+    void prepare() {
+        made = new FutureTask<>(() -> ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
+                .newFramework(configuration()));
+        Thread thread = new Thread(made, "stasis-framework-new");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
      * Starts the framework and every bundle; returns once all have started.
+     *
+     * <p>The start is spread over both threads a coordinator has at hand: while the framework's
+     * start-level thread starts the infrastructure (Declarative Services, Config Admin, Gogo's
+     * runtime, FileInstall, the libraries, the plugin API), this thread installs Stasis's
+     * framework, the built-in plugins and the shell; then the
+     * core and the built-in plugins, which depend on nothing of each other but services, start
+     * on two threads at once; the shell starts last, so that every command is registered before
+     * it could run one.
      *
      * @throws Exception if the framework or a bundle of the distribution cannot start
      */
     void start() throws Exception {
         Files.createDirectories(options.pluginsDirectory());
-        framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
-                .newFramework(configuration());
+        if (made == null) {
+            prepare();
+        }
+        try {
+            framework = made.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
         framework.init();
         timeline.mark("framework initialised");
         if (timeline.enabled()) {
@@ -67,7 +93,7 @@ final class FelixRuntime {
             });
         }
         CountDownLatch started = new CountDownLatch(1);
-        List<String> errors = new ArrayList<>();
+        List<String> errors = new CopyOnWriteArrayList<>();
         framework.getBundleContext().addFrameworkListener(event -> {
             if (event.getType() == FrameworkEvent.STARTED) {
                 started.countDown();
@@ -75,21 +101,49 @@ final class FelixRuntime {
                 errors.add(describe(event));
             }
         });
-        for (Bundle bundle : install()) {
+        BundleJars jars = BundleJars.in(options.home().resolve("bundles"));
+        for (Bundle bundle : install(jars.infrastructure())) {
             bundle.start(Bundle.START_ACTIVATION_POLICY);
         }
-        timeline.mark("bundles installed");
+        timeline.mark("infrastructure installed");
         framework.start();
+        List<Bundle> core = install(jars.core());
+        List<Bundle> plugins = install(jars.plugins());
+        List<Bundle> last = install(jars.last());
+        timeline.mark("bundles installed");
         if (!started.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("the OSGi framework did not start within 60 s");
         }
+        timeline.mark("infrastructure started");
+        failOn(errors);
+        // One resolution for all of them, rather than one per bundle as each starts.
+        List<Bundle> ours = new ArrayList<>(core);
+        ours.addAll(plugins);
+        ours.addAll(last);
+        framework.adapt(FrameworkWiring.class).resolveBundles(ours);
+        timeline.mark("bundles resolved");
+        BundleStarter coreStarter = new BundleStarter(core);
+        BundleStarter pluginStarter = new BundleStarter(plugins);
+        Thread pluginThread = new Thread(pluginStarter, "stasis-start-plugins");
+        pluginThread.start();
+        coreStarter.run();
+        pluginThread.join();
+        BundleStarter lastStarter = new BundleStarter(last);
+        lastStarter.run();
+        errors.addAll(coreStarter.failures());
+        errors.addAll(pluginStarter.failures());
+        errors.addAll(lastStarter.failures());
         timeline.mark("framework started");
-        if (!errors.isEmpty()) {
-            throw new IllegalStateException("a bundle failed to start: " + errors.get(0));
-        }
+        failOn(errors);
         Hashtable<String, Object> ready = new Hashtable<>();
         ready.put("stasis.ready", "true");
         framework.getBundleContext().registerService(Object.class, new Object(), ready);
+    }
+
+    private static void failOn(List<String> errors) {
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException("a bundle failed to start: " + errors.get(0));
+        }
     }
 
     /** Blocks until the framework has stopped (stasis:shutdown, console exit, signal). */
@@ -116,18 +170,13 @@ final class FelixRuntime {
         }
     }
 
-    private List<Bundle> install() throws IOException, BundleException {
-        List<Path> jars;
-        try (Stream<Path> files = Files.list(options.home().resolve("bundles"))) {
-            jars = files.filter(p -> p.toString().endsWith(".jar")).sorted().collect(Collectors.toList());
-        }
+    // In place (reference:), not copied into the cache: the launcher's own jars are read in
+    // place too, and copying 6 MB of jars cost each start ~30 ms of CPU. Fragments are
+    // installed but not started.
+    private List<Bundle> install(List<Path> jars) throws BundleException {
         List<Bundle> bundles = new ArrayList<>();
         for (Path jar : jars) {
-            // In place (reference:), not copied into the cache: the launcher's own jars are read
-            // in place too, and copying 6 MB of jars cost each start ~30 ms of CPU.
             Bundle bundle = framework.getBundleContext().installBundle("reference:" + jar.toUri());
-            // The shell starts last so that every command is registered before it could run one.
-            bundle.adapt(BundleStartLevel.class).setStartLevel(SHELL_BUNDLE.equals(bundle.getSymbolicName()) ? 2 : 1);
             if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 bundles.add(bundle);
             }
@@ -139,7 +188,6 @@ final class FelixRuntime {
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, cache.toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "2");
         // The control socket checks its peer's uid with jdk.net.ExtendedSocketOptions.
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "jdk.net");
         config.put("felix.log.level", "1");

@@ -49,6 +49,9 @@ public final class Main {
         try {
             RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
             Path socket = directory.socket(options.name());
+            runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"),
+                    timeline);
+            runtime.prepare();
             // One coordinator per name: two started at the same moment both found no
             // socket, and the later one took the earlier one's socket away (that one
             // then ran on unreachable). The lock is held as long as this JVM runs.
@@ -66,8 +69,6 @@ public final class Main {
             // What dead coordinators left (sockets nobody listens on, plans of gone pids) goes now.
             removeStaleFiles(directory, options.name());
             timeline.mark("name held, stale files swept");
-            runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"),
-                    timeline);
             NameLock held = nameLock;
             // Everything of this coordinator is gone (its cache too) before the name is free again.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
