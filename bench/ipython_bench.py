@@ -79,6 +79,16 @@ def breakdown(stasis: Stasis, ckpt_id: str, directory: str, checkpoint: float, o
                (started + prompt - released) * 1000))
 
 
+def published(stasis: Stasis, ckpt_id: str) -> str:
+    """The checkpoint's directory, once it is published (at once when the magic waited for it)."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = [os.path.join(root, ckpt_id) for root, dirs, _ in os.walk(stasis.ckpt_dir) if ckpt_id in dirs]
+        if found or time.monotonic() > deadline:
+            return found[0]
+        time.sleep(0.01)
+
+
 def one_run(stasis: Stasis, env: dict, log) -> tuple:
     child = spawn(stasis, stasis.launch_argv("/usr/bin/ipython3", "--colors=NoColor"), env, log)
     child.expect(r"In \[1\]:")
@@ -92,8 +102,8 @@ def one_run(stasis: Stasis, env: dict, log) -> tuple:
     checkpoint = time.monotonic() - start
     ckpt_id = ANSI.sub("", child.match.group(1))
     child.expect(r"In \[3\]:")
+    directory = published(stasis, ckpt_id)
     own = float(re.search(r"\((\d+\.\d+) s\)", stasis.cli("status")).group(1))
-    directory = next(os.path.join(root, ckpt_id) for root, dirs, _ in os.walk(stasis.ckpt_dir) if ckpt_id in dirs)
     stasis.kill()
     child.expect(pexpect.EOF)
     start = time.monotonic()
