@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/ioctl.h>
-#include <linux/aio_abi.h>
 #include <link.h>
 
 #define MAX_RUNS      (1 << 17)
@@ -16,7 +15,6 @@
 #define PM_CHUNK      4096 /* pagemap entries per read (16 MiB of address space) */
 #define IOV_MAX_BATCH 1024
 #define WRITE_CHUNK   (64ull << 20) /* bytes per write call: the image grows visibly (progress) */
-#define ASYNC_BATCH   (16ull << 20) /* direct I/O: pages handed to the disk while the next ones are scanned */
 #define PAGE          4096ull
 
 static char g_maps[1 << 20];
@@ -47,15 +45,15 @@ struct writer {
     uint64_t z_raw_start, z_phys;
 };
 
-/* writes iov[0..cnt) at pos, continuing after partial writes (the entries are consumed) */
-static int write_all_at(struct writer *w, struct iovec *iov, int cnt, uint64_t pos)
+static int flush_iov(struct writer *w)
 {
     int i = 0;
-    while (i < cnt) {
-        int k = 0;
+    while (i < g_niov) {
+        int cnt = 0;
         uint64_t batch = 0;
-        while (i + k < cnt && (k == 0 || batch + iov[i + k].iov_len <= WRITE_CHUNK)) batch += iov[i + k++].iov_len;
-        long n = rsys5(SYS_pwritev, w->fd, &iov[i], k, (long)pos, 0);
+        while (i + cnt < g_niov && (cnt == 0 || batch + g_iov[i + cnt].iov_len <= WRITE_CHUNK))
+            batch += g_iov[i + cnt++].iov_len;
+        long n = rsys5(SYS_pwritev, w->fd, &g_iov[i], cnt, (long)w->wpos, 0);
         if (n == -EINTR) continue;
         if (n == -EINVAL && w->fd != w->bfd) {
             w->fd = w->bfd;
@@ -65,127 +63,18 @@ static int write_all_at(struct writer *w, struct iovec *iov, int cnt, uint64_t p
             w->err = "write to image failed (disk full?)";
             return -1;
         }
-        pos += (uint64_t)n;
-        while (i < cnt && (size_t)n >= iov[i].iov_len) {
-            n -= (long)iov[i].iov_len;
+        w->wpos += (uint64_t)n;
+        while (i < g_niov && (size_t)n >= g_iov[i].iov_len) {
+            n -= (long)g_iov[i].iov_len;
             i++;
         }
-        if (i < cnt && n) {
-            iov[i].iov_base = (char *)iov[i].iov_base + n;
-            iov[i].iov_len -= (size_t)n;
+        if (i < g_niov && n) {
+            g_iov[i].iov_base = (char *)g_iov[i].iov_base + n;
+            g_iov[i].iov_len -= (size_t)n;
         }
     }
+    g_niov = 0;
     return 0;
-}
-
-/* With direct I/O the page data of a large image goes to the disk in batches, one
- * asynchronous write (Linux AIO) in flight while the next pages are scanned and
- * checksummed, instead of scanning everything first and then writing it: the CPU part
- * (about a tenth of a second per GiB) no longer adds to the disk's. The pages stay
- * unchanged meanwhile (the program is parked; volatile pages go through the bounce page
- * synchronously, after the write in flight has ended). No AIO (io_setup refused): the
- * synchronous writes of before. */
-static struct {
-    aio_context_t ctx;
-    int busy, cnt;
-    uint64_t pos, len;
-    struct iocb cb;
-    struct iovec iov[IOV_MAX_BATCH];
-} g_aio;
-static uint64_t g_pending; /* bytes in g_iov */
-
-static void aio_open(void)
-{
-    g_aio.ctx = 0;
-    g_aio.busy = 0;
-    if (rsys2(SYS_io_setup, 1, &g_aio.ctx) < 0) g_aio.ctx = 0;
-}
-
-static void aio_close(void)
-{
-    if (g_aio.ctx) rsys1(SYS_io_destroy, g_aio.ctx); /* waits for a write still in flight (error paths) */
-    g_aio.ctx = 0;
-    g_aio.busy = 0;
-}
-
-/* the write in flight has ended; what it did not write is written now */
-static int aio_wait(struct writer *w)
-{
-    if (!g_aio.busy) return 0;
-    struct io_event ev;
-    long r;
-    do r = rsys5(SYS_io_getevents, g_aio.ctx, 1, 1, &ev, 0);
-    while (r == -EINTR);
-    if (r != 1) {
-        w->err = "cannot wait for the image write";
-        return -1; /* still in flight: aio_close waits for it */
-    }
-    g_aio.busy = 0;
-    long done = (long)ev.res;
-    if (done == (long)g_aio.len) return 0;
-    if (done == -EINVAL && w->fd != w->bfd) {
-        w->fd = w->bfd; /* no direct I/O after all: all of it again, buffered */
-        done = 0;
-    } else if (done < 0) {
-        w->err = "write to image failed (disk full?)";
-        return -1;
-    }
-    int i = 0;
-    uint64_t pos = g_aio.pos + (uint64_t)done;
-    while (i < g_aio.cnt && (size_t)done >= g_aio.iov[i].iov_len) {
-        done -= (long)g_aio.iov[i].iov_len;
-        i++;
-    }
-    if (i < g_aio.cnt && done) {
-        g_aio.iov[i].iov_base = (char *)g_aio.iov[i].iov_base + done;
-        g_aio.iov[i].iov_len -= (size_t)done;
-    }
-    return write_all_at(w, &g_aio.iov[i], g_aio.cnt - i, pos);
-}
-
-/* the pages gathered so far, written synchronously (after the write in flight) */
-static int flush_iov(struct writer *w)
-{
-    if (aio_wait(w) < 0) return -1;
-    uint64_t len = 0;
-    for (int i = 0; i < g_niov; i++) len += g_iov[i].iov_len;
-    int rc = write_all_at(w, g_iov, g_niov, w->wpos);
-    w->wpos += len;
-    g_niov = 0;
-    g_pending = 0;
-    return rc;
-}
-
-/* the pages gathered so far handed to the disk; the next ones are gathered meanwhile */
-static int flush_async(struct writer *w)
-{
-    if (!g_aio.ctx || w->fd == w->bfd) return flush_iov(w);
-    if (aio_wait(w) < 0) return -1;
-    g_aio.cnt = g_niov;
-    g_aio.len = 0;
-    for (int i = 0; i < g_niov; i++) {
-        g_aio.iov[i] = g_iov[i];
-        g_aio.len += g_iov[i].iov_len;
-    }
-    g_aio.pos = w->wpos;
-    r_memset(&g_aio.cb, 0, sizeof g_aio.cb);
-    g_aio.cb.aio_lio_opcode = IOCB_CMD_PWRITEV;
-    g_aio.cb.aio_fildes = (uint32_t)w->fd;
-    g_aio.cb.aio_buf = (uint64_t)(uintptr_t)g_aio.iov;
-    g_aio.cb.aio_nbytes = (uint64_t)g_aio.cnt;
-    g_aio.cb.aio_offset = (int64_t)g_aio.pos;
-    struct iocb *list[1] = {&g_aio.cb};
-    long r;
-    do r = rsys3(SYS_io_submit, g_aio.ctx, 1, list);
-    while (r == -EINTR);
-    w->wpos += g_aio.len;
-    g_niov = 0;
-    g_pending = 0;
-    if (r == 1) {
-        g_aio.busy = 1;
-        return 0;
-    }
-    return write_all_at(w, g_aio.iov, g_aio.cnt, g_aio.pos); /* not taken (no resources): written here */
 }
 
 static int is_zero_page(const void *p)
@@ -289,14 +178,12 @@ static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t a
         g_iov[g_niov - 1].iov_len + len <= WRITE_CHUNK) {
         g_iov[g_niov - 1].iov_len += len;
     } else {
-        if (g_niov == IOV_MAX_BATCH && flush_async(w) < 0) return -1;
+        if (g_niov == IOV_MAX_BATCH && flush_iov(w) < 0) return -1;
         g_iov[g_niov].iov_base = (void *)(uintptr_t)addr;
         g_iov[g_niov].iov_len = len;
         g_niov++;
     }
     a->crc32c = stasis_crc32c(a->crc32c, (const void *)(uintptr_t)addr, len);
-    g_pending += len;
-    if (g_pending >= ASYNC_BATCH && flush_async(w) < 0) return -1;
     return 0;
 }
 
@@ -781,9 +668,6 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
         goto out;
     }
     g_bounce = (char *)b;
-    g_niov = 0;
-    g_pending = 0;
-    aio_open();
     fill_header_ident();
     int level;
     if (stasis_compress_on(&level)) {
@@ -827,7 +711,6 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
     *areas = g_nareas;
     rc = 0;
 out:
-    aio_close();
     if (w.z) stasis_zbuf_close();
     if (g_bounce) {
         rsys2(SYS_munmap, g_bounce, PAGE);
