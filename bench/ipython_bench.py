@@ -3,12 +3,16 @@
 a pseudo-terminal (pexpect) under `stasis launch`. Targets: `%checkpoint` <= 0.3 s (from
 Enter to the magic's answer), `stasis restart` to a working prompt <= 0.3 s (from
 starting `stasis restart` to the prompt of the restored session, then to the answer of
-its first command). Prints each run, the medians, the coordinator's own checkpoint
+its first command). Prints each run with where its time went (from `stasis events`:
+the checkpoint's phases, the restart's), the medians, the coordinator's own checkpoint
 time and the load average. Figures, not assertions; run it un-niced on a quiet machine.
 
-Usage: /usr/bin/python3 bench/ipython_bench.py [DIST]   (RUNS=5, MIB=200)
+Usage: /usr/bin/python3 bench/ipython_bench.py [DIST]   (RUNS=5, MIB=200; EVENTS=1 prints
+every step; RESTART_OPTIONS="--no-verify" passes options to stasis restart)
 """
 
+import calendar
+import json
 import os
 import re
 import statistics
@@ -35,6 +39,67 @@ def spawn(stasis: Stasis, argv: list, env: dict, log) -> pexpect.spawn:
     return child
 
 
+def _instant(text: str) -> float:
+    """The coordinator's ISO-8601 instant (2026-12-03T20:04:11.459Z) as seconds since the epoch."""
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", text)
+    whole = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return whole + float("0." + (m.group(2) or "0"))
+
+
+def breakdown(stasis: Stasis, ckpt_id: str, directory: str, checkpoint: float, own: float, started: float,
+              prompt: float) -> str:
+    """Where the time went, from the coordinator's event log (its entries carry their end
+    and duration): the checkpoint's phases and the restart's, in ms."""
+    entries = json.loads(stasis.cli("events", "--json", "-n", "200"))
+    ck = [e for e in entries if e["operation"] == ckpt_id]
+    rs = [e for e in entries if e["operation"] == ckpt_id + "-restart"]
+
+    def ms(rows: list, step: str, actor: str = "core") -> int:
+        return sum(int(e["millis"]) for e in rows if e["step"] == step and e["actor"] == actor and e["status"] != "info")
+
+    def end(rows: list, step: str, actor: str = "core") -> float:
+        return max(_instant(e["time"]) for e in rows if e["step"] == step and e["actor"] == actor)
+
+    image = sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory) if f.endswith(".img"))
+    drain = sum(int(e["millis"]) for e in ck if e["step"] == "drain" and e["status"] != "info")
+    plugin_writes = [e for e in ck if e["step"] == "write" and e["actor"] != "core" and e["status"] != "info"]
+    after_write = max([_instant(e["time"]) for e in plugin_writes] + [end(ck, "core:write")]) - end(ck, "core:write")
+    ipy = ms(ck, "write", "ipython-config")
+    restarts = [e for e in rs if e["step"] == "restart" and e["status"] != "info"]
+    first = min(_instant(e["time"]) - int(e["millis"]) / 1000 for e in restarts)
+    released = end(rs, "core:release")
+    return ("  checkpoint (ms): suspend %d, drain %d, memory write %d (%.0f MiB of images), plugins after it %d"
+            " (ipython-config's copy %d), fsync %d, publish %d; the magic, IPython and the request %d\n"
+            "  restart (ms): to the plugins %d, plugins %d (ipython-config %d), core:restore %d (page check,"
+            " processes, memory), resume %d, released to the prompt %d"
+            % (ms(ck, "core:suspend"), drain, ms(ck, "core:write"), image / 2**20, after_write * 1000, ipy,
+               ms(ck, "core:fsync"), ms(ck, "core:publish"), (checkpoint - own) * 1000,
+               (first - started) * 1000, sum(int(e["millis"]) for e in restarts), ms(rs, "restart", "ipython-config"),
+               ms(rs, "core:restore"), (released - end(rs, "core:restore")) * 1000,
+               (started + prompt - released) * 1000))
+
+
+def published(stasis: Stasis, ckpt_id: str) -> str:
+    """The checkpoint's directory, once it is published (at once when the magic waited for it)."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = [os.path.join(root, ckpt_id) for root, dirs, _ in os.walk(stasis.ckpt_dir) if ckpt_id in dirs]
+        if found or time.monotonic() > deadline:
+            return found[0]
+        time.sleep(0.01)
+
+
+def coordinator_time(stasis: Stasis, ckpt_id: str) -> float:
+    """The coordinator's own time for the checkpoint (`stasis status`: last ID (T s)); it
+    may note it a moment after the magic heard of the publication."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = re.search(r"^last\s+%s \((\d+\.\d+) s\)" % re.escape(ckpt_id), stasis.cli("status"), re.M)
+        if found or time.monotonic() > deadline:
+            return float(found.group(1))
+        time.sleep(0.01)
+
+
 def one_run(stasis: Stasis, env: dict, log) -> tuple:
     child = spawn(stasis, stasis.launch_argv("/usr/bin/ipython3", "--colors=NoColor"), env, log)
     child.expect(r"In \[1\]:")
@@ -48,25 +113,24 @@ def one_run(stasis: Stasis, env: dict, log) -> tuple:
     checkpoint = time.monotonic() - start
     ckpt_id = ANSI.sub("", child.match.group(1))
     child.expect(r"In \[3\]:")
-    own = float(re.search(r"\((\d+\.\d+) s\)", stasis.cli("status")).group(1))
-    directory = next(os.path.join(root, ckpt_id) for root, dirs, _ in os.walk(stasis.ckpt_dir) if ckpt_id in dirs)
+    directory = published(stasis, ckpt_id)
+    own = coordinator_time(stasis, ckpt_id)
     stasis.kill()
     child.expect(pexpect.EOF)
     start = time.monotonic()
     started = time.time()
-    child = spawn(stasis, stasis.restart_argv(directory), env, log)
-    child.expect("restored from checkpoint")
-    said = time.monotonic() - start
+    argv = stasis.restart_argv(directory)
+    argv[-1:-1] = os.environ.get("RESTART_OPTIONS", "").split()   # e.g. --no-verify: what the page check costs
+    child = spawn(stasis, argv, env, log)
     child.expect(r"In \[3\]:")
     prompt = time.monotonic() - start
-    if os.environ.get("EVENTS") == "1":
-        print("stasis restart started at %s.%03dZ, 'restored from checkpoint' at +%.3f s, prompt at +%.3f s"
-              % (time.strftime("%H:%M:%S", time.gmtime(started)), int(started * 1000) % 1000, said, prompt), flush=True)
     child.send("print('MiB', len(blob) >> 20)\r")
     child.expect(r"MiB %d" % MIB)
     answer = time.monotonic() - start
-    if os.environ.get("EVENTS") == "1":             # where the time went, step by step
-        print("\n".join(stasis.cli("events", "-n", "60").splitlines()[-22:]), flush=True)
+    print(breakdown(stasis, ckpt_id, directory, checkpoint, own, started, prompt), flush=True)
+    if os.environ.get("EVENTS") == "1":             # every step, as stasis events shows it
+        print("\n".join(line for line in stasis.cli("events", "-n", "200").splitlines()
+                        if re.search(r"\s%s(-restart)?\s" % re.escape(ckpt_id), line)), flush=True)
     stasis.kill()
     child.expect(pexpect.EOF)
     return checkpoint, own, prompt, answer

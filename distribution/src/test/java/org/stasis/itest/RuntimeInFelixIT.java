@@ -94,8 +94,8 @@ public class RuntimeInFelixIT {
             "org.osgi.util.promise",
             "org.osgi.util.function");
     /** The built-in plugins in checkpoint order (descending ranking). */
-    private static final List<String> BUILT_IN_PLUGINS = List.of("pid", "file", "socket", "vnc", "event", "pty",
-            "ipython-config");
+    private static final List<String> BUILT_IN_PLUGINS = List.of("pid", "file", "socket", "vnc",
+            "ipython-config", "event", "pty");
     private static final List<String> EVENTS = List.of("preCheckpoint", "drain", "write", "restart", "resume");
 
     /** Created by {@link #configure()} outside the framework; removed when the JVM exits. */
