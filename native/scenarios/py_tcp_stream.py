@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scenario: py_tcp_stream.py COUNT [ipv4|ipv6] [PACE_MS]
+"""Scenario: py_tcp_stream.py COUNT [ipv4|ipv6] [PACE_MS] [STOP_FILE]
 A TCP server thread (listening on 127.0.0.1 or ::1, an ephemeral port,
 SO_REUSEADDR) and a client process (this file run again by subprocess) streaming
 COUNT numbered messages to it as fast as it can: the client's socket is non-blocking
@@ -11,8 +11,12 @@ directions always have data in flight, in user buffers and in the kernel.
 Both sides check that their socket options survived (non-blocking, TCP_NODELAY).
 At the end the server says how many it got; the client then connects a second time
 to the same listener and is greeted: the listening socket still works.
+With STOP_FILE, the client sends no new batch once that file exists: the stream ends
+after what it has sent (COUNT is then only a bound), and both sides check that the
+server got exactly that many, each once and in order.
 Prints "progress N" every 1000 messages the server got, "restarted server|client N"
-when a side notices a restart, "OK tcp COUNT" at the end; exits 0 only then."""
+when a side notices a restart, "OK tcp N" at the end (N the messages streamed);
+exits 0 only then."""
 import ctypes
 import fcntl
 import os
@@ -102,6 +106,7 @@ class Records:
 
 
 def serve(listener, count, pace_s, result):
+    """count: the messages that must arrive, or None when the client decides (STOP_FILE)"""
     conn, _ = listener.accept()
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     restarts = Restarts("server")
@@ -120,7 +125,7 @@ def serve(listener, count, pace_s, result):
         time.sleep(pace_s)
     if messages.pending:
         fail("server: a partial message at the end: %r" % messages.pending)
-    if messages.next != count:
+    if count is not None and messages.next != count:
         fail("server: the stream ended after %d of %d messages" % (messages.next, count))
     check_options(conn, "server", False)
     conn.sendall(b"d%014d\n" % messages.next)
@@ -132,7 +137,7 @@ def serve(listener, count, pace_s, result):
     result.append(messages.next)
 
 
-def run_server(count, family, pace_s):
+def run_server(count, family, pace_s, stop):
     global child
     host = "::1" if family == "ipv6" else "127.0.0.1"
     listener = socket.socket(socket.AF_INET6 if family == "ipv6" else socket.AF_INET, socket.SOCK_STREAM)
@@ -142,26 +147,27 @@ def run_server(count, family, pace_s):
     port = listener.getsockname()[1]
     result = []
     threading.excepthook = lambda hook: fail("server thread: %r" % (hook.exc_value,))
-    server = threading.Thread(target=serve, args=(listener, count, pace_s, result), name="server")
+    server = threading.Thread(target=serve, args=(listener, None if stop else count, pace_s, result), name="server")
     server.start()
     child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "client", host, str(port),
-                              str(count), str(pace_s)])
+                              str(count), str(pace_s)] + ([stop] if stop else []))
     say("streaming", family, port)
     status = child.wait()
     server.join()
     if status != 0:
         fail("the client exited with", status)
-    if result != [count]:
+    if len(result) != 1 or (not stop and result != [count]) or result[0] == 0:
         fail("the server thread did not finish the stream:", result)
-    say("OK tcp", count)
+    say("OK tcp", result[0])
 
 
 class Client:
     """Sends every message as soon as the socket takes it; reads acks slowly."""
 
-    def __init__(self, sock, count, pace_s):
+    def __init__(self, sock, count, pace_s, stop=None):
         self.sock = sock
         self.count = count
+        self.stop = stop
         self.pace_s = pace_s
         self.sent = 0
         self.out = b""
@@ -171,6 +177,8 @@ class Client:
         self.restarts = Restarts("client")
 
     def on_writable(self, selector):
+        if not self.out and self.sent < self.count and self.sent and self.stop and os.path.exists(self.stop):
+            self.count = self.sent  # the stream ends after what was sent; the server must get exactly that
         if not self.out and self.sent < self.count:
             batch = range(self.sent, min(self.count, self.sent + 256))
             self.out = b"".join(b"m%014d\n" % n for n in batch)
@@ -221,11 +229,13 @@ class Client:
         check_options(self.sock, "client", True)
 
 
-def run_client(host, port, count, pace_s):
+def run_client(host, port, count, pace_s, stop=None):
     sock = socket.create_connection((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setblocking(False)
-    Client(sock, count, pace_s).run()
+    client = Client(sock, count, pace_s, stop)
+    client.run()
+    count = client.count
     sock.close()
     with socket.create_connection((host, port), timeout=30) as again:
         if again.makefile("rb").readline() != b"hello again\n":
@@ -234,15 +244,17 @@ def run_client(host, port, count, pace_s):
 
 
 def main():
-    if len(sys.argv) == 6 and sys.argv[1] == "client":
-        run_client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    if len(sys.argv) in (6, 7) and sys.argv[1] == "client":
+        run_client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]),
+                   sys.argv[6] if len(sys.argv) == 7 else None)
         return
     count = int(sys.argv[1])
     family = sys.argv[2] if len(sys.argv) > 2 else "ipv4"
     pace_ms = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+    stop = sys.argv[4] if len(sys.argv) > 4 else None
     if family not in ("ipv4", "ipv6"):
         fail("family must be ipv4 or ipv6, not", family)
-    run_server(count, family, pace_ms / 1000.0)
+    run_server(count, family, pace_ms / 1000.0, stop)
 
 
 if __name__ == "__main__":
