@@ -52,11 +52,10 @@ public final class CheckpointStore {
     private final CheckpointTrust trust = CheckpointTrust.ofCurrentUser();
     // One mapper for every store: a store is made per operation, and a new mapper builds its
     // (de)serializers for the manifest's records again on first use, 10-30 ms per checkpoint.
-    private static final ObjectMapper JSON = JsonMapper.builder()
+    private static final ObjectMapper JSON_MAPPER = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
-    private final ObjectMapper json = JSON;
 
     /** @param root the checkpoint directory; created on first use */
     public CheckpointStore(Path root) {
@@ -127,7 +126,7 @@ public final class CheckpointStore {
      */
     public void seal(Staging staging, Manifest manifest) throws IOException {
         Path manifestFile = staging.directory().resolve(MANIFEST);
-        Files.write(manifestFile, json.writeValueAsBytes(manifest));
+        Files.write(manifestFile, JSON_MAPPER.writeValueAsBytes(manifest));
         FileSync.makePrivate(staging.directory());
         FileSync.tree(staging.directory());
     }
@@ -195,7 +194,7 @@ public final class CheckpointStore {
         byte[] bytes = readManifestBytes(directory, file, trusted);
         Manifest manifest;
         try {
-            manifest = json.readValue(bytes, Manifest.class);
+            manifest = JSON_MAPPER.readValue(bytes, Manifest.class);
         } catch (JsonProcessingException e) {
             throw new CheckpointInvalidException(file + " is corrupt (" + e.getOriginalMessage()
                     + "); the checkpoint cannot be restarted", e);

@@ -31,11 +31,16 @@ class BasesTest {
         return store.publish(staging, manifest(staging, base));
     }
 
+    // a full checkpoint app-1 and an incremental one over it: the second's directory
+    private static Path incrementalOverFull(CheckpointStore store) throws Exception {
+        publish(store, null);
+        return publish(store, "app-1");
+    }
+
     @Test
     void aManifestReplacedSinceItWasReadIsReadAgain() throws Exception {
         CheckpointStore store = new CheckpointStore(root);
-        publish(store, null);
-        Path second = publish(store, "app-1");
+        Path second = incrementalOverFull(store);
         Bases bases = new Bases();
         assertEquals("app-1", bases.baseOf(store, second));
         // compact: the manifest is replaced (a new file) by one without a base
@@ -50,8 +55,7 @@ class BasesTest {
     @Test
     void aManifestThatIsGoneIsNotTakenFromMemory() throws Exception {
         CheckpointStore store = new CheckpointStore(root);
-        publish(store, null);
-        Path second = publish(store, "app-1");
+        Path second = incrementalOverFull(store);
         Bases bases = new Bases();
         bases.published(second, "app-1");
         Files.delete(second.resolve(CheckpointStore.MANIFEST));
@@ -61,8 +65,7 @@ class BasesTest {
     @Test
     void aManifestGivenOtherPermissionsIsCheckedAgain() throws Exception {
         CheckpointStore store = new CheckpointStore(root);
-        publish(store, null);
-        Path second = publish(store, "app-1");
+        Path second = incrementalOverFull(store);
         Bases bases = new Bases();
         bases.published(second, "app-1");
         // others may write it now: the store's check refuses it, and so must the chain
