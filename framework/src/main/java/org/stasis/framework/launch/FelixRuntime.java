@@ -127,7 +127,9 @@ final class FelixRuntime {
         Thread pluginThread = new Thread(pluginStarter, "stasis-start-plugins");
         pluginThread.start();
         coreStarter.run();
+        timeline.mark("core started");
         pluginThread.join();
+        timeline.mark("plugins started");
         BundleStarter lastStarter = new BundleStarter(last);
         lastStarter.run();
         errors.addAll(coreStarter.failures());
