@@ -18,6 +18,19 @@ export STASIS_RUNTIME_DIR="$run"
 # The JVM writes the archive as it exits; the file is put in place only once complete.
 export STASIS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$run/stasis.jsa"
 stasis="$dist/bin/stasis"
+# First the system bundle's package list for this JVM, which the coordinator then reads instead
+# of having Felix build it at each start (SystemPackages.java says how); without it, it starts
+# all the same.
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+javac="${JAVA_HOME:+$JAVA_HOME/bin/}javac"
+here="$(cd "$(dirname "$0")" && pwd)"
+rm -f -- "$dist/lib/system-packages"
+if ! { "$javac" -nowarn -d "$run/classes" -cp "$dist/lib/org.apache.felix.framework.jar" "$here/SystemPackages.java" &&
+       "$java" -cp "$dist/lib/org.apache.felix.framework.jar:$run/classes" SystemPackages "$run/system-packages" \
+         "$dist/lib/org.apache.felix.framework.jar" &&
+       mv -f -- "$run/system-packages" "$dist/lib/system-packages"; }; then
+  echo "archive.sh: no system package list: Felix builds it at each start" >&2
+fi
 said="$("$stasis" coordinator --daemon --name cds --plugins "$run/plugins" --ckpt-dir "$run/ckpt")" || {
   echo "archive.sh: no class-data archive: the coordinator did not start; its log:" >&2
   tail -n 20 -- "$run/cds.log" >&2

@@ -27,8 +27,13 @@ public final class StasisCli {
     private final Path stasis;
 
     public StasisCli(Path runtimeDirectory) {
+        this(runtimeDirectory, Path.of(System.getProperty("stasis.dist", "../dist")));
+    }
+
+    /** The command line of the distribution in {@code dist} (a copy of the built one, say). */
+    public StasisCli(Path runtimeDirectory, Path dist) {
         this.runtimeDirectory = runtimeDirectory;
-        this.stasis = Path.of(System.getProperty("stasis.dist", "../dist"), "bin", "stasis").toAbsolutePath();
+        this.stasis = dist.resolve("bin").resolve("stasis").toAbsolutePath();
     }
 
     /**

@@ -190,6 +190,8 @@ final class FelixRuntime {
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, cache.toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        PrecomputedSystemPackages.read(options.home())
+                .ifPresent(packages -> config.put(Constants.FRAMEWORK_SYSTEMPACKAGES, packages));
         // The control socket checks its peer's uid with jdk.net.ExtendedSocketOptions.
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "jdk.net");
         config.put("felix.log.level", "1");
