@@ -52,6 +52,7 @@ final class FelixRuntime {
      * that it is done while the launcher makes sure the name is free; {@link #start()} uses it.
      */
     void prepare() {
+        JdkWarmUp.start();
         made = new FutureTask<>(() -> ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
                 .newFramework(configuration()));
