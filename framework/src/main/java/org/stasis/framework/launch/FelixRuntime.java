@@ -52,11 +52,15 @@ final class FelixRuntime {
      * that it is done while the launcher makes sure the name is free; {@link #start()} uses it.
      */
     void prepare() {
-        JdkWarmUp.start();
         made = new FutureTask<>(() -> ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
                 .newFramework(configuration()));
-        Thread thread = new Thread(made, "stasis-framework-new");
+        // Then, while this thread would idle and the launcher initialises the framework and
+        // installs the infrastructure on the other core, the JDK's first-use work of the start.
+        Thread thread = new Thread(() -> {
+            made.run();
+            new JdkWarmUp().run();
+        }, "stasis-framework-new");
         thread.setDaemon(true);
         thread.start();
     }
