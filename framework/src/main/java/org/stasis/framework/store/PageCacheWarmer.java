@@ -1,0 +1,164 @@
+package org.stasis.framework.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+
+/**
+ * Has the kernel read the newest checkpoint's memory images into the page cache, in the
+ * background, once it is published. The agent writes images with O_DIRECT, past the
+ * cache, so a restart soon after would read every page back from the disk twice over: for
+ * the page check, then (lazily) for the program. Warm, both find the pages in memory.
+ *
+ * <p>Bounded: only the newest checkpoint (a newer one, or the next checkpoint beginning,
+ * stops what is not yet asked for), and only when its images are at most a quarter of the
+ * memory available ({@code MemAvailable}), so it never pushes much else out of the cache.
+ * It only asks: readahead requests ({@code posix_fadvise(WILLNEED)}), no copy; the thread
+ * waits for the disk only as long as its queue is full. One request covers at most
+ * {@link #STEP} bytes because the kernel reads no more than the device's readahead window
+ * per call (128 KiB by default) and silently drops the rest.
+ */
+public final class PageCacheWarmer implements AutoCloseable {
+    /** bytes per readahead request */
+    static final long STEP = 128L << 10;
+
+    private interface LibC extends Library {
+        LibC INSTANCE = Native.load("c", LibC.class);
+
+        int O_RDONLY = 0;
+        int O_NOFOLLOW = 0400000;
+        int O_CLOEXEC = 02000000;
+        int POSIX_FADV_WILLNEED = 3;
+
+        int open(String path, int flags) throws LastErrorException;
+
+        int posix_fadvise(int fd, long offset, long length, int advice);
+
+        int close(int fd) throws LastErrorException;
+    }
+
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "stasis-warm-cache");
+        t.setDaemon(true);
+        return t;
+    });
+    // every warm and every stop takes a new number; a warm goes on while its number is the last
+    private final AtomicLong turn = new AtomicLong();
+    private final Consumer<String> note;
+    private volatile boolean enabled = true;
+
+    /** @param note told, in one line, why a checkpoint was not warmed (too big, unreadable) */
+    public PageCacheWarmer(Consumer<String> note) {
+        this.note = note;
+    }
+
+    /** @param on whether published checkpoints are warmed ({@code warm.cache}) */
+    public void enabled(boolean on) {
+        enabled = on;
+        if (!on) {
+            stop();
+        }
+    }
+
+    /** A checkpoint begins: no more readahead for the previous one (its write goes first). */
+    public void stop() {
+        turn.incrementAndGet();
+    }
+
+    /**
+     * Warms a published checkpoint's images in the background; returns at once.
+     *
+     * @param directory the published checkpoint
+     * @param images its image files' names
+     */
+    public void warm(Path directory, List<String> images) {
+        long mine = turn.incrementAndGet();
+        if (!enabled || images.isEmpty()) {
+            return;
+        }
+        thread.execute(() -> {
+            try {
+                warmNow(directory, images, mine);
+            } catch (IOException | RuntimeException e) {
+                note.accept("did not read " + directory.getFileName() + " into the page cache: " + e.getMessage()
+                        + " (a restart reads it from the disk)");
+            }
+        });
+    }
+
+    private void warmNow(Path directory, List<String> images, long mine) throws IOException {
+        if (turn.get() != mine) {
+            return;
+        }
+        long total = 0;
+        for (String image : images) {
+            total += Files.size(directory.resolve(image));
+        }
+        long available = memAvailable();
+        if (total > available / 4) {
+            note.accept("did not read " + directory.getFileName() + " into the page cache: its images ("
+                    + (total >> 20) + " MiB) are more than a quarter of the memory available (" + (available >> 20)
+                    + " MiB)");
+            return;
+        }
+        for (String image : images) {
+            if (!readAhead(directory.resolve(image), mine)) {
+                return;
+            }
+        }
+    }
+
+    // false once a newer turn began
+    private boolean readAhead(Path file, long mine) throws IOException {
+        long size = Files.size(file);
+        int fd;
+        try {
+            fd = LibC.INSTANCE.open(file.toString(), LibC.O_RDONLY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot open " + file + " (errno " + e.getErrorCode() + ")");
+        }
+        try {
+            for (long offset = 0; offset < size; offset += STEP) {
+                if (turn.get() != mine) {
+                    return false;
+                }
+                int error = LibC.INSTANCE.posix_fadvise(fd, offset, STEP, LibC.POSIX_FADV_WILLNEED);
+                if (error != 0) {
+                    throw new IOException("readahead of " + file + " failed (errno " + error + ")");
+                }
+            }
+            return true;
+        } finally {
+            LibC.INSTANCE.close(fd);
+        }
+    }
+
+    // bytes; 0 if /proc/meminfo cannot say (then nothing is warmed)
+    static long memAvailable() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) << 10;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        stop();
+        thread.shutdownNow();
+    }
+}
