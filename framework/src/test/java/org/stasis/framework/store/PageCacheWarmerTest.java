@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.sun.nio.file.ExtendedOpenOption;
 
 class PageCacheWarmerTest {
-    private static final int SIZE = 6 << 20;   // many readahead requests, not a multiple of the window
+    private static final int SIZE = 20 << 20;   // several windows, the last one short
 
     @TempDir
     Path dir;
