@@ -838,6 +838,7 @@ public class Coordinator {
             CompletableFuture<String> ended, boolean freshId) throws Exception {
         String group = span.group();
         operations.enter("restart of " + checkpoint.getFileName(), true, gone, group);
+        warmer.restarting(checkpoint);
         AgentCore core = group.isEmpty() ? this.core : this.core.sibling();
         Runnable leave = () -> {
             if (core != this.core) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import com.sun.jna.LastErrorException;
@@ -19,8 +20,8 @@ import com.sun.jna.Native;
  * cache, so a restart soon after would read every page back from the disk twice over: for
  * the page check, then (lazily) for the program. Warm, both find the pages in memory.
  *
- * <p>Bounded: only the newest checkpoint (a newer one, or the next checkpoint beginning,
- * stops what is not yet asked for), and only when its images are at most a quarter of the
+ * <p>Bounded: only the newest checkpoint (the next checkpoint beginning, or a restart of
+ * another one, stops what is not yet asked for), and only when its images are at most a quarter of the
  * memory available ({@code MemAvailable}), so it never pushes much else out of the cache.
  * It asks for readahead ({@code posix_fadvise(WILLNEED)}; no copy), one {@link #WINDOW} at
  * a time: before asking for the next window it waits for the last page of the one before
@@ -59,10 +60,12 @@ public final class PageCacheWarmer implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    // every warm and every stop takes a new number; a warm goes on while its number is the last
+    // every stop takes a new number; a warm goes on while the number it started with is the last
     private final AtomicLong turn = new AtomicLong();
     private final Consumer<String> note;
     private volatile boolean enabled = true;
+    // the checkpoint being warmed (its real path), for a restart to compare with
+    private final AtomicReference<Path> warming = new AtomicReference<>();
 
     /** @param note told, in one line, why a checkpoint was not warmed (too big, unreadable) */
     public PageCacheWarmer(Consumer<String> note) {
@@ -77,9 +80,32 @@ public final class PageCacheWarmer implements AutoCloseable {
         }
     }
 
-    /** A checkpoint begins: no more readahead for the previous one (its write goes first). */
+    /**
+     * A checkpoint begins: no more readahead for the ones before (its write goes first,
+     * and it will be the newest). The parts of one checkpoint that spans hosts, placed
+     * here, each stop it as they begin and are each warmed once published.
+     */
     public void stop() {
         turn.incrementAndGet();
+    }
+
+    /**
+     * A restart begins: the warm goes on if it is of that checkpoint (the restart then
+     * reads what the warm has brought in), and stops if not (its reads would only compete
+     * with the restart's).
+     *
+     * @param checkpoint the checkpoint restarted, a directory or a {@code latest} link
+     */
+    public void restarting(Path checkpoint) {
+        Path current = warming.get();
+        try {
+            if (current != null && checkpoint.toRealPath().equals(current)) {
+                return;
+            }
+        } catch (IOException e) {
+            // not a checkpoint we can name: the restart will say so; nothing to warm for it
+        }
+        stop();
     }
 
     /**
@@ -89,16 +115,26 @@ public final class PageCacheWarmer implements AutoCloseable {
      * @param images its image files' names
      */
     public void warm(Path directory, List<String> images) {
-        long mine = turn.incrementAndGet();
+        long mine = turn.get();
         if (!enabled || images.isEmpty()) {
             return;
         }
+        Path real;
+        try {
+            real = directory.toRealPath();
+        } catch (IOException e) {
+            note.accept("did not read " + directory.getFileName() + " into the page cache: " + e.getMessage());
+            return;
+        }
+        warming.set(real);
         thread.execute(() -> {
             try {
                 warmNow(directory, images, mine);
             } catch (IOException | RuntimeException e) {
                 note.accept("did not read " + directory.getFileName() + " into the page cache: " + e.getMessage()
                         + " (a restart reads it from the disk)");
+            } finally {
+                warming.compareAndSet(real, null);
             }
         });
     }
