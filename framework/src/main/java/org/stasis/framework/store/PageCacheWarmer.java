@@ -3,7 +3,9 @@ package org.stasis.framework.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +39,8 @@ public final class PageCacheWarmer implements AutoCloseable {
     static final long STEP = 128L << 10;
     /** bytes asked for before waiting for the window before */
     static final long WINDOW = 8L << 20;
+    /** images followed up a chain at most: the restorer's own limit (CHAIN_MAX) and one */
+    static final int MAX_CHAIN = 33;
 
     private interface LibC extends Library {
         LibC INSTANCE = Native.load("c", LibC.class);
@@ -143,9 +147,10 @@ public final class PageCacheWarmer implements AutoCloseable {
         if (turn.get() != mine) {
             return;
         }
+        List<Path> files = withParents(directory, images);
         long total = 0;
-        for (String image : images) {
-            total += Files.size(directory.resolve(image));
+        for (Path file : files) {
+            total += Files.size(file);
         }
         long available = memAvailable();
         if (total > available / 4) {
@@ -154,11 +159,35 @@ public final class PageCacheWarmer implements AutoCloseable {
                     + " MiB)");
             return;
         }
-        for (String image : images) {
-            if (!readAhead(directory.resolve(image), mine)) {
+        for (Path file : files) {
+            if (!readAhead(file, mine)) {
                 return;
             }
         }
+    }
+
+    /**
+     * The images and, for an incremental checkpoint, the images its runs take unchanged
+     * pages from, up its chain: a restart checks and maps those too. They were warmed when
+     * they were published, unless a checkpoint right after cut that short; readahead of
+     * pages already cached costs next to nothing.
+     */
+    static List<Path> withParents(Path directory, List<String> images) throws IOException {
+        Set<Path> files = new LinkedHashSet<>();
+        for (String image : images) {
+            Path file = directory.resolve(image);
+            for (int depth = 0; file != null && depth < MAX_CHAIN && files.add(file); depth++) {
+                String parent;
+                try {
+                    parent = ImageFile.check(file, false).parent();
+                } catch (CheckpointInvalidException e) {
+                    parent = "";     // its parent unknown: a restart would refuse it, warmed or not
+                }
+                Path store = file.getParent().getParent();
+                file = parent.isEmpty() || store == null ? null : store.resolve(parent);
+            }
+        }
+        return List.copyOf(files);
     }
 
     // false once a newer turn began
