@@ -761,7 +761,9 @@ public class Coordinator {
                 pruned.clear();     // the command that took it has read it long ago
             }
             pruned.put(result.id(), pruneOld(root, storeName(id)));
-            warmer.warm(result.directory(), result.images().stream().map(org.stasis.framework.store.ProcessImage::image).toList());
+            // a restart soon after finds the images in memory (the agent wrote them past the cache)
+            warmer.warm(result.directory(),
+                    result.images().stream().map(org.stasis.framework.store.ProcessImage::image).toList());
             return result;
         } finally {
             if (steps != core) {

@@ -23,8 +23,9 @@ import com.sun.jna.Native;
  * the page check, then (lazily) for the program. Warm, both find the pages in memory.
  *
  * <p>Bounded: only the newest checkpoint (the next checkpoint beginning, or a restart of
- * another one, stops what is not yet asked for), and only when its images are at most a quarter of the
- * memory available ({@code MemAvailable}), so it never pushes much else out of the cache.
+ * another one, stops what is not yet asked for), and only when its images are at most a
+ * quarter of the memory available ({@code MemAvailable}), so it never pushes much else out
+ * of the cache.
  * It asks for readahead ({@code posix_fadvise(WILLNEED)}; no copy), one {@link #WINDOW} at
  * a time: before asking for the next window it waits for the last page of the one before
  * (a one-byte read), so at most two windows are queued at the disk. That reads as fast as
