@@ -8,21 +8,27 @@ the checkpoint's phases, the restart's), the medians, the coordinator's own chec
 time and the load average. Figures, not assertions; run it un-niced on a quiet machine.
 
 Usage: /usr/bin/python3 bench/ipython_bench.py [DIST]   (RUNS=5, MIB=200; EVENTS=1 prints
-every step; RESTART_OPTIONS="--no-verify" passes options to stasis restart)
+every step; RESTART_OPTIONS="--no-verify" passes options to stasis restart; WARM_CACHE=false
+runs the coordinator with warm.cache=false: restarts read the image from the disk)
 """
 
 import calendar
+import contextlib
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+from typing import Iterator, Optional
 
 import pexpect
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "python", "tests", "ipython"))
+sys.path.insert(0, os.path.join(REPO, "bench"))
 from harness import Stasis  # noqa: E402
 from terminal_scenario import ANSI, ipython_env  # noqa: E402
 
@@ -136,11 +142,35 @@ def one_run(stasis: Stasis, env: dict, log) -> tuple:
     return checkpoint, own, prompt, answer
 
 
+@contextlib.contextmanager
+def coordinator(dist: Optional[str]) -> Iterator[Stasis]:
+    """The bench's coordinator; with WARM_CACHE set, one watching a plugins folder of its own
+    whose org.stasis.coordinator.cfg sets warm.cache."""
+    warm = os.environ.get("WARM_CACHE")
+    if warm is None:
+        with Stasis("ipybench", dist=dist) as stasis:
+            yield stasis
+        return
+    from warm_cache_bench import PrivatePlugins
+    dist = os.path.abspath(dist or os.path.join(REPO, "dist"))
+    plugins = tempfile.mkdtemp(prefix="stasis-ipybench-plugins-")
+    try:
+        for name in os.listdir(os.path.join(dist, "plugins")):
+            os.symlink(os.path.join(dist, "plugins", name), os.path.join(plugins, name))
+        with open(os.path.join(plugins, "org.stasis.coordinator.cfg"), "w") as f:
+            f.write("warm.cache=%s\n" % warm)
+        with PrivatePlugins("ipybench", dist, plugins) as stasis:
+            print("warm.cache=%s" % warm, flush=True)
+            yield stasis
+    finally:
+        shutil.rmtree(plugins, ignore_errors=True)
+
+
 def main() -> None:
     dist = sys.argv[1] if len(sys.argv) > 1 else None
     print("load average %.2f %.2f %.2f, %d cores" % (os.getloadavg() + (os.cpu_count() or 0,)), flush=True)
     rows = []
-    with Stasis("ipybench", dist=dist) as stasis:
+    with coordinator(dist) as stasis:
         env = ipython_env(stasis, os.path.join(stasis.temp, "ipythondir"))
         with open(os.path.join(stasis.temp, "terminal.log"), "a") as log:
             for n in range(RUNS):

@@ -118,6 +118,7 @@ public class Coordinator {
     private volatile org.stasis.framework.span.MemberLink selfLink;
     private volatile String controlAddress = "";
     private final SpanAddressFile spanAddress;
+    private final org.stasis.framework.store.PageCacheWarmer warmer;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -133,6 +134,8 @@ public class Coordinator {
                 org.stasis.framework.util.DefaultCheckpoints.directory().toString()));
         this.log = new EventLog(config.event_log_size());
         this.diagnostics = new Diagnostics(log, System.err);
+        this.warmer = new org.stasis.framework.store.PageCacheWarmer(
+                line -> diagnostics.info(Diagnostics.COORDINATOR, "warm-cache", line));
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));
         int uid = RuntimeDirectory.currentUid();
         RuntimeDirectory runtime = RuntimeDirectory.of(context).ensurePrivate();
@@ -443,6 +446,7 @@ public class Coordinator {
                 }
             }
             case "idle.exit.seconds" -> idleExit.grace(Duration.ofSeconds(atLeastZero(value)));
+            case "warm.cache" -> warmer.enabled(trueOrFalse(value));
             case "save.files" -> {
                 if (!value.isEmpty()) {
                     options.set(CheckpointOptions.SAVE_FILES, value);
@@ -458,6 +462,13 @@ public class Coordinator {
             throw new IllegalArgumentException("it takes a whole number of 0 or more");
         }
         return n;
+    }
+
+    private static boolean trueOrFalse(String value) {
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new IllegalArgumentException("it takes true or false");
+        }
+        return Boolean.parseBoolean(value);
     }
 
     private static long positive(String value) {
@@ -628,6 +639,7 @@ public class Coordinator {
         agents.close();
         dispatcher.close();
         statusWarnings.close();
+        warmer.close();
     }
 
     /** @return where agents of this computation connect */
@@ -738,6 +750,7 @@ public class Coordinator {
         try {
             Path root = checkpointDirectory.resolve(id);
             steps.computation(id);
+            warmer.stop();
             org.stasis.framework.lifecycle.SpanOperation span = part != null ? part : members.operation(id, full);
             CheckpointResult result = lifecycle(root, steps).checkpoint(computation(id), progress, options.asMap(),
                     full, span);
@@ -748,6 +761,9 @@ public class Coordinator {
                 pruned.clear();     // the command that took it has read it long ago
             }
             pruned.put(result.id(), pruneOld(root, storeName(id)));
+            // a restart soon after finds the images in memory (the agent wrote them past the cache)
+            warmer.warm(result.directory(),
+                    result.images().stream().map(org.stasis.framework.store.ProcessImage::image).toList());
             return result;
         } finally {
             if (steps != core) {
@@ -824,6 +840,7 @@ public class Coordinator {
             CompletableFuture<String> ended, boolean freshId) throws Exception {
         String group = span.group();
         operations.enter("restart of " + checkpoint.getFileName(), true, gone, group);
+        warmer.restarting(checkpoint);
         AgentCore core = group.isEmpty() ? this.core : this.core.sibling();
         Runnable leave = () -> {
             if (core != this.core) {

@@ -36,4 +36,11 @@ public @interface CoordinatorConfig {
     /** @return the {@code save-files} checkpoint option ({@code save.files}); empty: unchanged */
     @AttributeDefinition(name = "Save files")
     String save_files() default "";
+
+    /**
+     * @return whether the newest checkpoint's images are read into the page cache in the background
+     *         once it is published ({@code warm.cache}), so a restart soon after reads them from memory
+     */
+    @AttributeDefinition(name = "Warm the page cache")
+    boolean warm_cache() default true;
 }
