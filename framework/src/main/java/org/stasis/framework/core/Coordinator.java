@@ -55,6 +55,7 @@ import org.stasis.framework.lifecycle.Progress;
 import org.stasis.framework.span.RestartChoices;
 import org.stasis.framework.store.CheckpointInvalidException;
 import org.stasis.framework.store.CheckpointStore;
+import org.stasis.framework.store.PageCacheWarmer;
 
 /**
  * The running coordinator: its name, the plugins that joined it, the event log, and
@@ -118,7 +119,7 @@ public class Coordinator {
     private volatile org.stasis.framework.span.MemberLink selfLink;
     private volatile String controlAddress = "";
     private final SpanAddressFile spanAddress;
-    private final org.stasis.framework.store.PageCacheWarmer warmer;
+    private final PageCacheWarmer warmer;
 
     /**
      * @param context the framework bundle's context, for the launcher's properties
@@ -134,7 +135,7 @@ public class Coordinator {
                 org.stasis.framework.util.DefaultCheckpoints.directory().toString()));
         this.log = new EventLog(config.event_log_size());
         this.diagnostics = new Diagnostics(log, System.err);
-        this.warmer = new org.stasis.framework.store.PageCacheWarmer(
+        this.warmer = new PageCacheWarmer(
                 line -> diagnostics.info(Diagnostics.COORDINATOR, "warm-cache", line));
         this.dispatcher = new EventDispatcher(registry, log, Duration.ofSeconds(config.plugin_timeout_seconds()));
         int uid = RuntimeDirectory.currentUid();
