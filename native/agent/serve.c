@@ -296,6 +296,8 @@ static void do_resume(const char *line)
         stasis_send("RESUMED\n");
         return;
     }
+    /* no checkpoint id: the checkpoint was aborted, its image is not wanted */
+    if (r_strlen(line) <= sizeof "RESUME 0" - 1) stasis_snapshot_abandon();
     int stop = g_stop_on_resume;
     g_stop_on_resume = 0;
     /* answer first: a released program may exit at once, and the relay that carries

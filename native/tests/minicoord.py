@@ -286,7 +286,8 @@ class Coordinator:
         if snapshot:
             r = self.snapshot(agent, ckdir)
             if r.startswith("SNAPSHOTTING ") and resume:
-                resumed = agent.request("RESUME 0")        # the program runs while the child writes
+                # with an id: a RESUME without one aborts the checkpoint (the child is killed)
+                resumed = agent.request("RESUME 0 " + os.path.basename(ckdir))
                 if resumed != "RESUMED":
                     raise RuntimeError("RESUME: " + resumed)
                 resume = False
@@ -455,7 +456,7 @@ class Coordinator:
                     if not r.startswith("FILLED"):
                         raise RuntimeError("FILL pid %d: %s" % (ag.pid, r))
             for ag in agents:
-                if ag.request("RESUME 0") != "RESUMED":
+                if ag.request("RESUME 0" + (" " + os.path.basename(ckdir) if snapshot else "")) != "RESUMED":
                     raise RuntimeError("RESUME pid %d" % ag.pid)
         for ag in collect:
             r = ag.request("COLLECT")
