@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <sys/ioctl.h>
 #include <link.h>
+#include <linux/aio_abi.h>
 
 #define MAX_RUNS      (1 << 17)
 #define NAMES_CAP     (1 << 19)
@@ -91,6 +92,21 @@ static int is_zero_page(const void *p)
  * writable data) change while the image is written: they go through a bounce page so
  * that the stored bytes and their CRC are the same snapshot. */
 static char *g_bounce; /* one page, mmap'd per WRITE (not part of the image) */
+/* a snapshot child copies the pages into one of two stages and writes each with
+ * asynchronous I/O while it fills the other: O_DIRECT straight from its memory would pin
+ * pages it shares with the program copy-on-write, which makes the kernel copy each of
+ * them into a page of its own first (a fault and an allocation per page: measured 2.3 s
+ * instead of 0.9 s durable for 1 GiB); the copy overlaps the disk's write */
+#define STAGE_BYTES (16ull << 20)
+static char *g_stage[2];
+static uint64_t g_stage_fill;
+static int g_stage_cur;
+static struct iocb g_iocb;
+static aio_context_t g_aio;
+static uint64_t g_stage_size;   /* the file's size, set ahead of the writes: a write that
+                                * extends a file is synchronous in io_submit (ext4) */
+static int g_inflight;          /* the other stage is being written */
+static uint64_t g_inflight_off; /* where */
 
 /* a compressed frame, finished (compress.c), written where the last one ended */
 static int emit_frame(void *ctx, const void *out, long padded, uint32_t comp_len, uint32_t crc, uint32_t raw_len,
@@ -162,9 +178,70 @@ static int put_frame_data(struct writer *w, struct stasis_img_area *a, uint64_t 
     return 0;
 }
 
+/* the stage being written is done; one that failed (no direct I/O here) is written again */
+static int wait_stage(struct writer *w)
+{
+    if (!g_inflight) return 0;
+    g_inflight = 0;
+    struct io_event ev;
+    long n = -1;
+    if (g_iocb.aio_fildes != (uint32_t)-1) {
+        do n = rsys5(SYS_io_getevents, g_aio, 1, 1, &ev, 0);
+        while (n == -EINTR);
+        if (n == 1 && ev.res == (long long)g_iocb.aio_nbytes) return 0;
+        if (n == 1 && ev.res == -EINVAL) w->fd = w->bfd; /* no direct I/O here */
+    }
+    const char *p = (const char *)(uintptr_t)g_iocb.aio_buf;
+    for (uint64_t done = 0; done < g_iocb.aio_nbytes;) {
+        long k = rsys4(SYS_pwrite64, w->bfd, p + done, g_iocb.aio_nbytes - done, g_inflight_off + done);
+        if (k == -EINTR) continue;
+        if (k <= 0) {
+            w->err = "write to image failed (disk full?)";
+            return -1;
+        }
+        done += (uint64_t)k;
+    }
+    return 0;
+}
+
+static int flush_stage(struct writer *w)
+{
+    if (wait_stage(w) < 0) return -1;
+    if (!g_stage_fill) return 0;
+    if (w->wpos + g_stage_fill > g_stage_size) {
+        g_stage_size = w->wpos + g_stage_fill + (256ull << 20);
+        rsys2(SYS_ftruncate, w->bfd, g_stage_size); /* the table and header set the end */
+    }
+    r_memset(&g_iocb, 0, sizeof g_iocb);
+    g_iocb.aio_lio_opcode = IOCB_CMD_PWRITE;
+    g_iocb.aio_fildes = (uint32_t)w->fd;
+    g_iocb.aio_buf = (uint64_t)(uintptr_t)g_stage[g_stage_cur];
+    g_iocb.aio_nbytes = g_stage_fill;
+    g_iocb.aio_offset = (int64_t)w->wpos;
+    g_inflight_off = w->wpos;
+    struct iocb *list[1] = {&g_iocb};
+    long n;
+    do n = rsys3(SYS_io_submit, g_aio, 1, list);
+    while (n == -EINTR || n == -EAGAIN);
+    if (n != 1) g_iocb.aio_fildes = (uint32_t)-1; /* not submitted: wait_stage writes it */
+    g_inflight = 1;
+    w->wpos += g_stage_fill;
+    g_stage_fill = 0;
+    g_stage_cur ^= 1;
+    return 0;
+}
+
 static int put_page_data(struct writer *w, struct stasis_img_area *a, uint64_t addr, uint64_t len, int vol)
 {
     if (w->z) return put_frame_data(w, a, addr, len);
+    if (g_stage[0]) {
+        if (g_stage_fill + len > STAGE_BYTES && flush_stage(w) < 0) return -1;
+        char *dst = g_stage[g_stage_cur] + g_stage_fill;
+        __builtin_memcpy(dst, (const void *)(uintptr_t)addr, len);
+        a->crc32c = stasis_crc32c(a->crc32c, dst, len);
+        g_stage_fill += len;
+        return 0;
+    }
     if (vol) {
         if (flush_iov(w) < 0) return -1;
         __builtin_memcpy(g_bounce, (const void *)(uintptr_t)addr, len);
@@ -671,6 +748,13 @@ static void close_image(void)
         rsys2(SYS_munmap, g_bounce, PAGE);
         g_bounce = 0;
     }
+    if (g_stage[0]) {
+        rsys2(SYS_munmap, g_stage[0], 2 * STAGE_BYTES);
+        rsys1(SYS_io_destroy, g_aio);
+        g_stage[0] = g_stage[1] = 0;
+    }
+    g_stage_fill = 0;
+    g_inflight = 0;
     if (g_w.pmfd >= 0) rsys1(SYS_close, g_w.pmfd);
     if (g_direct >= 0 && g_direct != g_w.bfd) rsys1(SYS_close, g_direct);
     if (g_w.bfd >= 0) rsys1(SYS_close, g_w.bfd);
@@ -732,6 +816,10 @@ void stasis_image_release(void)
 int stasis_image_dump(uint64_t *bytes, uint32_t *areas, const char **err)
 {
     struct writer *w = &g_w;
+    /* a restored process holds what its snapshot child had here while it wrote the image */
+    g_stage[0] = g_stage[1] = 0;
+    g_stage_fill = g_stage_size = 0;
+    g_inflight = 0;
     /* opened here: /proc/self of a snapshot child is the child's own memory */
     w->pmfd = rsys3(SYS_open, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
     if (w->pmfd < 0) {
@@ -744,6 +832,18 @@ int stasis_image_dump(uint64_t *bytes, uint32_t *areas, const char **err)
         return fail_image(err);
     }
     g_bounce = (char *)b;
+    if (g_keep_failed && g_hdr.proc.compress.algo != STASIS_IMG_ZSTD) { /* a snapshot child */
+        long st = rsys6(SYS_mmap, 0, 2 * STAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        g_aio = 0;
+        if (st >= 0 && rsys2(SYS_io_setup, 1, &g_aio) == 0) { /* without: straight from memory, slower */
+            g_stage[0] = (char *)st;
+            g_stage[1] = (char *)st + STAGE_BYTES;
+        } else if (st >= 0) rsys2(SYS_munmap, st, 2 * STAGE_BYTES);
+        g_stage_fill = 0;
+        g_stage_size = 0;
+        g_stage_cur = 0;
+        g_inflight = 0;
+    }
     if (g_hdr.proc.compress.algo == STASIS_IMG_ZSTD) {
         if (stasis_zbuf_open(&w->err) < 0) return fail_image(err);
         w->z = 1;
@@ -754,7 +854,8 @@ int stasis_image_dump(uint64_t *bytes, uint32_t *areas, const char **err)
         if (a->kind == STASIS_AREA_VDSO || a->kind == STASIS_AREA_FILE_SHARED) continue;
         if (dump_area(w, a) < 0) return fail_image(err);
     }
-    if (flush_iov(w) < 0 || (w->z && finish_frames(w) < 0)) return fail_image(err);
+    if (flush_stage(w) < 0 || wait_stage(w) < 0 || flush_iov(w) < 0 || (w->z && finish_frames(w) < 0))
+        return fail_image(err);
     g_hdr.data_bytes = w->off - g_hdr.data_offset;
     if (w->z) { /* the runs name raw offsets; the file holds the frames */
         g_hdr.proc.compress.raw_bytes = g_hdr.data_bytes;
@@ -770,6 +871,10 @@ int stasis_image_dump(uint64_t *bytes, uint32_t *areas, const char **err)
     g_hdr.header_crc32c = stasis_crc32c(0, &g_hdr, sizeof g_hdr);
     if (rsys4(SYS_pwrite64, w->bfd, &g_hdr, sizeof g_hdr, 0) != (long)sizeof g_hdr) {
         w->err = "cannot write image header";
+        return fail_image(err);
+    }
+    if (g_stage_size > w->off && rsys2(SYS_ftruncate, w->bfd, w->off) < 0) {
+        w->err = "cannot cut the image to its size";
         return fail_image(err);
     }
     *bytes = w->off;
