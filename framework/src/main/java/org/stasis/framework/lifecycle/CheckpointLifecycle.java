@@ -509,8 +509,11 @@ public final class CheckpointLifecycle {
     }
 
     // Why a checkpoint that could have been incremental is (partly) full: one line each.
+    // The core's notes on the images: why one is full although a parent was given, or why
+    // one was written while the program was paused rather than from a snapshot.
     private void note(String operation, String message) {
-        log.add(new EventLogEntry(Instant.now(), operation, "core:incremental", "core", 0, "note", message));
+        String step = message.contains(" written while the program was paused") ? "core:snapshot" : "core:incremental";
+        log.add(new EventLogEntry(Instant.now(), operation, step, "core", 0, "note", message));
     }
 
     private void logCore(String operation, String name, long startNanos, String status, String message) {
