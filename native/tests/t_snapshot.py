@@ -117,4 +117,64 @@ def test_snapshot_shared(env):
     check(out[-1] == "OK 3000 3000", lambda: out[-3:])
 
 
-TESTS = [test_snapshot_one_instant, test_snapshot_dontfork, test_snapshot_shared]
+def snapshot_child(host_pid):
+    """host pid of the snapshot child: a child of one of the process's threads that is
+    not one of its threads"""
+    for tid in os.listdir("/proc/%d/task" % host_pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (host_pid, tid)) as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        if kids:
+            return kids[0]
+    return None
+
+
+def test_snapshot_child_killed(env):
+    """the snapshot child dies while the program runs on: COLLECT says so, the image is
+    gone, the program is unaffected, and the next snapshot checkpoint restores"""
+    stop = os.path.join(env.dir, "stop")
+    os.environ["SC_STOP_FILE"] = stop
+    try:
+        proc, agent, path = env.launch([SCEN + "/cowgen", "gen", "512"])
+    finally:
+        del os.environ["SC_STOP_FILE"]
+    wait_word(path, proc, "cowgen", 1)
+    killed = False
+    for attempt in range(3):                   # the child may be done before it is killed
+        ck = os.path.join(env.dir, "dead%d" % attempt)
+        os.makedirs(ck, mode=0o700)
+        check(agent.request("SUSPEND").startswith("SUSPENDED"))
+        r = agent.request("SNAPSHOT " + ck)
+        check(r.startswith("SNAPSHOTTING "), lambda: r)
+        image = r.split(" ", 1)[1]
+        child = snapshot_child(agent.host_pid)
+        check(child is not None, lambda: "no snapshot child under process %d" % agent.host_pid)
+        os.kill(child, 9)
+        check(agent.request("RESUME 0 dead") == "RESUMED")
+        r = agent.request("COLLECT")
+        if r.startswith("WRITTEN "):
+            continue
+        check(r == "ERROR the snapshot process died of signal 9", lambda: r)
+        check(not os.path.exists(image), lambda: "the dead child's image is left: " + image)
+        killed = True
+        break
+    check(killed, lambda: "the snapshot child always finished before it was killed")
+    check(snapshot_child(agent.host_pid) is None, lambda: "the dead child was not reaped")
+    n = len([l for l in lines(path) if l.startswith("pass")])
+    wait_word(path, proc, "pass", n + 1)      # the program runs on
+    ck = os.path.join(env.dir, "ck")
+    env.coord.checkpoint(agent, ck, resume=True, snapshot=True)
+    check(agent.paused is None, lambda: agent.paused)
+    kill_agent_process(agent, proc)
+    env.coord.write_plan(ck, os.path.join(ck, "restart.plan"), inherit=(1, 2))
+    path, f = env.log()
+    proc, agent, _ = env.coord.restart(RESTORE, ck, f)
+    env.procs.append(proc)
+    wait_word(path, proc, "CHECK", 1)
+    open(stop, "w").close()
+    finish(proc, path)
+
+
+TESTS = [test_snapshot_one_instant, test_snapshot_dontfork, test_snapshot_shared, test_snapshot_child_killed]
