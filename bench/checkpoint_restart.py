@@ -17,7 +17,11 @@ checkpoint and then an incremental one after the program rewrote CHANGE MiB (sca
 usage: bench/checkpoint_restart.py [MiB ...]        (default: 100 1024; RUNS=3)
        bench/checkpoint_restart.py --tree             16 processes x 64 MiB against 1 x 1024 MiB:
                                                       the difference is the cost of coordination
-       bench/checkpoint_restart.py --incremental [MiB [CHANGE]]   (default: 1024 10)"""
+       bench/checkpoint_restart.py --incremental [MiB [CHANGE]]   (default: 1024 10)
+       bench/checkpoint_restart.py --rewrite [MiB]    (default: 1024) a program that rewrites all its
+                                                      memory pass after pass: its pass time without and
+                                                      during a checkpoint (the copy-on-write faults of
+                                                      the snapshot, plus the pause)"""
 import os
 import re
 import shutil
@@ -78,6 +82,19 @@ while True:
         os.unlink(flag)
         print("changed", flush=True)
     time.sleep(0.005)
+"""
+
+REWRITE_PROGRAM = r"""
+import os, sys, time
+n = int(sys.argv[1]) << 20
+data = bytearray(os.urandom(n))
+block = os.urandom(1 << 20)
+print("ready", flush=True)
+while True:
+    t0 = time.monotonic()
+    for at in range(0, n, 1 << 20):
+        data[at:at + (1 << 20)] = block
+    print("pass", t0, time.monotonic(), flush=True)
 """
 
 
@@ -243,7 +260,64 @@ def measure_incremental(mib, change, work):
         time.sleep(1)
 
 
+def passes(path):
+    """[(start, end)] of the rewrite passes, in order"""
+    with open(path, "rb") as f:
+        return [(float(a), float(b)) for a, b in re.findall(rb"^pass (\d+\.\d+) (\d+\.\d+)$", f.read(), re.M)]
+
+
+def measure_rewrite(mib, work):
+    """a program rewriting its mib MiB pass after pass: pass times without and during a checkpoint"""
+    env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
+    os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
+    program, out = os.path.join(work, "rewrite.py"), os.path.join(work, "out.txt")
+    with open(program, "w") as f:
+        f.write(REWRITE_PROGRAM)
+    stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
+    procs = []
+    try:
+        with open(out, "ab") as sink:
+            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib)],
+                                          env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
+        wait_for(lambda: len(passes(out)) >= 4)
+        quiet, during, ckpt = [], [], []
+        for _ in range(RUNS):
+            before = len(passes(out))
+            wait_for(lambda: len(passes(out)) >= before + 2)
+            quiet += [b - a for a, b in passes(out)[before:before + 2]]
+            t0, m0 = time.perf_counter(), time.monotonic()
+            stasis(env, "checkpoint", "--name", "bench", "--full")
+            ckpt.append(time.perf_counter() - t0)
+            m1 = time.monotonic()
+            n = len(passes(out))
+            wait_for(lambda: len(passes(out)) >= n + 2)
+            # the passes that overlap the checkpoint (its pause, the snapshot's writing)
+            over = [b - a for a, b in passes(out) if b > m0 and a < m1 + 0.5]
+            during.append(max(over))
+        q = statistics.median(quiet)
+        print("%5d MiB rewritten pass after pass: pass %.3f s without a checkpoint, longest pass during one "
+              "%.3f s (+%.3f s: pause and copy-on-write faults), checkpoint %.3f s durable   [median of %d]" % (
+                  mib, q, statistics.median(during), statistics.median(during) - q, statistics.median(ckpt), RUNS),
+              flush=True)
+    finally:
+        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
+        time.sleep(1)
+
+
 def main():
+    if sys.argv[1:2] == ["--rewrite"]:
+        work = tempfile.mkdtemp(prefix="stasis-bench-")
+        try:
+            measure_rewrite(int(sys.argv[2]) if len(sys.argv) > 2 else 1024, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     if sys.argv[1:2] == ["--incremental"]:
         rest = [int(a) for a in sys.argv[2:]]
         mib, change = (rest + [1024, 10][len(rest):])[:2]

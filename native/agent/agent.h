@@ -85,6 +85,23 @@ int stasis_write_image(const char *dir, uint64_t *bytes, uint32_t *areas, char *
 /* image.c: register and write-protect every trackable area (incr.c); after_write: the
  * areas of the image just written, but those whose scan protected them again */
 int stasis_image_track(int after_write);
+/* image.c: the image in two steps, prepared in the pause, its pages stored in the pause
+ * or by a snapshot child (snapshot.c) */
+int stasis_image_prepare(const char *dir, char *path, size_t cap, const char **err);
+int stasis_image_dump(uint64_t *bytes, uint32_t *areas, const char **err);
+void stasis_image_release(void);
+void stasis_image_keep_failed(void);
+uint64_t stasis_image_shared_bytes(void);
+void stasis_image_copy_shared(char *buf);
+int stasis_image_place_shared(char *buf);
+int stasis_image_all_mapped(void);
+int stasis_image_result(const char *path, int ok, uint64_t *bytes, uint32_t *areas, char *err, size_t cap);
+/* snapshot.c: 1 a child writes the image (COLLECT), 0 written in the pause (why), -1 failed */
+int stasis_snapshot_start(const char *dir, char *path, size_t cap, uint64_t *bytes, uint32_t *areas, const char **why,
+                          const char **err);
+int stasis_snapshot_collect(uint64_t *bytes, uint32_t *areas, char *path, const char **err);
+void stasis_snapshot_abandon(void);
+void stasis_snapshot_forget(void);
 /* compress.c: compressed images (the COMPRESS request; the WRITE's staging and frames) */
 void stasis_compress_set(int on, int level);
 int stasis_compress_on(int *level);
@@ -124,6 +141,7 @@ void stasis_ksig_thread_restore(int index);
 /* kmisc.c: madvise advice per area, child subreaper */
 int stasis_kmisc_save(const char **err);
 void stasis_kmisc_restore(void);
+int stasis_kmisc_fork_unsafe(void); /* known MADV_DONTFORK or MADV_WIPEONFORK areas */
 /* restart.c */
 void stasis_restart_entry(const struct stasis_restart_args *a) __attribute__((noreturn));
 extern char stasis_restart_stack[];

@@ -209,3 +209,11 @@ void stasis_kmisc_restore(void)
         }
     }
 }
+
+/* after stasis_kmisc_save: a fork's copy of the memory would miss areas or read them as zero */
+int stasis_kmisc_fork_unsafe(void)
+{
+    for (int k = 0; k < g_nkm; k++)
+        if (g_km[k].advice & (KM_DC | KM_WF)) return 1;
+    return 0;
+}

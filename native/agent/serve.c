@@ -51,7 +51,8 @@ static void do_suspend(void)
         return;
     }
     stasis_prefetch_stop(); /* the next image is another file */
-    stasis_hooks_before();  /* program hooks, while its threads still run */
+    stasis_snapshot_abandon();
+    stasis_hooks_before(); /* program hooks, while its threads still run */
     if (stasis_fork_gate_close() < 0) {
         stasis_send_error("timeout: a fork() did not finish");
         return;
@@ -133,8 +134,9 @@ static void end_pending(int published)
 static void after_restart(void)
 {
     stasis_incr_after_restart();
-    stasis_conn_forget(0); /* the image's connection (restart.c restarted the relay) */
-    stasis_conn_reset(0);  /* queued fd numbers are from before the image */
+    stasis_snapshot_forget(); /* a child of the process that was checkpointed */
+    stasis_conn_forget(0);    /* the image's connection (restart.c restarted the relay) */
+    stasis_conn_reset(0);     /* queued fd numbers are from before the image */
     if (g_restart_args.agent_socket[0]) {
         r_stpcpy(g_sock_path, g_restart_args.agent_socket);
         int want = g_threads[g_nthreads - 1].saved_fd;
@@ -155,37 +157,14 @@ static void after_restart(void)
     stasis_restart_ready();
 }
 
-static void do_write(const char *dir)
+static void send_written(const char *word, const char *why, uint64_t bytes, uint32_t areas, const char *path)
 {
-    static char path[4096];
-    uint64_t bytes = 0;
-    uint32_t areas = 0;
-    const char *err = 0;
-    if (!g_suspended) {
-        stasis_send_error("not suspended");
-        return;
+    char *e = r_stpcpy(g_out, word);
+    if (why) {
+        e = r_stpcpy(e, " ");
+        e = r_stpcpy(e, why);
     }
-    /* relative to the program's working directory it would land anywhere */
-    if (dir[0] != '/') {
-        stasis_send_error("WRITE needs an absolute directory");
-        return;
-    }
-    struct stasis_thread *me = &g_threads[g_nthreads - 1];
-    me->saved_fd = g_agent_fd; /* fallback: reconnect at the same program fd */
-    if (stasis_ctx_save(&me->ctx) != 0) {
-        stasis_compress_set(0, 0); /* saved as it was during the WRITE */
-        after_restart();
-        return;
-    }
-    int rc = stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err);
-    stasis_compress_set(0, 0); /* COMPRESS holds for one WRITE (like PARENT) */
-    if (rc < 0) {
-        stasis_incr_done(0);
-        stasis_send_error(err);
-        return;
-    }
-    stasis_incr_done(1);
-    char *e = r_stpcpy(g_out, "WRITTEN ");
+    e = r_stpcpy(e, " ");
     e = r_utoa(e, bytes);
     e = r_stpcpy(e, " ");
     e = r_utoa(e, areas);
@@ -193,6 +172,62 @@ static void do_write(const char *dir)
     e = r_stpcpy(e, path);
     r_stpcpy(e, "\n");
     stasis_send(g_out);
+}
+
+/* WRITE <dir>, or SNAPSHOT <dir>: the image written in the pause, or by a snapshot
+ * child while the program runs on (snapshot.c) */
+static void do_write(const char *dir, int snapshot)
+{
+    static char path[4096];
+    uint64_t bytes = 0;
+    uint32_t areas = 0;
+    const char *err = 0, *why = 0;
+    if (!g_suspended) {
+        stasis_send_error("not suspended");
+        return;
+    }
+    /* relative to the program's working directory it would land anywhere */
+    if (dir[0] != '/') {
+        stasis_send_error(snapshot ? "SNAPSHOT needs an absolute directory" : "WRITE needs an absolute directory");
+        return;
+    }
+    stasis_snapshot_abandon(); /* one never collected: its checkpoint was given up */
+    struct stasis_thread *me = &g_threads[g_nthreads - 1];
+    me->saved_fd = g_agent_fd; /* fallback: reconnect at the same program fd */
+    /* a snapshot child stores this frame too: it runs below it (child_main), never here */
+    if (stasis_ctx_save(&me->ctx) != 0) {
+        stasis_compress_set(0, 0); /* saved as it was during the WRITE */
+        after_restart();
+        return;
+    }
+    int rc = snapshot ? stasis_snapshot_start(dir, path, sizeof path, &bytes, &areas, &why, &err)
+                      : stasis_write_image(dir, &bytes, &areas, path, sizeof path, &err);
+    stasis_compress_set(0, 0); /* COMPRESS holds for one WRITE (like PARENT) */
+    if (rc < 0) {
+        stasis_incr_done(0);
+        stasis_send_error(err);
+        return;
+    }
+    /* a snapshot: the tracking starts from the memory the child stores (the pause's);
+     * if the child fails, the next image is full (its parent is not this one) */
+    stasis_incr_done(1);
+    if (rc == 1) {
+        char *e = r_stpcpy(g_out, "SNAPSHOTTING ");
+        e = r_stpcpy(e, path);
+        r_stpcpy(e, "\n");
+        stasis_send(g_out);
+    } else send_written(snapshot ? "PAUSED" : "WRITTEN", why, bytes, areas, path);
+}
+
+/* COLLECT: waits for the snapshot child's image */
+static void do_collect(void)
+{
+    static char path[4096];
+    uint64_t bytes = 0;
+    uint32_t areas = 0;
+    const char *err = 0;
+    if (stasis_snapshot_collect(&bytes, &areas, path, &err) < 0) stasis_send_error(err);
+    else send_written("WRITTEN", 0, bytes, areas, path);
 }
 
 /* PARENT <checkpoint-dir>|-: the next WRITE stores only what changed since this
@@ -261,6 +296,8 @@ static void do_resume(const char *line)
         stasis_send("RESUMED\n");
         return;
     }
+    /* no checkpoint id: the checkpoint was aborted, its image is not wanted */
+    if (r_strlen(line) <= sizeof "RESUME 0" - 1) stasis_snapshot_abandon();
     int stop = g_stop_on_resume;
     g_stop_on_resume = 0;
     /* answer first: a released program may exit at once, and the relay that carries
@@ -289,13 +326,16 @@ static void serve(void)
             /* coordinator gone: never leave the program frozen */
             if (g_suspended) release_program("RESUME 0", g_restored != g_restored_at_suspend); /* aborted: no id */
             end_pending(0); /* whether it was published is unknown: not for us */
+            stasis_snapshot_abandon();
             stasis_conn_close();
             return;
         }
         if (r_streq(g_line, "PING")) stasis_send("PONG\n");
         else if (r_streq(g_line, "HELLO")) stasis_send_hello();
         else if (r_streq(g_line, "SUSPEND")) do_suspend();
-        else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6);
+        else if (r_startswith(g_line, "WRITE ") && g_line[6]) do_write(g_line + 6, 0);
+        else if (r_startswith(g_line, "SNAPSHOT ") && g_line[9]) do_write(g_line + 9, 1);
+        else if (r_streq(g_line, "COLLECT")) do_collect();
         else if (r_startswith(g_line, "PARENT ") && g_line[7]) do_parent(g_line + 7);
         else if (r_startswith(g_line, "COMPRESS ") && g_line[9]) do_compress(g_line + 9);
         else if (r_startswith(g_line, "RESUME")) do_resume(g_line);

@@ -41,6 +41,7 @@ class LineReader:
 
 class Agent:
     def __init__(self, conn, hello, host_pid, reader=None):
+        self.paused = None  # why the last SNAPSHOT was written in the pause (None: it was not)
         self.conn = conn
         self.file = reader or LineReader(conn)
         self.hello = hello
@@ -260,8 +261,21 @@ class Coordinator:
             pass
 
     # ---- checkpoint ----
-    def checkpoint(self, agent, ckdir, resume=True):
-        """SUSPEND, FDS, WRITE, (RESUME 0); returns timing dict. ckdir is created 0700."""
+    def snapshot(self, agent, ckdir):
+        """SNAPSHOT: -> "SNAPSHOTTING <path>" (COLLECT later) or, written in the pause,
+        "WRITTEN <bytes> <areas> <path>" (the reason kept in agent.paused)"""
+        r = agent.request("SNAPSHOT " + ckdir)
+        agent.paused = None
+        if r.startswith("PAUSED "):
+            _, agent.paused, rest = r.split(" ", 2)
+            r = "WRITTEN " + rest
+        elif not r.startswith("SNAPSHOTTING "):
+            raise RuntimeError("SNAPSHOT pid %d: %s" % (agent.pid, r))
+        return r
+
+    def checkpoint(self, agent, ckdir, resume=True, snapshot=False):
+        """SUSPEND, FDS, WRITE, (RESUME 0); returns timing dict. ckdir is created 0700.
+        snapshot: SNAPSHOT instead of WRITE, RESUME 0 (if resume) before COLLECT."""
         os.makedirs(ckdir, mode=0o700, exist_ok=True)
         t0 = time.time()
         r = agent.request("SUSPEND")
@@ -269,7 +283,19 @@ class Coordinator:
             raise RuntimeError("SUSPEND: " + r)
         t1 = time.time()
         fds = agent.fds()
-        r = agent.request("WRITE " + ckdir)
+        if snapshot:
+            r = self.snapshot(agent, ckdir)
+            if r.startswith("SNAPSHOTTING ") and resume:
+                # with an id: a RESUME without one aborts the checkpoint (the child is killed)
+                resumed = agent.request("RESUME 0 " + os.path.basename(ckdir))
+                if resumed != "RESUMED":
+                    raise RuntimeError("RESUME: " + resumed)
+                resume = False
+            t_paused = time.time()
+            if r.startswith("SNAPSHOTTING "):
+                r = agent.request("COLLECT")
+        else:
+            r = agent.request("WRITE " + ckdir)
         if not r.startswith("WRITTEN "):
             raise RuntimeError("WRITE: " + r)
         _, nbytes, nareas, image = r.split(" ", 3)
@@ -285,7 +311,7 @@ class Coordinator:
             if r != "RESUMED":
                 raise RuntimeError("RESUME: " + r)
         return {"suspend": t1 - t0, "write": t2 - t1, "total": time.time() - t0, "bytes": int(nbytes),
-                "exe": agent.hello["exe"]}
+                "exe": agent.hello["exe"], "paused": (t_paused if snapshot else t2) - t0}
 
     # ---- restart ----
     def write_plan(self, ckdir, plan_path, namespaces=True, inherit=(0, 1, 2), memory="lazy", rewrite=None,
@@ -366,10 +392,13 @@ class Coordinator:
                 self.agents.clear()
         return sorted(suspended, key=lambda a: a.pid)
 
-    def checkpoint_tree(self, known, ckdir, resume=True, compress=None):
+    def checkpoint_tree(self, known, ckdir, resume=True, compress=None, snapshot=False, before_resume=None):
         """checkpoint a whole computation into ckdir (meta.json lists every process with
         its ppid/pgid/sid at suspend time); compress: e.g. "zstd 1" (images compressed);
-        -> the agents checkpointed"""
+        snapshot: SNAPSHOT instead of WRITE; the images of snapshot children are collected
+        after the RESUME (if resume), before meta.json; before_resume(agents): called once
+        the images are written or snapshotted, before anything else; -> the agents checkpointed"""
+        collect = []
         os.makedirs(ckdir, mode=0o700, exist_ok=True)
         agents = self.suspend_tree(known)
         fdmap = {ag.pid: ag.fds() for ag in agents}
@@ -400,7 +429,10 @@ class Coordinator:
             fds = fdmap[ag.pid]
             if compress and ag.request("COMPRESS " + compress) != "COMPRESS " + compress.split()[0]:
                 raise RuntimeError("COMPRESS pid %d refused" % ag.pid)
-            r = ag.request("WRITE " + ckdir)
+            r = self.snapshot(ag, ckdir) if snapshot else ag.request("WRITE " + ckdir)
+            if r.startswith("SNAPSHOTTING "):
+                collect.append(ag)
+                r = "WRITTEN ? ? " + r.split(" ", 1)[1]
             if not r.startswith("WRITTEN "):
                 raise RuntimeError("WRITE pid %d: %s" % (ag.pid, r))
             zombies = []
@@ -415,10 +447,8 @@ class Coordinator:
             procs.append({"pid": ag.pid, "image": r.split(" ", 3)[3], "fds": fds, "hello": ag.hello,
                           "ppid": int(now["ppid"]), "pgid": int(now["pgid"]), "sid": int(now["sid"]),
                           "zombies": zombies, "shared": shared_areas(ag.host_pid)})
-        tmp = os.path.join(ckdir, "meta.json.tmp")
-        with open(tmp, "w") as f:
-            json.dump({"processes": procs}, f)
-        os.rename(tmp, os.path.join(ckdir, "meta.json"))
+        if before_resume:
+            before_resume(agents)
         if resume:
             for ag, fd, data in drained.values():      # refill, in order, before anyone runs
                 for i in range(0, len(data), 3072):
@@ -426,8 +456,16 @@ class Coordinator:
                     if not r.startswith("FILLED"):
                         raise RuntimeError("FILL pid %d: %s" % (ag.pid, r))
             for ag in agents:
-                if ag.request("RESUME 0") != "RESUMED":
+                if ag.request("RESUME 0" + (" " + os.path.basename(ckdir) if snapshot else "")) != "RESUMED":
                     raise RuntimeError("RESUME pid %d" % ag.pid)
+        for ag in collect:
+            r = ag.request("COLLECT")
+            if not r.startswith("WRITTEN "):
+                raise RuntimeError("COLLECT pid %d: %s" % (ag.pid, r))
+        tmp = os.path.join(ckdir, "meta.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump({"processes": procs}, f)
+        os.rename(tmp, os.path.join(ckdir, "meta.json"))
         return agents
 
     def write_tree_plan(self, ckdir, plan_path, inherit=(0, 1, 2), extra=None, shared=None):

@@ -49,6 +49,9 @@ public final class AgentCore implements CoreSteps {
     private volatile List<Agent> stopped = List.of();
     // released before their checkpoint was published: they hear how it ended
     private volatile List<Agent> awaitingPublish = List.of();
+    // Processes whose image a snapshot child is still writing (SNAPSHOT answered
+    // SNAPSHOTTING): collected after the release, by awaitImages.
+    private final Map<Integer, Agent> snapshotting = new ConcurrentHashMap<>();
     // processes that were stopped (state T) and go back to that state at release
     private final java.util.Set<Integer> stopAgain = ConcurrentHashMap.newKeySet();
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
@@ -293,12 +296,28 @@ public final class AgentCore implements CoreSteps {
                     throw new IOException("process " + agent.pid() + " cannot compress its image: " + how);
                 }
             }
-            String answer = agent.request("WRITE " + directory.toAbsolutePath(), WRITE_TIMEOUT);
-            String[] parts = answer.split(" ", 4);
+            // A copy-on-write child writes the image while the program runs on, unless the
+            // agent writes it in the pause (PAUSED, with the reason).
+            String answer = agent.request("SNAPSHOT " + directory.toAbsolutePath(), WRITE_TIMEOUT);
+            String[] parts;
+            if (answer.startsWith("SNAPSHOTTING ")) {
+                snapshotting.put(agent.pid(), agent);
+                parts = new String[] {"WRITTEN", "0", "0", answer.substring(13)};
+            } else if (answer.startsWith("PAUSED ")) {
+                String[] paused = answer.split(" ", 5);
+                if (paused.length == 5 && !paused[1].equals("incremental")) {
+                    notes.accept("process " + agent.pid() + ": image written while the program was paused ("
+                            + PausedReason.describe(paused[1]) + ")");
+                }
+                parts = paused.length == 5 ? new String[] {"WRITTEN", paused[2], paused[3], paused[4]} : paused;
+                logWritten(agent.pid(), parts[1], begin, start);
+            } else {
+                parts = answer.split(" ", 4);
+                logWritten(agent.pid(), parts.length == 4 ? parts[1] : "?", begin, start);
+            }
             if (parts.length != 4 || !parts[0].equals("WRITTEN")) {
                 throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
             }
-            logWritten(agent.pid(), parts[1], begin, start);
             images.put(agent.pid(), new ProcessImage(agent.pid(), Path.of(parts[3]).getFileName().toString(),
                     Long.parseLong(parts[1]), Integer.parseInt(parts[2]), fds.getOrDefault(agent.pid(), List.of()),
                     trees.getOrDefault(agent.pid(), agent.tree()), shared.getOrDefault(agent.pid(), Map.of()),
@@ -321,6 +340,34 @@ public final class AgentCore implements CoreSteps {
         }
         checkAllStopped(operationId);
         return ordered;
+    }
+
+    @Override
+    public List<ProcessImage> awaitImages(List<ProcessImage> images) throws Exception {
+        List<Agent> pending = List.copyOf(snapshotting.values());
+        snapshotting.clear();
+        if (pending.isEmpty()) {
+            return images;
+        }
+        Map<Integer, String[]> written = new ConcurrentHashMap<>();
+        long begin = System.nanoTime();
+        forEach(pending, agent -> {
+            long start = System.nanoTime();
+            String answer = agent.request("COLLECT", WRITE_TIMEOUT);
+            String[] parts = answer.split(" ", 4);
+            if (parts.length != 4 || !parts[0].equals("WRITTEN")) {
+                throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
+            }
+            logWritten(agent.pid(), parts[1], begin, start);
+            written.put(agent.pid(), parts);
+        });
+        List<ProcessImage> done = new ArrayList<>();
+        for (ProcessImage image : images) {
+            String[] parts = written.get(image.pid());
+            done.add(parts == null ? image : new ProcessImage(image.pid(), image.image(), Long.parseLong(parts[1]),
+                    Integer.parseInt(parts[2]), image.fds(), image.tree(), image.sharedMemory(), image.stopped()));
+        }
+        return done;
     }
 
     // One event log entry per process (core:write-process): when its image was written,
@@ -360,6 +407,9 @@ public final class AgentCore implements CoreSteps {
             refillPipes();                    // a restart refilled them in the restorer
         }
         hands.close();
+        if (!beforePublish) {
+            snapshotting.clear();             // aborted: RESUME without an id ends the snapshots
+        }
         stopAgainAtResume(stopped);
         resume(stopped, outcome, operationId, beforePublish);
         if (beforePublish) {

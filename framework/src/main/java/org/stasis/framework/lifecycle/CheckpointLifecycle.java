@@ -184,19 +184,23 @@ public final class CheckpointLifecycle {
             Lineages.Entry lineage = lineages.of(computation.processes());
             Path parent = full ? null
                     : Incremental.parentOf(store, lineages.bases(), lineage.parent(), note -> note(staging.id(), note));
-            List<ProcessImage> images = writeInParallel(staging, operation, records, parent, fixed.get("compress"));
+            List<ProcessImage> snapshotted = writeInParallel(staging, operation, records, parent,
+                    fixed.get("compress"));
             span.reach(SpanOperation.Barrier.WRITTEN, new SpanOperation.PartCheckpoint(staging.id(),
-                    store.root().resolve(staging.id()).toString(), images.size()));
-            String base = Incremental.baseOf(staging.directory(), images, lineage.parent());
-            Manifest manifest = manifest(staging, computation, images, records, lineage, fixed, base, span);
-            // The program runs on while the checkpoint is made durable (the fsyncs take as
-            // long as the write); the caller still hears of it only once it is published.
+                    store.root().resolve(staging.id()).toString(), snapshotted.size()));
+            // The program runs on while copy-on-write snapshots write the images and the
+            // checkpoint is made durable; the caller hears of it only once it is published.
             progress.phase("resume");
             resume(operation, Outcome.RESUMED, suspended, true);
             released = true;
             progress.phase("publish");
             Path published;
+            List<ProcessImage> images;
+            Manifest manifest;
             try {
+                images = coreStepReturning(staging.id(), "collect", () -> core.awaitImages(snapshotted));
+                String base = Incremental.baseOf(staging.directory(), images, lineage.parent());
+                manifest = manifest(staging, computation, images, records, lineage, fixed, base, span);
                 coreStep(staging.id(), "fsync", () -> store.seal(staging, manifest));
                 span.reach(SpanOperation.Barrier.SEALED, null);
                 published = coreStepReturning(staging.id(), "publish", () -> store.publishSealed(staging));
@@ -505,8 +509,11 @@ public final class CheckpointLifecycle {
     }
 
     // Why a checkpoint that could have been incremental is (partly) full: one line each.
+    // The core's notes on the images: why one is full although a parent was given, or why
+    // one was written while the program was paused rather than from a snapshot.
     private void note(String operation, String message) {
-        log.add(new EventLogEntry(Instant.now(), operation, "core:incremental", "core", 0, "note", message));
+        String step = message.contains(" written while the program was paused") ? "core:snapshot" : "core:incremental";
+        log.add(new EventLogEntry(Instant.now(), operation, step, "core", 0, "note", message));
     }
 
     private void logCore(String operation, String name, long startNanos, String status, String message) {

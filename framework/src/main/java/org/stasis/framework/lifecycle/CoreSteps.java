@@ -67,6 +67,18 @@ public interface CoreSteps {
     }
 
     /**
+     * Waits for the images that copy-on-write snapshots still write after the release
+     * (doc/agent-protocol.md, SNAPSHOT and COLLECT).
+     *
+     * @param images what the last {@code writeImages} returned
+     * @return the same images, with the sizes of those written since
+     * @throws Exception if an image could not be written; the checkpoint is aborted
+     */
+    default List<ProcessImage> awaitImages(List<ProcessImage> images) throws Exception {
+        return images;
+    }
+
+    /**
      * @param pid a process id inside the computation
      * @return its open descriptors as reported at suspend time; empty before
      */
