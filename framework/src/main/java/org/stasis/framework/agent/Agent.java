@@ -27,11 +27,25 @@ public final class Agent {
     private final UnixConnection connection;
     private final Map<String, String> hello;
     private volatile String command;
+    // Restored and waiting for its restart to take it (HELLO state=suspended): until then it
+    // still names the computation it was checkpointed in, which may run on and be checkpointed.
+    private volatile boolean restoring;
 
     private Agent(UnixConnection connection, Map<String, String> hello, String command) {
         this.connection = connection;
         this.hello = hello;
         this.command = command;
+        this.restoring = "suspended".equals(hello.get("state"));
+    }
+
+    /** @return whether a restart under way has yet to take this restored process ({@link #joined}) */
+    public boolean restoring() {
+        return restoring;
+    }
+
+    /** The restart took this process into its computation: from now on it belongs to that one. */
+    void joined() {
+        restoring = false;
     }
 
     /**

@@ -150,9 +150,10 @@ public final class AgentCore implements CoreSteps {
         this.restartAs = id;
     }
 
+    // A restored process that a concurrent restart has not taken yet is none of a checkpoint's.
     private List<Agent> members() {
         Predicate<Agent> scope = members;
-        return registry.agents().stream().filter(scope).toList();
+        return registry.agents().stream().filter(scope).filter(a -> !a.restoring()).toList();
     }
 
     @Override
@@ -526,6 +527,7 @@ public final class AgentCore implements CoreSteps {
                 installPassed(plan, restored);
                 takeLocks(plan, restored);
                 moveTo(restartAs, restored);
+                restored.forEach(Agent::joined);
             } catch (IOException e) {
                 // all or none: the restored processes must not stay behind, suspended
                 restored.forEach(a -> ProcessHandle.of(a.hostPid()).ifPresent(ProcessHandle::destroyForcibly));
