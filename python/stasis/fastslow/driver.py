@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, TextIO
 
 from .. import _control
-from . import _files, _schedule, _tasks
+from . import _files, _priority, _schedule, _tasks
 
 
 @dataclass
@@ -211,8 +211,11 @@ class Run:
     def restart(self, number: int, directory: str) -> "subprocess.Popen[bytes]":
         self.directories[number] = directory
         # under the fast run's coordinator (no second one to start: the first checkers
-        # start sooner); the fast run's marks wait while it restarts a checker
-        return _tasks.start(self.cli, self.name, directory, self.log(number), keep=True)
+        # start sooner; its checkpoints of the fast run do not wait for their restarts);
+        # at idle priority while the fast run runs (_priority)
+        idle = self.fast_status is None and _priority.possible()
+        return _tasks.start(self.cli, self.name, directory, self.log(number), keep=True,
+                            before=_priority.idle if idle else None)
 
     def poll_results(self) -> None:
         """The verdicts checkers wrote (a checker that goes on writes one per interval)."""
@@ -304,6 +307,8 @@ class Run:
             self.fast_status = self.fast.returncode
             self.fast_ended = time.monotonic()
             self.fast_seconds = self.fast_ended - self.started
+            if self.client is None:                     # the checkers' turn: normal priority
+                _priority.normal(task.pid for task in self.running.values())
         self.discover()
         self.poll_checkers()
         if self.opts.stop_at_first and any(i.status == "mismatch" for i in self.intervals.values()):
