@@ -169,6 +169,7 @@ public final class AgentCore implements CoreSteps {
         trees.clear();
         sharedMemory.clear();
         List<Agent> done = new ArrayList<>();
+        StringBuilder parts = new StringBuilder();
         try {
             // Processes that fork while the checkpoint starts are registered before their
             // parent answers SUSPENDED (the agent holds fork() back meanwhile): suspend
@@ -176,6 +177,7 @@ public final class AgentCore implements CoreSteps {
             while (!agents.isEmpty()) {
                 forEach(agents, agent -> {
                     String answer;
+                    long t0 = System.nanoTime();
                     boolean wasStopped = Stopped.isStopped(agent.hostPid());
                     try {
                         answer = wasStopped ? agent.suspendStopped(SUSPEND_TIMEOUT)
@@ -210,13 +212,23 @@ public final class AgentCore implements CoreSteps {
                     if (wasStopped) {
                         stopAgain.add(agent.pid());
                     }
+                    long t1 = System.nanoTime();
                     agent.refresh();
+                    long t2 = System.nanoTime();
                     ProcessTree place = agent.tree();
                     trees.put(agent.pid(), new ProcessTree(place.pid(), place.parentPid(), place.processGroup(),
                             place.session(), agent.exitedChildren()));
+                    long t3 = System.nanoTime();
                     fds.put(agent.pid(), agent.fds());
+                    long t4 = System.nanoTime();
                     hostPids.put(agent.pid(), agent.hostPid());
                     sharedMemory.put(agent.pid(), SharedMemory.of(agent.hostPid()));
+                    long t5 = System.nanoTime();
+                    synchronized (parts) {
+                        parts.append(String.format("process %d: suspend %.1f ms, hello %.1f, zombies %.1f, fds %.1f,"
+                                + " maps %.1f; ", agent.pid(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6,
+                                (t4 - t3) / 1e6, (t5 - t4) / 1e6));
+                    }
                 });
                 List<Agent> known;
                 synchronized (done) {
@@ -225,10 +237,13 @@ public final class AgentCore implements CoreSteps {
                 agents = members().stream().filter(a -> !known.contains(a)).toList();
             }
             // Data in flight between the processes: out of the pipes while all are stopped.
+            long pipes = System.nanoTime();
             synchronized (drained) {
                 drained.clear();
                 Pipes.drain(done, Pipes.withFifos(fds, hostPids), drained);
             }
+            diagnostics.log().add(new EventLogEntry(Instant.now(), checkpointId, "core:suspend-parts", "core", 0, "info",
+                    parts + String.format("pipes %.1f ms", (System.nanoTime() - pipes) / 1e6)));
         } catch (Exception e) {
             // Never leave a process frozen because another one failed.
             refillPipes();
