@@ -5,6 +5,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,32 @@ class PriorityTest(unittest.TestCase):
                 except OSError:
                     pass
             proc.wait()
+
+
+class StartedWholeTest(unittest.TestCase):
+    """SIGTERM waits while the driver starts and records a process (else a checker it
+    never stopped started the coordinator again after the shutdown); the process itself
+    runs with the signal mask the driver had."""
+
+    def test_sigterm_waits_and_the_child_gets_the_mask_back(self) -> None:
+        from stasis.fastslow import driver
+        heard = []
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum))
+        try:
+            with driver._started_whole() as child:
+                os.kill(os.getpid(), signal.SIGTERM)
+                self.assertEqual(heard, [], "SIGTERM came while a process was being started")
+                proc = subprocess.Popen(["sleep", "5"], preexec_fn=child(None))
+            self.assertEqual(heard, [signal.SIGTERM], "SIGTERM is heard once the process is recorded")
+            try:
+                with open("/proc/%d/status" % proc.pid) as f:
+                    blocked = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
+                self.assertEqual(blocked & (1 << (signal.SIGTERM - 1)), 0, "the child runs with SIGTERM blocked")
+            finally:
+                proc.kill()
+                proc.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class CliTest(unittest.TestCase):
