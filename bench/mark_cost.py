@@ -13,6 +13,7 @@ Figures, not assertions; print the load with them.
 usage: bench/mark_cost.py [--marks N] [--mib M]
 """
 import argparse
+import datetime
 import json
 import os
 import statistics
@@ -34,9 +35,9 @@ ballast = bytearray(os.urandom(1 << 20)) * %(mib)d
 times = []
 for i in range(%(marks)d):
     ballast[i * 4096] = i & 0xff               # a page or two changes between marks, as in a loop
-    began = time.monotonic()
+    began = time.time()
     stasis.checkpoint(wait=False)
-    times.append(time.monotonic() - began)
+    times.append((began, time.time()))
     time.sleep(%(gap)f)
 print(json.dumps(times))
 """
@@ -82,49 +83,63 @@ def main():
             events = json.loads(stasis(env, "events", "--name", name, "-n", "2000", "--json").stdout)
         finally:
             stasis(env, "shutdown", "--name", name, check=False)
-        report(args, times, events)
+        report(args, times, entries(events))
 
 
 def entries(events):
     return events if isinstance(events, list) else events.get("entries", events.get("events", []))
 
 
+def stamp(text):
+    """An event's time (ISO 8601, nanoseconds, Z) as seconds since the epoch."""
+    whole, _, frac = text.rstrip("Z").partition(".")
+    return datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc).timestamp() + \
+        float("0." + (frac or "0"))
+
+
+# the program's view cut at the coordinator's steps: (name, the event that ends it)
+PHASES = (("request, gate", "core:stage", "start"), ("stage", "core:stage", "end"),
+          ("suspend", "core:suspend", "end"), ("drain", "drain", "end"), ("to the write", "core:write", "start"),
+          ("write", "core:write", "end"), ("resume, release", "core:release", "end"))
+
+
 def report(args, times, events):
-    per = {}                                       # checkpoint id -> step -> ms
-    order = []
-    for e in entries(events):
-        op, step = str(e.get("operation", "")), str(e.get("step", ""))
-        if not op or op.endswith("-restart"):
-            continue
-        if op not in per:
-            per[op] = {}
-            order.append(op)
-        key = step if step.startswith("core:") else step
-        if e.get("actor") not in (None, "core") and not step.startswith("core:"):
-            key = "%s/%s" % (step, e.get("actor"))
-        per[op][key] = per[op].get(key, 0) + int(e.get("millis", 0))
-    ckpts = [op for op in order if "core:suspend" in per[op]]
+    by_op = {}
+    for e in events:
+        by_op.setdefault(str(e.get("operation", "")), []).append(e)
+    ops = sorted((op for op, es in by_op.items() if any(e["step"] == "core:suspend" for e in es)),
+                 key=lambda op: min(stamp(e["time"]) for e in by_op[op]))
     print("mark cost: %d x stasis.checkpoint(wait=False), %d MiB process, %.2f s apart (%s)"
           % (len(times), args.mib, args.gap, load()))
-    print("  program's view: first (full) %.1f ms; others median %.1f ms, mean %.1f ms, max %.1f ms"
-          % (1000 * times[0], 1000 * statistics.median(times[1:]), 1000 * statistics.mean(times[1:]),
-             1000 * max(times[1:])))
-    if len(ckpts) < 2:
-        print("  (no step timings in the event log)")
+    paused = [b - a for a, b in times]
+    print("  program's view: first (full) %.1f ms; the others median %.1f ms, mean %.1f ms, max %.1f ms"
+          % (1000 * paused[0], 1000 * statistics.median(paused[1:]), 1000 * statistics.mean(paused[1:]),
+             1000 * max(paused[1:])))
+    if len(ops) != len(times):
+        print("  (%d checkpoints in the event log for %d calls: no breakdown)" % (len(ops), len(times)))
         return
-    rest = [per[op] for op in ckpts[1:]]
-    keys = sorted({k for r in rest for k in r}, key=lambda k: -statistics.median([r.get(k, 0) for r in rest]))
-    print("  coordinator's steps, median ms over the incremental checkpoints:")
-    for k in keys:
-        values = [r.get(k, 0) for r in rest]
-        if max(values) == 0:
-            continue
-        print("    %-40s %6.1f   (max %d)" % (k, statistics.median(values), max(values)))
-    before = [sum(v for k, v in r.items() if k.split("/")[0] in BEFORE_RELEASE) for r in rest]
-    print("  steps before the release (preCheckpoint, suspend, drain, write, release): median %.1f ms"
-          % statistics.median(before))
-    print("  outside the steps (request, gate, wake-up; the program's median minus that): %.1f ms"
-          % (1000 * statistics.median(times[1:]) - statistics.median(before)))
+    rows = {name: [] for name, _, _ in PHASES + (("wake-up", "", ""),)}
+    parts = []
+    for (began, ended), op in list(zip(times, ops))[1:]:
+        es = by_op[op]
+        at = began
+        for name, step, edge in PHASES:
+            mine = [e for e in es if e["step"] == step]
+            if not mine:
+                break
+            t = max(stamp(e["time"]) for e in mine)
+            if edge == "start":
+                t = min(stamp(e["time"]) - e["millis"] / 1000 for e in mine)
+            rows[name].append(1000 * (t - at))
+            at = t
+        rows["wake-up"].append(1000 * (ended - at))
+        parts += [e["message"] for e in es if e["step"] == "core:suspend-parts"]
+    print("  where it goes (median ms over the incremental ones; the program's clock against the event log's):")
+    for name, values in rows.items():
+        if values:
+            print("    %-18s %6.1f   (max %.1f)" % (name, statistics.median(values), max(values)))
+    if parts:
+        print("  suspend, last one: %s" % parts[-1])
 
 
 if __name__ == "__main__":
