@@ -213,21 +213,16 @@ public final class AgentCore implements CoreSteps {
                         stopAgain.add(agent.pid());
                     }
                     long t1 = System.nanoTime();
-                    agent.refresh();
+                    Agent.Description described = agent.describe();
+                    trees.put(agent.pid(), described.tree());
+                    fds.put(agent.pid(), described.fds());
                     long t2 = System.nanoTime();
-                    ProcessTree place = agent.tree();
-                    trees.put(agent.pid(), new ProcessTree(place.pid(), place.parentPid(), place.processGroup(),
-                            place.session(), agent.exitedChildren()));
-                    long t3 = System.nanoTime();
-                    fds.put(agent.pid(), agent.fds());
-                    long t4 = System.nanoTime();
                     hostPids.put(agent.pid(), agent.hostPid());
                     sharedMemory.put(agent.pid(), SharedMemory.of(agent.hostPid()));
-                    long t5 = System.nanoTime();
+                    long t3 = System.nanoTime();
                     synchronized (parts) {
-                        parts.append(String.format("process %d: suspend %.1f ms, hello %.1f, zombies %.1f, fds %.1f,"
-                                + " maps %.1f; ", agent.pid(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6,
-                                (t4 - t3) / 1e6, (t5 - t4) / 1e6));
+                        parts.append(String.format("process %d: suspend %.1f ms, tree, zombies and fds %.1f, maps %.1f; ",
+                                agent.pid(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6));
                     }
                 });
                 List<Agent> known;
