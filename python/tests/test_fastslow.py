@@ -5,6 +5,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import stasis.fastslow as fs  # noqa: E402
-from stasis.fastslow import _compare, _files, _pyx, _schedule, _switch  # noqa: E402
+from stasis.fastslow import _compare, _files, _priority, _pyx, _schedule, _switch  # noqa: E402
 from stasis.fastslow.__main__ import main as cli_main  # noqa: E402
 
 
@@ -124,6 +125,62 @@ class MarkOutsideTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             fs.every(0)
         fs.every(1)
+
+
+class PriorityTest(unittest.TestCase):
+    """A checker started while the fast run runs is at idle priority, every thread of
+    every process under it goes back to normal priority once the fast run ended."""
+
+    @unittest.skipUnless(_priority.possible(), "setting a process to idle priority and back is not allowed here")
+    def test_idle_then_normal_down_the_tree(self) -> None:
+        script = ("import subprocess, threading, time\n"
+                  "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+                  "child = subprocess.Popen(['sleep', '30'])\n"
+                  "print('ready', flush=True)\n"
+                  "child.wait()\n")
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                                preexec_fn=_priority.idle)
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), "ready")
+            tasks = [(pid, int(tid)) for pid in _priority.descendants([proc.pid])
+                     for tid in os.listdir("/proc/%d/task" % pid)]
+            self.assertGreaterEqual(len(tasks), 3, "the process, its thread and its child")
+            self.assertTrue(all(os.sched_getscheduler(tid) == os.SCHED_IDLE for _, tid in tasks), tasks)
+            self.assertEqual(_priority.normal([proc.pid]), len(tasks))
+            self.assertTrue(all(os.sched_getscheduler(tid) == os.SCHED_OTHER for _, tid in tasks), tasks)
+        finally:
+            for pid in reversed(_priority.descendants([proc.pid])):
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            proc.wait()
+
+
+class StartedWholeTest(unittest.TestCase):
+    """SIGTERM waits while the driver starts and records a process (else a checker it
+    never stopped started the coordinator again after the shutdown); the process itself
+    runs with the signal mask the driver had."""
+
+    def test_sigterm_waits_and_the_child_gets_the_mask_back(self) -> None:
+        from stasis.fastslow import driver
+        heard = []
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum))
+        try:
+            with driver._started_whole() as child:
+                os.kill(os.getpid(), signal.SIGTERM)
+                self.assertEqual(heard, [], "SIGTERM came while a process was being started")
+                proc = subprocess.Popen(["sleep", "5"], preexec_fn=child(None))
+            self.assertEqual(heard, [signal.SIGTERM], "SIGTERM is heard once the process is recorded")
+            try:
+                with open("/proc/%d/status" % proc.pid) as f:
+                    blocked = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
+                self.assertEqual(blocked & (1 << (signal.SIGTERM - 1)), 0, "the child runs with SIGTERM blocked")
+            finally:
+                proc.kill()
+                proc.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class CliTest(unittest.TestCase):

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from typing import List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 Outcome = Tuple[int, bool, str, str]
 """(exit status of ``stasis restart``, timed out?, the last lines of its output, where
@@ -27,14 +27,16 @@ def _tail(log: str, lines: int = 4) -> str:
     return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
 
 
-def start(cli: str, name: str, directory: str, log: str, keep: bool = False) -> "subprocess.Popen[bytes]":
+def start(cli: str, name: str, directory: str, log: str, keep: bool = False,
+          before: Optional[Callable[[], None]] = None) -> "subprocess.Popen[bytes]":
     """Starts ``stasis restart`` of ``directory`` under coordinator ``name`` (its own
     computation there), in its own session, output to ``log``. ``keep``: the
-    coordinator stays when the checker ends (the driver shuts it down)."""
+    coordinator stays when the checker ends (the driver shuts it down). ``before``:
+    runs in the child before the exec (its CPU priority)."""
     command = [cli, "restart", "--name", name] + (["--keep-coordinator"] if keep else []) + [directory]
     with open(log, "ab") as out:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=before)
 
 
 def stop(proc: "subprocess.Popen[bytes]") -> None:

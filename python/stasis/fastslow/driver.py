@@ -1,5 +1,6 @@
 """``stasis fastslow run``: the fast run and its checkers, concurrently (the driver)."""
 
+import contextlib
 import glob
 import json
 import os
@@ -10,10 +11,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Callable, Dict, Iterator, List, Optional, TextIO
 
 from .. import _control
-from . import _files, _schedule, _tasks
+from . import _files, _priority, _schedule, _tasks
 
 
 @dataclass
@@ -106,9 +107,11 @@ class Run:
         env.setdefault("STASIS_HOME", home)
         out = sys.stderr if self.opts.json else sys.stdout
         out.flush()
-        self.fast = subprocess.Popen([self.cli, "launch", "--name", self.name, "--keep-coordinator",
-                                      "--ckpt-dir", os.path.join(self.dir, "ckpt"), "--", *self.opts.program],
-                                     stdin=subprocess.DEVNULL, stdout=out.fileno(), env=env)
+        with _started_whole() as child:
+            self.fast = subprocess.Popen([self.cli, "launch", "--name", self.name, "--keep-coordinator",
+                                          "--ckpt-dir", os.path.join(self.dir, "ckpt"), "--", *self.opts.program],
+                                         stdin=subprocess.DEVNULL, stdout=out.fileno(), env=env,
+                                         preexec_fn=child(None))
 
     def discover(self) -> None:
         """New marks of the fast run, their checkpoints once published (the fast run
@@ -206,13 +209,18 @@ class Run:
                                                     self.log(number), self.opts.timeout,
                                                     _files.started(self.dir, number))
             else:
-                self.running[number] = self.restart(number, directory)
+                self.restart(number, directory)
 
-    def restart(self, number: int, directory: str) -> "subprocess.Popen[bytes]":
+    def restart(self, number: int, directory: str) -> None:
+        """Starts the checker that begins at interval ``number`` (self.running)."""
         self.directories[number] = directory
         # under the fast run's coordinator (no second one to start: the first checkers
-        # start sooner); the fast run's marks wait while it restarts a checker
-        return _tasks.start(self.cli, self.name, directory, self.log(number), keep=True)
+        # start sooner; its checkpoints of the fast run do not wait for their restarts);
+        # at idle priority while the fast run runs (_priority)
+        idle = self.fast_status is None and _priority.possible()
+        with _started_whole() as child:
+            self.running[number] = _tasks.start(self.cli, self.name, directory, self.log(number), keep=True,
+                                                before=child(_priority.idle if idle else None))
 
     def poll_results(self) -> None:
         """The verdicts checkers wrote (a checker that goes on writes one per interval)."""
@@ -241,7 +249,7 @@ class Run:
                 if _tasks.busy(outcome, os.path.exists(_files.started(self.dir, first))) and \
                         self.attempts[first] < 100 and \
                         time.monotonic() - self.intervals[first].began < self.opts.timeout:
-                    self.running[first] = self.restart(first, self.directories[first])   # again
+                    self.restart(first, self.directories[first])   # again
                     continue
             elif self.intervals[now].status == "checking" and \
                     time.monotonic() - self.intervals[now].began > self.opts.timeout:
@@ -304,6 +312,8 @@ class Run:
             self.fast_status = self.fast.returncode
             self.fast_ended = time.monotonic()
             self.fast_seconds = self.fast_ended - self.started
+            if self.client is None:                     # the checkers' turn: normal priority
+                _priority.normal(task.pid for task in self.running.values())
         self.discover()
         self.poll_checkers()
         if self.opts.stop_at_first and any(i.status == "mismatch" for i in self.intervals.values()):
@@ -424,6 +434,30 @@ def _status_text(code: int) -> str:
     if code > 128:
         return "status %d (signal %d?)" % (code, code - 128)
     return "status %d" % code
+
+
+_STOPS = {signal.SIGTERM, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def _started_whole() -> Iterator[Callable[[Optional[Callable[[], None]]], Callable[[], None]]]:
+    """SIGTERM and SIGHUP (Interrupted) wait while a process is started and recorded:
+    one started but not recorded yet was never stopped, and a checker's ``stasis restart
+    --keep-coordinator`` then started the coordinator again after close() had shut it
+    down, and left it running. Yields what makes the child's preexec_fn: the child
+    gets the signal mask back before its own step and its exec."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+
+    def child(then: Optional[Callable[[], None]]) -> Callable[[], None]:
+        def before() -> None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            if then is not None:
+                then()
+        return before
+    try:
+        yield child
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class Interrupted(Exception):

@@ -98,8 +98,11 @@ class RestartFailureIT {
 
     /**
      * A restart waits for its restorer (one that never comes): meanwhile {@code status}
-     * answers within a second and {@code checkpoint} says "busy: a restart is in
-     * progress" at once instead of blocking until the restart gives up.
+     * answers within a second, and a {@code checkpoint} of the running computation is
+     * taken: the restart continues another computation (the running one has the
+     * checkpoint's id), and a checkpoint waits only for a restart of its own one. It
+     * used to say "busy: a restart is in progress" (fast/slow's marks were refused while
+     * a checker restarted).
      */
     @Test
     void aRestartInProgressLeavesTheCoordinatorResponsive() throws Exception {
@@ -119,12 +122,9 @@ class RestartFailureIT {
             assertEquals(0, status.status(), status.toString());
             assertTrue(System.nanoTime() - start < AT_ONCE.toNanos(), "status waited behind the restart");
 
-            start = System.nanoTime();
-            StasisCli.Result busy = computation.run("checkpoint");
-            long took = System.nanoTime() - start;
-            assertEquals(1, busy.status(), busy.toString());
-            assertTrue(busy.err().contains("busy: a restart is in progress"), busy.toString());
-            assertTrue(took < AT_ONCE.toNanos(), "checkpoint waited " + took / 1_000_000 + " ms behind the restart");
+            StasisCli.Result taken = computation.run("checkpoint");
+            assertEquals(0, taken.status(), taken.toString());
+            assertFalse(taken.err().contains("busy"), taken.toString());
             computation.kill(running);
         }
     }

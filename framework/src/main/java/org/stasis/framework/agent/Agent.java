@@ -27,11 +27,25 @@ public final class Agent {
     private final UnixConnection connection;
     private final Map<String, String> hello;
     private volatile String command;
+    // Restored and waiting for its restart to take it (HELLO state=suspended): until then it
+    // still names the computation it was checkpointed in, which may run on and be checkpointed.
+    private volatile boolean restoring;
 
     private Agent(UnixConnection connection, Map<String, String> hello, String command) {
         this.connection = connection;
         this.hello = hello;
         this.command = command;
+        this.restoring = "suspended".equals(hello.get("state"));
+    }
+
+    /** @return whether a restart under way has yet to take this restored process ({@link #joined}) */
+    public boolean restoring() {
+        return restoring;
+    }
+
+    /** The restart took this process into its computation: from now on it belongs to that one. */
+    void joined() {
+        restoring = false;
     }
 
     /**
@@ -101,6 +115,77 @@ public final class Agent {
         }
     }
 
+    private ProcessTree.ExitedChild zombie(String line) throws IOException {
+        String[] parts = line.split(" ");
+        if (parts.length != 3 || !parts[0].equals("ZOMBIE")) {
+            throw new IOException("process " + pid() + ": bad ZOMBIE line from agent: " + line);
+        }
+        return new ProcessTree.ExitedChild(Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
+    }
+
+    private OpenFd openFd(String line) throws IOException {
+        String[] parts = line.split(" ", 5);
+        if (parts.length < 5 || !parts[0].equals("FD")) {
+            throw new IOException("process " + pid() + ": bad FD line from agent: " + line);
+        }
+        return new OpenFd(Integer.parseInt(parts[1]), unescape(parts[4]), Integer.parseInt(parts[2], 8),
+                Long.parseLong(parts[3]));
+    }
+
+    /**
+     * What a checkpoint reads of a suspended process.
+     *
+     * @param tree its parent, process group and session now, with its exited children
+     * @param fds its open descriptors
+     */
+    public record Description(ProcessTree tree, List<OpenFd> fds) {
+    }
+
+    /**
+     * {@link #refresh}, {@link #exitedChildren} and {@link #fds} asked at once: the three
+     * requests in one write, the agent answers them in order. One wake-up of its thread
+     * instead of three at every checkpoint (each a few milliseconds on a loaded machine).
+     * Every answer is read before a refusal is reported, so that the connection stays in step.
+     *
+     * @return the process as a checkpoint records it
+     * @throws IOException if the agent refuses one of them or does not answer
+     */
+    public synchronized Description describe() throws IOException {
+        Duration timeout = Duration.ofSeconds(30);
+        connection.writeLine("HELLO\nZOMBIES\nFDS");
+        String helloLine = connection.readLine(timeout);
+        String refused = helloLine.startsWith("ERROR") ? helloLine + " (HELLO)" : null;
+        List<ProcessTree.ExitedChild> children = new ArrayList<>();
+        for (String line = connection.readLine(timeout); !line.equals("END"); line = connection.readLine(timeout)) {
+            if (line.startsWith("ERROR")) {
+                refused = refused != null ? refused : line + " (ZOMBIES)";
+                break;
+            }
+            children.add(zombie(line));
+        }
+        List<OpenFd> fds = new ArrayList<>();
+        for (String line = connection.readLine(timeout); !line.equals("END"); line = connection.readLine(timeout)) {
+            if (line.startsWith("ERROR")) {
+                refused = refused != null ? refused : line + " (FDS)";
+                break;
+            }
+            fds.add(openFd(line));
+        }
+        if (refused != null) {
+            throw new AgentRefusedException("process " + pid() + " could not describe itself: " + refused);
+        }
+        Agent fresh = handshake(connection, helloLine);
+        for (String key : new String[] {"ppid", "pgid", "sid"}) {
+            String value = fresh.hello.get(key);
+            if (value != null) {
+                hello.put(key, value);
+            }
+        }
+        ProcessTree place = tree();
+        return new Description(new ProcessTree(place.pid(), place.parentPid(), place.processGroup(), place.session(),
+                children), fds);
+    }
+
     /**
      * @return the process's exited, unreaped children (agent request ZOMBIES)
      * @throws IOException if the agent cannot report them
@@ -113,11 +198,7 @@ public final class Agent {
             if (line.equals("END")) {
                 return children;
             }
-            String[] parts = line.split(" ");
-            if (parts.length != 3 || !parts[0].equals("ZOMBIE")) {
-                throw new IOException("process " + pid() + ": bad ZOMBIE line from agent: " + line);
-            }
-            children.add(new ProcessTree.ExitedChild(Integer.parseInt(parts[1]), Integer.parseInt(parts[2])));
+            children.add(zombie(line));
         }
     }
 
@@ -337,12 +418,7 @@ public final class Agent {
             if (line.equals("END")) {
                 return fds;
             }
-            String[] parts = line.split(" ", 5);
-            if (parts.length < 5 || !parts[0].equals("FD")) {
-                throw new IOException("process " + pid() + ": bad FD line from agent: " + line);
-            }
-            fds.add(new OpenFd(Integer.parseInt(parts[1]), unescape(parts[4]), Integer.parseInt(parts[2], 8),
-                    Long.parseLong(parts[3])));
+            fds.add(openFd(line));
         }
     }
 

@@ -153,9 +153,10 @@ public final class AgentCore implements CoreSteps {
         this.restartAs = id;
     }
 
+    // A restored process that a concurrent restart has not taken yet is none of a checkpoint's.
     private List<Agent> members() {
         Predicate<Agent> scope = members;
-        return registry.agents().stream().filter(scope).toList();
+        return registry.agents().stream().filter(scope).filter(a -> !a.restoring()).toList();
     }
 
     @Override
@@ -171,6 +172,7 @@ public final class AgentCore implements CoreSteps {
         trees.clear();
         sharedMemory.clear();
         List<Agent> done = new ArrayList<>();
+        StringBuilder parts = new StringBuilder();
         try {
             // Processes that fork while the checkpoint starts are registered before their
             // parent answers SUSPENDED (the agent holds fork() back meanwhile): suspend
@@ -178,6 +180,7 @@ public final class AgentCore implements CoreSteps {
             while (!agents.isEmpty()) {
                 forEach(agents, agent -> {
                     String answer;
+                    long t0 = System.nanoTime();
                     boolean wasStopped = Stopped.isStopped(agent.hostPid());
                     try {
                         answer = wasStopped ? agent.suspendStopped(SUSPEND_TIMEOUT)
@@ -212,13 +215,18 @@ public final class AgentCore implements CoreSteps {
                     if (wasStopped) {
                         stopAgain.add(agent.pid());
                     }
-                    agent.refresh();
-                    ProcessTree place = agent.tree();
-                    trees.put(agent.pid(), new ProcessTree(place.pid(), place.parentPid(), place.processGroup(),
-                            place.session(), agent.exitedChildren()));
-                    fds.put(agent.pid(), agent.fds());
+                    long t1 = System.nanoTime();
+                    Agent.Description described = agent.describe();
+                    trees.put(agent.pid(), described.tree());
+                    fds.put(agent.pid(), described.fds());
+                    long t2 = System.nanoTime();
                     hostPids.put(agent.pid(), agent.hostPid());
                     sharedMemory.put(agent.pid(), SharedMemory.of(agent.hostPid()));
+                    long t3 = System.nanoTime();
+                    synchronized (parts) {
+                        parts.append(String.format("process %d: suspend %.1f ms, tree, zombies and fds %.1f, maps %.1f; ",
+                                agent.pid(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6));
+                    }
                 });
                 List<Agent> known;
                 synchronized (done) {
@@ -227,10 +235,13 @@ public final class AgentCore implements CoreSteps {
                 agents = members().stream().filter(a -> !known.contains(a)).toList();
             }
             // Data in flight between the processes: out of the pipes while all are stopped.
+            long pipes = System.nanoTime();
             synchronized (drained) {
                 drained.clear();
                 Pipes.drain(done, Pipes.withFifos(fds, hostPids), drained);
             }
+            diagnostics.log().add(new EventLogEntry(Instant.now(), checkpointId, "core:suspend-parts", "core", 0, "info",
+                    parts + String.format("pipes %.1f ms", (System.nanoTime() - pipes) / 1e6)));
         } catch (Exception e) {
             // Never leave a process frozen because another one failed.
             refillPipes();
@@ -576,6 +587,7 @@ public final class AgentCore implements CoreSteps {
                 installPassed(plan, restored);
                 takeLocks(plan, restored);
                 moveTo(restartAs, restored);
+                restored.forEach(Agent::joined);
             } catch (IOException e) {
                 // all or none: the restored processes must not stay behind, suspended
                 restored.forEach(a -> ProcessHandle.of(a.hostPid()).ifPresent(ProcessHandle::destroyForcibly));

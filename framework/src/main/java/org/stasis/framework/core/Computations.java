@@ -102,11 +102,17 @@ public final class Computations {
     }
 
     /**
+     * A restored process that its restart has not taken yet ({@link Agent#restoring}) is
+     * none of them: it still names the computation it was checkpointed in, which may run
+     * on (fast/slow's checkers are restarts of the fast run's checkpoints), and a
+     * checkpoint of that one must not list it.
+     *
      * @param id a computation id
      * @return its live processes, parents before children
      */
     public List<Agent> agents(String id) {
-        return agents.get().stream().filter(a -> a.computation().equals(id)).collect(Collectors.toList());
+        return agents.get().stream().filter(a -> a.computation().equals(id) && !a.restoring())
+                .collect(Collectors.toList());
     }
 
     /**

@@ -746,7 +746,7 @@ public class Coordinator {
         org.stasis.framework.span.MemberLink link = part != null ? partLink(id) : null;
         boolean held = link != null && link == selfLink;
         String group = held ? "span " + link.computationOf(id) : members.spans(id) ? "span " + id : "";
-        operations.enter("checkpoint", false, progress::cancelled, group);
+        operations.enter("checkpoint of " + id, false, progress::cancelled, group, id);
         AgentCore steps = held ? core.sibling() : core;
         try {
             Path root = checkpointDirectory.resolve(id);
@@ -840,14 +840,14 @@ public class Coordinator {
             java.util.Map<Path, Path> redirects, org.stasis.framework.lifecycle.SpanOperation span,
             CompletableFuture<String> ended, boolean freshId) throws Exception {
         String group = span.group();
-        operations.enter("restart of " + checkpoint.getFileName(), true, gone, group);
+        operations.enter("restart of " + checkpoint.getFileName(), true, gone, group, "");
         warmer.restarting(checkpoint);
-        AgentCore core = group.isEmpty() ? this.core : this.core.sibling();
+        // Its own core: the coordinator's runs the checkpoints, which go on meanwhile (OperationGate).
+        AgentCore core = this.core.sibling();
+        java.util.concurrent.atomic.AtomicReference<String> named = new java.util.concurrent.atomic.AtomicReference<>();
         Runnable leave = () -> {
-            if (core != this.core) {
-                core.close();
-            }
-            operations.leave();
+            core.close();
+            operations.leaveRestart(named.get());
         };
         CompletableFuture<Path> plan;
         try {
@@ -857,7 +857,16 @@ public class Coordinator {
             ended.complete("");
             throw e;
         }
-        String id = continuedComputation(checkpoint, trusted, freshId);
+        String id;
+        try {
+            id = continuedComputation(checkpoint, trusted, freshId);
+        } catch (RuntimeException e) {
+            leave.run();
+            ended.complete("");
+            throw e;
+        }
+        named.set(id);
+        operations.restarting(id);
         core.computation(id);
         List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
         CheckpointLifecycle.RestartListener listener = new CheckpointLifecycle.RestartListener() {

@@ -155,6 +155,7 @@ public final class CheckpointLifecycle {
         } catch (Exception e) {
             throw new OperationFailedException("cannot create a checkpoint in " + store.root() + ": " + e.getMessage(), e);
         }
+        logCore(staging.id(), "stage", start, "ok", "");
         progress.staging(staging.directory());
         Map<String, String> fixed = Map.copyOf(options);
         Contexts.Operation operation = new Contexts.Operation(staging.id(), staging.id(), staging.generation(), computation,
@@ -189,7 +190,9 @@ public final class CheckpointLifecycle {
             span.reach(SpanOperation.Barrier.WRITTEN, new SpanOperation.PartCheckpoint(staging.id(),
                     store.root().resolve(staging.id()).toString(), snapshotted.size()));
             // The program runs on while copy-on-write snapshots write the images and the
-            // checkpoint is made durable; the caller hears of it only once it is published.
+            // checkpoint is described and made durable: everything it holds is in the snapshots
+            // and records by now. The caller still hears of it only once it is published.
+            List<org.stasis.api.ProcessInfo> processes = List.copyOf(computation.processes());   // as suspended
             progress.phase("resume");
             resume(operation, Outcome.RESUMED, suspended, true);
             released = true;
@@ -200,7 +203,7 @@ public final class CheckpointLifecycle {
             try {
                 images = coreStepReturning(staging.id(), "collect", () -> core.awaitImages(snapshotted));
                 String base = Incremental.baseOf(staging.directory(), images, lineage.parent());
-                manifest = manifest(staging, computation, images, records, lineage, fixed, base, span);
+                manifest = manifest(staging, computation, processes, images, records, lineage, fixed, base, span);
                 coreStep(staging.id(), "fsync", () -> store.seal(staging, manifest));
                 span.reach(SpanOperation.Barrier.SEALED, null);
                 published = coreStepReturning(staging.id(), "publish", () -> store.publishSealed(staging));
@@ -453,14 +456,15 @@ public final class CheckpointLifecycle {
         }
     }
 
-    private static Manifest manifest(Staging staging, Computation computation, List<ProcessImage> images,
+    private static Manifest manifest(Staging staging, Computation computation,
+            List<org.stasis.api.ProcessInfo> processes, List<ProcessImage> images,
             Map<String, Records> records, Lineages.Entry lineage, Map<String, String> options, String base,
             SpanOperation span) {
         Map<String, Map<String, String>> plugins = new LinkedHashMap<>();
         records.forEach((id, r) -> plugins.put(id, r.asMap()));
         return new Manifest(Manifest.FORMAT_VERSION, staging.id(), computation.name(), staging.generation(),
                 Instant.now().toString(), System.getProperty("os.arch"), System.getProperty("os.version"),
-                List.copyOf(computation.processes()), List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
+                processes, List.copyOf(images), plugins, lineage.lineage(), lineage.parent(),
                 options, computation instanceof NamedComputation named ? named.id() : null,
                 computation instanceof NamedComputation named ? named.command() : null, base, span.members(),
                 span.spanId(), span.spans() ? span.part() : null);

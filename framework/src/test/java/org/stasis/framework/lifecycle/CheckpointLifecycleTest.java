@@ -90,7 +90,7 @@ class CheckpointLifecycleTest {
     }
 
     @Test
-    void theEventLogTimesEachCoreStepOfACheckpointFsyncApart() throws Exception {
+    void theEventLogTimesEachCoreStepOfACheckpointStagingAndFsyncApart() throws Exception {
         plugin("only", 0);
 
         CheckpointResult result = lifecycle().checkpoint(computation);
@@ -98,8 +98,8 @@ class CheckpointLifecycleTest {
         List<String> steps = log.recent(200).stream()
                 .filter(e -> e.operation().equals(result.id()) && e.actor().equals("core"))
                 .map(EventLogEntry::step).toList();
-        assertEquals(List.of("core:suspend", "core:write", "core:release", "core:collect", "core:fsync",
-                "core:publish"), steps);
+        assertEquals(List.of("core:stage", "core:suspend", "core:write", "core:release", "core:collect",
+                "core:fsync", "core:publish"), steps);
     }
 
     @Test
