@@ -22,6 +22,7 @@ usage: bench/checkpoint_restart.py [MiB ...]        (default: 100 1024; RUNS=3)
                                                       memory pass after pass: its pass time without and
                                                       during a checkpoint (the copy-on-write faults of
                                                       the snapshot, plus the pause)"""
+import contextlib
 import os
 import re
 import shutil
@@ -152,16 +153,33 @@ def rss_bytes(env):
     return total
 
 
-def measure(mib, work, processes=1):
+@contextlib.contextmanager
+def bench_computation(work, name, source):
+    """a coordinator named bench in work/ with source written to work/name; yields (env, program, procs)
+    and afterwards kills the computation, waits for procs (its launch and restart commands), stops it"""
     env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
     os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
-    program = os.path.join(work, "hold.py")
+    program = os.path.join(work, name)
     with open(program, "w") as f:
-        f.write(PROGRAM if processes == 1 else TREE_PROGRAM)
-    out = os.path.join(work, "out.txt")
+        f.write(source)
     stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
     procs = []
     try:
+        yield env, program, procs
+    finally:
+        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
+        time.sleep(1)
+
+
+def measure(mib, work, processes=1):
+    out = os.path.join(work, "out.txt")
+    with bench_computation(work, "hold.py", PROGRAM if processes == 1 else TREE_PROGRAM) as (env, program, procs):
         with open(out, "ab") as sink:
             procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib)]
                                           + ([str(processes)] if processes > 1 else []),
@@ -202,15 +220,6 @@ def measure(mib, work, processes=1):
                   rss / statistics.median(ckpt_times) / 1e9, rss / 2**20,
                   statistics.median(sizes) / 2**20, statistics.median(sizes) / rss,
                   statistics.median(restart_times), statistics.median(verify_times), RUNS), flush=True)
-    finally:
-        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
-        time.sleep(1)
 
 
 def image_bytes(checkpoint):
@@ -219,14 +228,8 @@ def image_bytes(checkpoint):
 
 def measure_incremental(mib, change, work):
     """full checkpoint, CHANGE MiB rewritten, incremental checkpoint; RUNS times"""
-    env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
-    os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
-    program, out, flag = (os.path.join(work, n) for n in ("incr.py", "out.txt", "change"))
-    with open(program, "w") as f:
-        f.write(INCR_PROGRAM)
-    stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
-    procs = []
-    try:
+    out, flag = (os.path.join(work, n) for n in ("out.txt", "change"))
+    with bench_computation(work, "incr.py", INCR_PROGRAM) as (env, program, procs):
         with open(out, "ab") as sink:
             procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib),
                                            str(change), flag], env=env, stdout=sink, stderr=sink,
@@ -249,15 +252,6 @@ def measure_incremental(mib, change, work):
         print("%5d MiB, %d MiB rewritten: full checkpoint %.3f s, image %.0f MiB; incremental %.3f s, image %.1f MiB"
               " (%.1f%% of the time, %.1f%% of the size)   [median of %d]" % (
                   mib, change, ft, fb / 2**20, it, ib / 2**20, 100 * it / ft, 100 * ib / fb, RUNS), flush=True)
-    finally:
-        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
-        time.sleep(1)
 
 
 def passes(path):
@@ -268,17 +262,11 @@ def passes(path):
 
 def measure_rewrite(mib, work):
     """a program rewriting its mib MiB pass after pass: pass times without and during a checkpoint"""
-    env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
-    os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
-    program, out = os.path.join(work, "rewrite.py"), os.path.join(work, "out.txt")
-    with open(program, "w") as f:
-        f.write(REWRITE_PROGRAM)
-    stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
-    procs = []
-    try:
+    out = os.path.join(work, "out.txt")
+    with bench_computation(work, "rewrite.py", REWRITE_PROGRAM) as (env, program, procs):
         with open(out, "ab") as sink:
-            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib)],
-                                          env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
+            procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program,
+                                           str(mib)], env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
         wait_for(lambda: len(passes(out)) >= 4)
         quiet, during, ckpt = [], [], []
         for _ in range(RUNS):
@@ -299,15 +287,6 @@ def measure_rewrite(mib, work):
               "%.3f s (+%.3f s: pause and copy-on-write faults), checkpoint %.3f s durable   [median of %d]" % (
                   mib, q, statistics.median(during), statistics.median(during) - q, statistics.median(ckpt), RUNS),
               flush=True)
-    finally:
-        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
-        time.sleep(1)
 
 
 def main():
