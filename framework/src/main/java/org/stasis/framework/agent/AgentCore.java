@@ -308,8 +308,11 @@ public final class AgentCore implements CoreSteps {
                 }
             }
             // A copy-on-write child writes the image while the program runs on, unless the
-            // agent writes it in the pause (PAUSED, with the reason).
-            String answer = agent.request("SNAPSHOT " + directory.toAbsolutePath(), WRITE_TIMEOUT);
+            // agent writes it in the pause (PAUSED, with the reason). Not for a process that
+            // stays stopped after the release: its agent's thread stops with it and could not
+            // collect the child's image.
+            String verb = stopAgain.contains(agent.pid()) ? "WRITE " : "SNAPSHOT ";
+            String answer = agent.request(verb + directory.toAbsolutePath(), WRITE_TIMEOUT);
             String[] parts;
             if (answer.startsWith("SNAPSHOTTING ")) {
                 snapshotting.put(agent.pid(), agent);
