@@ -85,8 +85,14 @@ static int fork_child(const char *path, const char **why)
     int p[2];
     long pid = rsys2(SYS_pipe2, p, O_CLOEXEC);
     if (pid == 0) {
+        /* the child starts with every signal blocked: one sent to the program's process
+         * group (a terminal's ^C or ^Z) must neither run the program's handler in the
+         * copy nor stop or kill the writer */
+        uint64_t all = ~0ull, old = 0;
+        rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
         pid = rsys5(SYS_clone, 0, 0, 0, 0, 0); /* exit signal 0, a copy of everything */
         if (pid == 0) child_main(p[1]);
+        rsys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, 0, sizeof old);
         rsys1(SYS_close, p[1]);
         char c = 0;
         long n = -EINTR;

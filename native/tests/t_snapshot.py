@@ -4,6 +4,8 @@ a MADV_DONTFORK area makes the agent write in the pause instead, and shared memo
 stored as it was in the pause although the processes change it right after."""
 import json
 import os
+import re
+import signal
 
 from run_tests import RESTORE, SCEN, check, finish, kill_agent_process, lines, wait_lines
 from minicoord import shared_areas
@@ -177,4 +179,37 @@ def test_snapshot_child_killed(env):
     finish(proc, path)
 
 
-TESTS = [test_snapshot_one_instant, test_snapshot_dontfork, test_snapshot_shared, test_snapshot_child_killed]
+def test_snapshot_child_blocks_signals(env):
+    """the snapshot child blocks every signal it can (one sent to the program's process
+    group must not run the program's handlers in the copy, nor stop the writer): sent
+    SIGTSTP and SIGINT, it still writes the image"""
+    proc, agent, path = env.launch([SCEN + "/cowgen", "gen", "512"])
+    wait_word(path, proc, "cowgen", 1)
+    want = ((1 << 64) - 1) & ~(1 << (signal.SIGKILL - 1)) & ~(1 << (signal.SIGSTOP - 1))
+    for attempt in range(3):                   # the child may be done before it is looked at
+        ck = os.path.join(env.dir, "sig%d" % attempt)
+        os.makedirs(ck, mode=0o700)
+        check(agent.request("SUSPEND").startswith("SUSPENDED"))
+        r = agent.request("SNAPSHOT " + ck)
+        check(r.startswith("SNAPSHOTTING "), lambda: r)
+        child = snapshot_child(agent.host_pid)
+        blocked = None
+        try:
+            with open("/proc/%d/status" % child) as f:
+                blocked = int(re.search(r"SigBlk:\s+([0-9a-f]+)", f.read()).group(1), 16)
+            os.kill(child, signal.SIGTSTP)
+            os.kill(child, signal.SIGINT)
+        except (TypeError, OSError):
+            pass                               # gone already
+        check(agent.request("RESUME 1 sig") == "RESUMED")
+        r = agent.request("COLLECT")
+        check(r.startswith("WRITTEN "), lambda: "signals reached the snapshot child: " + r)
+        if blocked is not None:
+            check(blocked == want, lambda: "the snapshot child blocks %x, not %x" % (blocked, want))
+            break
+    check(blocked is not None, lambda: "the snapshot child always finished before it was looked at")
+    kill_agent_process(agent, proc)
+
+
+TESTS = [test_snapshot_one_instant, test_snapshot_dontfork, test_snapshot_shared, test_snapshot_child_killed,
+         test_snapshot_child_blocks_signals]
