@@ -9,7 +9,8 @@ time and the load average. Figures, not assertions; run it un-niced on a quiet m
 
 Usage: /usr/bin/python3 bench/ipython_bench.py [DIST]   (RUNS=5, MIB=200; EVENTS=1 prints
 every step; RESTART_OPTIONS="--no-verify" passes options to stasis restart; WARM_CACHE=false
-runs the coordinator with warm.cache=false: restarts read the image from the disk)
+runs the coordinator with warm.cache=false: restarts read the image from the disk; SETTINGS="KEY=VALUE ..."
+sets other coordinator settings, e.g. SETTINGS=snapshot.min.mib=0)
 """
 
 import calendar
@@ -144,10 +145,13 @@ def one_run(stasis: Stasis, env: dict, log) -> tuple:
 
 @contextlib.contextmanager
 def coordinator(dist: Optional[str]) -> Iterator[Stasis]:
-    """The bench's coordinator; with WARM_CACHE set, one watching a plugins folder of its own
-    whose org.stasis.coordinator.cfg sets warm.cache."""
+    """The bench's coordinator; with WARM_CACHE or SETTINGS set, one watching a plugins folder of
+    its own whose org.stasis.coordinator.cfg sets warm.cache and the SETTINGS (KEY=VALUE ...)."""
     warm = os.environ.get("WARM_CACHE")
-    if warm is None:
+    settings = os.environ.get("SETTINGS", "").split()
+    if warm is not None:
+        settings.append("warm.cache=%s" % warm)
+    if not settings:
         with Stasis("ipybench", dist=dist) as stasis:
             yield stasis
         return
@@ -158,9 +162,9 @@ def coordinator(dist: Optional[str]) -> Iterator[Stasis]:
         for name in os.listdir(os.path.join(dist, "plugins")):
             os.symlink(os.path.join(dist, "plugins", name), os.path.join(plugins, name))
         with open(os.path.join(plugins, "org.stasis.coordinator.cfg"), "w") as f:
-            f.write("warm.cache=%s\n" % warm)
+            f.write("".join(line + "\n" for line in settings))
         with PrivatePlugins("ipybench", dist, plugins) as stasis:
-            print("warm.cache=%s" % warm, flush=True)
+            print(" ".join(settings), flush=True)
             yield stasis
     finally:
         shutil.rmtree(plugins, ignore_errors=True)

@@ -35,15 +35,59 @@ final class Computation implements AutoCloseable {
     private final long coordinatorPid;
 
     Computation(Path temp, String name) throws IOException {
+        this(temp, name, Map.of());
+    }
+
+    /**
+     * A coordinator whose configuration file (org.stasis.coordinator.cfg in a plugins folder of
+     * its own) sets {@code settings}; returns once it has applied them.
+     */
+    Computation(Path temp, String name, Map<String, String> settings) throws IOException {
         Path runtime = Files.createDirectory(temp.resolve("run"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         this.cli = new StasisCli(runtime);
         this.name = name;
         this.checkpoints = temp.resolve("checkpoints");
-        StasisCli.Result coordinator = cli.run("coordinator", "--daemon", "--name", name, "--ckpt-dir",
-                checkpoints.toString());
+        List<String> args = new ArrayList<>(List.of("coordinator", "--daemon", "--name", name, "--ckpt-dir",
+                checkpoints.toString()));
+        Path plugins = settings.isEmpty() ? null : Files.createDirectory(temp.resolve("plugins"));
+        if (plugins != null) {
+            args.addAll(List.of("--plugins", plugins.toString()));
+        }
+        StasisCli.Result coordinator = cli.run(args.toArray(String[]::new));
         assertEquals(0, coordinator.status(), coordinator.toString());
         this.coordinatorPid = Long.parseLong(coordinator.out().replaceAll("(?s).*\\(pid (\\d+),.*", "$1"));
+        if (plugins != null) {
+            try {
+                configure(plugins, settings);
+            } catch (IOException | AssertionError e) {
+                cli.run("shutdown", "--name", name);
+                throw e;
+            }
+        }
+    }
+
+    // Written once the coordinator runs, so that it announces each setting as it applies it.
+    private void configure(Path plugins, Map<String, String> settings) throws IOException {
+        StringBuilder cfg = new StringBuilder();
+        settings.forEach((key, value) -> cfg.append(key).append('=').append(value).append('\n'));
+        Files.writeString(plugins.resolve("org.stasis.coordinator.cfg"), cfg);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (String key : settings.keySet()) {
+            String applied = "configuration: " + key + " = " + settings.get(key);
+            while (!run("events", "-n", "200").out().contains(applied)) {
+                if (System.nanoTime() > deadline) {
+                    fail("the coordinator did not apply " + key + "=" + settings.get(key) + ":\n"
+                            + run("events", "-n", "50").out());
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the coordinator's configuration", e);
+                }
+            }
+        }
     }
 
     /** @return the coordinator JVM's pid */

@@ -255,6 +255,20 @@ public final class Agent {
         hello.put("comp", id);
     }
 
+    /** @return the process's resident memory in bytes (VmRSS), 0 if it cannot be read */
+    public long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(hostPid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone, or a kernel without VmRSS: as small
+        }
+        return 0;
+    }
+
     /** @return whether the process still exists */
     public boolean alive() {
         // an exited child that was not reaped yet (zombie) keeps its /proc entry

@@ -38,6 +38,8 @@ public final class AgentCore implements CoreSteps {
     private static final Duration WRITE_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration RESTORER_START_TIMEOUT = Duration.ofSeconds(30);
+    /** Resident memory from which images are written by copy-on-write snapshots, by default. */
+    public static final long DEFAULT_SNAPSHOT_FROM = 384L << 20;
 
     private final AgentRegistry registry;
     private final Path agentSocket;
@@ -54,6 +56,8 @@ public final class AgentCore implements CoreSteps {
     private final Map<Integer, Agent> snapshotting = new ConcurrentHashMap<>();
     // processes that were stopped (state T) and go back to that state at release
     private final java.util.Set<Integer> stopAgain = ConcurrentHashMap.newKeySet();
+    // resident memory from which a process's image is written by a snapshot child
+    private volatile long snapshotFrom = DEFAULT_SNAPSHOT_FROM;
     private final Map<String, Pipes.Drained> drained = new java.util.LinkedHashMap<>();
     private volatile String operationId = "";
     private final Diagnostics diagnostics;
@@ -98,6 +102,18 @@ public final class AgentCore implements CoreSteps {
      */
     public AgentCore sibling() {
         return new AgentCore(registry, agentSocket, planDirectory, diagnostics, true);
+    }
+
+    /**
+     * Processes with less resident memory have their image written in the pause: at this
+     * disk's ~1.1 GB/s that pause stays under ~0.35 s, and it spares the fork, the
+     * program's copy-on-write faults and the snapshot's copying, which make the checkpoint
+     * durable later.
+     *
+     * @param bytes 0: every image by a snapshot; Long.MAX_VALUE: none
+     */
+    public void snapshotFrom(long bytes) {
+        snapshotFrom = bytes;
     }
 
     /** A sibling whose restart ended: it no longer waits for supervisors. */
@@ -309,9 +325,10 @@ public final class AgentCore implements CoreSteps {
             }
             // A copy-on-write child writes the image while the program runs on, unless the
             // agent writes it in the pause (PAUSED, with the reason). Not for a process that
-            // stays stopped after the release: its agent's thread stops with it and could not
-            // collect the child's image.
-            String verb = stopAgain.contains(agent.pid()) ? "WRITE " : "SNAPSHOT ";
+            // stays stopped after the release (its agent's thread stops with it and could not
+            // collect the child's image), nor for a small one (snapshotFrom).
+            boolean inPause = stopAgain.contains(agent.pid()) || agent.residentBytes() < snapshotFrom;
+            String verb = inPause ? "WRITE " : "SNAPSHOT ";
             String answer = agent.request(verb + directory.toAbsolutePath(), WRITE_TIMEOUT);
             String[] parts;
             if (answer.startsWith("SNAPSHOTTING ")) {
@@ -324,10 +341,10 @@ public final class AgentCore implements CoreSteps {
                             + PausedReason.describe(paused[1]) + ")");
                 }
                 parts = paused.length == 5 ? new String[] {"WRITTEN", paused[2], paused[3], paused[4]} : paused;
-                logWritten(agent.pid(), parts[1], begin, start);
+                logWritten(agent.pid(), parts[1], begin, start, "");
             } else {
                 parts = answer.split(" ", 4);
-                logWritten(agent.pid(), parts.length == 4 ? parts[1] : "?", begin, start);
+                logWritten(agent.pid(), parts.length == 4 ? parts[1] : "?", begin, start, "");
             }
             if (parts.length != 4 || !parts[0].equals("WRITTEN")) {
                 throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
@@ -372,7 +389,7 @@ public final class AgentCore implements CoreSteps {
             if (parts.length != 4 || !parts[0].equals("WRITTEN")) {
                 throw new IOException("process " + agent.pid() + " did not write its image: " + answer);
             }
-            logWritten(agent.pid(), parts[1], begin, start);
+            logWritten(agent.pid(), parts[1], begin, start, " (by a snapshot while the program ran)");
             written.put(agent.pid(), parts);
         });
         List<ProcessImage> done = new ArrayList<>();
@@ -386,11 +403,11 @@ public final class AgentCore implements CoreSteps {
 
     // One event log entry per process (core:write-process): when its image was written,
     // relative to the first WRITE sent, so that `stasis events` shows whether they overlap.
-    private void logWritten(int pid, String bytes, long begin, long start) {
+    private void logWritten(int pid, String bytes, long begin, long start, String how) {
         long end = System.nanoTime();
         diagnostics.log().add(new EventLogEntry(Instant.now(), operationId, "core:write-process", "core",
                 (end - start) / 1_000_000, "ok", "process " + pid + ": " + bytes + " bytes, from +"
-                        + (start - begin) / 1_000_000 + " ms to +" + (end - begin) / 1_000_000 + " ms"));
+                        + (start - begin) / 1_000_000 + " ms to +" + (end - begin) / 1_000_000 + " ms" + how));
     }
 
     @Override

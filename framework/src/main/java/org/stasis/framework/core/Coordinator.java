@@ -448,6 +448,7 @@ public class Coordinator {
             }
             case "idle.exit.seconds" -> idleExit.grace(Duration.ofSeconds(atLeastZero(value)));
             case "warm.cache" -> warmer.enabled(trueOrFalse(value));
+            case "snapshot.min.mib" -> core.snapshotFrom(atLeastZero(value) << 20);
             case "save.files" -> {
                 if (!value.isEmpty()) {
                     options.set(CheckpointOptions.SAVE_FILES, value);

@@ -1,6 +1,7 @@
 package org.stasis.framework.core;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.stasis.framework.agent.AgentCore;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /** Configuration of the coordinator (Configuration Admin pid {@code org.stasis.coordinator}). */
@@ -43,4 +44,12 @@ public @interface CoordinatorConfig {
      */
     @AttributeDefinition(name = "Warm the page cache")
     boolean warm_cache() default true;
+
+    /**
+     * @return resident memory (MiB) from which a process's image is written by a copy-on-write
+     *         snapshot while the program runs on ({@code snapshot.min.mib}); a smaller one is written
+     *         in the pause; 0: always a snapshot
+     */
+    @AttributeDefinition(name = "Snapshot from (MiB)", min = "0")
+    long snapshot_min_mib() default AgentCore.DEFAULT_SNAPSHOT_FROM >> 20;
 }

@@ -14,7 +14,7 @@ import java.util.Set;
 final class LiveSettings {
     /** The properties the coordinator applies while it runs. */
     static final List<String> KEYS = List.of("plugin.timeout.seconds", "event.log.size", "interval", "keep",
-            "ckpt.dir", "idle.exit.seconds", "save.files", "warm.cache");
+            "ckpt.dir", "idle.exit.seconds", "save.files", "warm.cache", "snapshot.min.mib");
 
     private final Map<String, String> applied = new LinkedHashMap<>();
     private final Set<String> fromCommandLine;
