@@ -65,7 +65,8 @@ final class FrameworkCache implements AutoCloseable {
             Path storage = directory.resolve("felix");
             boolean same = Files.isRegularFile(fingerprintFile)
                     && Files.readString(fingerprintFile).equals(fingerprint);
-            FrameworkCache cache = new FrameworkCache(storage, lock, same && Files.isDirectory(storage), null);
+            FrameworkCache cache = new FrameworkCache(storage, lock,
+                    same && Files.exists(storage, LinkOption.NOFOLLOW_LINKS), null);
             if (!same) {
                 cache.wipe();
                 Files.createDirectories(directory);
