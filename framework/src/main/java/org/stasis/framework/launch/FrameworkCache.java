@@ -1,6 +1,7 @@
 package org.stasis.framework.launch;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.Map;
 
 import org.stasis.framework.util.Trees;
@@ -63,15 +65,16 @@ final class FrameworkCache implements AutoCloseable {
             Path fingerprintFile = directory.resolve("fingerprint");
             String fingerprint = DistFingerprint.of(options.home(), options.pluginsDirectory());
             Path storage = directory.resolve("felix");
-            boolean same = Files.isRegularFile(fingerprintFile)
-                    && Files.readString(fingerprintFile).equals(fingerprint);
+            // compared as bytes: a damaged file is only a mismatch
+            boolean same = Files.isRegularFile(fingerprintFile) && Arrays.equals(Files.readAllBytes(fingerprintFile),
+                    fingerprint.getBytes(StandardCharsets.UTF_8));
             FrameworkCache cache = new FrameworkCache(storage, lock,
                     same && Files.exists(storage, LinkOption.NOFOLLOW_LINKS), null);
             if (!same) {
                 cache.wipe();
                 Files.createDirectories(directory);
                 Path written = directory.resolve("fingerprint.new");
-                Files.writeString(written, fingerprint);
+                Files.writeString(written, fingerprint, StandardCharsets.UTF_8);
                 Files.move(written, fingerprintFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
             return cache;
