@@ -75,7 +75,8 @@ final class FrameworkCache implements AutoCloseable {
                 Files.createDirectories(directory);
                 Path written = directory.resolve("fingerprint.new");
                 Files.writeString(written, fingerprint, StandardCharsets.UTF_8);
-                Files.move(written, fingerprintFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(written, fingerprintFile, StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
             }
             return cache;
         } catch (IOException | RuntimeException e) {
@@ -102,9 +103,11 @@ final class FrameworkCache implements AutoCloseable {
     private static void ensurePrivate(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(root.getParent());
-            Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(root,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
-        PosixFileAttributes attributes = Files.readAttributes(root, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributes attributes = Files.readAttributes(root, PosixFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
         boolean shared = attributes.permissions().stream().anyMatch(p -> p != PosixFilePermission.OWNER_READ
                 && p != PosixFilePermission.OWNER_WRITE && p != PosixFilePermission.OWNER_EXECUTE);
         if (!attributes.isDirectory() || shared

@@ -79,11 +79,12 @@ class FrameworkCacheTest {
     // JVM a second lock on the file would not be refused the way another coordinator's is.
     @Test
     void oneCoordinatorAtATimeUsesAName() throws Exception {
-        Path lockFile = Files.createDirectory(temp.resolve("cache"),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))).resolve("busy.lock");
+        Path cacheRoot = Files.createDirectory(temp.resolve("cache"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Process holder = new ProcessBuilder("python3", "-c", "import fcntl, sys, time\n"
-                + "f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
-                lockFile.toString()).redirectErrorStream(true).start();
+                + "f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                + "print('held', flush=True); time.sleep(60)",
+                cacheRoot.resolve("busy.lock").toString()).redirectErrorStream(true).start();
         try {
             assertEquals("held", new String(holder.getInputStream().readNBytes(4)));
             FrameworkCache second = open("busy");
