@@ -6,9 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -28,12 +30,14 @@ import org.stasis.framework.util.Trees;
  */
 final class FrameworkCache implements AutoCloseable {
     private final Path storage;
+    private final Path root;
     private final NameLock lock;
     private final String warning;
     private boolean reused;
 
     private FrameworkCache(Path storage, NameLock lock, boolean reused, String warning) {
         this.storage = storage;
+        this.root = lock == null ? null : storage.getParent().getParent();
         this.lock = lock;
         this.reused = reused;
         this.warning = warning;
@@ -77,6 +81,8 @@ final class FrameworkCache implements AutoCloseable {
                 Files.writeString(written, fingerprint, StandardCharsets.UTF_8);
                 Files.move(written, fingerprintFile, StandardCopyOption.REPLACE_EXISTING,
                         StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                Files.setLastModifiedTime(fingerprintFile, FileTime.from(Instant.now())); // its last use
             }
             return cache;
         } catch (IOException | RuntimeException e) {
@@ -148,7 +154,8 @@ final class FrameworkCache implements AutoCloseable {
     }
 
     /**
-     * Call once the framework has stopped: a throwaway cache is removed, a kept one let go of.
+     * Call once the framework has stopped: a throwaway cache is removed, a kept one let go of
+     * (and other names' caches nobody uses any more are removed, off the start's path).
      *
      * @throws IOException if a throwaway cache cannot be removed
      */
@@ -156,7 +163,13 @@ final class FrameworkCache implements AutoCloseable {
     public void close() throws IOException {
         if (lock == null) {
             Trees.delete(storage);
-        } else {
+            return;
+        }
+        try {
+            UnusedCaches.prune(root, storage.getParent().getFileName().toString(), Instant.now());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("stasis: cannot remove unused framework caches in " + root + ": " + e.getMessage());
+        } finally {
             lock.close();
         }
     }

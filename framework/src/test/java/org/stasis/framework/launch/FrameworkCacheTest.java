@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -118,6 +119,29 @@ class FrameworkCacheTest {
         FrameworkCache refused = open("a");
         assertFalse(refused.persistent());
         assertTrue(refused.warning().contains("0700"), refused.warning());
+    }
+
+    @Test
+    void aStopRemovesOtherNamesCachesUnusedForAWeekOrBeyondTheQuota() throws Exception {
+        Path root = temp.resolve("cache");
+        FrameworkCache own = open("own");
+        Instant now = Instant.now();
+        for (int i = 0; i < 20; i++) {
+            usedAt(root.resolve("name" + i), now.minus(Duration.ofHours(i)));
+        }
+        usedAt(root.resolve("old"), now.minus(UnusedCaches.UNUSED).minus(Duration.ofHours(1)));
+        own.close();
+        assertTrue(Files.isRegularFile(root.resolve("own/fingerprint")), "the stopping coordinator's own cache removed");
+        assertFalse(Files.exists(root.resolve("old")), "a cache unused for over a week kept");
+        for (int i = 0; i < 20; i++) {
+            assertEquals(i < UnusedCaches.KEPT - 1, Files.exists(root.resolve("name" + i)), "name" + i);
+        }
+    }
+
+    private static void usedAt(Path cache, Instant when) throws Exception {
+        Path fingerprint = Files.createDirectories(cache).resolve("fingerprint");
+        Files.writeString(fingerprint, "a cache of another name\n");
+        Files.setLastModifiedTime(fingerprint, FileTime.from(when));
     }
 
     private void fill() throws Exception {
