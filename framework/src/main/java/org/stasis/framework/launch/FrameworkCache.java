@@ -63,7 +63,8 @@ final class FrameworkCache implements AutoCloseable {
             lock = NameLock.tryAcquire(root.resolve(options.name() + ".lock"));
             if (lock == null) {
                 return new FrameworkCache(throwaway, null, false, "the framework cache " + root.resolve(options.name())
-                        + " is in use by another coordinator of that name; starting without it");
+                        + " is in use by another coordinator of that name (running, starting or stopping); starting"
+                        + " without it");
             }
             Path directory = root.resolve(options.name());
             Path fingerprintFile = directory.resolve("fingerprint");
