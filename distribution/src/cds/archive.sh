@@ -15,8 +15,9 @@ run="$(mktemp -d)"
 chmod 700 "$run"
 trap 'rm -rf -- "$run"' EXIT
 export STASIS_RUNTIME_DIR="$run"
-# The JVM writes the archive as it exits; the file is put in place only once complete.
-export STASIS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$run/stasis.jsa"
+# A private framework cache (never the user's), filled by a first start: the archive is made of a
+# start from a kept cache, what a coordinator's start is but the first after a build.
+export STASIS_CACHE_DIR="$run/cache"
 stasis="$dist/bin/stasis"
 # First the system bundle's package list for this JVM, which the coordinator then reads instead
 # of having Felix build it at each start (SystemPackages.java says how); without it, it starts
@@ -31,6 +32,11 @@ if ! { "$javac" -nowarn -d "$run/classes" -cp "$dist/lib/org.apache.felix.framew
        mv -f -- "$run/system-packages" "$dist/lib/system-packages"; }; then
   echo "archive.sh: no system package list: Felix builds it at each start" >&2
 fi
+if "$stasis" coordinator --daemon --name cds --plugins "$run/plugins" --ckpt-dir "$run/ckpt" >/dev/null 2>&1; then
+  "$stasis" shutdown --name cds >/dev/null 2>&1
+fi
+# The JVM writes the archive as it exits; the file is put in place only once complete.
+export STASIS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$run/stasis.jsa"
 said="$("$stasis" coordinator --daemon --name cds --plugins "$run/plugins" --ckpt-dir "$run/ckpt")" || {
   echo "archive.sh: no class-data archive: the coordinator did not start; its log:" >&2
   tail -n 20 -- "$run/cds.log" >&2

@@ -226,7 +226,12 @@ class CoordinatorLifecycleIT {
             assertFalse(runs(old), "shutdown returned while the coordinator still ran");
             assertFalse(Files.exists(runtime.resolve(name + ".sock")), "its control socket is still there");
             assertFalse(Files.exists(runtime.resolve(name + ".lock")), "its lock file is still there");
-            assertFalse(Files.exists(runtime.resolve(name + ".cache")), "its framework cache is still there");
+            // its framework cache is kept on purpose, in the cache directory, not in the runtime one
+            assertFalse(Files.exists(runtime.resolve(name + ".cache")), "a framework cache in the runtime directory");
+            assertTrue(Files.isDirectory(cli.cacheDirectory().resolve(name).resolve("felix")),
+                    "no framework cache kept");
+            assertFalse(Files.exists(cli.cacheDirectory().resolve(name + ".lock")),
+                    "its cache's lock file is still there");
             // before: the launch found the old coordinator still answering, registered with it, and it vanished
             StasisCli.Result launch = cli.run("launch", "--name", name, "--keep-coordinator", "--ckpt-dir",
                     temp.resolve("ckpt").toString(), "--", "sleep", "1");

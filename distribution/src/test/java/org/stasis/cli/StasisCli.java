@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the real {@code bin/stasis} with a private runtime directory, so tests never
- * meet the user's coordinators and clean up only what they started.
+ * meet the user's coordinators and clean up only what they started, and a private framework
+ * cache directory in it ({@link #cacheDirectory()}), so they never fill or use the user's.
  */
 public final class StasisCli {
     /** What a command did. */
@@ -36,6 +37,11 @@ public final class StasisCli {
         this.stasis = dist.resolve("bin").resolve("stasis").toAbsolutePath();
     }
 
+    /** @return where the coordinators it starts keep their framework caches ({@code STASIS_CACHE_DIR}) */
+    public Path cacheDirectory() {
+        return runtimeDirectory.resolve("cache");
+    }
+
     /**
      * Starts a command without waiting, its output appended to a file (the way a
      * shell's >> would), its input /dev/null.
@@ -50,6 +56,7 @@ public final class StasisCli {
         command.add(stasis.toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("STASIS_CACHE_DIR", cacheDirectory().toString());
         builder.environment().putAll(environment);
         builder.environment().put("STASIS_RUNTIME_DIR", runtimeDirectory.toString());
         builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
@@ -68,6 +75,7 @@ public final class StasisCli {
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = builder.environment();
         env.put("STASIS_RUNTIME_DIR", runtimeDirectory.toString());
+        env.put("STASIS_CACHE_DIR", cacheDirectory().toString());
         try {
             Path out = Files.createTempFile("stasis-out", ".txt");
             Path err = Files.createTempFile("stasis-err", ".txt");

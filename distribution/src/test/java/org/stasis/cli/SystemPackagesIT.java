@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and one made for another JVM is not.
  */
 class SystemPackagesIT {
-    private static final Path DIST = Path.of(System.getProperty("stasis.dist", "../dist")).toAbsolutePath();
+    private static final Path DIST = TestDist.BUILT;
 
     @TempDir
     Path temp;
@@ -71,12 +71,8 @@ class SystemPackagesIT {
         assertTrue(exports.stream().anyMatch(c -> c.startsWith("java.lang;")), exports.toString());
     }
 
-    // A copy elsewhere (its class-data archive does not apply there: it starts all the same).
     private Path copyOfTheDist() throws Exception {
-        Path copy = temp.resolve("dist-" + System.nanoTime());
-        Process cp = new ProcessBuilder("cp", "-r", DIST.toString(), copy.toString()).inheritIO().start();
-        assertEquals(0, cp.waitFor());
-        return copy;
+        return TestDist.copyInto(temp);
     }
 
     // The system bundle's Export-Package clauses, of a coordinator of that distribution.

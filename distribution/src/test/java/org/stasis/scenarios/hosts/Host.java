@@ -172,6 +172,9 @@ public final class Host {
         env.remove("STASIS_RUNTIME_DIR");
         env.put("XDG_RUNTIME_DIR", runtime.toString());
         env.put("HOME", home.toString());
+        // its framework caches in its own home, as on a host of its own
+        env.remove("STASIS_CACHE_DIR");
+        env.remove("XDG_CACHE_HOME");
         return builder;
     }
 

@@ -7,8 +7,9 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 
 /**
- * Starts bundles one after the other on the thread that runs it, and keeps going past a
- * bundle that fails: the launcher reports the first failure once every group has run.
+ * Starts bundles of a started framework one after the other on the thread that runs it, and
+ * keeps going past a bundle that fails: the launcher reports the first failure once every group
+ * has run.
  */
 final class BundleStarter implements Runnable {
     private final List<Bundle> bundles;
@@ -22,7 +23,10 @@ final class BundleStarter implements Runnable {
     public void run() {
         for (Bundle bundle : bundles) {
             try {
-                bundle.start(Bundle.START_ACTIVATION_POLICY);
+                // Transiently: the launcher starts them at every start, two groups at once; marked
+                // as persistently started in a kept cache, the framework would start them itself,
+                // one after the other, before the launcher could.
+                bundle.start(Bundle.START_TRANSIENT | Bundle.START_ACTIVATION_POLICY);
             } catch (BundleException | RuntimeException e) {
                 failures.add(bundle.getSymbolicName() + ": " + e.getMessage());
             }

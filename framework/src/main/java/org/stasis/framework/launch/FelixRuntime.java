@@ -25,7 +25,6 @@ import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.framework.wiring.FrameworkWiring;
 import org.stasis.framework.util.RuntimeDirectory;
-import org.stasis.framework.util.Trees;
 
 /**
  * Boots Apache Felix with the distribution's bundles and FileInstall watching the
@@ -34,13 +33,14 @@ import org.stasis.framework.util.Trees;
 final class FelixRuntime {
     private final LaunchOptions options;
     private final RuntimeDirectory runtimeDirectory;
-    private final Path cache;
+    private final FrameworkCache cache;
     private final StartupTimeline timeline;
     private FutureTask<Framework> made;
     private Framework framework;
     private boolean stopped;
 
-    FelixRuntime(LaunchOptions options, RuntimeDirectory runtimeDirectory, Path cache, StartupTimeline timeline) {
+    FelixRuntime(LaunchOptions options, RuntimeDirectory runtimeDirectory, FrameworkCache cache,
+            StartupTimeline timeline) {
         this.options = options;
         this.runtimeDirectory = runtimeDirectory;
         this.cache = cache;
@@ -52,9 +52,7 @@ final class FelixRuntime {
      * that it is done while the launcher makes sure the name is free; {@link #start()} uses it.
      */
     void prepare() {
-        made = new FutureTask<>(() -> ServiceLoader.load(FrameworkFactory.class).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
-                .newFramework(configuration()));
+        made = newFramework();
         // Then, while this thread would idle and the launcher initialises the framework and
         // installs the infrastructure on the other core, the JDK's first-use work of the start.
         Thread thread = new Thread(() -> {
@@ -83,6 +81,31 @@ final class FelixRuntime {
         if (made == null) {
             prepare();
         }
+        try {
+            startFramework();
+        } catch (Exception e) {
+            if (!cache.reused()) {
+                throw e;
+            }
+            // Felix drops a damaged bundle of its cache by itself; whatever else in a kept
+            // cache stops the start, a clean one does not have.
+            System.err.println("stasis: the framework did not start from its cache " + cache.storage() + " ("
+                    + e.getMessage() + "); starting again from a clean one");
+            stopFramework();
+            cache.wipe();
+            made = newFramework();
+            made.run();
+            startFramework();
+        }
+    }
+
+    private FutureTask<Framework> newFramework() {
+        return new FutureTask<>(() -> ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
+                .newFramework(configuration()));
+    }
+
+    private void startFramework() throws Exception {
         try {
             framework = made.get();
         } catch (ExecutionException e) {
@@ -158,22 +181,29 @@ final class FelixRuntime {
         framework.waitForStop(0);
     }
 
-    /** Stops the framework, waiting a little for bundles to clean up, and removes its cache (once). */
+    /**
+     * Stops the framework, waiting a little for bundles to clean up, and removes a throwaway cache
+     * or lets go of a kept one (once).
+     */
     synchronized void stop() {
         if (stopped) {
             return;
         }
         stopped = true;
         try {
-            if (framework != null) {
-                framework.stop();
-                framework.waitForStop(10_000);
-            }
-            Trees.delete(cache);
+            stopFramework();
+            cache.close();
         } catch (BundleException | IOException e) {
             System.err.println("stasis: while stopping: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stopFramework() throws BundleException, InterruptedException {
+        if (framework != null) {
+            framework.stop();
+            framework.waitForStop(10_000);
         }
     }
 
@@ -193,8 +223,14 @@ final class FelixRuntime {
 
     private Map<String, String> configuration() {
         Map<String, String> config = new HashMap<>();
-        config.put(Constants.FRAMEWORK_STORAGE, cache.toString());
-        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        config.put(Constants.FRAMEWORK_STORAGE, cache.storage().toString());
+        if (cache.persistent()) {
+            // Declarative Services keeps the descriptors it parsed with the cache (at its stop) and
+            // reads them back instead; the cache's fingerprint keeps them from outliving their jars.
+            config.put("ds.cache.metadata", "true");
+        } else {
+            config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        }
         PrecomputedSystemPackages.read(options.home())
                 .ifPresent(packages -> config.put(Constants.FRAMEWORK_SYSTEMPACKAGES, packages));
         // The control socket checks its peer's uid with jdk.net.ExtendedSocketOptions.
@@ -206,7 +242,7 @@ final class FelixRuntime {
         config.put("felix.fileinstall.bundles.new.start", "true");
         config.put("felix.fileinstall.log.level", "2");
         // FileInstall's scratch copies live with the framework cache and go with it.
-        config.put("felix.fileinstall.tmpdir", cache.resolve("fileinstall").toString());
+        config.put("felix.fileinstall.tmpdir", cache.storage().resolve("fileinstall").toString());
         config.put("gosh.args", "--nointeractive --noshutdown");
         config.put("stasis.name", options.name());
         config.put(RuntimeDirectory.PROPERTY, runtimeDirectory.path().toString());

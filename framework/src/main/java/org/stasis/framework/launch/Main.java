@@ -49,8 +49,8 @@ public final class Main {
         try {
             RuntimeDirectory directory = RuntimeDirectory.forCurrentUser().ensurePrivate();
             Path socket = directory.socket(options.name());
-            runtime = new FelixRuntime(options, directory, directory.path().resolve(options.name() + ".cache"),
-                    timeline);
+            FrameworkCache cache = FrameworkCache.open(System.getenv(), options, directory.path());
+            runtime = new FelixRuntime(options, directory, cache, timeline);
             runtime.prepare();
             // One coordinator per name: two started at the same moment both found no
             // socket, and the later one took the earlier one's socket away (that one
@@ -66,11 +66,14 @@ public final class Main {
                         + "stasis exec" + nameOption(options) + " stasis:shutdown");
                 return 1;
             }
+            if (cache.warning() != null) {
+                System.err.println("stasis: " + cache.warning());
+            }
             // What dead coordinators left (sockets nobody listens on, plans of gone pids) goes now.
             removeStaleFiles(directory, options.name());
             timeline.mark("name held, stale files swept");
             NameLock held = nameLock;
-            // Everything of this coordinator is gone (its cache too) before the name is free again.
+            // Everything of this coordinator is gone (a throwaway cache too) before the name is free again.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 runtime.stop();
                 held.close();
