@@ -67,6 +67,8 @@ class IPythonScenariosIT {
         builder.environment().keySet().removeIf(k -> k.startsWith("STASIS_") || k.equals("LD_PRELOAD")
                 || k.equals("PYTHONSTARTUP"));
         builder.environment().put("IPY_SCENARIO_TEMP", work.toString());
+        // its coordinators' framework caches go with the test, not into the user's ~/.cache
+        builder.environment().put("STASIS_CACHE_DIR", temp.resolve("framework-caches").toString());
         builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process process = builder.start();
