@@ -7,13 +7,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 
+import org.stasis.framework.util.PrivateDirectory;
 import org.stasis.framework.util.Trees;
 
 /**
@@ -109,16 +107,9 @@ final class FrameworkCache implements AutoCloseable {
 
     private static void ensurePrivate(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(root.getParent());
-            Files.createDirectories(root,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(root.getParent());   // as usual: only the root is private
         }
-        PosixFileAttributes attributes = Files.readAttributes(root, PosixFileAttributes.class,
-                LinkOption.NOFOLLOW_LINKS);
-        boolean shared = attributes.permissions().stream().anyMatch(p -> p != PosixFilePermission.OWNER_READ
-                && p != PosixFilePermission.OWNER_WRITE && p != PosixFilePermission.OWNER_EXECUTE);
-        if (!attributes.isDirectory() || shared
-                || !attributes.owner().getName().equals(System.getProperty("user.name"))) {
+        if (!PrivateDirectory.create(root)) {
             throw new IOException("it is not a directory private to " + System.getProperty("user.name")
                     + " (mode 0700)");
         }

@@ -2,13 +2,8 @@ package org.stasis.framework.util;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The user's private directory of control sockets (doc/control-protocol.md):
@@ -75,14 +70,7 @@ public record RuntimeDirectory(Path path) {
      * @throws IOException if it cannot be created or is not private, with a message that says what to do
      */
     public RuntimeDirectory ensurePrivate() throws IOException {
-        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        PosixFileAttributes attributes = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        Set<PosixFilePermission> permissions = attributes.permissions();
-        boolean shared = permissions.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"));
-        if (!attributes.isDirectory() || shared
-                || !attributes.owner().getName().equals(System.getProperty("user.name"))) {
+        if (!PrivateDirectory.create(path)) {
             throw new IOException("runtime directory " + path + " is not a directory private to "
                     + System.getProperty("user.name") + " (mode 0700); remove it or set STASIS_RUNTIME_DIR");
         }
