@@ -3,6 +3,7 @@ package org.stasis.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stasis.cli.Await.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -335,16 +336,5 @@ class CoordinatorLifecycleIT {
         process.destroyForcibly();
         process.onExit().get();
         Thread.sleep(200);
-    }
-
-    private static boolean await(BooleanSupplier done, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(250);
-        }
-        return true;
     }
 }

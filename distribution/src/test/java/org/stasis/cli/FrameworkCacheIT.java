@@ -3,6 +3,7 @@ package org.stasis.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stasis.cli.Await.await;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -192,16 +192,5 @@ class FrameworkCacheIT {
         }
         assertTrue(replaced, "no '" + from + "' in " + jar + "!" + entry);
         Files.move(rewritten, jar, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static boolean await(BooleanSupplier done, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(250);
-        }
-        return true;
     }
 }
