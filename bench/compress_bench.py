@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+from checkpoint_restart import bench_computation   # same directory: the coordinator, program and cleanup
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STASIS = os.path.join(REPO, "bin", "stasis")
 RUNS = int(os.environ.get("RUNS", "3"))
@@ -126,14 +128,8 @@ def image_bytes(checkpoint):
 
 
 def measure(mib, kind, work):
-    env = dict(os.environ, STASIS_RUNTIME_DIR=os.path.join(work, "run"))
-    os.makedirs(env["STASIS_RUNTIME_DIR"], mode=0o700)
-    program, out = os.path.join(work, "hold.py"), os.path.join(work, "out.txt")
-    with open(program, "w") as f:
-        f.write(PROGRAM)
-    stasis(env, "coordinator", "--daemon", "--name", "bench", "--ckpt-dir", os.path.join(work, "ckpt"))
-    procs = []
-    try:
+    out = os.path.join(work, "out.txt")
+    with bench_computation(work, "hold.py", PROGRAM) as (env, program, procs):
         with open(out, "ab") as sink:
             procs.append(subprocess.Popen([STASIS, "launch", "--name", "bench", "--", sys.executable, program, str(mib),
                                            kind], env=env, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL))
@@ -173,15 +169,6 @@ def measure(mib, kind, work):
                       mib, kind, mode, t, data / t / 1e9, p, data / p / 1e9 if p else 0, c, data / c / 1e9 if c else 0,
                       statistics.median(sizes) / 2**20, 100.0 * statistics.median(sizes) / data,
                       statistics.median(restarts), rc, RUNS), flush=True)
-    finally:
-        subprocess.run([STASIS, "kill", "--name", "bench"], env=env, capture_output=True)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        subprocess.run([STASIS, "shutdown", "--name", "bench"], env=env, capture_output=True)
-        time.sleep(1)
 
 
 def main():
