@@ -128,10 +128,10 @@ class ReconnectPluginTest {
         database.close();
 
         resetBefore(1, toDatabase);
-        long before = RawFds.openDescriptors();
+        long before = RawFds.openSockets();
         plugin.restart(core.restart());
         assertEquals(RESET, core.installed(1).get(toDatabase));
-        assertEquals(before, RawFds.openDescriptors());
+        assertEquals(before, RawFds.openSockets());
         assertTrue(core.log().stream().anyMatch(line -> line.startsWith("cannot reconnect pid 1 fd " + toDatabase)
                 && line.contains("refused")), core.log().toString());
     }

@@ -78,11 +78,11 @@ class TcpSocketsTest {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = server.getLocalPort();
         }
-        long before = RawFds.openDescriptors();
+        long before = RawFds.openSockets();
         IOException refused = assertThrows(IOException.class, () -> sockets.connect(
                 new TcpConnection(LibC.AF_INET, Endpoint.parse("127.0.0.1:" + port), false, false), TIMEOUT));
         assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
-        assertEquals(before, RawFds.openDescriptors());
+        assertEquals(before, RawFds.openSockets());
     }
 
     @Test
@@ -95,12 +95,12 @@ class TcpSocketsTest {
             try {
                 IOException silence = null;
                 for (int i = 0; i < 10 && silence == null; i++) {
-                    long before = RawFds.openDescriptors();
+                    long before = RawFds.openSockets();
                     try {
                         queued.add(sockets.connect(connection, Duration.ofMillis(300)));
                     } catch (IOException e) {
                         silence = e;
-                        assertEquals(before, RawFds.openDescriptors());
+                        assertEquals(before, RawFds.openSockets());
                     }
                 }
                 assertTrue(silence != null && silence.getMessage().contains("no answer within 300 ms"),
