@@ -99,6 +99,42 @@ final class Binder {
         }
     }
 
+    /** Makes another socket like the one being restored (a bound socket cannot be bound again). */
+    interface SocketMaker {
+        int make() throws IOException;
+    }
+
+    /**
+     * Listens on an IP socket {@link #bindIp} bound. SO_REUSEADDR lets two sockets bind one
+     * port while neither listens: two parts of a span restart on one host, each with a
+     * listener on the port its own host had, may both bind it, and the one that listens
+     * second finds it taken. Its listener then moves as it would have at bind.
+     *
+     * @return the listening descriptor: {@code fd}, or a new one from {@code maker} that
+     *         replaces it ({@code fd} is closed then)
+     */
+    int listenIp(int fd, SocketDescription socket, int backlog, SocketMaker maker) throws IOException {
+        try {
+            sockets.listen(fd, backlog);
+            return fd;
+        } catch (SyscallException e) {
+            if (e.errno() != Net.EADDRINUSE || !listenersMayMove) {
+                throw new IOException(socket.describe() + ": cannot listen on " + socket.local() + " again: "
+                        + e.getMessage() + (e.errno() == Net.EADDRINUSE ? "; another program uses it" : ""), e);
+            }
+            int instead = maker.make();
+            try {
+                moveListener(instead, socket, socket.local(), e);
+                sockets.listen(instead, backlog);
+            } catch (IOException | RuntimeException again) {
+                sockets.close(instead);
+                throw again;
+            }
+            sockets.close(fd);
+            return instead;
+        }
+    }
+
     /*
      * A part of a computation that spans hosts may restart on a host where another part's
      * listener took the same port (each host had it), or where its address does not

@@ -181,7 +181,7 @@ final class Rebuilder {
             binder.bindIp(fd, socket, socket.local(), socket.listening());
         }
         if (socket.listening()) {
-            sockets.listen(fd, socket.backlog() > 0 ? socket.backlog() : Net.SOMAXCONN);
+            listen(fd, socket);
         } else if (socket.isUdp() && !socket.peer().equals(Address.NONE)) {
             try {
                 sockets.connect(fd, socket.peer());
@@ -189,6 +189,15 @@ final class Rebuilder {
                 log.accept(socket.describe() + ": cannot be connected to " + socket.peer() + " again ("
                         + e.getMessage() + "); it is left unconnected");
             }
+        }
+    }
+
+    private void listen(int fd, SocketDescription socket) throws IOException {
+        int backlog = socket.backlog() > 0 ? socket.backlog() : Net.SOMAXCONN;
+        if (socket.isUnix()) {
+            sockets.listen(fd, backlog);
+        } else {
+            made.sockets.put(socket.inode(), binder.listenIp(fd, socket, backlog, () -> create(socket)));
         }
     }
 

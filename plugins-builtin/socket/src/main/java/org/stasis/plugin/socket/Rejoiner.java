@@ -167,6 +167,24 @@ final class Rejoiner {
     }
 
     private int ownListener(SocketDescription end) throws IOException {
+        int fd = listenerSocket(end);
+        bindSomewhere(fd, end.local());
+        try {
+            sockets.listen(fd, Net.SOMAXCONN);
+        } catch (SyscallException e) {
+            if (e.errno() != Net.EADDRINUSE) {
+                throw e;
+            }
+            // Another part restarted on this host bound the same port and listened first
+            // (SO_REUSEADDR let both bind): any free port does, the other parts hear which.
+            fd = listenerSocket(end);
+            sockets.bind(fd, Address.inet(end.family(), new byte[end.family() == Net.AF_INET ? 4 : 16], 0));
+            sockets.listen(fd, Net.SOMAXCONN);
+        }
+        return fd;
+    }
+
+    private int listenerSocket(SocketDescription end) throws IOException {
         int fd = sockets.socket(end.family(), Net.SOCK_STREAM, end.protocol());
         made.temporary.add(fd);
         long[] v6only = end.options().get(SocketOption.V6ONLY);
@@ -174,8 +192,6 @@ final class Rejoiner {
             SocketOption.V6ONLY.write(sockets, fd, v6only);
         }
         sockets.setIntOption(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
-        bindSomewhere(fd, end.local());
-        sockets.listen(fd, Net.SOMAXCONN);
         return fd;
     }
 

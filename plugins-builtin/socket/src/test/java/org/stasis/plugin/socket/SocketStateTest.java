@@ -128,6 +128,44 @@ class SocketStateTest {
     }
 
     @Test
+    void aListenerWhosePortAnotherPartTookBetweenBindAndListenMovesInASpanRestartAndIsAnErrorElse()
+            throws Exception {
+        // Two parts restarted on one host, each with a listener on the port its host had: with
+        // SO_REUSEADDR both bind while neither listens, and the second to listen finds it taken.
+        try (Kit kit = new Kit()) {
+            int first = kit.tcpListener(Net.AF_INET);
+            SocketDescription description = describe(kit, first);
+            kit.close(first);
+            int other = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            kit.s.setIntOption(other, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
+            kit.s.bind(other, description.local());
+
+            List<String> log = new ArrayList<>();
+            Binder moving = new Binder(kit.s, log::add, p -> p, new Lingering(kit.s, Path.of("/proc/net")), i -> null,
+                    true);
+            int ours = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            moving.bindIp(ours, description, description.local(), true);
+            int stays = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
+            binder(kit, new ArrayList<>()).bindIp(stays, description, description.local(), true);
+            kit.s.listen(other, 4);
+
+            kit.forget(ours);
+            int listening = moving.listenIp(ours, description, 4, () -> kit.socket(Net.AF_INET, Net.SOCK_STREAM));
+            assertNotEquals(ours, listening);
+            Address now = kit.s.localAddress(listening);
+            assertNotEquals(description.local().port(), now.port());
+            kit.s.connect(kit.socket(Net.AF_INET, Net.SOCK_STREAM), now);           // it listens
+            assertEquals(1, log.size());
+            assertTrue(log.get(0).contains("in use") && log.get(0).contains(":" + now.port()), log.get(0));
+
+            Exception e = assertThrows(Exception.class, () -> binder(kit, new ArrayList<>()).listenIp(stays,
+                    description, 4, () -> kit.socket(Net.AF_INET, Net.SOCK_STREAM)));
+            assertTrue(e.getMessage().contains("cannot listen on " + description.local())
+                    && e.getMessage().contains("another program uses it"), e.getMessage());
+        }
+    }
+
+    @Test
     void procNetTcpLinesAreRead() {
         Lingering.Connection c = Lingering.parse(
                 "   3: 0100007F:1F90 0100007F:C350 06 00000000:00000000 03:00000F9C 00000000     0        0 0 3");
