@@ -134,6 +134,7 @@ class SocketStateTest {
         // SO_REUSEADDR both bind while neither listens, and the second to listen finds it taken.
         try (Kit kit = new Kit()) {
             int first = kit.tcpListener(Net.AF_INET);
+            kit.s.setIntOption(first, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);        // as ZeroMQ's listeners
             SocketDescription description = describe(kit, first);
             kit.close(first);
             int other = kit.socket(Net.AF_INET, Net.SOCK_STREAM);
