@@ -129,6 +129,34 @@ class FrameworkCacheIT {
                 "added while running from the cache, not picked up: " + pluginsListed());
     }
 
+    // Tools name their coordinators after their pid: each run a new name, which starts from a
+    // copy of a cache that fits instead of from nothing.
+    @Test
+    void aNewNameStartsFromACopyOfAnotherNamesCacheAndEveryBuiltInPluginIsThere() throws Exception {
+        startAndStop();
+        String other = NAME + "-" + ProcessHandle.current().pid();
+        Path copied = cli.cacheDirectory().resolve(other).resolve("felix");
+        try {
+            StasisCli.Result result = cli.run("coordinator", "--daemon", "--name", other, "--plugins",
+                    plugins.toString(), "--ckpt-dir", temp.resolve("ckpt").toString());
+            assertEquals(0, result.status(), result.toString());
+            // Declarative Services writes its descriptors at its stop: before this name's first stop,
+            // only a copy can have them.
+            try (Stream<Path> files = Files.walk(copied)) {
+                assertTrue(files.anyMatch(f -> f.getFileName().toString().equals("componentMetadataStore")),
+                        "the new name's cache was not started from a copy of " + felix());
+            }
+            String listed = cli.run("plugins", "--name", other).out();
+            for (String plugin : BUILT_IN) {
+                assertTrue(ranking(listed, plugin).isPresent(), plugin + " missing after a start from a copy:\n"
+                        + listed);
+            }
+        } finally {
+            cli.run("shutdown", "--name", other);
+        }
+        assertTrue(metadataStore().isPresent(), "the copied cache was changed or taken");
+    }
+
     private Path felix() {
         return cli.cacheDirectory().resolve(NAME).resolve("felix");
     }

@@ -23,7 +23,7 @@ import org.stasis.framework.util.Trees;
  * mode 0700. A cache is used only by the coordinator holding its lock ({@code <name>.lock} in the
  * root: coordinators of one name in two runtime directories must not share it) and only for the
  * distribution, plugins folder and JVM it was made with ({@link DistFingerprint}); otherwise it is
- * wiped first. Where no cache can be kept ({@code STASIS_NO_CACHE=1}, its lock held, the root not
+ * wiped first, and a new one starts as a copy of another name's if one fits ({@link SiblingCaches}). Where no cache can be kept ({@code STASIS_NO_CACHE=1}, its lock held, the root not
  * private), a throwaway one in the runtime directory, {@code <run>/<name>.cache}, removed at stop.
  */
 final class FrameworkCache implements AutoCloseable {
@@ -32,6 +32,7 @@ final class FrameworkCache implements AutoCloseable {
     private final NameLock lock;
     private final String warning;
     private boolean reused;
+    private String copiedFrom;
 
     private FrameworkCache(Path storage, NameLock lock, boolean reused, String warning) {
         this.storage = storage;
@@ -66,18 +67,22 @@ final class FrameworkCache implements AutoCloseable {
             }
             Path directory = root.resolve(options.name());
             Path fingerprintFile = directory.resolve("fingerprint");
-            String fingerprint = DistFingerprint.of(options.home(), options.pluginsDirectory());
+            byte[] fingerprint = DistFingerprint.of(options.home(), options.pluginsDirectory())
+                    .getBytes(StandardCharsets.UTF_8);
             Path storage = directory.resolve("felix");
             // compared as bytes: a damaged file is only a mismatch
-            boolean same = Files.isRegularFile(fingerprintFile) && Arrays.equals(Files.readAllBytes(fingerprintFile),
-                    fingerprint.getBytes(StandardCharsets.UTF_8));
+            boolean same = Files.isRegularFile(fingerprintFile)
+                    && Arrays.equals(Files.readAllBytes(fingerprintFile), fingerprint);
             FrameworkCache cache = new FrameworkCache(storage, lock,
                     same && Files.exists(storage, LinkOption.NOFOLLOW_LINKS), null);
             if (!same) {
                 cache.wipe();
                 Files.createDirectories(directory);
+                // before the fingerprint: a copy cut short is then wiped at the next start
+                cache.copiedFrom = SiblingCaches.copyInto(root, options.name(), fingerprint, storage).orElse(null);
+                cache.reused = cache.copiedFrom != null;
                 Path written = directory.resolve("fingerprint.new");
-                Files.writeString(written, fingerprint, StandardCharsets.UTF_8);
+                Files.write(written, fingerprint);
                 Files.move(written, fingerprintFile, StandardCopyOption.REPLACE_EXISTING,
                         StandardCopyOption.ATOMIC_MOVE);
             } else {
@@ -133,6 +138,11 @@ final class FrameworkCache implements AutoCloseable {
     /** @return whether it holds the state a previous start of this distribution left */
     boolean reused() {
         return reused;
+    }
+
+    /** @return the name whose cache this new one was copied from, or null */
+    String copiedFrom() {
+        return copiedFrom;
     }
 
     /**

@@ -106,6 +106,61 @@ class FrameworkCacheTest {
     }
 
     @Test
+    void aNewNameStartsFromACopyOfTheCacheOfAnotherNameOfTheSameDistribution() throws Exception {
+        FrameworkCache older = open("older");
+        assertNull(older.copiedFrom(), "nothing to copy from yet");
+        Files.createDirectories(older.storage().resolve("bundle7"));
+        older.close();
+        FrameworkCache a = open("a");
+        assertEquals("older", a.copiedFrom());
+        Files.createDirectories(a.storage().resolve("bundle1"));
+        Files.writeString(a.storage().resolve("bundle1/bundle.info"), "1\n");
+        a.close();
+        Files.writeString(temp.resolve("cache/older/felix/bundle7/only-here"), "");
+        Files.setLastModifiedTime(temp.resolve("cache/older/fingerprint"), FileTime.from(Instant.now().minusSeconds(60)));
+
+        FrameworkCache b = open("b");
+        assertEquals("a", b.copiedFrom(), "the most recently used cache that fits");
+        assertTrue(b.reused());
+        assertEquals("1\n", Files.readString(b.storage().resolve("bundle1/bundle.info")));
+        assertFalse(Files.exists(b.storage().resolve("bundle7/only-here")), "copied from the older one");
+        b.close();
+        assertEquals("1\n", Files.readString(temp.resolve("cache/a/felix/bundle1/bundle.info")), "a's cache taken");
+        FrameworkCache bAgain = open("b");
+        assertTrue(bAgain.reused());
+        assertNull(bAgain.copiedFrom(), "its own cache now");
+        bAgain.close();
+
+        Files.setLastModifiedTime(dist.resolve("bundles/org.stasis.plugin.pid.jar"),
+                FileTime.from(Instant.now().plusSeconds(5)));
+        FrameworkCache other = open("c");
+        assertNull(other.copiedFrom(), "a cache of another distribution copied");
+        assertFalse(other.reused());
+        other.close();
+    }
+
+    @Test
+    void aCacheItsCoordinatorHoldsIsNotCopied() throws Exception {
+        FrameworkCache a = open("a");
+        Files.createDirectories(a.storage().resolve("bundle1"));
+        a.close();
+        Process holder = new ProcessBuilder("python3", "-c", "import fcntl, sys, time\n"
+                + "f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                + "print('held', flush=True); time.sleep(60)",
+                temp.resolve("cache/a.lock").toString()).redirectErrorStream(true).start();
+        try {
+            assertEquals("held", new String(holder.getInputStream().readNBytes(4)));
+            FrameworkCache b = open("b");
+            assertNull(b.copiedFrom(), "a running coordinator's cache copied");
+            assertFalse(b.reused());
+            b.close();
+        } finally {
+            holder.destroy();
+            holder.waitFor();
+        }
+    }
+
+    @Test
     void noCacheIsKeptWhenAskedOrWhereOthersCouldReadIt() throws Exception {
         environment = Map.of("STASIS_CACHE_DIR", temp.resolve("cache").toString(), "STASIS_NO_CACHE", "1");
         FrameworkCache off = open("a");
