@@ -172,9 +172,10 @@ public final class Host {
         env.remove("STASIS_RUNTIME_DIR");
         env.put("XDG_RUNTIME_DIR", runtime.toString());
         env.put("HOME", home.toString());
-        // its framework caches in its own home, as on a host of its own
+        // its framework caches in its own home, as on a host of its own (named, as the JVM's
+        // user.home is the password database's home, not $HOME)
         env.remove("STASIS_CACHE_DIR");
-        env.remove("XDG_CACHE_HOME");
+        env.put("XDG_CACHE_HOME", home.resolve(".cache").toString());
         return builder;
     }
 

@@ -118,8 +118,9 @@ public final class SecureShells {
                 "UsePAM no",
                 "PasswordAuthentication no",
                 "KbdInteractiveAuthentication no",
-                // what a login on a real host finds: the host's own runtime and data directories
-                "SetEnv XDG_RUNTIME_DIR=" + host.runtime() + " XDG_DATA_HOME=" + host.home().resolve(".local/share"),
+                // what a login on a real host finds: the host's own runtime, data and cache directories
+                "SetEnv XDG_RUNTIME_DIR=" + host.runtime() + " XDG_DATA_HOME=" + host.home().resolve(".local/share")
+                        + " XDG_CACHE_HOME=" + host.home().resolve(".cache"),
                 ""));
     }
 
