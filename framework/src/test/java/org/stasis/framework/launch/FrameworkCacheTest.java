@@ -82,12 +82,8 @@ class FrameworkCacheTest {
     void oneCoordinatorAtATimeUsesAName() throws Exception {
         Path cacheRoot = Files.createDirectory(temp.resolve("cache"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Process holder = new ProcessBuilder("python3", "-c", "import fcntl, sys, time\n"
-                + "f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX)\n"
-                + "print('held', flush=True); time.sleep(60)",
-                cacheRoot.resolve("busy.lock").toString()).redirectErrorStream(true).start();
+        Process holder = holdLock(cacheRoot.resolve("busy.lock"));
         try {
-            assertEquals("held", new String(holder.getInputStream().readNBytes(4)));
             FrameworkCache second = open("busy");
             assertFalse(second.persistent());
             assertEquals(runtime.resolve("busy.cache"), second.storage());
@@ -144,12 +140,8 @@ class FrameworkCacheTest {
         FrameworkCache a = open("a");
         Files.createDirectories(a.storage().resolve("bundle1"));
         a.close();
-        Process holder = new ProcessBuilder("python3", "-c", "import fcntl, sys, time\n"
-                + "f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX)\n"
-                + "print('held', flush=True); time.sleep(60)",
-                temp.resolve("cache/a.lock").toString()).redirectErrorStream(true).start();
+        Process holder = holdLock(temp.resolve("cache/a.lock"));
         try {
-            assertEquals("held", new String(holder.getInputStream().readNBytes(4)));
             FrameworkCache b = open("b");
             assertNull(b.copiedFrom(), "a running coordinator's cache copied");
             assertFalse(b.reused());
@@ -190,6 +182,20 @@ class FrameworkCacheTest {
         assertFalse(Files.exists(root.resolve("old")), "a cache unused for over a week kept");
         for (int i = 0; i < 20; i++) {
             assertEquals(i < UnusedCaches.KEPT - 1, Files.exists(root.resolve("name" + i)), "name" + i);
+        }
+    }
+
+    /** @return another process holding the lock on {@code file} (destroy it to let go) */
+    private static Process holdLock(Path file) throws Exception {
+        Process holder = new ProcessBuilder("python3", "-c", "import fcntl, sys, time\n"
+                + "f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                + "print('held', flush=True); time.sleep(60)", file.toString()).redirectErrorStream(true).start();
+        try {
+            assertEquals("held", new String(holder.getInputStream().readNBytes(4)));
+            return holder;
+        } catch (Exception | AssertionError e) {
+            holder.destroy();
+            throw e;
         }
     }
 
