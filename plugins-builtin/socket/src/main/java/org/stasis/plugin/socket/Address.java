@@ -215,6 +215,11 @@ record Address(byte[] raw) {
         return new Address(b.array());
     }
 
+    /** @return the wildcard address of the family (0.0.0.0 or ::: every address of the host) with the given port */
+    static Address wildcard(int family, int port) {
+        return inet(family, new byte[family == Net.AF_INET ? 4 : 16], port);
+    }
+
     /** @return the loopback address of the family (127.0.0.1 or ::1) with the given port */
     static Address loopback(int family, int port) {
         byte[] ip = new byte[family == Net.AF_INET ? 4 : 16];

@@ -143,7 +143,7 @@ final class Binder {
      */
     private void moveListener(int fd, SocketDescription socket, Address address, SyscallException why)
             throws IOException {
-        Address any = Address.inet(socket.family(), new byte[socket.family() == Net.AF_INET ? 4 : 16], address.port());
+        Address any = Address.wildcard(socket.family(), address.port());
         Address instead = why.errno() == Net.EADDRNOTAVAIL ? any : address.withPort(0);
         try {
             sockets.bind(fd, instead);

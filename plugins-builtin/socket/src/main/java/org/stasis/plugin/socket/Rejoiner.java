@@ -178,7 +178,7 @@ final class Rejoiner {
             // Another part restarted on this host bound the same port and listened first
             // (SO_REUSEADDR let both bind): any free port does, the other parts hear which.
             fd = listenerSocket(end);
-            sockets.bind(fd, Address.inet(end.family(), new byte[end.family() == Net.AF_INET ? 4 : 16], 0));
+            sockets.bind(fd, Address.wildcard(end.family(), 0));
             sockets.listen(fd, Net.SOMAXCONN);
         }
         return fd;
@@ -197,7 +197,7 @@ final class Rejoiner {
 
     // Its old address if this host has it (a loopback one on every address, so that other hosts reach it too).
     private void bindSomewhere(int fd, Address old) throws IOException {
-        Address any = Address.inet(old.family(), new byte[old.family() == Net.AF_INET ? 4 : 16], old.port());
+        Address any = Address.wildcard(old.family(), old.port());
         List<Address> tries = old.isLoopback() ? List.of(any, any.withPort(0))
                 : List.of(old, old.withPort(0), any, any.withPort(0));
         SyscallException last = null;
