@@ -1,19 +1,14 @@
 package org.stasis.framework.launch;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -40,15 +35,21 @@ final class SiblingCaches {
      * @return the name whose cache was copied, if one was
      */
     static Optional<String> copyInto(Path root, String own, byte[] fingerprint, Path target) {
-        for (Path candidate : byLastUse(root, own)) {
-            String name = candidate.getFileName().toString();
-            try (NameLock lock = NameLock.tryAcquire(root.resolve(name + ".lock"))) {
+        List<KeptCache> others;
+        try {
+            others = KeptCache.othersByLastUse(root, own);   // the most recent: likeliest complete and current
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        for (KeptCache cache : others) {
+            Path candidate = cache.directory();
+            try (NameLock lock = cache.tryLock()) {
                 if (lock == null || !sameFingerprint(candidate, fingerprint)
                         || !Files.isDirectory(candidate.resolve("felix"), LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
                 copy(candidate.resolve("felix"), target);
-                return Optional.of(name);
+                return Optional.of(candidate.getFileName().toString());
             } catch (IOException | RuntimeException e) {
                 try {
                     Trees.delete(target); // half a copy is worse than none
@@ -58,30 +59,6 @@ final class SiblingCaches {
             }
         }
         return Optional.empty();
-    }
-
-    // The most recently used first: the likeliest to be complete and current.
-    private static List<Path> byLastUse(Path root, String own) {
-        record Cache(Path directory, FileTime lastUse) {
-        }
-        List<Cache> found = new ArrayList<>();
-        try (DirectoryStream<Path> listed = Files.newDirectoryStream(root)) {
-            for (Path directory : listed) {
-                if (!directory.getFileName().toString().equals(own)
-                        && Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
-                    try {
-                        found.add(new Cache(directory, Files.getLastModifiedTime(directory.resolve("fingerprint"),
-                                LinkOption.NOFOLLOW_LINKS)));
-                    } catch (NoSuchFileException e) {
-                        // not a usable cache
-                    }
-                }
-            }
-        } catch (IOException e) {
-            return List.of();
-        }
-        found.sort(Comparator.comparing(Cache::lastUse).reversed());
-        return found.stream().map(Cache::directory).toList();
     }
 
     private static boolean sameFingerprint(Path cache, byte[] fingerprint) throws IOException {

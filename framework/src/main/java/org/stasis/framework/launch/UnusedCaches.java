@@ -1,15 +1,10 @@
 package org.stasis.framework.launch;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 import org.stasis.framework.util.Trees;
@@ -38,23 +33,12 @@ final class UnusedCaches {
      * @throws IOException if the cache directory cannot be listed
      */
     static List<Path> prune(Path root, String own, Instant now) throws IOException {
-        record Cache(Path directory, Instant lastUse) {
-        }
-        List<Cache> others = new ArrayList<>();
-        try (DirectoryStream<Path> listed = Files.newDirectoryStream(root)) {
-            for (Path directory : listed) {
-                if (Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)
-                        && !directory.getFileName().toString().equals(own)) {
-                    others.add(new Cache(directory, lastUse(directory)));
-                }
-            }
-        }
-        others.sort(Comparator.comparing(Cache::lastUse).reversed());
+        List<KeptCache> others = KeptCache.othersByLastUse(root, own);
         List<Path> removed = new ArrayList<>();
         for (int i = 0; i < others.size(); i++) {
-            Cache cache = others.get(i);
+            KeptCache cache = others.get(i);
             if (i >= KEPT - 1 || cache.lastUse().isBefore(now.minus(UNUSED))) {
-                NameLock lock = NameLock.tryAcquire(root.resolve(cache.directory().getFileName() + ".lock"));
+                NameLock lock = cache.tryLock();
                 if (lock != null) {
                     try {
                         Trees.delete(cache.directory());
@@ -66,13 +50,5 @@ final class UnusedCaches {
             }
         }
         return removed;
-    }
-
-    private static Instant lastUse(Path directory) throws IOException {
-        try {
-            return Files.getLastModifiedTime(directory.resolve("fingerprint")).toInstant();
-        } catch (NoSuchFileException e) {
-            return Files.getLastModifiedTime(directory, LinkOption.NOFOLLOW_LINKS).toInstant();
-        }
     }
 }
