@@ -275,10 +275,13 @@ def _browser_colours(run, url, shot, timeout=40):
     import base64
     from PIL import Image
     profile = run.path("chromium-profile")
+    # its own scratch files (org.chromium.Chromium.*, which it leaves behind) go with the run's
+    scratch = run.path("chromium-tmp")
+    os.makedirs(scratch, mode=0o700, exist_ok=True)
     browser = subprocess.Popen(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                 "--user-data-dir=" + profile, "--window-size=1100,800",
                                 "--remote-debugging-port=0", url],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=run.env)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(run.env, TMPDIR=scratch))
     red = blue = 0
     try:
         deadline = time.time() + timeout
